@@ -1,0 +1,29 @@
+// Paths for tests, fixed at configure time by tests/CMakeLists.txt.
+#include "tests/support/test_paths.h"
+
+#include <filesystem>
+#include <unistd.h>
+
+namespace cwb::test {
+
+std::string fixturesDir() { return std::string(CWB_FIXTURES_DIR) + "/models"; }
+std::string fixture(const std::string& name) { return fixturesDir() + "/" + name; }
+std::string datasetDir() { return CWB_DATASET_DIR; }
+std::string binary(const std::string& name) {
+    for (const char* sub : {"/app/", "/"}) {
+        const std::string path = std::string(CWB_BINARY_DIR) + sub + name;
+        if (std::filesystem::exists(path)) return path;
+    }
+    return std::string(CWB_BINARY_DIR) + "/app/" + name;
+}
+
+std::string tempDir() {
+    static const std::string dir = [] {
+        auto path = std::filesystem::temp_directory_path() / ("cwb-test-" + std::to_string(getpid()));
+        std::filesystem::create_directories(path);
+        return path.string();
+    }();
+    return dir;
+}
+
+}  // namespace cwb::test
