@@ -176,6 +176,11 @@ void check(herr_t status, const std::string& where, const std::string& what) {
     if (status < 0) fail(where, what);
 }
 
+std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes) {
+    // Generous: a healthy Keras file parses in milliseconds; only a looping one runs out.
+    return std::chrono::seconds(60) + std::chrono::milliseconds(fileBytes / (1 << 20) * 20);
+}
+
 Handle openFile(const std::string& path) {
     return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path,
                    "cannot open as HDF5; the file is truncated or corrupt");

@@ -5,6 +5,8 @@
 
 #include <hdf5.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,9 @@ std::string errorDetail();
 Handle checked(hid_t id, Handle::Closer close, const std::string& where, const std::string& what);
 // Throws via fail() when status is negative.
 void check(herr_t status, const std::string& where, const std::string& what);
+
+// Time a probe child (core/util/child_probe.h) gets to parse an HDF5 file of this size.
+std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes);
 
 Handle openFile(const std::string& path);
 // Opens an HDF5 file held in memory; `data` must outlive the returned handle.

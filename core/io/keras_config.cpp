@@ -438,6 +438,16 @@ Tensor* weightSlot(Layer& layer, const std::string& role) {
     return nullptr;
 }
 
+}  // namespace
+
+const Tensor& kerasWeight(const Layer& layer, const std::string& role) {
+    static const Tensor none;
+    const Tensor* slot = weightSlot(const_cast<Layer&>(layer), role);
+    return slot ? *slot : none;
+}
+
+namespace {
+
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;

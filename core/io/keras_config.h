@@ -34,6 +34,9 @@ std::string kerasSnakeCase(const std::string& className);
 // BatchNormalization {gamma?, beta?, moving_mean, moving_variance}; empty for the rest.
 std::vector<std::string> kerasWeightRoles(const Layer& layer);
 
+// The layer's weight of that role ("kernel", "moving_mean", ...); an empty tensor when unset.
+const Tensor& kerasWeight(const Layer& layer, const std::string& role);
+
 // "<file>: layer 'name' (Class)", the prefix of every per-layer error.
 std::string layerWhere(const std::string& file, const Layer& layer);
 

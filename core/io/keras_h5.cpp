@@ -2,9 +2,11 @@
 #include "core/io/keras_h5.h"
 
 #include "core/error.h"
+#include "core/io/file_bytes.h"
 #include "core/io/hdf5_file.h"
 #include "core/io/hdf5_lock.h"
 #include "core/io/keras_config.h"
+#include "core/util/child_probe.h"
 #include "core/util/json_guard.h"
 
 namespace cwb {
@@ -80,10 +82,8 @@ Model loadKeras2Weights(hid_t root, const std::string& path) {
     return model;
 }
 
-}  // namespace
-
-Model loadKerasH5(const std::string& path) {
-    const auto lock = lockHdf5();
+// The whole read, without the lock (held by the caller) so that it can run in a probe child.
+Model readKerasH5(const std::string& path) {
     h5::Handle file = h5::openFile(path);
     h5::Handle root = h5::checked(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose, path,
                                   "cannot open the root group; the file is corrupt");
@@ -92,6 +92,15 @@ Model loadKerasH5(const std::string& path) {
         return loadKeras3Weights(layers.get(), path);
     if (h5::hasAttribute(root.get(), "layer_names")) return loadKeras2Weights(root.get(), path);
     throw Error(path + ": HDF5 file has no Keras model_config or layers group; it is not a Keras model");
+}
+
+}  // namespace
+
+Model loadKerasH5(const std::string& path) {
+    const std::uint64_t size = regularFileSize(path);
+    const auto lock = lockHdf5();
+    probeInChildProcess([&] { readKerasH5(path); }, path, h5::hdf5ProbeTimeout(size));
+    return readKerasH5(path);
 }
 
 }  // namespace cwb
