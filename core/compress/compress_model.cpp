@@ -9,9 +9,11 @@
 #include <limits>
 #include <sstream>
 
+#include "core/compress/buffer_pool.h"
 #include "core/compress/encoded_size.h"
 #include "core/compress/fused_pass.h"
 #include "core/compress/masks.h"
+#include "core/compress/profile_counts.h"
 #include "core/compress/quantize.h"
 #include "core/compress/unit_quantizers.h"
 #include "core/compress/weight_profile.h"
@@ -20,23 +22,6 @@
 
 namespace cwb {
 namespace {
-
-// Codes of the uniform step beyond this span are not tracked one by one (levels are then
-// counted by sorting, if asked).
-constexpr std::int64_t kMaxTrackedCodes = 1 << 22;
-
-// Heap bytes that are not zero-filled: the pass writes every element anyway.
-class UninitializedStorage final : public Storage {
-public:
-    explicit UninitializedStorage(std::size_t bytes) : m_bytes(new std::byte[bytes]), m_size(bytes) {}
-    const std::byte* data() const override { return m_bytes.get(); }
-    std::byte* mutableData() override { return m_bytes.get(); }
-    std::size_t size() const override { return m_size; }
-
-private:
-    std::unique_ptr<std::byte[]> m_bytes;
-    std::size_t m_size;
-};
 
 struct Task {
     int layer = -1;
@@ -55,7 +40,6 @@ struct Task {
     float alpha = 0.f;
     std::unique_ptr<UnitQuantizers> units;
     std::int64_t codeBase = 0, codeSpan = 0;
-    std::unique_ptr<std::atomic<std::uint8_t>[]> codeSeen;
     float errorBound = 0.f, valueBound = 0.f;
     Tensor output;
 
@@ -193,14 +177,12 @@ void buildQuantizers(std::vector<Task>& tasks, int threads) {
             const float top = quantizeUniform(t.max, q.alpha), bottom = quantizeUniform(t.min, q.alpha);
             t.errorBound = std::max(t.errorBound, 0.5f * q.alpha);
             t.valueBound = std::max({t.valueBound, std::fabs(top), std::fabs(bottom)});
-            const double lo = std::min(0.0, std::round(static_cast<double>(t.min) / q.alpha));
-            const double hi = std::max(0.0, std::round(static_cast<double>(t.max) / q.alpha));
+            // The same float32 arithmetic as the pass: codes are monotonic in W, so the
+            // codes of min and max bound all others.
+            const double lo = std::min(0.f, roundHalfAway(t.min / q.alpha));
+            const double hi = std::max(0.f, roundHalfAway(t.max / q.alpha));
             t.codeBase = static_cast<std::int64_t>(std::max(lo, -1e15));
-            t.codeSpan = hi - lo + 1 <= static_cast<double>(kMaxTrackedCodes) ? static_cast<std::int64_t>(hi - lo + 1) : 0;
-        }
-        if (t.codeSpan > 0) {
-            t.codeSeen = std::make_unique<std::atomic<std::uint8_t>[]>(static_cast<std::size_t>(t.codeSpan));
-            for (std::int64_t k = 0; k < t.codeSpan; ++k) t.codeSeen[k].store(0, std::memory_order_relaxed);
+            t.codeSpan = hi - lo + 1 <= static_cast<double>(kMaxCountedCodes) ? static_cast<std::int64_t>(hi - lo + 1) : 0;
         }
     }
 }
@@ -248,11 +230,11 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
     // Levels: the codes seen when quantized; distinct floats otherwise.
     std::int32_t codeMin = 0, codeMax = 0;
     s.levels = -1;
-    if (t.codeSeen) {
+    if (t.codeSpan > 0) {
         s.levels = 0;
         bool first = true;
         for (std::int64_t k = 0; k < t.codeSpan; ++k) {
-            if (!t.codeSeen[k].load(std::memory_order_relaxed)) continue;
+            if (!r.codeCounts[static_cast<std::size_t>(k)]) continue;
             ++s.levels;
             const auto code = static_cast<std::int32_t>(t.codeBase + k);
             codeMin = first ? code : std::min(codeMin, code);
@@ -260,8 +242,8 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
             first = false;
         }
     } else if (t.quant == QuantKind::Uniform) {
-        codeMin = static_cast<std::int32_t>(std::clamp<double>(std::round(static_cast<double>(t.min) / t.alpha), INT32_MIN, 0));
-        codeMax = static_cast<std::int32_t>(std::clamp<double>(std::round(static_cast<double>(t.max) / t.alpha), 0, INT32_MAX));
+        codeMin = static_cast<std::int32_t>(std::clamp<double>(roundHalfAway(t.min / t.alpha), INT32_MIN, 0));
+        codeMax = static_cast<std::int32_t>(std::clamp<double>(roundHalfAway(t.max / t.alpha), 0, INT32_MAX));
     }
     if (s.levels < 0 && options.exactLevels) {
         const TensorProfile* p = t.profile;
@@ -385,12 +367,17 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
 
     for (Task& t : tasks) {
         t.profile = options.profile ? options.profile->find(t.source.bytes(), t.source.elements()) : nullptr;
+        long long nonFinite = 0;
         if (t.profile) {
             t.min = t.profile->min;
             t.max = t.profile->max;
+            nonFinite = t.profile->nonFinite;
         } else {
-            floatRange(t.view.data, t.view.size(), threads, t.min, t.max);
+            floatRange(t.view.data, t.view.size(), threads, t.min, t.max, nonFinite);
         }
+        if (nonFinite > 0)
+            throw Error(model.sourcePath + ": layer '" + model.layers[t.layer].name + "' " + t.role + " holds " +
+                        std::to_string(nonFinite) + " NaN or infinite weights; the model is damaged, re-export it");
         t.maxAbs = std::max(std::fabs(t.min), std::fabs(t.max));
     }
     progress.step(0, 1);
@@ -417,7 +404,7 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
         job.in = t.view;
         if (t.compressed()) {
             t.output = Tensor(t.source.shape(), DType::F32,
-                              std::make_shared<UninitializedStorage>(t.source.elements() * sizeof(float)));
+                              pooledStorage(t.source.elements() * sizeof(float)));
             job.out = t.output.mutableFloats().data();
             job.keep = t.keep;
             job.quant = t.quant;
@@ -425,11 +412,15 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
             job.units = t.units.get();
             job.codeBase = t.codeBase;
             job.codeSpan = t.codeSpan;
-            job.codeSeen = t.codeSeen.get();
         }
         jobs.push_back(job);
     }
-    const auto sums = runFusedPass(jobs, fused, progress);
+    // Value-only rules with a profile: the pass writes values and sums, and the counts
+    // come from the profile's sorted values (the same integers, without per-weight counting).
+    for (std::size_t k = 0; k < tasks.size(); ++k) jobs[k].countInPass = !profileCanCount(jobs[k], tasks[k].profile, fused);
+    auto sums = runFusedPass(jobs, fused, progress);
+    for (std::size_t k = 0; k < tasks.size(); ++k)
+        if (!jobs[k].countInPass) countFromProfile(jobs[k], *tasks[k].profile, fused, sums[k]);
 
     bool firstTotal = true;
     for (std::size_t k = 0; k < tasks.size(); ++k) {

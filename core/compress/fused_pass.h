@@ -5,7 +5,6 @@
 // so results are bitwise identical for any number of threads.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -26,18 +25,24 @@ struct FusedJob {
     QuantKind quant = QuantKind::None;
     float alpha = 0.f;                     // Uniform
     const UnitQuantizers* units = nullptr; // Affine
-    // Codes used, for the number of levels: code - codeBase indexes `codeSeen` (codeSpan
-    // entries); Uniform codes are round(W / alpha), Affine codes are code - zeroPoint.
-    // Pruned weights count as code 0. codeSeen == nullptr: not tracked.
+    // Codes are counted (for the number of levels) when codeSpan > 0: code - codeBase
+    // indexes codeSpan counters. Uniform codes are round(W / alpha), Affine codes are
+    // code - zeroPoint, pruned weights count as code 0.
     std::int64_t codeBase = 0;
     std::int64_t codeSpan = 0;
-    std::atomic<std::uint8_t>* codeSeen = nullptr;
+    // false: the pass only writes values and sums; the caller fills the histograms and
+    // code counts another way (see profile_counts.h).
+    bool countInPass = true;
 };
+
+// The most codes a job may count one by one (larger spans are not counted).
+inline constexpr std::int64_t kMaxCountedCodes = 1 << 16;
 
 struct FusedResult {
     std::int64_t zeros = 0, originalZeros = 0;
     double sumSquares = 0.0, sumSquaredError = 0.0, maxAbsError = 0.0;
     Histogram original, compressed, error;  // empty when histograms are off
+    std::vector<std::uint64_t> codeCounts;  // codeSpan entries when counted
 };
 
 struct FusedOptions {

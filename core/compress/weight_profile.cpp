@@ -15,21 +15,30 @@ const TensorProfile* WeightProfile::find(const std::byte* data, long long elemen
     return nullptr;
 }
 
-void floatRange(const float* data, long long n, int threads, float& min, float& max) {
+void floatRange(const float* data, long long n, int threads, float& min, float& max, long long& nonFinite) {
     threads = std::max(1, std::min<int>(resolveThreads(threads), static_cast<int>(n / (1 << 16)) + 1));
-    std::vector<float> mins(threads, std::numeric_limits<float>::infinity()), maxs(threads, -std::numeric_limits<float>::infinity());
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    std::vector<float> mins(threads, inf), maxs(threads, -inf);
+    std::vector<long long> bad(threads, 0);
     parallelFor(n, threads, [&](long long begin, long long end, int worker) {
-        float lo = mins[worker], hi = maxs[worker];
+        float lo = inf, hi = -inf;
+        long long notFinite = 0;
         for (long long i = begin; i < end; ++i) {
-            lo = data[i] < lo ? data[i] : lo;
-            hi = data[i] > hi ? data[i] : hi;
+            const float v = data[i];
+            const bool finite = std::fabs(v) < inf;  // false for NaN too
+            notFinite += finite ? 0 : 1;
+            lo = finite && v < lo ? v : lo;
+            hi = finite && v > hi ? v : hi;
         }
         mins[worker] = lo;
         maxs[worker] = hi;
+        bad[worker] = notFinite;
     });
     min = *std::min_element(mins.begin(), mins.end());
     max = *std::max_element(maxs.begin(), maxs.end());
-    if (n == 0) min = max = 0.f;
+    nonFinite = 0;
+    for (long long b : bad) nonFinite += b;
+    if (min > max) min = max = 0.f;  // empty, or nothing finite
 }
 
 long long keptDistinct(const std::vector<float>& u, const KeepRule& rule, bool anyZero) {
@@ -101,10 +110,18 @@ std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const St
         p.data = t.bytes();
         p.elements = t.elements();
         const auto values = t.floats();
-        floatRange(values.data(), p.elements, threads, p.min, p.max);
+        floatRange(values.data(), p.elements, threads, p.min, p.max, p.nonFinite);
         p.maxAbs = std::max(std::fabs(p.min), std::fabs(p.max));
-        bool hadNaN = false;
-        p.sortedUnique = sortedDistinct(values.data(), p.elements, hadNaN);
+        std::vector<float> sorted(values.begin(), values.end());
+        std::erase_if(sorted, [](float v) { return std::isnan(v); });
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t i = 0; i < sorted.size(); ++i) {
+            if (i == 0 || sorted[i] != sorted[i - 1]) {
+                p.sortedUnique.push_back(sorted[i]);
+                p.countBelow.push_back(static_cast<std::int64_t>(i));
+            }
+        }
+        p.countBelow.push_back(static_cast<std::int64_t>(sorted.size()));
         done += p.elements;
     }
     progress.step(total, total);

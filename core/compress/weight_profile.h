@@ -13,8 +13,10 @@ namespace cwb {
 struct TensorProfile {
     const std::byte* data = nullptr;  // identifies the tensor (profiles hold no copies)
     long long elements = 0;
-    float min = 0.f, max = 0.f, maxAbs = 0.f;
-    std::vector<float> sortedUnique;  // ascending; -0 and +0 count once
+    float min = 0.f, max = 0.f, maxAbs = 0.f;  // of the finite values
+    long long nonFinite = 0;                   // NaN and infinities
+    std::vector<float> sortedUnique;       // ascending; -0 and +0 count once
+    std::vector<std::int64_t> countBelow;  // countBelow[i]: weights < sortedUnique[i]; back() = all
 };
 
 class WeightProfile {
@@ -24,8 +26,8 @@ public:
     const TensorProfile* find(const std::byte* data, long long elements) const;
 };
 
-// Min, max and max |W| of n floats.
-void floatRange(const float* data, long long n, int threads, float& min, float& max);
+// Min and max of the finite values among n floats, and how many are NaN or infinite.
+void floatRange(const float* data, long long n, int threads, float& min, float& max, long long& nonFinite);
 
 // Distinct values left after a threshold-style rule, from the original's sorted distinct
 // values; `anyZero`: the compressed tensor holds at least one zero.

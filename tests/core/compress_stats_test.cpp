@@ -320,15 +320,53 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Cancelled, compressModel(m, plan, o, stop));
     }
 
+    // With a profile, value-only rules take their counts from sorted values instead of
+    // counting weight by weight: the results must not change by a single count or bit.
     void profileGivesTheSameResult() {
         const Model m = testModel();
-        CompressOptions o;
-        o.threads = 2;
-        const auto plain = compressModel(m, CompressionPlan::uniform(0.f, 0.03f), o);
-        o.profile = profileWeights(m, o.stats, 2);
-        const auto profiled = compressModel(m, CompressionPlan::uniform(0.f, 0.03f), o);
-        for (std::size_t li = 0; li < m.layers.size(); ++li)
-            QVERIFY(sameStats(plain.layers[li].kernel, profiled.layers[li].kernel));
+        auto cases = settingsCases();
+        LayerSettings s;
+        s.prune.rho = 0.03f;
+        cases.push_back(s);  // pruning only
+        s = {};
+        s.quant.alpha = 0.05f;
+        cases.push_back(s);  // quantization only
+        s.prune.rho = 0.2f;  // error range set by rho, several error bins per code
+        cases.push_back(s);
+        s = {};
+        s.quant.bits = 5;
+        s.quant.scheme = QuantScheme::Asymmetric;
+        s.prune.rho = 0.01f;
+        cases.push_back(s);  // one k-bit step per tensor
+        s.prune.method = PruneMethod::TextbookThreshold;
+        s.prune.rho = -0.1f;
+        cases.push_back(s);
+        s = {};
+        s.quant.alpha = 0.0005f;  // fine step: many codes, the pass counts
+        cases.push_back(s);
+        const auto profile = profileWeights(m, StatsOptions{}, 2);
+        int index = 0;
+        for (const auto& settings : cases) {
+            for (bool histograms : {true, false}) {
+                CompressionPlan plan;
+                plan.defaults = settings;
+                plan.keepFirstFloat = true;
+                CompressOptions o;
+                o.threads = 2;
+                o.stats.histograms = histograms;
+                const auto plain = compressModel(m, plan, o);
+                o.profile = profile;
+                const auto profiled = compressModel(m, plan, o);
+                for (std::size_t li = 0; li < m.layers.size(); ++li) {
+                    QVERIFY2(sameStats(plain.layers[li].kernel, profiled.layers[li].kernel),
+                             qPrintable(QString("case %1 layer %2").arg(index).arg(li)));
+                    QCOMPARE(plain.grids[li].codeMin, profiled.grids[li].codeMin);
+                    QCOMPARE(plain.grids[li].codeMax, profiled.grids[li].codeMax);
+                }
+                QVERIFY(sameStats(plain.total.weights, profiled.total.weights));
+            }
+            ++index;
+        }
     }
 };
 
