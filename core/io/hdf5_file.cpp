@@ -182,7 +182,10 @@ std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes) {
 }
 
 Handle openFile(const std::string& path) {
-    return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path,
+    Handle access = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, path, "cannot set up HDF5");
+    // Reading needs no lock, and flock() fails on some network file systems.
+    check(H5Pset_file_locking(access.get(), false, true), path, "cannot set up HDF5");
+    return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get()), H5Fclose, path,
                    "cannot open as HDF5; the file is truncated or corrupt");
 }
 

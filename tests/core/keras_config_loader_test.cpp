@@ -223,6 +223,10 @@ private slots:
         QTest::newRow("ReLU") << "ReLU" << "re_lu";
         QTest::newRow("LeakyReLU") << "LeakyReLU" << "leaky_re_lu";
         QTest::newRow("Conv2DTranspose") << "Conv2DTranspose" << "conv2d_transpose";
+        // Python's re.sub on to_snake_case's three patterns, worked by hand.
+        QTest::newRow("non-word characters") << "My-Layer!" << "my_layer";
+        QTest::newRow("acronym then word") << "HTTPServer" << "http_server";
+        QTest::newRow("camel case") << "getHTTPResponse" << "get_http_response";
     }
     void snakeCaseMatchesKeras() {
         QFETCH(QString, className);
