@@ -178,7 +178,7 @@ void check(herr_t status, const std::string& where, const std::string& what) {
 
 std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes) {
     // Generous: a healthy Keras file parses in milliseconds; only a looping one runs out.
-    return std::chrono::seconds(60) + std::chrono::milliseconds(fileBytes / (1 << 20) * 20);
+    return std::chrono::seconds(20) + std::chrono::milliseconds(fileBytes / (1 << 20) * 20);
 }
 
 Handle openFile(const std::string& path) {
