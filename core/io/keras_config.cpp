@@ -241,7 +241,9 @@ Layer parseLayer(const Context& ctx, const json& config, int& axis) {
             ctx.fail("softmax over axis " + axisValue->dump() + " is not supported; only the last axis is");
     } else if (cls == "Dropout") {
         layer.kind = LayerKind::Dropout;
-        layer.dropoutRate = static_cast<float>(numberField(ctx, config, "rate", 0.0));
+        const double rate = numberField(ctx, config, "rate", 0.0);
+        if (!(rate >= 0.0 && rate < 1.0)) ctx.fail("dropout rate " + std::to_string(rate) + " is outside [0, 1)");
+        layer.dropoutRate = static_cast<float>(rate);
     } else if (cls == "Flatten") {
         layer.kind = LayerKind::Flatten;
         requireChannelsLast(ctx, config);

@@ -193,6 +193,7 @@ private slots:
         row("zero filters", oneLayer("Conv2D", {{"filters", 0}, {"kernel_size", 3}}), "config field 'filters' is 0, outside 1..");
         row("relu threshold", oneLayer("ReLU", {{"threshold", 0.5}}), "a non-zero threshold is not supported");
         row("softmax axis", oneLayer("Softmax", {{"axis", 1}}), "softmax over axis 1 is not supported");
+        row("dropout rate", oneLayer("Dropout", {{"rate", 1.5}}), "dropout rate 1.500000 is outside [0, 1)");
         row("two unknown reshape sizes", oneLayer("Reshape", {{"target_shape", {-1, -1}}}), "has more than one -1");
         row("unknown input size", oneLayer("Dense", {{"units", 2}}, json::array({nullptr, nullptr, 28})),
             "has an unknown dimension; only fixed input sizes are supported");
