@@ -14,6 +14,7 @@
 #include "core/infer/cpu/activations.h"
 #include "core/infer/cpu/batch_norm.h"
 #include "core/infer/cpu/conv2d.h"
+#include "core/infer/cpu/conv2d_direct.h"
 #include "core/infer/cpu/dense.h"
 #include "core/infer/cpu/gemm.h"
 #include "core/infer/cpu/pooling.h"
@@ -52,6 +53,12 @@ public:
                       ? options.chunkImages
                       : static_cast<int>(std::clamp<long long>(kChunkBytes / (headMax * 4), kMinChunk, kMaxChunk));
         m_group = m_split == ops.size() ? m_chunk : std::max(kTailGroup, m_chunk);
+        // Prepack convolution weights once for the direct kernel.
+        m_direct.resize(ops.size());
+        for (std::size_t i = 0; i < ops.size(); ++i)
+            if (ops[i].kind == OpKind::Conv2D && usesDirectConv())
+                m_direct[i] = cpu::packDirectConv(ops[i].window, ops[i].outFeatures, ops[i].weights.data(),
+                                                  ops[i].bias.empty() ? nullptr : ops[i].bias.data());
         m_scratch.resize(m_strategy == CpuStrategy::BatchSlices ? m_threads : 1);
         if (m_strategy == CpuStrategy::BatchSlices)
             for (auto& s : m_scratch) reserve(s, m_chunk, m_group);  // once, not per batch
@@ -107,6 +114,12 @@ private:
         s.patches.resize(patches);
     }
 
+    bool usesDirectConv() const {
+        return m_strategy == CpuStrategy::BatchSlices &&
+               (m_convAlgorithm == cpu::ConvAlgorithm::Direct ||
+                (m_convAlgorithm == cpu::ConvAlgorithm::Auto && cpu::directConvAvailable()));
+    }
+
     // The plain strategy unrolls the whole batch at once for one multithreaded SGEMM.
     cpu::ConvSettings convSettings(const PlanOp& op, int images) const {
         if (m_strategy == CpuStrategy::BatchSlices) return {m_convAlgorithm, 0};
@@ -139,15 +152,20 @@ private:
         const float* in = input;
         for (std::size_t i = begin; i < end; ++i) {
             float* out = i + 1 == end ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
-            runOp(m_plan.ops[i], in, n, out, s);
+            runOp(i, in, n, out, s);
             in = out;
         }
     }
 
-    void runOp(const PlanOp& op, const float* in, int n, float* out, Scratch& s) const {
+    void runOp(std::size_t index, const float* in, int n, float* out, Scratch& s) const {
+        const PlanOp& op = m_plan.ops[index];
         const float* bias = op.bias.empty() ? nullptr : op.bias.data();
         switch (op.kind) {
             case OpKind::Conv2D:
+                if (m_direct[index].filters > 0) {
+                    cpu::conv2dDirect(m_direct[index], op.activation, in, n, out, s.patches.data());
+                    return;
+                }
                 cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out,
                             s.patches.data(), convSettings(op, n));
                 return;
@@ -174,6 +192,7 @@ private:
     std::size_t m_split = 0;  // ops [0, m_split) are the head, the rest the tail
     int m_chunk = 1;          // head images per pass
     int m_group = 1;          // tail images per pass
+    std::vector<cpu::DirectConvWeights> m_direct;  // per op; empty unless a Conv2D runs direct
     std::vector<Scratch> m_scratch;
 };
 
