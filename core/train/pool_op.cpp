@@ -1,0 +1,110 @@
+// MaxPooling2D and AveragePooling2D, channels_last, valid or same padding. Padding cells
+// never win a max and are not counted in an average (TensorFlow's behaviour).
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "core/train/layer_op.h"
+
+namespace cwb::train {
+namespace {
+
+class PoolOp final : public LayerOp {
+public:
+    explicit PoolOp(Layer& layer) : LayerOp(layer), m_max(layer.kind == LayerKind::MaxPooling2D) {
+        const Shape& in = layer.inputShape;
+        m_h = static_cast<int>(in[0]);
+        m_w = static_cast<int>(in.size() > 1 ? in[1] : 1);
+        m_c = static_cast<int>(in.size() > 2 ? in[2] : 1);
+        m_oh = static_cast<int>(layer.outputShape[0]);
+        m_ow = static_cast<int>(layer.outputShape[1]);
+        const auto& p = layer.pool;
+        if (p.padding == Padding::Same) {
+            m_padTop = std::max((m_oh - 1) * p.strideH + p.poolH - m_h, 0) / 2;
+            m_padLeft = std::max((m_ow - 1) * p.strideW + p.poolW - m_w, 0) / 2;
+        }
+    }
+
+    void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
+        if (m_max && ctx.training) m_argmax.resize(static_cast<std::size_t>(batch * m_outputSize));
+        const long long window = static_cast<long long>(m_layer->pool.poolH) * m_layer->pool.poolW;
+        forSlices(batch, m_outputSize * window, ctx.threads, [&](long long b, long long e, int) {
+            for (long long s = b; s < e; ++s) {
+                std::int32_t* arg = m_max && ctx.training ? m_argmax.data() + s * m_outputSize : nullptr;
+                poolSample(in + s * m_inputSize, out + s * m_outputSize, arg);
+            }
+        });
+    }
+
+    void backward(const float*, const float*, float* dOut, float* dIn, int batch, const StepContext& ctx) override {
+        if (!dIn) return;
+        forSlices(batch, m_inputSize, ctx.threads, [&](long long b, long long e, int) {
+            for (long long s = b; s < e; ++s) {
+                float* dx = dIn + s * m_inputSize;
+                const float* dy = dOut + s * m_outputSize;
+                std::fill(dx, dx + m_inputSize, 0.f);
+                if (m_max) {
+                    const std::int32_t* arg = m_argmax.data() + s * m_outputSize;
+                    for (long long i = 0; i < m_outputSize; ++i) dx[arg[i]] += dy[i];
+                } else {
+                    forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
+                        const float share = 1.f / float((y1 - y0) * (x1 - x0));
+                        for (int y = y0; y < y1; ++y)
+                            for (int x = x0; x < x1; ++x) {
+                                float* cell = dx + (static_cast<long long>(y) * m_w + x) * m_c;
+                                for (int ch = 0; ch < m_c; ++ch) cell[ch] += dy[o + ch] * share;
+                            }
+                    });
+                }
+            }
+        });
+    }
+
+private:
+    // visit(output offset of channel 0, y0, y1, x0, x1) with the window clipped to the image.
+    template <typename Visit>
+    void forEachWindow(Visit&& visit) const {
+        const auto& p = m_layer->pool;
+        for (int oy = 0; oy < m_oh; ++oy) {
+            const int y0 = std::max(oy * p.strideH - m_padTop, 0);
+            const int y1 = std::min(oy * p.strideH - m_padTop + p.poolH, m_h);
+            for (int ox = 0; ox < m_ow; ++ox) {
+                const int x0 = std::max(ox * p.strideW - m_padLeft, 0);
+                const int x1 = std::min(ox * p.strideW - m_padLeft + p.poolW, m_w);
+                visit((static_cast<long long>(oy) * m_ow + ox) * m_c, y0, y1, x0, x1);
+            }
+        }
+    }
+
+    void poolSample(const float* x, float* y, std::int32_t* argmax) const {
+        forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
+            for (int ch = 0; ch < m_c; ++ch) {
+                float best = m_max ? -std::numeric_limits<float>::infinity() : 0.f;
+                std::int32_t bestAt = 0;
+                for (int yy = y0; yy < y1; ++yy)
+                    for (int xx = x0; xx < x1; ++xx) {
+                        const std::int32_t at = static_cast<std::int32_t>((yy * m_w + xx) * m_c + ch);
+                        if (!m_max) best += x[at];
+                        else if (x[at] > best || (yy == y0 && xx == x0)) {
+                            best = x[at];
+                            bestAt = at;
+                        }
+                    }
+                y[o + ch] = m_max ? best : best / float((y1 - y0) * (x1 - x0));
+                if (argmax) argmax[o + ch] = bestAt;
+            }
+        });
+    }
+
+    bool m_max;
+    int m_h = 0, m_w = 0, m_c = 0, m_oh = 0, m_ow = 0;
+    int m_padTop = 0, m_padLeft = 0;
+    std::vector<std::int32_t> m_argmax;  // input offset of each output's maximum (training only)
+};
+
+}  // namespace
+
+std::unique_ptr<LayerOp> makePoolOp(Layer& layer) { return std::make_unique<PoolOp>(layer); }
+
+}  // namespace cwb::train
