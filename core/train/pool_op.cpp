@@ -2,7 +2,6 @@
 // never win a max and are not counted in an average (TensorFlow's behaviour).
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "core/train/layer_op.h"
@@ -77,22 +76,33 @@ private:
         }
     }
 
+    // Channels innermost, so the inner loops run over contiguous memory and vectorise.
     void poolSample(const float* x, float* y, std::int32_t* argmax) const {
         forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
-            for (int ch = 0; ch < m_c; ++ch) {
-                float best = m_max ? -std::numeric_limits<float>::infinity() : 0.f;
-                std::int32_t bestAt = 0;
-                for (int yy = y0; yy < y1; ++yy)
-                    for (int xx = x0; xx < x1; ++xx) {
-                        const std::int32_t at = static_cast<std::int32_t>((yy * m_w + xx) * m_c + ch);
-                        if (!m_max) best += x[at];
-                        else if (x[at] > best || (yy == y0 && xx == x0)) {
-                            best = x[at];
-                            bestAt = at;
-                        }
+            float* out = y + o;
+            const long long firstAt = (static_cast<long long>(y0) * m_w + x0) * m_c;
+            std::copy(x + firstAt, x + firstAt + m_c, out);
+            if (argmax)
+                for (int ch = 0; ch < m_c; ++ch) argmax[o + ch] = static_cast<std::int32_t>(firstAt + ch);
+            for (int yy = y0; yy < y1; ++yy)
+                for (int xx = (yy == y0 ? x0 + 1 : x0); xx < x1; ++xx) {
+                    const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c;
+                    const float* cell = x + at;
+                    if (!m_max) {
+                        for (int ch = 0; ch < m_c; ++ch) out[ch] += cell[ch];
+                    } else if (argmax) {
+                        for (int ch = 0; ch < m_c; ++ch)
+                            if (cell[ch] > out[ch]) {  // the first maximum in scan order wins ties
+                                out[ch] = cell[ch];
+                                argmax[o + ch] = static_cast<std::int32_t>(at + ch);
+                            }
+                    } else {
+                        for (int ch = 0; ch < m_c; ++ch) out[ch] = std::max(out[ch], cell[ch]);
                     }
-                y[o + ch] = m_max ? best : best / float((y1 - y0) * (x1 - x0));
-                if (argmax) argmax[o + ch] = bestAt;
+                }
+            if (!m_max) {
+                const float inv = 1.f / float((y1 - y0) * (x1 - x0));
+                for (int ch = 0; ch < m_c; ++ch) out[ch] *= inv;
             }
         });
     }
