@@ -26,17 +26,14 @@ public:
     }
 
     void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
-        if (m_max && ctx.training) m_argmax.resize(static_cast<std::size_t>(batch * m_outputSize));
         const long long window = static_cast<long long>(m_layer->pool.poolH) * m_layer->pool.poolW;
         forSlices(batch, m_outputSize * window, ctx.threads, [&](long long b, long long e, int) {
-            for (long long s = b; s < e; ++s) {
-                std::int32_t* arg = m_max && ctx.training ? m_argmax.data() + s * m_outputSize : nullptr;
-                poolSample(in + s * m_inputSize, out + s * m_outputSize, arg);
-            }
+            for (long long s = b; s < e; ++s) poolSample(in + s * m_inputSize, out + s * m_outputSize);
         });
     }
 
-    void backward(const float*, const float*, float* dOut, float* dIn, int batch, const StepContext& ctx) override {
+    void backward(const float* in, const float* out, float* dOut, float* dIn, int batch,
+                  const StepContext& ctx) override {
         if (!dIn) return;
         forSlices(batch, m_inputSize, ctx.threads, [&](long long b, long long e, int) {
             for (long long s = b; s < e; ++s) {
@@ -44,8 +41,24 @@ public:
                 const float* dy = dOut + s * m_outputSize;
                 std::fill(dx, dx + m_inputSize, 0.f);
                 if (m_max) {
-                    const std::int32_t* arg = m_argmax.data() + s * m_outputSize;
-                    for (long long i = 0; i < m_outputSize; ++i) dx[arg[i]] += dy[i];
+                    // The gradient goes to the first cell (in scan order) holding the maximum:
+                    // found again from the forward's input and output rather than stored.
+                    const float* x = in + s * m_inputSize;
+                    const float* y = out + s * m_outputSize;
+                    forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
+                        for (int ch = 0; ch < m_c; ++ch) {
+                            bool routed = false;
+                            for (int yy = y0; yy < y1 && !routed; ++yy)
+                                for (int xx = x0; xx < x1; ++xx) {
+                                    const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c + ch;
+                                    if (x[at] == y[o + ch]) {
+                                        dx[at] += dy[o + ch];
+                                        routed = true;
+                                        break;
+                                    }
+                                }
+                        }
+                    });
                 } else {
                     forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
                         const float share = 1.f / float((y1 - y0) * (x1 - x0));
@@ -77,28 +90,18 @@ private:
     }
 
     // Channels innermost, so the inner loops run over contiguous memory and vectorise.
-    void poolSample(const float* x, float* y, std::int32_t* argmax) const {
+    void poolSample(const float* x, float* y) const {
         forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
             float* out = y + o;
             const long long firstAt = (static_cast<long long>(y0) * m_w + x0) * m_c;
             std::copy(x + firstAt, x + firstAt + m_c, out);
-            if (argmax)
-                for (int ch = 0; ch < m_c; ++ch) argmax[o + ch] = static_cast<std::int32_t>(firstAt + ch);
             for (int yy = y0; yy < y1; ++yy)
                 for (int xx = (yy == y0 ? x0 + 1 : x0); xx < x1; ++xx) {
-                    const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c;
-                    const float* cell = x + at;
-                    if (!m_max) {
-                        for (int ch = 0; ch < m_c; ++ch) out[ch] += cell[ch];
-                    } else if (argmax) {
-                        for (int ch = 0; ch < m_c; ++ch)
-                            if (cell[ch] > out[ch]) {  // the first maximum in scan order wins ties
-                                out[ch] = cell[ch];
-                                argmax[o + ch] = static_cast<std::int32_t>(at + ch);
-                            }
-                    } else {
+                    const float* cell = x + (static_cast<long long>(yy) * m_w + xx) * m_c;
+                    if (m_max)
                         for (int ch = 0; ch < m_c; ++ch) out[ch] = std::max(out[ch], cell[ch]);
-                    }
+                    else
+                        for (int ch = 0; ch < m_c; ++ch) out[ch] += cell[ch];
                 }
             if (!m_max) {
                 const float inv = 1.f / float((y1 - y0) * (x1 - x0));
@@ -110,7 +113,6 @@ private:
     bool m_max;
     int m_h = 0, m_w = 0, m_c = 0, m_oh = 0, m_ow = 0;
     int m_padTop = 0, m_padLeft = 0;
-    std::vector<std::int32_t> m_argmax;  // input offset of each output's maximum (training only)
 };
 
 }  // namespace
