@@ -4,6 +4,7 @@
 // slices and added in slice order, in double, so results depend only on the thread count.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "core/train/layer_op.h"
@@ -28,18 +29,21 @@ public:
         const float eps = m_layer->batchNorm.epsilon;
         if (ctx.training) {
             const double count = double(batch) * m_perSample;
-            // Two passes (mean, then squared deviations) for a variance that stays accurate
-            // when the mean is large against the spread.
-            const std::vector<double> sum = channelSums(batch, ctx.threads, [&](long long at, int) { return in[at]; });
-            for (int c = 0; c < m_c; ++c) m_mean[c] = sum[c] / count;
-            const std::vector<double> sq = channelSums(batch, ctx.threads, [&](long long at, int c) {
-                const double d = in[at] - m_mean[c];
-                return d * d;
+            // One pass for sum and sum of squares, accumulated in double: float activations
+            // leave double far from cancelling in E[x^2] - E[x]^2.
+            const auto [sum, sumSq] = channelSumPair(batch, ctx.threads, [&](long long at) {
+                const double v = in[at];
+                return std::pair<double, double>(v, v * v);
             });
+            std::vector<double> variance(m_c);
+            for (int c = 0; c < m_c; ++c) {
+                m_mean[c] = sum[c] / count;
+                variance[c] = std::max(0.0, sumSq[c] / count - m_mean[c] * m_mean[c]);
+            }
             auto movingMean = m_layer->movingMean.mutableFloats();
             auto movingVar = m_layer->movingVariance.mutableFloats();
             for (int c = 0; c < m_c; ++c) {
-                const double var = sq[c] / count;
+                const double var = variance[c];
                 m_invStd[c] = 1.0 / std::sqrt(var + eps);
                 movingMean[c] = static_cast<float>(kMomentum * movingMean[c] + (1 - kMomentum) * m_mean[c]);
                 movingVar[c] = static_cast<float>(kMomentum * movingVar[c] + (1 - kMomentum) * var);
@@ -71,10 +75,13 @@ public:
 
     void backward(const float* in, const float*, float* dOut, float* dIn, int batch, const StepContext& ctx) override {
         const double count = double(batch) * m_perSample;
-        auto xhat = [&](long long at, int c) { return (in[at] - m_mean[c]) * m_invStd[c]; };
-        const std::vector<double> sumDy = channelSums(batch, ctx.threads, [&](long long at, int) { return dOut[at]; });
-        const std::vector<double> sumDyXhat =
-            channelSums(batch, ctx.threads, [&](long long at, int c) { return dOut[at] * xhat(at, c); });
+        // sum(dy) and sum(dy * xhat) = invStd * (sum(dy * x) - mean * sum(dy)), in one pass.
+        const auto [sumDy, sumDyX] = channelSumPair(batch, ctx.threads, [&](long long at) {
+            const double dy = dOut[at];
+            return std::pair<double, double>(dy, dy * in[at]);
+        });
+        std::vector<double> sumDyXhat(m_c);
+        for (int c = 0; c < m_c; ++c) sumDyXhat[c] = m_invStd[c] * (sumDyX[c] - m_mean[c] * sumDy[c]);
         for (int c = 0; c < m_c; ++c) {
             if (!m_gradGamma.empty()) m_gradGamma[c] = static_cast<float>(sumDyXhat[c]);
             if (!m_gradBeta.empty()) m_gradBeta[c] = static_cast<float>(sumDy[c]);
@@ -113,19 +120,29 @@ public:
     }
 
 private:
-    // Per-channel sums of value(offset, channel) over every position of the batch.
+    // Per-channel sums of the two parts of value(offset) over every position of the batch,
+    // in fixed sample slices added in slice order.
     template <typename Value>
-    std::vector<double> channelSums(int batch, int threads, Value&& value) const {
+    std::pair<std::vector<double>, std::vector<double>> channelSumPair(int batch, int threads, Value&& value) const {
         const int slices = std::max(1, std::min(threads, batch));
-        std::vector<std::vector<double>> partial(static_cast<std::size_t>(slices), std::vector<double>(m_c, 0.0));
+        std::vector<double> partial(static_cast<std::size_t>(slices) * 2 * m_c, 0.0);
         forSlices(batch, m_inputSize, threads, [&](long long b, long long e, int worker) {
-            std::vector<double>& acc = partial[static_cast<std::size_t>(worker)];
+            double* first = partial.data() + static_cast<std::size_t>(worker) * 2 * m_c;
+            double* second = first + m_c;
             for (long long p = b * m_perSample; p < e * m_perSample; ++p)
-                for (int c = 0; c < m_c; ++c) acc[c] += value(p * m_c + c, c);
+                for (int c = 0; c < m_c; ++c) {
+                    const auto [a, b2] = value(p * m_c + c);
+                    first[c] += a;
+                    second[c] += b2;
+                }
         });
-        std::vector<double> total(m_c, 0.0);
-        for (const auto& part : partial)
-            for (int c = 0; c < m_c; ++c) total[c] += part[c];
+        std::pair<std::vector<double>, std::vector<double>> total{std::vector<double>(m_c, 0.0),
+                                                                  std::vector<double>(m_c, 0.0)};
+        for (int w = 0; w < slices; ++w)
+            for (int c = 0; c < m_c; ++c) {
+                total.first[c] += partial[(static_cast<std::size_t>(w) * 2) * m_c + c];
+                total.second[c] += partial[(static_cast<std::size_t>(w) * 2 + 1) * m_c + c];
+            }
         return total;
     }
 

@@ -116,7 +116,8 @@ private:
 
     void im2col(const float* image, float* cols) const {
         forEachTap([&](long long at, long long col) {
-            if (at < 0) std::fill(cols + col, cols + col + m_c, 0.f);
+            if (m_c == 1) cols[col] = at < 0 ? 0.f : image[at];  // first layers: no call per value
+            else if (at < 0) std::fill(cols + col, cols + col + m_c, 0.f);
             else std::copy(image + at, image + at + m_c, cols + col);
         });
     }
