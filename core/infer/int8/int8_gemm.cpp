@@ -13,11 +13,15 @@
 #define CWB_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define CWB_AVX2 __attribute__((target("avx2,fma")))
 
+// GCC 12 warns inside its own AVX-512 headers when they are inlined (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace cwb::int8 {
 namespace {
 
-constexpr int kRows = 6;    // rows of A per register tile
-constexpr int kBlocks = 4;  // 16-column blocks per register tile (64 columns)
+constexpr int kRows = 4;    // rows of A per register tile
+constexpr int kBlocks = 4;  // 16-column blocks per register tile (64 columns): 16 accumulators, no spills
 
 std::int32_t loadQuad(const std::uint8_t* p) {
     std::int32_t v;
@@ -27,9 +31,29 @@ std::int32_t loadQuad(const std::uint8_t* p) {
 
 // R rows x V column blocks: R * V accumulators, one broadcast of 4 bytes of A per row and
 // one load of 64 bytes of B per block for each 4 rows of k.
+// Row i, columns [j0, j0 + 16) of the requantized result from 16 int32 products.
+CWB_VNNI inline void requantStore(const Requant& q, const PackedB& b, int i, int j0, __mmask16 m, __m512i acc) {
+    __m512i t = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowZero[i]),
+                                                         _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0)));
+    if (q.colOffset)
+        t = _mm512_add_epi32(t, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowCentred[i]),
+                                                   _mm512_maskz_loadu_epi32(m, q.colOffset + j0)));
+    float* out = q.out + static_cast<long long>(i) * q.ldo + j0;
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(q.rowScale[i]), _mm512_maskz_loadu_ps(m, q.colStep + j0)),
+                             _mm512_cvtepi32_ps(t));
+    if (q.accumulate) y = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out), y);
+    if (q.finish) {
+        if (q.bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, q.bias + j0));
+        if (q.scale)
+            y = _mm512_add_ps(_mm512_mul_ps(y, _mm512_maskz_loadu_ps(m, q.scale + j0)), _mm512_maskz_loadu_ps(m, q.shift + j0));
+        if (q.relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
+    }
+    _mm512_mask_storeu_ps(out, m, y);
+}
+
 template <int R, int V>
 CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int block0, std::int32_t* c, int ldc,
-                       int columns) {
+                       int columns, const Requant* q, int row0) {
     __m512i acc[R][V];
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_si512();
@@ -48,7 +72,8 @@ CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int blo
         for (int v = 0; v < V; ++v) {
             const int left = columns - 16 * v;
             const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
-            _mm512_mask_storeu_epi32(c + static_cast<long long>(r) * ldc + 16 * v, m, acc[r][v]);
+            if (q) requantStore(*q, b, row0 + r, 16 * (block0 + v), m, acc[r][v]);
+            else _mm512_mask_storeu_epi32(c + static_cast<long long>(r) * ldc + 16 * v, m, acc[r][v]);
         }
 }
 
@@ -90,17 +115,17 @@ CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int blo
 }
 
 template <int R>
-void vnniRows(const std::uint8_t* a, int lda, const PackedB& b, std::int32_t* c, int ldc) {
+void vnniRows(const std::uint8_t* a, int lda, const PackedB& b, std::int32_t* c, int ldc, const Requant* q, int row0) {
     const int blocks = b.nPadded / 16;
     for (int block = 0; block < blocks; block += kBlocks) {
         const int v = std::min(kBlocks, blocks - block);
         const int columns = std::min(b.n - 16 * block, 16 * v);
-        std::int32_t* cc = c + 16 * block;
+        std::int32_t* cc = c ? c + 16 * block : nullptr;
         switch (v) {
-            case 4: tileVnni<R, 4>(a, lda, b, block, cc, ldc, columns); break;
-            case 3: tileVnni<R, 3>(a, lda, b, block, cc, ldc, columns); break;
-            case 2: tileVnni<R, 2>(a, lda, b, block, cc, ldc, columns); break;
-            default: tileVnni<R, 1>(a, lda, b, block, cc, ldc, columns); break;
+            case 4: tileVnni<R, 4>(a, lda, b, block, cc, ldc, columns, q, row0); break;
+            case 3: tileVnni<R, 3>(a, lda, b, block, cc, ldc, columns, q, row0); break;
+            case 2: tileVnni<R, 2>(a, lda, b, block, cc, ldc, columns, q, row0); break;
+            default: tileVnni<R, 1>(a, lda, b, block, cc, ldc, columns, q, row0); break;
         }
     }
 }
@@ -188,14 +213,47 @@ void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, 
     for (; i + kRows <= m; i += kRows) {
         const auto* ai = a + static_cast<long long>(i) * lda;
         auto* ci = c + static_cast<long long>(i) * ldc;
-        if (isa == Isa::Avx512Vnni) vnniRows<kRows>(ai, lda, b, ci, ldc);
+        if (isa == Isa::Avx512Vnni) vnniRows<kRows>(ai, lda, b, ci, ldc, nullptr, 0);
         else avx2Rows<kRows>(ai, lda, b, ci, ldc);
     }
     for (; i < m; ++i) {
         const auto* ai = a + static_cast<long long>(i) * lda;
         auto* ci = c + static_cast<long long>(i) * ldc;
-        if (isa == Isa::Avx512Vnni) vnniRows<1>(ai, lda, b, ci, ldc);
+        if (isa == Isa::Avx512Vnni) vnniRows<1>(ai, lda, b, ci, ldc, nullptr, 0);
         else avx2Rows<1>(ai, lda, b, ci, ldc);
+    }
+}
+
+void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, const Requant& q) {
+    if (isa == Isa::Avx512Vnni) {
+        if (!isaAvailable(isa)) throw Error("the avx512-vnni int8 kernel needs a CPU that has it; use " + isaName(bestIsa()));
+        int i = 0;
+        for (; i + kRows <= m; i += kRows) vnniRows<kRows>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
+        for (; i < m; ++i) vnniRows<1>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
+        return;
+    }
+    // Other ISAs: the int32 products a few rows at a time, then the same arithmetic in scalar.
+    constexpr int kStrip = 64;
+    std::vector<std::int32_t> c(static_cast<std::size_t>(kStrip) * b.n);
+    for (int i0 = 0; i0 < m; i0 += kStrip) {
+        const int rows = std::min(kStrip, m - i0);
+        gemmU8S8(isa, a + static_cast<long long>(i0) * lda, rows, lda, b, c.data(), b.n);
+        for (int r = 0; r < rows; ++r) {
+            const int i = i0 + r;
+            float* out = q.out + static_cast<long long>(i) * q.ldo;
+            for (int j = 0; j < b.n; ++j) {
+                std::int32_t t = c[static_cast<std::size_t>(r) * b.n + j] - q.rowZero[i] * b.columnSums[j];
+                if (q.colOffset) t += q.colOffset[j] * q.rowCentred[i];
+                float y = (q.rowScale[i] * q.colStep[j]) * static_cast<float>(t);
+                if (q.accumulate) y = out[j] + y;
+                if (q.finish) {
+                    if (q.bias) y += q.bias[j];
+                    if (q.scale) y = y * q.scale[j] + q.shift[j];
+                    if (q.relu) y = std::max(y, 0.f);
+                }
+                out[j] = y;
+            }
+        }
     }
 }
 

@@ -40,6 +40,30 @@ PackedB packB(const std::int8_t* b, int k, int n);
 // columns of A may hold anything, B is zero there) * B.
 void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, std::int32_t* c, int ldc);
 
+// The float result of an int8 layer computed from the integer products in registers, so
+// that the int32 matrix is never stored: for row i and column j
+//   t = C[i][j] - rowZero[i] * colSums[j] (+ colOffset[j] * rowCentred[i])
+//   y = (rowScale[i] * colStep[j]) * float(t)   (+ out[i][j] when accumulating)
+// and, when `finish`: y += bias[j]; y = y * scale[j] + shift[j]; y = max(y, 0) if relu.
+struct Requant {
+    const float* rowScale = nullptr;
+    const std::int32_t* rowZero = nullptr;
+    const std::int32_t* rowCentred = nullptr;  // with colOffset, else null
+    const float* colStep = nullptr;
+    const std::int32_t* colOffset = nullptr;
+    bool accumulate = false;
+    bool finish = true;
+    const float* bias = nullptr;
+    const float* scale = nullptr;
+    const float* shift = nullptr;
+    bool relu = false;
+    float* out = nullptr;
+    int ldo = 0;
+};
+
+// out = requant(A * B). int32 intermediates: b.k * 255 * 383 must stay below 2^31.
+void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, const Requant& r);
+
 // Reference on the unpacked B (k x n): three plain loops.
 void gemmU8S8Ref(const std::uint8_t* a, int m, int k, int lda, const std::int8_t* b, int n, std::int32_t* c, int ldc);
 

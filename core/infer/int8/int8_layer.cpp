@@ -6,11 +6,50 @@
 #include <cstring>
 #include <limits>
 
+#include <immintrin.h>
+
 #include "core/compress/quantize.h"
 #include "core/error.h"
+#include "core/infer/cpu/activations.h"
+
+#define CWB_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+// GCC 12 warns inside its own AVX-512 headers when they are inlined (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace cwb::int8 {
 namespace {
+
+bool haveAvx512() {
+    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                            __builtin_cpu_supports("avx512vl");
+    return yes;
+}
+
+// Row range and uint8 codes, 16 values at a time (see quantizeRows for the rule).
+CWB_AVX512BW void rangeAvx512(const float* x, int k, float& lo, float& hi) {
+    __m512 mn = _mm512_setzero_ps(), mx = _mm512_setzero_ps();
+    for (int j = 0; j < k; j += 16) {
+        const __mmask16 m = k - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (k - j)) - 1u);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + j);  // masked lanes read 0, inside [lo, hi] anyway
+        mn = _mm512_min_ps(mn, v);
+        mx = _mm512_max_ps(mx, v);
+    }
+    lo = _mm512_reduce_min_ps(mn);
+    hi = _mm512_reduce_max_ps(mx);
+}
+
+CWB_AVX512BW void codesAvx512(const float* x, int k, float inverse, std::int32_t zero, std::uint8_t* out) {
+    const __m512 inv = _mm512_set1_ps(inverse);
+    const __m512i zp = _mm512_set1_epi32(zero), lo = _mm512_setzero_si512(), hi = _mm512_set1_epi32(255);
+    for (int j = 0; j < k; j += 16) {
+        const __mmask16 m = k - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (k - j)) - 1u);
+        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv)), zp);
+        q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+        _mm_mask_storeu_epi8(out + j, m, _mm512_cvtepi32_epi8(q));
+    }
+}
 
 // Packs one group of rows of stored codes (k x n) per group.
 void packGroups(const std::vector<std::int8_t>& stored, int k, int n, Int8Weights& w) {
@@ -18,28 +57,6 @@ void packGroups(const std::vector<std::int8_t>& stored, int k, int n, Int8Weight
     for (int r0 = 0; r0 < k; r0 += w.groupRows) {
         const int rows = std::min(w.groupRows, k - r0);
         w.groups.push_back(packB(stored.data() + static_cast<std::size_t>(r0) * n, rows, n));
-    }
-}
-
-// The integer part of one group into `acc` (rows x n floats, accumulated): for each row
-// sa * sum over columns of step * (C - za * colSum + offset * (rowSum - za * rows)).
-void accumulateGroup(const Int8Weights& w, int g, const std::int32_t* c, long long rows, const float* rowScale,
-                     const std::int32_t* rowZero, const std::int32_t* rowSums, bool first, float* acc) {
-    const PackedB& b = w.groups[static_cast<std::size_t>(g)];
-    const float* step = w.steps.data() + static_cast<std::size_t>(g) * w.n;
-    const std::int32_t* offset = w.offsets.data() + static_cast<std::size_t>(g) * w.n;
-    for (long long r = 0; r < rows; ++r) {
-        const std::int32_t* cr = c + r * w.n;
-        float* y = acc + r * w.n;
-        const float sa = rowScale[r];
-        const std::int32_t za = rowZero[r];
-        const std::int64_t centred = w.anyOffset ? static_cast<std::int64_t>(rowSums[r]) - static_cast<std::int64_t>(za) * b.k : 0;
-        for (int j = 0; j < w.n; ++j) {
-            std::int64_t t = static_cast<std::int64_t>(cr[j]) - static_cast<std::int64_t>(za) * b.columnSums[j];
-            if (w.anyOffset) t += static_cast<std::int64_t>(offset[j]) * centred;
-            const float v = sa * step[j] * static_cast<float>(t);
-            y[j] = first ? v : y[j] + v;
-        }
     }
 }
 
@@ -52,18 +69,37 @@ void rowSumsOf(const std::uint8_t* a, long long rows, int lda, int c0, int len, 
     }
 }
 
-// C = A * B for every group and the float result into `out`. A's rows carry the whole
-// depth k (groups are consecutive column ranges of A).
+// out = epilogue(A * B) over every group: the integer products become floats in the
+// product's registers (gemmU8S8Requant); A's rows carry the whole depth k, groups being
+// consecutive column ranges of A.
 void multiply(Isa isa, const Int8Weights& w, const std::uint8_t* a, long long rows, int lda, const float* rowScale,
-              const std::int32_t* rowZero, float* out, Int8Scratch& s) {
-    s.c.resize(static_cast<std::size_t>(rows) * w.n);
-    s.rowSums.resize(static_cast<std::size_t>(rows));
+              const std::int32_t* rowZero, const Epilogue& e, float* out, Int8Scratch& s) {
+    const bool relu = e.activation.kind == ActivationKind::Relu;
+    if (w.anyOffset) s.rowSums.resize(static_cast<std::size_t>(rows));
     for (int g = 0; g < w.groupCount(); ++g) {
+        const PackedB& b = w.groups[static_cast<std::size_t>(g)];
         const int c0 = g * w.groupRows;
-        if (w.anyOffset) rowSumsOf(a, rows, lda, c0, w.groups[static_cast<std::size_t>(g)].k, s.rowSums.data());
-        gemmU8S8(isa, a + c0, static_cast<int>(rows), lda, w.groups[static_cast<std::size_t>(g)], s.c.data(), w.n);
-        accumulateGroup(w, g, s.c.data(), rows, rowScale, rowZero, s.rowSums.data(), g == 0, out);
+        if (w.anyOffset) {
+            rowSumsOf(a, rows, lda, c0, b.k, s.rowSums.data());
+            for (long long r = 0; r < rows; ++r) s.rowSums[r] -= rowZero[r] * b.k;  // sum of (code - zero)
+        }
+        Requant q;
+        q.rowScale = rowScale;
+        q.rowZero = rowZero;
+        q.rowCentred = w.anyOffset ? s.rowSums.data() : nullptr;
+        q.colStep = w.steps.data() + static_cast<std::size_t>(g) * w.n;
+        q.colOffset = w.anyOffset ? w.offsets.data() + static_cast<std::size_t>(g) * w.n : nullptr;
+        q.accumulate = g > 0;
+        q.finish = g + 1 == w.groupCount();
+        q.bias = e.bias;
+        q.scale = e.scale;
+        q.shift = e.shift;
+        q.relu = relu;
+        q.out = out;
+        q.ldo = w.n;
+        gemmU8S8Requant(isa, a + c0, static_cast<int>(rows), lda, b, q);
     }
+    if (!relu && !e.activation.isLinear()) cpu::applyActivation(e.activation, out, rows * w.n);
 }
 
 // Row stride of A: every group's start is a multiple of 4 (group sizes are 32, 64, 128 or
@@ -75,6 +111,10 @@ int strideFor(const Int8Weights& w) { return (w.groupCount() - 1) * w.groupRows 
 bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8Weights& out, std::string& why) {
     if (!grid.quantized) {
         why = "not quantized";
+        return false;
+    }
+    if (std::min(k, grid.granularity == Granularity::Group ? grid.groupSize : k) > kMaxDepth) {
+        why = "a depth of " + std::to_string(k) + " would overflow the int32 accumulators";
         return false;
     }
     out = Int8Weights{};
@@ -142,6 +182,9 @@ bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8W
 }
 
 Int8Weights requantizePerChannel(const float* w, int k, int n) {
+    if (k > kMaxDepth)
+        throw Error("a layer with " + std::to_string(k) + " inputs per output is too deep for the int8 kernels (at most " +
+                    std::to_string(kMaxDepth) + "); use --kernel float or sparse");
     Int8Weights out;
     out.k = k;
     out.n = n;
@@ -164,24 +207,32 @@ Int8Weights requantizePerChannel(const float* w, int k, int n) {
 }
 
 void quantizeRows(const float* x, long long rows, int k, std::uint8_t* q, int lda, float* scales, std::int32_t* zeros) {
+    const bool vector = haveAvx512();
     for (long long r = 0; r < rows; ++r) {
         const float* row = x + r * k;
         float lo = 0.f, hi = 0.f;
-        for (int j = 0; j < k; ++j) {
-            lo = row[j] < lo ? row[j] : lo;
-            hi = row[j] > hi ? row[j] : hi;
+        if (vector) {
+            rangeAvx512(row, k, lo, hi);
+        } else {
+            for (int j = 0; j < k; ++j) {
+                lo = row[j] < lo ? row[j] : lo;
+                hi = row[j] > hi ? row[j] : hi;
+            }
         }
         const AffineQuantizer aq = makeAsymmetricQuantizer(lo, hi, 8);
         const float step = aq.step > 0.f ? aq.step : 1.f;
-        const float zp = static_cast<float>(aq.zeroPoint);
+        const float inverse = 1.f / step;
         std::uint8_t* out = q + r * lda;
-        for (int j = 0; j < k; ++j) {
-            float v = roundHalfAway(row[j] / step) + zp;
-            v = v > 0.f ? v : 0.f;
-            v = v < 255.f ? v : 255.f;
-            out[j] = static_cast<std::uint8_t>(v);
+        if (vector) {
+            codesAvx512(row, k, inverse, aq.zeroPoint, out);
+        } else {
+            // Nearest, ties to even (what the vector conversion does), then the zero point.
+            for (int j = 0; j < k; ++j) {
+                const auto v = static_cast<std::int32_t>(std::nearbyint(row[j] * inverse)) + aq.zeroPoint;
+                out[j] = static_cast<std::uint8_t>(std::clamp(v, 0, 255));
+            }
         }
-        for (int j = k; j < lda; ++j) out[j] = 0;
+        std::memset(out + k, 0, static_cast<std::size_t>(lda - k));
         scales[r] = step;
         zeros[r] = aq.zeroPoint;
     }
@@ -194,48 +245,59 @@ void denseInt8(Isa isa, const Int8Weights& w, const Epilogue& epilogue, const fl
     s.rowScale.resize(static_cast<std::size_t>(rows));
     s.rowZero.resize(static_cast<std::size_t>(rows));
     quantizeRows(in, rows, w.k, s.a.data(), lda, s.rowScale.data(), s.rowZero.data());
-    multiply(isa, w, s.a.data(), rows, lda, s.rowScale.data(), s.rowZero.data(), out, s);
-    applyEpilogue(epilogue, out, rows, w.n);
+    multiply(isa, w, s.a.data(), rows, lda, s.rowScale.data(), s.rowZero.data(), epilogue, out, s);
 }
 
 void conv2dInt8(Isa isa, const Window2D& win, const Int8Weights& w, const Epilogue& epilogue, const float* in,
                 int batch, float* out, Int8Scratch& s) {
     const std::size_t channels = static_cast<std::size_t>(std::max(win.channels, 0));
     const long long pixels = win.outputPixels();
+    const long long rows = pixels * batch;
     const int lda = strideFor(w);
     std::vector<std::uint8_t>& image = s.image;
     image.resize(static_cast<std::size_t>(win.inputSize()));
-    s.a.resize(static_cast<std::size_t>(pixels) * lda);
-    s.rowScale.resize(static_cast<std::size_t>(pixels));
-    s.rowZero.resize(static_cast<std::size_t>(pixels));
+    s.a.resize(static_cast<std::size_t>(rows) * lda);
+    s.rowScale.resize(static_cast<std::size_t>(rows));
+    s.rowZero.resize(static_cast<std::size_t>(rows));
+    // Patches of every image in one matrix, so that one product covers the whole batch;
+    // rows carry their image's scale and zero point (one per image: the padding of the
+    // patches is that zero point, exactly 0.0).
     for (int b = 0; b < batch; ++b) {
-        // One scale per image; the padding of the patches is its zero point, exactly 0.0.
         float scale = 1.f;
         std::int32_t zero = 0;
         quantizeRows(in + b * win.inputSize(), 1, static_cast<int>(win.inputSize()), image.data(),
                      static_cast<int>(win.inputSize()), &scale, &zero);
-        std::fill(s.rowScale.begin(), s.rowScale.end(), scale);
-        std::fill(s.rowZero.begin(), s.rowZero.end(), zero);
+        std::fill_n(s.rowScale.begin() + b * pixels, pixels, scale);
+        std::fill_n(s.rowZero.begin() + b * pixels, pixels, zero);
+        const auto pad = static_cast<std::uint8_t>(zero);
+        const std::size_t run = channels * static_cast<std::size_t>(win.kernelW);  // one kernel row of a patch
         for (int oy = 0; oy < win.outH; ++oy)
             for (int ox = 0; ox < win.outW; ++ox) {
-                std::uint8_t* row = s.a.data() + (static_cast<long long>(oy) * win.outW + ox) * lda;
+                std::uint8_t* row = s.a.data() + ((b * pixels) + static_cast<long long>(oy) * win.outW + ox) * lda;
                 std::uint8_t* dst = row;
-                for (int ky = 0; ky < win.kernelH; ++ky) {
+                const int ix0 = ox * win.strideW - win.padLeft;
+                const bool columnsInside = ix0 >= 0 && ix0 + win.kernelW <= win.inW;
+                for (int ky = 0; ky < win.kernelH; ++ky, dst += run) {
                     const int iy = oy * win.strideH - win.padTop + ky;
-                    for (int kx = 0; kx < win.kernelW; ++kx, dst += channels) {
-                        const int ix = ox * win.strideW - win.padLeft + kx;
-                        if (iy < 0 || iy >= win.inH || ix < 0 || ix >= win.inW)
-                            std::memset(dst, zero, channels);
-                        else
-                            std::memcpy(dst, image.data() + (static_cast<std::size_t>(iy) * win.inW + ix) * channels, channels);
+                    if (iy < 0 || iy >= win.inH) {
+                        std::memset(dst, pad, run);
+                        continue;
+                    }
+                    const std::uint8_t* src = image.data() + static_cast<std::size_t>(iy) * win.inW * channels;
+                    if (columnsInside) {  // the kernel row is contiguous in the image
+                        std::memcpy(dst, src + static_cast<std::size_t>(ix0) * channels, run);
+                        continue;
+                    }
+                    for (int kx = 0; kx < win.kernelW; ++kx) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= win.inW) std::memset(dst + kx * channels, pad, channels);
+                        else std::memcpy(dst + kx * channels, src + static_cast<std::size_t>(ix) * channels, channels);
                     }
                 }
-                std::fill(dst, row + lda, static_cast<std::uint8_t>(0));
+                std::memset(dst, 0, static_cast<std::size_t>(row + lda - dst));
             }
-        float* y = out + b * pixels * w.n;
-        multiply(isa, w, s.a.data(), pixels, lda, s.rowScale.data(), s.rowZero.data(), y, s);
-        applyEpilogue(epilogue, y, pixels, w.n);
     }
+    multiply(isa, w, s.a.data(), rows, lda, s.rowScale.data(), s.rowZero.data(), epilogue, out, s);
 }
 
 }  // namespace cwb::int8

@@ -16,6 +16,9 @@
 
 namespace cwb::int8 {
 
+// Deepest group of rows the int32 arithmetic holds (255 * 383 * depth < 2^31).
+inline constexpr int kMaxDepth = 21000;
+
 struct Int8Weights {
     int k = 0, n = 0;
     int groupRows = 0;               // rows of k per step group (k when per channel or tensor)
@@ -45,7 +48,8 @@ struct Int8Scratch {
 };
 
 // Quantizes `rows` rows of `k` floats to uint8 rows of `lda` bytes (padding zeroed), with
-// per-row scale and zero point (the range is widened to contain 0).
+// per-row scale and zero point: the range is widened to contain 0, step = range / 255,
+// code = nearest(x * (1 / step)) + zero point (ties to even), clamped to 0..255.
 void quantizeRows(const float* x, long long rows, int k, std::uint8_t* q, int lda, float* scales,
                   std::int32_t* zeros);
 
