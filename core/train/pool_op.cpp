@@ -45,16 +45,16 @@ public:
                     // found again from the forward's input and output rather than stored.
                     const float* x = in + s * m_inputSize;
                     const float* y = out + s * m_outputSize;
-                    std::vector<unsigned char> open(static_cast<std::size_t>(m_c));
+                    std::vector<float> open(static_cast<std::size_t>(m_c));  // 1 until routed
                     forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
-                        std::fill(open.begin(), open.end(), 1);
+                        std::fill(open.begin(), open.end(), 1.f);
                         for (int yy = y0; yy < y1; ++yy)
                             for (int xx = x0; xx < x1; ++xx) {
                                 const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c;
                                 for (int ch = 0; ch < m_c; ++ch) {  // branch-free, so it vectorises
-                                    const bool hit = open[ch] && x[at + ch] == y[o + ch];
-                                    dx[at + ch] += hit ? dy[o + ch] : 0.f;
-                                    open[ch] &= !hit;
+                                    const float hit = x[at + ch] == y[o + ch] ? open[ch] : 0.f;
+                                    dx[at + ch] += hit * dy[o + ch];
+                                    open[ch] -= hit;
                                 }
                             }
                     });
