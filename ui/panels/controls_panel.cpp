@@ -19,12 +19,11 @@ namespace cwb::ui {
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(6, 6, 6, 6);
+    layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(8);
     layout->addWidget(buildQuantization());
     layout->addWidget(buildPruning());
     layout->addWidget(buildActions());
-    layout->addStretch(1);
     setSettings(m_settings);
 }
 

@@ -10,12 +10,23 @@
 
 namespace cwb::ui {
 
+namespace {
+// Shows 0.05 rather than 0.05000: exact values without trailing zeros.
+class CompactSpinBox : public QDoubleSpinBox {
+public:
+    using QDoubleSpinBox::QDoubleSpinBox;
+    QString textFromValue(double value) const override {
+        return locale().toString(value, 'g', qMax(3, decimals() - 1));
+    }
+};
+}  // namespace
+
 LogSlider::LogSlider(double minimum, double maximum, bool hasOff, int decimals, QWidget* parent)
     : QWidget(parent), m_min(minimum), m_max(maximum), m_hasOff(hasOff) {
     m_slider = new QSlider(Qt::Horizontal, this);
     m_slider->setRange(0, kSteps);
     m_slider->setPageStep(kSteps / 20);
-    m_spin = new QDoubleSpinBox(this);
+    m_spin = new CompactSpinBox(this);
     m_spin->setDecimals(decimals);
     m_spin->setRange(hasOff ? 0.0 : minimum, maximum);
     m_spin->setSingleStep(std::pow(10.0, -decimals + 1));

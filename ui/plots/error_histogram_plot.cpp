@@ -14,6 +14,14 @@ ErrorHistogramPlot::ErrorHistogramPlot(QWidget* parent) : PlotBase(tr("Compressi
     m_bars->setName(tr("error"));
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(QColor(palette::accent.red(), palette::accent.green(), palette::accent.blue(), 170));
+    m_summary = new QCPItemText(this);
+    m_summary->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_summary->position->setType(QCPItemPosition::ptAxisRectRatio);
+    m_summary->position->setCoords(0.02, 0.03);
+    m_summary->setFont(plotFont(-1));
+    m_summary->setColor(palette::accent.darker(130));
+    m_summary->setBrush(QColor(255, 255, 255, 210));
+    m_summary->setPadding({3, 2, 3, 2});
     clearData(tr("no model loaded"));
 }
 
@@ -21,7 +29,8 @@ void ErrorHistogramPlot::setHistogram(const std::vector<double>& edges, const st
                                       const QString& summary) {
     m_edges = edges;
     m_counts = counts;
-    setTitle(summary.isEmpty() ? tr("Compression error") : tr("Compression error: %1").arg(summary));
+    m_summary->setText(summary);
+    m_summary->setVisible(!summary.isEmpty());
     setMessage({});
     rebuild();
 }
@@ -35,7 +44,7 @@ void ErrorHistogramPlot::setLogCounts(bool log) {
 void ErrorHistogramPlot::clearData(const QString& message) {
     m_edges.clear();
     m_counts.clear();
-    setTitle(tr("Compression error"));
+    m_summary->setVisible(false);
     rebuild();
     setMessage(message);
 }
@@ -47,7 +56,7 @@ void ErrorHistogramPlot::rebuild() {
     else yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     yAxis->setLabel(m_log ? tr("count (log scale)") : tr("count"));
     if (m_edges.size() >= 2) {
-        xAxis->setRange(m_edges.front(), m_edges.back());
+        xAxis->setRange(occupiedRange(m_edges, {&m_counts}));
         double top = 1;
         for (double c : m_counts) top = std::max(top, c);
         if (m_log) yAxis->setRange(0.5, top * 3);

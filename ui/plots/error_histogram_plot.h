@@ -13,7 +13,7 @@ class ErrorHistogramPlot : public PlotBase {
 public:
     explicit ErrorHistogramPlot(QWidget* parent = nullptr);
 
-    // `summary` goes into the title, e.g. "SQNR 32.1 dB, max |e| 0.005".
+    // `summary` is shown in a corner, e.g. "SQNR 32.1 dB\nmax |e| 0.005".
     void setHistogram(const std::vector<double>& edges, const std::vector<double>& counts, const QString& summary);
     void setLogCounts(bool log);
     void clearData(const QString& message);
@@ -24,6 +24,7 @@ private:
     std::vector<double> m_edges, m_counts;
     bool m_log = false;
     QCPBars* m_bars;
+    QCPItemText* m_summary;
 };
 
 }  // namespace cwb::ui

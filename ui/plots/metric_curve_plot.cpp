@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/plots/log_ticker.h"
+
 namespace cwb::ui {
 
 MetricCurvePlot::MetricCurvePlot(QWidget* parent) : PlotBase(tr("Accuracy and latency"), parent) {
@@ -15,9 +17,7 @@ MetricCurvePlot::MetricCurvePlot(QWidget* parent) : PlotBase(tr("Accuracy and la
     yAxis2->setTickLabelColor(palette::secondary);
     yAxis->setLabelColor(palette::compressed.darker(130));
     xAxis->setScaleType(QCPAxis::stLogarithmic);
-    xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-    xAxis->setNumberFormat("eb");
-    xAxis->setNumberPrecision(0);
+    xAxis->setTicker(QSharedPointer<LogTicker125>::create());
 
     m_accuracy = addGraph(xAxis, yAxis);
     m_accuracy->setName(tr("accuracy"));
@@ -47,8 +47,7 @@ MetricCurvePlot::MetricCurvePlot(QWidget* parent) : PlotBase(tr("Accuracy and la
     m_baselineText->setFont(plotFont(-1));
     m_baselineText->setVisible(false);
 
-    legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+    placeLegendUnderTitle();
     clearData(tr("no model loaded"));
 }
 
@@ -131,7 +130,14 @@ void MetricCurvePlot::updateRanges() {
         xmin = m_parameter == Parameter::Alpha ? 1e-4 : 1e-3;
         xmax = 1;
     }
-    xAxis->setRange(xmin / 1.6, xmax * 1.6);
+    // At least a decade and a half, so the log axis has labelled decades to read from.
+    double lo = xmin / 1.6, hi = xmax * 1.6;
+    if (hi / lo < 30) {
+        const double centre = std::sqrt(lo * hi);
+        lo = centre / std::sqrt(30.0);
+        hi = centre * std::sqrt(30.0);
+    }
+    xAxis->setRange(lo, hi);
     if (amax < 0) {
         amin = 0;
         amax = 100;

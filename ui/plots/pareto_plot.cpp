@@ -24,8 +24,7 @@ ParetoPlot::ParetoPlot(QWidget* parent) : PlotBase(tr("Accuracy vs size (everyth
     m_floatLine = new QCPItemStraightLine(this);
     m_floatLine->setPen(QPen(palette::muted, 1.2, Qt::DashLine));
     m_floatLine->setVisible(false);
-    legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    placeLegendUnderTitle();
     clearData(tr("no model loaded"));
 }
 

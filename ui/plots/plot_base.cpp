@@ -51,6 +51,19 @@ PlotBase::PlotBase(const QString& title, QWidget* parent) : QCustomPlot(parent) 
     connect(this, &QWidget::customContextMenuRequested, this, &PlotBase::showContextMenu);
 }
 
+void PlotBase::placeLegendUnderTitle() {
+    axisRect()->insetLayout()->take(legend);
+    plotLayout()->insertRow(1);
+    plotLayout()->addElement(1, 0, legend);
+    plotLayout()->setRowStretchFactor(1, 0.001);
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setBrush(Qt::NoBrush);
+    legend->setMargins({2, 0, 2, 0});
+    legend->setColumnSpacing(12);
+    legend->setVisible(true);
+}
+
 void PlotBase::setTitle(const QString& title) {
     if (m_title->text() == title) return;
     m_title->setText(title);

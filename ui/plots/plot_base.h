@@ -35,6 +35,8 @@ protected:
     // Styles one axis for the projector: bigger fonts, thicker pens.
     static void styleAxis(QCPAxis* axis, const QString& label);
     static QFont plotFont(int pointSizeDelta = 0, bool bold = false);
+    // Puts the legend in one row under the title, where it never hides data.
+    void placeLegendUnderTitle();
 
 private:
     void showContextMenu(const QPoint& pos);

@@ -70,7 +70,7 @@ HistogramView histogramViewFor(const CompressionResult& result, const QString& l
 
 QString errorSummary(const TensorStats& s) {
     if (s.sumSquaredError == 0.0) return QObject::tr("exact (no change)");
-    return QObject::tr("SQNR %1 dB, max |e| %2").arg(s.sqnrDb, 0, 'f', 1).arg(s.maxAbsError, 0, 'g', 3);
+    return QObject::tr("SQNR %1 dB\nmax |e| %2").arg(s.sqnrDb, 0, 'f', 1).arg(s.maxAbsError, 0, 'g', 3);
 }
 
 }  // namespace cwb::ui

@@ -23,8 +23,7 @@ TrainingCurvePlot::TrainingCurvePlot(QWidget* parent) : PlotBase(tr("Student tra
     m_teacher->point2->setAxes(xAxis, yAxis2);
     m_teacher->setPen(QPen(palette::original, 1.5, Qt::DashLine));
     m_teacher->setVisible(false);
-    legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendUnderTitle();
     clearData(tr("press Train student to start"));
 }
 

@@ -5,6 +5,22 @@
 
 namespace cwb::ui {
 
+QCPRange occupiedRange(const std::vector<double>& edges, std::initializer_list<const std::vector<double>*> counts) {
+    size_t first = edges.size(), last = 0;
+    for (const auto* c : counts)
+        for (size_t i = 0; i < c->size() && i + 1 < edges.size(); ++i)
+            if ((*c)[i] > 0) {
+                first = std::min(first, i);
+                last = std::max(last, i);
+            }
+    if (first > last) return {edges.front(), edges.back()};
+    // Two empty bins of margin each side, and symmetric about 0 when the data straddle it.
+    const double width = edges[1] - edges[0];
+    double lo = edges[first] - 2 * width, hi = edges[last + 1] + 2 * width;
+    if (lo < 0 && hi > 0) hi = std::max(-lo, hi), lo = -hi;
+    return {std::max(lo, edges.front()), std::min(hi, edges.back())};
+}
+
 void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts, bool log) {
     QVector<QCPBarsData> data;
     const size_t bins = std::min(counts.size(), edges.empty() ? size_t{0} : edges.size() - 1);
@@ -39,6 +55,9 @@ WeightHistogramPlot::WeightHistogramPlot(QWidget* parent) : PlotBase(tr("Weight 
     m_zeroNote->setFont(plotFont(-1));
     m_zeroNote->setColor(palette::accent);
     m_zeroNote->setVisible(false);
+    m_zeroNote->setTextAlignment(Qt::AlignLeft);
+    m_zeroNote->setBrush(QColor(255, 255, 255, 210));
+    m_zeroNote->setPadding({3, 2, 3, 2});
 
     legend->setVisible(true);
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
@@ -100,7 +119,7 @@ void WeightHistogramPlot::rebuild() {
     yAxis->setLabel(m_log ? tr("count (log scale)") : tr("count (weights per bin)"));
 
     if (v.edges.size() >= 2) {
-        xAxis->setRange(v.edges.front(), v.edges.back());
+        xAxis->setRange(occupiedRange(v.edges, {&v.original, &v.compressed}));
         double top = 1;
         for (double c : v.original) top = std::max(top, c);
         for (double c : v.compressed) top = std::max(top, c);

@@ -38,14 +38,9 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     m_rows->addWidget(bottom);
     m_rows->setChildrenCollapsible(false);
 
-    auto* bar = new QHBoxLayout;
-    bar->setContentsMargins(4, 0, 4, 0);
-    bar->addStretch(1);
-    bar->addWidget(m_log);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
-    layout->addLayout(bar);
     layout->addWidget(m_rows, 1);
 
     connect(m_log, &QCheckBox::toggled, this, [this](bool on) {

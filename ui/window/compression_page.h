@@ -42,6 +42,8 @@ public:
     ParetoPlot* paretoPlot() const { return m_pareto; }
     QList<PlotBase*> plots() const;
     QSplitter* splitter() const { return m_rows; }
+    // The "log counts" toggle, for the window to place (the tab bar's corner).
+    QCheckBox* logToggle() const { return m_log; }
 
 signals:
     void logCountsToggled(bool log);

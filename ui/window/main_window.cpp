@@ -2,6 +2,7 @@
 #include "ui/window/main_window.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -15,12 +16,14 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QVBoxLayout>
 
 #include <cmath>
 
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/layer_panel.h"
 #include "ui/panels/log_slider.h"
+#include "ui/panels/summary_panel.h"
 #include "ui/settings/settings_undo.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
@@ -54,6 +57,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->setDocumentMode(true);
     m_page = new CompressionPage(m_tabs);
     m_tabs->addTab(m_page, tr("Compression"));
+    m_tabs->setCornerWidget(m_page->logToggle(), Qt::TopRightCorner);
     setCentralWidget(m_tabs);
     m_status = new StatusLine(statusBar());
     m_status->setModel(tr("No model"), {});
@@ -67,9 +71,16 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::buildDocks() {
     m_controls = new ControlsPanel(this);
+    m_summary = new SummaryPanel(this);
+    auto* column = new QWidget(this);
+    auto* columnLayout = new QVBoxLayout(column);
+    columnLayout->setContentsMargins(6, 4, 6, 4);
+    columnLayout->addWidget(m_controls);
+    columnLayout->addWidget(m_summary);
+    columnLayout->addStretch(1);
     auto* controlsDock = new QDockWidget(tr("Controls"), this);
     controlsDock->setObjectName("controlsDock");
-    controlsDock->setWidget(m_controls);
+    controlsDock->setWidget(column);
     controlsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, controlsDock);
 
@@ -79,8 +90,12 @@ void MainWindow::buildDocks() {
     layersDock->setWidget(m_layers);
     layersDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                             QDockWidget::DockWidgetClosable);
-    addDockWidget(Qt::LeftDockWidgetArea, layersDock);
-    resizeDocks({controlsDock}, {340}, Qt::Horizontal);
+    // The layer table gets the full width under everything: it has eight columns.
+    setCorner(Qt::BottomLeftCorner, Qt::BottomDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
+    addDockWidget(Qt::BottomDockWidgetArea, layersDock);
+    resizeDocks({controlsDock}, {330}, Qt::Horizontal);
+    resizeDocks({layersDock}, {190}, Qt::Vertical);
 
     connect(m_controls, &ControlsPanel::settingsEdited, this, &MainWindow::applyUserSettings);
     connect(m_controls, &ControlsPanel::activeParameterChanged, this, [this] { refreshHistory(); });
@@ -196,10 +211,12 @@ void MainWindow::connectWorker() {
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
     connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
         m_lastLatencyMs = point.latencyMs;
+        m_summary->setLatency(point.latencyMs, point.engine);
         m_history->add(point);
     });
     connect(c, &RecomputeController::baselineEvaluated, this, [this](const EvaluatedPoint& point) {
         m_page->setBaseline(point);
+        m_summary->setBaseline(point);
         m_history->add(point);
     });
     connect(c, &RecomputeController::sweepPoint, this, [this](const EvaluatedPoint& point, int index, int count) {
@@ -253,6 +270,7 @@ void MainWindow::onModelLoaded() {
     QSettings().setValue("lastModel", session->path);
     m_history->clear();
     m_undo->clear();
+    m_summary->clear();
     // Overrides name layers of the previous model; everything else carries over.
     CompressionSettings carried = m_settings;
     carried.overrides.clear();
@@ -291,6 +309,7 @@ void MainWindow::onCompressed() {
     const auto result = m_controller->result();
     m_page->showResult(*result, m_selectedLayer);
     m_layers->setStats(result->layers, result->total);
+    m_summary->setCompression(result->total);
     const TensorStats& all = result->total.weights;
     m_controls->setSparsityReadout(tr("sparsity %1 % (%L2 of %L3 weights are 0)")
                                        .arg(all.sparsity * 100, 0, 'f', 1).arg(all.zeros).arg(all.elements));
@@ -306,6 +325,7 @@ void MainWindow::onCompressed() {
 
 void MainWindow::onAccuracy(const AccuracyUpdate& update) {
     m_page->showAccuracy(update, m_controls->activeParameter());
+    m_summary->setAccuracy(update);
     m_status->setAccuracy(update, update.final ? m_lastLatencyMs : 0.0);
 }
 

@@ -19,6 +19,7 @@ class LayerPanel;
 class RecentFiles;
 class RecomputeController;
 class StatusLine;
+class SummaryPanel;
 struct AccuracyUpdate;
 
 class MainWindow : public QMainWindow {
@@ -40,6 +41,7 @@ public:
     CompressionPage* compressionPage() const { return m_page; }
     ControlsPanel* controls() const { return m_controls; }
     LayerPanel* layers() const { return m_layers; }
+    SummaryPanel* summary() const { return m_summary; }
     EvaluationHistory* history() const { return m_history; }
     QUndoStack* undoStack() const { return m_undo; }
     StatusLine* statusLine() const { return m_status; }
@@ -74,6 +76,7 @@ private:
     QTabWidget* m_tabs;
     ControlsPanel* m_controls;
     LayerPanel* m_layers;
+    SummaryPanel* m_summary;
     StatusLine* m_status;
     RecentFiles* m_recent = nullptr;
     QString m_selectedLayer;
