@@ -58,3 +58,5 @@ private:
 };
 
 }  // namespace cwb::ui
+
+Q_DECLARE_METATYPE(cwb::ui::EvaluatedPoint)

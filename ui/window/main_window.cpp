@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -11,7 +12,9 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
+#include <QRegularExpression>
 #include <QShortcut>
+#include <QStandardPaths>
 #include <QSlider>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -27,9 +30,12 @@
 #include "ui/settings/settings_undo.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
+#include "ui/window/distillation_page.h"
 #include "ui/window/exporter.h"
 #include "ui/window/recent_files.h"
 #include "ui/window/status_line.h"
+#include "ui/worker/distill_controller.h"
+#include "ui/worker/model_saver.h"
 #include "ui/worker/recompute_controller.h"
 #include "ui/worker/sweep_job.h"
 
@@ -57,6 +63,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->setDocumentMode(true);
     m_page = new CompressionPage(m_tabs);
     m_tabs->addTab(m_page, tr("Compression"));
+    m_distill = new DistillController(this);
+    m_distill->setDatasetDir(datasetDir());
+    m_distillPage = new DistillationPage(m_distill, m_tabs);
+    m_tabs->addTab(m_distillPage, tr("Distillation"));
+    m_saver = new ModelSaver(this);
     m_tabs->setCornerWidget(m_page->logToggle(), Qt::TopRightCorner);
     setCentralWidget(m_tabs);
     m_status = new StatusLine(statusBar());
@@ -138,8 +149,10 @@ void MainWindow::buildMenus() {
         bundled->addAction(QFileInfo(path).fileName(), this, [this, path] { openModel(path); });
     bundled->setEnabled(!bundled->isEmpty());
     file->addSeparator();
+    file->addAction(tr("&Export compressed model (.h5)\u2026"), QKeySequence(tr("Ctrl+E")), this,
+                    &MainWindow::exportCompressedModel);
     file->addAction(tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this,
-                    [this] { exportPlotsInteractive(this, m_page->plots()); });
+                    [this] { exportPlotsInteractive(this, m_page->plots() + m_distillPage->plots()); });
     file->addAction(tr("Export evaluated settings (&CSV)\u2026"), QKeySequence(tr("Ctrl+Shift+C")), this,
                     [this] { exportCsvInteractive(this, *m_history); });
     file->addSeparator();
@@ -159,6 +172,12 @@ void MainWindow::buildMenus() {
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this, &MainWindow::startSweep);
     run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
+    run->addSeparator();
+    run->addAction(tr("&Train student"), QKeySequence(tr("Ctrl+T")), this, [this] {
+        m_tabs->setCurrentWidget(m_distillPage);
+        m_distillPage->startTraining();
+    });
+    run->addAction(tr("St&op training"), QKeySequence(tr("Ctrl+.")), m_distill, &DistillController::cancelTraining);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Log counts"), QKeySequence(tr("Ctrl+L")), this,
@@ -216,6 +235,7 @@ void MainWindow::connectWorker() {
     });
     connect(c, &RecomputeController::baselineEvaluated, this, [this](const EvaluatedPoint& point) {
         m_page->setBaseline(point);
+        m_distillPage->setTeacherAccuracy(point.accuracy);
         m_summary->setBaseline(point);
         m_history->add(point);
     });
@@ -231,6 +251,61 @@ void MainWindow::connectWorker() {
         m_controls->setSweepState(true, static_cast<int>(1000 * done / qMax<qint64>(1, total)), 1000);
     });
     connect(m_history, &EvaluationHistory::changed, this, &MainWindow::refreshHistory);
+
+    connect(m_distillPage, &DistillationPage::settingsEdited, this, &MainWindow::applyUserSettings);
+    connect(m_distillPage, &DistillationPage::saveStudentRequested, this, [this] {
+        if (!m_distill->student()) return;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save student"),
+                                                          studentFileName(), tr("Keras model (*.h5)"));
+        if (!path.isEmpty()) m_saver->save(m_distill->student(), path);
+    });
+    connect(m_distillPage, &DistillationPage::openStudentRequested, this, [this] {
+        if (!m_distill->student()) return;
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/students";
+        QDir().mkpath(dir);
+        m_openAfterSave = dir + "/" + studentFileName();
+        m_saver->save(m_distill->student(), m_openAfterSave);
+    });
+    connect(m_saver, &ModelSaver::saved, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 8000);
+        if (path == m_openAfterSave) {
+            m_openAfterSave.clear();
+            m_tabs->setCurrentWidget(m_page);
+            openModel(path);
+        }
+    });
+    connect(m_saver, &ModelSaver::failed, this, [this](const QString& path, const QString& message) {
+        m_openAfterSave.clear();
+        QMessageBox::warning(this, tr("Save model"), tr("Could not save %1:\n%2").arg(path, message));
+    });
+}
+
+QString MainWindow::studentFileName() const {
+    QString spec = m_distill->studentSpec();
+    spec.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9]+")), QStringLiteral("-"));
+    return tr("student-%1-T%2.h5").arg(spec).arg(m_settings.temperature, 0, 'g', 3);
+}
+
+void MainWindow::exportCompressedModel() {
+    const auto result = m_controller->result();
+    const auto session = m_controller->session();
+    if (!result || !session) {
+        statusBar()->showMessage(tr("Nothing to export yet: open a model first"), 5000);
+        return;
+    }
+    if (!session->model->evaluable) {
+        QMessageBox::information(this, tr("Export compressed model"),
+                                 tr("%1 holds weights only; the .h5 writer needs a full model.")
+                                     .arg(QFileInfo(session->path).fileName()));
+        return;
+    }
+    const QFileInfo source(session->path);
+    const QString suggested = source.dir().filePath(source.completeBaseName() + "-compressed.h5");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export compressed model"), suggested,
+                                                      tr("Keras model (*.h5)"));
+    if (path.isEmpty()) return;
+    // The result shares untouched tensors with the session's model; the copy is cheap.
+    m_saver->save(std::make_shared<const Model>(result->model), path);
 }
 
 void MainWindow::openModel(const QString& path) {
@@ -280,6 +355,10 @@ void MainWindow::onModelLoaded() {
     if (!session->canEvaluate())
         m_page->clearAccuracy(session->testData ? tr("this model cannot be run") : datasetInstallHint());
     m_controls->setModelReady(true, session->canEvaluate());
+    m_distill->setTeacher(session);
+    m_distillPage->teacherChanged(session->canEvaluate(),
+                                  session->testData ? tr("%1 cannot be run, so it cannot teach").arg(name)
+                                                    : datasetInstallHint());
     m_firstResult = true;
     applySettings(carried);
 }
@@ -293,8 +372,10 @@ void MainWindow::applyUserSettings(const CompressionSettings& settings, const QS
 void MainWindow::applySettings(const CompressionSettings& settings) {
     m_settings = settings;
     m_controls->setSettings(settings);
+    m_distillPage->setSettings(settings);
     m_layers->setOverrides(settings);
-    m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
+    if (!m_controller->result() || CompressionSettings::compressionDiffers(settings, m_controller->resultSettings()))
+        m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
     m_controller->requestSettings(settings);
     refreshHistory();
 }

@@ -14,6 +14,9 @@ class QTabWidget;
 namespace cwb::ui {
 
 class CompressionPage;
+class DistillController;
+class DistillationPage;
+class ModelSaver;
 class ControlsPanel;
 class LayerPanel;
 class RecentFiles;
@@ -39,6 +42,9 @@ public:
 
     RecomputeController* controller() const { return m_controller; }
     CompressionPage* compressionPage() const { return m_page; }
+    DistillationPage* distillationPage() const { return m_distillPage; }
+    DistillController* distillController() const { return m_distill; }
+    QTabWidget* tabs() const { return m_tabs; }
     ControlsPanel* controls() const { return m_controls; }
     LayerPanel* layers() const { return m_layers; }
     SummaryPanel* summary() const { return m_summary; }
@@ -67,12 +73,18 @@ private:
     void refreshHistory();
     void startSweep();
     void saveLayout();
+    void exportCompressedModel();
+    QString studentFileName() const;
 
     RecomputeController* m_controller;
     EvaluationHistory* m_history;
     QUndoStack* m_undo;
     CompressionSettings m_settings;
     CompressionPage* m_page;
+    DistillController* m_distill;
+    DistillationPage* m_distillPage;
+    ModelSaver* m_saver;
+    QString m_openAfterSave;
     QTabWidget* m_tabs;
     ControlsPanel* m_controls;
     LayerPanel* m_layers;
