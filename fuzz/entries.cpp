@@ -1,0 +1,37 @@
+// Fuzz entry functions (see entries.h).
+#include "fuzz/entries.h"
+
+#include <stdexcept>
+
+#include "core/io/idx_dataset.h"
+#include "core/util/memory_budget.h"
+
+namespace cwb::fuzz {
+namespace {
+
+void runIdx(const std::uint8_t* data, std::size_t size) {
+    parseIdx(std::vector<std::uint8_t>(data, data + size), "fuzz.idx");
+}
+
+}  // namespace
+
+const std::vector<Entry>& entries() {
+    static const std::vector<Entry> all{
+        {"idx", runIdx},
+    };
+    return all;
+}
+
+EntryFunction findEntry(const std::string& name) {
+    for (const Entry& entry : entries())
+        if (entry.name == name) return entry.run;
+    throw std::invalid_argument("unknown fuzz entry " + name);
+}
+
+void prepare() {
+    // libFuzzer's -malloc_limit_mb defaults to its 2 GiB RSS limit; a reader must refuse
+    // a declared size well before that, so its budget is set lower.
+    setMemoryBudget(std::uint64_t(512) << 20);
+}
+
+}  // namespace cwb::fuzz
