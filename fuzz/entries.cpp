@@ -4,7 +4,6 @@
 #include <stdexcept>
 
 #include "core/io/idx_dataset.h"
-#include "core/util/memory_budget.h"
 
 namespace cwb::fuzz {
 namespace {
@@ -29,9 +28,6 @@ EntryFunction findEntry(const std::string& name) {
 }
 
 void prepare() {
-    // libFuzzer's -malloc_limit_mb defaults to its 2 GiB RSS limit; a reader must refuse
-    // a declared size well before that, so its budget is set lower.
-    setMemoryBudget(std::uint64_t(512) << 20);
 }
 
 }  // namespace cwb::fuzz
