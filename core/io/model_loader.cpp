@@ -2,11 +2,21 @@
 #include "core/io/model_loader.h"
 
 #include "core/error.h"
+#include "core/io/file_bytes.h"
+#include "core/io/keras_h5.h"
+#include "core/io/keras_zip.h"
+#include "core/io/safetensors.h"
 
 namespace cwb {
 
 Model loadModel(const std::string& path) {
-    throw Error(path + ": no reader yet");
+    regularFileSize(path);  // "file not found" / "not a regular file" before anything else
+    const std::string head = readFilePrefix(path, 9);
+    if (head.rfind("\x89HDF\r\n\x1a\n", 0) == 0) return loadKerasH5(path);
+    if (head.rfind("PK\x03\x04", 0) == 0) return loadKerasZip(path);
+    // safetensors has no magic number: an 8-byte length, then the JSON header's '{'.
+    if (head.size() == 9 && head[8] == '{') return loadSafetensors(path);
+    throw Error(path + ": not a recognised model file; supported: Keras .h5, Keras 3 .keras and .weights.h5, .safetensors");
 }
 
 }  // namespace cwb
