@@ -21,6 +21,10 @@ void probeInChildProcess(const std::function<void()>& work, const std::string& w
     if (pid == 0) {
         const rlimit noCore{0, 0};
         setrlimit(RLIMIT_CORE, &noCore);  // a crash here is expected, not worth a core dump
+        // The parent sees a crash only as death by signal. Handlers it inherited (sanitizers,
+        // libFuzzer, crash reporters) would instead report and exit with a status code,
+        // which reads as "finished", and the parent would then crash for real.
+        for (const int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(sig, SIG_DFL);
         int code = 0;
         try {
             work();
