@@ -163,7 +163,7 @@ void prepare() {
     // far too long for a fuzzer. Healthy seeds parse in well under a second under ASan.
     // fuzz/triage_probe.sh lifts the cap to look at a hang in a debugger.
     const char* seconds = std::getenv("CWB_FUZZ_PROBE_TIMEOUT_S");
-    capProbeTimeout(std::chrono::seconds(seconds ? std::atoi(seconds) : 3));
+    capProbeTimeout(std::chrono::seconds(seconds ? std::atoi(seconds) : 1));
 }
 
 }  // namespace cwb::fuzz
