@@ -31,6 +31,18 @@ struct Row {
 };
 
 void openIdx(const std::string& path) { readIdx(path); }
+// Caps the memory budget while the reader runs, so that "more than the memory available"
+// is reached with small test data.
+void openIdxWith64MiB(const std::string& path) {
+    setMemoryCap(std::uint64_t(64) << 20);
+    try {
+        readIdx(path);
+    } catch (...) {
+        setMemoryCap(0);
+        throw;
+    }
+    setMemoryCap(0);
+}
 void openModel(const std::string& path) { loadModel(path); }
 
 // Real models, copied into the temp folder before being spoiled.
@@ -69,6 +81,13 @@ const std::vector<Row>& rows() {
         {"gzipped IDX file with corrupt compressed data", "corrupt gzip data",
          [](const std::string& dir) { return bad::writeBytes(dir + "/corrupt.idx.gz", bad::corruptGzip(4096)); },
          openIdx},
+        {"gzipped IDX file inflating past the memory available (gzip bomb)",
+         "decompressing needs {N} MiB but only {N} MiB of memory are available",
+         [](const std::string& dir) {
+             std::string plain = bad::idxHeader({100000, 28, 28});
+             plain.resize(plain.size() + 100000 * 28 * 28);  // 75 MiB of zeros: gzip shrinks it 1000-fold
+             return bad::writeBytes(dir + "/bomb.idx.gz", bad::gzip(plain));
+         }, openIdxWith64MiB},
 
         {"model file that does not exist", "file not found",
          [](const std::string& dir) { return dir + "/missing.h5"; }, openModel},
@@ -175,6 +194,15 @@ const std::vector<Row>& rows() {
                                        {"model.weights.h5", std::string(4096, 'x')}});
              bad::lieAboutZipEntrySize(path, "model.weights.h5", 3u << 30);
              return path;
+         }, openModel},
+        {".keras declaring a 4 TiB weight", "needs {N} MiB but only {N} MiB of memory are available",
+         [](const std::string& dir) {
+             const std::string keras = test::fixture(kKeras);
+             const std::string inner = bad::writeBytes(dir + "/inner.h5", bad::zipEntry(keras, "model.weights.h5"));
+             bad::replaceDataset(inner, "/layers/dense/vars/0", {1u << 20, 1u << 20}, {});
+             return bad::zipFile(dir + "/huge.keras", {{"metadata.json", bad::zipEntry(keras, "metadata.json")},
+                                                       {"config.json", bad::zipEntry(keras, "config.json")},
+                                                       {"model.weights.h5", bad::readPrefix(inner, std::string::npos)}});
          }, openModel},
         {".keras cut in half", "cannot open as a zip archive ({*}); the file is truncated or corrupt",
          [](const std::string& dir) {

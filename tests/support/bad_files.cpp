@@ -55,8 +55,7 @@ std::string idxHeader(const std::vector<std::uint32_t>& dims) {
     return bytes;
 }
 
-std::string corruptGzip(std::size_t size) {
-    const std::string plain = randomBytes(size, 7);
+std::string gzip(const std::string& plain) {
     z_stream stream{};
     deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
     std::string out(deflateBound(&stream, plain.size()), '\0');
@@ -67,6 +66,11 @@ std::string corruptGzip(std::size_t size) {
     deflate(&stream, Z_FINISH);
     out.resize(stream.total_out);
     deflateEnd(&stream);
+    return out;
+}
+
+std::string corruptGzip(std::size_t size) {
+    std::string out = gzip(randomBytes(size, 7));
     // Keep the 10-byte gzip header so gzopen sees gzip, garble the deflate body.
     const std::string garbage = randomBytes(out.size() / 2, 99);
     out.replace(10, garbage.size(), garbage);
@@ -192,6 +196,21 @@ std::string zipFile(const std::string& path, const std::vector<std::pair<std::st
     }
     require(zip_close(archive) == 0, "cannot write " + path);
     return path;
+}
+
+std::string zipEntry(const std::string& path, const std::string& name) {
+    int error = 0;
+    zip_t* archive = zip_open(path.c_str(), ZIP_RDONLY, &error);
+    require(archive != nullptr, "cannot open " + path);
+    zip_stat_t stat;
+    require(zip_stat(archive, name.c_str(), 0, &stat) == 0, "no " + name + " in " + path);
+    std::string contents(stat.size, '\0');
+    zip_file_t* file = zip_fopen(archive, name.c_str(), 0);
+    const bool ok = file && zip_fread(file, contents.data(), stat.size) == static_cast<zip_int64_t>(stat.size);
+    if (file) zip_fclose(file);
+    zip_discard(archive);
+    require(ok, "cannot read " + name + " from " + path);
+    return contents;
 }
 
 void lieAboutZipEntrySize(const std::string& path, const std::string& entry, std::uint32_t size) {

@@ -21,6 +21,8 @@ std::string randomBytes(std::size_t count, unsigned seed);
 
 // An IDX header (unsigned bytes) with these dimensions, without data.
 std::string idxHeader(const std::vector<std::uint32_t>& dims);
+// A gzip stream of `plain`.
+std::string gzip(const std::string& plain);
 // A gzip stream of `size` bytes whose compressed body has been overwritten with garbage.
 std::string corruptGzip(std::size_t size);
 
@@ -47,6 +49,8 @@ void setRootAttribute(const std::string& file, const std::string& name, const st
 
 // A zip archive of these (name, contents) entries, deflated.
 std::string zipFile(const std::string& path, const std::vector<std::pair<std::string, std::string>>& entries);
+// The contents of one entry of a zip archive.
+std::string zipEntry(const std::string& path, const std::string& name);
 // Makes the zip's local and central headers claim `size` uncompressed bytes for `entry`.
 void lieAboutZipEntrySize(const std::string& path, const std::string& entry, std::uint32_t size);
 
