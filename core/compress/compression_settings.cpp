@@ -59,7 +59,8 @@ void validateSettings(const LayerSettings& s, const std::string& where) {
         bad("clipping needs a bit width (--bits 2..8); the uniform step alpha has no range to clip");
     if (q.granularity != Granularity::Tensor && q.bits == 0)
         bad("per-channel or per-group steps need a bit width (--bits 2..8)");
-    if (!(p.rho >= 0.f) || !std::isfinite(p.rho)) bad("pruning threshold rho must be a finite number >= 0");
+    if (!std::isfinite(p.rho) || (p.rho < 0.f && p.method != PruneMethod::TextbookThreshold))
+        bad("pruning threshold rho must be a finite number >= 0");
     if (!(p.sparsity >= 0.0 && p.sparsity <= 1.0)) bad("target sparsity must be in [0, 1]");
     if (p.method == PruneMethod::NM && (p.n < 0 || p.m < 1 || p.n > p.m || p.m > 64))
         bad("N:M pruning needs 0 <= N <= M <= 64, e.g. 2:4");

@@ -7,11 +7,18 @@
 
 namespace cwb {
 
+// std::round (half away from zero) written so that compilers vectorize it: x - trunc(x) is
+// exact in float, so the comparison with 0.5 decides ties exactly as std::round does.
+inline float roundHalfAway(float x) {
+    const float t = std::trunc(x);
+    return std::fabs(x - t) >= 0.5f ? t + std::copysign(1.f, x) : t;
+}
+
 // Uniform step: q = round(w / alpha) (half away from zero), then q * alpha, all in float32.
 // alpha == 0 returns w unchanged. Worked example: w = 8, alpha = 5 gives 10.
 inline float quantizeUniform(float w, float alpha) {
     if (alpha == 0.f) return w;
-    const float q = std::round(w / alpha);
+    const float q = roundHalfAway(w / alpha);
     return q * alpha;
 }
 
@@ -28,7 +35,7 @@ struct AffineQuantizer {
 
     std::int32_t code(float w) const {
         if (step == 0.f) return zeroPoint;
-        float q = std::round(w / step) + static_cast<float>(zeroPoint);
+        float q = roundHalfAway(w / step) + static_cast<float>(zeroPoint);
         q = std::fmin(std::fmax(q, static_cast<float>(qmin)), static_cast<float>(qmax));
         return static_cast<std::int32_t>(q);
     }

@@ -16,13 +16,8 @@ std::uint64_t Histogram::total() const {
 }
 
 int Histogram::binOf(float value) const {
-    // Same arithmetic as the fused kernels: float32 (value - lo) * (bins / (hi - lo)).
-    const float lo = static_cast<float>(spec.lo);
-    const float scale = static_cast<float>(spec.bins / (spec.hi - spec.lo));
-    const float x = (value - lo) * scale;
-    if (!(x < static_cast<float>(spec.bins))) return spec.bins;  // also NaN
-    if (x < 0.f) return -1;
-    return static_cast<int>(x);
+    return histogramSlot(value, static_cast<float>(spec.lo), static_cast<float>(spec.hi),
+                         static_cast<float>(spec.bins / (spec.hi - spec.lo)), spec.bins) - 1;
 }
 
 void Histogram::add(float value) {
