@@ -1,7 +1,8 @@
 // `cwb sweep MODEL --param alpha|rho --from X --to Y --steps N [--csv F] [--png F]`:
 // evaluates the model at a series of settings, with a progress bar on a terminal, and writes
-// the table as CSV and a plot as PNG. Each parameter is one entry of sweepParameter(); a new
-// parameter (e.g. the distillation temperature) is one more branch there.
+// the table as CSV and a plot as PNG. Each compression parameter is one entry of
+// sweepParameter(); --param temperature (distillation, which trains students) has its own
+// runner in sweep_temperature.cpp and is dispatched to it first.
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
+#include "app/cwb/sweep_temperature.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
 #include "core/infer/compressed_engine.h"
@@ -103,7 +105,7 @@ SweepParameter compressionParameter(const std::string& name) {
 
 SweepParameter sweepParameter(const std::string& name) {
     if (name == "alpha" || name == "rho") return compressionParameter(name);
-    throw Error("option --param got '" + name + "'; expected alpha or rho");
+    throw Error("option --param got '" + name + "'; expected alpha, rho or temperature");
 }
 
 // A bar on stderr, redrawn in place; only when stderr is a terminal.
@@ -144,6 +146,7 @@ void writeText(const std::string& path, const std::string& text, const std::stri
 }
 
 int runSweep(const Args& args) {
+    if (args.text("param") == "temperature") return runTemperatureSweep(args);
     args.allowOnly(withCompressionOptions({"param", "from", "to", "steps", "csv", "png", "data", "limit", "threads", "kernel"}));
     if (args.positional().size() != 1) throw Error("expects one MODEL; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps N");
     const std::string path = args.positional()[0];
@@ -217,9 +220,10 @@ std::vector<std::string> sweepFlags() { return compressionFlagNames(); }
 
 const CommandRegistration registration{{
     "sweep",
-    "sweep MODEL --param alpha|rho --from X --to Y --steps N [--csv F] [--png F] [--limit N] [--kernel K] "
-    "[compression options]",
-    "accuracy, sparsity and size over a series of settings, as a table, CSV and PNG plot",
+    "sweep MODEL --param alpha|rho|temperature --from X --to Y --steps N [--csv F] [--png F] [--limit N] "
+    "[--kernel K] [compression options]",
+    "accuracy, sparsity and size over a series of compression settings (CSV, PNG plot); "
+    "--param temperature: distilled students per temperature",
     sweepFlags(),
     runSweep,
 }};
