@@ -1,0 +1,152 @@
+// One slider step of the window: compressModel (mask, quantize, histograms, statistics)
+// over 10 million float32 weights, against two anchors measured in the same run: memcpy
+// of the same bytes, and a naive multi-pass version (one loop per job, std::round,
+// Histogram::add). Prints medians of repeats.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/compress/compress_model.h"
+#include "core/util/parallel.h"
+
+using namespace cwb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+template <typename F>
+double medianMs(int repeats, F&& f) {
+    std::vector<double> t;
+    for (int i = 0; i < repeats; ++i) {
+        const auto a = Clock::now();
+        f();
+        t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+Model bigModel(int layers, int in, int out) {
+    Model m;
+    m.sourcePath = "synthetic";
+    m.inputShape = {in};
+    std::mt19937 rng(1);
+    std::normal_distribution<float> dist(0.f, 0.05f);
+    for (int l = 0; l < layers; ++l) {
+        std::vector<float> w(static_cast<std::size_t>(in) * out);
+        for (auto& v : w) v = dist(rng);
+        Layer layer;
+        layer.name = "dense_" + std::to_string(l);
+        layer.className = "Dense";
+        layer.kind = LayerKind::Dense;
+        layer.units = out;
+        layer.kernel = Tensor::fromFloats({in, out}, std::move(w));
+        layer.bias = Tensor::zeros({out});
+        m.layers.push_back(layer);
+        std::swap(in, out);
+    }
+    m.inferShapes();
+    return m;
+}
+
+// The same job written plainly: a pass for the mask, one for quantization, then one per statistic.
+double naiveStep(const Model& m, float alpha, float rho, std::vector<std::vector<float>>& out) {
+    double checksum = 0;
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        const auto w = m.layers[l].kernel.floats();
+        auto& o = out[l];
+        std::vector<char> mask(w.size());
+        for (std::size_t i = 0; i < w.size(); ++i) mask[i] = std::fabs(w[i]) >= rho;
+        for (std::size_t i = 0; i < w.size(); ++i) o[i] = mask[i] ? std::round(w[i] / alpha) * alpha : 0.f;
+        float maxAbs = 0;
+        for (float v : w) maxAbs = std::max(maxAbs, std::fabs(v));
+        Histogram ho({128, -maxAbs, maxAbs}), hc({128, -maxAbs - alpha, maxAbs + alpha}), he({128, -alpha, alpha});
+        for (float v : w) ho.add(v);
+        for (float v : o) hc.add(v);
+        for (std::size_t i = 0; i < w.size(); ++i) he.add(o[i] - w[i]);
+        double sq = 0, se = 0, maxErr = 0;
+        long long zeros = 0;
+        for (float v : w) sq += double(v) * v;
+        for (std::size_t i = 0; i < w.size(); ++i) se += (double(o[i]) - w[i]) * (double(o[i]) - w[i]);
+        for (std::size_t i = 0; i < w.size(); ++i) maxErr = std::max(maxErr, std::fabs(double(o[i]) - w[i]));
+        for (float v : o) zeros += v == 0.f;
+        std::vector<float> levels(o.begin(), o.end());  // distinct values by sorting
+        std::sort(levels.begin(), levels.end());
+        checksum += sq + se + maxErr + zeros + double(std::unique(levels.begin(), levels.end()) - levels.begin()) +
+                    ho.counts[64] + hc.counts[64] + he.counts[64];
+    }
+    return checksum;
+}
+
+std::string loadAverage() {
+    std::ifstream f("/proc/loadavg");
+    std::string a, b, c;
+    f >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int repeats = argc > 1 ? std::atoi(argv[1]) : 21;
+    const int threads = argc > 2 ? std::atoi(argv[2]) : resolveThreads(0);
+    const Model m = bigModel(5, 2000, 1000);  // 5 x 2 M = 10 M weights
+    long long n = 0;
+    for (const auto& l : m.layers) n += l.kernel.elements();
+    if (argc > 3) {  // for profilers: one kind of slider step alone
+        CompressOptions options;
+        options.threads = threads;
+        options.profile = profileWeights(m, options.stats, threads);
+        CompressionPlan plan = CompressionPlan::uniform(0.01f, 0.02f);
+        if (std::string(argv[3]) == "bits") {
+            plan.defaults.quant.bits = 4;
+            plan.defaults.quant.granularity = Granularity::Channel;
+        }
+        double sink = 0;
+        const double ms = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+        std::printf("compressModel %.2f ms (%g)\n", ms, sink);
+        return 0;
+    }
+    std::printf("weights %lld (%d Dense kernels), threads %d, load %s\n", n, 5, threads, loadAverage().c_str());
+
+    std::vector<float> src(static_cast<std::size_t>(n), 1.f), dst(static_cast<std::size_t>(n), 0.f);
+    const double memcpyMs = medianMs(repeats, [&] { std::memcpy(dst.data(), src.data(), n * 4); });
+    std::printf("anchor memcpy %lld floats (%.0f MB):              %8.2f ms\n", n, n * 4 / 1e6, memcpyMs);
+
+    std::vector<std::vector<float>> naiveOut;
+    for (const auto& l : m.layers) naiveOut.emplace_back(l.kernel.elements());
+    double sink = 0;
+    const double naiveMs = medianMs(std::max(3, repeats / 4), [&] { sink += naiveStep(m, 0.01f, 0.02f, naiveOut); });
+    std::printf("anchor naive multi-pass (1 thread, sort for levels):  %8.2f ms\n", naiveMs);
+
+    CompressOptions options;
+    options.threads = threads;
+    options.stats.weights.bins = options.stats.error.bins = 128;
+    const auto plan = CompressionPlan::uniform(0.01f, 0.02f);
+    const double coldMs = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    std::printf("compressModel alpha 0.01 rho 0.02, no profile:         %8.2f ms\n", coldMs);
+    const auto profileStart = Clock::now();
+    options.profile = profileWeights(m, options.stats, threads);
+    std::printf("profileWeights (once per model):                       %8.2f ms\n",
+                std::chrono::duration<double, std::milli>(Clock::now() - profileStart).count());
+    const double warmMs = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    std::printf("compressModel alpha 0.01 rho 0.02, with profile:       %8.2f ms\n", warmMs);
+    options.stats.histograms = false;
+    const double noHistMs = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    std::printf("  same without histograms:                             %8.2f ms\n", noHistMs);
+    options.stats.histograms = true;
+    CompressionPlan bits;
+    bits.defaults.quant.bits = 4;
+    bits.defaults.quant.granularity = Granularity::Channel;
+    bits.defaults.prune.rho = 0.02f;
+    const double bitsMs = medianMs(repeats, [&] { sink += compressModel(m, bits, options).total.weights.mse; });
+    std::printf("compressModel 4-bit per channel, rho 0.02, profile:    %8.2f ms\n", bitsMs);
+    std::printf("load after: %s (checksum %g)\n", loadAverage().c_str(), sink);
+    return 0;
+}

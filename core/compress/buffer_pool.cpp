@@ -1,0 +1,75 @@
+// A size-keyed free list of large buffers (see buffer_pool.h).
+#include "core/compress/buffer_pool.h"
+
+#include <map>
+#include <mutex>
+
+namespace cwb {
+namespace {
+
+constexpr std::size_t kMinPooled = 64 * 1024;           // smaller buffers come from malloc's own lists
+constexpr std::size_t kMaxFreeBytes = 1024 * 1024 * 1024;  // beyond this, buffers are freed
+
+class Pool {
+public:
+    std::unique_ptr<std::byte[]> take(std::size_t bytes) {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_free.find(bytes);
+        if (it == m_free.end()) return nullptr;
+        auto buffer = std::move(it->second);
+        m_free.erase(it);
+        m_freeBytes -= bytes;
+        return buffer;
+    }
+    void give(std::unique_ptr<std::byte[]> buffer, std::size_t bytes) {
+        std::lock_guard lock(m_mutex);
+        if (m_freeBytes + bytes > kMaxFreeBytes) return;  // freed as `buffer` goes
+        m_free.emplace(bytes, std::move(buffer));
+        m_freeBytes += bytes;
+    }
+    void clear() {
+        std::lock_guard lock(m_mutex);
+        m_free.clear();
+        m_freeBytes = 0;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::multimap<std::size_t, std::unique_ptr<std::byte[]>> m_free;
+    std::size_t m_freeBytes = 0;
+};
+
+// Never destroyed: tensors may outlive static destruction order.
+Pool& pool() {
+    static Pool* p = new Pool;
+    return *p;
+}
+
+class PooledStorage final : public Storage {
+public:
+    explicit PooledStorage(std::size_t bytes) : m_size(bytes) {
+        if (bytes >= kMinPooled) m_bytes = pool().take(bytes);
+        if (!m_bytes) m_bytes.reset(new std::byte[bytes]);
+    }
+    ~PooledStorage() override {
+        if (m_size >= kMinPooled) pool().give(std::move(m_bytes), m_size);
+    }
+    PooledStorage(const PooledStorage&) = delete;
+    PooledStorage& operator=(const PooledStorage&) = delete;
+
+    const std::byte* data() const override { return m_bytes.get(); }
+    std::byte* mutableData() override { return m_bytes.get(); }
+    std::size_t size() const override { return m_size; }
+
+private:
+    std::unique_ptr<std::byte[]> m_bytes;
+    std::size_t m_size;
+};
+
+}  // namespace
+
+std::shared_ptr<Storage> pooledStorage(std::size_t bytes) { return std::make_shared<PooledStorage>(bytes); }
+
+void releasePooledBuffers() { pool().clear(); }
+
+}  // namespace cwb
