@@ -99,12 +99,17 @@ int main(int argc, char** argv) {
     const Model m = bigModel(5, 2000, 1000);  // 5 x 2 M = 10 M weights
     long long n = 0;
     for (const auto& l : m.layers) n += l.kernel.elements();
-    if (argc > 3 && std::string(argv[3]) == "only") {  // for profilers: the slider step alone
+    if (argc > 3) {  // for profilers: one kind of slider step alone
         CompressOptions options;
         options.threads = threads;
         options.profile = profileWeights(m, options.stats, threads);
+        CompressionPlan plan = CompressionPlan::uniform(0.01f, 0.02f);
+        if (std::string(argv[3]) == "bits") {
+            plan.defaults.quant.bits = 4;
+            plan.defaults.quant.granularity = Granularity::Channel;
+        }
         double sink = 0;
-        const double ms = medianMs(repeats, [&] { sink += compressModel(m, CompressionPlan::uniform(0.01f, 0.02f), options).total.weights.mse; });
+        const double ms = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
         std::printf("compressModel %.2f ms (%g)\n", ms, sink);
         return 0;
     }

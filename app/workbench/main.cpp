@@ -1,15 +1,96 @@
-// compression-workbench: the desktop window.
+// compression-workbench: the desktop window. Options are parsed with QCommandLineParser;
+// --screenshot renders the window to a PNG (for the README and tests) and exits.
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 
-#include "ui/main_window.h"
+#include <cstdio>
+
+#include "ui/window/main_window.h"
+#include "ui/window/screenshot_runner.h"
+
+namespace {
+
+std::optional<double> numberOption(const QCommandLineParser& parser, const QString& name, bool* ok) {
+    if (!parser.isSet(name)) return std::nullopt;
+    bool valid = false;
+    const double v = parser.value(name).toDouble(&valid);
+    if (!valid || v < 0) {
+        std::fprintf(stderr, "compression-workbench: --%s needs a number >= 0, got \"%s\"\n", qPrintable(name),
+                     qPrintable(parser.value(name)));
+        *ok = false;
+    }
+    return v;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setOrganizationName("CompressionWorkbench");
     QApplication::setApplicationName("Compression Workbench");
+    QApplication::setApplicationVersion(QStringLiteral("0.1"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Compress a trained neural network by eye: quantize, prune and distil.");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument("model", "Model to open (.h5, .keras, .safetensors).", "[model]");
+    parser.addOption({"model", "Model to open (same as the positional argument).", "path"});
+    parser.addOption({"screenshot", "Render the window to a PNG and exit.", "file"});
+    parser.addOption({"alpha", "Quantization step alpha (0 = off).", "a"});
+    parser.addOption({"rho", "Pruning threshold rho (0 = off).", "r"});
+    parser.addOption({"bits", "k-bit codes, 2..8 (0 = use alpha).", "k"});
+    parser.addOption({"layer", "Show this layer's histograms.", "name"});
+    parser.addOption({"sweep", "With --screenshot: run a sweep of the active parameter first."});
+    parser.addOption({"timeout", "With --screenshot: seconds to wait for results (default 180).", "s", "180"});
+    parser.process(app);
+
+    QString model = parser.value("model");
+    if (model.isEmpty() && !parser.positionalArguments().isEmpty()) model = parser.positionalArguments().first();
+    bool ok = true;
+    cwb::ui::ScreenshotOptions shot;
+    shot.alpha = numberOption(parser, "alpha", &ok);
+    shot.rho = numberOption(parser, "rho", &ok);
+    if (const auto bits = numberOption(parser, "bits", &ok)) shot.bits = static_cast<int>(*bits);
+    if (!ok) return 2;
+
+    const bool screenshot = parser.isSet("screenshot");
+    QTemporaryDir scratch;
+    if (screenshot) {
+        // A screenshot must not depend on, nor change, the user's saved settings.
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, scratch.path());
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, scratch.path());
+    }
+
     cwb::ui::MainWindow window;
-    const QStringList args = QApplication::arguments();
-    if (args.size() > 1) window.openModel(args.at(1));
+    if (screenshot) {
+        shot.file = parser.value("screenshot");
+        shot.model = model;
+        shot.layer = parser.value("layer");
+        shot.sweep = parser.isSet("sweep");
+        shot.timeoutMs = static_cast<int>(parser.value("timeout").toDouble() * 1000);
+        auto* runner = new cwb::ui::ScreenshotRunner(&window, shot, &window);
+        runner->start();
+        return app.exec();
+    }
+
+    window.restoreLayout();
     window.show();
+    if (!model.isEmpty()) window.openModel(model);
+    else window.openStartupModel();
+    if (shot.alpha || shot.rho || shot.bits) {
+        QObject::connect(&window, &cwb::ui::MainWindow::modelReady, &window, [&window, shot] {
+            cwb::ui::CompressionSettings s = window.settings();
+            if (shot.alpha) s.alpha = *shot.alpha;
+            if (shot.rho) s.rho = *shot.rho;
+            if (shot.bits) s.bits = *shot.bits;
+            window.applyUserSettings(s, QStringLiteral("command line"));
+        }, Qt::SingleShotConnection);
+    }
+    if (parser.isSet("layer")) window.selectLayer(parser.value("layer"));
     return app.exec();
 }

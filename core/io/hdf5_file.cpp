@@ -75,9 +75,12 @@ std::vector<std::string> readOneAttribute(hid_t object, const std::string& name,
         check(H5Tset_size(memory.get(), H5T_VARIABLE), where, "cannot read " + what);
         if (cset >= 0) H5Tset_cset(memory.get(), cset);
         std::vector<char*> pointers(count, nullptr);
-        check(H5Aread(attribute.get(), memory.get(), pointers.data()), where, "cannot read " + what);
-        for (const char* p : pointers) out.emplace_back(p ? p : "");
+        const herr_t status = H5Aread(attribute.get(), memory.get(), pointers.data());
+        // A read that fails part way has already allocated some strings: free them too.
+        if (status >= 0)
+            for (const char* p : pointers) out.emplace_back(p ? p : "");
         H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+        check(status, where, "cannot read " + what);
     } else {
         const std::size_t width = H5Tget_size(type.get());
         if (width == 0 || count > kMaxAttributeBytes / width)
@@ -178,11 +181,14 @@ void check(herr_t status, const std::string& where, const std::string& what) {
 
 std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes) {
     // Generous: a healthy Keras file parses in milliseconds; only a looping one runs out.
-    return std::chrono::seconds(60) + std::chrono::milliseconds(fileBytes / (1 << 20) * 20);
+    return std::chrono::seconds(20) + std::chrono::milliseconds(fileBytes / (1 << 20) * 20);
 }
 
 Handle openFile(const std::string& path) {
-    return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path,
+    Handle access = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, path, "cannot set up HDF5");
+    // Reading needs no lock, and flock() fails on some network file systems.
+    check(H5Pset_file_locking(access.get(), false, true), path, "cannot set up HDF5");
+    return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get()), H5Fclose, path,
                    "cannot open as HDF5; the file is truncated or corrupt");
 }
 

@@ -2,8 +2,9 @@
 #include "core/io/keras_config.h"
 
 #include <algorithm>
-#include <cctype>
-#include <regex>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <set>
 
 #include "core/error.h"
@@ -39,10 +40,15 @@ const json* field(const json& config, const char* key) {
 }
 
 long long integerValue(const Context& ctx, const json& value, const char* key) {
-    if (value.is_number_integer()) return value.get<long long>();
-    if (value.is_number_float()) {  // Keras 1/2 sometimes wrote sizes as floats
+    if (value.is_number_unsigned()) {  // above LLONG_MAX it would wrap, e.g. to -1
+        if (value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
+            return static_cast<long long>(value.get<std::uint64_t>());
+    } else if (value.is_number_integer()) {
+        return value.get<long long>();
+    } else if (value.is_number_float()) {  // Keras 1/2 sometimes wrote sizes as floats
         const double d = value.get<double>();
-        if (d == static_cast<double>(static_cast<long long>(d))) return static_cast<long long>(d);
+        // Range first: converting an out-of-range double to an integer is undefined.
+        if (d >= -9.0e18 && d <= 9.0e18 && d == std::trunc(d)) return static_cast<long long>(d);
     }
     ctx.fail(std::string("config field '") + key + "' must be an integer, got " + value.dump());
 }
@@ -243,7 +249,9 @@ Layer parseLayer(const Context& ctx, const json& config, int& axis) {
             ctx.fail("softmax over axis " + axisValue->dump() + " is not supported; only the last axis is");
     } else if (cls == "Dropout") {
         layer.kind = LayerKind::Dropout;
-        layer.dropoutRate = static_cast<float>(numberField(ctx, config, "rate", 0.0));
+        const double rate = numberField(ctx, config, "rate", 0.0);
+        if (!(rate >= 0.0 && rate < 1.0)) ctx.fail("dropout rate " + std::to_string(rate) + " is outside [0, 1)");
+        layer.dropoutRate = static_cast<float>(rate);
     } else if (cls == "Flatten") {
         layer.kind = LayerKind::Flatten;
         requireChannelsLast(ctx, config);
@@ -397,14 +405,35 @@ KerasArchitecture parseKerasModelConfig(const json& model, const std::string& fi
 }
 
 std::string kerasSnakeCase(const std::string& className) {
-    // keras.src.utils.naming.to_snake_case, step by step.
-    static const std::regex nonWord(R"(\W+)");
-    static const std::regex upperRun("(.)([A-Z][a-z]+)");
-    static const std::regex lowerUpper("([a-z])([A-Z])");
-    std::string name = std::regex_replace(className, nonWord, "");
-    name = std::regex_replace(name, upperRun, "$1_$2");
-    name = std::regex_replace(name, lowerUpper, "$1_$2");
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // keras.src.utils.naming.to_snake_case, whose three regex substitutions are spelled out
+    // by hand: std::regex keeps static state, and this runs in probe children (fork).
+    const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+    const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+    std::string name;  // re.sub(r"\W+", "", name)
+    for (const char c : className)
+        if (upper(c) || lower(c) || (c >= '0' && c <= '9') || c == '_') name += c;
+    std::string step;  // re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    for (std::size_t p = 0; p < name.size();) {
+        if (p + 2 < name.size() && upper(name[p + 1]) && lower(name[p + 2])) {
+            std::size_t end = p + 2;
+            while (end < name.size() && lower(name[end])) ++end;
+            step.append(1, name[p]).append(1, '_').append(name, p + 1, end - p - 1);
+            p = end;
+        } else {
+            step += name[p++];
+        }
+    }
+    name.clear();  // re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    for (std::size_t p = 0; p < step.size();) {
+        if (p + 1 < step.size() && lower(step[p]) && upper(step[p + 1])) {
+            name.append(1, step[p]).append(1, '_').append(1, step[p + 1]);
+            p += 2;
+        } else {
+            name += step[p++];
+        }
+    }
+    for (char& c : name)
+        if (upper(c)) c = static_cast<char>(c - 'A' + 'a');
     return name;
 }
 

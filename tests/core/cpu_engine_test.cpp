@@ -106,6 +106,24 @@ private slots:
         }
     }
 
+    void chunksAndGroupsSplitAnywhere() {
+        // A small CNN on 300 images: head chunks and tail groups of 128 that do not divide the
+        // slices, for every chunk size and thread count.
+        ModelBuilder b({12, 12, 1}, 6);
+        b.conv(1, 8, 3, 1, Padding::Same, ActivationKind::Relu).pool(LayerKind::MaxPooling2D, 2, 2, Padding::Valid)
+            .layer(LayerKind::Flatten, "Flatten").dense(288, 40, ActivationKind::Relu).dense(40, 10, ActivationKind::Softmax);
+        const Model model = b.build();
+        const auto input = b.randomInput(300);
+        const auto expected = referenceForward(model, input.data(), 300);
+        for (int threads : {1, 2})
+            for (int chunk : {0, 1, 5, 200}) {
+                CpuEngineOptions o;
+                o.engine.threads = threads;
+                o.chunkImages = chunk;
+                QVERIFY(maxAbsDiff(run(*makeCpuEngine(model, o), input, 300), expected) < 1e-5);
+            }
+    }
+
     void planFoldsAndFuses() {
         const Plan plan = compilePlan(bnCnn().build());
         // conv+bn+relu, pool, x3, dense+relu, dense+softmax: 8 ops, no BatchNormalization left.

@@ -9,8 +9,10 @@
 // finds its siblings relative to itself. The library comes in through cwb_core.
 #include <hdf5/serial/hdf5.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstring>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +21,7 @@
 #include "core/io/keras_h5_writer.h"
 #include "core/io/model_loader.h"
 #include "core/io/safetensors.h"
+#include "core/util/child_probe.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -382,6 +385,31 @@ private slots:
         writeBytes(mismatched, zipArchive({storedEntry("config.json", config),
                                            storedEntry("model.weights.h5", entries["model.weights.h5"])}));
         EXPECT_ERROR(loadModel(mismatched), "layer 'dense' (Dense): kernel has shape (1600, 128), expected (1600, 129)");
+    }
+
+    // Found by fuzzing the weights inside a .keras: Debian's HDF5 1.10 segfaults on this
+    // byte of the in-memory model.weights.h5. It must come back as an error.
+    void crashInsideKerasWeightsIsContained() {
+        auto entries = storedZipEntries(readBytes(test::fixture("k3_cnn_umer.keras")));
+        std::string& weights = entries["model.weights.h5"];
+        QCOMPARE(int(weights[1988]), 0);
+        weights[1988] = char(0xff);
+        const std::string path = temp("inner_crash.keras");
+        writeBytes(path, zipArchive({storedEntry("config.json", entries["config.json"]),
+                                     storedEntry("model.weights.h5", weights)}));
+        EXPECT_ERROR(loadModel(path), path + ": model.weights.h5");
+    }
+
+    void probeReportsCrashesAndHangs() {
+        probeInChildProcess([] {}, "ok", std::chrono::seconds(5));
+        probeInChildProcess([] { throw Error("ordinary failure"); }, "throws", std::chrono::seconds(5));
+        EXPECT_ERROR(probeInChildProcess([] { std::raise(SIGSEGV); }, "crashing.h5", std::chrono::seconds(5)),
+                     "crashing.h5: reading the file crashed the format library (Segmentation fault)");
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_ERROR(probeInChildProcess([] { for (;;) std::this_thread::sleep_for(std::chrono::seconds(1)); },
+                                         "looping.h5", std::chrono::milliseconds(300)),
+                     "looping.h5: reading the file did not finish within");
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
     }
 
     // --- HDF5 ---

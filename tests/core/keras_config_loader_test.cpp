@@ -193,6 +193,7 @@ private slots:
         row("zero filters", oneLayer("Conv2D", {{"filters", 0}, {"kernel_size", 3}}), "config field 'filters' is 0, outside 1..");
         row("relu threshold", oneLayer("ReLU", {{"threshold", 0.5}}), "a non-zero threshold is not supported");
         row("softmax axis", oneLayer("Softmax", {{"axis", 1}}), "softmax over axis 1 is not supported");
+        row("dropout rate", oneLayer("Dropout", {{"rate", 1.5}}), "dropout rate 1.500000 is outside [0, 1)");
         row("two unknown reshape sizes", oneLayer("Reshape", {{"target_shape", {-1, -1}}}), "has more than one -1");
         row("unknown input size", oneLayer("Dense", {{"units", 2}}, json::array({nullptr, nullptr, 28})),
             "has an unknown dimension; only fixed input sizes are supported");
@@ -223,6 +224,10 @@ private slots:
         QTest::newRow("ReLU") << "ReLU" << "re_lu";
         QTest::newRow("LeakyReLU") << "LeakyReLU" << "leaky_re_lu";
         QTest::newRow("Conv2DTranspose") << "Conv2DTranspose" << "conv2d_transpose";
+        // Python's re.sub on to_snake_case's three patterns, worked by hand.
+        QTest::newRow("non-word characters") << "My-Layer!" << "my_layer";
+        QTest::newRow("acronym then word") << "HTTPServer" << "http_server";
+        QTest::newRow("camel case") << "getHTTPResponse" << "get_http_response";
     }
     void snakeCaseMatchesKeras() {
         QFETCH(QString, className);

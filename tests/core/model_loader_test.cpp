@@ -4,11 +4,14 @@
 // Python's struct module. Then truncated and garbled copies of every fixture.
 #include <QtTest>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/error.h"
+#include "core/io/keras_h5_writer.h"
 #include "core/io/model_loader.h"
 #include "tests/support/test_paths.h"
 
@@ -101,6 +104,8 @@ const char* kAllFixtures[] = {
 class ModelLoaderTest : public QObject {
     Q_OBJECT
 private slots:
+    void cleanupTestCase() { std::filesystem::remove_all(test::tempDir()); }
+
     void evaluableFixturesLoad_data() {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("format");
@@ -274,6 +279,37 @@ private slots:
         QCOMPARE(std::to_integer<int>(tensorNamed(model, "Xtrain").bytes()[34]), 1);
         QCOMPARE(std::to_integer<int>(tensorNamed(model, "Xtrain").bytes()[33]), 0);
         QCOMPARE(std::to_integer<int>(tensorNamed(model, "Ytrain").bytes()[2]), 1);
+    }
+
+    // The window loads in a worker thread while other threads may load or save: HDF5 (not
+    // thread-safe in Debian's build) must be serialised inside core.
+    void concurrentLoadsAndSavesAgree() {
+        const char* files[] = {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras", "k3legacy_mlp_ntu113.h5",
+                               "st_mnist_cnn_bn_torch.safetensors"};
+        const long long expected[] = {250478, 225034, 109386, 3069};
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 6; ++t) {
+            threads.emplace_back([&, t] {
+                try {
+                    for (int round = 0; round < 4; ++round) {
+                        const int which = (t + round) % 4;
+                        const Model model = loadModel(test::fixture(files[which]));
+                        if (model.parameterCount() != expected[which]) ++failures;
+                        if (model.evaluable && t % 2 == 0) {
+                            const std::string out = test::tempDir() + "/thread" + std::to_string(t) + ".h5";
+                            saveKerasH5(model, out);
+                            if (loadModel(out).parameterCount() != expected[which]) ++failures;
+                        }
+                    }
+                } catch (const std::exception& e) {
+                    qWarning("%s", e.what());
+                    ++failures;
+                }
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        QCOMPARE(failures.load(), 0);
     }
 
     void missingAndUnknownFilesAreRejected() {

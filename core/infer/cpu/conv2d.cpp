@@ -139,8 +139,8 @@ std::size_t conv2dScratchFloats(const Window2D& window, const ConvSettings& sett
 void conv2d(const Window2D& window, int filters, const float* weights, const float* bias,
             const ActivationSpec& activation, const float* input, int batch, float* output, float* scratch,
             const ConvSettings& settings) {
-    if (resolve(settings.algorithm) == ConvAlgorithm::Direct)
-        conv2dDirect(window, filters, weights, bias, activation, input, batch, output, scratch);
+    if (resolve(settings.algorithm) == ConvAlgorithm::Direct)  // packs per call; engines pack once
+        conv2dDirect(packDirectConv(window, filters, weights, bias), activation, input, batch, output, scratch);
     else
         conv2dIm2col(window, filters, weights, bias, activation, input, batch, output, scratch, settings.blockRows);
 }

@@ -34,7 +34,8 @@ std::size_t conv2dScratchFloats(const Window2D& window, const ConvSettings& sett
 
 // Fast kernel: output = activation(conv(input) + bias). weights are (kh*kw*cin, filters)
 // row-major, i.e. the Keras kernel as is; bias may be null. scratch holds
-// conv2dScratchFloats(window, settings) floats.
+// conv2dScratchFloats(window, settings) floats. The direct algorithm packs the weights on
+// every call here; engines pack them once (conv2d_direct.h).
 void conv2d(const Window2D& window, int filters, const float* weights, const float* bias,
             const ActivationSpec& activation, const float* input, int batch, float* output, float* scratch,
             const ConvSettings& settings = {});

@@ -1,4 +1,9 @@
 // The float32 CPU engine: runs a compiled Plan with the kernels in core/infer/cpu.
+//
+// BatchSlices runs a plan in two stages per thread. The head (convolutions and pooling, with
+// large activations) runs a few images at a time so that they stay in L2; its outputs
+// collect in a feature buffer, and the tail (Dense layers on small vectors) then runs on a
+// group of many images, because an SGEMM with a handful of rows wastes most of its time.
 #include "core/infer/cpu/cpu_engine.h"
 
 #include <algorithm>
@@ -9,6 +14,7 @@
 #include "core/infer/cpu/activations.h"
 #include "core/infer/cpu/batch_norm.h"
 #include "core/infer/cpu/conv2d.h"
+#include "core/infer/cpu/conv2d_direct.h"
 #include "core/infer/cpu/dense.h"
 #include "core/infer/cpu/gemm.h"
 #include "core/infer/cpu/pooling.h"
@@ -18,9 +24,18 @@
 namespace cwb {
 namespace {
 
-// Activations of one chunk (two buffers of it) should stay within a core's L2.
+// Activations of one head chunk (two buffers of it) should stay within a core's L2.
 constexpr long long kChunkBytes = 512 * 1024;
 constexpr int kMinChunk = 4, kMaxChunk = 128;
+// Ops whose inputs and outputs are all at most this many floats per sample form the tail.
+constexpr long long kTailMaxFloats = 4096;
+constexpr int kTailGroup = 128;
+
+long long maxActivation(const std::vector<PlanOp>& ops, std::size_t begin, std::size_t end) {
+    long long n = 1;
+    for (std::size_t i = begin; i < end; ++i) n = std::max({n, ops[i].inputSize, ops[i].outputSize});
+    return n;
+}
 
 class CpuEngine final : public InferenceEngine {
 public:
@@ -29,13 +44,24 @@ public:
           m_threads(resolveThreads(options.engine.threads)), m_convAlgorithm(options.convAlgorithm) {
         if (!cpu::convAlgorithmAvailable(m_convAlgorithm))
             throw Error("the direct convolution kernel needs a CPU with AVX-512; use the patch (im2col) algorithm");
-        const long long perImage = std::max<long long>(m_plan.maxActivationSize(), 1);
+        const auto& ops = m_plan.ops;
+        m_split = ops.size();
+        while (m_split > 0 && ops[m_split - 1].inputSize <= kTailMaxFloats && ops[m_split - 1].outputSize <= kTailMaxFloats)
+            --m_split;
+        const long long headMax = std::max(maxActivation(ops, 0, m_split), m_plan.inputSize);
         m_chunk = options.chunkImages > 0
                       ? options.chunkImages
-                      : static_cast<int>(std::clamp<long long>(kChunkBytes / (perImage * 4), kMinChunk, kMaxChunk));
+                      : static_cast<int>(std::clamp<long long>(kChunkBytes / (headMax * 4), kMinChunk, kMaxChunk));
+        m_group = m_split == ops.size() ? m_chunk : std::max(kTailGroup, m_chunk);
+        // Prepack convolution weights once for the direct kernel.
+        m_direct.resize(ops.size());
+        for (std::size_t i = 0; i < ops.size(); ++i)
+            if (ops[i].kind == OpKind::Conv2D && usesDirectConv())
+                m_direct[i] = cpu::packDirectConv(ops[i].window, ops[i].outFeatures, ops[i].weights.data(),
+                                                  ops[i].bias.empty() ? nullptr : ops[i].bias.data());
         m_scratch.resize(m_strategy == CpuStrategy::BatchSlices ? m_threads : 1);
         if (m_strategy == CpuStrategy::BatchSlices)
-            for (auto& s : m_scratch) reserve(s, m_chunk);  // once, not per batch
+            for (auto& s : m_scratch) reserve(s, m_chunk, m_group);  // once, not per batch
     }
 
     std::string name() const override { return "cpu float32"; }
@@ -44,40 +70,54 @@ public:
 
     void forward(const float* input, int batch, float* output) override {
         if (batch <= 0) return;
+        if (m_plan.ops.empty()) {
+            std::memcpy(output, input, sizeof(float) * static_cast<std::size_t>(batch * m_plan.inputSize));
+            return;
+        }
         if (m_strategy == CpuStrategy::WholeBatchBlas) {
             cpu::setBlasThreads(m_threads);
-            reserve(m_scratch[0], batch);
-            runChunk(input, batch, output, m_scratch[0]);
+            reserve(m_scratch[0], batch, batch);
+            runOps(0, m_plan.ops.size(), input, batch, output, m_scratch[0]);
             return;
         }
         cpu::setBlasThreads(1);  // our threads call BLAS concurrently
         parallelFor(batch, m_threads, [&](long long begin, long long end, int worker) {
-            Scratch& scratch = m_scratch[worker];
-            for (long long i = begin; i < end; i += m_chunk) {
-                const int n = static_cast<int>(std::min<long long>(m_chunk, end - i));
-                runChunk(input + i * m_plan.inputSize, n, output + i * m_plan.outputSize, scratch);
-            }
+            runSlice(input + begin * m_plan.inputSize, static_cast<int>(end - begin),
+                     output + begin * m_plan.outputSize, m_scratch[worker]);
         });
     }
 
 private:
     struct Scratch {
-        std::vector<float> ping, pong, patches;
-        int images = 0;
+        std::vector<float> ping, pong, features, patches;
+        int chunk = 0, group = 0;
     };
 
-    // Grows a thread's buffers to hold `images` images; a no-op once they are large enough.
-    void reserve(Scratch& s, int images) const {
-        if (images <= s.images) return;
-        const std::size_t activations = static_cast<std::size_t>(m_plan.maxActivationSize()) * images;
+    // Grows a thread's buffers for head chunks of `chunk` and tail groups of `group` images;
+    // a no-op once they are large enough.
+    void reserve(Scratch& s, int chunk, int group) const {
+        if (chunk <= s.chunk && group <= s.group) return;
+        s.chunk = std::max(s.chunk, chunk);
+        s.group = std::max(s.group, group);
+        const auto& ops = m_plan.ops;
+        const long long headMax = std::max(maxActivation(ops, 0, m_split), m_plan.inputSize);
+        const std::size_t activations = static_cast<std::size_t>(
+            std::max(headMax * s.chunk, maxActivation(ops, m_split, ops.size()) * s.group));
         std::size_t patches = 0;
-        for (const PlanOp& op : m_plan.ops)
+        for (const PlanOp& op : ops)
             if (op.kind == OpKind::Conv2D)
-                patches = std::max(patches, cpu::conv2dScratchFloats(op.window, convSettings(op, images)));
+                patches = std::max(patches, cpu::conv2dScratchFloats(op.window, convSettings(op, s.chunk)));
         s.ping.resize(activations);
         s.pong.resize(activations);
+        if (m_split > 0 && m_split < ops.size())
+            s.features.resize(static_cast<std::size_t>(ops[m_split].inputSize) * s.group);
         s.patches.resize(patches);
-        s.images = images;
+    }
+
+    bool usesDirectConv() const {
+        return m_strategy == CpuStrategy::BatchSlices &&
+               (m_convAlgorithm == cpu::ConvAlgorithm::Direct ||
+                (m_convAlgorithm == cpu::ConvAlgorithm::Auto && cpu::directConvAvailable()));
     }
 
     // The plain strategy unrolls the whole batch at once for one multithreaded SGEMM.
@@ -86,23 +126,46 @@ private:
         return {cpu::ConvAlgorithm::Im2colGemm, images * op.window.outputPixels()};
     }
 
-    void runChunk(const float* input, int n, float* output, Scratch& s) const {
-        if (m_plan.ops.empty()) {
-            std::memcpy(output, input, sizeof(float) * static_cast<std::size_t>(n * m_plan.inputSize));
-            return;
+    // One thread's contiguous slice: groups of m_group images, the head a chunk at a time.
+    void runSlice(const float* input, int n, float* output, Scratch& s) const {
+        const std::size_t count = m_plan.ops.size();
+        const long long featureSize = m_split < count ? m_plan.ops[m_split].inputSize : 0;
+        for (int g0 = 0; g0 < n; g0 += m_group) {
+            const int groupSize = std::min(m_group, n - g0);
+            const float* tailInput = input + g0 * m_plan.inputSize;
+            if (m_split > 0) {
+                const bool headOnly = m_split == count;
+                for (int c0 = g0; c0 < g0 + groupSize; c0 += m_chunk) {
+                    const int chunk = std::min(m_chunk, g0 + groupSize - c0);
+                    float* out = headOnly ? output + c0 * m_plan.outputSize : s.features.data() + (c0 - g0) * featureSize;
+                    runOps(0, m_split, input + c0 * m_plan.inputSize, chunk, out, s);
+                }
+                tailInput = s.features.data();
+            }
+            if (m_split < count) runOps(m_split, count, tailInput, groupSize, output + g0 * m_plan.outputSize, s);
         }
+    }
+
+    // Runs ops [begin, end) on n images, alternating between the two scratch buffers; the
+    // last op writes to `output`.
+    void runOps(std::size_t begin, std::size_t end, const float* input, int n, float* output, Scratch& s) const {
         const float* in = input;
-        for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
-            float* out = i + 1 == m_plan.ops.size() ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
-            runOp(m_plan.ops[i], in, n, out, s);
+        for (std::size_t i = begin; i < end; ++i) {
+            float* out = i + 1 == end ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
+            runOp(i, in, n, out, s);
             in = out;
         }
     }
 
-    void runOp(const PlanOp& op, const float* in, int n, float* out, Scratch& s) const {
+    void runOp(std::size_t index, const float* in, int n, float* out, Scratch& s) const {
+        const PlanOp& op = m_plan.ops[index];
         const float* bias = op.bias.empty() ? nullptr : op.bias.data();
         switch (op.kind) {
             case OpKind::Conv2D:
+                if (m_direct[index].filters > 0) {
+                    cpu::conv2dDirect(m_direct[index], op.activation, in, n, out, s.patches.data());
+                    return;
+                }
                 cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out,
                             s.patches.data(), convSettings(op, n));
                 return;
@@ -125,8 +188,11 @@ private:
     Plan m_plan;
     CpuStrategy m_strategy;
     int m_threads;
-    int m_chunk = 1;
     cpu::ConvAlgorithm m_convAlgorithm;
+    std::size_t m_split = 0;  // ops [0, m_split) are the head, the rest the tail
+    int m_chunk = 1;          // head images per pass
+    int m_group = 1;          // tail images per pass
+    std::vector<cpu::DirectConvWeights> m_direct;  // per op; empty unless a Conv2D runs direct
     std::vector<Scratch> m_scratch;
 };
 

@@ -1,0 +1,135 @@
+// Evaluation throughput of the float32 CPU engine on the fixture models (full Fashion-MNIST
+// test set), at 1 and 2 threads, for each CPU strategy, with an SGEMM anchor measured in the
+// same run. Writes bench/results/eval.md. Usage: eval_bench [--runs N] [--out FILE]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/infer/cpu/cpu_engine.h"
+#include "core/infer/cpu/gemm.h"
+#include "core/infer/evaluate.h"
+#include "core/io/idx_dataset.h"
+#include "core/io/model_loader.h"
+
+using namespace cwb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+std::string loadAverage() {
+    std::ifstream f("/proc/loadavg");
+    double one = 0, five = 0, fifteen = 0;
+    f >> one >> five >> fifteen;
+    char text[64];
+    std::snprintf(text, sizeof text, "%.2f / %.2f / %.2f", one, five, fifteen);
+    return text;
+}
+
+std::string cpuName() {
+    std::ifstream f("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "unknown CPU";
+}
+
+// Square SGEMM through the same BLAS the engine uses: the machine's practical float32 peak.
+double sgemmGflops(int threads, int size, int runs) {
+    cpu::setBlasThreads(threads);
+    std::vector<float> a(std::size_t(size) * size, 0.5f), b(a.size(), 0.25f), c(a.size());
+    cpu::sgemm(size, size, size, a.data(), size, b.data(), size, c.data(), size);  // warm-up
+    std::vector<double> rates;
+    for (int r = 0; r < runs; ++r) {
+        const auto start = Clock::now();
+        cpu::sgemm(size, size, size, a.data(), size, b.data(), size, c.data(), size);
+        rates.push_back(2.0 * size * size * double(size) / std::chrono::duration<double>(Clock::now() - start).count() / 1e9);
+    }
+    return median(rates);
+}
+
+struct Variant {
+    const char* name;
+    CpuStrategy strategy;
+    cpu::ConvAlgorithm conv;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int runs = 5;
+    std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/eval.md";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--runs")) runs = std::max(1, std::atoi(argv[i + 1]));
+        if (!std::strcmp(argv[i], "--out")) outPath = argv[i + 1];
+    }
+    const std::string loadBefore = loadAverage();
+    const Dataset data = loadFashionMnist(kDefaultDatasetDir, Split::Test);
+    const double anchor2 = sgemmGflops(2, 2048, runs);
+    const double anchor1 = sgemmGflops(1, 2048, runs);
+    std::printf("anchor: OpenBLAS SGEMM 2048^3: %.1f GFLOP/s (2 threads), %.1f (1 thread)\n", anchor2, anchor1);
+
+    const std::vector<Variant> variants{
+        {"slices + direct conv (default)", CpuStrategy::BatchSlices, cpu::ConvAlgorithm::Auto},
+        {"slices + im2col/SGEMM", CpuStrategy::BatchSlices, cpu::ConvAlgorithm::Im2colGemm},
+        {"whole batch, threaded SGEMM", CpuStrategy::WholeBatchBlas, cpu::ConvAlgorithm::Auto},
+    };
+    const char* fixtures[] = {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras", "k2_mlp_dropout_percy.h5",
+                              "k3legacy_mlp_ntu113.h5"};
+    std::ostringstream table;
+    table << "| model | MFLOP/img | strategy | threads | images/s | GFLOP/s | of SGEMM anchor | accuracy |\n"
+          << "|---|---|---|---|---|---|---|---|\n";
+    for (const char* fixture : fixtures) {
+        const Model model = loadModel(std::string(CWB_SOURCE_DIR) + "/tests/fixtures/models/" + fixture);
+        const double flops = model.flopsPerSample();
+        for (const Variant& variant : variants) {
+            for (int threads : {1, 2}) {
+                CpuEngineOptions options;
+                options.engine.threads = threads;
+                options.strategy = variant.strategy;
+                options.convAlgorithm = variant.conv;
+                auto engine = makeCpuEngine(model, options);
+                EvalResult result = evaluate(*engine, data);  // warm-up: pages, caches, BLAS buffers
+                std::vector<double> seconds;
+                for (int r = 0; r < runs; ++r) {
+                    result = evaluate(*engine, data);
+                    seconds.push_back(result.seconds);
+                }
+                const double s = median(seconds);
+                const double images = data.size() / s, gflops = images * flops / 1e9;
+                const double anchor = threads == 2 ? anchor2 : anchor1;
+                char row[512];
+                std::snprintf(row, sizeof row, "| %s | %.2f | %s | %d | %.0f | %.1f | %.0f%% | %.4f |\n", fixture,
+                              flops / 1e6, variant.name, threads, images, gflops, 100 * gflops / anchor, result.accuracy);
+                std::fputs(row, stdout);
+                std::fflush(stdout);
+                table << row;
+            }
+        }
+    }
+    const std::string loadAfter = loadAverage();
+
+    std::ofstream out(outPath);
+    out << "# Evaluation throughput (float32 CPU engine)\n\n"
+        << "Full Fashion-MNIST test set (10 000 images, batch 512), median of " << runs
+        << " evaluations after one warm-up; GFLOP/s counts Model::flopsPerSample() (conv and dense "
+           "multiply-adds as 2 FLOPs).\n\n"
+        << "- Machine: " << cpuName() << ", 2 cores, AVX-512\n"
+        << "- Anchor, same run: OpenBLAS SGEMM 2048x2048x2048: " << std::fixed;
+    out.precision(1);
+    out << anchor2 << " GFLOP/s on 2 threads, " << anchor1 << " GFLOP/s on 1 thread; "
+        << "\"of SGEMM anchor\" compares with the anchor at the same thread count\n"
+        << "- Load average (1/5/15 min) before: " << loadBefore << ", after: " << loadAfter << "\n\n"
+        << table.str();
+    std::printf("load average before: %s, after: %s\nwrote %s\n", loadBefore.c_str(), loadAfter.c_str(), outPath.c_str());
+    return 0;
+}

@@ -1,0 +1,51 @@
+// Load time of every fixture through loadModel (median of N runs), and the cost of the
+// child-process probe alone (fork + wait with an empty body), so the probe's share of an
+// HDF5 load can be read off: probe = fork cost + one extra parse.
+//
+// usage: model_load_bench [FIXTURES_DIR] [RUNS]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/io/model_loader.h"
+#include "core/util/child_probe.h"
+
+namespace {
+
+template <typename F>
+double medianMilliseconds(int runs, F&& body) {
+    std::vector<double> times;
+    for (int i = 0; i < runs; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        body();
+        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string dir = argc > 1 ? argv[1] : "tests/fixtures/models";
+    const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 21;
+    std::printf("%-36s %12s\n", "file", "median ms");
+    for (const char* name : {"k2_cnn_bn_evanchien.h5", "k2_mlp_dropout_percy.h5", "k3legacy_mlp_ntu113.h5", "k3_cnn_umer.keras",
+                             "k3_mlp800_voyager.weights.h5", "st_mnist_cnn_bn_torch.safetensors", "st_u8_data_fluent.safetensors"}) {
+        const std::string path = dir + "/" + name;
+        try {
+            const double ms = medianMilliseconds(runs, [&] { (void)cwb::loadModel(path); });
+            std::printf("%-36s %12.2f\n", name, ms);
+        } catch (const cwb::Error& e) {
+            std::printf("%-36s failed: %s\n", name, e.what());
+        }
+    }
+    const double fork = medianMilliseconds(runs, [] {
+        cwb::probeInChildProcess([] {}, "bench", std::chrono::seconds(10));
+    });
+    std::printf("%-36s %12.2f\n", "(empty child probe: fork + wait)", fork);
+    return 0;
+}

@@ -1,0 +1,100 @@
+// `compression-workbench --screenshot` as a user runs it: on the bundled default model
+// (or a fixture while none is bundled) it must exit 0 and write a 1280x800 PNG whose plots
+// are drawn (bars and curves in the plot areas, many distinct colours); on a bad model it
+// must fail with a message instead of hanging.
+#include <QImage>
+#include <QProcess>
+#include <QSet>
+#include <QtTest>
+
+#include "tests/support/test_paths.h"
+#include "ui/window/app_paths.h"
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out, err;
+};
+
+Run runWorkbench(const QStringList& args, int timeoutMs = 240000) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    p.start(QString::fromStdString(cwb::test::binary("compression-workbench")), args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromLocal8Bit(p.readAllStandardOutput()),
+            QString::fromLocal8Bit(p.readAllStandardError())};
+}
+
+// Pixels in a region (fractions of the image) for which `match` holds.
+template <class F>
+int countPixels(const QImage& image, QRectF fraction, F match) {
+    const QRect r(int(fraction.x() * image.width()), int(fraction.y() * image.height()),
+                  int(fraction.width() * image.width()), int(fraction.height() * image.height()));
+    int n = 0;
+    for (int y = r.top(); y <= r.bottom(); ++y)
+        for (int x = r.left(); x <= r.right(); ++x) n += match(QColor(image.pixel(x, y)));
+    return n;
+}
+
+bool orangeBar(const QColor& c) { return c.red() > 200 && c.green() > 110 && c.green() < 200 && c.blue() < 140; }
+bool blueBar(const QColor& c) { return c.blue() > 180 && c.red() < 180 && c.green() < 215; }
+bool orangeLine(const QColor& c) { return c.red() > 190 && c.green() > 80 && c.green() < 160 && c.blue() < 80; }
+
+QString modelArgument() {
+    const QString bundled = cwb::ui::defaultModelPath();
+    return bundled.isEmpty() ? QString::fromStdString(cwb::test::fixture("k2_mlp_dropout_percy.h5")) : bundled;
+}
+
+}  // namespace
+
+class ScreenshotTest : public QObject {
+    Q_OBJECT
+private slots:
+    void rendersTheWindowWithComputedPlots() {
+        const QString png = QString::fromStdString(cwb::test::tempDir()) + "/window.png";
+        const Run run = runWorkbench({"--screenshot", png, "--model", modelArgument(), "--alpha", "0.05", "--rho",
+                                      "0.02", "--sweep"});
+        QVERIFY2(run.code == 0, qPrintable(run.err));
+        QVERIFY(run.out.contains("wrote"));
+        QImage image(png);
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), QSize(1280, 800));
+        // Weight histogram (upper middle): both bar series.
+        const QRectF histogram(0.27, 0.05, 0.45, 0.35);
+        QVERIFY2(countPixels(image, histogram, orangeBar) > 300, "no compressed bars in the weight histogram");
+        QVERIFY2(countPixels(image, histogram, blueBar) > 300, "no original bars in the weight histogram");
+        // Accuracy vs alpha (lower middle): the swept curve.
+        const QRectF curve(0.27, 0.38, 0.33, 0.35);
+        QVERIFY2(countPixels(image, curve, orangeLine) > 100, "no accuracy curve");
+        // A drawn window, not a blank or single-colour one.
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 2)
+            for (int x = 0; x < image.width(); x += 2) colours.insert(image.pixel(x, y));
+        QVERIFY2(colours.size() > 200, qPrintable(QString::number(colours.size())));
+    }
+
+    void failsClearlyOnABadModel() {
+        const QString png = QString::fromStdString(cwb::test::tempDir()) + "/bad.png";
+        const Run run = runWorkbench(
+            {"--screenshot", png, "--model", QString::fromStdString(cwb::test::fixture("k3_tfsmlayer_NEGATIVE.keras"))},
+            60000);
+        QVERIFY(run.code != 0);
+        QVERIFY2(run.err.contains("TFSMLayer"), qPrintable(run.err));
+        QVERIFY(!QFile::exists(png));
+    }
+
+    void rejectsBadNumbers() {
+        const Run run = runWorkbench({"--screenshot", "x.png", "--alpha", "abc"}, 30000);
+        QCOMPARE(run.code, 2);
+        QVERIFY(run.err.contains("--alpha"));
+    }
+};
+
+QTEST_MAIN(ScreenshotTest)
+#include "screenshot_test.moc"

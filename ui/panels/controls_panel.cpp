@@ -1,0 +1,179 @@
+// The compression controls (see controls_panel.h).
+#include "ui/panels/controls_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSlider>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+
+#include "ui/panels/log_slider.h"
+#include "ui/worker/plan_builder.h"
+
+namespace cwb::ui {
+
+ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(8);
+    layout->addWidget(buildQuantization());
+    layout->addWidget(buildPruning());
+    layout->addWidget(buildActions());
+    setSettings(m_settings);
+}
+
+QWidget* ControlsPanel::buildQuantization() {
+    auto* box = new QGroupBox(tr("Quantization step \u03b1"), this);
+    auto* form = new QFormLayout(box);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    m_alpha = new LogSlider(1e-4, 1.0, true, 5, box);
+    m_alpha->setToolTip(tr("W\u2032 = round(W / \u03b1) \u00b7 \u03b1. Far left = off. Ctrl+1 focuses it."));
+    m_alpha->slider()->setAccessibleName(tr("alpha slider"));
+    form->addRow(m_alpha);
+    m_bits = new QComboBox(box);
+    m_bits->addItem(tr("step \u03b1 (uniform)"), 0);
+    for (int b = 8; b >= 2; --b) m_bits->addItem(tr("%1-bit codes").arg(b), b);
+    m_bits->setToolTip(tr("k-bit codes take their step from the weight range; \u03b1 is then ignored."));
+    form->addRow(tr("Codes"), m_bits);
+    m_granularity = new QComboBox(box);
+    m_granularity->addItems(granularityChoices());
+    m_granularity->setToolTip(tr("Which weights share one step: the whole tensor, each output channel, "
+                                 "or groups along the input axis (needs a bit width)."));
+    form->addRow(tr("Granularity"), m_granularity);
+    m_scheme = new QComboBox(box);
+    m_scheme->addItems(schemeChoices());
+    form->addRow(tr("Scheme"), m_scheme);
+
+    connect(m_alpha, &LogSlider::valueEdited, this, [this](double v) {
+        setActiveParameter(Parameter::Alpha);
+        edit(QStringLiteral("\u03b1"), [v](CompressionSettings& s) { s.alpha = v; });
+    });
+    connect(m_bits, &QComboBox::currentIndexChanged, this, [this](int) {
+        const int bits = m_bits->currentData().toInt();
+        edit(tr("bit width"), [bits](CompressionSettings& s) { s.bits = bits; });
+    });
+    connect(m_granularity, &QComboBox::currentTextChanged, this, [this](const QString& g) {
+        edit(tr("granularity"), [g](CompressionSettings& s) { s.granularity = g; });
+    });
+    connect(m_scheme, &QComboBox::currentTextChanged, this, [this](const QString& v) {
+        edit(tr("scheme"), [v](CompressionSettings& s) { s.scheme = v; });
+    });
+    return box;
+}
+
+QWidget* ControlsPanel::buildPruning() {
+    auto* box = new QGroupBox(tr("Pruning threshold \u03c1"), this);
+    auto* layout = new QVBoxLayout(box);
+    m_rho = new LogSlider(1e-4, 1.0, true, 5, box);
+    m_rho->setToolTip(tr("Weights with |W| < \u03c1 become exactly 0. Far left = off. Ctrl+2 focuses it."));
+    m_rho->slider()->setAccessibleName(tr("rho slider"));
+    layout->addWidget(m_rho);
+    m_textbook = new QCheckBox(tr("Textbook formula: keep W \u2265 \u03c1"), box);
+    m_textbook->setToolTip(tr("The literal rule from the seed article: it also prunes every negative weight. "
+                              "For teaching; it wrecks accuracy."));
+    layout->addWidget(m_textbook);
+    connect(m_rho, &LogSlider::valueEdited, this, [this](double v) {
+        setActiveParameter(Parameter::Rho);
+        edit(QStringLiteral("\u03c1"), [v](CompressionSettings& s) { s.rho = v; });
+    });
+    connect(m_textbook, &QCheckBox::toggled, this, [this](bool on) {
+        edit(tr("textbook formula"), [on](CompressionSettings& s) { s.textbookRho = on; });
+    });
+    return box;
+}
+
+QWidget* ControlsPanel::buildActions() {
+    auto* box = new QGroupBox(tr("Run"), this);
+    auto* form = new QFormLayout(box);
+    m_device = new QComboBox(box);
+    m_device->addItem(tr("CPU"));
+    m_device->addItem(tr("GPU (CUDA): not available in this build"));
+    // Core has no GPU backend in this build: the entry is shown, never selectable.
+    if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model())) model->item(1)->setEnabled(false);
+    form->addRow(tr("Device"), m_device);
+    m_sweep = new QPushButton(box);
+    m_sweep->setToolTip(tr("Evaluate the active parameter over its range in the background (Ctrl+Shift+W)"));
+    m_cancel = new QPushButton(tr("Cancel"), box);
+    m_cancel->setToolTip(tr("Stop the sweep (Esc)"));
+    m_reset = new QPushButton(tr("Reset"), box);
+    m_reset->setToolTip(tr("All settings back to off (Ctrl+R)"));
+    auto* row = new QHBoxLayout;
+    row->addWidget(m_sweep, 2);
+    row->addWidget(m_cancel, 1);
+    row->addWidget(m_reset, 1);
+    form->addRow(row);
+    m_progress = new QProgressBar(box);
+    m_progress->setTextVisible(true);
+    m_progress->setFormat(tr("sweep %p %"));
+    m_progress->setVisible(false);
+    form->addRow(m_progress);
+    connect(m_sweep, &QPushButton::clicked, this, [this] { emit sweepRequested(m_active); });
+    connect(m_cancel, &QPushButton::clicked, this, &ControlsPanel::sweepCancelRequested);
+    connect(m_reset, &QPushButton::clicked, this, &ControlsPanel::resetRequested);
+    setSweepState(false, 0, 0);
+    return box;
+}
+
+void ControlsPanel::edit(const QString& control, const std::function<void(CompressionSettings&)>& change) {
+    if (m_updating) return;
+    CompressionSettings next = m_settings;
+    change(next);
+    if (next == m_settings) return;
+    m_settings = next;
+    updateEnabled();
+    emit settingsEdited(next, control);
+}
+
+void ControlsPanel::setSettings(const CompressionSettings& s) {
+    m_updating = true;
+    m_settings = s;
+    m_alpha->setValue(s.alpha);
+    m_rho->setValue(s.rho);
+    m_bits->setCurrentIndex(qMax(0, m_bits->findData(s.bits)));
+    m_granularity->setCurrentText(s.granularity);
+    m_scheme->setCurrentText(s.scheme);
+    m_textbook->setChecked(s.textbookRho);
+    m_updating = false;
+    updateEnabled();
+}
+
+void ControlsPanel::updateEnabled() {
+    const bool kbit = m_settings.bits > 0;
+    m_alpha->setEnabled(!kbit);
+    m_granularity->setEnabled(kbit);
+    m_scheme->setEnabled(kbit);
+}
+
+void ControlsPanel::setActiveParameter(Parameter p) {
+    const bool changed = p != m_active;
+    m_active = p;
+    m_sweep->setText(tr("Sweep %1").arg(parameterSymbol(p)));
+    if (changed) emit activeParameterChanged(p);
+}
+
+void ControlsPanel::setSparsityReadout(const QString& text) { m_rho->setReadout(text); }
+void ControlsPanel::setAlphaReadout(const QString& text) { m_alpha->setReadout(text); }
+
+void ControlsPanel::setSweepState(bool running, int done, int total) {
+    m_sweep->setText(tr("Sweep %1").arg(parameterSymbol(m_active)));
+    m_sweep->setEnabled(!running);
+    m_cancel->setEnabled(running);
+    m_progress->setVisible(running);
+    m_progress->setRange(0, qMax(1, total));
+    m_progress->setValue(done);
+}
+
+void ControlsPanel::setModelReady(bool ready, bool canEvaluate) {
+    for (QWidget* w : {static_cast<QWidget*>(m_alpha), static_cast<QWidget*>(m_rho),
+                       static_cast<QWidget*>(m_bits), static_cast<QWidget*>(m_textbook)})
+        w->setEnabled(ready);
+    m_sweep->setEnabled(ready && canEvaluate);
+    if (ready) updateEnabled();
+}
+
+}  // namespace cwb::ui

@@ -1,0 +1,172 @@
+// The distillation controls (see distill_panel.h).
+#include "ui/panels/distill_panel.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QImage>
+#include <QLabel>
+#include <QPixmap>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "ui/panels/log_slider.h"
+#include "ui/plots/class_names.h"
+#include "ui/worker/distill_controller.h"
+
+namespace cwb::ui {
+
+QStringList DistillPanel::studentChoices() {
+    return {QStringLiteral("mlp:32"), QStringLiteral("mlp:64"), QStringLiteral("mlp:128"),
+            QStringLiteral("mlp:256,128"), QStringLiteral("cnn:8,16/32"), QStringLiteral("cnn:16,32/64")};
+}
+
+DistillPanel::DistillPanel(QWidget* parent) : QWidget(parent) {
+    auto* box = new QGroupBox(tr("Distillation temperature T"), this);
+    auto* form = new QFormLayout(box);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    m_temperature = new LogSlider(1.0, 50.0, false, 2, box);
+    m_temperature->setToolTip(tr("Soft targets softmax(z / T): higher T spreads the teacher's probability "
+                                 "over the classes it finds similar."));
+    form->addRow(m_temperature);
+    m_lambda = new QDoubleSpinBox(box);
+    m_lambda->setRange(0.0, 1.0);
+    m_lambda->setSingleStep(0.05);
+    m_lambda->setDecimals(2);
+    m_lambda->setKeyboardTracking(false);
+    m_lambda->setToolTip(tr("\u03bb T\u00b2 KL(teacher \u2016 student) + (1 \u2212 \u03bb) cross-entropy(labels)"));
+    form->addRow(tr("Soft weight \u03bb"), m_lambda);
+    m_student = new QComboBox(box);
+    m_student->setEditable(true);
+    m_student->addItems(studentChoices());
+    m_student->setToolTip(tr("Student architecture: mlp:H1,H2 or cnn:C1,C2/H (core arch spec)"));
+    form->addRow(tr("Student"), m_student);
+    m_epochs = new QSpinBox(box);
+    m_epochs->setRange(1, 50);
+    m_epochs->setValue(3);
+    form->addRow(tr("Epochs"), m_epochs);
+
+    auto* preview = new QGroupBox(tr("Preview image"), this);
+    auto* previewLayout = new QHBoxLayout(preview);
+    m_image = new QLabel(preview);
+    m_image->setFixedSize(84, 84);
+    m_image->setFrameShape(QFrame::Box);
+    m_sample = new QSpinBox(preview);
+    m_sample->setRange(0, DistillController::kPreviewSamples - 1);
+    m_sample->setPrefix(tr("test image #"));
+    previewLayout->addWidget(m_image);
+    previewLayout->addWidget(m_sample, 1);
+
+    auto* run = new QGroupBox(tr("Train a student"), this);
+    auto* runLayout = new QVBoxLayout(run);
+    m_train = new QPushButton(tr("Train student"), run);
+    m_train->setToolTip(tr("Train the student on the teacher's soft targets (Ctrl+T)"));
+    m_stop = new QPushButton(tr("Stop"), run);
+    m_save = new QPushButton(tr("Save student\u2026"), run);
+    m_open = new QPushButton(tr("Compress student"), run);
+    m_open->setToolTip(tr("Open the trained student in the workbench, to quantize and prune it"));
+    auto* row1 = new QHBoxLayout;
+    row1->addWidget(m_train, 2);
+    row1->addWidget(m_stop, 1);
+    auto* row2 = new QHBoxLayout;
+    row2->addWidget(m_save);
+    row2->addWidget(m_open);
+    m_progress = new QProgressBar(run);
+    m_progress->setVisible(false);
+    m_phase = new QLabel(run);
+    m_phase->setWordWrap(true);
+    runLayout->addLayout(row1);
+    runLayout->addWidget(m_progress);
+    runLayout->addWidget(m_phase);
+    runLayout->addLayout(row2);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(box);
+    layout->addWidget(preview);
+    layout->addWidget(run);
+    layout->addStretch(1);
+
+    connect(m_temperature, &LogSlider::valueEdited, this, [this](double t) {
+        edit(QStringLiteral("T"), [t](CompressionSettings& s) { s.temperature = t; });
+    });
+    connect(m_lambda, &QDoubleSpinBox::valueChanged, this, [this](double l) {
+        edit(QStringLiteral("\u03bb"), [l](CompressionSettings& s) { s.lambda = l; });
+    });
+    connect(m_student, &QComboBox::currentTextChanged, this, [this](const QString& spec) {
+        edit(tr("student"), [spec](CompressionSettings& s) { s.student = spec; });
+    });
+    connect(m_sample, &QSpinBox::valueChanged, this, &DistillPanel::sampleChanged);
+    connect(m_train, &QPushButton::clicked, this, &DistillPanel::trainRequested);
+    connect(m_stop, &QPushButton::clicked, this, &DistillPanel::stopRequested);
+    connect(m_save, &QPushButton::clicked, this, &DistillPanel::saveStudentRequested);
+    connect(m_open, &QPushButton::clicked, this, &DistillPanel::openStudentRequested);
+    setSettings(m_settings);
+    setTraining(false);
+    setStudentReady(false);
+}
+
+void DistillPanel::edit(const QString& control, const std::function<void(CompressionSettings&)>& change) {
+    if (m_updating) return;
+    CompressionSettings next = m_settings;
+    change(next);
+    if (next == m_settings) return;
+    m_settings = next;
+    emit settingsEdited(next, control);
+}
+
+void DistillPanel::setSettings(const CompressionSettings& s) {
+    m_updating = true;
+    m_settings = s;
+    m_temperature->setValue(s.temperature);
+    m_lambda->setValue(s.lambda);
+    m_student->setCurrentText(s.student.isEmpty() ? studentChoices().at(1) : s.student);
+    if (s.student.isEmpty()) m_settings.student = m_student->currentText();
+    m_updating = false;
+}
+
+int DistillPanel::sample() const { return m_sample->value(); }
+int DistillPanel::epochs() const { return m_epochs->value(); }
+
+void DistillPanel::setPreview(const PreviewResult& p) {
+    QImage image(p.cols, p.rows, QImage::Format_Grayscale8);
+    for (int y = 0; y < p.rows; ++y) {
+        uchar* line = image.scanLine(y);
+        for (int x = 0; x < p.cols; ++x) line[x] = uchar(qBound(0, int(p.pixels[y * p.cols + x] * 255 + 0.5f), 255));
+    }
+    m_image->setPixmap(QPixmap::fromImage(image.scaled(m_image->size() - QSize(2, 2))));
+    m_image->setToolTip(fashionMnistClassName(p.label));
+}
+
+void DistillPanel::setTraining(bool running) {
+    m_train->setEnabled(!running);
+    m_stop->setEnabled(running);
+    m_student->setEnabled(!running);
+    m_epochs->setEnabled(!running);
+    m_progress->setVisible(running);
+    if (running) m_progress->setRange(0, 0);
+}
+
+void DistillPanel::setStudentReady(bool ready) {
+    m_save->setEnabled(ready);
+    m_open->setEnabled(ready);
+}
+
+void DistillPanel::setPhase(const QString& text) { m_phase->setText(text); }
+
+void DistillPanel::setProgress(qint64 done, qint64 total) {
+    if (total <= 0) return;
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(int(1000 * done / total));
+}
+
+void DistillPanel::setTeacherReady(bool ready, const QString& why) {
+    m_train->setEnabled(ready && !m_stop->isEnabled());
+    m_train->setToolTip(ready ? tr("Train the student on the teacher's soft targets (Ctrl+T)") : why);
+    if (!ready) m_phase->setText(why);
+}
+
+}  // namespace cwb::ui

@@ -1,0 +1,158 @@
+// The layer table (see layer_panel.h).
+#include "ui/panels/layer_panel.h"
+
+#include <QHeaderView>
+#include <QMenu>
+#include <QStandardItemModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace cwb::ui {
+
+namespace {
+constexpr int kNameRole = Qt::UserRole + 1;
+
+QStandardItem* cell(const QString& text, Qt::Alignment align = Qt::AlignLeft | Qt::AlignVCenter) {
+    auto* item = new QStandardItem(text);
+    item->setEditable(false);
+    item->setTextAlignment(align);
+    return item;
+}
+
+QString sqnrText(double db) {
+    if (std::isinf(db)) return QStringLiteral("exact");
+    return QString::number(db, 'f', 1);
+}
+}  // namespace
+
+LayerPanel::LayerPanel(QWidget* parent) : QWidget(parent) {
+    m_table = new QStandardItemModel(0, ColumnCount, this);
+    m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Type"), tr("Shape"), tr("Params"), tr("Sparsity"),
+                                        tr("Bits"), tr("SQNR (dB)"), tr("Keep float")});
+    m_view = new QTableView(this);
+    m_view->setModel(m_table);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->verticalHeader()->setVisible(false);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setStretchLastSection(false);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_view->horizontalHeader()->setSectionResizeMode(Name, QHeaderView::Stretch);
+    m_view->setAlternatingRowColors(true);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->setToolTip(tr("Select a layer to show its histograms; right-click to compress only that layer."));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_view);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                if (m_updating || !current.isValid()) return;
+                m_selected = m_table->item(current.row(), Name)->data(kNameRole).toString();
+                emit layerSelected(m_selected);
+            });
+    connect(m_table, &QStandardItemModel::itemChanged, this, [this](QStandardItem* item) {
+        if (m_updating || item->column() != KeepFloat) return;
+        const QString name = m_table->item(item->row(), Name)->data(kNameRole).toString();
+        emit keepFloatToggled(name, item->checkState() == Qt::Checked);
+    });
+    connect(m_view, &QWidget::customContextMenuRequested, this, &LayerPanel::showContextMenu);
+    setModel(nullptr);
+}
+
+void LayerPanel::setModel(const Model* model) {
+    m_updating = true;
+    m_table->removeRows(0, m_table->rowCount());
+    auto* all = cell(tr("All layers"));
+    all->setData(QString(), kNameRole);
+    QFont bold = all->font();
+    bold.setBold(true);
+    all->setFont(bold);
+    QList<QStandardItem*> first{all, cell(model ? tr("model") : QString()), cell({}),
+                                cell(model ? QLocale().toString(model->parameterCount()) : QString(),
+                                     Qt::AlignRight | Qt::AlignVCenter),
+                                cell({}), cell({}), cell({}), cell({})};
+    m_table->appendRow(first);
+    if (model) {
+        for (const Layer& layer : model->layers) {
+            auto* name = cell(QString::fromStdString(layer.name));
+            name->setData(QString::fromStdString(layer.name), kNameRole);
+            const cwb::Shape shape = layer.hasKernel() ? layer.kernel.shape() : layer.outputShape;
+            auto* keep = cell({});
+            if (layer.hasKernel()) {
+                keep->setCheckable(true);
+                keep->setCheckState(Qt::Unchecked);
+                keep->setToolTip(tr("Keep this layer float32"));
+            }
+            const auto right = Qt::AlignRight | Qt::AlignVCenter;
+            m_table->appendRow({name, cell(QString::fromStdString(layer.className)),
+                                cell(QString::fromStdString(shapeToString(shape))),
+                                cell(QLocale().toString(layer.parameterCount()), right), cell({}, right),
+                                cell({}, right), cell({}, right), keep});
+        }
+    }
+    m_updating = false;
+    selectLayer(m_selected);
+    if (rowOf(m_selected) < 0) selectLayer({});
+}
+
+void LayerPanel::setStats(const std::vector<LayerStats>& layers, const ModelStats& total) {
+    m_updating = true;
+    auto fill = [this](int row, const TensorStats& k, bool compressed) {
+        m_table->item(row, Sparsity)->setText(QString::number(k.sparsity * 100, 'f', 1) + " %");
+        m_table->item(row, Bits)->setText(compressed && k.effectiveBits > 0 ? QString::number(k.effectiveBits)
+                                                                            : tr("float"));
+        m_table->item(row, Sqnr)->setText(compressed ? sqnrText(k.sqnrDb) : QStringLiteral("\u2014"));
+    };
+    fill(0, total.weights, true);
+    for (const LayerStats& ls : layers) {
+        const int row = rowOf(QString::fromStdString(ls.name));
+        if (row > 0) fill(row, ls.kernel, ls.compressed);
+    }
+    m_updating = false;
+}
+
+void LayerPanel::setOverrides(const CompressionSettings& settings) {
+    m_updating = true;
+    for (int row = 1; row < m_table->rowCount(); ++row) {
+        QStandardItem* keep = m_table->item(row, KeepFloat);
+        if (!keep->isCheckable()) continue;
+        const QString name = m_table->item(row, Name)->data(kNameRole).toString();
+        keep->setCheckState(settings.keepsFloat(name) ? Qt::Checked : Qt::Unchecked);
+        QFont font = m_table->item(row, Name)->font();
+        font.setItalic(!settings.onlyLayer.isEmpty() && settings.onlyLayer != name);
+        m_table->item(row, Name)->setFont(font);
+    }
+    m_updating = false;
+}
+
+void LayerPanel::selectLayer(const QString& name) {
+    const int row = rowOf(name);
+    if (row < 0) return;
+    m_updating = true;
+    m_selected = name;
+    m_view->selectRow(row);
+    m_view->setCurrentIndex(m_table->index(row, Name));
+    m_updating = false;
+}
+
+int LayerPanel::rowOf(const QString& name) const {
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        if (m_table->item(row, Name)->data(kNameRole).toString() == name) return row;
+    return -1;
+}
+
+void LayerPanel::showContextMenu(const QPoint& pos) {
+    const QModelIndex index = m_view->indexAt(pos);
+    const QString name = index.isValid() ? m_table->item(index.row(), Name)->data(kNameRole).toString() : QString();
+    QMenu menu(this);
+    if (!name.isEmpty()) {
+        menu.addAction(tr("Compress only %1").arg(name), this, [this, name] { emit onlyLayerRequested(name); });
+    }
+    menu.addAction(tr("Compress all layers"), this, [this] { emit onlyLayerRequested({}); });
+    menu.exec(m_view->viewport()->mapToGlobal(pos));
+}
+
+}  // namespace cwb::ui

@@ -1,0 +1,50 @@
+// The layer table: every layer with its type, shape and parameter count, and after each
+// compression its sparsity, effective bits and SQNR as the core measured them. Selecting a
+// row (or "All layers") chooses what the histograms show; a checkbox keeps a layer float32
+// and the context menu compresses only one layer.
+#pragma once
+
+#include <QWidget>
+
+#include <vector>
+
+#include "core/model/model.h"
+#include "core/stats/weight_stats.h"
+#include "ui/settings/compression_settings.h"
+
+class QStandardItemModel;
+class QTableView;
+
+namespace cwb::ui {
+
+class LayerPanel : public QWidget {
+    Q_OBJECT
+public:
+    enum Column { Name, Type, Shape, Params, Sparsity, Bits, Sqnr, KeepFloat, ColumnCount };
+
+    explicit LayerPanel(QWidget* parent = nullptr);
+
+    void setModel(const Model* model);  // null: empty table
+    void setStats(const std::vector<LayerStats>& layers, const ModelStats& total);
+    void setOverrides(const CompressionSettings& settings);  // checkboxes, without emitting
+    // Selects a layer by name ("" = all layers), without emitting layerSelected.
+    void selectLayer(const QString& name);
+    QString selectedLayer() const { return m_selected; }
+    QTableView* view() const { return m_view; }
+    QStandardItemModel* table() const { return m_table; }
+
+signals:
+    void layerSelected(const QString& name);  // "" = all layers
+    void keepFloatToggled(const QString& layer, bool keepFloat);
+    void onlyLayerRequested(const QString& layer);  // "" = all layers again
+
+private:
+    void showContextMenu(const QPoint& pos);
+    int rowOf(const QString& name) const;
+    QStandardItemModel* m_table;
+    QTableView* m_view;
+    QString m_selected;
+    bool m_updating = false;
+};
+
+}  // namespace cwb::ui

@@ -1,0 +1,16 @@
+// Ticks for a log axis at 1, 2 and 5 times powers of ten, labelled plainly ("0.02", "0.5"):
+// QCustomPlot's log ticker labels only decades, or falls back to linear steps on short ranges.
+#pragma once
+
+#include <qcustomplot.h>
+
+namespace cwb::ui {
+
+class LogTicker125 : public QCPAxisTicker {
+protected:
+    QVector<double> createTickVector(double tickStep, const QCPRange& range) override;
+    QVector<double> createSubTickVector(int subTickCount, const QVector<double>& ticks) override;
+    QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override;
+};
+
+}  // namespace cwb::ui

@@ -1,0 +1,48 @@
+// Accuracy (left axis) and measured latency (right axis) against the active parameter,
+// alpha or rho: every evaluated setting on the current curve is a point, a sweep fills the
+// curve in, the float32 model is a dashed baseline and the current setting is ringed, with
+// its confidence interval while the accuracy is still partial.
+#pragma once
+
+#include <QVector>
+
+#include "ui/plots/plot_base.h"
+#include "ui/settings/evaluation_history.h"
+
+namespace cwb::ui {
+
+struct CurrentAccuracy {
+    double x = 0.0;                   // the parameter value (0 = off)
+    double accuracy = 0.0;            // fraction
+    double low = 0.0, high = 0.0;     // confidence interval, fraction
+    int samples = 0, total = 0;       // evaluated so far / planned
+    bool valid = false;
+};
+
+class MetricCurvePlot : public PlotBase {
+    Q_OBJECT
+public:
+    explicit MetricCurvePlot(QWidget* parent = nullptr);
+
+    void setCurve(const QVector<EvaluatedPoint>& points, Parameter p);
+    void setBaseline(double accuracy, double latencyMs);  // negative: unknown
+    void setCurrent(const CurrentAccuracy& current);
+    void clearData(const QString& message);
+
+    QCPGraph* accuracyGraph() const { return m_accuracy; }
+    QCPGraph* latencyGraph() const { return m_latency; }
+
+private:
+    void updateRanges();
+    Parameter m_parameter = Parameter::Alpha;
+    QCPGraph* m_accuracy;
+    QCPGraph* m_latency;
+    QCPGraph* m_current;
+    QCPErrorBars* m_currentError;
+    QCPItemStraightLine* m_baseline;
+    QCPItemText* m_baselineText;
+    double m_baselineAccuracy = -1;
+    CurrentAccuracy m_cur;
+};
+
+}  // namespace cwb::ui

@@ -1,0 +1,55 @@
+// The weight histogram: original float32 weights and compressed weights overlaid as bars
+// on the core's shared bin edges, with the quantization levels as thin vertical lines when
+// there are few of them, and the pruning spike at zero called out.
+#pragma once
+
+#include <vector>
+
+#include "ui/plots/plot_base.h"
+
+namespace cwb::ui {
+
+struct HistogramView {
+    std::vector<double> edges;       // bins + 1 edges, shared by both series
+    std::vector<double> original;    // counts per bin
+    std::vector<double> compressed;  // counts per bin; empty: show the original only
+    std::vector<double> levels;      // distinct compressed values, when the core reports them
+    long long zeros = 0;             // exact zeros in the compressed weights
+    long long total = 0;             // weights counted
+};
+
+class WeightHistogramPlot : public PlotBase {
+    Q_OBJECT
+public:
+    explicit WeightHistogramPlot(QWidget* parent = nullptr);
+
+    void setHistogram(const HistogramView& view, const QString& scope);
+    void setLogCounts(bool log);
+    bool logCounts() const { return m_log; }
+    void clearData(const QString& message);
+
+    // Read back for tests: the bars actually on display.
+    QCPBars* originalBars() const { return m_original; }
+    QCPBars* compressedBars() const { return m_compressed; }
+    int levelLinesShown() const { return static_cast<int>(m_levelLines.size()); }
+
+    // More levels than this are drawn as bars only (lines would fill the plot).
+    static constexpr int kMaxLevelLines = 40;
+
+private:
+    void rebuild();
+    HistogramView m_view;
+    bool m_log = false;
+    QCPBars* m_original;
+    QCPBars* m_compressed;
+    std::vector<QCPItemStraightLine*> m_levelLines;
+    QCPItemText* m_zeroNote;
+};
+
+// Fills `bars` with one bar per bin (key = bin centre, width = bin width). In log mode
+// empty bins are left out: they have no place on a log axis.
+// The x range that holds every non-empty bin of `counts`, with a small margin.
+QCPRange occupiedRange(const std::vector<double>& edges, std::initializer_list<const std::vector<double>*> counts);
+void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts, bool log);
+
+}  // namespace cwb::ui

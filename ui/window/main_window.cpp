@@ -1,0 +1,465 @@
+// The main window: wiring only (see main_window.h).
+#include "ui/window/main_window.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QRegularExpression>
+#include <QShortcut>
+#include <QStandardPaths>
+#include <QSlider>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "ui/panels/controls_panel.h"
+#include "ui/panels/layer_panel.h"
+#include "ui/panels/log_slider.h"
+#include "ui/panels/summary_panel.h"
+#include "ui/settings/settings_undo.h"
+#include "ui/window/app_paths.h"
+#include "ui/window/compression_page.h"
+#include "ui/window/distillation_page.h"
+#include "ui/window/exporter.h"
+#include "ui/window/recent_files.h"
+#include "ui/window/status_line.h"
+#include "ui/worker/distill_controller.h"
+#include "ui/worker/model_saver.h"
+#include "ui/worker/recompute_controller.h"
+#include "ui/worker/sweep_job.h"
+
+namespace cwb::ui {
+
+namespace {
+// Sweeps measure every image unless the model is heavy; then the first 2000 keep a sweep
+// to seconds (the points record how many images they used).
+int sweepLimitFor(const Model& model) { return model.flopsPerSample() > 2e6 ? 2000 : 0; }
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(tr("Compression Workbench"));
+    setWindowIcon(QIcon(":/icon.svg"));
+    setObjectName("mainWindow");
+    setAcceptDrops(true);
+    resize(1280, 800);
+
+    m_controller = new RecomputeController(this);
+    m_controller->setDatasetDir(datasetDir());
+    m_history = new EvaluationHistory(this);
+    m_undo = new QUndoStack(this);
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setDocumentMode(true);
+    m_page = new CompressionPage(m_tabs);
+    m_tabs->addTab(m_page, tr("Compression"));
+    m_distill = new DistillController(this);
+    m_distill->setDatasetDir(datasetDir());
+    m_distillPage = new DistillationPage(m_distill, m_tabs);
+    m_tabs->addTab(m_distillPage, tr("Distillation"));
+    m_saver = new ModelSaver(this);
+    m_tabs->setCornerWidget(m_page->logToggle(), Qt::TopRightCorner);
+    setCentralWidget(m_tabs);
+    m_status = new StatusLine(statusBar());
+    m_status->setModel(tr("No model"), {});
+    buildDocks();
+    buildMenus();
+    connectWorker();
+    m_page->clearAll(tr("Open a model with File \u25b8 Open (Ctrl+O) or drop one here"));
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks() {
+    m_controls = new ControlsPanel(this);
+    m_summary = new SummaryPanel(this);
+    auto* column = new QWidget(this);
+    auto* columnLayout = new QVBoxLayout(column);
+    columnLayout->setContentsMargins(6, 4, 6, 4);
+    columnLayout->addWidget(m_controls);
+    columnLayout->addWidget(m_summary);
+    columnLayout->addStretch(1);
+    auto* controlsDock = new QDockWidget(tr("Controls"), this);
+    controlsDock->setObjectName("controlsDock");
+    controlsDock->setWidget(column);
+    controlsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, controlsDock);
+
+    m_layers = new LayerPanel(this);
+    auto* layersDock = new QDockWidget(tr("Layers"), this);
+    layersDock->setObjectName("layersDock");
+    layersDock->setWidget(m_layers);
+    layersDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                            QDockWidget::DockWidgetClosable);
+    // The layer table gets the full width under everything: it has eight columns.
+    setCorner(Qt::BottomLeftCorner, Qt::BottomDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
+    addDockWidget(Qt::BottomDockWidgetArea, layersDock);
+    resizeDocks({controlsDock}, {330}, Qt::Horizontal);
+    resizeDocks({layersDock}, {190}, Qt::Vertical);
+
+    connect(m_controls, &ControlsPanel::settingsEdited, this, &MainWindow::applyUserSettings);
+    connect(m_controls, &ControlsPanel::activeParameterChanged, this, [this] { refreshHistory(); });
+    connect(m_controls, &ControlsPanel::sweepRequested, this, &MainWindow::startSweep);
+    connect(m_controls, &ControlsPanel::sweepCancelRequested, m_controller, &RecomputeController::cancelSweep);
+    connect(m_controls, &ControlsPanel::resetRequested, this, [this] {
+        CompressionSettings reset;
+        reset.temperature = m_settings.temperature;
+        reset.lambda = m_settings.lambda;
+        reset.student = m_settings.student;
+        applyUserSettings(reset, tr("reset"));
+    });
+    connect(m_layers, &LayerPanel::layerSelected, this, &MainWindow::selectLayer);
+    connect(m_layers, &LayerPanel::keepFloatToggled, this, [this](const QString& layer, bool keep) {
+        CompressionSettings next = m_settings;
+        if (keep) next.overrides[layer] = LayerMode::KeepFloat;
+        else next.overrides.remove(layer);
+        applyUserSettings(next, tr("keep %1 float").arg(layer));
+    });
+    connect(m_layers, &LayerPanel::onlyLayerRequested, this, [this](const QString& layer) {
+        CompressionSettings next = m_settings;
+        next.onlyLayer = layer;
+        applyUserSettings(next, layer.isEmpty() ? tr("compress all layers") : tr("compress only %1").arg(layer));
+    });
+    connect(m_page, &CompressionPage::logCountsToggled, this, [](bool on) { QSettings().setValue("logCounts", on); });
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open model\u2026"), QKeySequence::Open, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open model"), QFileInfo(m_controller->session() ? m_controller->session()->path : QString()).path(),
+            tr("Models (*.h5 *.keras *.safetensors);;All files (*)"));
+        if (!path.isEmpty()) openModel(path);
+    });
+    m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), this);
+    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openModel);
+    QMenu* bundled = file->addMenu(tr("Open &bundled model"));
+    for (const QString& path : bundledModels())
+        bundled->addAction(QFileInfo(path).fileName(), this, [this, path] { openModel(path); });
+    bundled->setEnabled(!bundled->isEmpty());
+    file->addSeparator();
+    file->addAction(tr("&Export compressed model (.h5)\u2026"), QKeySequence(tr("Ctrl+E")), this,
+                    &MainWindow::exportCompressedModel);
+    file->addAction(tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this,
+                    [this] { exportPlotsInteractive(this, m_page->plots() + m_distillPage->plots()); });
+    file->addAction(tr("Export evaluated settings (&CSV)\u2026"), QKeySequence(tr("Ctrl+Shift+C")), this,
+                    [this] { exportCsvInteractive(this, *m_history); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence(tr("Ctrl+Shift+Z")), QKeySequence::Redo});
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("&Reset settings"), QKeySequence(tr("Ctrl+R")), this,
+                    [this] { emit m_controls->resetRequested(); });
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this, &MainWindow::startSweep);
+    run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
+    run->addSeparator();
+    run->addAction(tr("&Train student"), QKeySequence(tr("Ctrl+T")), this, [this] {
+        m_tabs->setCurrentWidget(m_distillPage);
+        m_distillPage->startTraining();
+    });
+    run->addAction(tr("St&op training"), QKeySequence(tr("Ctrl+.")), m_distill, &DistillController::cancelTraining);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Log counts"), QKeySequence(tr("Ctrl+L")), this,
+                    [this] { m_page->setLogCounts(!m_page->logCounts()); });
+    view->addAction(tr("Focus \u03b1 slider"), QKeySequence(tr("Ctrl+1")), this,
+                    [this] { m_controls->alphaSlider()->slider()->setFocus(); });
+    view->addAction(tr("Focus \u03c1 slider"), QKeySequence(tr("Ctrl+2")), this,
+                    [this] { m_controls->rhoSlider()->slider()->setFocus(); });
+    view->addAction(tr("Focus layer table"), QKeySequence(tr("Ctrl+3")), this, [this] { m_layers->view()->setFocus(); });
+    view->addSeparator();
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] {
+        QMessageBox::information(
+            this, tr("Keyboard shortcuts"),
+            tr("Ctrl+O open model\nCtrl+Z / Ctrl+Shift+Z undo / redo settings\nCtrl+R reset settings\n"
+               "Ctrl+1 / Ctrl+2 focus \u03b1 / \u03c1 slider (then arrows, Page Up/Down)\nCtrl+3 layer table\n"
+               "Ctrl+L log counts\nCtrl+Shift+W sweep, Esc cancel\nCtrl+Shift+P export plots\n"
+               "Ctrl+Shift+C export evaluated settings as CSV\nCtrl+Q quit"));
+    });
+    help->addAction(tr("&About"), this, [this] {
+        QMessageBox::about(this, tr("About Compression Workbench"),
+                           tr("Compress a trained network by eye: quantize, prune and distil, and watch "
+                              "weights, accuracy and latency on real data."));
+    });
+}
+
+void MainWindow::connectWorker() {
+    auto* c = m_controller;
+    connect(c, &RecomputeController::modelLoading, this, [this](const QString& path) {
+        m_status->setModel(tr("Loading %1\u2026").arg(QFileInfo(path).fileName()), path);
+        m_controls->setModelReady(false, false);
+    });
+    connect(c, &RecomputeController::modelLoaded, this, &MainWindow::onModelLoaded);
+    connect(c, &RecomputeController::modelFailed, this, [this](const QString& path, const QString& message) {
+        const auto session = m_controller->session();
+        m_status->setModel(session ? QFileInfo(session->path).fileName() : tr("No model"), {});
+        m_controls->setModelReady(bool(session), session && session->canEvaluate());
+        if (!session) m_page->clearAll(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+        emit modelFailed(message);
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot open model"), message, QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();  // not exec(): the window keeps running
+    });
+    connect(c, &RecomputeController::compressed, this, &MainWindow::onCompressed);
+    connect(c, &RecomputeController::compressFailed, this, [this](const QString& message) {
+        statusBar()->showMessage(message, 8000);
+    });
+    connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
+    connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
+        m_lastLatencyMs = point.latencyMs;
+        m_summary->setLatency(point.latencyMs, point.engine);
+        m_history->add(point);
+    });
+    connect(c, &RecomputeController::baselineEvaluated, this, [this](const EvaluatedPoint& point) {
+        m_page->setBaseline(point);
+        m_distillPage->setTeacherAccuracy(point.accuracy);
+        m_summary->setBaseline(point);
+        m_history->add(point);
+    });
+    connect(c, &RecomputeController::sweepPoint, this, [this](const EvaluatedPoint& point, int index, int count) {
+        m_history->add(point);
+        m_controls->setSweepState(index + 1 < count, index + 1, count);
+    });
+    connect(c, &RecomputeController::sweepFinished, this, [this](bool) { m_controls->setSweepState(false, 0, 0); });
+    connect(c, &RecomputeController::busyChanged, m_status, &StatusLine::setBusy);
+    connect(c, &RecomputeController::evaluationProgress, m_status, &StatusLine::setProgress);
+    connect(c, &RecomputeController::sweepProgress, this, [this](qint64 done, qint64 total) {
+        m_status->setProgress(done, total);
+        m_controls->setSweepState(true, static_cast<int>(1000 * done / qMax<qint64>(1, total)), 1000);
+    });
+    connect(m_history, &EvaluationHistory::changed, this, &MainWindow::refreshHistory);
+
+    connect(m_distillPage, &DistillationPage::settingsEdited, this, &MainWindow::applyUserSettings);
+    connect(m_distillPage, &DistillationPage::saveStudentRequested, this, [this] {
+        if (!m_distill->student()) return;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save student"),
+                                                          studentFileName(), tr("Keras model (*.h5)"));
+        if (!path.isEmpty()) m_saver->save(m_distill->student(), path);
+    });
+    connect(m_distillPage, &DistillationPage::openStudentRequested, this, [this] {
+        if (!m_distill->student()) return;
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/students";
+        QDir().mkpath(dir);
+        m_openAfterSave = dir + "/" + studentFileName();
+        m_saver->save(m_distill->student(), m_openAfterSave);
+    });
+    connect(m_saver, &ModelSaver::saved, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 8000);
+        if (path == m_openAfterSave) {
+            m_openAfterSave.clear();
+            m_tabs->setCurrentWidget(m_page);
+            openModel(path);
+        }
+    });
+    connect(m_saver, &ModelSaver::failed, this, [this](const QString& path, const QString& message) {
+        m_openAfterSave.clear();
+        QMessageBox::warning(this, tr("Save model"), tr("Could not save %1:\n%2").arg(path, message));
+    });
+}
+
+QString MainWindow::studentFileName() const {
+    QString spec = m_distill->studentSpec();
+    spec.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9]+")), QStringLiteral("-"));
+    return tr("student-%1-T%2.h5").arg(spec).arg(m_settings.temperature, 0, 'g', 3);
+}
+
+void MainWindow::exportCompressedModel() {
+    const auto result = m_controller->result();
+    const auto session = m_controller->session();
+    if (!result || !session) {
+        statusBar()->showMessage(tr("Nothing to export yet: open a model first"), 5000);
+        return;
+    }
+    if (!session->model->evaluable) {
+        QMessageBox::information(this, tr("Export compressed model"),
+                                 tr("%1 holds weights only; the .h5 writer needs a full model.")
+                                     .arg(QFileInfo(session->path).fileName()));
+        return;
+    }
+    const QFileInfo source(session->path);
+    const QString suggested = source.dir().filePath(source.completeBaseName() + "-compressed.h5");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export compressed model"), suggested,
+                                                      tr("Keras model (*.h5)"));
+    if (path.isEmpty()) return;
+    // The result shares untouched tensors with the session's model; the copy is cheap.
+    m_saver->save(std::make_shared<const Model>(result->model), path);
+}
+
+void MainWindow::openModel(const QString& path) {
+    m_controller->openModel(path);
+}
+
+bool MainWindow::openStartupModel() {
+    const QString last = QSettings().value("lastModel").toString();
+    const QString path = !last.isEmpty() && QFileInfo::exists(last) ? last : defaultModelPath();
+    if (path.isEmpty()) {
+        const QString message = tr("No bundled model found (looked in resources/models). "
+                                   "Open one with File \u25b8 Open (Ctrl+O).");
+        m_page->clearAll(message);
+        statusBar()->showMessage(message);
+        return false;
+    }
+    openModel(path);
+    return true;
+}
+
+void MainWindow::onModelLoaded() {
+    const auto session = m_controller->session();
+    const Model& model = *session->model;
+    const QString name = QFileInfo(session->path).fileName();
+    setWindowTitle(tr("%1 \u2014 Compression Workbench").arg(name));
+    m_status->setModel(tr("%1: %2 layers, %L3 parameters").arg(name).arg(model.layers.size()).arg(model.parameterCount()),
+                       QString::fromStdString(model.format) + "\n" + session->path);
+    if (session->testData)
+        m_status->setDataset(tr("data: %1, %L2 images").arg(QString::fromStdString(session->testData->name))
+                                 .arg(session->testData->size()), true);
+    else
+        m_status->setDataset(datasetInstallHint(), false);
+    if (!model.evaluable)
+        m_status->setDataset(tr("%1 cannot be run: %2").arg(name, QString::fromStdString(model.notEvaluableReason)),
+                             false);
+    m_recent->add(session->path);
+    QSettings().setValue("lastModel", session->path);
+    m_history->clear();
+    m_undo->clear();
+    m_summary->clear();
+    // Overrides name layers of the previous model; everything else carries over.
+    CompressionSettings carried = m_settings;
+    carried.overrides.clear();
+    carried.onlyLayer.clear();
+    m_layers->setModel(&model);
+    m_page->clearAll(tr("compressing\u2026"));
+    if (!session->canEvaluate())
+        m_page->clearAccuracy(session->testData ? tr("this model cannot be run") : datasetInstallHint());
+    m_controls->setModelReady(true, session->canEvaluate());
+    m_distill->setTeacher(session);
+    m_distillPage->teacherChanged(session->canEvaluate(),
+                                  session->testData ? tr("%1 cannot be run, so it cannot teach").arg(name)
+                                                    : datasetInstallHint());
+    m_firstResult = true;
+    applySettings(carried);
+}
+
+void MainWindow::applyUserSettings(const CompressionSettings& settings, const QString& control) {
+    if (settings == m_settings) return;
+    m_undo->push(new SetSettingsCommand(m_settings, settings, control,
+                                        [this](const CompressionSettings& s) { applySettings(s); }));
+}
+
+void MainWindow::applySettings(const CompressionSettings& settings) {
+    m_settings = settings;
+    m_controls->setSettings(settings);
+    m_distillPage->setSettings(settings);
+    m_layers->setOverrides(settings);
+    if (!m_controller->result() || CompressionSettings::compressionDiffers(settings, m_controller->resultSettings()))
+        m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
+    m_controller->requestSettings(settings);
+    refreshHistory();
+}
+
+void MainWindow::selectLayer(const QString& name) {
+    m_selectedLayer = name;
+    m_layers->selectLayer(name);
+    if (auto result = m_controller->result()) m_page->showResult(*result, name);
+}
+
+void MainWindow::onCompressed() {
+    const auto result = m_controller->result();
+    m_page->showResult(*result, m_selectedLayer);
+    m_layers->setStats(result->layers, result->total);
+    m_summary->setCompression(result->total);
+    const TensorStats& all = result->total.weights;
+    m_controls->setSparsityReadout(tr("sparsity %1 % (%L2 of %L3 weights are 0)")
+                                       .arg(all.sparsity * 100, 0, 'f', 1).arg(all.zeros).arg(all.elements));
+    m_controls->setAlphaReadout(all.levels > 0 ? tr("%L1 distinct values, %2 bits, size \u00f7%3")
+                                                     .arg(all.levels).arg(all.effectiveBits)
+                                                     .arg(result->total.ratio, 0, 'f', 1)
+                                               : QString());
+    if (m_firstResult) {
+        m_firstResult = false;
+        emit modelReady();
+    }
+}
+
+void MainWindow::onAccuracy(const AccuracyUpdate& update) {
+    m_page->showAccuracy(update, m_controls->activeParameter());
+    m_summary->setAccuracy(update);
+    m_status->setAccuracy(update, update.final ? m_lastLatencyMs : 0.0);
+}
+
+void MainWindow::refreshHistory() {
+    m_page->showHistory(*m_history, m_settings, m_controls->activeParameter());
+}
+
+void MainWindow::startSweep() {
+    const auto session = m_controller->session();
+    const auto result = m_controller->result();
+    if (!session || !result || !session->canEvaluate()) return;
+    const Parameter p = m_controls->activeParameter();
+    const TensorStats& all = result->total.weights;
+    const double maxAbs = std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
+    if (!(maxAbs > 0)) return;
+    // alpha from ~2^11 levels down to 5; rho from pruning almost nothing to most weights.
+    const QVector<double> values = p == Parameter::Alpha ? logSpaced(maxAbs / 1024, maxAbs / 2, 12)
+                                                         : logSpaced(maxAbs / 1000, maxAbs / 2, 12);
+    m_controls->setSweepState(true, 0, static_cast<int>(values.size()));
+    m_controller->startSweep(p, values, sweepLimitFor(*session->model));
+}
+
+void MainWindow::restoreLayout() {
+    QSettings s;
+    restoreGeometry(s.value("geometry").toByteArray());
+    restoreState(s.value("windowState").toByteArray());
+    m_page->setLogCounts(s.value("logCounts", false).toBool());
+    applySettings(CompressionSettings::load(s));
+    m_undo->clear();
+}
+
+void MainWindow::saveLayout() {
+    QSettings s;
+    s.setValue("geometry", saveGeometry());
+    s.setValue("windowState", saveState());
+    m_settings.save(s);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveLayout();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile()) {
+        openModel(urls.first().toLocalFile());
+        event->acceptProposedAction();
+    }
+}
+
+}  // namespace cwb::ui

@@ -1,0 +1,99 @@
+// The workbench's main window. It owns the worker (RecomputeController), the undo stack
+// and the list of evaluated settings, and wires the panels and plots to them; the panels,
+// plots and lanes do the work in their own files.
+#pragma once
+
+#include <QMainWindow>
+#include <QUndoStack>
+
+#include "ui/settings/compression_settings.h"
+#include "ui/settings/evaluation_history.h"
+
+class QTabWidget;
+
+namespace cwb::ui {
+
+class CompressionPage;
+class DistillController;
+class DistillationPage;
+class ModelSaver;
+class ControlsPanel;
+class LayerPanel;
+class RecentFiles;
+class RecomputeController;
+class StatusLine;
+class SummaryPanel;
+struct AccuracyUpdate;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Starts loading in the background; modelLoaded or modelFailed follows.
+    void openModel(const QString& path);
+    // Opens the last model, or the bundled default; false (with a message shown) if none.
+    bool openStartupModel();
+    // Applies settings as if the user had set them (one undo step).
+    void applyUserSettings(const CompressionSettings& settings, const QString& control);
+    void selectLayer(const QString& name);
+    void restoreLayout();  // geometry, docks, log toggle (not done in tests)
+
+    RecomputeController* controller() const { return m_controller; }
+    CompressionPage* compressionPage() const { return m_page; }
+    DistillationPage* distillationPage() const { return m_distillPage; }
+    DistillController* distillController() const { return m_distill; }
+    QTabWidget* tabs() const { return m_tabs; }
+    ControlsPanel* controls() const { return m_controls; }
+    LayerPanel* layers() const { return m_layers; }
+    SummaryPanel* summary() const { return m_summary; }
+    EvaluationHistory* history() const { return m_history; }
+    QUndoStack* undoStack() const { return m_undo; }
+    StatusLine* statusLine() const { return m_status; }
+    const CompressionSettings& settings() const { return m_settings; }
+
+signals:
+    void modelReady();  // a model is loaded and its first compression is on display
+    void modelFailed(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildDocks();
+    void buildMenus();
+    void connectWorker();
+    void applySettings(const CompressionSettings& settings);  // the undo stack's hook
+    void onModelLoaded();
+    void onCompressed();
+    void onAccuracy(const AccuracyUpdate& update);
+    void refreshHistory();
+    void startSweep();
+    void saveLayout();
+    void exportCompressedModel();
+    QString studentFileName() const;
+
+    RecomputeController* m_controller;
+    EvaluationHistory* m_history;
+    QUndoStack* m_undo;
+    CompressionSettings m_settings;
+    CompressionPage* m_page;
+    DistillController* m_distill;
+    DistillationPage* m_distillPage;
+    ModelSaver* m_saver;
+    QString m_openAfterSave;
+    QTabWidget* m_tabs;
+    ControlsPanel* m_controls;
+    LayerPanel* m_layers;
+    SummaryPanel* m_summary;
+    StatusLine* m_status;
+    RecentFiles* m_recent = nullptr;
+    QString m_selectedLayer;
+    double m_lastLatencyMs = 0.0;
+    bool m_firstResult = false;
+};
+
+}  // namespace cwb::ui

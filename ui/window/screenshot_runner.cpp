@@ -1,0 +1,100 @@
+// Rendering the window to a PNG for documentation and tests (see screenshot_runner.h).
+#include "ui/window/screenshot_runner.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QSaveFile>
+#include <QTimer>
+
+#include <cstdio>
+
+#include "ui/panels/controls_panel.h"
+#include "ui/window/app_paths.h"
+#include "ui/window/main_window.h"
+#include "ui/worker/recompute_controller.h"
+
+namespace cwb::ui {
+
+ScreenshotRunner::ScreenshotRunner(MainWindow* window, ScreenshotOptions options, QObject* parent)
+    : QObject(parent), m_window(window), m_options(std::move(options)) {}
+
+void ScreenshotRunner::start() {
+    m_clock.start();
+    m_window->resize(m_options.size);
+    m_window->show();
+    connect(m_window, &MainWindow::modelFailed, this, [this](const QString& message) { finish(3, message); });
+    connect(m_window, &MainWindow::modelReady, this, [this] {
+        if (m_stage != Stage::Loading) return;
+        applyOptions();
+        m_stage = Stage::Settling;
+    });
+    const QString model = m_options.model.isEmpty() ? defaultModelPath() : m_options.model;
+    if (model.isEmpty()) {
+        finish(3, QStringLiteral("no model given and no bundled model found in resources/models; pass --model PATH"));
+        return;
+    }
+    m_window->openModel(model);
+    auto* timer = new QTimer(this);
+    connect(timer, &QTimer::timeout, this, &ScreenshotRunner::poll);
+    timer->start(50);
+}
+
+void ScreenshotRunner::applyOptions() {
+    CompressionSettings s = m_window->settings();
+    if (m_options.alpha) s.alpha = *m_options.alpha;
+    if (m_options.rho) s.rho = *m_options.rho;
+    if (m_options.bits) s.bits = *m_options.bits;
+    if (m_options.rho && !m_options.alpha) m_window->controls()->setActiveParameter(Parameter::Rho);
+    m_window->applyUserSettings(s, QStringLiteral("screenshot"));
+    if (!m_options.layer.isEmpty()) m_window->selectLayer(m_options.layer);
+}
+
+void ScreenshotRunner::poll() {
+    if (m_stage == Stage::Done) return;
+    if (m_clock.elapsed() > m_options.timeoutMs) {
+        finish(4, QStringLiteral("timed out after %1 s waiting for the worker's results").arg(m_options.timeoutMs / 1000));
+        return;
+    }
+    if (m_stage == Stage::Loading) return;
+    RecomputeController* c = m_window->controller();
+    // Idle for a few polls in a row: every lane has delivered and nothing new was queued.
+    m_idlePolls = c->isIdle() ? m_idlePolls + 1 : 0;
+    if (m_idlePolls < 3) return;
+    if (m_stage == Stage::Settling && m_options.sweep && c->session() && c->session()->canEvaluate()) {
+        m_stage = Stage::Sweeping;
+        m_idlePolls = 0;
+        emit m_window->controls()->sweepRequested(m_window->controls()->activeParameter());
+        return;
+    }
+    if (!c->result()) {
+        finish(5, QStringLiteral("the worker delivered no compression result"));
+        return;
+    }
+    finish(save() ? 0 : 6, {});
+}
+
+bool ScreenshotRunner::save() {
+    QApplication::processEvents();
+    for (QWidget* w : m_window->findChildren<QWidget*>()) w->update();
+    const QPixmap pixmap = m_window->grab();
+    QSaveFile file(m_options.file);
+    if (!file.open(QIODevice::WriteOnly) || !pixmap.save(&file, "PNG") || !file.commit()) {
+        std::fprintf(stderr, "compression-workbench: cannot write %s\n", qPrintable(m_options.file));
+        return false;
+    }
+    std::printf("wrote %s (%dx%d) in %.1f s\n", qPrintable(QDir::toNativeSeparators(m_options.file)), pixmap.width(),
+                pixmap.height(), m_clock.elapsed() / 1000.0);
+    return true;
+}
+
+void ScreenshotRunner::finish(int code, const QString& message) {
+    if (m_stage == Stage::Done) return;
+    m_stage = Stage::Done;
+    if (!message.isEmpty()) std::fprintf(stderr, "compression-workbench: %s\n", qPrintable(message));
+    std::fflush(stdout);
+    QTimer::singleShot(0, qApp, [code] { QApplication::exit(code); });
+}
+
+}  // namespace cwb::ui

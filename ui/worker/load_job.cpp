@@ -1,0 +1,61 @@
+// Loading a model and the data set in the background (see load_job.h).
+#include "ui/worker/load_job.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+
+#include "core/error.h"
+#include "core/io/model_loader.h"
+
+namespace cwb::ui {
+
+namespace {
+
+void loadData(Session& s, const QString& dir, const JobContext& context) {
+    try {
+        auto data = std::make_shared<Dataset>(loadFashionMnist(dir.toStdString(), Split::Test));
+        context.checkCancelled();
+        for (int begin = 0; begin < data->size(); begin += kAccuracyChunk) {
+            const int end = std::min(data->size(), begin + kAccuracyChunk);
+            auto chunk = std::make_shared<Dataset>();
+            chunk->name = data->name;
+            chunk->rows = data->rows;
+            chunk->cols = data->cols;
+            chunk->classes = data->classes;
+            chunk->images.assign(data->image(begin), data->image(begin) + std::size_t(end - begin) * data->pixelsPerImage());
+            chunk->labels.assign(data->labels.begin() + begin, data->labels.begin() + end);
+            s.testChunks.push_back(std::move(chunk));
+        }
+        s.testData = std::move(data);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        s.dataMessage = QString::fromStdString(e.what());
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<const Session> loadSession(const QString& modelPath, const QString& datasetDir,
+                                           const std::shared_ptr<const Session>& cached,
+                                           const JobContext& context) {
+    QElapsedTimer timer;
+    timer.start();
+    auto s = std::make_shared<Session>();
+    s->path = QFileInfo(modelPath).absoluteFilePath();
+    auto model = std::make_shared<Model>(loadModel(modelPath.toStdString()));
+    context.checkCancelled();
+    s->stats = StatsOptions{};
+    s->profile = profileWeights(*model, s->stats, 0, context.progress);
+    s->model = std::move(model);
+    if (cached && cached->testData) {
+        s->testData = cached->testData;
+        s->testChunks = cached->testChunks;
+    } else {  // never loaded, or missing last time: the user may have installed it since
+        loadData(*s, datasetDir, context);
+    }
+    s->loadSeconds = timer.elapsed() / 1000.0;
+    return s;
+}
+
+}  // namespace cwb::ui

@@ -1,0 +1,106 @@
+// The heart of the window: turns slider moves into background work and brings back only
+// results that still matter.
+//
+// Lanes, each one thread with a single pending slot (LatestWinsLane):
+//   load      opening a model file and the data set (HDF5 never blocks the GUI)
+//   compress  one fused compressModel() per settings change: histograms and statistics
+//   evaluate  accuracy and latency of the newest compressed model, chunk by chunk
+//   baseline  the float32 model's accuracy, once per model
+//   sweep     the active parameter over a range, point by point
+// Slider moves are coalesced by a single-shot timer; a new request makes older work stale
+// (its next Progress::step throws Cancelled) and its results are dropped on arrival. The
+// compress lane never waits for accuracy: histograms follow the sliders, accuracy follows
+// as soon as it is computed.
+#pragma once
+
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+
+#include "core/compress/compress_model.h"
+#include "ui/settings/compression_settings.h"
+#include "ui/settings/evaluation_history.h"
+#include "ui/worker/latest_wins_lane.h"
+#include "ui/worker/session.h"
+
+namespace cwb::ui {
+
+// A running or final accuracy for the newest settings.
+struct AccuracyUpdate {
+    CompressionSettings settings;
+    int samples = 0, correct = 0, total = 0;
+    bool final = false;
+    double low = 0.0, high = 1.0;  // 95 % Wilson interval
+    double accuracy() const { return samples ? double(correct) / samples : 0.0; }
+};
+
+class RecomputeController : public QObject {
+    Q_OBJECT
+public:
+    explicit RecomputeController(QObject* parent = nullptr);
+    ~RecomputeController() override;
+
+    void setDatasetDir(const QString& dir) { m_datasetDir = dir; }
+    QString datasetDir() const { return m_datasetDir; }
+    // Coalescing delay for bursts of slider moves (ms); 0 still merges one event-loop burst.
+    void setCoalesceMs(int ms) { m_coalesce.setInterval(ms); }
+
+    void openModel(const QString& path);
+    std::shared_ptr<const Session> session() const { return m_session; }
+    bool isLoading() const { return !m_load.isIdle(); }
+
+    // The newest settings; recomputation follows.
+    void requestSettings(const CompressionSettings& settings);
+    const CompressionSettings& settings() const { return m_settings; }
+    // The compression of resultSettings(), the newest settings whose result arrived.
+    std::shared_ptr<const CompressionResult> result() const { return m_result; }
+    const CompressionSettings& resultSettings() const { return m_resultSettings; }
+
+    void startSweep(Parameter parameter, const QVector<double>& values, int limit = 0);
+    void cancelSweep();
+    bool isSweeping() const { return !m_sweep.isIdle(); }
+
+    // Nothing pending, nothing running (tests and the screenshot wait for this).
+    bool isIdle() const;
+    LatestWinsLane& compressLane() { return m_compress; }
+    LatestWinsLane& evaluateLane() { return m_evaluate; }
+    LatestWinsLane& sweepLane() { return m_sweep; }
+
+signals:
+    void modelLoading(const QString& path);
+    void modelLoaded();  // session() is the new model
+    void modelFailed(const QString& path, const QString& message);
+    void compressed();   // result() is new
+    void compressFailed(const QString& message);
+    void accuracyChanged(const AccuracyUpdate& update);
+    void evaluated(const EvaluatedPoint& point);          // final, for the newest settings
+    void baselineEvaluated(const EvaluatedPoint& point);  // the float32 model
+    void sweepPoint(const EvaluatedPoint& point, int index, int count);
+    void sweepProgress(qint64 done, qint64 total);
+    void sweepFinished(bool completed);
+    void evaluationProgress(qint64 done, qint64 total);
+    void busyChanged(bool busy);
+
+private:
+    void submitCompress();
+    void submitEvaluate();
+    void submitBaseline();
+    void updateBusy();
+
+    QString m_datasetDir;
+    QTimer m_coalesce;
+    LatestWinsLane m_load{QStringLiteral("load")};
+    LatestWinsLane m_compress{QStringLiteral("compress")};
+    LatestWinsLane m_evaluate{QStringLiteral("evaluate")};
+    LatestWinsLane m_baseline{QStringLiteral("baseline")};
+    LatestWinsLane m_sweep{QStringLiteral("sweep")};
+    std::shared_ptr<const Session> m_session;
+    CompressionSettings m_settings;
+    CompressionSettings m_resultSettings;
+    std::shared_ptr<const CompressionResult> m_result;
+    int m_sweepCount = 0;
+    bool m_busy = false;
+};
+
+}  // namespace cwb::ui
