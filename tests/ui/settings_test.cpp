@@ -38,9 +38,10 @@ private slots:
         QCOMPARE(s.valueAt(0), 0.0);  // the "off" position
         QCOMPARE(s.valueAt(1), 1e-4);
         QCOMPARE(s.valueAt(LogSlider::kSteps), 1.0);
-        // Four decades over kSteps - 1 steps: the middle of the travel is 1e-2.
+        // Four decades over kSteps - 1 steps: the middle of the travel is 1e-2, a decade is 100 steps.
         QCOMPARE(s.valueAt(1 + (LogSlider::kSteps - 1) / 2), 0.01);
-        for (int pos : {1, 37, 200, 399, 400}) QCOMPARE(s.positionOf(s.valueAt(pos)), pos);
+        QCOMPARE(s.valueAt(101), 1e-3);
+        for (int pos : {1, 37, 200, 201, 400, 401}) QCOMPARE(s.positionOf(s.valueAt(pos)), pos);
         QSignalSpy edited(&s, &LogSlider::valueEdited);
         s.setValue(0.05);  // programmatic: no signal
         QCOMPARE(edited.count(), 0);

@@ -129,7 +129,7 @@ QString EvaluationHistory::toCsv() const {
     for (const auto& p : m_points) {
         for (int c = 0; c < ColumnCount; ++c) {
             const QVariant v = cell(p, c);
-            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 8) : v.toString();
+            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 10) : v.toString();
             if (text.contains(',') || text.contains('"')) text = '"' + text.replace('"', "\"\"") + '"';
             s << (c ? "," : "") << text;
         }

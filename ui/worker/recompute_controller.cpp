@@ -24,6 +24,7 @@ AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyRes
 }  // namespace
 
 RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
+    m_measurePool.setMaxThreadCount(1);
     m_coalesce.setSingleShot(true);
     m_coalesce.setInterval(12);
     connect(&m_coalesce, &QTimer::timeout, this, &RecomputeController::submitCompress);

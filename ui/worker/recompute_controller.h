@@ -7,6 +7,7 @@
 //   evaluate  accuracy and latency of the newest compressed model, chunk by chunk
 //   baseline  the float32 model's accuracy, once per model
 //   sweep     the active parameter over a range, point by point
+// (the last three take turns on one measuring thread, so measured latencies stay clean).
 // Slider moves are coalesced by a single-shot timer; a new request makes older work stale
 // (its next Progress::step throws Cancelled) and its results are dropped on arrival. The
 // compress lane never waits for accuracy: histograms follow the sliders, accuracy follows
@@ -14,6 +15,7 @@
 #pragma once
 
 #include <QObject>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <memory>
@@ -90,11 +92,14 @@ private:
 
     QString m_datasetDir;
     QTimer m_coalesce;
+    // Accuracy and latency measurements share one thread, so a sweep never inflates the
+    // latency measured for the current setting (or the other way round).
+    QThreadPool m_measurePool;
     LatestWinsLane m_load{QStringLiteral("load")};
     LatestWinsLane m_compress{QStringLiteral("compress")};
-    LatestWinsLane m_evaluate{QStringLiteral("evaluate")};
-    LatestWinsLane m_baseline{QStringLiteral("baseline")};
-    LatestWinsLane m_sweep{QStringLiteral("sweep")};
+    LatestWinsLane m_evaluate{QStringLiteral("evaluate"), &m_measurePool};
+    LatestWinsLane m_baseline{QStringLiteral("baseline"), &m_measurePool};
+    LatestWinsLane m_sweep{QStringLiteral("sweep"), &m_measurePool};
     std::shared_ptr<const Session> m_session;
     CompressionSettings m_settings;
     CompressionSettings m_resultSettings;
