@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake pkgconf qt6-base-dev qt6-base-dev-tools \
 # Extra packages for the sanitizer and fuzzing builds (make sanitize, make fuzz).
 DEB_CLANG_PACKAGES := clang-14 libclang-rt-14-dev
 
-.PHONY: deps deps-clang configure build run test bench sanitize fuzz clean
+.PHONY: deps deps-clang configure build run test bench sanitize fuzz-build fuzz fuzz-ci clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -51,12 +51,29 @@ test: build
 bench: build
 	./bench/run_all.sh $(BUILD_DIR)
 
-# ASan + UBSan build of the whole suite, in its own build folder.
+# ASan + UBSan build of the whole suite, in its own build folder. Suppressions for
+# third-party code are set per test by tests/CMakeLists.txt.
 sanitize: deps deps-clang
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCWB_SANITIZE=ON \
 	  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (fuzz/), built with clang-14 in build-fuzz. `make fuzz` runs each for
+# FUZZ_SECONDS (FUZZ_ENTRIES picks some: make fuzz FUZZ_ENTRIES=idx FUZZ_SECONDS=600).
+FUZZ_SECONDS ?= 60
+fuzz-build: deps deps-clang
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCWB_FUZZ=ON -DCWB_WITH_UI=OFF \
+	  -DBUILD_TESTING=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	@status=0; for entry in $${FUZZ_ENTRIES:-$$(cat build-fuzz/fuzz-entries.txt)}; do \
+	  fuzz/run.sh build-fuzz $$entry $(FUZZ_SECONDS) || status=1; done; exit $$status
+
+# What CI runs: every fuzzer for 60 s.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=60
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz

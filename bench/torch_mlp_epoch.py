@@ -5,7 +5,7 @@ training images, batches of --batch drawn from a fresh shuffle each epoch, torch
 Reads the same IDX files (Debian's dataset-fashion-mnist). Prints images/s per epoch and the
 median. Needs Debian's python3-torch and python3-numpy; the test suite does not use it.
 
-  /usr/bin/python3 bench/torch_mlp_epoch.py [--batch 64] [--threads 2] [--repeats 5]
+  /usr/bin/python3 bench/torch_mlp_epoch.py [--batch 32] [--threads 2] [--repeats 5]
 """
 import argparse
 import gzip
@@ -28,7 +28,7 @@ def read_idx(path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--hidden", type=int, default=128)

@@ -3,7 +3,7 @@
 // median of repeats. Compare with bench/torch_mlp_epoch.py (same network, batch, optimizer,
 // thread count) run on the same machine. Anchor: OpenBLAS SGEMM GFLOP/s in the same run.
 //
-//   train_bench [--batch 64] [--threads 2] [--repeats 5] [--spec mlp:128]
+//   train_bench [--batch 32] [--threads 2] [--repeats 5] [--spec mlp:128]
 #include <cblas.h>
 
 #include <algorithm>
@@ -46,7 +46,7 @@ double sgemmGflops(int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int batch = 64, threads = 2, repeats = 5;
+    int batch = 32, threads = 2, repeats = 5;
     std::string spec = "mlp:128";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string key = argv[i];

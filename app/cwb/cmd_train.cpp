@@ -22,7 +22,7 @@ int runTrain(const Args& args) {
     if (spec.empty()) throw Error("--arch is required, e.g. --arch mlp:256,128 or --arch cnn-bn:32,64/128");
     const std::string out = outputPath(args);
     if (out.empty()) throw Error("-o OUT.h5 is required: where to save the trained model");
-    const TrainCli cli = parseTrainCli(args, 5, 64);
+    const TrainCli cli = parseTrainCli(args, 5, 32);  // Keras's default batch size
 
     train::ArchOptions arch;
     arch.seed = cli.options.seed;

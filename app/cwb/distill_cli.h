@@ -12,7 +12,7 @@ namespace cwb::cli {
 
 inline constexpr const char* kDefaultStudent = "mlp:128";
 inline constexpr double kDefaultKdWeight = 0.5;
-inline constexpr int kDefaultDistillBatch = 64;
+inline constexpr int kDefaultDistillBatch = 32;  // Keras's default batch size
 
 struct DistillSetup {
     Model teacher;

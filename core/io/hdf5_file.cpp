@@ -75,9 +75,12 @@ std::vector<std::string> readOneAttribute(hid_t object, const std::string& name,
         check(H5Tset_size(memory.get(), H5T_VARIABLE), where, "cannot read " + what);
         if (cset >= 0) H5Tset_cset(memory.get(), cset);
         std::vector<char*> pointers(count, nullptr);
-        check(H5Aread(attribute.get(), memory.get(), pointers.data()), where, "cannot read " + what);
-        for (const char* p : pointers) out.emplace_back(p ? p : "");
+        const herr_t status = H5Aread(attribute.get(), memory.get(), pointers.data());
+        // A read that fails part way has already allocated some strings: free them too.
+        if (status >= 0)
+            for (const char* p : pointers) out.emplace_back(p ? p : "");
         H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+        check(status, where, "cannot read " + what);
     } else {
         const std::size_t width = H5Tget_size(type.get());
         if (width == 0 || count > kMaxAttributeBytes / width)

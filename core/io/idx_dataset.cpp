@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <limits>
+#include <memory>
 
 #include "core/error.h"
+#include "core/util/memory.h"
 
 namespace cwb {
 namespace {
@@ -14,24 +16,24 @@ namespace {
 constexpr std::size_t kMaxIdxBytes = std::size_t(1) << 32;  // 4 GiB: far above any data set
 
 std::vector<std::uint8_t> readMaybeGzipped(const std::string& path) {
-    gzFile file = gzopen(path.c_str(), "rb");  // reads plain files transparently too
+    // Reads plain files transparently too; closed on every path out, errors included.
+    const std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), gzclose);
     if (!file) throw Error(path + ": cannot open file");
     std::vector<std::uint8_t> bytes;
     std::uint8_t buffer[1 << 16];
     for (;;) {
-        const int got = gzread(file, buffer, sizeof buffer);
-        if (got < 0) {
-            gzclose(file);
-            throw Error(path + ": corrupt gzip data; reinstall the data set");
-        }
+        const int got = gzread(file.get(), buffer, sizeof buffer);
+        if (got < 0) throw Error(path + ": corrupt gzip data; reinstall the data set");
         if (got == 0) break;
-        bytes.insert(bytes.end(), buffer, buffer + got);
-        if (bytes.size() > kMaxIdxBytes) {
-            gzclose(file);
-            throw Error(path + ": more than 4 GiB of IDX data; this is not an IDX file");
+        if (bytes.size() + static_cast<std::size_t>(got) > bytes.capacity()) {
+            // A gzip bomb inflates without end: grow only into memory that exists.
+            const std::size_t grown = 2 * (bytes.size() + static_cast<std::size_t>(got));
+            ensureFitsInMemory(grown, path + ": decompressing");
+            bytes.reserve(grown);
         }
+        bytes.insert(bytes.end(), buffer, buffer + got);
+        if (bytes.size() > kMaxIdxBytes) throw Error(path + ": more than 4 GiB of IDX data; this is not an IDX file");
     }
-    gzclose(file);
     return bytes;
 }
 

@@ -2,6 +2,9 @@
 #include "core/io/keras_config.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <set>
 
 #include "core/error.h"
@@ -37,10 +40,15 @@ const json* field(const json& config, const char* key) {
 }
 
 long long integerValue(const Context& ctx, const json& value, const char* key) {
-    if (value.is_number_integer()) return value.get<long long>();
-    if (value.is_number_float()) {  // Keras 1/2 sometimes wrote sizes as floats
+    if (value.is_number_unsigned()) {  // above LLONG_MAX it would wrap, e.g. to -1
+        if (value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
+            return static_cast<long long>(value.get<std::uint64_t>());
+    } else if (value.is_number_integer()) {
+        return value.get<long long>();
+    } else if (value.is_number_float()) {  // Keras 1/2 sometimes wrote sizes as floats
         const double d = value.get<double>();
-        if (d == static_cast<double>(static_cast<long long>(d))) return static_cast<long long>(d);
+        // Range first: converting an out-of-range double to an integer is undefined.
+        if (d >= -9.0e18 && d <= 9.0e18 && d == std::trunc(d)) return static_cast<long long>(d);
     }
     ctx.fail(std::string("config field '") + key + "' must be an integer, got " + value.dump());
 }

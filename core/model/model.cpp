@@ -6,8 +6,23 @@
 namespace cwb {
 namespace {
 
+// Per-sample activations beyond this come only from corrupt configs, and multiplying
+// their dimensions would overflow.
+constexpr std::int64_t kMaxActivationElements = std::int64_t(1) << 40;
+
 [[noreturn]] void fail(const Model& model, const Layer& layer, const std::string& what) {
     throw Error(model.sourcePath + ": layer '" + layer.name + "' (" + layer.className + "): " + what);
+}
+
+// shapeElements with overflow and sanity checks, failing at `layer`.
+std::int64_t checkedElements(const Model& model, const Layer& layer, const Shape& shape) {
+    std::int64_t n = 1;
+    for (const std::int64_t d : shape) {
+        if (d < 0 || (d > 0 && n > kMaxActivationElements / d))
+            fail(model, layer, "shape " + shapeToString(shape) + " is too large; the model config is corrupt");
+        n *= d;
+    }
+    return n;
 }
 
 void expectShape(const Model& model, const Layer& layer, const Tensor& t, const char* role,
@@ -31,16 +46,19 @@ Shape inferLayer(const Model& model, Layer& layer, const Shape& in) {
         case LayerKind::Activation:
             return in;
         case LayerKind::Flatten:
-            return {shapeElements(in)};
+            return {checkedElements(model, layer, in)};
         case LayerKind::Reshape: {
             Shape target = layer.targetShape;
-            long long known = 1, unknownAt = -1;
+            Shape knownDims;
+            long long unknownAt = -1;
             for (std::size_t i = 0; i < target.size(); ++i) {
                 if (target[i] == -1) unknownAt = static_cast<long long>(i);
-                else known *= target[i];
+                else knownDims.push_back(target[i]);
             }
-            if (unknownAt >= 0 && known > 0) target[unknownAt] = shapeElements(in) / known;
-            if (shapeElements(target) != shapeElements(in))
+            const std::int64_t known = checkedElements(model, layer, knownDims);
+            const std::int64_t inElements = checkedElements(model, layer, in);
+            if (unknownAt >= 0 && known > 0) target[unknownAt] = inElements / known;
+            if (checkedElements(model, layer, target) != inElements)
                 fail(model, layer, "cannot reshape " + shapeToString(in) + " to " + shapeToString(target));
             return target;
         }
@@ -89,7 +107,9 @@ void Model::inferShapes() {
     Shape current = inputShape;
     for (Layer& layer : layers) {
         layer.inputShape = current;
+        checkedElements(*this, layer, current);
         current = inferLayer(*this, layer, current);
+        checkedElements(*this, layer, current);
         layer.outputShape = current;
     }
 }

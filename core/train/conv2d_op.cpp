@@ -2,12 +2,11 @@
 // (TensorFlow's rule: the odd pixel of padding goes bottom/right), any stride. Lowered to
 // one matrix product per batch through im2col: rows are output pixels of every sample,
 // columns (ky, kx, c) in the kernel's own order, so the kernel is used as is.
-#include <cblas.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "core/train/activation_math.h"
+#include "core/train/gemm_slices.h"
 #include "core/train/layer_op.h"
 
 namespace cwb::train {
@@ -47,8 +46,8 @@ public:
             const float* bias = m_layer->bias.floats().data();
             for (long long r = 0; r < rows; ++r) std::copy(bias, bias + m_f, z + r * m_f);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), m_f, m_k, 1.f,
-                    m_cols.data(), m_k, m_layer->kernel.floats().data(), m_f, m_layer->useBias ? 1.f : 0.f, z, m_f);
+        gemmRows(false, false, static_cast<int>(rows), m_f, m_k, m_cols.data(), m_k, m_layer->kernel.floats().data(),
+                 m_f, m_layer->useBias ? 1.f : 0.f, z, m_f, ctx.threads);
         if (m_activation != ActivationKind::Linear) {
             forSlices(rows, m_f, ctx.threads, [&](long long b, long long e, int) {
                 activationForward(m_activation, m_layer->activationAlpha, z + b * m_f, out + b * m_f, (e - b) * m_f, m_f);
@@ -69,8 +68,8 @@ public:
                                    dz + o, (e - b) * m_f, m_f);
             });
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m_k, m_f, static_cast<int>(rows), 1.f, m_cols.data(),
-                    m_k, dz, m_f, 0.f, m_gradKernel.data(), m_f);
+        gemmRows(true, false, m_k, m_f, static_cast<int>(rows), m_cols.data(), m_k, dz, m_f, 0.f, m_gradKernel.data(),
+                 m_f, ctx.threads);
         if (m_layer->useBias) {
             std::fill(m_gradBias.begin(), m_gradBias.end(), 0.f);
             for (long long r = 0; r < rows; ++r)
@@ -78,8 +77,8 @@ public:
         }
         if (!dIn) return;
         m_dCols.resize(static_cast<std::size_t>(rows * m_k));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), m_k, m_f, 1.f, dz, m_f,
-                    m_layer->kernel.floats().data(), m_f, 0.f, m_dCols.data(), m_k);
+        gemmRows(false, true, static_cast<int>(rows), m_k, m_f, dz, m_f, m_layer->kernel.floats().data(), m_f, 0.f,
+                 m_dCols.data(), m_k, ctx.threads);
         forSlices(batch, pixels * m_k, ctx.threads, [&](long long b, long long e, int) {
             for (long long s = b; s < e; ++s) col2im(m_dCols.data() + s * pixels * m_k, dIn + s * m_inputSize);
         });

@@ -1,11 +1,10 @@
 // Dense (fully connected) layer: y = f(x W + b) on the last axis, Keras kernel layout
-// (in, out). The matrix products go to BLAS on the whole batch.
-#include <cblas.h>
-
+// (in, out). The matrix products go to BLAS in row slices (gemm_slices.h).
 #include <algorithm>
 #include <vector>
 
 #include "core/train/activation_math.h"
+#include "core/train/gemm_slices.h"
 #include "core/train/layer_op.h"
 
 namespace cwb::train {
@@ -30,8 +29,8 @@ public:
             const float* b = m_layer->bias.floats().data();
             for (int r = 0; r < rows; ++r) std::copy(b, b + m_out, z + static_cast<std::size_t>(r) * m_out);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, m_out, m_in, 1.f, in, m_in,
-                    m_layer->kernel.floats().data(), m_out, m_layer->useBias ? 1.f : 0.f, z, m_out);
+        gemmRows(false, false, rows, m_out, m_in, in, m_in, m_layer->kernel.floats().data(), m_out,
+                 m_layer->useBias ? 1.f : 0.f, z, m_out, ctx.threads);
         if (m_activation != ActivationKind::Linear) {
             forSlices(rows, m_out, ctx.threads, [&](long long b, long long e, int) {
                 activationForward(m_activation, m_layer->activationAlpha, z + b * m_out, out + b * m_out,
@@ -52,8 +51,7 @@ public:
                                    dz + o, (e - b) * m_out, m_out);
             });
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m_in, m_out, rows, 1.f, in, m_in, dz, m_out, 0.f,
-                    m_gradKernel.data(), m_out);
+        gemmRows(true, false, m_in, m_out, rows, in, m_in, dz, m_out, 0.f, m_gradKernel.data(), m_out, ctx.threads);
         if (m_layer->useBias) {
             std::fill(m_gradBias.begin(), m_gradBias.end(), 0.f);
             for (int r = 0; r < rows; ++r) {
@@ -62,8 +60,8 @@ public:
             }
         }
         if (dIn)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, m_in, m_out, 1.f, dz, m_out,
-                        m_layer->kernel.floats().data(), m_out, 0.f, dIn, m_in);
+            gemmRows(false, true, rows, m_in, m_out, dz, m_out, m_layer->kernel.floats().data(), m_out, 0.f, dIn, m_in,
+                     ctx.threads);
     }
 
     std::vector<Parameter> parameters() override {

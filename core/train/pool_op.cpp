@@ -45,19 +45,18 @@ public:
                     // found again from the forward's input and output rather than stored.
                     const float* x = in + s * m_inputSize;
                     const float* y = out + s * m_outputSize;
+                    std::vector<float> open(static_cast<std::size_t>(m_c));  // 1 until routed
                     forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
-                        for (int ch = 0; ch < m_c; ++ch) {
-                            bool routed = false;
-                            for (int yy = y0; yy < y1 && !routed; ++yy)
-                                for (int xx = x0; xx < x1; ++xx) {
-                                    const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c + ch;
-                                    if (x[at] == y[o + ch]) {
-                                        dx[at] += dy[o + ch];
-                                        routed = true;
-                                        break;
-                                    }
+                        std::fill(open.begin(), open.end(), 1.f);
+                        for (int yy = y0; yy < y1; ++yy)
+                            for (int xx = x0; xx < x1; ++xx) {
+                                const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c;
+                                for (int ch = 0; ch < m_c; ++ch) {  // branch-free, so it vectorises
+                                    const float hit = x[at + ch] == y[o + ch] ? open[ch] : 0.f;
+                                    dx[at + ch] += hit * dy[o + ch];
+                                    open[ch] -= hit;
                                 }
-                        }
+                            }
                     });
                 } else {
                     forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {

@@ -1,8 +1,6 @@
 // The training loop (see trainer.h).
 #include "core/train/trainer.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,6 +9,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/train/gemm_slices.h"
 #include "core/train/rng.h"
 #include "core/train/soft_targets.h"
 #include "core/train/training_graph.h"
@@ -20,19 +19,6 @@ namespace cwb::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// OpenBLAS's thread count is process-wide; the matrix products of a batch use the same
-// number of threads as the rest of training, and the caller's setting comes back after.
-class BlasThreads {
-public:
-    explicit BlasThreads(int threads) : m_saved(openblas_get_num_threads()) { openblas_set_num_threads(threads); }
-    ~BlasThreads() { openblas_set_num_threads(m_saved); }
-    BlasThreads(const BlasThreads&) = delete;
-    BlasThreads& operator=(const BlasThreads&) = delete;
-
-private:
-    int m_saved;
-};
 
 void checkFits(const TrainingGraph& graph, const Model& model, const Dataset& data) {
     if (graph.inputSize() != data.pixelsPerImage())
@@ -102,7 +88,7 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, 
                     std::to_string(classes) + "; both must classify the same " + std::to_string(classes) + " classes");
 
     const int threads = resolveThreads(options.threads);
-    BlasThreads blasThreads(threads);
+    BlasThreadsScope blasThreads(1);  // our slices call BLAS concurrently
     Optimizer optimizer(graph.parameters(), options.optimizer);
 
     const int n = train.size();
@@ -184,7 +170,7 @@ Evaluation evaluateModel(const Model& model, const Dataset& data, int threads, i
     TrainingGraph graph(copy);
     checkFits(graph, copy, data);
     threads = resolveThreads(threads);
-    BlasThreads blasThreads(threads);
+    BlasThreadsScope blasThreads(1);
     const int n = limit > 0 ? std::min(limit, data.size()) : data.size();
     int done = 0;
     constexpr int kBatch = 500;

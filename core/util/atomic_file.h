@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace cwb {
 
@@ -16,7 +17,12 @@ void refuseToOverwriteSource(const std::string& destination, const std::string& 
 // write is called), then flushes it and renames it to `path`. On any exception the
 // temporary file is removed and the exception propagates; `path` is untouched.
 // A non-empty `protectedSource` is checked with refuseToOverwriteSource first.
+// Temporary files that writers killed mid-write left beside `path` are removed after the
+// next successful write to it (only those whose process is gone).
 void writeFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write,
                          const std::string& protectedSource = {});
+
+// Writes `bytes` to `path` the same way: small files such as saved sessions.
+void writeBytesAtomically(const std::string& path, std::string_view bytes, const std::string& protectedSource = {});
 
 }  // namespace cwb

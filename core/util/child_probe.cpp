@@ -9,17 +9,28 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 
 #include "core/error.h"
 
 namespace cwb {
+namespace {
+
+std::atomic<std::int64_t> g_timeoutCapMs{0};
+
+}  // namespace
+
+void capProbeTimeout(std::chrono::milliseconds cap) { g_timeoutCapMs.store(cap.count()); }
 
 void probeInChildProcess(const std::function<void()>& work, const std::string& where,
                          std::chrono::milliseconds timeout) {
+    if (const std::int64_t cap = g_timeoutCapMs.load(); cap > 0)
+        timeout = std::min(timeout, std::chrono::milliseconds(cap));
     const pid_t pid = fork();
     if (pid < 0) return;  // no process to spare: parse in-process, unprotected
     if (pid == 0) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -10,8 +11,11 @@
 #include "core/error.h"
 
 namespace cwb {
+namespace {
 
-std::uint64_t availableMemoryBytes() {
+std::atomic<std::uint64_t> g_cap{0};
+
+std::uint64_t systemAvailableBytes() {
     // MemAvailable counts reclaimable cache, which is what an allocation can really get;
     // sysconf's free pages would refuse loads on a machine with a warm page cache.
     std::ifstream meminfo("/proc/meminfo");
@@ -27,6 +31,16 @@ std::uint64_t availableMemoryBytes() {
     if (pages > 0 && pageSize > 0) return std::uint64_t(pages) * std::uint64_t(pageSize);
     return std::numeric_limits<std::uint64_t>::max();
 }
+
+}  // namespace
+
+std::uint64_t availableMemoryBytes() {
+    const std::uint64_t system = systemAvailableBytes();
+    const std::uint64_t cap = g_cap.load();
+    return cap && cap < system ? cap : system;
+}
+
+void setMemoryCap(std::uint64_t bytes) { g_cap.store(bytes); }
 
 void ensureFitsInMemory(std::uint64_t bytes, const std::string& what) {
     const std::uint64_t available = availableMemoryBytes();

@@ -7,8 +7,13 @@
 
 namespace cwb {
 
-// Bytes the system can still give us (MemAvailable), or a large value when unknown.
+// Bytes the system can still give us (MemAvailable), or a large value when unknown;
+// never more than the cap set with setMemoryCap.
 std::uint64_t availableMemoryBytes();
+
+// Caps availableMemoryBytes() at `bytes` (0: no cap). Fuzzers and tests use it to stay far
+// below their own allocation limits while exercising the checks.
+void setMemoryCap(std::uint64_t bytes);
 
 // Throws cwb::Error "<what> needs N MiB but only M MiB of memory are available" when
 // `bytes` does not fit in the memory available now.

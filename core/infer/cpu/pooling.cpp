@@ -40,6 +40,16 @@ void poolReference(const float* input, int batch, int inH, int inW, int channels
                 }
 }
 
+// One window tap into the running result; restrict lets the compiler vectorise without
+// overlap checks (input and output buffers never overlap).
+template <bool Max>
+inline void combine(float* __restrict out, const float* __restrict src, int c) {
+    for (int i = 0; i < c; ++i) {
+        if constexpr (Max) out[i] = out[i] > src[i] ? out[i] : src[i];
+        else out[i] += src[i];
+    }
+}
+
 template <bool Max>
 void pool(const Window2D& w, const float* input, int batch, float* output) {
     const int c = w.channels;
@@ -55,13 +65,8 @@ void pool(const Window2D& w, const float* input, int batch, float* output) {
                 const float* first = image + (static_cast<long long>(y0 + ky0) * w.inW + x0 + kx0) * c;
                 std::copy(first, first + c, output);
                 for (int ky = ky0; ky < ky1; ++ky)
-                    for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; ++kx) {
-                        const float* src = image + (static_cast<long long>(y0 + ky) * w.inW + x0 + kx) * c;
-                        for (int i = 0; i < c; ++i) {
-                            if constexpr (Max) output[i] = std::max(output[i], src[i]);
-                            else output[i] += src[i];
-                        }
-                    }
+                    for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; ++kx)
+                        combine<Max>(output, image + (static_cast<long long>(y0 + ky) * w.inW + x0 + kx) * c, c);
                 if constexpr (!Max) {
                     const float inv = 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
                     for (int i = 0; i < c; ++i) output[i] *= inv;
