@@ -230,6 +230,7 @@ void MainWindow::connectWorker() {
         statusBar()->showMessage(message, 8000);
     });
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
+    connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
     connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
         m_lastLatencyMs = point.latencyMs;
         m_summary->setLatency(point.latencyMs, point.engine);
@@ -376,7 +377,7 @@ void MainWindow::applySettings(const CompressionSettings& settings) {
     m_controls->setSettings(settings);
     m_distillPage->setSettings(settings);
     m_layers->setOverrides(settings);
-    if (!m_controller->result() || CompressionSettings::compressionDiffers(settings, m_controller->resultSettings()))
+    if (!m_controller->result() || CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
     m_controller->requestSettings(settings);
     refreshHistory();

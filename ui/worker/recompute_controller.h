@@ -14,6 +14,7 @@
 // as soon as it is computed.
 #pragma once
 
+#include <QMap>
 #include <QObject>
 #include <QThreadPool>
 #include <QTimer>
@@ -77,6 +78,7 @@ signals:
     void compressFailed(const QString& message);
     void accuracyChanged(const AccuracyUpdate& update);
     void evaluated(const EvaluatedPoint& point);          // final, for the newest settings
+    void kernelsChosen(const QMap<QString, QString>& pathByLayer);  // with evaluated()
     void baselineEvaluated(const EvaluatedPoint& point);  // the float32 model
     void sweepPoint(const EvaluatedPoint& point, int index, int count);
     void sweepProgress(qint64 done, qint64 total);
