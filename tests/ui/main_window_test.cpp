@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <ctime>
 
 #include "core/compress/compress_model.h"
 #include "core/io/model_loader.h"
@@ -26,6 +27,20 @@ using namespace cwb;
 using namespace cwb::ui;
 
 namespace {
+// CPU time this thread has used, in ms.
+double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// The 1-minute load average (runnable threads, all processes).
+double loadAverage() {
+    QFile f("/proc/loadavg");
+    if (!f.open(QIODevice::ReadOnly)) return 0.0;
+    return f.readAll().split(' ').value(0).toDouble();
+}
+
 const char* kModel = "k2_mlp_dropout_percy.h5";
 
 // The histogram the core reports for these settings, computed here without the window.
@@ -126,9 +141,8 @@ private slots:
         CWB_WAIT_IDLE(window(), 60000);
         const TensorStats s = coreStats(m_model, 0.2, 0.0, {});
         QVERIFY(s.levels <= WeightHistogramPlot::kMaxLevelLines);
-        // Every distinct value must sit on a drawn level line (there may be more lines than
-        // values: the grid spans codeMin..codeMax of every layer).
-        QVERIFY(window().compressionPage()->weightPlot()->levelLinesShown() >= s.levels);
+        // One line per distinct compressed value.
+        QCOMPARE(qint64(window().compressionPage()->weightPlot()->levelLinesShown()), qint64(s.levels));
     }
 
     void accuracyMatchesTheIndependentFigure() {
@@ -190,14 +204,23 @@ private slots:
 
     void guiThreadStaysResponsiveDuringASweep() {
         RecomputeController* c = window().controller();
+        // Two measures between consecutive 10 ms ticks: the wall-clock gap (what a user
+        // feels) and the GUI thread's own CPU time in it (what the window did on it). On a
+        // machine busier than its cores the scheduler alone can open wall gaps, so those
+        // are enforced only when the load allows; the CPU time is always enforced: core
+        // work on the GUI thread would show there whatever the load.
         QElapsedTimer clock;
-        qint64 last = 0, worst = 0;
+        qint64 last = 0, worstWall = 0;
+        double lastCpu = threadCpuMs(), worstCpu = 0;
         QTimer ticker;
         ticker.setInterval(10);
         connect(&ticker, &QTimer::timeout, [&] {
             const qint64 now = clock.elapsed();
-            worst = std::max(worst, now - last);
+            const double cpu = threadCpuMs();
+            worstWall = std::max(worstWall, now - last);
+            worstCpu = std::max(worstCpu, cpu - lastCpu);
             last = now;
+            lastCpu = cpu;
         });
         QSignalSpy finished(c, &RecomputeController::sweepFinished);
         clock.start();
@@ -210,7 +233,14 @@ private slots:
         }
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 120000);
         ticker.stop();
-        QVERIFY2(worst < 50, qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worst)));
+        const double load = loadAverage();
+        qInfo("longest gap between 10 ms ticks: %lld ms wall, %.1f ms GUI-thread CPU (load %.1f on %d cores)",
+              worstWall, worstCpu, load, QThread::idealThreadCount());
+        QVERIFY2(worstCpu < 50, qPrintable(QString("the GUI thread worked %1 ms without a break").arg(worstCpu)));
+        if (load < QThread::idealThreadCount())
+            QVERIFY2(worstWall < 50, qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worstWall)));
+        else
+            qWarning("machine overloaded (load %.1f): wall-clock gap reported, not enforced", load);
         QVERIFY(finished.first().first().toBool());
         // The sweep's points are on the accuracy curve.
         CWB_WAIT_IDLE(window(), 60000);

@@ -130,6 +130,7 @@ void DistillPanel::setSettings(const CompressionSettings& s) {
 
 int DistillPanel::sample() const { return m_sample->value(); }
 int DistillPanel::epochs() const { return m_epochs->value(); }
+void DistillPanel::setEpochs(int epochs) { m_epochs->setValue(epochs); }
 
 void DistillPanel::setPreview(const PreviewResult& p) {
     QImage image(p.cols, p.rows, QImage::Format_Grayscale8);

@@ -27,6 +27,7 @@ public:
     void setSettings(const CompressionSettings& settings);  // T, lambda, student; no signal
     int sample() const;
     int epochs() const;
+    void setEpochs(int epochs);
     void setPreview(const PreviewResult& preview);
     void setTraining(bool running);
     void setStudentReady(bool ready);

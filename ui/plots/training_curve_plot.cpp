@@ -57,8 +57,12 @@ void TrainingCurvePlot::clearData(const QString& message) {
 
 void TrainingCurvePlot::rescale() {
     bool found = false;
+    double last = 1.0;
     const QCPRange keys = m_loss->data()->keyRange(found);
-    if (found) xAxis->setRange(0, std::max(1.0, keys.upper));
+    if (found) last = std::max(last, keys.upper);
+    const QCPRange epochs = m_accuracy->data()->keyRange(found);
+    if (found) last = std::max(last, epochs.upper);
+    xAxis->setRange(0, last * 1.04);  // the last epoch's dot clear of the frame
     const QCPRange losses = m_loss->data()->valueRange(found);
     if (found) yAxis->setRange(0, losses.upper * 1.1);
     double low = 100;

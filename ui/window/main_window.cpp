@@ -28,6 +28,7 @@
 #include "ui/panels/log_slider.h"
 #include "ui/panels/summary_panel.h"
 #include "ui/settings/settings_undo.h"
+#include "ui/window/app_icon.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
 #include "ui/window/distillation_page.h"
@@ -49,7 +50,7 @@ int sweepLimitFor(const Model& model) { return model.flopsPerSample() > 2e6 ? 20
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("Compression Workbench"));
-    setWindowIcon(QIcon(":/icon.svg"));
+    setWindowIcon(appIcon());
     setObjectName("mainWindow");
     setAcceptDrops(true);
     resize(1280, 800);
@@ -170,7 +171,8 @@ void MainWindow::buildMenus() {
                     [this] { emit m_controls->resetRequested(); });
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this, &MainWindow::startSweep);
+    run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this,
+                   [this] { startSweep(m_controls->activeParameter()); });
     run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
     run->addSeparator();
     run->addAction(tr("&Train student"), QKeySequence(tr("Ctrl+T")), this, [this] {
@@ -228,6 +230,7 @@ void MainWindow::connectWorker() {
         statusBar()->showMessage(message, 8000);
     });
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
+    connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
     connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
         m_lastLatencyMs = point.latencyMs;
         m_summary->setLatency(point.latencyMs, point.engine);
@@ -374,7 +377,7 @@ void MainWindow::applySettings(const CompressionSettings& settings) {
     m_controls->setSettings(settings);
     m_distillPage->setSettings(settings);
     m_layers->setOverrides(settings);
-    if (!m_controller->result() || CompressionSettings::compressionDiffers(settings, m_controller->resultSettings()))
+    if (!m_controller->result() || CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
     m_controller->requestSettings(settings);
     refreshHistory();
@@ -414,11 +417,11 @@ void MainWindow::refreshHistory() {
     m_page->showHistory(*m_history, m_settings, m_controls->activeParameter());
 }
 
-void MainWindow::startSweep() {
+void MainWindow::startSweep(Parameter p) {
     const auto session = m_controller->session();
     const auto result = m_controller->result();
     if (!session || !result || !session->canEvaluate()) return;
-    const Parameter p = m_controls->activeParameter();
+    m_controls->setActiveParameter(p);
     const TensorStats& all = result->total.weights;
     const double maxAbs = std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
     if (!(maxAbs > 0)) return;

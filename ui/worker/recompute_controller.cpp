@@ -24,6 +24,7 @@ AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyRes
 }  // namespace
 
 RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
+    m_measurePool.setMaxThreadCount(1);
     m_coalesce.setSingleShot(true);
     m_coalesce.setInterval(12);
     connect(&m_coalesce, &QTimer::timeout, this, &RecomputeController::submitCompress);
@@ -88,7 +89,10 @@ void RecomputeController::submitCompress() {
     if (!m_session) return;
     const CompressionSettings settings = m_settings;
     if (m_result && !CompressionSettings::compressionDiffers(settings, m_resultSettings)) {
-        m_resultSettings = settings;  // only distillation settings changed: nothing to recompute
+        // Only distillation settings or the kernels changed: no new compression.
+        const bool remeasure = CompressionSettings::evaluationDiffers(settings, m_resultSettings);
+        m_resultSettings = settings;
+        if (remeasure) submitEvaluate();
         return;
     }
     m_evaluate.cancel();  // its model is about to be stale; don't spend cores on it
@@ -117,7 +121,8 @@ void RecomputeController::submitEvaluate() {
     const int total = session->testData->size();
     m_evaluate.submit<AccuracyResult>(
         [this, session, result, settings, total](const JobContext& context) {
-            return measureAccuracy(result->model, *session, context.progress, [&](const AccuracyResult& partial) {
+            const EngineChoice engine{settings.kernels, &result->grids};
+            return measureAccuracy(result->model, engine, *session, context.progress, [&](const AccuracyResult& partial) {
                 if (partial.samples >= total) return;  // the final one is delivered as the result
                 context.post([this, update = makeUpdate(settings, partial, total, false)] {
                     emit accuracyChanged(update);
@@ -126,6 +131,7 @@ void RecomputeController::submitEvaluate() {
         },
         [this, result, settings, total](AccuracyResult accuracy) {
             emit accuracyChanged(makeUpdate(settings, accuracy, total, true));
+            emit kernelsChosen(accuracy.kernelPaths);
             emit evaluated(makePoint(settings, result->total, accuracy));
         });
 }
@@ -141,7 +147,7 @@ void RecomputeController::submitBaseline() {
             options.profile = session->profile;
             const CompressionSettings none;
             const CompressionResult plain = compressModel(*session->model, toPlan(none), options, context.progress);
-            return makePoint(none, plain.total, measureAccuracy(*session->model, *session, context.progress));
+            return makePoint(none, plain.total, measureAccuracy(*session->model, {}, *session, context.progress));
         },
         [this](EvaluatedPoint point) { emit baselineEvaluated(point); });
 }
