@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     const std::string fixtures = argc > 1 ? argv[1] : "tests/fixtures/models";
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 5;
     const int threads = argc > 3 ? std::atoi(argv[3]) : resolveThreads(0);
-    const Dataset data = loadFashionMnist(kDefaultDatasetDir, Split::Test);
+    const Dataset data = loadFashionMnist(argc > 4 ? argv[4] : kDefaultDatasetDir, Split::Test);
     std::printf("threads %d, %d images, median of %d, load %s\n", threads, data.size(), repeats, loadAverage().c_str());
     EngineOptions eo;
     eo.threads = threads;

@@ -65,9 +65,8 @@ void valuesRef(const BlockParams& p, int len) {
             float q = roundHalfAway(w / step) + zp;
             q = q > p.qmin ? q : p.qmin;  // NaN (step 0) goes to qmin; the value is 0 either way
             q = q < p.qmax ? q : p.qmax;
-            code = q - zp;
+            code = step == 0.f ? 0.f : q - zp;  // an empty range: everything is 0 (+0)
             v = code * step;
-            code = step == 0.f ? 0.f : code;
         }
         p.out[j] = keep ? v : 0.f;
         p.codes[j] = keep ? code : 0.f;
@@ -155,9 +154,8 @@ void valuesAvx512(const BlockParams& p, int len) {
             __m512 q = _mm512_add_ps(roundHalfAway16(_mm512_div_ps(w, step)), zp);
             q = _mm512_max_ps(q, qmin);  // NaN in the first operand yields qmin, as the scalar select
             q = _mm512_min_ps(q, qmax);
-            code = _mm512_sub_ps(q, zp);
+            code = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(step, zero, _CMP_NEQ_UQ), _mm512_sub_ps(q, zp));
             v = _mm512_mul_ps(code, step);
-            code = _mm512_mask_mov_ps(code, _mm512_cmp_ps_mask(step, zero, _CMP_EQ_OQ), zero);
         }
         _mm512_mask_storeu_ps(p.out + j, m, _mm512_maskz_mov_ps(keep, v));
         _mm512_mask_storeu_ps(p.codes + j, m, _mm512_maskz_mov_ps(keep, code));

@@ -53,12 +53,19 @@ void addToSlot(Histogram& h, int slot, std::int64_t n) {
 }
 
 // Calls add(key, begin, end) for each run of equal keys in [a, b); key must be monotone
-// there, so each run is contiguous and its end is found by binary search.
+// there, so each run is contiguous. Its end is found by galloping from its start (steps of
+// 1, 2, 4, ...) and then bisecting: O(log run) probes, near each other in memory.
 template <typename Key, typename Add>
 void forEachRun(long long a, long long b, Key key, Add add) {
     while (a < b) {
         const auto k = key(a);
-        long long lo = a + 1, hi = b;
+        long long inside = a, probe = a + 1, step = 1;  // key(inside) == k
+        while (probe < b && key(probe) == k) {
+            inside = probe;
+            step *= 2;
+            probe = std::min(b, probe + step);
+        }
+        long long lo = inside + 1, hi = probe;  // the end lies in (inside, probe]
         while (lo < hi) {
             const long long mid = lo + (hi - lo) / 2;
             if (key(mid) == k) lo = mid + 1;
