@@ -26,7 +26,7 @@ AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyRes
 RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
     m_measurePool.setMaxThreadCount(1);
     m_coalesce.setSingleShot(true);
-    m_coalesce.setInterval(12);
+    m_coalesce.setInterval(0);  // merges one event-loop burst; the pending slot merges the rest
     connect(&m_coalesce, &QTimer::timeout, this, &RecomputeController::submitCompress);
     for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep})
         connect(lane, &LatestWinsLane::busyChanged, this, &RecomputeController::updateBusy);
