@@ -10,7 +10,9 @@
 #include <ctime>
 
 #include "core/compress/compress_model.h"
+#include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
+#include "core/stats/sensitivity.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/layer_panel.h"
@@ -245,6 +247,30 @@ private slots:
         // The sweep's points are on the accuracy curve.
         CWB_WAIT_IDLE(window(), 60000);
         QVERIFY(window().compressionPage()->metricPlot()->accuracyGraph()->dataCount() >= 10);
+    }
+
+    void sensitivityColumnShowsTheCoresFigures() {
+        setSettings(0.2, 0.05);
+        CWB_WAIT_IDLE(window(), 60000);
+        QSignalSpy ready(window().controller(), &RecomputeController::sensitivityReady);
+        window().controller()->startSensitivity(1000);
+        QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty(), 60000);
+        CWB_WAIT_IDLE(window(), 60000);
+        // The core's own call on the same settings and images, made here.
+        const Dataset data = loadFashionMnist(test::datasetDir(), Split::Test, 1000);
+        SensitivityOptions options;
+        const SensitivityResult expected = layerSensitivity(m_model, CompressionPlan::uniform(0.2f, 0.05f), data, options);
+        auto* table = window().layers()->table();
+        int checked = 0;
+        for (const SensitivityRow& row : expected.rows)
+            for (int r = 0; r < table->rowCount(); ++r)
+                if (table->item(r, LayerPanel::Name)->text() == QString::fromStdString(row.name)) {
+                    const QString text = table->item(r, LayerPanel::Sensitivity)->text();
+                    const QString number = QString::number(std::abs(row.drop) * 100, 'f', 2);
+                    QVERIFY2(text.contains(number), qPrintable(text + " vs " + number));
+                    ++checked;
+                }
+        QCOMPARE(checked, 4);  // the four Dense layers
     }
 
     void csvHasOneRowPerEvaluatedSetting() {

@@ -23,6 +23,14 @@ TrainingCurvePlot::TrainingCurvePlot(QWidget* parent) : PlotBase(tr("Student tra
     m_teacher->point2->setAxes(xAxis, yAxis2);
     m_teacher->setPen(QPen(palette::original, 1.5, Qt::DashLine));
     m_teacher->setVisible(false);
+    m_teacherText = new QCPItemText(this);
+    m_teacherText->setClipToAxisRect(true);
+    m_teacherText->position->setAxes(xAxis, yAxis2);
+    m_teacherText->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    m_teacherText->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+    m_teacherText->setColor(palette::original);
+    m_teacherText->setFont(plotFont(-1));
+    m_teacherText->setVisible(false);
     placeLegendUnderTitle();
     clearData(tr("press Train student to start"));
 }
@@ -43,6 +51,9 @@ void TrainingCurvePlot::setTeacherAccuracy(double accuracy) {
     m_teacher->setVisible(accuracy >= 0);
     m_teacher->point1->setCoords(0, accuracy * 100);
     m_teacher->point2->setCoords(1, accuracy * 100);
+    m_teacherText->setVisible(accuracy >= 0);
+    m_teacherText->position->setCoords(0.02, accuracy * 100);
+    m_teacherText->setText(tr("teacher: %1 %").arg(accuracy * 100, 0, 'f', 2));
     rescale();
 }
 

@@ -174,6 +174,10 @@ void MainWindow::buildMenus() {
     run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this,
                    [this] { startSweep(m_controls->activeParameter()); });
     run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
+    run->addAction(tr("Layer s&ensitivity"), QKeySequence(tr("Ctrl+Shift+S")), this, [this] {
+        statusBar()->showMessage(tr("Measuring each layer compressed alone on 2,000 test images\u2026"), 5000);
+        m_controller->startSensitivity(2000);
+    });
     run->addSeparator();
     run->addAction(tr("&Train student"), QKeySequence(tr("Ctrl+T")), this, [this] {
         m_tabs->setCurrentWidget(m_distillPage);
@@ -231,6 +235,12 @@ void MainWindow::connectWorker() {
     });
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
     connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
+    connect(c, &RecomputeController::sensitivityReady, this,
+            [this](const CompressionSettings& s, const QMap<QString, double>& drops, int samples) {
+                if (CompressionSettings::compressionDiffers(s, m_settings)) return;  // settings moved on
+                m_layers->setSensitivity(drops, samples);
+            });
+    connect(c, &RecomputeController::sensitivityProgress, m_status, &StatusLine::setProgress);
     connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
         m_lastLatencyMs = point.latencyMs;
         m_summary->setLatency(point.latencyMs, point.engine);
@@ -393,6 +403,7 @@ void MainWindow::onCompressed() {
     const auto result = m_controller->result();
     m_page->showResult(*result, m_selectedLayer);
     m_layers->setStats(result->layers, result->total);
+    m_layers->setSensitivity({}, 0);  // measured for other settings
     m_summary->setCompression(result->total);
     const TensorStats& all = result->total.weights;
     m_controls->setSparsityReadout(tr("sparsity %1 % (%L2 of %L3 weights are 0)")

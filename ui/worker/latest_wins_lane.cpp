@@ -26,7 +26,7 @@ void lowerThisThreadsPriority() {
     thread_local bool done = false;
     if (done) return;
     done = true;
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 3);
 #endif
 }
 }

@@ -2,6 +2,7 @@
 #include "ui/worker/recompute_controller.h"
 
 #include "core/error.h"
+#include "core/stats/sensitivity.h"
 #include "ui/worker/accuracy_job.h"
 #include "ui/worker/load_job.h"
 #include "ui/worker/plan_builder.h"
@@ -26,12 +27,14 @@ AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyRes
 RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
     m_measurePool.setMaxThreadCount(1);
     m_coalesce.setSingleShot(true);
-    m_coalesce.setInterval(12);
+    m_coalesce.setInterval(0);  // merges one event-loop burst; the pending slot merges the rest
     connect(&m_coalesce, &QTimer::timeout, this, &RecomputeController::submitCompress);
-    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep})
+    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
         connect(lane, &LatestWinsLane::busyChanged, this, &RecomputeController::updateBusy);
     connect(&m_evaluate, &LatestWinsLane::progressChanged, this, &RecomputeController::evaluationProgress);
     connect(&m_sweep, &LatestWinsLane::progressChanged, this, &RecomputeController::sweepProgress);
+    connect(&m_sensitivity, &LatestWinsLane::progressChanged, this, &RecomputeController::sensitivityProgress);
+    connect(&m_sensitivity, &LatestWinsLane::failed, this, &RecomputeController::compressFailed);
     connect(&m_compress, &LatestWinsLane::failed, this, &RecomputeController::compressFailed);
     connect(&m_sweep, &LatestWinsLane::failed, this, [this](const QString& message) {
         emit compressFailed(message);
@@ -44,17 +47,16 @@ RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_d
 
 RecomputeController::~RecomputeController() {
     // Stop every lane first, so that no lane waits for another's long job on destruction.
-    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep}) lane->cancel();
+    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity}) lane->cancel();
 }
 
 bool RecomputeController::isIdle() const {
     return !m_coalesce.isActive() && m_load.isIdle() && m_compress.isIdle() && m_evaluate.isIdle() &&
-           m_baseline.isIdle() && m_sweep.isIdle();
+           m_baseline.isIdle() && m_sweep.isIdle() && m_sensitivity.isIdle();
 }
 
 void RecomputeController::updateBusy() {
-    const bool busy = !m_load.isIdle() || !m_compress.isIdle() || !m_evaluate.isIdle() || !m_baseline.isIdle() ||
-                      !m_sweep.isIdle();
+    const bool busy = !isIdle();
     if (busy != m_busy) {
         m_busy = busy;
         emit busyChanged(busy);
@@ -62,7 +64,7 @@ void RecomputeController::updateBusy() {
 }
 
 void RecomputeController::openModel(const QString& path) {
-    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep}) lane->cancel();
+    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity}) lane->cancel();
     m_coalesce.stop();
     m_load.setProperty("path", path);
     emit modelLoading(path);
@@ -165,6 +167,24 @@ void RecomputeController::startSweep(Parameter parameter, const QVector<double>&
             return true;
         },
         [this](bool) { emit sweepFinished(true); });
+}
+
+void RecomputeController::startSensitivity(int limit) {
+    if (!m_session || !m_session->canEvaluate()) return;
+    const auto session = m_session;
+    const CompressionSettings settings = m_settings;
+    m_sensitivity.submit<SensitivityResult>(
+        [session, settings, limit](const JobContext& context) {
+            SensitivityOptions options;
+            options.limit = limit;
+            options.progress = context.progress;
+            return layerSensitivity(*session->model, toPlan(settings), *session->testData, options);
+        },
+        [this, settings](SensitivityResult r) {
+            QMap<QString, double> drops;
+            for (const SensitivityRow& row : r.rows) drops.insert(QString::fromStdString(row.name), row.drop);
+            emit sensitivityReady(settings, drops, r.samples);
+        });
 }
 
 void RecomputeController::cancelSweep() {

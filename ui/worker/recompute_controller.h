@@ -61,6 +61,9 @@ public:
     const CompressionSettings& resultSettings() const { return m_resultSettings; }
 
     void startSweep(Parameter parameter, const QVector<double>& values, int limit = 0);
+    // Accuracy with only one layer compressed at the current settings, for every layer,
+    // on the first `limit` test images (the core's layerSensitivity).
+    void startSensitivity(int limit);
     void cancelSweep();
     bool isSweeping() const { return !m_sweep.isIdle(); }
 
@@ -83,6 +86,10 @@ signals:
     void sweepPoint(const EvaluatedPoint& point, int index, int count);
     void sweepProgress(qint64 done, qint64 total);
     void sweepFinished(bool completed);
+    // Accuracy drop (fraction, positive = worse) per layer name when only it is compressed.
+    void sensitivityReady(const CompressionSettings& settings, const QMap<QString, double>& dropByLayer,
+                          int samples);
+    void sensitivityProgress(qint64 done, qint64 total);
     void evaluationProgress(qint64 done, qint64 total);
     void busyChanged(bool busy);
 
@@ -102,6 +109,7 @@ private:
     LatestWinsLane m_evaluate{QStringLiteral("evaluate"), &m_measurePool};
     LatestWinsLane m_baseline{QStringLiteral("baseline"), &m_measurePool};
     LatestWinsLane m_sweep{QStringLiteral("sweep"), &m_measurePool};
+    LatestWinsLane m_sensitivity{QStringLiteral("sensitivity"), &m_measurePool};
     std::shared_ptr<const Session> m_session;
     CompressionSettings m_settings;
     CompressionSettings m_resultSettings;
