@@ -252,7 +252,7 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
         const TensorProfile* p = t.profile;
         const KeepRule rule = t.compressed() ? t.keep : KeepRule{};
         if (p && t.quant == QuantKind::None && rule.kind != KeepRule::Kind::Explicit) {
-            s.levels = keptDistinct(p->sortedUnique, rule, s.zeros > 0);
+            s.levels = keptDistinct(*p, rule, s.zeros > 0);
         } else {
             const Tensor& values = t.output.empty() ? t.source : t.output;
             s.levels = countDistinct(values.floats().data(), s.elements);

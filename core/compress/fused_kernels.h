@@ -246,6 +246,27 @@ inline void errorSlots(const float* in, const float* out, int len, const BinScal
 #endif
 }
 
+// Copies a block of results to the output. Full 64-byte lines go with streaming stores: the
+// output is not read again during the pass, and streaming spares the read of each line
+// before it is written (a third of the memory traffic). The caller fences at the end.
+inline void storeBlock(float* dst, const float* src, int len) {
+#if CWB_FUSED_AVX512
+    if (reinterpret_cast<std::uintptr_t>(dst) % 64 == 0) {
+        int j = 0;
+        for (; j + 16 <= len; j += 16) _mm512_stream_ps(dst + j, _mm512_load_ps(src + j));
+        for (; j < len; ++j) dst[j] = src[j];
+        return;
+    }
+#endif
+    for (int j = 0; j < len; ++j) dst[j] = src[j];
+}
+
+inline void storeFence() {
+#if CWB_FUSED_AVX512
+    _mm_sfence();
+#endif
+}
+
 inline void sums(const float* in, const float* out, int len, LaneSums& s) {
 #if CWB_FUSED_AVX512
     sumsAvx512(in, out, len, s);
