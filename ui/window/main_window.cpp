@@ -28,6 +28,7 @@
 #include "ui/panels/log_slider.h"
 #include "ui/panels/summary_panel.h"
 #include "ui/settings/settings_undo.h"
+#include "ui/window/app_icon.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
 #include "ui/window/distillation_page.h"
@@ -49,7 +50,7 @@ int sweepLimitFor(const Model& model) { return model.flopsPerSample() > 2e6 ? 20
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("Compression Workbench"));
-    setWindowIcon(QIcon(":/icon.svg"));
+    setWindowIcon(appIcon());
     setObjectName("mainWindow");
     setAcceptDrops(true);
     resize(1280, 800);
@@ -170,8 +171,13 @@ void MainWindow::buildMenus() {
                     [this] { emit m_controls->resetRequested(); });
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this, &MainWindow::startSweep);
+    run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this,
+                   [this] { startSweep(m_controls->activeParameter()); });
     run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
+    run->addAction(tr("Layer s&ensitivity"), QKeySequence(tr("Ctrl+Shift+S")), this, [this] {
+        statusBar()->showMessage(tr("Measuring each layer compressed alone on 2,000 test images\u2026"), 5000);
+        m_controller->startSensitivity(2000);
+    });
     run->addSeparator();
     run->addAction(tr("&Train student"), QKeySequence(tr("Ctrl+T")), this, [this] {
         m_tabs->setCurrentWidget(m_distillPage);
@@ -228,6 +234,13 @@ void MainWindow::connectWorker() {
         statusBar()->showMessage(message, 8000);
     });
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
+    connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
+    connect(c, &RecomputeController::sensitivityReady, this,
+            [this](const CompressionSettings& s, const QMap<QString, double>& drops, int samples) {
+                if (CompressionSettings::compressionDiffers(s, m_settings)) return;  // settings moved on
+                m_layers->setSensitivity(drops, samples);
+            });
+    connect(c, &RecomputeController::sensitivityProgress, m_status, &StatusLine::setProgress);
     connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
         m_lastLatencyMs = point.latencyMs;
         m_summary->setLatency(point.latencyMs, point.engine);
@@ -374,7 +387,7 @@ void MainWindow::applySettings(const CompressionSettings& settings) {
     m_controls->setSettings(settings);
     m_distillPage->setSettings(settings);
     m_layers->setOverrides(settings);
-    if (!m_controller->result() || CompressionSettings::compressionDiffers(settings, m_controller->resultSettings()))
+    if (!m_controller->result() || CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
     m_controller->requestSettings(settings);
     refreshHistory();
@@ -390,6 +403,7 @@ void MainWindow::onCompressed() {
     const auto result = m_controller->result();
     m_page->showResult(*result, m_selectedLayer);
     m_layers->setStats(result->layers, result->total);
+    m_layers->setSensitivity({}, 0);  // measured for other settings
     m_summary->setCompression(result->total);
     const TensorStats& all = result->total.weights;
     m_controls->setSparsityReadout(tr("sparsity %1 % (%L2 of %L3 weights are 0)")
@@ -414,11 +428,11 @@ void MainWindow::refreshHistory() {
     m_page->showHistory(*m_history, m_settings, m_controls->activeParameter());
 }
 
-void MainWindow::startSweep() {
+void MainWindow::startSweep(Parameter p) {
     const auto session = m_controller->session();
     const auto result = m_controller->result();
     if (!session || !result || !session->canEvaluate()) return;
-    const Parameter p = m_controls->activeParameter();
+    m_controls->setActiveParameter(p);
     const TensorStats& all = result->total.weights;
     const double maxAbs = std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
     if (!(maxAbs > 0)) return;
