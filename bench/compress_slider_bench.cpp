@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <string>
@@ -19,6 +20,26 @@ using namespace cwb;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+double processCpuMs() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+// Median CPU time of all threads per call: the work itself, less sensitive than wall time
+// to other processes on a shared machine.
+template <typename F>
+double medianCpuMs(int repeats, F&& f) {
+    std::vector<double> t;
+    for (int i = 0; i < repeats; ++i) {
+        const double a = processCpuMs();
+        f();
+        t.push_back(processCpuMs() - a);
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
 
 template <typename F>
 double medianMs(int repeats, F&& f) {
@@ -93,6 +114,14 @@ std::string loadAverage() {
 
 }  // namespace
 
+// Wall and CPU medians of one measured action, printed as one row.
+template <typename F>
+void row(const char* what, int repeats, F&& f) {
+    const double wall = medianMs(repeats, f);
+    const double cpu = medianCpuMs(repeats, f);
+    std::printf("%-56s %9.2f ms wall %9.2f ms cpu\n", what, wall, cpu);
+}
+
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::atoi(argv[1]) : 21;
     const int threads = argc > 2 ? std::atoi(argv[2]) : resolveThreads(0);
@@ -109,44 +138,37 @@ int main(int argc, char** argv) {
             plan.defaults.quant.granularity = Granularity::Channel;
         }
         double sink = 0;
-        const double ms = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
-        std::printf("compressModel %.2f ms (%g)\n", ms, sink);
-        return 0;
+        row("compressModel", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+        return sink > 0 ? 0 : 1;
     }
-    std::printf("weights %lld (%d Dense kernels), threads %d, load %s\n", n, 5, threads, loadAverage().c_str());
+    std::printf("weights %lld (5 Dense kernels of 2000 x 1000), threads %d, median of %d, load %s\n", n, threads, repeats,
+                loadAverage().c_str());
+    std::printf("(cpu: CPU time of all threads of the process during the call)\n");
 
     std::vector<float> src(static_cast<std::size_t>(n), 1.f), dst(static_cast<std::size_t>(n), 0.f);
-    const double memcpyMs = medianMs(repeats, [&] { std::memcpy(dst.data(), src.data(), n * 4); });
-    std::printf("anchor memcpy %lld floats (%.0f MB):              %8.2f ms\n", n, n * 4 / 1e6, memcpyMs);
-
+    row("anchor: memcpy of the 40 MB", repeats, [&] { std::memcpy(dst.data(), src.data(), n * 4); });
     std::vector<std::vector<float>> naiveOut;
     for (const auto& l : m.layers) naiveOut.emplace_back(l.kernel.elements());
     double sink = 0;
-    const double naiveMs = medianMs(std::max(3, repeats / 4), [&] { sink += naiveStep(m, 0.01f, 0.02f, naiveOut); });
-    std::printf("anchor naive multi-pass (1 thread, sort for levels):  %8.2f ms\n", naiveMs);
+    row("anchor: naive multi-pass, 1 thread", std::max(3, repeats / 4), [&] { sink += naiveStep(m, 0.01f, 0.02f, naiveOut); });
 
     CompressOptions options;
     options.threads = threads;
-    options.stats.weights.bins = options.stats.error.bins = 128;
     const auto plan = CompressionPlan::uniform(0.01f, 0.02f);
-    const double coldMs = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
-    std::printf("compressModel alpha 0.01 rho 0.02, no profile:         %8.2f ms\n", coldMs);
+    row("compressModel alpha 0.01 rho 0.02, no profile", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     const auto profileStart = Clock::now();
     options.profile = profileWeights(m, options.stats, threads);
-    std::printf("profileWeights (once per model):                       %8.2f ms\n",
+    std::printf("%-56s %9.2f ms wall (once per model)\n", "profileWeights",
                 std::chrono::duration<double, std::milli>(Clock::now() - profileStart).count());
-    const double warmMs = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
-    std::printf("compressModel alpha 0.01 rho 0.02, with profile:       %8.2f ms\n", warmMs);
+    row("compressModel alpha 0.01 rho 0.02, with profile", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     options.stats.histograms = false;
-    const double noHistMs = medianMs(repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
-    std::printf("  same without histograms:                             %8.2f ms\n", noHistMs);
+    row("  the same without histograms", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     options.stats.histograms = true;
     CompressionPlan bits;
     bits.defaults.quant.bits = 4;
     bits.defaults.quant.granularity = Granularity::Channel;
     bits.defaults.prune.rho = 0.02f;
-    const double bitsMs = medianMs(repeats, [&] { sink += compressModel(m, bits, options).total.weights.mse; });
-    std::printf("compressModel 4-bit per channel, rho 0.02, profile:    %8.2f ms\n", bitsMs);
+    row("compressModel 4-bit per channel, rho 0.02, profile", repeats, [&] { sink += compressModel(m, bits, options).total.weights.mse; });
     std::printf("load after: %s (checksum %g)\n", loadAverage().c_str(), sink);
     return 0;
 }

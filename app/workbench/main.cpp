@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
     parser.addOption({"bits", "k-bit codes, 2..8 (0 = use alpha).", "k"});
     parser.addOption({"layer", "Show this layer's histograms.", "name"});
     parser.addOption({"sweep", "With --screenshot: run a sweep of the active parameter first."});
+    parser.addOption({"tab", "With --screenshot: the page to show, compression or distillation.", "name"});
+    parser.addOption({"train", "With --screenshot: train a student (distillation) first."});
+    parser.addOption({"epochs", "With --train: epochs of the student's training (default 1).", "n", "1"});
     parser.addOption({"timeout", "With --screenshot: seconds to wait for results (default 180).", "s", "180"});
     parser.process(app);
 
@@ -72,6 +75,9 @@ int main(int argc, char** argv) {
         shot.model = model;
         shot.layer = parser.value("layer");
         shot.sweep = parser.isSet("sweep");
+        shot.tab = parser.value("tab");
+        shot.train = parser.isSet("train");
+        shot.epochs = qBound(1, parser.value("epochs").toInt(), 50);
         shot.timeoutMs = static_cast<int>(parser.value("timeout").toDouble() * 1000);
         auto* runner = new cwb::ui::ScreenshotRunner(&window, shot, &window);
         runner->start();

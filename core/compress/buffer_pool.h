@@ -10,7 +10,7 @@
 
 namespace cwb {
 
-// `bytes` of uninitialized host memory; the buffer returns to the pool when the last
+// `bytes` of uninitialized host memory, 64-byte aligned; the buffer returns to the pool when the last
 // tensor holding it goes. Thread-safe.
 std::shared_ptr<Storage> pooledStorage(std::size_t bytes);
 

@@ -14,6 +14,7 @@
 #include "core/compress/fused_pass.h"
 #include "core/compress/masks.h"
 #include "core/compress/profile_counts.h"
+#include "core/compress/quant_types.h"
 #include "core/compress/quantize.h"
 #include "core/compress/unit_quantizers.h"
 #include "core/compress/weight_profile.h"
@@ -203,6 +204,8 @@ std::string codeText(const Task& t, int codeBits) {
         return out.str();
     }
     const auto units = t.units->unitCount();
+    if (const QuantTypeTraits* type = quantTypeFor(t.settings->quant))
+        out << type->name << " blocks of " << type->blockSize << ": ";
     out << codeBits << "-bit codes + " << units << " float32 step" << (units == 1 ? "" : "s");
     if (t.settings->quant.scheme == QuantScheme::Asymmetric) out << " + " << units << " zero points";
     return out.str();
@@ -249,7 +252,7 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
         const TensorProfile* p = t.profile;
         const KeepRule rule = t.compressed() ? t.keep : KeepRule{};
         if (p && t.quant == QuantKind::None && rule.kind != KeepRule::Kind::Explicit) {
-            s.levels = keptDistinct(p->sortedUnique, rule, s.zeros > 0);
+            s.levels = keptDistinct(*p, rule, s.zeros > 0);
         } else {
             const Tensor& values = t.output.empty() ? t.source : t.output;
             s.levels = countDistinct(values.floats().data(), s.elements);
@@ -419,8 +422,11 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
     // come from the profile's sorted values (the same integers, without per-weight counting).
     for (std::size_t k = 0; k < tasks.size(); ++k) jobs[k].countInPass = !profileCanCount(jobs[k], tasks[k].profile, fused);
     auto sums = runFusedPass(jobs, fused, progress);
-    for (std::size_t k = 0; k < tasks.size(); ++k)
-        if (!jobs[k].countInPass) countFromProfile(jobs[k], *tasks[k].profile, fused, sums[k]);
+    // Tensors are independent: one per thread, each result in its own slot.
+    parallelFor(static_cast<long long>(tasks.size()), threads, [&](long long begin, long long end, int) {
+        for (long long k = begin; k < end; ++k)
+            if (!jobs[k].countInPass) countFromProfile(jobs[k], *tasks[k].profile, fused, sums[k]);
+    });
 
     bool firstTotal = true;
     for (std::size_t k = 0; k < tasks.size(); ++k) {

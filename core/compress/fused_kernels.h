@@ -65,9 +65,8 @@ void valuesRef(const BlockParams& p, int len) {
             float q = roundHalfAway(w / step) + zp;
             q = q > p.qmin ? q : p.qmin;  // NaN (step 0) goes to qmin; the value is 0 either way
             q = q < p.qmax ? q : p.qmax;
-            code = q - zp;
+            code = step == 0.f ? 0.f : q - zp;  // an empty range: everything is 0 (+0)
             v = code * step;
-            code = step == 0.f ? 0.f : code;
         }
         p.out[j] = keep ? v : 0.f;
         p.codes[j] = keep ? code : 0.f;
@@ -155,9 +154,8 @@ void valuesAvx512(const BlockParams& p, int len) {
             __m512 q = _mm512_add_ps(roundHalfAway16(_mm512_div_ps(w, step)), zp);
             q = _mm512_max_ps(q, qmin);  // NaN in the first operand yields qmin, as the scalar select
             q = _mm512_min_ps(q, qmax);
-            code = _mm512_sub_ps(q, zp);
+            code = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(step, zero, _CMP_NEQ_UQ), _mm512_sub_ps(q, zp));
             v = _mm512_mul_ps(code, step);
-            code = _mm512_mask_mov_ps(code, _mm512_cmp_ps_mask(step, zero, _CMP_EQ_OQ), zero);
         }
         _mm512_mask_storeu_ps(p.out + j, m, _mm512_maskz_mov_ps(keep, v));
         _mm512_mask_storeu_ps(p.codes + j, m, _mm512_maskz_mov_ps(keep, code));
@@ -245,6 +243,27 @@ inline void errorSlots(const float* in, const float* out, int len, const BinScal
     errorSlotsAvx512(in, out, len, b, slotsOut);
 #else
     errorSlotsRef(in, out, len, b, slotsOut);
+#endif
+}
+
+// Copies a block of results to the output. Full 64-byte lines go with streaming stores: the
+// output is not read again during the pass, and streaming spares the read of each line
+// before it is written (a third of the memory traffic). The caller fences at the end.
+inline void storeBlock(float* dst, const float* src, int len) {
+#if CWB_FUSED_AVX512
+    if (reinterpret_cast<std::uintptr_t>(dst) % 64 == 0) {
+        int j = 0;
+        for (; j + 16 <= len; j += 16) _mm512_stream_ps(dst + j, _mm512_load_ps(src + j));
+        for (; j < len; ++j) dst[j] = src[j];
+        return;
+    }
+#endif
+    for (int j = 0; j < len; ++j) dst[j] = src[j];
+}
+
+inline void storeFence() {
+#if CWB_FUSED_AVX512
+    _mm_sfence();
 #endif
 }
 

@@ -70,7 +70,7 @@ void runBlock(const Context& ctx, long long i, int len, long long unit) {
     alignas(64) float codes[kBlock];
     BlockParams p{};
     p.in = job.in.data + i;
-    p.out = job.out ? job.out + i : scratch;
+    p.out = scratch;  // in L1; copied to the output at the end
     p.codes = codes;
     p.keepMask = K == KeepRule::Kind::Explicit ? job.keep.keep + i : nullptr;
     p.rho = job.keep.rho;
@@ -86,6 +86,7 @@ void runBlock(const Context& ctx, long long i, int len, long long unit) {
     const float* out = p.out;
 
     sums(in, out, len, *ctx.sums);
+    if (job.out) storeBlock(job.out + i, out, len);
 
     WorkerCounts& counts = *ctx.counts;
     alignas(64) std::uint16_t slotA[kBlock], slotB[kBlock];
@@ -220,6 +221,7 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const F
             const Context ctx{&jobs[chunk.job], weightBins, errorBins, hist, hist && steps[chunk.job] != 0.f,
                               &sums[static_cast<std::size_t>(k)], &mine[chunk.job]};
             runChunk(ctx, blocks[chunk.job], chunk);
+            storeFence();  // streaming stores are visible to other threads after this
             const long long d = ++done;
             if (worker == 0) {
                 try {

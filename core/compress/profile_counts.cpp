@@ -52,20 +52,45 @@ void addToSlot(Histogram& h, int slot, std::int64_t n) {
     else h.counts[static_cast<std::size_t>(slot - 1)] += static_cast<std::uint64_t>(n);
 }
 
-// Calls add(key, begin, end) for each run of equal keys in [a, b); key must be monotone
-// there, so each run is contiguous and its end is found by binary search.
+// Calls add(key, begin, end) for each run of equal keys in [a, b) of the sorted values,
+// key being a monotone function of the value, so each run is contiguous. A run's end is
+// searched first in the profile's every-kSample-th values (small enough to stay in cache),
+// galloping from the run's start, then among the at most kSample values in between.
 template <typename Key, typename Add>
-void forEachRun(long long a, long long b, Key key, Add add) {
+void forEachRun(const TensorProfile& p, long long a, long long b, Key key, Add add) {
+    const auto& sample = p.sampled;  // sample[j] == p.value(j * kSample)
     while (a < b) {
-        const auto k = key(a);
-        long long lo = a + 1, hi = b;
+        const auto k = key(p.value(a));
+        // Coarse: the last sample index js with js * kSample in (a, b) and key == k.
+        long long inside = a;  // key(value(inside)) == k
+        long long js = a / TensorProfile::kSample + 1, step = 1;
+        const long long jsEnd = (b - 1) / TensorProfile::kSample + 1;  // samples strictly below b
+        long long jsFail = jsEnd;
+        while (js < jsEnd) {
+            if (key(sample[js]) != k) {
+                jsFail = js;
+                break;
+            }
+            inside = js * TensorProfile::kSample;
+            js += step;
+            step *= 2;
+        }
+        long long lo = inside / TensorProfile::kSample + 1, hi = jsFail;  // bisect samples in [lo, hi)
         while (lo < hi) {
             const long long mid = lo + (hi - lo) / 2;
-            if (key(mid) == k) lo = mid + 1;
-            else hi = mid;
+            if (key(sample[mid]) == k) {
+                inside = mid * TensorProfile::kSample;
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
         }
-        add(k, a, lo);
-        a = lo;
+        // Fine: the end lies in (inside, min(b, next sample)].
+        long long end = std::min(b, (inside / TensorProfile::kSample + 1) * TensorProfile::kSample);
+        long long f = inside + 1;
+        while (f < end && key(p.value(f)) == k) ++f;
+        add(k, a, f);
+        a = f;
     }
 }
 
@@ -84,14 +109,13 @@ bool profileCanCount(const FusedJob& job, const TensorProfile* profile, const Fu
     } else {
         runs += static_cast<double>(job.codeSpan);
     }
-    const double searches = runs * 2.0 * std::log2(static_cast<double>(profile->sortedUnique.size()) + 2.0);
+    const double searches = runs * 2.0 * std::log2(static_cast<double>(profile->distinct.size()) + 2.0);
     return searches < 0.5 * static_cast<double>(job.in.size());
 }
 
 void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOptions& options, FusedResult& r) {
-    const auto& u = p.sortedUnique;
-    const long long n = static_cast<long long>(u.size());
-    auto count = [&](long long a, long long b) { return p.countBelow[b] - p.countBelow[a]; };
+    const long long n = static_cast<long long>(p.distinct.size());
+    auto count = [&](long long a, long long b) { return p.count(a, b); };
     const ValueRule rule = ruleOf(job);
     const bool hist = options.histograms;
     const BinScale bw = hist ? binScale(options.weights) : BinScale{};
@@ -105,18 +129,15 @@ void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOp
 
     // Pruned weights form one run of the sorted values: (-rho, rho) or (-inf, rho).
     long long prunedBegin = 0, prunedEnd = 0;
-    auto firstAtLeast = [&](float x) {  // first index with u >= x
-        return static_cast<long long>(std::lower_bound(u.begin(), u.end(), x) - u.begin());
-    };
     if (job.keep.kind == KeepRule::Kind::Threshold) {
-        prunedBegin = static_cast<long long>(std::upper_bound(u.begin(), u.end(), -job.keep.rho) - u.begin());
-        prunedEnd = std::max(prunedBegin, firstAtLeast(job.keep.rho));
+        prunedBegin = p.lowerBound(-job.keep.rho, true);
+        prunedEnd = std::max(prunedBegin, p.lowerBound(job.keep.rho));
     } else if (job.keep.kind == KeepRule::Kind::Textbook) {
-        prunedEnd = firstAtLeast(job.keep.rho);
+        prunedEnd = p.lowerBound(job.keep.rho);
     }
 
     if (hist)
-        forEachRun(0, n, [&](long long i) { return slotOf(u[i], bw); },
+        forEachRun(p, 0, n, [&](float w) { return slotOf(w, bw); },
                    [&](int s, long long a, long long b) { addToSlot(r.original, s, count(a, b)); });
 
     // A run of weights that all become `v` (code `c`): codes, compressed and error counts.
@@ -130,7 +151,7 @@ void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOp
         if (!hist) return;
         addToSlot(r.compressed, slotOf(v, bw), k);
         // v - w falls as w rises: its slots run monotonically too.
-        forEachRun(a, b, [&](long long i) { return slotOf(v - u[i], be); },
+        forEachRun(p, a, b, [&](float w) { return slotOf(v - w, be); },
                    [&](int s, long long x, long long y) { addToSlot(r.error, s, count(x, y)); });
     };
     addConstantRun(0.f, 0.f, prunedBegin, prunedEnd);
@@ -139,12 +160,12 @@ void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOp
         if (a >= b) continue;
         if (rule.quant == QuantKind::None) {  // kept weights are unchanged: error exactly 0
             if (!hist) continue;
-            forEachRun(a, b, [&](long long i) { return slotOf(u[i], bw); },
+            forEachRun(p, a, b, [&](float w) { return slotOf(w, bw); },
                        [&](int s, long long x, long long y) { addToSlot(r.compressed, s, count(x, y)); });
             addToSlot(r.error, slotOf(0.f, be), count(a, b));
             continue;
         }
-        forEachRun(a, b, [&](long long i) { return rule.code(u[i]); },
+        forEachRun(p, a, b, [&](float w) { return rule.code(w); },
                    [&](float c, long long x, long long y) { addConstantRun(c, rule.valueOfCode(c), x, y); });
     }
 }

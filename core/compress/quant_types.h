@@ -1,36 +1,41 @@
 // Block quantization types, llama.cpp style: a type is a row of a traits table (block size,
-// code bits, how the scale is stored), with a plain reference kernel beside each fast one.
-// Blocks run along the input (reduction) axis of a kernel seen as a (K, out) matrix.
+// code bits, scheme, how each block's step is stored), with a plain scalar *Ref kernel
+// beside each fast kernel. Blocks run along the input (reduction) axis. The rows cover every
+// group setting of QuantSettings (2..8 bits, groups of 32/64/128, symmetric or asymmetric,
+// float32 steps); the fused pass quantizes groups with the same arithmetic, and tests hold
+// the two to the same bits.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
-#include <vector>
+
+#include "core/compress/compression_settings.h"
 
 namespace cwb {
 
-enum class ScaleEncoding { F32, F16 };
+enum class ScaleEncoding { F32 };
 
-// Quantizes one block of `n` weights in place (fake quantization: the values become the
-// dequantized codes) and writes the codes; returns the block's step (scale).
-using BlockQuantizeFn = float (*)(const float* in, float* out, std::int8_t* codes, int n);
+// Quantizes one block of n weights: writes the dequantized values (out) and the codes minus
+// the zero point (codes), returns the block's step.
+using BlockQuantizeFn = float (*)(const float* in, float* out, std::int32_t* codes, int n);
 
 struct QuantTypeTraits {
-    const char* name;         // "q8_0", "q4_0", ...
-    int blockSize;            // weights per block
-    int bits;                 // code bits per weight
-    ScaleEncoding scale;      // how each block's step is stored
+    const char* name;        // "q4s_g32": 4 bits, symmetric, blocks of 32
+    int blockSize;
+    int bits;
     bool symmetric;
-    BlockQuantizeFn quantizeRef;   // plain scalar reference
-    BlockQuantizeFn quantize;      // fast kernel; must equal quantizeRef bit for bit
+    ScaleEncoding scale;
+    BlockQuantizeFn quantizeRef;  // plain scalar reference
+    BlockQuantizeFn quantize;     // fast kernel (AVX-512 where built for it); same bits as the reference
 
-    // Bytes for `weights` weights (a multiple of blockSize): codes plus scales.
+    // Bytes of `weights` weights stored as packed codes plus one step (and zero point) per block.
     long long encodedBytes(long long weights) const;
 };
 
 std::span<const QuantTypeTraits> quantTypes();
-// nullptr for an unknown name.
-const QuantTypeTraits* findQuantType(const std::string& name);
+const QuantTypeTraits* findQuantType(const std::string& name);  // nullptr if unknown
+// The row of a group setting (granularity Group, bits 2..8), or nullptr.
+const QuantTypeTraits* quantTypeFor(const QuantSettings& settings);
 
 }  // namespace cwb

@@ -2,6 +2,7 @@
 #include "core/compress/weight_profile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -41,29 +42,37 @@ void floatRange(const float* data, long long n, int threads, float& min, float& 
     if (min > max) min = max = 0.f;  // empty, or nothing finite
 }
 
-long long keptDistinct(const std::vector<float>& u, const KeepRule& rule, bool anyZero) {
+long long TensorProfile::lowerBound(float x, bool strictly) const {
+    const auto it = strictly ? std::upper_bound(distinct.begin(), distinct.end(), x,
+                                                [](float v, const Distinct& d) { return v < d.value; })
+                             : std::lower_bound(distinct.begin(), distinct.end(), x,
+                                                [](const Distinct& d, float v) { return d.value < v; });
+    return it - distinct.begin();
+}
+
+long long keptDistinct(const TensorProfile& p, const KeepRule& rule, bool anyZero) {
+    const long long n = static_cast<long long>(p.distinct.size());
+    const long long zeroAt = p.lowerBound(0.f);
+    const bool hasZero = zeroAt < n && p.value(zeroAt) == 0.f;
     long long kept = 0;
     bool zeroKept = false;
     switch (rule.kind) {
         case KeepRule::Kind::All:
-            kept = static_cast<long long>(u.size());
-            zeroKept = std::binary_search(u.begin(), u.end(), 0.f);
+            kept = n;
+            zeroKept = hasZero;
             break;
-        case KeepRule::Kind::Threshold: {
+        case KeepRule::Kind::Threshold:
             // |v| >= rho: the values >= rho and, for rho > 0, those <= -rho.
-            const float rho = rule.rho;
-            if (rho <= 0.f) {
-                kept = static_cast<long long>(u.size());
+            if (rule.rho <= 0.f) {
+                kept = n;
+                zeroKept = hasZero;
             } else {
-                kept = u.end() - std::lower_bound(u.begin(), u.end(), rho);
-                kept += std::upper_bound(u.begin(), u.end(), -rho) - u.begin();
+                kept = (n - p.lowerBound(rule.rho)) + p.lowerBound(-rule.rho, true);
             }
-            zeroKept = rho <= 0.f && std::binary_search(u.begin(), u.end(), 0.f);
             break;
-        }
         case KeepRule::Kind::Textbook:
-            kept = u.end() - std::lower_bound(u.begin(), u.end(), rule.rho);
-            zeroKept = rule.rho <= 0.f && std::binary_search(u.begin(), u.end(), 0.f);
+            kept = n - p.lowerBound(rule.rho);
+            zeroKept = rule.rho <= 0.f && hasZero;
             break;
         case KeepRule::Kind::Explicit:
             return -1;
@@ -102,28 +111,41 @@ std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const St
     profile->tensors.resize(sources.size());
     long long total = 0;
     for (const Tensor* t : sources) total += t->elements();
-    long long done = 0;
-    for (std::size_t k = 0; k < sources.size(); ++k) {
-        progress.step(done, total);
-        const Tensor& t = *sources[k];
-        TensorProfile& p = profile->tensors[k];
-        p.data = t.bytes();
-        p.elements = t.elements();
-        const auto values = t.floats();
-        floatRange(values.data(), p.elements, threads, p.min, p.max, p.nonFinite);
-        p.maxAbs = std::max(std::fabs(p.min), std::fabs(p.max));
-        std::vector<float> sorted(values.begin(), values.end());
-        std::erase_if(sorted, [](float v) { return std::isnan(v); });
-        std::sort(sorted.begin(), sorted.end());
-        for (std::size_t i = 0; i < sorted.size(); ++i) {
-            if (i == 0 || sorted[i] != sorted[i - 1]) {
-                p.sortedUnique.push_back(sorted[i]);
-                p.countBelow.push_back(static_cast<std::int64_t>(i));
+    // Tensors are independent: threads take whole tensors (the largest sorts dominate);
+    // progress is reported by the calling thread only.
+    std::atomic<long long> done{0};
+    std::atomic<bool> stop{false};
+    parallelFor(static_cast<long long>(sources.size()), resolveThreads(threads), [&](long long begin, long long end, int worker) {
+        for (long long k = begin; k < end && !stop; ++k) {
+            if (worker == 0) {
+                try {
+                    progress.step(done, total);
+                } catch (...) {
+                    stop = true;
+                    throw;
+                }
             }
+            const Tensor& t = *sources[static_cast<std::size_t>(k)];
+            TensorProfile& p = profile->tensors[static_cast<std::size_t>(k)];
+            p.data = t.bytes();
+            p.elements = t.elements();
+            const auto values = t.floats();
+            floatRange(values.data(), p.elements, 1, p.min, p.max, p.nonFinite);
+            p.maxAbs = std::max(std::fabs(p.min), std::fabs(p.max));
+            std::vector<float> sorted(values.begin(), values.end());
+            std::erase_if(sorted, [](float v) { return std::isnan(v); });
+            std::sort(sorted.begin(), sorted.end());
+            done += p.elements;
+            if (sorted.size() >= (1ULL << 32)) {  // counts are 32-bit: no profile for this tensor
+                p.data = nullptr;
+                continue;
+            }
+            for (std::size_t i = 0; i < sorted.size(); ++i)
+                if (i == 0 || sorted[i] != sorted[i - 1]) p.distinct.push_back({sorted[i], static_cast<std::uint32_t>(i)});
+            p.counted = static_cast<long long>(sorted.size());
+            for (std::size_t j = 0; j < p.distinct.size(); j += TensorProfile::kSample) p.sampled.push_back(p.distinct[j].value);
         }
-        p.countBelow.push_back(static_cast<std::int64_t>(sorted.size()));
-        done += p.elements;
-    }
+    });
     progress.step(total, total);
     return profile;
 }

@@ -89,12 +89,19 @@ void reserve(Scratch& s, const Plan& plan, int images) {
     s.images = images;
 }
 
+// The model compiled twice: without BatchNormalization folding (int8 and sparse layers keep
+// the compression's exact weights and take the BatchNormalization into their epilogue) and
+// with it (float32 layers run exactly as in the float32 engine).
+struct Plans {
+    Plan unfolded, folded;
+};
+
 class CompressedEngine final : public InferenceEngine {
 public:
-    // Steps point into `plan` (ops, biases, affine parameters): the engine keeps it alive.
-    CompressedEngine(std::shared_ptr<const Plan> plan, std::vector<Step> steps, int threads, int8::Isa isa,
+    // Steps point into `plans` (ops, biases, affine parameters): the engine keeps them alive.
+    CompressedEngine(std::shared_ptr<const Plans> plans, std::vector<Step> steps, int threads, int8::Isa isa,
                      std::string name, int chunk)
-        : m_planHolder(std::move(plan)), m_plan(*m_planHolder), m_steps(std::move(steps)), m_threads(threads),
+        : m_planHolder(std::move(plans)), m_plan(m_planHolder->unfolded), m_steps(std::move(steps)), m_threads(threads),
           m_isa(isa), m_name(std::move(name)), m_chunk(chunk) {
         m_scratch.resize(static_cast<std::size_t>(m_threads));
         for (auto& s : m_scratch) reserve(s, m_plan, m_chunk);
@@ -130,7 +137,7 @@ private:
         }
     }
 
-    std::shared_ptr<const Plan> m_planHolder;
+    std::shared_ptr<const Plans> m_planHolder;
     const Plan& m_plan;
     std::vector<Step> m_steps;
     int m_threads;
@@ -248,8 +255,19 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
     PlanOptions planOptions;
     planOptions.logits = options.engine.logits;
     planOptions.foldBatchNorm = false;
-    const auto planHolder = std::make_shared<const Plan>(compilePlan(model, planOptions));
-    const Plan& plan = *planHolder;
+    auto plans = std::make_shared<Plans>();
+    plans->unfolded = compilePlan(model, planOptions);
+    planOptions.foldBatchNorm = true;
+    plans->folded = compilePlan(model, planOptions);
+    const Plan& plan = plans->unfolded;
+    // The folded plan's Dense/Conv2D ops in order, where a BatchNormalization was folded in.
+    std::vector<const PlanOp*> foldedKernels;  // null where no BatchNormalization was folded
+    for (std::size_t j = 0; j < plans->folded.ops.size(); ++j) {
+        const PlanOp& op = plans->folded.ops[j];
+        if (op.kind != OpKind::Conv2D && op.kind != OpKind::Dense) continue;
+        const bool affineAfter = j + 1 < plans->folded.ops.size() && plans->folded.ops[j + 1].kind == OpKind::ChannelAffine;
+        foldedKernels.push_back(affineAfter ? nullptr : &op);
+    }
     const int8::Isa isa = int8::bestIsa();
     const int threads = resolveThreads(options.engine.threads);
     const long long perImage = std::max<long long>(plan.maxActivationSize(), 1);
@@ -380,6 +398,14 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         rows.push_back(row);
 
         if (chosen == Path::Float) {
+            // With a BatchNormalization after it, the float32 engine's folded op (its
+            // weights scaled, the normalization and activation gone into it).
+            const std::size_t k = kernelIndex - 1;
+            if (affine && foldedKernels.size() == kernelLayers.size() && foldedKernels[k] &&
+                foldedKernels[k]->weights.size() == op.weights.size()) {
+                step.op = foldedKernels[k];
+                ++i;
+            }
             steps.push_back(std::move(step));
             continue;
         }
@@ -397,7 +423,7 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
             name << (first ? " " : ", ") << pathName(p, isa) << " x" << counts[p];
             first = false;
         }
-    auto engine = std::make_unique<CompressedEngine>(planHolder, std::move(steps), threads, isa, name.str(), chunk);
+    auto engine = std::make_unique<CompressedEngine>(std::move(plans), std::move(steps), threads, isa, name.str(), chunk);
     if (report) {
         report->engine = engine->name();
         report->layers = std::move(rows);

@@ -1,10 +1,9 @@
 // HDF5 RAII and read helpers (see hdf5_file.h).
 #include "core/io/hdf5_file.h"
 
-#include <H5LTpublic.h>
-
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <limits>
 
 #include "core/error.h"
@@ -192,10 +191,37 @@ Handle openFile(const std::string& path) {
                    "cannot open as HDF5; the file is truncated or corrupt");
 }
 
-Handle openFileImage(void* data, std::size_t size, const std::string& where) {
-    const unsigned flags = H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE;
-    return checked(H5LTopen_file_image(data, size, flags), H5Fclose, where,
-                   "cannot open as HDF5; the data is truncated or corrupt");
+namespace {
+
+// File-image callbacks that hand HDF5 the caller's buffer instead of copies of it
+// (H5LTopen_file_image does the same but leaks its bookkeeping on every call). HDF5 asks
+// for "allocations" of the image when the property is set, copied, read and when the core
+// driver opens the file; each gets the one buffer, and "copies" onto itself are skipped.
+// The file is read-only, so HDF5 never resizes the image.
+void* imageMalloc(std::size_t size, H5FD_file_image_op_t, void* udata) {
+    auto* image = static_cast<FileImage*>(udata);
+    return size <= image->size ? image->data : nullptr;
+}
+void* imageMemcpy(void* dest, const void* src, std::size_t size, H5FD_file_image_op_t, void*) {
+    if (dest != src) std::memcpy(dest, src, size);
+    return dest;
+}
+void* imageRealloc(void*, std::size_t, H5FD_file_image_op_t, void*) { return nullptr; }
+herr_t imageFree(void*, H5FD_file_image_op_t, void*) { return 0; }
+void* udataCopy(void* udata) { return udata; }
+herr_t udataFree(void*) { return 0; }
+
+}  // namespace
+
+Handle openFileImage(FileImage& image, const std::string& where) {
+    const std::string what = "cannot open as HDF5; the data is truncated or corrupt";
+    Handle access = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, where, what);
+    check(H5Pset_fapl_core(access.get(), 1 << 16, false), where, what);
+    H5FD_file_image_callbacks_t callbacks{imageMalloc, imageMemcpy, imageRealloc, imageFree, udataCopy, udataFree, &image};
+    check(H5Pset_file_image_callbacks(access.get(), &callbacks), where, what);
+    check(H5Pset_file_image(access.get(), image.data, image.size), where, what);
+    // The name only labels the image; nothing is read from or written to disk.
+    return checked(H5Fopen("cwb-in-memory.h5", H5F_ACC_RDONLY, access.get()), H5Fclose, where, what);
 }
 
 Handle tryOpenGroup(hid_t location, const std::string& path) {

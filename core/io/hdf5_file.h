@@ -50,8 +50,13 @@ void check(herr_t status, const std::string& where, const std::string& what);
 std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes);
 
 Handle openFile(const std::string& path);
-// Opens an HDF5 file held in memory; `data` must outlive the returned handle.
-Handle openFileImage(void* data, std::size_t size, const std::string& where);
+// Bytes of an HDF5 file held in memory, opened read-only without copying them.
+struct FileImage {
+    void* data = nullptr;
+    std::size_t size = 0;
+};
+// Opens `image` read-only; `image` (the struct and its bytes) must outlive the handle.
+Handle openFileImage(FileImage& image, const std::string& where);
 // Opens a group or returns an invalid handle when the path does not lead to one.
 Handle tryOpenGroup(hid_t location, const std::string& path);
 

@@ -96,7 +96,8 @@ std::string kerasVersion(const ZipArchive& zip, const std::string& path) {
 // that it can run in a probe child.
 void readWeights(KerasArchitecture& arch, std::vector<char>& image, const std::string& path) {
     const std::string where = path + ": model.weights.h5";
-    h5::Handle file = h5::openFileImage(image.data(), image.size(), where);
+    h5::FileImage fileImage{image.data(), image.size()};
+    h5::Handle file = h5::openFileImage(fileImage, where);
     h5::Handle layers = h5::tryOpenGroup(file.get(), "layers");
     if (!layers.valid()) throw Error(where + " has no 'layers' group; the file is corrupt");
     // Keras keys each layer's weights by its snake-cased class name plus a per-class counter.

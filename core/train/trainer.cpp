@@ -173,7 +173,7 @@ Evaluation evaluateModel(const Model& model, const Dataset& data, int threads, i
     BlasThreadsScope blasThreads(1);
     const int n = limit > 0 ? std::min(limit, data.size()) : data.size();
     int done = 0;
-    constexpr int kBatch = 500;
+    constexpr int kBatch = 128;
     return evaluateGraph(graph, data, threads, kBatch, limit, [&] {
         done = std::min(n, done + kBatch);
         progress.step(done, n);

@@ -29,7 +29,7 @@ struct TrainOptions {
     OptimizerOptions optimizer;
     std::uint64_t seed = 1;  // shuffling and dropout (initial weights come with the model)
     int threads = 0;         // 0 = all cores
-    int evalBatchSize = 500;
+    int evalBatchSize = 128;  // small: the graph keeps its largest batch's buffers
     int evalLimit = 0;       // evaluate on the first evalLimit test samples (0 = all)
     SoftTargets distill;
 };

@@ -21,6 +21,11 @@
 namespace cwb {
 namespace {
 
+// Exit statuses of a child that finished normally. Anything else means it was stopped by
+// something else (a sanitizer's report, abort() inside a library, exit() from a library).
+constexpr int kReturned = 0;
+constexpr int kThrew = 86;
+
 std::atomic<std::int64_t> g_timeoutCapMs{0};
 
 }  // namespace
@@ -45,11 +50,11 @@ void probeInChildProcess(const std::function<void()>& work, const std::string& w
             sigaddset(&crashSignals, signal);
         }
         sigprocmask(SIG_UNBLOCK, &crashSignals, nullptr);
-        int code = 0;
+        int code = kReturned;
         try {
             work();
         } catch (...) {
-            code = 1;
+            code = kThrew;
         }
         _exit(code);  // skip atexit handlers and destructors that belong to the parent
     }
@@ -89,6 +94,9 @@ void probeInChildProcess(const std::function<void()>& work, const std::string& w
     if (WIFSIGNALED(status))
         throw Error(where + ": reading the file crashed the format library (" + strsignal(WTERMSIG(status)) +
                     "); the file is corrupt");
+    if (WIFEXITED(status) && WEXITSTATUS(status) != kReturned && WEXITSTATUS(status) != kThrew)
+        throw Error(where + ": reading the file stopped the format library (exit status " +
+                    std::to_string(WEXITSTATUS(status)) + "); the file is corrupt");
 }
 
 }  // namespace cwb

@@ -375,6 +375,64 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, run(m, plan));
     }
 
+    void mseClippingPicksTheBestRatio() {
+        // 3-bit symmetric with one outlier: clipping trades the outlier's error for finer steps.
+        std::vector<float> w = randomWeights(400, 12, 0.1f);
+        w[17] = 1.5f;
+        const Model m = denseModel({{{400, 1}, w}});
+        CompressionPlan plan;
+        plan.defaults.quant.bits = 3;
+        const auto plain = run(m, plan);
+        plan.defaults.quant.clip = ClipMethod::Mse;
+        const auto clipped = run(m, plan);
+        QVERIFY(clipped.layers[0].kernel.mse < plain.layers[0].kernel.mse);
+        // Naive search over the same candidate ratios, from the definition.
+        float maxAbs = 0;
+        for (float v : w) maxAbs = std::max(maxAbs, std::fabs(v));
+        double best = INFINITY;
+        float bestStep = 0;
+        for (int i = 0; i <= 25; ++i) {
+            const float ratio = 1.f - 0.02f * static_cast<float>(i);
+            const float step = maxAbs * ratio / 3.f;
+            double e = 0;
+            for (float v : w) {
+                const float q = std::clamp(std::round(v / step), -3.f, 3.f) * step;
+                e += (static_cast<double>(q) - v) * (static_cast<double>(q) - v);
+            }
+            if (e < best) {
+                best = e;
+                bestStep = step;
+            }
+        }
+        QCOMPARE(clipped.grids[0].steps[0], bestStep);
+    }
+
+    void batchNormParametersOnlyWhenAskedFor() {
+        Model m = denseModel({{{3, 2}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}}});
+        Layer bn;
+        bn.name = "bn";
+        bn.className = "BatchNormalization";
+        bn.kind = LayerKind::BatchNormalization;
+        bn.gamma = Tensor::fromFloats({2}, {1.26f, 0.74f});
+        bn.beta = Tensor::fromFloats({2}, {0.04f, -0.13f});
+        bn.movingMean = Tensor::fromFloats({2}, {0.5f, 0.25f});
+        bn.movingVariance = Tensor::fromFloats({2}, {1.f, 2.f});
+        m.layers.push_back(bn);
+        m.inferShapes();
+        CompressionPlan plan = CompressionPlan::uniform(0.5f, 0.f);
+        auto r = run(m, plan);
+        QCOMPARE(r.model.layers[1].gamma.floats()[0], 1.26f);
+        QCOMPARE(r.layers.size(), std::size_t(1));
+        plan.includeBatchNorm = true;
+        r = run(m, plan);
+        QCOMPARE(r.model.layers[1].gamma.floats()[0], 1.5f);  // 1.26 / 0.5 = 2.52 -> 3
+        QCOMPARE(r.model.layers[1].gamma.floats()[1], 0.5f);  // 1.48 -> 1
+        QCOMPARE(r.model.layers[1].beta.floats()[1], 0.f);    // -0.26 -> 0 (counted as a zero)
+        QCOMPARE(r.layers.size(), std::size_t(2));
+        QCOMPARE(r.layers[1].others.size(), std::size_t(4));
+        QCOMPARE(r.layers[1].others[0].role, std::string("gamma"));
+    }
+
     void badSettingsAreRejected() {
         const Model m = denseModel({{{2, 2}, {1, 2, 3, 4}}});
         CompressionPlan plan;

@@ -190,6 +190,56 @@ private slots:
         }
     }
 
+    // Valid convolutions over channel groups of 4 read the image directly (no patches): the
+    // result must be the exact product on the dequantized image, for every ISA.
+    void int8Conv2dValidIsExactOnDequantizedInput_data() {
+        QTest::addColumn<int>("stride");
+        QTest::addColumn<int>("channels");
+        QTest::newRow("stride 1, 8 channels (implicit)") << 1 << 8;
+        QTest::newRow("stride 2, 12 channels (implicit)") << 2 << 12;
+        QTest::newRow("stride 1, 3 channels (patches)") << 1 << 3;
+    }
+    void int8Conv2dValidIsExactOnDequantizedInput() {
+        QFETCH(int, stride);
+        QFETCH(int, channels);
+        const int h = 11, wd = 10, c = channels, filters = 37;
+        const Conv2DConfig config{filters, 3, 3, stride, stride, Padding::Valid};
+        const int k = 9 * c;
+        std::vector<float> steps;
+        const auto w = gridWeights(k, filters, -127, 127, steps, 41);
+        KernelGrid grid{true, Granularity::Channel, 0, steps, {}, -127, 127, 8};
+        int8::Int8Weights iw;
+        std::string why;
+        QVERIFY2(int8::weightsFromGrid(w.data(), k, filters, grid, iw, why), why.c_str());
+        const int batch = 3;
+        const auto x = uniform(static_cast<std::size_t>(batch) * h * wd * c, -0.5f, 1.5f, 42);
+        const auto bias = uniform(static_cast<std::size_t>(filters), -0.1f, 0.1f, 43);
+        const Window2D win = makeWindow2D(h, wd, c, 3, 3, stride, stride, Padding::Valid);
+        std::vector<float> dequantized(x.size());
+        for (int b = 0; b < batch; ++b) {
+            const long long size = win.inputSize();
+            std::vector<std::uint8_t> q(static_cast<std::size_t>(size));
+            float sa = 0;
+            std::int32_t za = 0;
+            int8::quantizeRows(x.data() + b * size, 1, static_cast<int>(size), q.data(), static_cast<int>(size), &sa, &za);
+            for (long long i = 0; i < size; ++i) dequantized[b * size + i] = static_cast<float>(q[i] - za) * sa;
+        }
+        std::vector<float> exact(static_cast<std::size_t>(batch) * win.outputPixels() * filters), got(exact.size());
+        cpu::conv2dReference(dequantized.data(), batch, h, wd, c, config, w.data(), bias.data(), exact.data());
+        Epilogue e;
+        e.bias = bias.data();
+        e.activation.kind = ActivationKind::Relu;
+        for (auto& v : exact) v = std::max(v, 0.f);
+        for (auto isa : {int8::Isa::Scalar, int8::Isa::Avx2, int8::Isa::Avx512Vnni}) {
+            if (!int8::isaAvailable(isa)) continue;
+            int8::Int8Scratch scratch;
+            int8::conv2dInt8(isa, win, iw, e, x.data(), batch, got.data(), scratch);
+            for (std::size_t i = 0; i < got.size(); ++i)
+                QVERIFY2(std::fabs(got[i] - exact[i]) <= 1e-5 * (1.0 + std::fabs(exact[i])),
+                         qPrintable(QString("%1 %2: %3 vs %4").arg(QString::fromStdString(int8::isaName(isa))).arg(i).arg(got[i]).arg(exact[i])));
+        }
+    }
+
     // Sparse kernels compute the same sums in another order: float32 rounding only.
     void sparseMatchesReferences() {
         const int k = 300, n = 45, rows = 70;

@@ -7,9 +7,12 @@
 #include <QtTest>
 
 #include <cmath>
+#include <ctime>
 
 #include "core/compress/compress_model.h"
+#include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
+#include "core/stats/sensitivity.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/layer_panel.h"
@@ -26,6 +29,20 @@ using namespace cwb;
 using namespace cwb::ui;
 
 namespace {
+// CPU time this thread has used, in ms.
+double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// The 1-minute load average (runnable threads, all processes).
+double loadAverage() {
+    QFile f("/proc/loadavg");
+    if (!f.open(QIODevice::ReadOnly)) return 0.0;
+    return f.readAll().split(' ').value(0).toDouble();
+}
+
 const char* kModel = "k2_mlp_dropout_percy.h5";
 
 // The histogram the core reports for these settings, computed here without the window.
@@ -126,9 +143,8 @@ private slots:
         CWB_WAIT_IDLE(window(), 60000);
         const TensorStats s = coreStats(m_model, 0.2, 0.0, {});
         QVERIFY(s.levels <= WeightHistogramPlot::kMaxLevelLines);
-        // Every distinct value must sit on a drawn level line (there may be more lines than
-        // values: the grid spans codeMin..codeMax of every layer).
-        QVERIFY(window().compressionPage()->weightPlot()->levelLinesShown() >= s.levels);
+        // One line per distinct compressed value.
+        QCOMPARE(qint64(window().compressionPage()->weightPlot()->levelLinesShown()), qint64(s.levels));
     }
 
     void accuracyMatchesTheIndependentFigure() {
@@ -190,14 +206,23 @@ private slots:
 
     void guiThreadStaysResponsiveDuringASweep() {
         RecomputeController* c = window().controller();
+        // Two measures between consecutive 10 ms ticks: the wall-clock gap (what a user
+        // feels) and the GUI thread's own CPU time in it (what the window did on it). On a
+        // machine busier than its cores the scheduler alone can open wall gaps, so those
+        // are enforced only when the load allows; the CPU time is always enforced: core
+        // work on the GUI thread would show there whatever the load.
         QElapsedTimer clock;
-        qint64 last = 0, worst = 0;
+        qint64 last = 0, worstWall = 0;
+        double lastCpu = threadCpuMs(), worstCpu = 0;
         QTimer ticker;
         ticker.setInterval(10);
         connect(&ticker, &QTimer::timeout, [&] {
             const qint64 now = clock.elapsed();
-            worst = std::max(worst, now - last);
+            const double cpu = threadCpuMs();
+            worstWall = std::max(worstWall, now - last);
+            worstCpu = std::max(worstCpu, cpu - lastCpu);
             last = now;
+            lastCpu = cpu;
         });
         QSignalSpy finished(c, &RecomputeController::sweepFinished);
         clock.start();
@@ -210,11 +235,42 @@ private slots:
         }
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 120000);
         ticker.stop();
-        QVERIFY2(worst < 50, qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worst)));
+        const double load = loadAverage();
+        qInfo("longest gap between 10 ms ticks: %lld ms wall, %.1f ms GUI-thread CPU (load %.1f on %d cores)",
+              worstWall, worstCpu, load, QThread::idealThreadCount());
+        QVERIFY2(worstCpu < 50, qPrintable(QString("the GUI thread worked %1 ms without a break").arg(worstCpu)));
+        if (load < QThread::idealThreadCount())
+            QVERIFY2(worstWall < 50, qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worstWall)));
+        else
+            qWarning("machine overloaded (load %.1f): wall-clock gap reported, not enforced", load);
         QVERIFY(finished.first().first().toBool());
         // The sweep's points are on the accuracy curve.
         CWB_WAIT_IDLE(window(), 60000);
         QVERIFY(window().compressionPage()->metricPlot()->accuracyGraph()->dataCount() >= 10);
+    }
+
+    void sensitivityColumnShowsTheCoresFigures() {
+        setSettings(0.2, 0.05);
+        CWB_WAIT_IDLE(window(), 60000);
+        QSignalSpy ready(window().controller(), &RecomputeController::sensitivityReady);
+        window().controller()->startSensitivity(1000);
+        QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty(), 60000);
+        CWB_WAIT_IDLE(window(), 60000);
+        // The core's own call on the same settings and images, made here.
+        const Dataset data = loadFashionMnist(test::datasetDir(), Split::Test, 1000);
+        SensitivityOptions options;
+        const SensitivityResult expected = layerSensitivity(m_model, CompressionPlan::uniform(0.2f, 0.05f), data, options);
+        auto* table = window().layers()->table();
+        int checked = 0;
+        for (const SensitivityRow& row : expected.rows)
+            for (int r = 0; r < table->rowCount(); ++r)
+                if (table->item(r, LayerPanel::Name)->text() == QString::fromStdString(row.name)) {
+                    const QString text = table->item(r, LayerPanel::Sensitivity)->text();
+                    const QString number = QString::number(std::abs(row.drop) * 100, 'f', 2);
+                    QVERIFY2(text.contains(number), qPrintable(text + " vs " + number));
+                    ++checked;
+                }
+        QCOMPARE(checked, 4);  // the four Dense layers
     }
 
     void csvHasOneRowPerEvaluatedSetting() {

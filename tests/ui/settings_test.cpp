@@ -38,9 +38,10 @@ private slots:
         QCOMPARE(s.valueAt(0), 0.0);  // the "off" position
         QCOMPARE(s.valueAt(1), 1e-4);
         QCOMPARE(s.valueAt(LogSlider::kSteps), 1.0);
-        // Four decades over kSteps - 1 steps: the middle of the travel is 1e-2.
+        // Four decades over kSteps - 1 steps: the middle of the travel is 1e-2, a decade is 100 steps.
         QCOMPARE(s.valueAt(1 + (LogSlider::kSteps - 1) / 2), 0.01);
-        for (int pos : {1, 37, 200, 399, 400}) QCOMPARE(s.positionOf(s.valueAt(pos)), pos);
+        QCOMPARE(s.valueAt(101), 1e-3);
+        for (int pos : {1, 37, 200, 201, 400, 401}) QCOMPARE(s.positionOf(s.valueAt(pos)), pos);
         QSignalSpy edited(&s, &LogSlider::valueEdited);
         s.setValue(0.05);  // programmatic: no signal
         QCOMPARE(edited.count(), 0);
@@ -84,6 +85,7 @@ private slots:
         s.temperature = 6.5;
         s.lambda = 0.7;
         s.student = "mlp:32";
+        s.kernels = "int8";
         {
             QSettings q;
             s.save(q);
@@ -164,9 +166,9 @@ private slots:
         const QStringList lines = h.toCsv().split('\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 2);
         QCOMPARE(lines[0], QString("alpha,rho,textbook_rho,bits,granularity,scheme,float_layers,samples,accuracy,"
-                                   "latency_ms_per_image,size_kb,sparsity,effective_bits,engine,source"));
+                                   "latency_ms_per_image,size_kb,sparsity,effective_bits,kernels,engine,source"));
         QCOMPARE(lines[1], QString("0.05,0.02,0,0,tensor,symmetric,0,10000,0.8857,0.0125,170.703125,0.25,5,"
-                                   "cpu float32,slider"));
+                                   "auto,cpu float32,slider"));
         const QString path = QString::fromStdString(test::tempDir()) + "/table.csv";
         QString error;
         QVERIFY(h.writeCsv(path, &error));

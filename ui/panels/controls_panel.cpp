@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "ui/panels/log_slider.h"
+#include "ui/worker/accuracy_job.h"
 #include "ui/worker/plan_builder.h"
 
 namespace cwb::ui {
@@ -95,7 +96,21 @@ QWidget* ControlsPanel::buildActions() {
     m_device->addItem(tr("GPU (CUDA): not available in this build"));
     // Core has no GPU backend in this build: the entry is shown, never selectable.
     if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model())) model->item(1)->setEnabled(false);
-    form->addRow(tr("Device"), m_device);
+    m_kernels = new QComboBox(box);
+    m_kernels->addItems(kernelChoices());
+    m_kernels->setToolTip(tr("Kernels that run the compressed model for accuracy and latency: auto times "
+                             "float32, int8 and sparse on each layer and keeps the fastest"));
+    // The disabled GPU entry is long; the closed box need not be as wide as it.
+    m_device->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_device->setMinimumContentsLength(6);
+    auto* engineRow = new QHBoxLayout;
+    engineRow->addWidget(m_device, 1);
+    engineRow->addWidget(new QLabel(tr("Kernels"), box));
+    engineRow->addWidget(m_kernels, 1);
+    form->addRow(tr("Device"), engineRow);
+    connect(m_kernels, &QComboBox::currentTextChanged, this, [this](const QString& k) {
+        edit(tr("kernels"), [k](CompressionSettings& s) { s.kernels = k; });
+    });
     m_sweep = new QPushButton(box);
     m_sweep->setToolTip(tr("Evaluate the active parameter over its range in the background (Ctrl+Shift+W)"));
     m_cancel = new QPushButton(tr("Cancel"), box);
@@ -138,6 +153,7 @@ void ControlsPanel::setSettings(const CompressionSettings& s) {
     m_granularity->setCurrentText(s.granularity);
     m_scheme->setCurrentText(s.scheme);
     m_textbook->setChecked(s.textbookRho);
+    m_kernels->setCurrentText(s.kernels);
     m_updating = false;
     updateEnabled();
 }

@@ -38,6 +38,7 @@ public:
     LogSlider* rhoSlider() const { return m_rho; }
     QComboBox* bitsBox() const { return m_bits; }
     QComboBox* deviceBox() const { return m_device; }
+    QComboBox* kernelsBox() const { return m_kernels; }
     QCheckBox* textbookBox() const { return m_textbook; }
 
 signals:
@@ -65,6 +66,7 @@ private:
     QComboBox* m_scheme;
     QCheckBox* m_textbook;
     QComboBox* m_device;
+    QComboBox* m_kernels;
     QPushButton* m_sweep;
     QPushButton* m_cancel;
     QPushButton* m_reset;

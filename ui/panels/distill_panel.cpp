@@ -47,7 +47,15 @@ DistillPanel::DistillPanel(QWidget* parent) : QWidget(parent) {
     m_epochs = new QSpinBox(box);
     m_epochs->setRange(1, 50);
     m_epochs->setValue(3);
-    form->addRow(tr("Epochs"), m_epochs);
+    m_images = new QComboBox(box);
+    m_images->addItem(tr("all 60,000"), 0);
+    m_images->addItem(tr("first 10,000 (quick)"), 10000);
+    m_images->addItem(tr("first 2,000 (demo)"), 2000);
+    m_images->setToolTip(tr("Training images the student sees each epoch"));
+    auto* epochRow = new QHBoxLayout;
+    epochRow->addWidget(m_epochs);
+    epochRow->addWidget(m_images, 1);
+    form->addRow(tr("Epochs"), epochRow);
 
     auto* preview = new QGroupBox(tr("Preview image"), this);
     auto* previewLayout = new QHBoxLayout(preview);
@@ -130,6 +138,12 @@ void DistillPanel::setSettings(const CompressionSettings& s) {
 
 int DistillPanel::sample() const { return m_sample->value(); }
 int DistillPanel::epochs() const { return m_epochs->value(); }
+void DistillPanel::setEpochs(int epochs) { m_epochs->setValue(epochs); }
+int DistillPanel::trainImages() const { return m_images->currentData().toInt(); }
+void DistillPanel::setTrainImages(int images) {
+    const int index = m_images->findData(images);
+    if (index >= 0) m_images->setCurrentIndex(index);
+}
 
 void DistillPanel::setPreview(const PreviewResult& p) {
     QImage image(p.cols, p.rows, QImage::Format_Grayscale8);
@@ -146,6 +160,7 @@ void DistillPanel::setTraining(bool running) {
     m_stop->setEnabled(running);
     m_student->setEnabled(!running);
     m_epochs->setEnabled(!running);
+    m_images->setEnabled(!running);
     m_progress->setVisible(running);
     if (running) m_progress->setRange(0, 0);
 }

@@ -27,6 +27,7 @@ public:
     void setSettings(const CompressionSettings& settings);  // T, lambda, student; no signal
     int sample() const;
     int epochs() const;
+    void setEpochs(int epochs);
     void setPreview(const PreviewResult& preview);
     void setTraining(bool running);
     void setStudentReady(bool ready);
@@ -37,6 +38,10 @@ public:
     LogSlider* temperatureSlider() const { return m_temperature; }
     QPushButton* trainButton() const { return m_train; }
     QComboBox* studentBox() const { return m_student; }
+    QSpinBox* sampleBox() const { return m_sample; }
+    // Training images to use: 0 = the whole training split.
+    int trainImages() const;
+    void setTrainImages(int images);
 
     // Student architectures offered (core arch specs); the box also takes a typed spec.
     static QStringList studentChoices();
@@ -57,6 +62,7 @@ private:
     QDoubleSpinBox* m_lambda;
     QComboBox* m_student;
     QSpinBox* m_epochs;
+    QComboBox* m_images;
     QSpinBox* m_sample;
     QLabel* m_image;
     QLabel* m_phase;

@@ -30,7 +30,10 @@ QString sqnrText(double db) {
 LayerPanel::LayerPanel(QWidget* parent) : QWidget(parent) {
     m_table = new QStandardItemModel(0, ColumnCount, this);
     m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Type"), tr("Shape"), tr("Params"), tr("Sparsity"),
-                                        tr("Bits"), tr("SQNR (dB)"), tr("Keep float")});
+                                        tr("Bits"), tr("SQNR (dB)"), tr("Kernel"), tr("\u0394acc alone"),
+                                        tr("Keep float")});
+    m_table->horizontalHeaderItem(Sensitivity)->setToolTip(
+        tr("Accuracy lost with only this layer compressed at the current settings (Run \u25b8 Layer sensitivity)"));
     m_view = new QTableView(this);
     m_view->setModel(m_table);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -73,7 +76,7 @@ void LayerPanel::setModel(const Model* model) {
     QList<QStandardItem*> first{all, cell(model ? tr("model") : QString()), cell({}),
                                 cell(model ? QLocale().toString(model->parameterCount()) : QString(),
                                      Qt::AlignRight | Qt::AlignVCenter),
-                                cell({}), cell({}), cell({}), cell({})};
+                                cell({}), cell({}), cell({}), cell({}), cell({}), cell({})};
     m_table->appendRow(first);
     if (model) {
         for (const Layer& layer : model->layers) {
@@ -90,7 +93,7 @@ void LayerPanel::setModel(const Model* model) {
             m_table->appendRow({name, cell(QString::fromStdString(layer.className)),
                                 cell(QString::fromStdString(shapeToString(shape))),
                                 cell(QLocale().toString(layer.parameterCount()), right), cell({}, right),
-                                cell({}, right), cell({}, right), keep});
+                                cell({}, right), cell({}, right), cell({}), cell({}, right), keep});
         }
     }
     m_updating = false;
@@ -110,6 +113,33 @@ void LayerPanel::setStats(const std::vector<LayerStats>& layers, const ModelStat
     for (const LayerStats& ls : layers) {
         const int row = rowOf(QString::fromStdString(ls.name));
         if (row > 0) fill(row, ls.kernel, ls.compressed);
+    }
+    m_updating = false;
+}
+
+void LayerPanel::setKernelPaths(const QMap<QString, QString>& pathByLayer) {
+    m_updating = true;
+    for (int row = 1; row < m_table->rowCount(); ++row) {
+        const QString name = m_table->item(row, Name)->data(kNameRole).toString();
+        const bool compute = m_table->item(row, KeepFloat)->isCheckable();  // Dense / Conv2D
+        m_table->item(row, Kernel)->setText(compute ? pathByLayer.value(name, tr("float32")) : QString());
+    }
+    m_updating = false;
+}
+
+void LayerPanel::setSensitivity(const QMap<QString, double>& dropByLayer, int samples) {
+    m_updating = true;
+    for (int row = 1; row < m_table->rowCount(); ++row) {
+        const QString name = m_table->item(row, Name)->data(kNameRole).toString();
+        QStandardItem* item = m_table->item(row, Sensitivity);
+        if (!dropByLayer.contains(name)) {
+            item->setText({});
+            continue;
+        }
+        const double drop = dropByLayer.value(name) * 100;
+        item->setText(QStringLiteral("%1%2 %").arg(drop > 0 ? "\u2212" : "+").arg(std::abs(drop), 0, 'f', 2));
+        item->setToolTip(tr("on the first %L1 test images").arg(samples));
+        item->setForeground(drop > 1.0 ? QColor(176, 0, 32) : QColor(Qt::black));
     }
     m_updating = false;
 }

@@ -4,6 +4,7 @@
 // and the context menu compresses only one layer.
 #pragma once
 
+#include <QMap>
 #include <QWidget>
 
 #include <vector>
@@ -20,13 +21,17 @@ namespace cwb::ui {
 class LayerPanel : public QWidget {
     Q_OBJECT
 public:
-    enum Column { Name, Type, Shape, Params, Sparsity, Bits, Sqnr, KeepFloat, ColumnCount };
+    enum Column { Name, Type, Shape, Params, Sparsity, Bits, Sqnr, Kernel, Sensitivity, KeepFloat, ColumnCount };
 
     explicit LayerPanel(QWidget* parent = nullptr);
 
     void setModel(const Model* model);  // null: empty table
     void setStats(const std::vector<LayerStats>& layers, const ModelStats& total);
     void setOverrides(const CompressionSettings& settings);  // checkboxes, without emitting
+    // The kernel that ran each layer in the last measurement (empty: float32 engine).
+    void setKernelPaths(const QMap<QString, QString>& pathByLayer);
+    // Accuracy drop with only that layer compressed (fraction); an empty map clears the column.
+    void setSensitivity(const QMap<QString, double>& dropByLayer, int samples);
     // Selects a layer by name ("" = all layers), without emitting layerSelected.
     void selectLayer(const QString& name);
     QString selectedLayer() const { return m_selected; }

@@ -29,7 +29,7 @@ public:
     double valueAt(int position) const;
     int positionOf(double value) const;
 
-    static constexpr int kSteps = 400;
+    static constexpr int kSteps = 401;  // with "off" at 0: 100 steps per decade over 1e-4..1
 
 signals:
     // The user moved the slider or typed a value.

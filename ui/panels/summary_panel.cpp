@@ -40,7 +40,7 @@ SummaryPanel::SummaryPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void SummaryPanel::clear() {
-    m_baseAccuracy = m_baseLatency = m_accuracyValue = -1;
+    m_baseAccuracy = m_baseLatency = m_accuracyValue = m_latencyValue = -1;
     m_size->setText(QStringLiteral("\u2014"));
     m_accuracy->setText(QStringLiteral("\u2014"));
     m_latency->setText(QStringLiteral("\u2014"));
@@ -56,6 +56,7 @@ void SummaryPanel::setBaseline(const EvaluatedPoint& baseline) {
     m_baseAccuracy = baseline.accuracy;
     m_baseLatency = baseline.latencyMs;
     refreshAccuracy();
+    if (m_latencyValue > 0) setLatency(m_latencyValue, m_engine);
 }
 
 void SummaryPanel::setAccuracy(const AccuracyUpdate& u) {
@@ -69,6 +70,8 @@ void SummaryPanel::setAccuracy(const AccuracyUpdate& u) {
 }
 
 void SummaryPanel::setLatency(double ms, const QString& engine) {
+    m_latencyValue = ms;
+    m_engine = engine;
     QString text = tr("%1 ms / image").arg(ms, 0, 'f', 3);
     if (m_baseLatency > 0) text = tr("%1 \u2192 %2").arg(m_baseLatency, 0, 'f', 3).arg(text);
     m_latency->setText(text);

@@ -34,6 +34,8 @@ private:
     QLabel* m_latency;
     double m_baseAccuracy = -1, m_baseLatency = -1;
     double m_accuracyValue = -1, m_low = 0, m_high = 0;
+    double m_latencyValue = -1;
+    QString m_engine;
     bool m_final = false;
     int m_samples = 0, m_total = 0;
 };

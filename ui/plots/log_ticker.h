@@ -7,10 +7,17 @@
 namespace cwb::ui {
 
 class LogTicker125 : public QCPAxisTicker {
+public:
+    // The axis whose pixel length decides how many ticks fit (1-2-5, 1-3 or decades only).
+    explicit LogTicker125(const QCPAxis* axis) : m_axis(axis) {}
+
 protected:
     QVector<double> createTickVector(double tickStep, const QCPRange& range) override;
     QVector<double> createSubTickVector(int subTickCount, const QVector<double>& ticks) override;
     QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override;
+
+private:
+    const QCPAxis* m_axis;
 };
 
 }  // namespace cwb::ui

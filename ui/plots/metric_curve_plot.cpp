@@ -17,7 +17,7 @@ MetricCurvePlot::MetricCurvePlot(QWidget* parent) : PlotBase(tr("Accuracy and la
     yAxis2->setTickLabelColor(palette::secondary);
     yAxis->setLabelColor(palette::compressed.darker(130));
     xAxis->setScaleType(QCPAxis::stLogarithmic);
-    xAxis->setTicker(QSharedPointer<LogTicker125>::create());
+    xAxis->setTicker(QSharedPointer<LogTicker125>::create(xAxis));
 
     m_accuracy = addGraph(xAxis, yAxis);
     m_accuracy->setName(tr("accuracy"));

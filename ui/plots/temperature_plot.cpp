@@ -21,8 +21,7 @@ TemperaturePlot::TemperaturePlot(QWidget* parent) : PlotBase(tr("Soft targets"),
     m_atT->setBrush(QColor(palette::compressed.red(), palette::compressed.green(), palette::compressed.blue(), 200));
     m_atT->setWidth(0.4);
     m_atT->setBarsGroup(m_group);
-    legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendUnderTitle();
     yAxis->setRange(0, 1.05);
     clearData(tr("no teacher loaded"));
 }
@@ -39,7 +38,7 @@ void TemperaturePlot::setSoftTargets(const std::vector<double>& atT, const std::
         ticker->addTick(double(i), i < size_t(classNames.size()) ? classNames[int(i)] : QString::number(i));
     }
     xAxis->setTicker(ticker);
-    xAxis->setTickLabelRotation(classNames.isEmpty() ? 0 : 35);
+    xAxis->setTickLabelRotation(classNames.isEmpty() ? 0 : -30);  // ends at the tick: nothing runs off the right
     xAxis->setRange(-0.6, double(atT.size()) - 0.4);
     m_atT->setData(keys, vT, true);
     m_atOne->setData(keys, v1, true);

@@ -23,6 +23,14 @@ TrainingCurvePlot::TrainingCurvePlot(QWidget* parent) : PlotBase(tr("Student tra
     m_teacher->point2->setAxes(xAxis, yAxis2);
     m_teacher->setPen(QPen(palette::original, 1.5, Qt::DashLine));
     m_teacher->setVisible(false);
+    m_teacherText = new QCPItemText(this);
+    m_teacherText->setClipToAxisRect(true);
+    m_teacherText->position->setAxes(xAxis, yAxis2);
+    m_teacherText->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    m_teacherText->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+    m_teacherText->setColor(palette::original);
+    m_teacherText->setFont(plotFont(-1));
+    m_teacherText->setVisible(false);
     placeLegendUnderTitle();
     clearData(tr("press Train student to start"));
 }
@@ -43,6 +51,9 @@ void TrainingCurvePlot::setTeacherAccuracy(double accuracy) {
     m_teacher->setVisible(accuracy >= 0);
     m_teacher->point1->setCoords(0, accuracy * 100);
     m_teacher->point2->setCoords(1, accuracy * 100);
+    m_teacherText->setVisible(accuracy >= 0);
+    m_teacherText->position->setCoords(0.02, accuracy * 100);
+    m_teacherText->setText(tr("teacher: %1 %").arg(accuracy * 100, 0, 'f', 2));
     rescale();
 }
 
@@ -57,8 +68,12 @@ void TrainingCurvePlot::clearData(const QString& message) {
 
 void TrainingCurvePlot::rescale() {
     bool found = false;
+    double last = 1.0;
     const QCPRange keys = m_loss->data()->keyRange(found);
-    if (found) xAxis->setRange(0, std::max(1.0, keys.upper));
+    if (found) last = std::max(last, keys.upper);
+    const QCPRange epochs = m_accuracy->data()->keyRange(found);
+    if (found) last = std::max(last, epochs.upper);
+    xAxis->setRange(0, last * 1.04);  // the last epoch's dot clear of the frame
     const QCPRange losses = m_loss->data()->valueRange(found);
     if (found) yAxis->setRange(0, losses.upper * 1.1);
     double low = 100;

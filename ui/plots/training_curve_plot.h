@@ -23,6 +23,7 @@ private:
     QCPGraph* m_loss;
     QCPGraph* m_accuracy;
     QCPItemStraightLine* m_teacher;
+    QCPItemText* m_teacherText;
 };
 
 }  // namespace cwb::ui

@@ -2,6 +2,7 @@
 #include "ui/plots/weight_histogram_plot.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace cwb::ui {
 
@@ -94,7 +95,13 @@ void WeightHistogramPlot::rebuild() {
     for (auto* line : m_levelLines) removeItem(line);
     m_levelLines.clear();
     if (!v.levels.empty() && v.levels.size() <= static_cast<size_t>(kMaxLevelLines)) {
+        const double width = v.edges.size() >= 2 ? v.edges[1] - v.edges[0] : 0.0;
         for (double level : v.levels) {
+            // Only levels that some weight takes: the grid can span codes no weight uses.
+            if (width > 0 && !v.compressed.empty()) {
+                const long bin = std::lround(std::floor((level - v.edges.front()) / width));
+                if (bin < 0 || bin >= long(v.compressed.size()) || v.compressed[size_t(bin)] <= 0) continue;
+            }
             auto* line = new QCPItemStraightLine(this);
             line->point1->setCoords(level, 0);
             line->point2->setCoords(level, 1);

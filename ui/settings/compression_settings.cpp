@@ -11,6 +11,10 @@ bool CompressionSettings::compressionDiffers(const CompressionSettings& a, const
            a.overrides != b.overrides;
 }
 
+bool CompressionSettings::evaluationDiffers(const CompressionSettings& a, const CompressionSettings& b) {
+    return compressionDiffers(a, b) || a.kernels != b.kernels;
+}
+
 void CompressionSettings::save(QSettings& s) const {
     s.beginGroup("settings");
     s.setValue("alpha", alpha);
@@ -19,6 +23,7 @@ void CompressionSettings::save(QSettings& s) const {
     s.setValue("bits", bits);
     s.setValue("granularity", granularity);
     s.setValue("scheme", scheme);
+    s.setValue("kernels", kernels);
     s.setValue("temperature", temperature);
     s.setValue("lambda", lambda);
     s.setValue("student", student);
@@ -34,6 +39,7 @@ CompressionSettings CompressionSettings::load(const QSettings& s) {
     if (c.bits != 0) c.bits = qBound(2, c.bits, 8);
     c.granularity = s.value("settings/granularity", c.granularity).toString();
     c.scheme = s.value("settings/scheme", c.scheme).toString();
+    c.kernels = s.value("settings/kernels", c.kernels).toString();
     c.temperature = qBound(1.0, s.value("settings/temperature", c.temperature).toDouble(), 50.0);
     c.lambda = qBound(0.0, s.value("settings/lambda", c.lambda).toDouble(), 1.0);
     c.student = s.value("settings/student", c.student).toString();

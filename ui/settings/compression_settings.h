@@ -21,6 +21,9 @@ struct CompressionSettings {
     QString granularity = QStringLiteral("tensor");  // "tensor", "channel", "group32/64/128"
     QString scheme = QStringLiteral("symmetric");    // "symmetric" or "asymmetric"
     QString onlyLayer;         // when set, only this layer is compressed
+    // Which kernels run the compressed model for accuracy and latency: "auto" (timed per
+    // layer), "float", "int8" or "sparse" (the core's kernelChoiceName()).
+    QString kernels = QStringLiteral("auto");
     QMap<QString, LayerMode> overrides;  // layer name -> exception
 
     double temperature = 4.0;  // distillation temperature T
@@ -31,6 +34,8 @@ struct CompressionSettings {
 
     // Does the compressed model (not only distillation) change between a and b?
     static bool compressionDiffers(const CompressionSettings& a, const CompressionSettings& b);
+    // Do accuracy or latency change between a and b (the compression, or the kernels)?
+    static bool evaluationDiffers(const CompressionSettings& a, const CompressionSettings& b);
     bool keepsFloat(const QString& layer) const { return overrides.value(layer) == LayerMode::KeepFloat; }
 
     void save(QSettings& settings) const;

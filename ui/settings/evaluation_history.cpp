@@ -12,7 +12,7 @@ namespace {
 bool sameExcept(const CompressionSettings& a, const CompressionSettings& b, Parameter p) {
     CompressionSettings x = a;
     setParameterValue(x, p, parameterValue(b, p));
-    return !CompressionSettings::compressionDiffers(x, b);
+    return !CompressionSettings::evaluationDiffers(x, b);
 }
 
 int floatLayers(const CompressionSettings& s) {
@@ -26,7 +26,7 @@ EvaluationHistory::EvaluationHistory(QObject* parent) : QAbstractTableModel(pare
 
 void EvaluationHistory::add(const EvaluatedPoint& point) {
     for (int i = 0; i < m_points.size(); ++i) {
-        if (CompressionSettings::compressionDiffers(m_points[i].settings, point.settings)) continue;
+        if (CompressionSettings::evaluationDiffers(m_points[i].settings, point.settings)) continue;
         if (m_points[i].samples > point.samples) return;  // keep the better-measured one
         m_points[i] = point;
         emit dataChanged(index(i, 0), index(i, ColumnCount - 1));
@@ -94,6 +94,7 @@ QVariant EvaluationHistory::cell(const EvaluatedPoint& p, int column) const {
     case SizeKB: return p.sizeBytes / 1024.0;
     case Sparsity: return p.sparsity;
     case EffBits: return p.effectiveBits;
+    case Kernels: return s.kernels;
     case Engine: return p.engine;
     case Source: return p.fromSweep ? QStringLiteral("sweep") : QStringLiteral("slider");
     }
@@ -117,7 +118,7 @@ QVariant EvaluationHistory::headerData(int section, Qt::Orientation orientation,
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
     static const char* names[] = {"alpha", "rho", "textbook_rho", "bits", "granularity", "scheme",
                                   "float_layers", "samples", "accuracy", "latency_ms_per_image",
-                                  "size_kb", "sparsity", "effective_bits", "engine", "source"};
+                                  "size_kb", "sparsity", "effective_bits", "kernels", "engine", "source"};
     return section >= 0 && section < ColumnCount ? QString::fromLatin1(names[section]) : QVariant();
 }
 
@@ -129,7 +130,7 @@ QString EvaluationHistory::toCsv() const {
     for (const auto& p : m_points) {
         for (int c = 0; c < ColumnCount; ++c) {
             const QVariant v = cell(p, c);
-            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 8) : v.toString();
+            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 10) : v.toString();
             if (text.contains(',') || text.contains('"')) text = '"' + text.replace('"', "\"\"") + '"';
             s << (c ? "," : "") << text;
         }

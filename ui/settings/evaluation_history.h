@@ -27,7 +27,7 @@ class EvaluationHistory : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { Alpha, Rho, Textbook, Bits, Granularity, Scheme, Floats, Samples, Accuracy, LatencyMs,
-                  SizeKB, Sparsity, EffBits, Engine, Source, ColumnCount };
+                  SizeKB, Sparsity, EffBits, Kernels, Engine, Source, ColumnCount };
 
     explicit EvaluationHistory(QObject* parent = nullptr);
 

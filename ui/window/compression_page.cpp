@@ -82,7 +82,7 @@ void CompressionPage::showHistory(const EvaluationHistory& history, const Compre
     int currentIndex = -1;
     const auto& points = history.points();
     for (int i = 0; i < points.size(); ++i)
-        if (!CompressionSettings::compressionDiffers(points[i].settings, current)) currentIndex = i;
+        if (!CompressionSettings::evaluationDiffers(points[i].settings, current)) currentIndex = i;
     m_pareto->setPoints(history, currentIndex);
 }
 

@@ -86,6 +86,7 @@ void DistillationPage::startTraining() {
     request.temperature = m_settings.temperature;
     request.lambda = m_settings.lambda;
     request.epochs = m_panel->epochs();
+    request.trainLimit = m_panel->trainImages();
     m_training->clearData(tr("starting\u2026"));
     m_panel->setTraining(true);
     m_controller->startTraining(request);

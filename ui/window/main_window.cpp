@@ -28,6 +28,7 @@
 #include "ui/panels/log_slider.h"
 #include "ui/panels/summary_panel.h"
 #include "ui/settings/settings_undo.h"
+#include "ui/window/app_icon.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
 #include "ui/window/distillation_page.h"
@@ -49,7 +50,7 @@ int sweepLimitFor(const Model& model) { return model.flopsPerSample() > 2e6 ? 20
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("Compression Workbench"));
-    setWindowIcon(QIcon(":/icon.svg"));
+    setWindowIcon(appIcon());
     setObjectName("mainWindow");
     setAcceptDrops(true);
     resize(1280, 800);
@@ -134,78 +135,6 @@ void MainWindow::buildDocks() {
     connect(m_page, &CompressionPage::logCountsToggled, this, [](bool on) { QSettings().setValue("logCounts", on); });
 }
 
-void MainWindow::buildMenus() {
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("&Open model\u2026"), QKeySequence::Open, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open model"), QFileInfo(m_controller->session() ? m_controller->session()->path : QString()).path(),
-            tr("Models (*.h5 *.keras *.safetensors);;All files (*)"));
-        if (!path.isEmpty()) openModel(path);
-    });
-    m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), this);
-    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openModel);
-    QMenu* bundled = file->addMenu(tr("Open &bundled model"));
-    for (const QString& path : bundledModels())
-        bundled->addAction(QFileInfo(path).fileName(), this, [this, path] { openModel(path); });
-    bundled->setEnabled(!bundled->isEmpty());
-    file->addSeparator();
-    file->addAction(tr("&Export compressed model (.h5)\u2026"), QKeySequence(tr("Ctrl+E")), this,
-                    &MainWindow::exportCompressedModel);
-    file->addAction(tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this,
-                    [this] { exportPlotsInteractive(this, m_page->plots() + m_distillPage->plots()); });
-    file->addAction(tr("Export evaluated settings (&CSV)\u2026"), QKeySequence(tr("Ctrl+Shift+C")), this,
-                    [this] { exportCsvInteractive(this, *m_history); });
-    file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-
-    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
-    undo->setShortcut(QKeySequence::Undo);
-    QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
-    redo->setShortcuts({QKeySequence(tr("Ctrl+Shift+Z")), QKeySequence::Redo});
-    edit->addAction(undo);
-    edit->addAction(redo);
-    edit->addSeparator();
-    edit->addAction(tr("&Reset settings"), QKeySequence(tr("Ctrl+R")), this,
-                    [this] { emit m_controls->resetRequested(); });
-
-    QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this, &MainWindow::startSweep);
-    run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
-    run->addSeparator();
-    run->addAction(tr("&Train student"), QKeySequence(tr("Ctrl+T")), this, [this] {
-        m_tabs->setCurrentWidget(m_distillPage);
-        m_distillPage->startTraining();
-    });
-    run->addAction(tr("St&op training"), QKeySequence(tr("Ctrl+.")), m_distill, &DistillController::cancelTraining);
-
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(tr("&Log counts"), QKeySequence(tr("Ctrl+L")), this,
-                    [this] { m_page->setLogCounts(!m_page->logCounts()); });
-    view->addAction(tr("Focus \u03b1 slider"), QKeySequence(tr("Ctrl+1")), this,
-                    [this] { m_controls->alphaSlider()->slider()->setFocus(); });
-    view->addAction(tr("Focus \u03c1 slider"), QKeySequence(tr("Ctrl+2")), this,
-                    [this] { m_controls->rhoSlider()->slider()->setFocus(); });
-    view->addAction(tr("Focus layer table"), QKeySequence(tr("Ctrl+3")), this, [this] { m_layers->view()->setFocus(); });
-    view->addSeparator();
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
-
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] {
-        QMessageBox::information(
-            this, tr("Keyboard shortcuts"),
-            tr("Ctrl+O open model\nCtrl+Z / Ctrl+Shift+Z undo / redo settings\nCtrl+R reset settings\n"
-               "Ctrl+1 / Ctrl+2 focus \u03b1 / \u03c1 slider (then arrows, Page Up/Down)\nCtrl+3 layer table\n"
-               "Ctrl+L log counts\nCtrl+Shift+W sweep, Esc cancel\nCtrl+Shift+P export plots\n"
-               "Ctrl+Shift+C export evaluated settings as CSV\nCtrl+Q quit"));
-    });
-    help->addAction(tr("&About"), this, [this] {
-        QMessageBox::about(this, tr("About Compression Workbench"),
-                           tr("Compress a trained network by eye: quantize, prune and distil, and watch "
-                              "weights, accuracy and latency on real data."));
-    });
-}
-
 void MainWindow::connectWorker() {
     auto* c = m_controller;
     connect(c, &RecomputeController::modelLoading, this, [this](const QString& path) {
@@ -228,6 +157,13 @@ void MainWindow::connectWorker() {
         statusBar()->showMessage(message, 8000);
     });
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
+    connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
+    connect(c, &RecomputeController::sensitivityReady, this,
+            [this](const CompressionSettings& s, const QMap<QString, double>& drops, int samples) {
+                if (CompressionSettings::compressionDiffers(s, m_settings)) return;  // settings moved on
+                m_layers->setSensitivity(drops, samples);
+            });
+    connect(c, &RecomputeController::sensitivityProgress, m_status, &StatusLine::setProgress);
     connect(c, &RecomputeController::evaluated, this, [this](const EvaluatedPoint& point) {
         m_lastLatencyMs = point.latencyMs;
         m_summary->setLatency(point.latencyMs, point.engine);
@@ -280,52 +216,6 @@ void MainWindow::connectWorker() {
     });
 }
 
-QString MainWindow::studentFileName() const {
-    QString spec = m_distill->studentSpec();
-    spec.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9]+")), QStringLiteral("-"));
-    return tr("student-%1-T%2.h5").arg(spec).arg(m_settings.temperature, 0, 'g', 3);
-}
-
-void MainWindow::exportCompressedModel() {
-    const auto result = m_controller->result();
-    const auto session = m_controller->session();
-    if (!result || !session) {
-        statusBar()->showMessage(tr("Nothing to export yet: open a model first"), 5000);
-        return;
-    }
-    if (!session->model->evaluable) {
-        QMessageBox::information(this, tr("Export compressed model"),
-                                 tr("%1 holds weights only; the .h5 writer needs a full model.")
-                                     .arg(QFileInfo(session->path).fileName()));
-        return;
-    }
-    const QFileInfo source(session->path);
-    const QString suggested = source.dir().filePath(source.completeBaseName() + "-compressed.h5");
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export compressed model"), suggested,
-                                                      tr("Keras model (*.h5)"));
-    if (path.isEmpty()) return;
-    // The result shares untouched tensors with the session's model; the copy is cheap.
-    m_saver->save(std::make_shared<const Model>(result->model), path);
-}
-
-void MainWindow::openModel(const QString& path) {
-    m_controller->openModel(path);
-}
-
-bool MainWindow::openStartupModel() {
-    const QString last = QSettings().value("lastModel").toString();
-    const QString path = !last.isEmpty() && QFileInfo::exists(last) ? last : defaultModelPath();
-    if (path.isEmpty()) {
-        const QString message = tr("No bundled model found (looked in resources/models). "
-                                   "Open one with File \u25b8 Open (Ctrl+O).");
-        m_page->clearAll(message);
-        statusBar()->showMessage(message);
-        return false;
-    }
-    openModel(path);
-    return true;
-}
-
 void MainWindow::onModelLoaded() {
     const auto session = m_controller->session();
     const Model& model = *session->model;
@@ -374,7 +264,7 @@ void MainWindow::applySettings(const CompressionSettings& settings) {
     m_controls->setSettings(settings);
     m_distillPage->setSettings(settings);
     m_layers->setOverrides(settings);
-    if (!m_controller->result() || CompressionSettings::compressionDiffers(settings, m_controller->resultSettings()))
+    if (!m_controller->result() || CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
     m_controller->requestSettings(settings);
     refreshHistory();
@@ -390,6 +280,7 @@ void MainWindow::onCompressed() {
     const auto result = m_controller->result();
     m_page->showResult(*result, m_selectedLayer);
     m_layers->setStats(result->layers, result->total);
+    m_layers->setSensitivity({}, 0);  // measured for other settings
     m_summary->setCompression(result->total);
     const TensorStats& all = result->total.weights;
     m_controls->setSparsityReadout(tr("sparsity %1 % (%L2 of %L3 weights are 0)")
@@ -414,11 +305,11 @@ void MainWindow::refreshHistory() {
     m_page->showHistory(*m_history, m_settings, m_controls->activeParameter());
 }
 
-void MainWindow::startSweep() {
+void MainWindow::startSweep(Parameter p) {
     const auto session = m_controller->session();
     const auto result = m_controller->result();
     if (!session || !result || !session->canEvaluate()) return;
-    const Parameter p = m_controls->activeParameter();
+    m_controls->setActiveParameter(p);
     const TensorStats& all = result->total.weights;
     const double maxAbs = std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
     if (!(maxAbs > 0)) return;
@@ -427,39 +318,6 @@ void MainWindow::startSweep() {
                                                          : logSpaced(maxAbs / 1000, maxAbs / 2, 12);
     m_controls->setSweepState(true, 0, static_cast<int>(values.size()));
     m_controller->startSweep(p, values, sweepLimitFor(*session->model));
-}
-
-void MainWindow::restoreLayout() {
-    QSettings s;
-    restoreGeometry(s.value("geometry").toByteArray());
-    restoreState(s.value("windowState").toByteArray());
-    m_page->setLogCounts(s.value("logCounts", false).toBool());
-    applySettings(CompressionSettings::load(s));
-    m_undo->clear();
-}
-
-void MainWindow::saveLayout() {
-    QSettings s;
-    s.setValue("geometry", saveGeometry());
-    s.setValue("windowState", saveState());
-    m_settings.save(s);
-}
-
-void MainWindow::closeEvent(QCloseEvent* event) {
-    saveLayout();
-    QMainWindow::closeEvent(event);
-}
-
-void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-    if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile()) event->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent* event) {
-    const QList<QUrl> urls = event->mimeData()->urls();
-    if (!urls.isEmpty() && urls.first().isLocalFile()) {
-        openModel(urls.first().toLocalFile());
-        event->acceptProposedAction();
-    }
 }
 
 }  // namespace cwb::ui

@@ -71,7 +71,7 @@ private:
     void onCompressed();
     void onAccuracy(const AccuracyUpdate& update);
     void refreshHistory();
-    void startSweep();
+    void startSweep(Parameter p);
     void saveLayout();
     void exportCompressedModel();
     QString studentFileName() const;

@@ -5,12 +5,16 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QSaveFile>
 #include <QTimer>
 
 #include <cstdio>
 
 #include "ui/panels/controls_panel.h"
+#include "ui/panels/distill_panel.h"
+#include "ui/window/distillation_page.h"
+#include "ui/worker/distill_controller.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/main_window.h"
 #include "ui/worker/recompute_controller.h"
@@ -33,6 +37,11 @@ void ScreenshotRunner::start() {
     const QString model = m_options.model.isEmpty() ? defaultModelPath() : m_options.model;
     if (model.isEmpty()) {
         finish(3, QStringLiteral("no model given and no bundled model found in resources/models; pass --model PATH"));
+        return;
+    }
+    if (m_options.tab == QLatin1String("distillation")) m_window->tabs()->setCurrentWidget(m_window->distillationPage());
+    else if (!m_options.tab.isEmpty() && m_options.tab != QLatin1String("compression")) {
+        finish(2, QStringLiteral("unknown --tab %1: use compression or distillation").arg(m_options.tab));
         return;
     }
     m_window->openModel(model);
@@ -60,12 +69,25 @@ void ScreenshotRunner::poll() {
     if (m_stage == Stage::Loading) return;
     RecomputeController* c = m_window->controller();
     // Idle for a few polls in a row: every lane has delivered and nothing new was queued.
-    m_idlePolls = c->isIdle() ? m_idlePolls + 1 : 0;
+    const bool idle = c->isIdle() && m_window->distillController()->isIdle();
+    m_idlePolls = idle ? m_idlePolls + 1 : 0;
     if (m_idlePolls < 3) return;
     if (m_stage == Stage::Settling && m_options.sweep && c->session() && c->session()->canEvaluate()) {
         m_stage = Stage::Sweeping;
         m_idlePolls = 0;
         emit m_window->controls()->sweepRequested(m_window->controls()->activeParameter());
+        return;
+    }
+    if ((m_stage == Stage::Settling || m_stage == Stage::Sweeping) && m_options.train && c->session() &&
+        c->session()->canEvaluate()) {
+        m_stage = Stage::Training;
+        m_idlePolls = 0;
+        m_window->distillationPage()->panel()->setEpochs(m_options.epochs);
+        m_window->distillationPage()->startTraining();
+        return;
+    }
+    if (m_stage == Stage::Training && !m_window->distillController()->student()) {
+        finish(5, QStringLiteral("the student's training did not finish"));
         return;
     }
     if (!c->result()) {

@@ -22,6 +22,9 @@ struct ScreenshotOptions {
     std::optional<int> bits;
     QString layer;
     bool sweep = false;
+    QString tab;         // "compression" (default) or "distillation"
+    bool train = false;  // train a student first (distillation)
+    int epochs = 1;
     int timeoutMs = 180000;
     QSize size{1280, 800};
 };
@@ -33,7 +36,7 @@ public:
     void start();
 
 private:
-    enum class Stage { Loading, Settling, Sweeping, Done };
+    enum class Stage { Loading, Settling, Sweeping, Training, Done };
     void poll();
     void applyOptions();
     void finish(int code, const QString& message);

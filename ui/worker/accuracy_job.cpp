@@ -1,15 +1,37 @@
 // Chunked accuracy measurement (see accuracy_job.h).
 #include "ui/worker/accuracy_job.h"
 
+#include "core/infer/compressed_engine.h"
 #include "core/infer/engine.h"
 #include "core/infer/evaluate.h"
 
 namespace cwb::ui {
 
-AccuracyResult measureAccuracy(const Model& model, const Session& session, const Progress& progress,
+QStringList kernelChoices() {
+    QStringList out;
+    for (KernelChoice k : {KernelChoice::Auto, KernelChoice::Float, KernelChoice::Int8, KernelChoice::Sparse})
+        out << QString::fromStdString(kernelChoiceName(k));
+    return out;
+}
+
+AccuracyResult measureAccuracy(const Model& model, const EngineChoice& choice, const Session& session,
+                               const Progress& progress,
                                const std::function<void(const AccuracyResult&)>& partial, int limit) {
     AccuracyResult result;
-    auto engine = makeCpuEngine(model);
+    KernelChoice kernel = KernelChoice::Float;
+    parseKernelChoice(choice.kernels.toStdString(), kernel);
+    std::unique_ptr<InferenceEngine> engine;
+    if (kernel == KernelChoice::Float || !choice.grids) {
+        engine = makeCpuEngine(model);
+    } else {
+        CompressedEngineOptions options;
+        options.kernel = kernel;
+        options.grids = choice.grids;
+        KernelReport report;
+        engine = makeCompressedEngine(model, options, &report);
+        for (const LayerKernel& k : report.layers)
+            result.kernelPaths.insert(QString::fromStdString(k.layer), QString::fromStdString(k.path));
+    }
     result.engine = QString::fromStdString(engine->name());
     long long total = 0;
     for (const auto& chunk : session.testChunks) total += chunk->size();

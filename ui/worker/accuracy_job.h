@@ -5,8 +5,12 @@
 
 #include <QString>
 
-#include <functional>
+#include <QMap>
 
+#include <functional>
+#include <vector>
+
+#include "core/compress/compress_model.h"
 #include "core/model/model.h"
 #include "core/stats/weight_stats.h"
 #include "ui/settings/evaluation_history.h"
@@ -19,6 +23,7 @@ struct AccuracyResult {
     int correct = 0;
     double seconds = 0.0;  // wall time of the forward passes only
     QString engine;
+    QMap<QString, QString> kernelPaths;  // layer -> the kernel that ran it, e.g. "int8 (avx512-vnni)"
     double accuracy() const { return samples ? double(correct) / samples : 0.0; }
     double latencyMs() const { return samples ? 1000.0 * seconds / samples : 0.0; }
 };
@@ -27,10 +32,21 @@ struct AccuracyResult {
 // cancel is seen within a few ms of work even for the CNNs.
 inline constexpr int kEvalBatch = 250;
 
+// Which engine runs the model: the float32 engine, or the compressed-model engine with the
+// kernel choice ("auto", "int8", "sparse") and the compression's grids.
+struct EngineChoice {
+    QString kernels = QStringLiteral("float");
+    const std::vector<KernelGrid>* grids = nullptr;
+};
+
 // `limit` > 0: only the first `limit` images (rounded up to whole chunks). `partial`
 // (may be empty) receives the running result after every chunk, on the worker thread.
-AccuracyResult measureAccuracy(const Model& model, const Session& session, const Progress& progress,
+AccuracyResult measureAccuracy(const Model& model, const EngineChoice& engine, const Session& session,
+                               const Progress& progress,
                                const std::function<void(const AccuracyResult&)>& partial = {}, int limit = 0);
+
+// The kernel choices the window offers, in the core's spelling.
+QStringList kernelChoices();
 
 // One row of the evaluation history from a compression's statistics and a measurement.
 EvaluatedPoint makePoint(const CompressionSettings& settings, const ModelStats& stats, const AccuracyResult& accuracy);

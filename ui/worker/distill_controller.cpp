@@ -17,7 +17,8 @@ namespace cwb::ui {
 struct DistillController::Cache {
     std::mutex mutex;
     std::shared_ptr<const train::TemperaturePreviewer> previewer;
-    std::shared_ptr<const Dataset> trainData;
+    std::shared_ptr<const Dataset> trainData;  // the whole training split
+    int logitsLimit = -1;                       // the images trainLogits covers (0 = all)
     std::shared_ptr<const std::vector<float>> trainLogits;
 };
 
@@ -112,7 +113,7 @@ void DistillController::startTraining(const DistillRequest& given) {
             {
                 std::lock_guard lock(cache->mutex);
                 trainData = cache->trainData;
-                logits = cache->trainLogits;
+                if (cache->logitsLimit == request.trainLimit) logits = cache->trainLogits;
             }
             if (!trainData) {
                 context.post([this] { emit phaseChanged(tr("loading the training images\u2026")); });
@@ -121,14 +122,26 @@ void DistillController::startTraining(const DistillRequest& given) {
                 cache->trainData = trainData;
             }
             context.checkCancelled();
+            std::shared_ptr<const Dataset> subset = trainData;
+            if (request.trainLimit > 0 && request.trainLimit < trainData->size()) {
+                auto first = std::make_shared<Dataset>();
+                first->name = trainData->name;
+                first->rows = trainData->rows;
+                first->cols = trainData->cols;
+                first->classes = trainData->classes;
+                first->images.assign(trainData->image(0), trainData->image(request.trainLimit));
+                first->labels.assign(trainData->labels.begin(), trainData->labels.begin() + request.trainLimit);
+                subset = std::move(first);
+            }
             if (!logits) {
-                context.post([this, n = trainData->size()] {
+                context.post([this, n = subset->size()] {
                     emit phaseChanged(tr("teacher's soft targets on %L1 training images\u2026").arg(n));
                 });
                 logits = std::make_shared<const std::vector<float>>(
-                    train::teacherLogits(*request.teacher->model, *trainData, 0, context.progress));
+                    train::teacherLogits(*request.teacher->model, *subset, 0, context.progress));
                 std::lock_guard lock(cache->mutex);
                 cache->trainLogits = logits;
+                cache->logitsLimit = request.trainLimit;
             }
             train::ArchOptions arch;
             arch.classes = trainData->classes;
@@ -143,11 +156,13 @@ void DistillController::startTraining(const DistillRequest& given) {
             options.distill.weight = request.lambda;
             train::TrainCallbacks callbacks;
             callbacks.progress = context.progress;
-            // Loss points at most every ~50 ms: a curve, not a flood of events.
+            // A curve, not a flood of events:
             auto clock = std::make_shared<QElapsedTimer>();
             clock->start();
             callbacks.onBatch = [this, &context, clock](const train::BatchReport& b) {
-                if (clock->elapsed() < 50 && b.batch != b.batches) return;
+                // At least ~25 points an epoch however fast it trains, at most one per 50 ms.
+                const bool regular = b.batch % std::max(1, b.batches / 25) == 0;
+                if (clock->elapsed() < 50 && !regular && b.batch != b.batches) return;
                 clock->restart();
                 const double epoch = (b.epoch - 1) + double(b.batch) / b.batches;
                 context.post([this, epoch, loss = b.loss, acc = b.accuracy] { emit batchReported(epoch, loss, acc); });
@@ -159,7 +174,7 @@ void DistillController::startTraining(const DistillRequest& given) {
                 emit phaseChanged(tr("training %1 at T = %2, \u03bb = %3\u2026")
                                       .arg(request.studentSpec).arg(request.temperature).arg(request.lambda));
             });
-            train::trainModel(*student, *trainData, request.teacher->testData.get(), options, callbacks);
+            train::trainModel(*student, *subset, request.teacher->testData.get(), options, callbacks);
             student->sourcePath.clear();
             return std::shared_ptr<const Model>(std::move(student));
         },

@@ -36,6 +36,7 @@ struct DistillRequest {
     int epochs = 3;
     int batchSize = 64;
     int evalLimit = 2000;  // test images per epoch's accuracy
+    int trainLimit = 0;    // training images (the first ones); 0 = all 60,000
 };
 
 class DistillController : public QObject {
@@ -80,3 +81,5 @@ private:
 };
 
 }  // namespace cwb::ui
+
+Q_DECLARE_METATYPE(cwb::ui::PreviewResult)

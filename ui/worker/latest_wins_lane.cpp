@@ -7,10 +7,28 @@
 
 #include "core/error.h"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace cwb::ui {
 
 namespace {
 std::atomic<int> g_liveJobs{0};
+
+// Background work runs a little nicer than the GUI thread, so that on a busy machine the
+// scheduler favours the window's event loop. Linux sets niceness per thread; done once per
+// pool thread.
+void lowerThisThreadsPriority() {
+#ifdef __linux__
+    thread_local bool done = false;
+    if (done) return;
+    done = true;
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 3);
+#endif
+}
 }
 
 struct LatestWinsLane::Job {
@@ -55,14 +73,19 @@ void JobContext::checkCancelled() const {
     if (!isCurrent()) throw Cancelled();
 }
 
-LatestWinsLane::LatestWinsLane(const QString& name, QObject* parent) : QObject(parent), m_name(name) {
-    m_pool.setMaxThreadCount(1);
-    m_pool.setObjectName(name);
+LatestWinsLane::LatestWinsLane(const QString& name, QObject* parent)
+    : QObject(parent), m_name(name), m_pool(&m_ownPool) {
+    m_ownPool.setMaxThreadCount(1);
+    m_ownPool.setObjectName(name);
 }
+
+LatestWinsLane::LatestWinsLane(const QString& name, QThreadPool* shared, QObject* parent)
+    : QObject(parent), m_name(name), m_pool(shared) {}
 
 LatestWinsLane::~LatestWinsLane() {
     cancel();
-    m_pool.waitForDone();
+    // With a shared pool this also waits for other lanes' jobs; their owners cancel them first.
+    m_pool->waitForDone();
 }
 
 quint64 LatestWinsLane::submitErased(ErasedWork work) {
@@ -84,7 +107,8 @@ void LatestWinsLane::startPending() {
     m_pending.reset();
     if (!job) return;
     m_running = true;
-    m_pool.start([this, job] {
+    m_pool->start([this, job] {
+        lowerThisThreadsPriority();
         std::function<void()> deliver;
         QString error;
         if (isCurrent(job->generation)) {  // stale before it started: skip the work

@@ -43,7 +43,12 @@ private:
 class LatestWinsLane : public QObject {
     Q_OBJECT
 public:
+    // A lane with its own worker thread.
     explicit LatestWinsLane(const QString& name, QObject* parent = nullptr);
+    // A lane whose jobs run on `shared` (which must outlive the lane): lanes sharing a
+    // one-thread pool never run at the same time, e.g. so that latency measurements of
+    // different lanes do not disturb each other.
+    LatestWinsLane(const QString& name, QThreadPool* shared, QObject* parent = nullptr);
     ~LatestWinsLane() override;  // cancels and waits for the running job
 
     // Queues `work` as the newest job; `onResult` runs on the GUI thread if the job is
@@ -90,7 +95,8 @@ private:
     void setBusy(bool busy);
 
     QString m_name;
-    QThreadPool m_pool;
+    QThreadPool m_ownPool;
+    QThreadPool* m_pool;
     std::atomic<quint64> m_generation{0};
     std::shared_ptr<Job> m_pending;  // GUI thread only
     bool m_running = false;          // GUI thread only

@@ -2,6 +2,7 @@
 #include "ui/worker/recompute_controller.h"
 
 #include "core/error.h"
+#include "core/stats/sensitivity.h"
 #include "ui/worker/accuracy_job.h"
 #include "ui/worker/load_job.h"
 #include "ui/worker/plan_builder.h"
@@ -24,13 +25,16 @@ AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyRes
 }  // namespace
 
 RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
+    m_measurePool.setMaxThreadCount(1);
     m_coalesce.setSingleShot(true);
-    m_coalesce.setInterval(12);
+    m_coalesce.setInterval(0);  // merges one event-loop burst; the pending slot merges the rest
     connect(&m_coalesce, &QTimer::timeout, this, &RecomputeController::submitCompress);
-    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep})
+    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
         connect(lane, &LatestWinsLane::busyChanged, this, &RecomputeController::updateBusy);
     connect(&m_evaluate, &LatestWinsLane::progressChanged, this, &RecomputeController::evaluationProgress);
     connect(&m_sweep, &LatestWinsLane::progressChanged, this, &RecomputeController::sweepProgress);
+    connect(&m_sensitivity, &LatestWinsLane::progressChanged, this, &RecomputeController::sensitivityProgress);
+    connect(&m_sensitivity, &LatestWinsLane::failed, this, &RecomputeController::compressFailed);
     connect(&m_compress, &LatestWinsLane::failed, this, &RecomputeController::compressFailed);
     connect(&m_sweep, &LatestWinsLane::failed, this, [this](const QString& message) {
         emit compressFailed(message);
@@ -43,17 +47,16 @@ RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_d
 
 RecomputeController::~RecomputeController() {
     // Stop every lane first, so that no lane waits for another's long job on destruction.
-    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep}) lane->cancel();
+    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity}) lane->cancel();
 }
 
 bool RecomputeController::isIdle() const {
     return !m_coalesce.isActive() && m_load.isIdle() && m_compress.isIdle() && m_evaluate.isIdle() &&
-           m_baseline.isIdle() && m_sweep.isIdle();
+           m_baseline.isIdle() && m_sweep.isIdle() && m_sensitivity.isIdle();
 }
 
 void RecomputeController::updateBusy() {
-    const bool busy = !m_load.isIdle() || !m_compress.isIdle() || !m_evaluate.isIdle() || !m_baseline.isIdle() ||
-                      !m_sweep.isIdle();
+    const bool busy = !isIdle();
     if (busy != m_busy) {
         m_busy = busy;
         emit busyChanged(busy);
@@ -61,7 +64,7 @@ void RecomputeController::updateBusy() {
 }
 
 void RecomputeController::openModel(const QString& path) {
-    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep}) lane->cancel();
+    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity}) lane->cancel();
     m_coalesce.stop();
     m_load.setProperty("path", path);
     emit modelLoading(path);
@@ -88,7 +91,10 @@ void RecomputeController::submitCompress() {
     if (!m_session) return;
     const CompressionSettings settings = m_settings;
     if (m_result && !CompressionSettings::compressionDiffers(settings, m_resultSettings)) {
-        m_resultSettings = settings;  // only distillation settings changed: nothing to recompute
+        // Only distillation settings or the kernels changed: no new compression.
+        const bool remeasure = CompressionSettings::evaluationDiffers(settings, m_resultSettings);
+        m_resultSettings = settings;
+        if (remeasure) submitEvaluate();
         return;
     }
     m_evaluate.cancel();  // its model is about to be stale; don't spend cores on it
@@ -117,7 +123,8 @@ void RecomputeController::submitEvaluate() {
     const int total = session->testData->size();
     m_evaluate.submit<AccuracyResult>(
         [this, session, result, settings, total](const JobContext& context) {
-            return measureAccuracy(result->model, *session, context.progress, [&](const AccuracyResult& partial) {
+            const EngineChoice engine{settings.kernels, &result->grids};
+            return measureAccuracy(result->model, engine, *session, context.progress, [&](const AccuracyResult& partial) {
                 if (partial.samples >= total) return;  // the final one is delivered as the result
                 context.post([this, update = makeUpdate(settings, partial, total, false)] {
                     emit accuracyChanged(update);
@@ -126,6 +133,7 @@ void RecomputeController::submitEvaluate() {
         },
         [this, result, settings, total](AccuracyResult accuracy) {
             emit accuracyChanged(makeUpdate(settings, accuracy, total, true));
+            emit kernelsChosen(accuracy.kernelPaths);
             emit evaluated(makePoint(settings, result->total, accuracy));
         });
 }
@@ -141,7 +149,7 @@ void RecomputeController::submitBaseline() {
             options.profile = session->profile;
             const CompressionSettings none;
             const CompressionResult plain = compressModel(*session->model, toPlan(none), options, context.progress);
-            return makePoint(none, plain.total, measureAccuracy(*session->model, *session, context.progress));
+            return makePoint(none, plain.total, measureAccuracy(*session->model, {}, *session, context.progress));
         },
         [this](EvaluatedPoint point) { emit baselineEvaluated(point); });
 }
@@ -159,6 +167,24 @@ void RecomputeController::startSweep(Parameter parameter, const QVector<double>&
             return true;
         },
         [this](bool) { emit sweepFinished(true); });
+}
+
+void RecomputeController::startSensitivity(int limit) {
+    if (!m_session || !m_session->canEvaluate()) return;
+    const auto session = m_session;
+    const CompressionSettings settings = m_settings;
+    m_sensitivity.submit<SensitivityResult>(
+        [session, settings, limit](const JobContext& context) {
+            SensitivityOptions options;
+            options.limit = limit;
+            options.progress = context.progress;
+            return layerSensitivity(*session->model, toPlan(settings), *session->testData, options);
+        },
+        [this, settings](SensitivityResult r) {
+            QMap<QString, double> drops;
+            for (const SensitivityRow& row : r.rows) drops.insert(QString::fromStdString(row.name), row.drop);
+            emit sensitivityReady(settings, drops, r.samples);
+        });
 }
 
 void RecomputeController::cancelSweep() {

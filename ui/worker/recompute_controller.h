@@ -7,13 +7,16 @@
 //   evaluate  accuracy and latency of the newest compressed model, chunk by chunk
 //   baseline  the float32 model's accuracy, once per model
 //   sweep     the active parameter over a range, point by point
+// (the last three take turns on one measuring thread, so measured latencies stay clean).
 // Slider moves are coalesced by a single-shot timer; a new request makes older work stale
 // (its next Progress::step throws Cancelled) and its results are dropped on arrival. The
 // compress lane never waits for accuracy: histograms follow the sliders, accuracy follows
 // as soon as it is computed.
 #pragma once
 
+#include <QMap>
 #include <QObject>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <memory>
@@ -58,6 +61,9 @@ public:
     const CompressionSettings& resultSettings() const { return m_resultSettings; }
 
     void startSweep(Parameter parameter, const QVector<double>& values, int limit = 0);
+    // Accuracy with only one layer compressed at the current settings, for every layer,
+    // on the first `limit` test images (the core's layerSensitivity).
+    void startSensitivity(int limit);
     void cancelSweep();
     bool isSweeping() const { return !m_sweep.isIdle(); }
 
@@ -75,10 +81,15 @@ signals:
     void compressFailed(const QString& message);
     void accuracyChanged(const AccuracyUpdate& update);
     void evaluated(const EvaluatedPoint& point);          // final, for the newest settings
+    void kernelsChosen(const QMap<QString, QString>& pathByLayer);  // with evaluated()
     void baselineEvaluated(const EvaluatedPoint& point);  // the float32 model
     void sweepPoint(const EvaluatedPoint& point, int index, int count);
     void sweepProgress(qint64 done, qint64 total);
     void sweepFinished(bool completed);
+    // Accuracy drop (fraction, positive = worse) per layer name when only it is compressed.
+    void sensitivityReady(const CompressionSettings& settings, const QMap<QString, double>& dropByLayer,
+                          int samples);
+    void sensitivityProgress(qint64 done, qint64 total);
     void evaluationProgress(qint64 done, qint64 total);
     void busyChanged(bool busy);
 
@@ -90,11 +101,15 @@ private:
 
     QString m_datasetDir;
     QTimer m_coalesce;
+    // Accuracy and latency measurements share one thread, so a sweep never inflates the
+    // latency measured for the current setting (or the other way round).
+    QThreadPool m_measurePool;
     LatestWinsLane m_load{QStringLiteral("load")};
     LatestWinsLane m_compress{QStringLiteral("compress")};
-    LatestWinsLane m_evaluate{QStringLiteral("evaluate")};
-    LatestWinsLane m_baseline{QStringLiteral("baseline")};
-    LatestWinsLane m_sweep{QStringLiteral("sweep")};
+    LatestWinsLane m_evaluate{QStringLiteral("evaluate"), &m_measurePool};
+    LatestWinsLane m_baseline{QStringLiteral("baseline"), &m_measurePool};
+    LatestWinsLane m_sweep{QStringLiteral("sweep"), &m_measurePool};
+    LatestWinsLane m_sensitivity{QStringLiteral("sensitivity"), &m_measurePool};
     std::shared_ptr<const Session> m_session;
     CompressionSettings m_settings;
     CompressionSettings m_resultSettings;

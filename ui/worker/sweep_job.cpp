@@ -40,7 +40,8 @@ void runSweep(const SweepRequest& request, const JobContext& context,
         progress.callback = [&context, i, perPoint, total](long long done, long long) {
             return !context.progress.callback || context.progress.callback(i * perPoint + done, total);
         };
-        const AccuracyResult accuracy = measureAccuracy(compressed.model, session, progress, {}, request.limit);
+        const AccuracyResult accuracy = measureAccuracy(compressed.model, {settings.kernels, &compressed.grids}, session,
+                                                        progress, {}, request.limit);
         EvaluatedPoint point = makePoint(settings, compressed.total, accuracy);
         point.fromSweep = true;
         onPoint(point, i);

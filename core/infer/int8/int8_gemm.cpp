@@ -114,6 +114,53 @@ CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int blo
         }
 }
 
+// R output pixels x V column blocks of an implicit convolution: the broadcast for row r and
+// 4-byte group q comes from the image at that pixel's patch, tap by tap.
+template <int R, int V>
+CWB_VNNI void tileVnniImplicit(const ImplicitConv& cv, const std::uint8_t* const* base, const PackedB& b, int block0,
+                               int columns, const Requant& q, int row0) {
+    __m512i acc[R][V];
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_si512();
+    const std::int8_t* w[V];
+    for (int v = 0; v < V; ++v) w[v] = b.block(block0 + v);
+    const int quadsPerTap = cv.channels / 4;
+    int quad = 0;
+    for (int ky = 0; ky < cv.kernelH; ++ky)
+        for (int kx = 0; kx < cv.kernelW; ++kx) {
+            const long long tap = (static_cast<long long>(ky) * cv.inW + kx) * cv.channels;
+            for (int c = 0; c < quadsPerTap; ++c, ++quad) {
+                __m512i bv[V];
+                for (int v = 0; v < V; ++v) bv[v] = _mm512_load_si512(w[v] + quad * 64);
+                for (int r = 0; r < R; ++r) {
+                    const __m512i av = _mm512_set1_epi32(loadQuad(base[r] + tap + c * 4));
+                    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
+                }
+            }
+        }
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < V; ++v) {
+            const int left = columns - 16 * v;
+            const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
+            requantStore(q, b, row0 + r, 16 * (block0 + v), m, acc[r][v]);
+        }
+}
+
+template <int R>
+void implicitRows(const ImplicitConv& cv, const std::uint8_t* const* base, const PackedB& b, const Requant& q, int row0) {
+    const int blocks = b.nPadded / 16;
+    for (int block = 0; block < blocks; block += kBlocks) {
+        const int v = std::min(kBlocks, blocks - block);
+        const int columns = std::min(b.n - 16 * block, 16 * v);
+        switch (v) {
+            case 4: tileVnniImplicit<R, 4>(cv, base, b, block, columns, q, row0); break;
+            case 3: tileVnniImplicit<R, 3>(cv, base, b, block, columns, q, row0); break;
+            case 2: tileVnniImplicit<R, 2>(cv, base, b, block, columns, q, row0); break;
+            default: tileVnniImplicit<R, 1>(cv, base, b, block, columns, q, row0); break;
+        }
+    }
+}
+
 template <int R>
 void vnniRows(const std::uint8_t* a, int lda, const PackedB& b, std::int32_t* c, int ldc, const Requant* q, int row0) {
     const int blocks = b.nPadded / 16;
@@ -221,6 +268,30 @@ void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, 
         auto* ci = c + static_cast<long long>(i) * ldc;
         if (isa == Isa::Avx512Vnni) vnniRows<1>(ai, lda, b, ci, ldc, nullptr, 0);
         else avx2Rows<1>(ai, lda, b, ci, ldc);
+    }
+}
+
+bool implicitConvAvailable(const ImplicitConv& cv, const PackedB& b) {
+    return isaAvailable(Isa::Avx512Vnni) && cv.channels % 4 == 0 && b.k == cv.kernelH * cv.kernelW * cv.channels &&
+           b.kPadded == b.k;
+}
+
+void convU8S8ImplicitRequant(const ImplicitConv& cv, const PackedB& b, const Requant& q) {
+    if (!implicitConvAvailable(cv, b)) throw Error("internal: implicit int8 convolution used where it does not apply");
+    const int pixels = cv.outH * cv.outW;
+    const std::uint8_t* base[kRows];
+    auto origin = [&](int pixel) {
+        const int oy = pixel / cv.outW, ox = pixel % cv.outW;
+        return cv.image + (static_cast<long long>(oy) * cv.strideH * cv.inW + static_cast<long long>(ox) * cv.strideW) * cv.channels;
+    };
+    int i = 0;
+    for (; i + kRows <= pixels; i += kRows) {
+        for (int r = 0; r < kRows; ++r) base[r] = origin(i + r);
+        implicitRows<kRows>(cv, base, b, q, i);
+    }
+    for (; i < pixels; ++i) {
+        base[0] = origin(i);
+        implicitRows<1>(cv, base, b, q, i);
     }
 }
 

@@ -259,6 +259,44 @@ void conv2dInt8(Isa isa, const Window2D& win, const Int8Weights& w, const Epilog
     s.a.resize(static_cast<std::size_t>(rows) * lda);
     s.rowScale.resize(static_cast<std::size_t>(rows));
     s.rowZero.resize(static_cast<std::size_t>(rows));
+    // Valid convolutions over 4-byte channel groups read the image directly, no patches.
+    ImplicitConv implicit;
+    implicit.inW = win.inW;
+    implicit.channels = win.channels;
+    implicit.kernelH = win.kernelH;
+    implicit.kernelW = win.kernelW;
+    implicit.strideH = win.strideH;
+    implicit.strideW = win.strideW;
+    implicit.outH = win.outH;
+    implicit.outW = win.outW;
+    const bool valid = win.padTop == 0 && win.padLeft == 0 && (win.outH - 1) * win.strideH + win.kernelH <= win.inH &&
+                       (win.outW - 1) * win.strideW + win.kernelW <= win.inW;
+    if (isa == Isa::Avx512Vnni && valid && w.groupCount() == 1 && !w.anyOffset &&
+        implicitConvAvailable(implicit, w.groups[0])) {
+        const bool relu = epilogue.activation.kind == ActivationKind::Relu;
+        for (int b = 0; b < batch; ++b) {
+            float scale = 1.f;
+            std::int32_t zero = 0;
+            quantizeRows(in + b * win.inputSize(), 1, static_cast<int>(win.inputSize()), image.data(),
+                         static_cast<int>(win.inputSize()), &scale, &zero);
+            std::fill_n(s.rowScale.begin(), pixels, scale);
+            std::fill_n(s.rowZero.begin(), pixels, zero);
+            implicit.image = image.data();
+            Requant q;
+            q.rowScale = s.rowScale.data();
+            q.rowZero = s.rowZero.data();
+            q.colStep = w.steps.data();
+            q.bias = epilogue.bias;
+            q.scale = epilogue.scale;
+            q.shift = epilogue.shift;
+            q.relu = relu;
+            q.out = out + b * pixels * w.n;
+            q.ldo = w.n;
+            convU8S8ImplicitRequant(implicit, w.groups[0], q);
+        }
+        if (!relu && !epilogue.activation.isLinear()) cpu::applyActivation(epilogue.activation, out, rows * w.n);
+        return;
+    }
     // Patches of every image in one matrix, so that one product covers the whole batch;
     // rows carry their image's scale and zero point (one per image: the padding of the
     // patches is that zero point, exactly 0.0).
