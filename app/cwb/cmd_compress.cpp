@@ -83,7 +83,7 @@ std::vector<std::string> compressFlags() {
 
 const CommandRegistration registration{{
     "compress",
-    "compress MODEL -o OUT.h5 [compression options] [--report R.json] [--histogram-bins N] [--threads N] [--json]",
+    "compress MODEL -o OUT.h5 [--report R.json] [--histogram-bins N] [--threads N] [--json] " + compressionUsage(),
     "write the compressed model as Keras .h5 and a JSON report of its statistics",
     compressFlags(),
     runCompress,

@@ -36,7 +36,7 @@ int runEval(const Args& args) {
     const int limit = nonNegative(args, "limit", 0, 0);
     const int threads = nonNegative(args, "threads", 0, 0);
     const int batch = nonNegative(args, "batch", 512, 1);
-    const int repeats = nonNegative(args, "repeats", 1, 1);
+    const int repeats = nonNegative(args, "repeats", 3, 1);  // latency is the median of 3 runs by default
     KernelChoice kernel = KernelChoice::Float;
     if (args.has("kernel") && !parseKernelChoice(args.text("kernel"), kernel))
         throw Error("option --kernel got '" + args.text("kernel") + "'; expected auto, float, int8 or sparse");

@@ -406,9 +406,12 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
         FusedJob job;
         job.in = t.view;
         if (t.compressed()) {
-            t.output = Tensor(t.source.shape(), DType::F32,
-                              pooledStorage(t.source.elements() * sizeof(float)));
-            job.out = t.output.mutableFloats().data();
+            // Settings that change nothing (both sliders at 0) leave the tensor shared.
+            const bool changes = t.quant != QuantKind::None || t.keep.kind != KeepRule::Kind::All || t.source.dtype() != t.target->dtype();
+            if (changes) {
+                t.output = Tensor(t.source.shape(), DType::F32, pooledStorage(t.source.elements() * sizeof(float)));
+                job.out = t.output.mutableFloats().data();
+            }
             job.keep = t.keep;
             job.quant = t.quant;
             job.alpha = t.alpha;
@@ -431,7 +434,7 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
     bool firstTotal = true;
     for (std::size_t k = 0; k < tasks.size(); ++k) {
         Task& t = tasks[k];
-        if (t.compressed()) *t.target = t.output;
+        if (t.compressed() && !t.output.empty()) *t.target = t.output;
         KernelGrid scratchGrid;
         KernelGrid& grid = t.isKernel ? result.grids[static_cast<std::size_t>(t.layer)] : scratchGrid;
         TensorStats s = makeStats(t, sums[k], stats, grid);

@@ -4,7 +4,10 @@
 // Determinism: the weights are cut into fixed chunks whose boundaries do not depend on the
 // thread count; each chunk's counts are integers and its sums are accumulated in a fixed
 // order, and chunks are merged in index order. Results (weights and statistics) are
-// bitwise identical for any `threads`.
+// bitwise identical for any `threads`, with or without a profile.
+//
+// Thread safety: compressModel only reads the model and the profile, so a worker thread may
+// run it while other threads read the same model; results share untouched tensors with it.
 //
 // Backend-neutral: only the types below cross this interface, so a CUDA implementation
 // can provide the same function.
@@ -35,9 +38,12 @@ struct KernelGrid {
     int codeBits = 32;                      // bits the codes need; <= 8 allows int8 kernels
 };
 
-// Settings-independent facts about a model's weights, computed once per model and reused
-// across slider moves (ranges, automatic histogram edges, sorted magnitudes for target
-// sparsity, original histograms). Optional: compressModel computes what it needs without it.
+// Settings-independent facts about a model's weights, computed once per model (it sorts
+// every tensor: about 2 s for 10 M weights on 2 threads) and reused across slider moves:
+// ranges, and each tensor's sorted distinct values with their counts, from which the
+// histograms and levels of threshold/textbook masks with a uniform step or one k-bit step
+// per tensor are counted without touching every weight. Optional: the results are the same
+// without it, only slower (see bench/results/compress.md).
 class WeightProfile;
 std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const StatsOptions& stats,
                                                     int threads = 0, const Progress& progress = {});
