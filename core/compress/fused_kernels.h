@@ -10,9 +10,11 @@
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_*, GCC bug 105593).
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 #define CWB_FUSED_AVX512 1
 #endif
@@ -286,5 +288,7 @@ inline void codeIndices(const float* codes, int len, float base, float top, std:
 }  // namespace cwb::fused
 
 #if CWB_FUSED_AVX512
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #endif

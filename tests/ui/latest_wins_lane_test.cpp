@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "tests/support/timing.h"
 #include "ui/worker/latest_wins_lane.h"
 
 using namespace cwb;
@@ -62,8 +63,8 @@ private slots:
         QElapsedTimer timer;
         timer.start();
         lane.cancel();
-        QTRY_VERIFY_WITH_TIMEOUT(lane.isIdle(), 200);
-        QVERIFY(timer.elapsed() < 200);
+        QTRY_VERIFY_WITH_TIMEOUT(lane.isIdle(), cwb::test::timeBoundMs(200));
+        QVERIFY(timer.elapsed() < cwb::test::timeBoundMs(200));
         QVERIFY(!delivered);
     }
 

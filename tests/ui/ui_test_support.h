@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/support/test_paths.h"
+#include "tests/support/timing.h"
 #include "ui/window/main_window.h"
 #include "ui/worker/recompute_controller.h"
 
