@@ -12,12 +12,10 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/infer/cpu/activations.h"
-#include "core/infer/cpu/batch_norm.h"
 #include "core/infer/cpu/conv2d.h"
 #include "core/infer/cpu/dense.h"
 #include "core/infer/cpu/gemm.h"
-#include "core/infer/cpu/pooling.h"
+#include "core/infer/cpu/unweighted_ops.h"
 #include "core/infer/int8/int8_layer.h"
 #include "core/infer/plan.h"
 #include "core/infer/sparse/sparse_layer.h"
@@ -53,27 +51,16 @@ cpu::ConvSettings convSettings() { return {cpu::ConvAlgorithm::Auto, 0}; }
 
 void runStep(const Step& step, int8::Isa isa, const float* in, int n, float* out, Scratch& s) {
     const PlanOp& op = *step.op;
+    if (cpu::runUnweightedOp(op, in, n, out)) return;
     const float* bias = op.bias.empty() ? nullptr : op.bias.data();
-    switch (op.kind) {
-        case OpKind::Conv2D:
-            if (step.path == Path::Int8) int8::conv2dInt8(isa, op.window, step.int8, step.epilogue, in, n, out, s.int8);
-            else if (step.path == Path::Sparse) sparse::conv2dSparse(op.window, step.csr, step.epilogue, in, n, out, s.sparse);
-            else cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out, s.patches.data(), convSettings());
-            return;
-        case OpKind::Dense:
-            if (step.path == Path::Int8) int8::denseInt8(isa, step.int8, step.epilogue, in, denseRows(op, n), out, s.int8);
-            else if (step.path == Path::Sparse) sparse::denseSparse(step.csr, step.epilogue, in, denseRows(op, n), out, s.sparse);
-            else cpu::dense(op.inFeatures, op.outFeatures, op.weights.data(), bias, op.activation, in, denseRows(op, n), out);
-            return;
-        case OpKind::MaxPool2D: cpu::maxPool2d(op.window, in, n, out); return;
-        case OpKind::AvgPool2D: cpu::avgPool2d(op.window, in, n, out); return;
-        case OpKind::ChannelAffine:
-            cpu::channelAffine(op.inFeatures, op.scale.data(), bias, op.activation, in, n * op.inputSize, out);
-            return;
-        case OpKind::Activation:
-            std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n * op.inputSize));
-            cpu::applyActivation(op.activation, out, n * op.inputSize);
-            return;
+    if (op.kind == OpKind::Conv2D) {
+        if (step.path == Path::Int8) int8::conv2dInt8(isa, op.window, step.int8, step.epilogue, in, n, out, s.int8);
+        else if (step.path == Path::Sparse) sparse::conv2dSparse(op.window, step.csr, step.epilogue, in, n, out, s.sparse);
+        else cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out, s.patches.data(), convSettings());
+    } else {  // Dense
+        if (step.path == Path::Int8) int8::denseInt8(isa, step.int8, step.epilogue, in, denseRows(op, n), out, s.int8);
+        else if (step.path == Path::Sparse) sparse::denseSparse(step.csr, step.epilogue, in, denseRows(op, n), out, s.sparse);
+        else cpu::dense(op.inFeatures, op.outFeatures, op.weights.data(), bias, op.activation, in, denseRows(op, n), out);
     }
 }
 

@@ -14,26 +14,20 @@ namespace {
 
 class Conv2DOp final : public LayerOp {
 public:
-    Conv2DOp(Layer& layer, ActivationKind activation) : LayerOp(layer), m_activation(activation) {
-        const Shape& in = layer.inputShape;
-        m_h = static_cast<int>(in[0]);
-        m_w = static_cast<int>(in.size() > 1 ? in[1] : 1);
-        m_c = static_cast<int>(in.size() > 2 ? in[2] : 1);
-        m_oh = static_cast<int>(layer.outputShape[0]);
-        m_ow = static_cast<int>(layer.outputShape[1]);
+    Conv2DOp(Layer& layer, ActivationKind activation) : LayerOp(layer), m_activation(activation), m_g(imageGeometry(layer)) {
         const auto& c = layer.conv;
         m_f = c.filters;
-        m_k = c.kernelH * c.kernelW * m_c;
+        m_k = c.kernelH * c.kernelW * m_g.c;
         if (c.padding == Padding::Same) {
-            m_padTop = std::max((m_oh - 1) * c.strideH + c.kernelH - m_h, 0) / 2;
-            m_padLeft = std::max((m_ow - 1) * c.strideW + c.kernelW - m_w, 0) / 2;
+            m_padTop = std::max((m_g.oh - 1) * c.strideH + c.kernelH - m_g.h, 0) / 2;
+            m_padLeft = std::max((m_g.ow - 1) * c.strideW + c.kernelW - m_g.w, 0) / 2;
         }
         m_gradKernel.resize(static_cast<std::size_t>(layer.kernel.elements()));
         if (layer.useBias) m_gradBias.resize(static_cast<std::size_t>(m_f));
     }
 
     void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
-        const long long pixels = static_cast<long long>(m_oh) * m_ow;
+        const long long pixels = static_cast<long long>(m_g.oh) * m_g.ow;
         const long long rows = batch * pixels;
         m_cols.resize(static_cast<std::size_t>(rows * m_k));
         forSlices(batch, pixels * m_k, ctx.threads, [&](long long b, long long e, int) {
@@ -57,7 +51,7 @@ public:
 
     void backward(const float*, const float* out, float* dOut, float* dIn, int batch,
                   const StepContext& ctx) override {
-        const long long pixels = static_cast<long long>(m_oh) * m_ow;
+        const long long pixels = static_cast<long long>(m_g.oh) * m_g.ow;
         const long long rows = batch * pixels;
         float* dz = dOut;
         if (m_activation != ActivationKind::Linear) {
@@ -99,14 +93,14 @@ private:
     void forEachTap(Visit&& visit) const {
         const auto& c = m_layer->conv;
         long long col = 0;
-        for (int oy = 0; oy < m_oh; ++oy) {
-            for (int ox = 0; ox < m_ow; ++ox) {
+        for (int oy = 0; oy < m_g.oh; ++oy) {
+            for (int ox = 0; ox < m_g.ow; ++ox) {
                 for (int ky = 0; ky < c.kernelH; ++ky) {
                     const int iy = oy * c.strideH - m_padTop + ky;
-                    for (int kx = 0; kx < c.kernelW; ++kx, col += m_c) {
+                    for (int kx = 0; kx < c.kernelW; ++kx, col += m_g.c) {
                         const int ix = ox * c.strideW - m_padLeft + kx;
-                        const bool inside = iy >= 0 && iy < m_h && ix >= 0 && ix < m_w;
-                        visit(inside ? (static_cast<long long>(iy) * m_w + ix) * m_c : -1, col);
+                        const bool inside = iy >= 0 && iy < m_g.h && ix >= 0 && ix < m_g.w;
+                        visit(inside ? (static_cast<long long>(iy) * m_g.w + ix) * m_g.c : -1, col);
                     }
                 }
             }
@@ -115,9 +109,9 @@ private:
 
     void im2col(const float* image, float* cols) const {
         forEachTap([&](long long at, long long col) {
-            if (m_c == 1) cols[col] = at < 0 ? 0.f : image[at];  // first layers: no call per value
-            else if (at < 0) std::fill(cols + col, cols + col + m_c, 0.f);
-            else std::copy(image + at, image + at + m_c, cols + col);
+            if (m_g.c == 1) cols[col] = at < 0 ? 0.f : image[at];  // first layers: no call per value
+            else if (at < 0) std::fill(cols + col, cols + col + m_g.c, 0.f);
+            else std::copy(image + at, image + at + m_g.c, cols + col);
         });
     }
 
@@ -125,12 +119,13 @@ private:
         std::fill(image, image + m_inputSize, 0.f);
         forEachTap([&](long long at, long long col) {
             if (at < 0) return;
-            for (int ch = 0; ch < m_c; ++ch) image[at + ch] += cols[col + ch];
+            for (int ch = 0; ch < m_g.c; ++ch) image[at + ch] += cols[col + ch];
         });
     }
 
     ActivationKind m_activation;
-    int m_h = 0, m_w = 0, m_c = 0, m_oh = 0, m_ow = 0, m_f = 0, m_k = 0;
+    ImageGeometry m_g;
+    int m_f = 0, m_k = 0;
     int m_padTop = 0, m_padLeft = 0;
     std::vector<float> m_cols, m_dCols, m_z;
     std::vector<float> m_gradKernel, m_gradBias;

@@ -9,6 +9,17 @@ namespace cwb::train {
 LayerOp::LayerOp(Layer& layer)
     : m_layer(&layer), m_inputSize(shapeElements(layer.inputShape)), m_outputSize(shapeElements(layer.outputShape)) {}
 
+ImageGeometry imageGeometry(const Layer& layer) {
+    const Shape& in = layer.inputShape;
+    ImageGeometry g;
+    g.h = static_cast<int>(in[0]);
+    g.w = static_cast<int>(in.size() > 1 ? in[1] : 1);
+    g.c = static_cast<int>(in.size() > 2 ? in[2] : 1);
+    g.oh = static_cast<int>(layer.outputShape[0]);
+    g.ow = static_cast<int>(layer.outputShape[1]);
+    return g;
+}
+
 void forSlices(long long count, long long workPerItem, int threads,
                const std::function<void(long long, long long, int)>& body) {
     // Starting a thread costs about 50-200 us here; below ~256k element-operations the

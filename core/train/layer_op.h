@@ -60,6 +60,14 @@ protected:
     long long m_outputSize;
 };
 
+// Input and output image sizes of a Conv2D or pooling layer, channels_last (a missing
+// trailing axis counts as 1).
+struct ImageGeometry {
+    int h = 0, w = 0, c = 0;  // input
+    int oh = 0, ow = 0;       // output
+};
+ImageGeometry imageGeometry(const Layer& layer);
+
 // The op for `layer` (shapes already inferred). `finalLogits`: this is the model's last
 // layer and its softmax is to be left out (the loss works on logits). Throws cwb::Error
 // naming the layer for anything training does not support.

@@ -11,17 +11,11 @@ namespace {
 
 class PoolOp final : public LayerOp {
 public:
-    explicit PoolOp(Layer& layer) : LayerOp(layer), m_max(layer.kind == LayerKind::MaxPooling2D) {
-        const Shape& in = layer.inputShape;
-        m_h = static_cast<int>(in[0]);
-        m_w = static_cast<int>(in.size() > 1 ? in[1] : 1);
-        m_c = static_cast<int>(in.size() > 2 ? in[2] : 1);
-        m_oh = static_cast<int>(layer.outputShape[0]);
-        m_ow = static_cast<int>(layer.outputShape[1]);
+    explicit PoolOp(Layer& layer) : LayerOp(layer), m_max(layer.kind == LayerKind::MaxPooling2D), m_g(imageGeometry(layer)) {
         const auto& p = layer.pool;
         if (p.padding == Padding::Same) {
-            m_padTop = std::max((m_oh - 1) * p.strideH + p.poolH - m_h, 0) / 2;
-            m_padLeft = std::max((m_ow - 1) * p.strideW + p.poolW - m_w, 0) / 2;
+            m_padTop = std::max((m_g.oh - 1) * p.strideH + p.poolH - m_g.h, 0) / 2;
+            m_padLeft = std::max((m_g.ow - 1) * p.strideW + p.poolW - m_g.w, 0) / 2;
         }
     }
 
@@ -45,13 +39,13 @@ public:
                     // found again from the forward's input and output rather than stored.
                     const float* x = in + s * m_inputSize;
                     const float* y = out + s * m_outputSize;
-                    std::vector<float> open(static_cast<std::size_t>(m_c));  // 1 until routed
+                    std::vector<float> open(static_cast<std::size_t>(m_g.c));  // 1 until routed
                     forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
                         std::fill(open.begin(), open.end(), 1.f);
                         for (int yy = y0; yy < y1; ++yy)
                             for (int xx = x0; xx < x1; ++xx) {
-                                const long long at = (static_cast<long long>(yy) * m_w + xx) * m_c;
-                                for (int ch = 0; ch < m_c; ++ch) {  // branch-free, so it vectorises
+                                const long long at = (static_cast<long long>(yy) * m_g.w + xx) * m_g.c;
+                                for (int ch = 0; ch < m_g.c; ++ch) {  // branch-free, so it vectorises
                                     const float hit = x[at + ch] == y[o + ch] ? open[ch] : 0.f;
                                     dx[at + ch] += hit * dy[o + ch];
                                     open[ch] -= hit;
@@ -63,8 +57,8 @@ public:
                         const float share = 1.f / float((y1 - y0) * (x1 - x0));
                         for (int y = y0; y < y1; ++y)
                             for (int x = x0; x < x1; ++x) {
-                                float* cell = dx + (static_cast<long long>(y) * m_w + x) * m_c;
-                                for (int ch = 0; ch < m_c; ++ch) cell[ch] += dy[o + ch] * share;
+                                float* cell = dx + (static_cast<long long>(y) * m_g.w + x) * m_g.c;
+                                for (int ch = 0; ch < m_g.c; ++ch) cell[ch] += dy[o + ch] * share;
                             }
                     });
                 }
@@ -77,13 +71,13 @@ private:
     template <typename Visit>
     void forEachWindow(Visit&& visit) const {
         const auto& p = m_layer->pool;
-        for (int oy = 0; oy < m_oh; ++oy) {
+        for (int oy = 0; oy < m_g.oh; ++oy) {
             const int y0 = std::max(oy * p.strideH - m_padTop, 0);
-            const int y1 = std::min(oy * p.strideH - m_padTop + p.poolH, m_h);
-            for (int ox = 0; ox < m_ow; ++ox) {
+            const int y1 = std::min(oy * p.strideH - m_padTop + p.poolH, m_g.h);
+            for (int ox = 0; ox < m_g.ow; ++ox) {
                 const int x0 = std::max(ox * p.strideW - m_padLeft, 0);
-                const int x1 = std::min(ox * p.strideW - m_padLeft + p.poolW, m_w);
-                visit((static_cast<long long>(oy) * m_ow + ox) * m_c, y0, y1, x0, x1);
+                const int x1 = std::min(ox * p.strideW - m_padLeft + p.poolW, m_g.w);
+                visit((static_cast<long long>(oy) * m_g.ow + ox) * m_g.c, y0, y1, x0, x1);
             }
         }
     }
@@ -92,25 +86,25 @@ private:
     void poolSample(const float* x, float* y) const {
         forEachWindow([&](long long o, int y0, int y1, int x0, int x1) {
             float* out = y + o;
-            const long long firstAt = (static_cast<long long>(y0) * m_w + x0) * m_c;
-            std::copy(x + firstAt, x + firstAt + m_c, out);
+            const long long firstAt = (static_cast<long long>(y0) * m_g.w + x0) * m_g.c;
+            std::copy(x + firstAt, x + firstAt + m_g.c, out);
             for (int yy = y0; yy < y1; ++yy)
                 for (int xx = (yy == y0 ? x0 + 1 : x0); xx < x1; ++xx) {
-                    const float* cell = x + (static_cast<long long>(yy) * m_w + xx) * m_c;
+                    const float* cell = x + (static_cast<long long>(yy) * m_g.w + xx) * m_g.c;
                     if (m_max)
-                        for (int ch = 0; ch < m_c; ++ch) out[ch] = std::max(out[ch], cell[ch]);
+                        for (int ch = 0; ch < m_g.c; ++ch) out[ch] = std::max(out[ch], cell[ch]);
                     else
-                        for (int ch = 0; ch < m_c; ++ch) out[ch] += cell[ch];
+                        for (int ch = 0; ch < m_g.c; ++ch) out[ch] += cell[ch];
                 }
             if (!m_max) {
                 const float inv = 1.f / float((y1 - y0) * (x1 - x0));
-                for (int ch = 0; ch < m_c; ++ch) out[ch] *= inv;
+                for (int ch = 0; ch < m_g.c; ++ch) out[ch] *= inv;
             }
         });
     }
 
     bool m_max;
-    int m_h = 0, m_w = 0, m_c = 0, m_oh = 0, m_ow = 0;
+    ImageGeometry m_g;
     int m_padTop = 0, m_padLeft = 0;
 };
 

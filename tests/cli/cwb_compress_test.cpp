@@ -7,43 +7,22 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 
-#include "tests/support/test_paths.h"
+#include "tests/cli/cli_support.h"
+
+using cwb::test::CliRun;
+using cwb::test::datasetPath;
+using cwb::test::expectOneLineError;
+using cwb::test::fixturePath;
+using cwb::test::runCwb;
+using cwb::test::tempPath;
 
 namespace {
-
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-Run runCwb(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromStdString(cwb::test::binary("cwb")), args);
-    Run r;
-    if (!p.waitForFinished(300000)) return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QString fixture(const char* name) { return QString::fromStdString(cwb::test::fixture(name)); }
-QString temp(const QString& name) { return QString::fromStdString(cwb::test::tempDir()) + "/" + name; }
-QString dataDir() { return QString::fromStdString(cwb::test::datasetDir()); }
 
 QByteArray digest(const QString& path) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return {};
     return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
-}
-
-void expectOneLineError(const Run& r, const QString& mustContain) {
-    QVERIFY2(r.exitCode > 0, r.err.constData());
-    const QString err = QString::fromUtf8(r.err).trimmed();
-    QVERIFY2(!err.isEmpty() && !err.contains('\n'), r.err.constData());
-    QVERIFY2(err.contains(mustContain), r.err.constData());
 }
 
 QJsonObject parseObject(const QByteArray& bytes) {
@@ -58,10 +37,10 @@ class CwbCompressTest : public QObject {
     Q_OBJECT
 private slots:
     void compressWritesModelAndReport() {
-        const QString input = fixture("k2_cnn_bn_evanchien.h5");
+        const QString input = fixturePath("k2_cnn_bn_evanchien.h5");
         const QByteArray before = digest(input);
-        const QString out = temp("cnn_a05_r05.h5"), report = temp("cnn_report.json");
-        const Run r = runCwb({"compress", input, "-o", out, "--alpha", "0.05", "--rho", "0.05", "--report", report});
+        const QString out = tempPath("cnn_a05_r05.h5"), report = tempPath("cnn_report.json");
+        const CliRun r = runCwb({"compress", input, "-o", out, "--alpha", "0.05", "--rho", "0.05", "--report", report});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(r.out.contains("wrote"));
         QCOMPARE(digest(input), before);
@@ -82,38 +61,38 @@ private slots:
         QCOMPARE(h["original"].toObject()["lo"].toDouble(), h["compressed"].toObject()["lo"].toDouble());
         QCOMPARE(h["original"].toObject()["counts"].toArray().size(), 128);
         // The written model evaluates, with the EXPECTED.md figure's neighbourhood on 1000 images.
-        const Run e = runCwb({"eval", out, "--limit", "1000", "--json", "--data", dataDir()});
+        const CliRun e = runCwb({"eval", out, "--limit", "1000", "--json", "--data", datasetPath()});
         QVERIFY2(e.exitCode == 0, e.err.constData());
         QVERIFY(parseObject(e.out)["accuracy"].toDouble() > 0.8);
     }
 
     void compressNeverOverwritesTheInput() {
-        const QString copy = temp("victim.h5");
+        const QString copy = tempPath("victim.h5");
         QFile::remove(copy);
-        QVERIFY(QFile::copy(fixture("k3legacy_mlp_ntu113.h5"), copy));
+        QVERIFY(QFile::copy(fixturePath("k3legacy_mlp_ntu113.h5"), copy));
         const QByteArray before = digest(copy);
         expectOneLineError(runCwb({"compress", copy, "-o", copy, "--alpha", "0.1"}), "");
         QCOMPARE(digest(copy), before);
-        expectOneLineError(runCwb({"compress", copy, "-o", temp("x.h5"), "--report", copy}), "");
+        expectOneLineError(runCwb({"compress", copy, "-o", tempPath("x.h5"), "--report", copy}), "");
         QCOMPARE(digest(copy), before);
     }
 
     void badOptionsAreOneLineErrors() {
-        const QString m = fixture("k3legacy_mlp_ntu113.h5");
-        expectOneLineError(runCwb({"compress", m, "-o", temp("b.h5"), "--bits", "9"}), "--bits");
-        expectOneLineError(runCwb({"compress", m, "-o", temp("b.h5"), "--granularity", "group48", "--bits", "4"}), "granularity");
-        expectOneLineError(runCwb({"compress", m, "-o", temp("b.h5"), "--alpha", "0.1", "--bits", "4"}), "not both");
-        expectOneLineError(runCwb({"compress", m, "-o", temp("b.h5"), "--only", "nope", "--alpha", "0.1"}), "nope");
+        const QString m = fixturePath("k3legacy_mlp_ntu113.h5");
+        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--bits", "9"}), "--bits");
+        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--granularity", "group48", "--bits", "4"}), "granularity");
+        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--alpha", "0.1", "--bits", "4"}), "not both");
+        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--only", "nope", "--alpha", "0.1"}), "nope");
         expectOneLineError(runCwb({"compress", m, "--alpha", "0.1"}), "-o");
-        expectOneLineError(runCwb({"compress", fixture("k3_mlp800_voyager.weights.h5"), "-o", temp("w.h5")}), "weights only");
+        expectOneLineError(runCwb({"compress", fixturePath("k3_mlp800_voyager.weights.h5"), "-o", tempPath("w.h5")}), "weights only");
         expectOneLineError(runCwb({"eval", m, "--kernel", "gpu"}), "--kernel");
         expectOneLineError(runCwb({"sweep", m, "--param", "beta", "--from", "0", "--to", "1", "--steps", "3"}), "--param");
         expectOneLineError(runCwb({"sweep", m, "--param", "rho", "--from", "0", "--to", "1"}), "--steps");
     }
 
     void evalJsonReportsCompressionAndKernels() {
-        const Run r = runCwb({"eval", fixture("k2_cnn_bn_evanchien.h5"), "--alpha", "0.05", "--rho", "0.05", "--kernel",
-                              "int8", "--limit", "500", "--repeats", "2", "--json", "--data", dataDir()});
+        const CliRun r = runCwb({"eval", fixturePath("k2_cnn_bn_evanchien.h5"), "--alpha", "0.05", "--rho", "0.05", "--kernel",
+                              "int8", "--limit", "500", "--repeats", "2", "--json", "--data", datasetPath()});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const QJsonObject o = parseObject(r.out);
         for (const char* key : {"accuracy", "sparsity", "size_bytes", "latency_ms", "kernel", "kernels", "compression"})
@@ -127,19 +106,19 @@ private slots:
         for (const auto& l : layers) QVERIFY(l.toObject()["path"].toString().startsWith("int8"));
         QVERIFY(o["accuracy"].toDouble() > 0.8);
 
-        const Run t = runCwb({"eval", fixture("k3legacy_mlp_ntu113.h5"), "--sparsity", "0.9", "--limit", "300",
-                              "--data", dataDir()});
+        const CliRun t = runCwb({"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--sparsity", "0.9", "--limit", "300",
+                              "--data", datasetPath()});
         QVERIFY2(t.exitCode == 0, t.err.constData());
         QVERIFY(t.out.contains("sparsity:   0.9"));
         QVERIFY(t.out.contains("per 1000 images"));  // the measured kernel choice
     }
 
     void sweepWritesCsvAndPng() {
-        const QString csv = temp("sweep.csv"), png = temp("sweep.png");
+        const QString csv = tempPath("sweep.csv"), png = tempPath("sweep.png");
         QFile::remove(csv);
         QFile::remove(png);
-        const Run r = runCwb({"sweep", fixture("k2_mlp_dropout_percy.h5"), "--param", "alpha", "--from", "0", "--to",
-                              "0.2", "--steps", "4", "--csv", csv, "--png", png, "--limit", "300", "--data", dataDir()});
+        const CliRun r = runCwb({"sweep", fixturePath("k2_mlp_dropout_percy.h5"), "--param", "alpha", "--from", "0", "--to",
+                              "0.2", "--steps", "4", "--csv", csv, "--png", png, "--limit", "300", "--data", datasetPath()});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY2(r.err.isEmpty(), r.err.constData());  // no progress bar when stderr is not a terminal
         QFile f(csv);

@@ -4,45 +4,19 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 
-#include "tests/support/test_paths.h"
+#include "tests/cli/cli_support.h"
 
-namespace {
-
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-Run runCwb(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromStdString(cwb::test::binary("cwb")), args);
-    Run r;
-    if (!p.waitForFinished(120000)) return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QString fixture(const char* name) { return QString::fromStdString(cwb::test::fixture(name)); }
-
-// One line: what went wrong, nothing else (no usage dump, no stack).
-void expectOneLineError(const Run& r, const QString& mustContain) {
-    QVERIFY2(r.exitCode > 0, r.err.constData());
-    const QString err = QString::fromUtf8(r.err).trimmed();
-    QVERIFY2(!err.isEmpty() && !err.contains('\n'), r.err.constData());
-    QVERIFY2(err.contains(mustContain), r.err.constData());
-}
-
-}  // namespace
+using cwb::test::CliRun;
+using cwb::test::expectOneLineError;
+using cwb::test::fixturePath;
+using cwb::test::runCwb;
 
 class CwbEvalTest : public QObject {
     Q_OBJECT
 private slots:
     void jsonHasTheKeys() {
-        const Run r = runCwb({"eval", fixture("k2_cnn_bn_evanchien.h5"), "--json", "--limit", "500", "--threads", "2",
+        const CliRun r = runCwb({"eval", fixturePath("k2_cnn_bn_evanchien.h5"), "--json", "--limit", "500", "--threads", "2",
                            "--data", QString::fromStdString(cwb::test::datasetDir())});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QJsonParseError error;
@@ -62,7 +36,7 @@ private slots:
     }
 
     void textOutput() {
-        const Run r = runCwb({"eval", fixture("k3legacy_mlp_ntu113.h5"), "--limit", "100", "--batch", "7"});
+        const CliRun r = runCwb({"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--limit", "100", "--batch", "7"});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(r.out.contains("accuracy:"));
         QVERIFY(r.out.contains("images/s:"));
@@ -70,19 +44,19 @@ private slots:
     }
 
     void missingDataSetNamesThePackage() {
-        expectOneLineError(runCwb({"eval", fixture("k2_mlp_dropout_percy.h5"), "--data", "/nonexistent"}),
+        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--data", "/nonexistent"}),
                            "dataset-fashion-mnist");
     }
 
     void weightsOnlyFileIsRefused() {
-        expectOneLineError(runCwb({"eval", fixture("k3_mlp800_voyager.weights.h5")}), "cannot be evaluated");
-        expectOneLineError(runCwb({"eval", fixture("st_mnist_cnn_bn_torch.safetensors")}), "cannot be evaluated");
+        expectOneLineError(runCwb({"eval", fixturePath("k3_mlp800_voyager.weights.h5")}), "cannot be evaluated");
+        expectOneLineError(runCwb({"eval", fixturePath("st_mnist_cnn_bn_torch.safetensors")}), "cannot be evaluated");
     }
 
     void badArgumentsAreRefused() {
-        expectOneLineError(runCwb({"eval", fixture("k2_mlp_dropout_percy.h5"), "--batch", "0"}), "--batch");
-        expectOneLineError(runCwb({"eval", fixture("k2_mlp_dropout_percy.h5"), "--limit", "-3"}), "--limit");
-        expectOneLineError(runCwb({"eval", fixture("k2_mlp_dropout_percy.h5"), "--thread", "2"}), "--thread");
+        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--batch", "0"}), "--batch");
+        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--limit", "-3"}), "--limit");
+        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--thread", "2"}), "--thread");
         expectOneLineError(runCwb({"eval"}), "MODEL");
         expectOneLineError(runCwb({"eval", "/nonexistent/model.h5"}), "/nonexistent/model.h5");
     }

@@ -5,39 +5,20 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 
-#include "tests/support/test_paths.h"
+#include "tests/cli/cli_support.h"
+
+using cwb::test::CliRun;
+using cwb::test::expectOneLineError;
+using cwb::test::fixturePath;
+using cwb::test::runCwb;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run runCwb(const QStringList& args) {
-    QProcess process;
-    process.start(QString::fromStdString(cwb::test::binary("cwb")), args);
-    Run run;
-    if (!process.waitForFinished(120000)) {
-        process.kill();
-        process.waitForFinished();
-        run.err = "timed out";
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
-}
-
-QString fixture(const char* name) { return QString::fromStdString(cwb::test::fixture(name)); }
-
 QJsonObject jsonInfo(const char* name) {
-    const Run run = runCwb({"info", fixture(name), "--json"});
+    const CliRun run = runCwb({"info", fixturePath(name), "--json"});
     if (run.exitCode != 0) return {};
-    return QJsonDocument::fromJson(run.out.toUtf8()).object();
+    return QJsonDocument::fromJson(run.out).object();
 }
 
 // A line of stdout that contains all of `parts`, in order.
@@ -61,9 +42,9 @@ class CwbInfoTest : public QObject {
     Q_OBJECT
 private slots:
     void kerasModelText() {
-        const Run run = runCwb({"info", fixture("k2_cnn_bn_evanchien.h5")});
+        const CliRun run = runCwb({"info", fixturePath("k2_cnn_bn_evanchien.h5")});
         QCOMPARE(run.exitCode, 0);
-        QVERIFY2(run.err.isEmpty(), qPrintable(run.err));
+        QVERIFY2(run.err.isEmpty(), run.err.constData());
         QVERIFY(run.out.contains("format:          Keras 2.1.6 full model (.h5)\n"));
         QVERIFY(run.out.contains("input shape:     (28, 28, 1)\n"));
         QVERIFY(run.out.contains("layers:          18\n"));
@@ -98,14 +79,14 @@ private slots:
     }
 
     void weightsOnlyText() {
-        const Run run = runCwb({"info", fixture("st_u8_data_fluent.safetensors")});
+        const CliRun run = runCwb({"info", fixturePath("st_u8_data_fluent.safetensors")});
         QCOMPARE(run.exitCode, 0);
         QVERIFY(run.out.contains("format:          safetensors (weights only)\n"));
         QVERIFY(run.out.contains("not evaluable: weights only: the file has no architecture\n"));
         QVERIFY(run.out.contains("tensors:         4\n"));
         QVERIFY(hasLine(run.out, {"Xtrain", "U8", "(6000, 196)", "1176000", " 0", " 1", "0.127568"}));
         QVERIFY(hasLine(run.out, {"Ytest", "U8", "(1000, 10)", "10000", " 0", " 1", "0.1"}));
-        const Run keras = runCwb({"info", fixture("k3_mlp800_voyager.weights.h5")});
+        const CliRun keras = runCwb({"info", fixturePath("k3_mlp800_voyager.weights.h5")});
         QCOMPARE(keras.exitCode, 0);
         QVERIFY(keras.out.contains("not evaluable: weights only: the file has no architecture\n"));
         QVERIFY(hasLine(keras.out, {"layers/dense/vars/0", "F32", "(784, 800)", "627200"}));
@@ -133,21 +114,21 @@ private slots:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("expected");
         QTest::newRow("missing file") << QStringList{"info", "/nonexistent/model.h5"} << "/nonexistent/model.h5: file not found";
-        QTest::newRow("negative fixture") << QStringList{"info", fixture("k3_tfsmlayer_NEGATIVE.keras")}
+        QTest::newRow("negative fixture") << QStringList{"info", fixturePath("k3_tfsmlayer_NEGATIVE.keras")}
                                           << "layer 'tfsm_layer' (TFSMLayer) is not supported";
         QTest::newRow("no model") << QStringList{"info"} << "usage: cwb info MODEL [--json]";
-        QTest::newRow("unknown option") << QStringList{"info", fixture("k3_cnn_umer.keras"), "--verbose", "x"}
+        QTest::newRow("unknown option") << QStringList{"info", fixturePath("k3_cnn_umer.keras"), "--verbose", "x"}
                                         << "unknown option --verbose";
     }
     void failuresExitNonZeroWithOneLine() {
         QFETCH(QStringList, args);
         QFETCH(QString, expected);
-        const Run run = runCwb(args);
+        const CliRun run = runCwb(args);
         QCOMPARE(run.exitCode, 1);
-        QVERIFY2(run.out.isEmpty(), qPrintable(run.out));
+        QVERIFY2(run.out.isEmpty(), run.out.constData());
         QCOMPARE(run.err.count('\n'), 1);
-        QVERIFY2(run.err.startsWith("cwb info: "), qPrintable(run.err));
-        QVERIFY2(run.err.contains(expected), qPrintable(run.err));
+        QVERIFY2(run.err.startsWith("cwb info: "), run.err.constData());
+        QVERIFY2(QString::fromUtf8(run.err).contains(expected), run.err.constData());
     }
 };
 

@@ -4,43 +4,23 @@
 #include <QtTest>
 
 #include <QFile>
-#include <QProcess>
 
 #include "core/infer/engine.h"
 #include "core/infer/evaluate.h"
 #include "core/io/model_loader.h"
-#include "tests/support/test_paths.h"
+#include "tests/cli/cli_support.h"
+
+using cwb::test::CliRun;
+using cwb::test::expectOneLineError;
+using cwb::test::fixturePath;
+using cwb::test::runCwb;
+using cwb::test::tempPath;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-Run runCwb(const QStringList& args) {
-    QProcess p;
-    p.start(QString::fromStdString(cwb::test::binary("cwb")), args);
-    Run r;
-    if (!p.waitForFinished(300000)) return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QString fixture(const char* name) { return QString::fromStdString(cwb::test::fixture(name)); }
-QString temp(const char* name) { return QString::fromStdString(cwb::test::tempDir()) + "/" + name; }
 QStringList small() {
     return {"--limit", "2000", "--eval-limit", "1000", "--threads", "2", "--data",
             QString::fromStdString(cwb::test::datasetDir())};
-}
-
-void expectOneLineError(const Run& r, const QString& mustContain) {
-    QVERIFY2(r.exitCode > 0, r.err.constData());
-    const QString err = QString::fromUtf8(r.err).trimmed();
-    QVERIFY2(!err.isEmpty() && !err.contains('\n'), r.err.constData());
-    QVERIFY2(err.contains(mustContain), r.err.constData());
 }
 
 // The accuracy on the first 1000 test images, by the inference engine (not the trainer).
@@ -63,8 +43,8 @@ class CwbTrainTest : public QObject {
     Q_OBJECT
 private slots:
     void trainsSavesAndReports() {
-        const QString out = temp("mlp.h5"), csv = temp("mlp.csv");
-        const Run r = runCwb(QStringList{"train", "--arch", "mlp:32", "--epochs", "2", "-o", out, "--csv", csv} + small());
+        const QString out = tempPath("mlp.h5"), csv = tempPath("mlp.csv");
+        const CliRun r = runCwb(QStringList{"train", "--arch", "mlp:32", "--epochs", "2", "-o", out, "--csv", csv} + small());
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(r.out.contains("epoch 1/2") && r.out.contains("epoch 2/2") && r.out.contains("test loss"));
         // The saved file loads and the inference engine agrees with the reported accuracy.
@@ -80,38 +60,38 @@ private slots:
     }
 
     void cnnWithBatchNormTrains() {
-        const QString out = temp("cnn.h5");
+        const QString out = tempPath("cnn.h5");
         // Three short epochs: BatchNormalization's moving averages (momentum 0.99) need a
         // couple of hundred steps before inference-mode accuracy means much.
-        const Run r = runCwb(QStringList{"train", "--arch", "cnn-bn:8/16", "--epochs", "3", "--dropout", "0.2",
+        const CliRun r = runCwb(QStringList{"train", "--arch", "cnn-bn:8/16", "--epochs", "3", "--dropout", "0.2",
                                          "-o", out} + small());
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const double reported = reportedAccuracy(r.out);
         QVERIFY2(reported > 0.6, r.out.constData());
         // SGD with momentum runs too.
-        const Run sgd = runCwb(QStringList{"train", "--arch", "mlp:16", "--epochs", "1", "--optimizer", "sgd", "--lr",
-                                           "0.05", "-o", temp("sgd.h5")} + small());
+        const CliRun sgd = runCwb(QStringList{"train", "--arch", "mlp:16", "--epochs", "1", "--optimizer", "sgd", "--lr",
+                                           "0.05", "-o", tempPath("sgd.h5")} + small());
         QVERIFY2(sgd.exitCode == 0, sgd.err.constData());
         QVERIFY2(reportedAccuracy(sgd.out) > 0.6, sgd.out.constData());
         QVERIFY(std::fabs(engineAccuracy(out) - reported) <= 0.002);
     }
 
     void badArchitectureIsOneLine() {
-        const Run r = runCwb(QStringList{"train", "--arch", "cnn:32,x/128", "-o", temp("x.h5")} + small());
+        const CliRun r = runCwb(QStringList{"train", "--arch", "cnn:32,x/128", "-o", tempPath("x.h5")} + small());
         expectOneLineError(r, "invalid architecture 'cnn:32,x/128'");
-        QVERIFY(!QFile::exists(temp("x.h5")));
-        expectOneLineError(runCwb({"train", "--arch", "resnet:50", "-o", temp("x.h5")}), "unknown kind 'resnet'");
+        QVERIFY(!QFile::exists(tempPath("x.h5")));
+        expectOneLineError(runCwb({"train", "--arch", "resnet:50", "-o", tempPath("x.h5")}), "unknown kind 'resnet'");
         expectOneLineError(runCwb({"train", "--arch", "mlp:64"}), "-o OUT.h5 is required");
-        expectOneLineError(runCwb({"train", "-o", temp("x.h5")}), "--arch is required");
-        expectOneLineError(runCwb({"train", "--arch", "mlp:8", "-o", temp("x.h5"), "--optimizer", "rmsprop"}),
+        expectOneLineError(runCwb({"train", "-o", tempPath("x.h5")}), "--arch is required");
+        expectOneLineError(runCwb({"train", "--arch", "mlp:8", "-o", tempPath("x.h5"), "--optimizer", "rmsprop"}),
                            "--optimizer must be 'adam' or 'sgd'");
-        expectOneLineError(runCwb({"train", "--arch", "mlp:8", "-o", temp("x.h5"), "--epochs", "0"}), "--epochs");
-        expectOneLineError(runCwb({"train", "--arch", "mlp:8", "-o", temp("x.h5"), "--bogus", "1"}), "--bogus");
+        expectOneLineError(runCwb({"train", "--arch", "mlp:8", "-o", tempPath("x.h5"), "--epochs", "0"}), "--epochs");
+        expectOneLineError(runCwb({"train", "--arch", "mlp:8", "-o", tempPath("x.h5"), "--bogus", "1"}), "--bogus");
     }
 
     void distillsFromAFixture() {
-        const QString out = temp("student.h5"), csv = temp("student.csv");
-        const Run r = runCwb(QStringList{"distill", fixture("k2_cnn_bn_evanchien.h5"), "--student", "mlp:32",
+        const QString out = tempPath("student.h5"), csv = tempPath("student.csv");
+        const CliRun r = runCwb(QStringList{"distill", fixturePath("k2_cnn_bn_evanchien.h5"), "--student", "mlp:32",
                                          "--temperature", "2", "--kd-weight", "0.5", "--epochs", "2", "-o", out,
                                          "--csv", csv, "--baseline"} + small());
         QVERIFY2(r.exitCode == 0, r.err.constData());
@@ -126,24 +106,24 @@ private slots:
     }
 
     void distillRefusesToOverwriteTheTeacher() {
-        const QString teacher = temp("teacher_copy.h5");
+        const QString teacher = tempPath("teacher_copy.h5");
         QFile::remove(teacher);
-        QVERIFY(QFile::copy(fixture("k2_mlp_dropout_percy.h5"), teacher));
+        QVERIFY(QFile::copy(fixturePath("k2_mlp_dropout_percy.h5"), teacher));
         const QByteArray before = [&] { QFile f(teacher); f.open(QIODevice::ReadOnly); return f.readAll(); }();
-        const Run r = runCwb(QStringList{"distill", teacher, "--temperature", "2", "-o", teacher} + small());
+        const CliRun r = runCwb(QStringList{"distill", teacher, "--temperature", "2", "-o", teacher} + small());
         expectOneLineError(r, "");
         QFile f(teacher);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), before);
-        expectOneLineError(runCwb({"distill", teacher, "-o", temp("s.h5")}), "--temperature is required");
-        expectOneLineError(runCwb(QStringList{"distill", fixture("k3_mlp800_voyager.weights.h5"), "--temperature", "2",
-                                              "-o", temp("s.h5")} + small()),
+        expectOneLineError(runCwb({"distill", teacher, "-o", tempPath("s.h5")}), "--temperature is required");
+        expectOneLineError(runCwb(QStringList{"distill", fixturePath("k3_mlp800_voyager.weights.h5"), "--temperature", "2",
+                                              "-o", tempPath("s.h5")} + small()),
                            "k3_mlp800_voyager.weights.h5");
     }
 
     void temperatureSweep() {
-        const QString csv = temp("sweep.csv");
-        const Run r = runCwb(QStringList{"sweep", fixture("k2_mlp_dropout_percy.h5"), "--param", "temperature",
+        const QString csv = tempPath("sweep.csv");
+        const CliRun r = runCwb(QStringList{"sweep", fixturePath("k2_mlp_dropout_percy.h5"), "--param", "temperature",
                                          "--from", "1", "--to", "5", "--steps", "3", "--epochs", "1", "--student",
                                          "mlp:16", "--csv", csv} + small());
         QVERIFY2(r.exitCode == 0, r.err.constData());

@@ -23,19 +23,11 @@
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
+using cwb::test::readBytes;
+using cwb::test::writeBytes;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string readBytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string freshDir(const std::string& name) {
     const std::string dir = test::tempDir() + "/" + name;

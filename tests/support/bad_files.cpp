@@ -1,6 +1,8 @@
 // Hostile file builders (see bad_files.h).
 #include "tests/support/bad_files.h"
 
+#include "tests/support/test_paths.h"
+
 #include <hdf5.h>
 #include <zip.h>
 #include <zlib.h>
@@ -19,18 +21,10 @@ void require(bool ok, const std::string& what) {
     if (!ok) throw std::runtime_error("bad_files: " + what);
 }
 
-std::string readAll(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    require(bool(in), "cannot read " + path);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
 }  // namespace
 
 std::string writeBytes(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    require(bool(out), "cannot write " + path);
+    test::writeBytes(path, bytes);
     return path;
 }
 
@@ -39,7 +33,7 @@ std::string copyFile(const std::string& from, const std::string& to) {
     return to;
 }
 
-std::string readPrefix(const std::string& path, std::size_t count) { return readAll(path).substr(0, count); }
+std::string readPrefix(const std::string& path, std::size_t count) { return test::readBytes(path).substr(0, count); }
 
 std::string randomBytes(std::size_t count, unsigned seed) {
     std::mt19937 generator(seed);
@@ -214,7 +208,7 @@ std::string zipEntry(const std::string& path, const std::string& name) {
 }
 
 void lieAboutZipEntrySize(const std::string& path, const std::string& entry, std::uint32_t size) {
-    std::string bytes = readAll(path);
+    std::string bytes = test::readBytes(path);
     auto put32 = [&](std::size_t at) {
         for (int i = 0; i < 4; ++i) bytes[at + static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xff);
     };

@@ -2,6 +2,8 @@
 #include "tests/support/test_paths.h"
 
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace cwb::test {
@@ -24,6 +26,18 @@ std::string tempDir() {
         return path.string();
     }();
     return dir;
+}
+
+std::string readBytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void writeBytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write " + path);
 }
 
 }  // namespace cwb::test

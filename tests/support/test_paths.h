@@ -1,4 +1,5 @@
-// Where tests find the fixtures, the data set and the built programs.
+// Where tests find the fixtures, the data set and the built programs, and the two file
+// helpers every loader test needs.
 #pragma once
 
 #include <string>
@@ -10,5 +11,9 @@ std::string fixturesDir();
 std::string datasetDir();                      // Debian's Fashion-MNIST folder
 std::string binary(const std::string& name);   // a program in the build tree, e.g. "cwb"
 std::string tempDir();                          // a fresh folder for this test process
+
+// Whole files as bytes; both throw std::runtime_error naming the path when they cannot.
+std::string readBytes(const std::string& path);
+void writeBytes(const std::string& path, const std::string& bytes);
 
 }  // namespace cwb::test

@@ -11,13 +11,11 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/infer/cpu/activations.h"
-#include "core/infer/cpu/batch_norm.h"
 #include "core/infer/cpu/conv2d.h"
 #include "core/infer/cpu/conv2d_direct.h"
 #include "core/infer/cpu/dense.h"
 #include "core/infer/cpu/gemm.h"
-#include "core/infer/cpu/pooling.h"
+#include "core/infer/cpu/unweighted_ops.h"
 #include "core/infer/plan.h"
 #include "core/util/parallel.h"
 
@@ -159,29 +157,16 @@ private:
 
     void runOp(std::size_t index, const float* in, int n, float* out, Scratch& s) const {
         const PlanOp& op = m_plan.ops[index];
+        if (cpu::runUnweightedOp(op, in, n, out)) return;
         const float* bias = op.bias.empty() ? nullptr : op.bias.data();
-        switch (op.kind) {
-            case OpKind::Conv2D:
-                if (m_direct[index].filters > 0) {
-                    cpu::conv2dDirect(m_direct[index], op.activation, in, n, out, s.patches.data());
-                    return;
-                }
-                cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out,
-                            s.patches.data(), convSettings(op, n));
-                return;
-            case OpKind::Dense:
-                cpu::dense(op.inFeatures, op.outFeatures, op.weights.data(), bias, op.activation, in,
-                           n * (op.inputSize / op.inFeatures), out);
-                return;
-            case OpKind::MaxPool2D: cpu::maxPool2d(op.window, in, n, out); return;
-            case OpKind::AvgPool2D: cpu::avgPool2d(op.window, in, n, out); return;
-            case OpKind::ChannelAffine:
-                cpu::channelAffine(op.inFeatures, op.scale.data(), bias, op.activation, in, n * op.inputSize, out);
-                return;
-            case OpKind::Activation:
-                std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n * op.inputSize));
-                cpu::applyActivation(op.activation, out, n * op.inputSize);
-                return;
+        if (op.kind == OpKind::Dense) {
+            cpu::dense(op.inFeatures, op.outFeatures, op.weights.data(), bias, op.activation, in,
+                       n * (op.inputSize / op.inFeatures), out);
+        } else if (m_direct[index].filters > 0) {  // Conv2D
+            cpu::conv2dDirect(m_direct[index], op.activation, in, n, out, s.patches.data());
+        } else {
+            cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out,
+                        s.patches.data(), convSettings(op, n));
         }
     }
 
