@@ -19,13 +19,11 @@
 #include "core/infer/int8/int8_layer.h"
 #include "core/infer/plan.h"
 #include "core/infer/sparse/sparse_layer.h"
+#include "core/infer/staging.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
 namespace {
-
-constexpr long long kChunkBytes = 512 * 1024;
-constexpr int kMinChunk = 4, kMaxChunk = 128;
 
 enum class Path { Float, Int8, Sparse };
 
@@ -39,10 +37,9 @@ struct Step {
 };
 
 struct Scratch {
-    std::vector<float> ping, pong, patches;
+    std::vector<float> ping, pong, features, patches;
     int8::Int8Scratch int8;
     sparse::SparseScratch sparse;
-    int images = 0;
 };
 
 long long denseRows(const PlanOp& op, int images) { return images * (op.inputSize / op.inFeatures); }
@@ -64,16 +61,13 @@ void runStep(const Step& step, int8::Isa isa, const float* in, int n, float* out
     }
 }
 
-void reserve(Scratch& s, const Plan& plan, int images) {
-    if (images <= s.images) return;
-    const std::size_t activations = static_cast<std::size_t>(plan.maxActivationSize()) * images;
-    std::size_t patches = 0;
+void reserve(Scratch& s, const Plan& plan, const Staging& staging) {
+    s.ping.resize(std::max(s.ping.size(), staging.activationBufferFloats()));
+    s.pong.resize(s.ping.size());
+    s.features.resize(std::max(s.features.size(), staging.featureBufferFloats()));
     for (const PlanOp& op : plan.ops)
-        if (op.kind == OpKind::Conv2D) patches = std::max(patches, cpu::conv2dScratchFloats(op.window, convSettings()));
-    s.ping.resize(activations);
-    s.pong.resize(activations);
-    s.patches.resize(patches);
-    s.images = images;
+        if (op.kind == OpKind::Conv2D)
+            s.patches.resize(std::max(s.patches.size(), cpu::conv2dScratchFloats(op.window, convSettings())));
 }
 
 // The model compiled twice: without BatchNormalization folding (int8 and sparse layers keep
@@ -87,11 +81,14 @@ class CompressedEngine final : public InferenceEngine {
 public:
     // Steps point into `plans` (ops, biases, affine parameters): the engine keeps them alive.
     CompressedEngine(std::shared_ptr<const Plans> plans, std::vector<Step> steps, int threads, int8::Isa isa,
-                     std::string name, int chunk)
+                     std::string name)
         : m_planHolder(std::move(plans)), m_plan(m_planHolder->unfolded), m_steps(std::move(steps)), m_threads(threads),
-          m_isa(isa), m_name(std::move(name)), m_chunk(chunk) {
+          m_isa(isa), m_name(std::move(name)) {
+        std::vector<StageSizes> stages;  // a step with a BatchNormalization epilogue keeps its op's sizes
+        for (const Step& step : m_steps) stages.push_back({step.op->inputSize, step.op->outputSize});
+        m_staging = Staging::of(stages, m_plan.inputSize);
         m_scratch.resize(static_cast<std::size_t>(m_threads));
-        for (auto& s : m_scratch) reserve(s, m_plan, m_chunk);
+        for (auto& s : m_scratch) reserve(s, m_plan, m_staging);
     }
 
     std::string name() const override { return m_name; }
@@ -100,25 +97,28 @@ public:
 
     void forward(const float* input, int batch, float* output) override {
         if (batch <= 0) return;
+        if (m_steps.empty()) {
+            std::memcpy(output, input, sizeof(float) * static_cast<std::size_t>(batch * m_plan.inputSize));
+            return;
+        }
         cpu::setBlasThreads(1);  // our threads call BLAS concurrently
         parallelFor(batch, m_threads, [&](long long begin, long long end, int worker) {
-            Scratch& scratch = m_scratch[static_cast<std::size_t>(worker)];
-            for (long long i = begin; i < end; i += m_chunk) {
-                const int n = static_cast<int>(std::min<long long>(m_chunk, end - i));
-                runChunk(input + i * m_plan.inputSize, n, output + i * m_plan.outputSize, scratch);
-            }
+            Scratch& s = m_scratch[static_cast<std::size_t>(worker)];
+            m_staging.run(m_steps.size(), m_plan.inputSize, m_plan.outputSize, input + begin * m_plan.inputSize,
+                          static_cast<int>(end - begin), output + begin * m_plan.outputSize, s.features.data(),
+                          [&](std::size_t first, std::size_t last, const float* in, int images, float* out) {
+                              runSteps(first, last, in, images, out, s);
+                          });
         });
     }
 
 private:
-    void runChunk(const float* input, int n, float* output, Scratch& s) const {
-        if (m_steps.empty()) {
-            std::memcpy(output, input, sizeof(float) * static_cast<std::size_t>(n * m_plan.inputSize));
-            return;
-        }
+    // Runs steps [first, last) on n images, alternating between the two scratch buffers; the
+    // last step writes to `output`.
+    void runSteps(std::size_t first, std::size_t last, const float* input, int n, float* output, Scratch& s) const {
         const float* in = input;
-        for (std::size_t i = 0; i < m_steps.size(); ++i) {
-            float* out = i + 1 == m_steps.size() ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
+        for (std::size_t i = first; i < last; ++i) {
+            float* out = i + 1 == last ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
             runStep(m_steps[i], m_isa, in, n, out, s);
             in = out;
         }
@@ -130,7 +130,7 @@ private:
     int m_threads;
     int8::Isa m_isa;
     std::string m_name;
-    int m_chunk = 1;
+    Staging m_staging;
     std::vector<Scratch> m_scratch;
 };
 
@@ -143,7 +143,7 @@ double sparsityOf(const std::vector<float>& w) {
 // Milliseconds per 1000 images of one step alone, on random input, best of a few runs.
 double timeStep(const Step& step, int8::Isa isa, const Plan& plan, int images) {
     Scratch s;
-    reserve(s, plan, images);
+    reserve(s, plan, Staging::wholeBatch(stageSizes(plan), plan.inputSize, images));
     std::vector<float> in(static_cast<std::size_t>(step.op->inputSize) * images);
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> dist(0.f, 1.f);
@@ -257,8 +257,8 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
     }
     const int8::Isa isa = int8::bestIsa();
     const int threads = resolveThreads(options.engine.threads);
-    const long long perImage = std::max<long long>(plan.maxActivationSize(), 1);
-    const int chunk = static_cast<int>(std::clamp<long long>(kChunkBytes / (perImage * 4), kMinChunk, kMaxChunk));
+    // Each layer is timed on as many images as the engine will give it in one call.
+    const Staging staging = Staging::of(stageSizes(plan), plan.inputSize);
 
     std::vector<int> kernelLayers;
     for (std::size_t i = 0; i < model.layers.size(); ++i)
@@ -326,6 +326,7 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         sparseStep.path = Path::Sparse;
 
         const bool useInt8 = int8Ok && options.kernel != KernelChoice::Sparse;
+        const int chunk = i < staging.split ? staging.chunk : staging.group;
         if (options.measure) {
             row.floatMs = timeStep(step, isa, plan, chunk);
             if (useInt8) {
@@ -410,7 +411,7 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
             name << (first ? " " : ", ") << pathName(p, isa) << " x" << counts[p];
             first = false;
         }
-    auto engine = std::make_unique<CompressedEngine>(std::move(plans), std::move(steps), threads, isa, name.str(), chunk);
+    auto engine = std::make_unique<CompressedEngine>(std::move(plans), std::move(steps), threads, isa, name.str());
     if (report) {
         report->engine = engine->name();
         report->layers = std::move(rows);

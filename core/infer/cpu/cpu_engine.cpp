@@ -1,9 +1,5 @@
-// The float32 CPU engine: runs a compiled Plan with the kernels in core/infer/cpu.
-//
-// BatchSlices runs a plan in two stages per thread. The head (convolutions and pooling, with
-// large activations) runs a few images at a time so that they stay in L2; its outputs
-// collect in a feature buffer, and the tail (Dense layers on small vectors) then runs on a
-// group of many images, because an SGEMM with a handful of rows wastes most of its time.
+// The float32 CPU engine: runs a compiled Plan with the kernels in core/infer/cpu, staged
+// into head and tail per thread (core/infer/staging.h).
 #include "core/infer/cpu/cpu_engine.h"
 
 #include <algorithm>
@@ -17,23 +13,11 @@
 #include "core/infer/cpu/gemm.h"
 #include "core/infer/cpu/unweighted_ops.h"
 #include "core/infer/plan.h"
+#include "core/infer/staging.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
 namespace {
-
-// Activations of one head chunk (two buffers of it) should stay within a core's L2.
-constexpr long long kChunkBytes = 512 * 1024;
-constexpr int kMinChunk = 4, kMaxChunk = 128;
-// Ops whose inputs and outputs are all at most this many floats per sample form the tail.
-constexpr long long kTailMaxFloats = 4096;
-constexpr int kTailGroup = 128;
-
-long long maxActivation(const std::vector<PlanOp>& ops, std::size_t begin, std::size_t end) {
-    long long n = 1;
-    for (std::size_t i = begin; i < end; ++i) n = std::max({n, ops[i].inputSize, ops[i].outputSize});
-    return n;
-}
 
 class CpuEngine final : public InferenceEngine {
 public:
@@ -42,15 +26,9 @@ public:
           m_threads(resolveThreads(options.engine.threads)), m_convAlgorithm(options.convAlgorithm) {
         if (!cpu::convAlgorithmAvailable(m_convAlgorithm))
             throw Error("the direct convolution kernel needs a CPU with AVX-512; use the patch (im2col) algorithm");
+        m_stages = stageSizes(m_plan);
+        m_staging = Staging::of(m_stages, m_plan.inputSize, options.chunkImages);
         const auto& ops = m_plan.ops;
-        m_split = ops.size();
-        while (m_split > 0 && ops[m_split - 1].inputSize <= kTailMaxFloats && ops[m_split - 1].outputSize <= kTailMaxFloats)
-            --m_split;
-        const long long headMax = std::max(maxActivation(ops, 0, m_split), m_plan.inputSize);
-        m_chunk = options.chunkImages > 0
-                      ? options.chunkImages
-                      : static_cast<int>(std::clamp<long long>(kChunkBytes / (headMax * 4), kMinChunk, kMaxChunk));
-        m_group = m_split == ops.size() ? m_chunk : std::max(kTailGroup, m_chunk);
         // Prepack convolution weights once for the direct kernel.
         m_direct.resize(ops.size());
         for (std::size_t i = 0; i < ops.size(); ++i)
@@ -59,7 +37,7 @@ public:
                                                   ops[i].bias.empty() ? nullptr : ops[i].bias.data());
         m_scratch.resize(m_strategy == CpuStrategy::BatchSlices ? m_threads : 1);
         if (m_strategy == CpuStrategy::BatchSlices)
-            for (auto& s : m_scratch) reserve(s, m_chunk, m_group);  // once, not per batch
+            for (auto& s : m_scratch) reserve(s, m_staging);  // once, not per batch
     }
 
     std::string name() const override { return "cpu float32"; }
@@ -74,7 +52,7 @@ public:
         }
         if (m_strategy == CpuStrategy::WholeBatchBlas) {
             cpu::setBlasThreads(m_threads);
-            reserve(m_scratch[0], batch, batch);
+            reserve(m_scratch[0], Staging::wholeBatch(m_stages, m_plan.inputSize, batch));
             runOps(0, m_plan.ops.size(), input, batch, output, m_scratch[0]);
             return;
         }
@@ -88,28 +66,19 @@ public:
 private:
     struct Scratch {
         std::vector<float> ping, pong, features, patches;
-        int chunk = 0, group = 0;
     };
 
-    // Grows a thread's buffers for head chunks of `chunk` and tail groups of `group` images;
-    // a no-op once they are large enough.
-    void reserve(Scratch& s, int chunk, int group) const {
-        if (chunk <= s.chunk && group <= s.group) return;
-        s.chunk = std::max(s.chunk, chunk);
-        s.group = std::max(s.group, group);
-        const auto& ops = m_plan.ops;
-        const long long headMax = std::max(maxActivation(ops, 0, m_split), m_plan.inputSize);
-        const std::size_t activations = static_cast<std::size_t>(
-            std::max(headMax * s.chunk, maxActivation(ops, m_split, ops.size()) * s.group));
-        std::size_t patches = 0;
-        for (const PlanOp& op : ops)
+    // Grows a thread's buffers for this staging; a no-op once they are large enough.
+    void reserve(Scratch& s, const Staging& staging) const {
+        const std::size_t activations = staging.activationBufferFloats();
+        if (activations > s.ping.size()) {
+            s.ping.resize(activations);
+            s.pong.resize(activations);
+        }
+        if (staging.featureBufferFloats() > s.features.size()) s.features.resize(staging.featureBufferFloats());
+        for (const PlanOp& op : m_plan.ops)
             if (op.kind == OpKind::Conv2D)
-                patches = std::max(patches, cpu::conv2dScratchFloats(op.window, convSettings(op, s.chunk)));
-        s.ping.resize(activations);
-        s.pong.resize(activations);
-        if (m_split > 0 && m_split < ops.size())
-            s.features.resize(static_cast<std::size_t>(ops[m_split].inputSize) * s.group);
-        s.patches.resize(patches);
+                s.patches.resize(std::max(s.patches.size(), cpu::conv2dScratchFloats(op.window, convSettings(op, staging.chunk))));
     }
 
     bool usesDirectConv() const {
@@ -124,24 +93,12 @@ private:
         return {cpu::ConvAlgorithm::Im2colGemm, images * op.window.outputPixels()};
     }
 
-    // One thread's contiguous slice: groups of m_group images, the head a chunk at a time.
+    // One thread's contiguous slice of n images.
     void runSlice(const float* input, int n, float* output, Scratch& s) const {
-        const std::size_t count = m_plan.ops.size();
-        const long long featureSize = m_split < count ? m_plan.ops[m_split].inputSize : 0;
-        for (int g0 = 0; g0 < n; g0 += m_group) {
-            const int groupSize = std::min(m_group, n - g0);
-            const float* tailInput = input + g0 * m_plan.inputSize;
-            if (m_split > 0) {
-                const bool headOnly = m_split == count;
-                for (int c0 = g0; c0 < g0 + groupSize; c0 += m_chunk) {
-                    const int chunk = std::min(m_chunk, g0 + groupSize - c0);
-                    float* out = headOnly ? output + c0 * m_plan.outputSize : s.features.data() + (c0 - g0) * featureSize;
-                    runOps(0, m_split, input + c0 * m_plan.inputSize, chunk, out, s);
-                }
-                tailInput = s.features.data();
-            }
-            if (m_split < count) runOps(m_split, count, tailInput, groupSize, output + g0 * m_plan.outputSize, s);
-        }
+        m_staging.run(m_plan.ops.size(), m_plan.inputSize, m_plan.outputSize, input, n, output, s.features.data(),
+                      [&](std::size_t begin, std::size_t end, const float* in, int images, float* out) {
+                          runOps(begin, end, in, images, out, s);
+                      });
     }
 
     // Runs ops [begin, end) on n images, alternating between the two scratch buffers; the
@@ -174,9 +131,8 @@ private:
     CpuStrategy m_strategy;
     int m_threads;
     cpu::ConvAlgorithm m_convAlgorithm;
-    std::size_t m_split = 0;  // ops [0, m_split) are the head, the rest the tail
-    int m_chunk = 1;          // head images per pass
-    int m_group = 1;          // tail images per pass
+    std::vector<StageSizes> m_stages;  // one per plan op
+    Staging m_staging;
     std::vector<cpu::DirectConvWeights> m_direct;  // per op; empty unless a Conv2D runs direct
     std::vector<Scratch> m_scratch;
 };
