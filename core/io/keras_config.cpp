@@ -311,13 +311,19 @@ std::string layerName(const json& entry) {
     return {};
 }
 
+// The entry's class_name if it is text; `fallback` otherwise (the callers report it).
+std::string classNameOf(const json& entry, const std::string& fallback) {
+    const json* cls = field(entry, "class_name");
+    return cls && cls->is_string() ? cls->get<std::string>() : fallback;
+}
+
 // Functional models are accepted only when every layer takes exactly the previous one's output.
 void requirePlainChain(const json& entries, const json& modelConfig, const std::string& file) {
     std::string previous;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const json& entry = entries[i];
         const std::string name = layerName(entry);
-        const Context ctx{file, name, entry.value("class_name", std::string("?"))};
+        const Context ctx{file, name, classNameOf(entry, "?")};
         const json* nodes = field(entry, "inbound_nodes");
         const std::size_t calls = nodes && nodes->is_array() ? nodes->size() : 0;
         if (i == 0) {
@@ -363,7 +369,7 @@ bool buildInputShape(const Context& ctx, const json& model, const json& modelCon
 KerasArchitecture parseKerasModelConfig(const json& model, const std::string& file) {
     const Context top{file, "", ""};
     if (!model.is_object()) top.fail("the model config is not a JSON object; the file is corrupt");
-    const std::string modelClass = model.value("class_name", std::string());
+    const std::string modelClass = stringField(top, model, "class_name", "");
     const bool functional = modelClass == "Functional" || modelClass == "Model";
     if (modelClass != "Sequential" && !functional)
         top.fail("model class '" + modelClass + "' is not supported; only Sequential models and Functional models "

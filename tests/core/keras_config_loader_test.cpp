@@ -200,6 +200,11 @@ private slots:
         row("no input shape", json::parse(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}]}})"),
             "m.h5: the model config declares no input shape");
         row("model class", json::parse(R"({"class_name": "MyModel", "config": {}})"), "m.h5: model class 'MyModel' is not supported");
+        row("model class not text", json::parse(R"({"class_name": 7777.77, "config": {}})"),
+            "m.h5: config field 'class_name' must be text, got 7777.77");
+        row("functional layer class not text",
+            json::parse(R"({"class_name": "Functional", "config": {"layers": [{"class_name": 3, "config": {"name": "i"}}]}})"),
+            "layer 'i' (?)");
         row("no layers", json::parse(R"({"class_name": "Sequential", "config": {"name": "s", "layers": []}})"), "lists no layers");
         row("not an object", json::array({1, 2}), "the model config is not a JSON object");
     }
