@@ -216,9 +216,11 @@ void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activat
             for (long long i = 0; i < tiles; ++i) {
                 const int count = static_cast<int>((pixels - p) / (tiles - i));
                 long long offsets[kMaxPixels[1]];  // where each pixel's window starts in the image
-                for (int r = 0; r < count; ++r)
-                    offsets[r] = (((p + r) / window.outW) * window.strideH * paddedW +
-                                  ((p + r) % window.outW) * window.strideW) * c;
+                long long oy = p / window.outW, ox = p % window.outW;  // once per tile: divisions are slow
+                for (int r = 0; r < count; ++r) {
+                    offsets[r] = (oy * window.strideH * paddedW + ox * window.strideW) * c;
+                    if (++ox == window.outW) ox = 0, ++oy;
+                }
                 t.offset = offsets;
                 t.out = out + p * filters + f0;
                 kTiles.get(vectors, count)(t);

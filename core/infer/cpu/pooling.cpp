@@ -1,6 +1,13 @@
 // Pooling kernels (see pooling.h).
 #include "core/infer/cpu/pooling.h"
 
+// GCC 12 warns inside its own AVX-512 headers when they are inlined (GCC bug 105593).
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -40,19 +47,52 @@ void poolReference(const float* input, int batch, int inH, int inW, int channels
                 }
 }
 
-// One window tap into the running result; restrict lets the compiler vectorise without
-// overlap checks (input and output buffers never overlap).
+#define CWB_AVX512 __attribute__((target("avx512f")))
+
+bool haveAvx512() {
+    static const bool available = __builtin_cpu_supports("avx512f");
+    return available;
+}
+
+// One output pixel: the window's taps are at window + ky * rowStride + kx * c (ky < rows,
+// kx < cols), the first one inside the image. The running max (or sum) of 16 channels stays
+// in a register and is written once. _mm512_max_ps returns its second operand when either is
+// NaN, as the portable loop's `acc > v ? acc : v` does.
 template <bool Max>
-inline void combine(float* __restrict out, const float* __restrict src, int c) {
+CWB_AVX512 void poolPixelAvx512(const float* window, long long rowStride, int c, int rows, int cols, float scale,
+                                float* out) {
+    for (int c0 = 0; c0 < c; c0 += 16) {
+        const __mmask16 m = c - c0 >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (c - c0)) - 1);
+        __m512 acc = _mm512_maskz_loadu_ps(m, window + c0);
+        for (int ky = 0; ky < rows; ++ky)
+            for (int kx = ky == 0 ? 1 : 0; kx < cols; ++kx) {
+                const __m512 v = _mm512_maskz_loadu_ps(m, window + ky * rowStride + static_cast<long long>(kx) * c + c0);
+                acc = Max ? _mm512_max_ps(acc, v) : _mm512_add_ps(acc, v);
+            }
+        if (!Max) acc = _mm512_mul_ps(acc, _mm512_set1_ps(scale));
+        _mm512_mask_storeu_ps(out + c0, m, acc);
+    }
+}
+
+template <bool Max>
+void poolPixelPortable(const float* window, long long rowStride, int c, int rows, int cols, float scale, float* out) {
     for (int i = 0; i < c; ++i) {
-        if constexpr (Max) out[i] = out[i] > src[i] ? out[i] : src[i];
-        else out[i] += src[i];
+        float acc = window[i];
+        for (int ky = 0; ky < rows; ++ky)
+            for (int kx = ky == 0 ? 1 : 0; kx < cols; ++kx) {
+                const float v = window[ky * rowStride + static_cast<long long>(kx) * c + i];
+                if constexpr (Max) acc = acc > v ? acc : v;
+                else acc += v;
+            }
+        out[i] = Max ? acc : acc * scale;
     }
 }
 
 template <bool Max>
 void pool(const Window2D& w, const float* input, int batch, float* output) {
     const int c = w.channels;
+    const long long rowStride = static_cast<long long>(w.inW) * c;
+    const bool avx512 = haveAvx512();
     for (int n = 0; n < batch; ++n) {
         const float* image = input + n * w.inputSize();
         for (int oy = 0; oy < w.outH; ++oy) {
@@ -61,16 +101,13 @@ void pool(const Window2D& w, const float* input, int batch, float* output) {
             for (int ox = 0; ox < w.outW; ++ox, output += c) {
                 const int x0 = ox * w.strideW - w.padLeft;
                 const int kx0 = std::max(0, -x0), kx1 = std::min(w.kernelW, w.inW - x0);
-                // The first tap initialises, so padding never enters the result.
-                const float* first = image + (static_cast<long long>(y0 + ky0) * w.inW + x0 + kx0) * c;
-                std::copy(first, first + c, output);
-                for (int ky = ky0; ky < ky1; ++ky)
-                    for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; ++kx)
-                        combine<Max>(output, image + (static_cast<long long>(y0 + ky) * w.inW + x0 + kx) * c, c);
-                if constexpr (!Max) {
-                    const float inv = 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
-                    for (int i = 0; i < c; ++i) output[i] *= inv;
-                }
+                // Only taps inside the image take part, so padding never enters the result
+                // and the average divides by the taps actually there.
+                const float* window = image + (static_cast<long long>(y0 + ky0) * w.inW + x0 + kx0) * c;
+                const int rows = ky1 - ky0, cols = kx1 - kx0;
+                const float scale = 1.f / static_cast<float>(rows * cols);
+                if (avx512) poolPixelAvx512<Max>(window, rowStride, c, rows, cols, scale, output);
+                else poolPixelPortable<Max>(window, rowStride, c, rows, cols, scale, output);
             }
         }
     }
@@ -97,3 +134,7 @@ void avgPool2d(const Window2D& window, const float* input, int batch, float* out
 }
 
 }  // namespace cwb::cpu
+
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
