@@ -28,16 +28,27 @@ constexpr int kThrew = 86;
 
 std::atomic<std::int64_t> g_timeoutCapMs{0};
 
-}  // namespace
+// The AddressSanitizer runtime of clang 14 is not fork-safe (LLVM added its fork handlers in
+// release 18): a child forked while another thread is inside malloc can deadlock on its first
+// allocation, and would then read as a file that loops. In such builds a probe that overruns
+// its time is tried once more. Release builds use glibc's malloc, which is fork-safe.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kForkMayDeadlock = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kForkMayDeadlock = true;
+#else
+constexpr bool kForkMayDeadlock = false;
+#endif
+#else
+constexpr bool kForkMayDeadlock = false;
+#endif
 
-void capProbeTimeout(std::chrono::milliseconds cap) { g_timeoutCapMs.store(cap.count()); }
-
-void probeInChildProcess(const std::function<void()>& work, const std::string& where,
-                         std::chrono::milliseconds timeout) {
-    if (const std::int64_t cap = g_timeoutCapMs.load(); cap > 0)
-        timeout = std::min(timeout, std::chrono::milliseconds(cap));
+// One probe. Returns false when the child finished (or none could be started), true when it
+// ran past the timeout and was killed; throws when it crashed.
+bool probeOnce(const std::function<void()>& work, const std::string& where, std::chrono::milliseconds timeout) {
     const pid_t pid = fork();
-    if (pid < 0) return;  // no process to spare: parse in-process, unprotected
+    if (pid < 0) return false;  // no process to spare: parse in-process, unprotected
     if (pid == 0) {
         const rlimit noCore{0, 0};
         setrlimit(RLIMIT_CORE, &noCore);  // a crash here is expected, not worth a core dump
@@ -71,16 +82,14 @@ void probeInChildProcess(const std::function<void()>& work, const std::string& w
         if (done == pid) break;
         if (done < 0 && errno != EINTR) {  // SIGCHLD ignored elsewhere: the status is lost
             if (pidfd >= 0) close(pidfd);
-            return;
+            return false;
         }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) {
             kill(pid, SIGKILL);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
             if (pidfd >= 0) close(pidfd);
-            throw Error(where + ": reading the file did not finish within " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                        " s; the file is corrupt (its structure loops) or far too large");
+            return true;
         }
         if (pidfd >= 0) {
             pollfd ready{pidfd, POLLIN, 0};
@@ -97,6 +106,24 @@ void probeInChildProcess(const std::function<void()>& work, const std::string& w
     if (WIFEXITED(status) && WEXITSTATUS(status) != kReturned && WEXITSTATUS(status) != kThrew)
         throw Error(where + ": reading the file stopped the format library (exit status " +
                     std::to_string(WEXITSTATUS(status)) + "); the file is corrupt");
+    return false;
+}
+
+}  // namespace
+
+void capProbeTimeout(std::chrono::milliseconds cap) { g_timeoutCapMs.store(cap.count()); }
+
+void probeInChildProcess(const std::function<void()>& work, const std::string& where,
+                         std::chrono::milliseconds timeout) {
+    if (const std::int64_t cap = g_timeoutCapMs.load(); cap > 0)
+        timeout = std::min(timeout, std::chrono::milliseconds(cap));
+    for (int attempt = 1;; ++attempt) {
+        if (!probeOnce(work, where, timeout)) return;
+        if (!kForkMayDeadlock || attempt == 2)
+            throw Error(where + ": reading the file did not finish within " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                        " s; the file is corrupt (its structure loops) or far too large");
+    }
 }
 
 }  // namespace cwb
