@@ -1,10 +1,12 @@
 // `compression-workbench --screenshot` as a user runs it: on the bundled default model
 // (or a fixture while none is bundled) it must exit 0 and write a 1280x800 PNG whose plots
 // are drawn (bars and curves in the plot areas, many distinct colours); on a bad model it
-// must fail with a message instead of hanging.
+// must fail with a message instead of hanging. The window is drawn both offscreen and on a
+// real X server under Xvfb (xvfb-run), the way `make run` shows it on a headless machine.
 #include <QImage>
 #include <QProcess>
 #include <QSet>
+#include <QStandardPaths>
 #include <QtTest>
 
 #include "tests/support/test_paths.h"
@@ -17,12 +19,24 @@ struct Run {
     QString out, err;
 };
 
-Run runWorkbench(const QStringList& args, int timeoutMs = 240000) {
+// Offscreen: Qt draws without any display. Xvfb: a real X server in memory, through
+// xvfb-run (Debian's xvfb, which `make deps` installs), as `make run` uses on a headless machine.
+enum class Backend { Offscreen, Xvfb };
+
+Run runWorkbench(const QStringList& args, int timeoutMs = 240000, Backend backend = Backend::Offscreen) {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("QT_QPA_PLATFORM", "offscreen");
-    p.setProcessEnvironment(env);
-    p.start(QString::fromStdString(cwb::test::binary("compression-workbench")), args);
+    const QString binary = QString::fromStdString(cwb::test::binary("compression-workbench"));
+    if (backend == Backend::Xvfb) {
+        env.insert("QT_QPA_PLATFORM", "xcb");
+        env.remove("DISPLAY");
+        p.setProcessEnvironment(env);
+        p.start("xvfb-run", QStringList{"-a", binary} + args);
+    } else {
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        p.setProcessEnvironment(env);
+        p.start(binary, args);
+    }
     if (!p.waitForFinished(timeoutMs)) {
         p.kill();
         p.waitForFinished();
@@ -53,13 +67,24 @@ QString modelArgument() {
 
 }  // namespace
 
+Q_DECLARE_METATYPE(Backend)
+
 class ScreenshotTest : public QObject {
     Q_OBJECT
 private slots:
+    void rendersTheWindowWithComputedPlots_data() {
+        QTest::addColumn<Backend>("backend");
+        QTest::newRow("offscreen") << Backend::Offscreen;
+        QTest::newRow("Xvfb") << Backend::Xvfb;
+    }
     void rendersTheWindowWithComputedPlots() {
-        const QString png = QString::fromStdString(cwb::test::tempDir()) + "/window.png";
+        QFETCH(Backend, backend);
+        if (backend == Backend::Xvfb && QStandardPaths::findExecutable("xvfb-run").isEmpty())
+            QFAIL("xvfb-run is missing: `make deps` installs Debian's xvfb");
+        const QString png = QString::fromStdString(cwb::test::tempDir()) + "/window-" + QTest::currentDataTag() + ".png";
         const Run run = runWorkbench({"--screenshot", png, "--model", modelArgument(), "--alpha", "0.05", "--rho",
-                                      "0.02", "--sweep"});
+                                      "0.02", "--sweep"},
+                                     240000, backend);
         QVERIFY2(run.code == 0, qPrintable(run.err));
         QVERIFY(run.out.contains("wrote"));
         QImage image(png);
