@@ -14,8 +14,10 @@
 #define CWB_AVX2 __attribute__((target("avx2,fma")))
 
 // GCC 12 warns inside its own AVX-512 headers when they are inlined (GCC bug 105593).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 namespace cwb::int8 {
 namespace {

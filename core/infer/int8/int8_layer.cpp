@@ -15,8 +15,10 @@
 #define CWB_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 // GCC 12 warns inside its own AVX-512 headers when they are inlined (GCC bug 105593).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 namespace cwb::int8 {
 namespace {
