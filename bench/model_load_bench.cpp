@@ -1,6 +1,6 @@
 // Load time of every fixture through loadModel (median of N runs), and the cost of the
-// child-process probe alone (fork + wait with an empty body), so the probe's share of an
-// HDF5 load can be read off: probe = fork cost + one extra parse. Anchor: reading the
+// child process alone (fork + wait with an empty body), so the child's share of an
+// HDF5 load can be read off (fork, the pipe back and the encoding). Anchor: reading the
 // 3 MB k2 fixture's bytes in the same run.
 //
 // usage: model_load_bench [FIXTURES_DIR] [RUNS]
@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/io/file_bytes.h"
 #include "core/io/model_loader.h"
-#include "core/util/child_probe.h"
+#include "core/util/child_process.h"
 
 namespace {
 
@@ -46,9 +46,9 @@ int main(int argc, char** argv) {
         }
     }
     const double fork = medianMilliseconds(runs, [] {
-        cwb::probeInChildProcess([] {}, "bench", std::chrono::seconds(10));
+        (void)cwb::runInChildProcess([] { return std::string(); }, "bench", std::chrono::seconds(10));
     });
-    std::printf("%-36s %12.2f\n", "(empty child probe: fork + wait)", fork);
+    std::printf("%-36s %12.2f\n", "(empty child process: fork + wait)", fork);
     // Anchor: the same machine reading the largest HDF5 fixture's bytes from the page cache.
     const double read = medianMilliseconds(runs, [&] { (void)cwb::readWholeFile(dir + "/k2_cnn_bn_evanchien.h5"); });
     std::printf("%-36s %12.2f\n", "(anchor: read k2_cnn file, 3 MB)", read);

@@ -19,7 +19,7 @@
 #include "core/io/keras_h5.h"
 #include "core/io/keras_zip.h"
 #include "core/io/safetensors.h"
-#include "core/util/child_probe.h"
+#include "core/util/child_process.h"
 #include "core/util/json_guard.h"
 #include "core/util/memory.h"
 
@@ -58,10 +58,11 @@ void runSafetensors(const std::uint8_t* data, std::size_t size) {
     for (const NamedTensor& t : parseSafetensors(storage, "fuzz.safetensors")) (void)t.tensor.toFloatVector();
 }
 
-// The HDF5 readers parse in a probe child first (core/util/child_probe.h) and turn its
-// crash or hang into a cwb::Error. That is right for users but hides the crash from the
-// fuzzer, so such inputs are kept for triage in $CWB_FUZZ_PROBE_DIR (fuzz/run.sh sets it).
-// Only the probe's own message counts: "<path>[: model.weights.h5]: reading the file ...".
+// The HDF5 readers parse in a child process (core/util/child_process.h) and turn its crash
+// or hang into a cwb::Error. That is right for users but hides the crash from the fuzzer,
+// so such inputs are kept for triage in $CWB_FUZZ_PROBE_DIR (fuzz/run.sh sets it). Only the
+// child's own messages count: "<path>[: model.weights.h5]: reading the file crashed / did
+// not finish / stopped ...".
 void runProbed(const std::uint8_t* data, std::size_t size, Model (*load)(const std::string&)) {
     const std::string path = asFile(data, size);
     try {
@@ -72,7 +73,8 @@ void runProbed(const std::uint8_t* data, std::size_t size, Model (*load)(const s
         if (dir && rest.substr(0, path.size()) == path) {
             rest.remove_prefix(path.size());
             if (rest.substr(0, 18) == ": model.weights.h5") rest.remove_prefix(18);
-            if (rest.substr(0, 20) == ": reading the file c" || rest.substr(0, 20) == ": reading the file d") {
+            const std::string_view how = rest.substr(0, 20);
+            if (how == ": reading the file c" || how == ": reading the file d" || how == ": reading the file s") {
                 const auto hash = std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(data), size));
                 std::ofstream(std::string(dir) + "/probe-" + std::to_string(hash), std::ios::binary)
                     .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
@@ -159,11 +161,11 @@ void prepare() {
     // libFuzzer's -malloc_limit_mb defaults to its 2 GiB RSS limit; the readers must refuse
     // a declared size well before that, so their memory budget is capped lower.
     setMemoryCap(std::uint64_t(256) << 20);
-    // HDF5 loops on many corrupt files; the probe child gives up on those after 60 s,
+    // HDF5 loops on many corrupt files; the reading child gives up on those after 60 s,
     // far too long for a fuzzer. Healthy seeds parse in well under a second under ASan.
     // fuzz/triage_probe.sh lifts the cap to look at a hang in a debugger.
     const char* seconds = std::getenv("CWB_FUZZ_PROBE_TIMEOUT_S");
-    capProbeTimeout(std::chrono::seconds(seconds ? std::atoi(seconds) : 1));
+    capChildTimeout(std::chrono::seconds(seconds ? std::atoi(seconds) : 1));
 }
 
 }  // namespace cwb::fuzz

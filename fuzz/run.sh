@@ -48,10 +48,12 @@ echo "fuzz/run.sh: $entry for ${seconds}s (log: $log)"
 # allocator_may_return_null: HDF5 checks malloc's result; a corrupt header can make it ask
 # for terabytes, which glibc refuses with NULL where ASan would abort by default.
 # abort_on_error: a sanitizer report ends the process by SIGABRT rather than exit(1), so in
-# the HDF5 readers' probe child (core/util/child_probe.h) it reads as the crash it is: HDF5
-# 1.10 trusts sizes in corrupt files and hands memcpy ranges far outside its buffers, which
-# the probe exists to contain. Such inputs land in fuzz-probe-failures for triage
-# (fuzz/triage_probe.sh), where a report in our own frames would show.
+# the HDF5 readers' child process (core/util/child_process.h) it reads as the crash it is:
+# HDF5 1.10 trusts sizes in corrupt files and hands memcpy ranges far outside its buffers,
+# which the child exists to contain. Such inputs land in fuzz-probe-failures for triage
+# (fuzz/triage_probe.sh), where a report in our own frames would show. Those children's
+# reports and crash- files also appear in the log and the artifacts folder; the lines that
+# count are the fuzzer process's own (ERROR: libFuzzer / LeakSanitizer).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/fuzz/lsan.supp:print_suppressions=0}
@@ -80,7 +82,12 @@ probed=$(find "$probes" -type f | wc -l)
 line="$entry | ${elapsed} s | ${runs:-?} | ${speed:-?} | $corpus | $result"
 echo "$line" | tee -a "$build/fuzz-summary.txt"
 if [ $status -ne 0 ]; then
-  grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|SUMMARY' "$log" >&2
+  # The fuzzer process's own report; a reading child's ASan report only if there is none.
+  grep -m1 -E 'ERROR: (libFuzzer|LeakSanitizer)|runtime error' "$log" >&2 ||
+    grep -m1 -E 'ERROR: AddressSanitizer|SUMMARY' "$log" >&2
+  # In the replay, the input that failed is the last one started and never finished.
+  unfinished=$(awk '/^Running: /{f=$2} /^Executed /{if ($2==f) f=""} END{print f}' "$log")
+  [ -n "$unfinished" ] && echo "fuzz/run.sh: the replay stopped on $unfinished" >&2
   echo "fuzz/run.sh: see $log; the input is in $artifacts/" >&2
 fi
 exit $status

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Shows why the probe child failed on inputs that fuzz/run.sh kept in
+# Shows why the reading child process failed on inputs that fuzz/run.sh kept in
 # BUILD_DIR/fuzz-probe-failures/ENTRY, with a verdict: "HDF5" when the failure is inside
-# libhdf5 (third-party, which the probe exists to contain), "OURS" otherwise (a bug to fix).
+# libhdf5 (third-party, which the child exists to contain), "OURS" otherwise (a bug to fix).
 #  - a sanitizer report printed by the child is read directly;
 #  - a plain crash (no report: the child restores default signal handlers) is rerun under
 #    gdb following the fork;
-#  - a hang (the run outlasts the probe's 1 s cap) is rerun with the cap lifted and the
+#  - a hang (the run outlasts the child's 1 s cap) is rerun with the cap lifted and the
 #    child's stack taken with gdb after 5 s.
 #   fuzz/triage_probe.sh BUILD_DIR ENTRY FILE...
 set -uo pipefail

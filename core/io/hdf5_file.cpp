@@ -178,7 +178,7 @@ void check(herr_t status, const std::string& where, const std::string& what) {
     if (status < 0) fail(where, what);
 }
 
-std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes) {
+std::chrono::milliseconds hdf5ReadTimeout(std::uint64_t fileBytes) {
     // Generous: a healthy Keras file parses in milliseconds; only a looping one runs out.
     return std::chrono::seconds(20) + std::chrono::milliseconds(fileBytes / (1 << 20) * 20);
 }

@@ -46,8 +46,8 @@ Handle checked(hid_t id, Handle::Closer close, const std::string& where, const s
 // Throws via fail() when status is negative.
 void check(herr_t status, const std::string& where, const std::string& what);
 
-// Time a probe child (core/util/child_probe.h) gets to parse an HDF5 file of this size.
-std::chrono::milliseconds hdf5ProbeTimeout(std::uint64_t fileBytes);
+// Time a reading child process (core/util/child_process.h) gets to parse an HDF5 file of this size.
+std::chrono::milliseconds hdf5ReadTimeout(std::uint64_t fileBytes);
 
 Handle openFile(const std::string& path);
 // Bytes of an HDF5 file held in memory, opened read-only without copying them.

@@ -481,6 +481,22 @@ const Tensor& kerasWeight(const Layer& layer, const std::string& role) {
     return slot ? *slot : none;
 }
 
+void harvestKerasWeights(const KerasArchitecture& architecture, Harvest& harvest) {
+    for (std::size_t i = 0; i < architecture.layers.size(); ++i)
+        for (const std::string& role : kerasWeightRoles(architecture.layers[i]))
+            if (const Tensor& weight = kerasWeight(architecture.layers[i], role); !weight.empty())
+                harvest.tensors.push_back({static_cast<int>(i), role, weight});
+}
+
+void assignHarvestedWeights(KerasArchitecture& architecture, const Harvest& harvest, const std::string& file) {
+    for (const HarvestedTensor& entry : harvest.tensors) {
+        if (entry.layer < 0 || static_cast<std::size_t>(entry.layer) >= architecture.layers.size())
+            throw Error(file + ": the reading process sent back a weight for layer " + std::to_string(entry.layer) +
+                        ", which the config does not have; try again");
+        assignKerasWeight(architecture.layers[static_cast<std::size_t>(entry.layer)], entry.name, entry.tensor, file);
+    }
+}
+
 namespace {
 
 std::string joined(const std::vector<std::string>& items) {

@@ -7,10 +7,10 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/io/harvest.h"
 #include "core/io/hdf5_file.h"
 #include "core/io/hdf5_lock.h"
 #include "core/io/keras_config.h"
-#include "core/util/child_probe.h"
 #include "core/util/json_guard.h"
 #include "core/util/memory.h"
 
@@ -92,8 +92,8 @@ std::string kerasVersion(const ZipArchive& zip, const std::string& path) {
     return it != metadata.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Reads the weights into arch.layers. Runs without the HDF5 lock (its caller holds it) so
-// that it can run in a probe child.
+// Reads the weights into arch.layers. Runs in a child process, without the HDF5 lock (its
+// caller holds it).
 void readWeights(KerasArchitecture& arch, std::vector<char>& image, const std::string& path) {
     const std::string where = path + ": model.weights.h5";
     h5::FileImage fileImage{image.data(), image.size()};
@@ -142,12 +142,20 @@ Model loadKerasZip(const std::string& path) {
     if (!zip.has("model.weights.h5"))
         throw Error(path + ": the archive has no model.weights.h5 (only HDF5 weights are supported); re-save with Keras's default format");
     std::vector<char> image = zip.read("model.weights.h5", kMaxWeightsEntry);
+    Harvest weights;
     {
         const auto lock = lockHdf5();
-        probeInChildProcess([&] { KerasArchitecture copy = arch; readWeights(copy, image, path); },
-                            path + ": model.weights.h5", h5::hdf5ProbeTimeout(image.size()));
-        readWeights(arch, image, path);
+        weights = harvestInChildProcess(
+            [&] {
+                KerasArchitecture filled = arch;
+                readWeights(filled, image, path);
+                Harvest harvest;
+                harvestKerasWeights(filled, harvest);
+                return harvest;
+            },
+            path + ": model.weights.h5", h5::hdf5ReadTimeout(image.size()));
     }
+    assignHarvestedWeights(arch, weights, path);
     return finishKerasModel(std::move(arch), path, "Keras " + (version.empty() ? std::string("3") : version) + " model (.keras)");
 }
 

@@ -18,10 +18,12 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/io/harvest.h"
 #include "core/io/keras_h5_writer.h"
 #include "core/io/model_loader.h"
 #include "core/io/safetensors.h"
-#include "core/util/child_probe.h"
+#include "core/util/child_process.h"
+#include "tests/support/h5_text.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -186,19 +188,6 @@ void replaceDataset(hid_t file, const char* dataset, hid_t fileType, const std::
     if (!values.empty()) H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
     H5Dclose(d);
     H5Sclose(space);
-}
-
-std::string readConfigAttribute(hid_t file) {
-    const hid_t attribute = H5Aopen(file, "model_config", H5P_DEFAULT);
-    const hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    char* text = nullptr;
-    H5Aread(attribute, type, &text);
-    std::string out(text);
-    H5free_memory(text);
-    H5Tclose(type);
-    H5Aclose(attribute);
-    return out;
 }
 
 void writeFixedStringAttribute(hid_t object, const char* name, const std::string& text) {
@@ -392,16 +381,55 @@ private slots:
         EXPECT_ERROR(loadModel(path), path + ": model.weights.h5");
     }
 
-    void probeReportsCrashesAndHangs() {
-        probeInChildProcess([] {}, "ok", std::chrono::seconds(5));
-        probeInChildProcess([] { throw Error("ordinary failure"); }, "throws", std::chrono::seconds(5));
-        EXPECT_ERROR(probeInChildProcess([] { std::raise(SIGSEGV); }, "crashing.h5", std::chrono::seconds(5)),
+    void childProcessReturnsAnswersAndReportsCrashesAndHangs() {
+        const auto fiveSeconds = std::chrono::seconds(5);
+        QCOMPARE(runInChildProcess([] { return std::string("answer"); }, "ok", fiveSeconds), std::string("answer"));
+        // Larger than a pipe's buffer, so the parent must read while the child writes.
+        const std::string big(3 << 20, 'x');
+        QCOMPARE(runInChildProcess([&] { return big; }, "big", fiveSeconds).size(), big.size());
+        // The child's memory is its own: what it changes stays there.
+        int touched = 0;
+        runInChildProcess([&] { touched = 1; return std::string(); }, "copy", fiveSeconds);
+        QCOMPARE(touched, 0);
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { throw Error("ordinary failure"); }, "throws", fiveSeconds),
+                     "ordinary failure");
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { throw std::length_error("too long"); }, "other.h5", fiveSeconds),
+                     "other.h5: reading the file failed (too long)");
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { std::raise(SIGSEGV); return {}; }, "crashing.h5", fiveSeconds),
                      "crashing.h5: reading the file crashed the format library (Segmentation fault)");
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { std::_Exit(3); }, "exiting.h5", fiveSeconds),
+                     "exiting.h5: reading the file stopped the format library (exit status 3)");
         const auto start = std::chrono::steady_clock::now();
-        EXPECT_ERROR(probeInChildProcess([] { for (;;) std::this_thread::sleep_for(std::chrono::seconds(1)); },
-                                         "looping.h5", std::chrono::milliseconds(300)),
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { for (;;) std::this_thread::sleep_for(std::chrono::seconds(1)); },
+                                       "looping.h5", std::chrono::milliseconds(300)),
                      "looping.h5: reading the file did not finish within");
         QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    }
+
+    // What a reading child sends back survives the trip, and a cut-off answer is refused.
+    void harvestRoundTripsAndRefusesDamagedBytes() {
+        Harvest harvest;
+        harvest.texts["model_config"] = std::string("{\"a\": 1}\0tail", 14);
+        auto bytes = std::make_shared<OwnedStorage>(3);
+        std::memcpy(bytes->mutableData(), "\x01\x02\xff", 3);
+        harvest.tensors.push_back({2, "kernel", Tensor::fromFloats({2, 2}, {1.5f, -2.f, 0.f, 3.25f})});
+        harvest.tensors.push_back({-1, "layers/x/vars/0", Tensor({3}, DType::U8, bytes)});
+        harvest.tensors.push_back({-1, "empty", Tensor::zeros({0, 4})});
+        const std::string encoded = encodeHarvest(harvest);
+        const Harvest back = decodeHarvest(encoded, "trip");
+        QCOMPARE(back.text("model_config"), harvest.texts["model_config"]);
+        QCOMPARE(back.text("missing"), std::string());
+        QCOMPARE(back.tensors.size(), std::size_t(3));
+        QCOMPARE(back.tensors[0].layer, 2);
+        QCOMPARE(back.tensors[0].name, std::string("kernel"));
+        QCOMPARE(back.tensors[0].tensor.shape(), (Shape{2, 2}));
+        QCOMPARE(back.tensors[0].tensor.floats()[3], 3.25f);
+        QCOMPARE(back.tensors[1].tensor.dtype(), DType::U8);
+        QCOMPARE(std::to_integer<int>(back.tensors[1].tensor.bytes()[2]), 0xff);
+        QCOMPARE(back.tensors[2].tensor.shape(), (Shape{0, 4}));
+        EXPECT_ERROR(decodeHarvest(std::string_view(encoded).substr(0, encoded.size() - 1), "cut.h5"),
+                     "cut.h5: the reading process sent back a truncated answer");
+        EXPECT_ERROR(decodeHarvest(encoded + "x", "long.h5"), "long.h5: the reading process sent back more");
     }
 
     // --- HDF5 ---
@@ -435,7 +463,7 @@ private slots:
 
     void fixedLengthModelConfigLoads() {
         const std::string path = savedMlp("fixed_config.h5");
-        editH5(path, [](hid_t file) { writeFixedStringAttribute(file, "model_config", readConfigAttribute(file)); });
+        editH5(path, [](hid_t file) { writeFixedStringAttribute(file, "model_config", test::readTextAttribute(file, "model_config")); });
         const Model model = loadModel(path);
         QCOMPARE(model.layers.size(), std::size_t(4));
         QCOMPARE(model.parameterCount(), 109386LL);
@@ -505,7 +533,7 @@ private slots:
     void unsupportedLayerInH5NamesLayerClassAndFile() {
         const std::string path = savedMlp("lstm.h5");
         editH5(path, [](hid_t file) {
-            std::string config = readConfigAttribute(file);
+            std::string config = test::readTextAttribute(file, "model_config");
             const auto at = config.find("\"class_name\": \"Dense\"");
             const auto atCompact = config.find("\"class_name\":\"Dense\"");
             if (at != std::string::npos) config.replace(at, 21, "\"class_name\": \"LSTM\"");

@@ -20,6 +20,7 @@
 #include "core/io/keras_h5_writer.h"
 #include "core/io/model_loader.h"
 #include "core/util/atomic_file.h"
+#include "tests/support/h5_text.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -138,19 +139,6 @@ Model syntheticModel() {
     return model;
 }
 
-std::string stringAttribute(hid_t object, const char* name) {
-    const hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
-    const hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    char* text = nullptr;
-    H5Aread(attribute, type, &text);
-    std::string out = text ? text : "";
-    H5free_memory(text);
-    H5Tclose(type);
-    H5Aclose(attribute);
-    return out;
-}
-
 std::vector<std::string> fixedStringsAttribute(hid_t object, const char* name, bool* nullPadded = nullptr) {
     const hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
     const hid_t fileType = H5Aget_type(attribute);
@@ -226,9 +214,9 @@ private slots:
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
         QVERIFY(file >= 0);
-        QCOMPARE(stringAttribute(file, "keras_version"), std::string("2.13.1"));
-        QCOMPARE(stringAttribute(file, "backend"), std::string("tensorflow"));
-        const auto config = nlohmann::json::parse(stringAttribute(file, "model_config"));
+        QCOMPARE(test::readTextAttribute(file, "keras_version"), std::string("2.13.1"));
+        QCOMPARE(test::readTextAttribute(file, "backend"), std::string("tensorflow"));
+        const auto config = nlohmann::json::parse(test::readTextAttribute(file, "model_config"));
         QCOMPARE(config["class_name"], nlohmann::json("Sequential"));
         const auto& layers = config["config"]["layers"];
         QCOMPARE(layers.size(), std::size_t(19));
@@ -244,7 +232,7 @@ private slots:
         QCOMPARE(layerNames.size(), std::size_t(18));
         QCOMPARE(layerNames.front(), std::string("conv2d_1"));
         QCOMPARE(layerNames.back(), std::string("activation_5"));
-        QCOMPARE(stringAttribute(weights, "keras_version"), std::string("2.13.1"));
+        QCOMPARE(test::readTextAttribute(weights, "keras_version"), std::string("2.13.1"));
         const hid_t conv = H5Gopen2(weights, "conv2d_1", H5P_DEFAULT);
         QCOMPARE(fixedStringsAttribute(conv, "weight_names"), (std::vector<std::string>{"conv2d_1/kernel:0", "conv2d_1/bias:0"}));
         const hid_t bn = H5Gopen2(weights, "batch_normalization_1", H5P_DEFAULT);
