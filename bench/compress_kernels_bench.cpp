@@ -1,10 +1,12 @@
 // Real latency of compressed models: the float32 engine against the int8 engine on the CNN
 // fixtures (same compression, accuracy of both), and sparse against dense kernels at 50% and
-// 90% unstructured sparsity. Whole test set, median of repeats, threads stated.
+// 90% unstructured sparsity. Whole test set, median of repeats (the two engines of a row taken
+// in turn), threads stated. Arguments: [FIXTURES] [REPEATS] [THREADS] [DATASET_DIR] [int8]
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -36,22 +38,27 @@ struct Timed {
     double accuracy = 0, msPer1000 = 0, cpuMsPer1000 = 0;
 };
 
-// Medians of the wall time of the forward passes and of the CPU time of all threads.
-Timed run(InferenceEngine& engine, const Dataset& data, int repeats) {
-    std::vector<double> seconds, cpu;
-    Timed t;
-    for (int r = 0; r < repeats; ++r) {
-        const double c0 = processCpuSeconds();
-        const auto result = evaluate(engine, data);
-        cpu.push_back(processCpuSeconds() - c0);
-        seconds.push_back(result.seconds);
-        t.accuracy = result.accuracy;
+// Medians of the wall time of the forward passes and of the CPU time of all threads, for two
+// engines measured in turn (a, b, a, b, ...) so that both see the same state of the machine.
+std::pair<Timed, Timed> runPair(InferenceEngine& a, InferenceEngine& b, const Dataset& data, int repeats) {
+    std::vector<double> seconds[2], cpu[2];
+    Timed t[2];
+    InferenceEngine* engines[2] = {&a, &b};
+    for (int r = 0; r < repeats; ++r)
+        for (int e = 0; e < 2; ++e) {
+            const double c0 = processCpuSeconds();
+            const auto result = evaluate(*engines[e], data);
+            cpu[e].push_back(processCpuSeconds() - c0);
+            seconds[e].push_back(result.seconds);
+            t[e].accuracy = result.accuracy;
+        }
+    for (int e = 0; e < 2; ++e) {
+        std::sort(seconds[e].begin(), seconds[e].end());
+        std::sort(cpu[e].begin(), cpu[e].end());
+        t[e].msPer1000 = seconds[e][seconds[e].size() / 2] / data.size() * 1e6;
+        t[e].cpuMsPer1000 = cpu[e][cpu[e].size() / 2] / data.size() * 1e6;
     }
-    std::sort(seconds.begin(), seconds.end());
-    std::sort(cpu.begin(), cpu.end());
-    t.msPer1000 = seconds[seconds.size() / 2] / data.size() * 1e6;
-    t.cpuMsPer1000 = cpu[cpu.size() / 2] / data.size() * 1e6;
-    return t;
+    return {t[0], t[1]};
 }
 
 }  // namespace
@@ -93,13 +100,15 @@ int main(int argc, char** argv) {
         options.grids = &compressed.grids;
         KernelReport report;
         auto i8 = makeCompressedEngine(compressed.model, options, &report);
-        const Timed a = run(*f32, data, repeats), b = run(*i8, data, repeats);
+        const auto [a, b] = runPair(*f32, *i8, data, repeats);
         const std::string what = c.bits ? "8-bit per channel" : "alpha " + std::to_string(c.alpha).substr(0, 4);
         std::printf("%-26s %-18s %8.4f %8.4f %10.1f %10.1f %7.2fx %10.1f %10.1f %7.2fx\n", c.file, what.c_str(),
                     a.accuracy, b.accuracy, a.msPer1000, b.msPer1000, a.msPer1000 / b.msPer1000, a.cpuMsPer1000,
                     b.cpuMsPer1000, a.cpuMsPer1000 / b.cpuMsPer1000);
         std::printf("    %s\n", report.engine.c_str());
     }
+
+    if (argc > 5 && std::string(argv[5]) == "int8") return 0;  // the int8 table only
 
     std::printf("\nsparse (CSR) vs dense float32 kernels, unstructured magnitude pruning\n");
     std::printf("%-26s %9s %10s %10s %11s %12s %10s %10s %s\n", "model", "sparsity", "dense acc", "sparse acc",
@@ -119,7 +128,7 @@ int main(int argc, char** argv) {
             options.kernel = KernelChoice::Sparse;
             options.measure = false;
             auto sp = makeCompressedEngine(compressed.model, options);
-            const Timed a = run(*dense, data, repeats), b = run(*sp, data, repeats);
+            const auto [a, b] = runPair(*dense, *sp, data, repeats);
             const double ratio = a.cpuMsPer1000 / b.cpuMsPer1000;
             char verdict[64];
             if (ratio > 1.05) std::snprintf(verdict, sizeof verdict, "%.2fx faster", ratio);

@@ -304,6 +304,7 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         } else if (int8Ok) {
             int8Why = "codes span " + std::to_string(int8Step.int8.codeBits) + " bits";
         }
+        if (int8Ok && op.kind == OpKind::Conv2D) int8::prepareConvolution(int8Step.int8, op.window);
         const bool sparseOk = options.kernel == KernelChoice::Sparse ||
                               (options.kernel == KernelChoice::Auto && row.sparsity >= options.sparseCandidate);
         if (sparseOk) sparseStep.csr = sparse::csrFromKernel(op.weights.data(), k, n);

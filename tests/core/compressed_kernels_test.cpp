@@ -190,31 +190,46 @@ private slots:
         }
     }
 
-    // Valid convolutions over channel groups of 4 read the image directly (no patches): the
-    // result must be the exact product on the dequantized image, for every ISA.
+    // Valid convolutions read the image directly (no patches) where their kernel rows are
+    // whole 4-byte groups or were padded to them: the result must be the exact product on
+    // the dequantized image, for every ISA.
     void int8Conv2dValidIsExactOnDequantizedInput_data() {
         QTest::addColumn<int>("stride");
         QTest::addColumn<int>("channels");
-        QTest::newRow("stride 1, 8 channels (implicit)") << 1 << 8;
-        QTest::newRow("stride 2, 12 channels (implicit)") << 2 << 12;
-        QTest::newRow("stride 1, 3 channels (patches)") << 1 << 3;
+        QTest::addColumn<bool>("padRows");
+        QTest::addColumn<int>("lowestCode");  // codes above 127 need per-filter offsets
+        QTest::newRow("stride 1, 8 channels (implicit)") << 1 << 8 << false << -127;
+        QTest::newRow("stride 2, 12 channels (implicit)") << 2 << 12 << false << -127;
+        QTest::newRow("stride 1, 3 channels (patches)") << 1 << 3 << false << -127;
+        QTest::newRow("stride 1, 1 channel (implicit, padded kernel rows)") << 1 << 1 << true << -127;
+        QTest::newRow("stride 2, 3 channels (implicit, padded kernel rows)") << 2 << 3 << true << -127;
+        QTest::newRow("stride 1, 1 channel (implicit, offsets)") << 1 << 1 << true << 0;
+        QTest::newRow("stride 1, 8 channels (implicit, offsets)") << 1 << 8 << false << 0;
     }
     void int8Conv2dValidIsExactOnDequantizedInput() {
         QFETCH(int, stride);
         QFETCH(int, channels);
+        QFETCH(bool, padRows);
+        QFETCH(int, lowestCode);
         const int h = 11, wd = 10, c = channels, filters = 37;
         const Conv2DConfig config{filters, 3, 3, stride, stride, Padding::Valid};
         const int k = 9 * c;
         std::vector<float> steps;
-        const auto w = gridWeights(k, filters, -127, 127, steps, 41);
-        KernelGrid grid{true, Granularity::Channel, 0, steps, {}, -127, 127, 8};
+        const int highestCode = lowestCode + 254;
+        const auto w = gridWeights(k, filters, lowestCode, highestCode, steps, 41);
+        KernelGrid grid{true, Granularity::Channel, 0, steps, {}, lowestCode, highestCode, 8};
         int8::Int8Weights iw;
         std::string why;
         QVERIFY2(int8::weightsFromGrid(w.data(), k, filters, grid, iw, why), why.c_str());
+        QCOMPARE(iw.anyOffset, lowestCode >= 0);
+        const Window2D win = makeWindow2D(h, wd, c, 3, 3, stride, stride, Padding::Valid);
+        if (padRows) {
+            int8::prepareConvolution(iw, win);
+            QCOMPARE(iw.paddedKernelRows.k, 3 * ((3 * c + 3) / 4 * 4));
+        }
         const int batch = 3;
         const auto x = uniform(static_cast<std::size_t>(batch) * h * wd * c, -0.5f, 1.5f, 42);
         const auto bias = uniform(static_cast<std::size_t>(filters), -0.1f, 0.1f, 43);
-        const Window2D win = makeWindow2D(h, wd, c, 3, 3, stride, stride, Padding::Valid);
         std::vector<float> dequantized(x.size());
         for (int b = 0; b < batch; ++b) {
             const long long size = win.inputSize();

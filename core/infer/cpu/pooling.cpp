@@ -74,6 +74,28 @@ CWB_AVX512 void poolPixelAvx512(const float* window, long long rowStride, int c,
     }
 }
 
+// A run of `count` output pixels whose 2x2 windows lie wholly inside the image (the common
+// MaxPooling2D): straight-line code, so that the pixels' independent chains overlap. Taps are
+// combined in the same order as poolPixelAvx512 (row by row), so results are identical.
+template <bool Max>
+CWB_AVX512 void pool2x2RunAvx512(const float* window, long long rowStride, long long pixelStep, int c, int count,
+                                 float* out) {
+    for (int i = 0; i < count; ++i, window += pixelStep, out += c)
+        for (int c0 = 0; c0 < c; c0 += 16) {
+            const __mmask16 m = c - c0 >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (c - c0)) - 1);
+            const float* p = window + c0;
+            const __m512 a = _mm512_maskz_loadu_ps(m, p), b = _mm512_maskz_loadu_ps(m, p + c);
+            const __m512 d = _mm512_maskz_loadu_ps(m, p + rowStride), e = _mm512_maskz_loadu_ps(m, p + rowStride + c);
+            __m512 acc;
+            if constexpr (Max) {
+                acc = _mm512_max_ps(_mm512_max_ps(_mm512_max_ps(a, b), d), e);
+            } else {
+                acc = _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), d), e), _mm512_set1_ps(0.25f));
+            }
+            _mm512_mask_storeu_ps(out + c0, m, acc);
+        }
+}
+
 template <bool Max>
 void poolPixelPortable(const float* window, long long rowStride, int c, int rows, int cols, float scale, float* out) {
     for (int i = 0; i < c; ++i) {
@@ -93,12 +115,24 @@ void pool(const Window2D& w, const float* input, int batch, float* output) {
     const int c = w.channels;
     const long long rowStride = static_cast<long long>(w.inW) * c;
     const bool avx512 = haveAvx512();
+    const bool twoByTwo = w.kernelH == 2 && w.kernelW == 2;
     for (int n = 0; n < batch; ++n) {
         const float* image = input + n * w.inputSize();
         for (int oy = 0; oy < w.outH; ++oy) {
             const int y0 = oy * w.strideH - w.padTop;
             const int ky0 = std::max(0, -y0), ky1 = std::min(w.kernelH, w.inH - y0);
-            for (int ox = 0; ox < w.outW; ++ox, output += c) {
+            int ox = 0;
+            if (avx512 && twoByTwo && ky0 == 0 && ky1 == 2) {  // the pixels whose windows lie inside
+                const int first = (w.padLeft + w.strideW - 1) / w.strideW;
+                const int last = std::min(w.outW, (w.inW - 2 + w.padLeft) / w.strideW + 1);
+                if (first == 0 && last > 0) {
+                    pool2x2RunAvx512<Max>(image + static_cast<long long>(y0) * rowStride - static_cast<long long>(w.padLeft) * c,
+                                          rowStride, static_cast<long long>(w.strideW) * c, c, last, output);
+                    ox = last;
+                    output += static_cast<long long>(last) * c;
+                }
+            }
+            for (; ox < w.outW; ++ox, output += c) {
                 const int x0 = ox * w.strideW - w.padLeft;
                 const int kx0 = std::max(0, -x0), kx1 = std::min(w.kernelW, w.inW - x0);
                 // Only taps inside the image take part, so padding never enters the result

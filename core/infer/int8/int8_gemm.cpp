@@ -9,15 +9,7 @@
 #include <cstring>
 
 #include "core/error.h"
-
-#define CWB_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-#define CWB_AVX2 __attribute__((target("avx2,fma")))
-
-// GCC 12 warns inside its own AVX-512 headers when they are inlined (GCC bug 105593).
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "core/infer/int8/vector_target.h"
 
 namespace cwb::int8 {
 namespace {
@@ -25,32 +17,54 @@ namespace {
 constexpr int kRows = 4;    // rows of A per register tile
 constexpr int kBlocks = 4;  // 16-column blocks per register tile (64 columns): 16 accumulators, no spills
 
-std::int32_t loadQuad(const std::uint8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-
 // R rows x V column blocks: R * V accumulators, one broadcast of 4 bytes of A per row and
 // one load of 64 bytes of B per block for each 4 rows of k.
+// What the requantization of 16 columns needs, loaded once for all rows of a tile.
+struct ColumnTerms {
+    __mmask16 mask;
+    __m512i sums, offsets;
+    __m512 step, bias, scale, shift;
+};
+
+CWB_VNNI inline ColumnTerms columnTerms(const Requant& q, const PackedB& b, int j0, __mmask16 m) {
+    ColumnTerms c;
+    c.mask = m;
+    c.sums = _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0);
+    c.offsets = q.colOffset ? _mm512_maskz_loadu_epi32(m, q.colOffset + j0) : _mm512_setzero_si512();
+    c.step = _mm512_maskz_loadu_ps(m, q.colStep + j0);
+    c.bias = q.bias ? _mm512_maskz_loadu_ps(m, q.bias + j0) : _mm512_setzero_ps();
+    c.scale = q.scale ? _mm512_maskz_loadu_ps(m, q.scale + j0) : _mm512_setzero_ps();
+    c.shift = q.scale ? _mm512_maskz_loadu_ps(m, q.shift + j0) : _mm512_setzero_ps();
+    return c;
+}
+
 // Row i, columns [j0, j0 + 16) of the requantized result from 16 int32 products.
-CWB_VNNI inline void requantStore(const Requant& q, const PackedB& b, int i, int j0, __mmask16 m, __m512i acc) {
-    __m512i t = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowZero[i]),
-                                                         _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0)));
-    if (q.colOffset)
-        t = _mm512_add_epi32(t, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowCentred[i]),
-                                                   _mm512_maskz_loadu_epi32(m, q.colOffset + j0)));
+CWB_VNNI inline void requantStore(const Requant& q, const ColumnTerms& c, int i, int j0, __m512i acc) {
+    __m512i t = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowZero[i]), c.sums));
+    if (q.colOffset) t = _mm512_add_epi32(t, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowCentred[i]), c.offsets));
     float* out = q.out + static_cast<long long>(i) * q.ldo + j0;
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(q.rowScale[i]), _mm512_maskz_loadu_ps(m, q.colStep + j0)),
-                             _mm512_cvtepi32_ps(t));
-    if (q.accumulate) y = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out), y);
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(q.rowScale[i]), c.step), _mm512_cvtepi32_ps(t));
+    if (q.accumulate) y = _mm512_add_ps(_mm512_maskz_loadu_ps(c.mask, out), y);
     if (q.finish) {
-        if (q.bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, q.bias + j0));
-        if (q.scale)
-            y = _mm512_add_ps(_mm512_mul_ps(y, _mm512_maskz_loadu_ps(m, q.scale + j0)), _mm512_maskz_loadu_ps(m, q.shift + j0));
+        if (q.bias) y = _mm512_add_ps(y, c.bias);
+        if (q.scale) y = _mm512_add_ps(_mm512_mul_ps(y, c.scale), c.shift);
         if (q.relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
     }
-    _mm512_mask_storeu_ps(out, m, y);
+    _mm512_mask_storeu_ps(out, c.mask, y);
+}
+
+// Requantizes and stores an R x V tile of products, column block by column block.
+template <int R, int V>
+CWB_VNNI inline void requantTile(const Requant& shared, const PackedB& b, int block0, int columns, int row0,
+                                 const __m512i (&acc)[R][V]) {
+    const Requant q = shared;  // a local copy: its flags provably do not change as results are stored
+    for (int v = 0; v < V; ++v) {
+        const int left = columns - 16 * v;
+        const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
+        const int j0 = 16 * (block0 + v);
+        const ColumnTerms c = columnTerms(q, b, j0, m);
+        for (int r = 0; r < R; ++r) requantStore(q, c, row0 + r, j0, acc[r][v]);
+    }
 }
 
 template <int R, int V>
@@ -70,12 +84,15 @@ CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int blo
             for (int v = 0; v < V; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
         }
     }
+    if (q) {
+        requantTile<R, V>(*q, b, block0, columns, row0, acc);
+        return;
+    }
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < V; ++v) {
             const int left = columns - 16 * v;
             const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
-            if (q) requantStore(*q, b, row0 + r, 16 * (block0 + v), m, acc[r][v]);
-            else _mm512_mask_storeu_epi32(c + static_cast<long long>(r) * ldc + 16 * v, m, acc[r][v]);
+            _mm512_mask_storeu_epi32(c + static_cast<long long>(r) * ldc + 16 * v, m, acc[r][v]);
         }
 }
 
@@ -114,53 +131,6 @@ CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int blo
             const int n = std::min(8, columns - 8 * h);
             for (int j = 0; j < n; ++j) c[static_cast<long long>(r) * ldc + 8 * h + j] = lanes[j];
         }
-}
-
-// R output pixels x V column blocks of an implicit convolution: the broadcast for row r and
-// 4-byte group q comes from the image at that pixel's patch, tap by tap.
-template <int R, int V>
-CWB_VNNI void tileVnniImplicit(const ImplicitConv& cv, const std::uint8_t* const* base, const PackedB& b, int block0,
-                               int columns, const Requant& q, int row0) {
-    __m512i acc[R][V];
-    for (int r = 0; r < R; ++r)
-        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_si512();
-    const std::int8_t* w[V];
-    for (int v = 0; v < V; ++v) w[v] = b.block(block0 + v);
-    const int quadsPerTap = cv.channels / 4;
-    int quad = 0;
-    for (int ky = 0; ky < cv.kernelH; ++ky)
-        for (int kx = 0; kx < cv.kernelW; ++kx) {
-            const long long tap = (static_cast<long long>(ky) * cv.inW + kx) * cv.channels;
-            for (int c = 0; c < quadsPerTap; ++c, ++quad) {
-                __m512i bv[V];
-                for (int v = 0; v < V; ++v) bv[v] = _mm512_load_si512(w[v] + quad * 64);
-                for (int r = 0; r < R; ++r) {
-                    const __m512i av = _mm512_set1_epi32(loadQuad(base[r] + tap + c * 4));
-                    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
-                }
-            }
-        }
-    for (int r = 0; r < R; ++r)
-        for (int v = 0; v < V; ++v) {
-            const int left = columns - 16 * v;
-            const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
-            requantStore(q, b, row0 + r, 16 * (block0 + v), m, acc[r][v]);
-        }
-}
-
-template <int R>
-void implicitRows(const ImplicitConv& cv, const std::uint8_t* const* base, const PackedB& b, const Requant& q, int row0) {
-    const int blocks = b.nPadded / 16;
-    for (int block = 0; block < blocks; block += kBlocks) {
-        const int v = std::min(kBlocks, blocks - block);
-        const int columns = std::min(b.n - 16 * block, 16 * v);
-        switch (v) {
-            case 4: tileVnniImplicit<R, 4>(cv, base, b, block, columns, q, row0); break;
-            case 3: tileVnniImplicit<R, 3>(cv, base, b, block, columns, q, row0); break;
-            case 2: tileVnniImplicit<R, 2>(cv, base, b, block, columns, q, row0); break;
-            default: tileVnniImplicit<R, 1>(cv, base, b, block, columns, q, row0); break;
-        }
-    }
 }
 
 template <int R>
@@ -270,30 +240,6 @@ void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, 
         auto* ci = c + static_cast<long long>(i) * ldc;
         if (isa == Isa::Avx512Vnni) vnniRows<1>(ai, lda, b, ci, ldc, nullptr, 0);
         else avx2Rows<1>(ai, lda, b, ci, ldc);
-    }
-}
-
-bool implicitConvAvailable(const ImplicitConv& cv, const PackedB& b) {
-    return isaAvailable(Isa::Avx512Vnni) && cv.channels % 4 == 0 && b.k == cv.kernelH * cv.kernelW * cv.channels &&
-           b.kPadded == b.k;
-}
-
-void convU8S8ImplicitRequant(const ImplicitConv& cv, const PackedB& b, const Requant& q) {
-    if (!implicitConvAvailable(cv, b)) throw Error("internal: implicit int8 convolution used where it does not apply");
-    const int pixels = cv.outH * cv.outW;
-    const std::uint8_t* base[kRows];
-    auto origin = [&](int pixel) {
-        const int oy = pixel / cv.outW, ox = pixel % cv.outW;
-        return cv.image + (static_cast<long long>(oy) * cv.strideH * cv.inW + static_cast<long long>(ox) * cv.strideW) * cv.channels;
-    };
-    int i = 0;
-    for (; i + kRows <= pixels; i += kRows) {
-        for (int r = 0; r < kRows; ++r) base[r] = origin(i + r);
-        implicitRows<kRows>(cv, base, b, q, i);
-    }
-    for (; i < pixels; ++i) {
-        base[0] = origin(i);
-        implicitRows<1>(cv, base, b, q, i);
     }
 }
 

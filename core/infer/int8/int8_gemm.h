@@ -64,19 +64,6 @@ struct Requant {
 // out = requant(A * B). int32 intermediates: b.k * 255 * 383 must stay below 2^31.
 void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, const Requant& r);
 
-// A valid (unpadded) convolution read straight from a uint8 channels_last image, without
-// patches ("implicit GEMM"): row i of A is output pixel i, its depth the taps in Keras order
-// (ky, kx, c). Needs channels % 4 == 0 (a 4-byte group never crosses taps) and AVX-512 VNNI.
-struct ImplicitConv {
-    const std::uint8_t* image = nullptr;  // inH x inW x channels
-    int inW = 0, channels = 0;
-    int kernelH = 0, kernelW = 0, strideH = 1, strideW = 1;
-    int outH = 0, outW = 0;
-};
-bool implicitConvAvailable(const ImplicitConv& conv, const PackedB& b);
-// out rows are the outH * outW pixels; the Requant's row arrays are indexed by pixel.
-void convU8S8ImplicitRequant(const ImplicitConv& conv, const PackedB& b, const Requant& q);
-
 // Reference on the unpacked B (k x n): three plain loops.
 void gemmU8S8Ref(const std::uint8_t* a, int m, int k, int lda, const std::int8_t* b, int n, std::int32_t* c, int ldc);
 

@@ -11,6 +11,7 @@
 #include "core/compress/quantize.h"
 #include "core/error.h"
 #include "core/infer/cpu/activations.h"
+#include "core/infer/int8/implicit_conv.h"
 
 #define CWB_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
 
@@ -107,6 +108,45 @@ void multiply(Isa isa, const Int8Weights& w, const std::uint8_t* a, long long ro
 // Row stride of A: every group's start is a multiple of 4 (group sizes are 32, 64, 128 or
 // the whole depth) and the last group reads up to its padded depth.
 int strideFor(const Int8Weights& w) { return (w.groupCount() - 1) * w.groupRows + w.groups.back().kPadded; }
+
+// A valid convolution read straight from each quantized image (int8_gemm.h, ImplicitConv).
+// Returns false, doing nothing, where the weights' packing does not allow it.
+bool convolveImplicitly(const Window2D& win, const Int8Weights& w, const Epilogue& epilogue, const float* in, int batch,
+                        float* out, Int8Scratch& s) {
+    ImplicitConv implicit;
+    implicit.inW = win.inW;
+    implicit.channels = win.channels;
+    implicit.kernelH = win.kernelH;
+    implicit.kernelW = win.kernelW;
+    implicit.strideH = win.strideH;
+    implicit.strideW = win.strideW;
+    implicit.outH = win.outH;
+    implicit.outW = win.outW;
+    const PackedB& b = w.paddedKernelRows.k > 0 ? w.paddedKernelRows : w.groups[0];
+    if (!implicitConvAvailable(implicit, b)) return false;
+    const long long pixels = win.outputPixels();
+    const bool relu = epilogue.activation.kind == ActivationKind::Relu;
+    for (int image = 0; image < batch; ++image) {
+        float scale = 1.f;
+        std::int32_t zero = 0;
+        quantizeRows(in + image * win.inputSize(), 1, static_cast<int>(win.inputSize()), s.image.data(),
+                     static_cast<int>(win.inputSize()), &scale, &zero);
+        implicit.image = s.image.data();
+        ImageRequant q;
+        q.step = scale;
+        q.zero = zero;
+        q.colStep = w.steps.data();
+        q.colOffset = w.anyOffset ? w.offsets.data() : nullptr;
+        q.bias = epilogue.bias;
+        q.scale = epilogue.scale;
+        q.shift = epilogue.shift;
+        q.relu = relu;
+        q.out = out + image * pixels * w.n;
+        convU8S8Implicit(implicit, b, q);
+    }
+    if (!relu && !epilogue.activation.isLinear()) cpu::applyActivation(epilogue.activation, out, pixels * batch * w.n);
+    return true;
+}
 
 }  // namespace
 
@@ -208,6 +248,12 @@ Int8Weights requantizePerChannel(const float* w, int k, int n) {
     return out;
 }
 
+void prepareConvolution(Int8Weights& w, const Window2D& win) {
+    w.paddedKernelRows = PackedB{};
+    if (w.groupCount() != 1 || (win.kernelW * win.channels) % 4 == 0) return;
+    w.paddedKernelRows = packKernelRows(w.groups[0], win.kernelH, win.kernelW, win.channels);
+}
+
 void quantizeRows(const float* x, long long rows, int k, std::uint8_t* q, int lda, float* scales, std::int32_t* zeros) {
     const bool vector = haveAvx512();
     for (long long r = 0; r < rows; ++r) {
@@ -257,48 +303,15 @@ void conv2dInt8(Isa isa, const Window2D& win, const Int8Weights& w, const Epilog
     const long long rows = pixels * batch;
     const int lda = strideFor(w);
     std::vector<std::uint8_t>& image = s.image;
-    image.resize(static_cast<std::size_t>(win.inputSize()));
-    s.a.resize(static_cast<std::size_t>(rows) * lda);
+    image.resize(static_cast<std::size_t>(win.inputSize()) + 4, 0);  // slack for the implicit reads
     s.rowScale.resize(static_cast<std::size_t>(rows));
     s.rowZero.resize(static_cast<std::size_t>(rows));
-    // Valid convolutions over 4-byte channel groups read the image directly, no patches.
-    ImplicitConv implicit;
-    implicit.inW = win.inW;
-    implicit.channels = win.channels;
-    implicit.kernelH = win.kernelH;
-    implicit.kernelW = win.kernelW;
-    implicit.strideH = win.strideH;
-    implicit.strideW = win.strideW;
-    implicit.outH = win.outH;
-    implicit.outW = win.outW;
+    // Valid convolutions read the image directly, no patches.
     const bool valid = win.padTop == 0 && win.padLeft == 0 && (win.outH - 1) * win.strideH + win.kernelH <= win.inH &&
                        (win.outW - 1) * win.strideW + win.kernelW <= win.inW;
-    if (isa == Isa::Avx512Vnni && valid && w.groupCount() == 1 && !w.anyOffset &&
-        implicitConvAvailable(implicit, w.groups[0])) {
-        const bool relu = epilogue.activation.kind == ActivationKind::Relu;
-        for (int b = 0; b < batch; ++b) {
-            float scale = 1.f;
-            std::int32_t zero = 0;
-            quantizeRows(in + b * win.inputSize(), 1, static_cast<int>(win.inputSize()), image.data(),
-                         static_cast<int>(win.inputSize()), &scale, &zero);
-            std::fill_n(s.rowScale.begin(), pixels, scale);
-            std::fill_n(s.rowZero.begin(), pixels, zero);
-            implicit.image = image.data();
-            Requant q;
-            q.rowScale = s.rowScale.data();
-            q.rowZero = s.rowZero.data();
-            q.colStep = w.steps.data();
-            q.bias = epilogue.bias;
-            q.scale = epilogue.scale;
-            q.shift = epilogue.shift;
-            q.relu = relu;
-            q.out = out + b * pixels * w.n;
-            q.ldo = w.n;
-            convU8S8ImplicitRequant(implicit, w.groups[0], q);
-        }
-        if (!relu && !epilogue.activation.isLinear()) cpu::applyActivation(epilogue.activation, out, rows * w.n);
+    if (isa == Isa::Avx512Vnni && valid && w.groupCount() == 1 && convolveImplicitly(win, w, epilogue, in, batch, out, s))
         return;
-    }
+    s.a.resize(static_cast<std::size_t>(rows) * lda);
     // Patches of every image in one matrix, so that one product covers the whole batch;
     // rows carry their image's scale and zero point (one per image: the padding of the
     // patches is that zero point, exactly 0.0).

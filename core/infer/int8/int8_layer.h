@@ -28,6 +28,9 @@ struct Int8Weights {
     bool anyOffset = false;
     int codeBits = 8;                // bits the codes span (for the report)
     bool requantized = false;        // true: not the compression's grid, re-quantized per channel
+    // Convolutions whose kernel rows are not whole 4-byte groups (1 or 3 input channels):
+    // the one group packed again with padded kernel rows (prepareConvolution), else empty.
+    PackedB paddedKernelRows;
 
     int groupCount() const { return static_cast<int>(groups.size()); }
 };
@@ -39,10 +42,13 @@ bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8W
 // Symmetric int8 per output channel (step max|W| / 127): for float layers forced to int8.
 Int8Weights requantizePerChannel(const float* w, int k, int n);
 
+// Readies weights of a Conv2D for reading the image directly (int8_gemm.h, ImplicitConv)
+// where its kernel rows need padding; does nothing where that does not apply.
+void prepareConvolution(Int8Weights& w, const Window2D& window);
+
 // Per-row scratch of the int8 kernels; grows on demand and is reused between calls.
 struct Int8Scratch {
     std::vector<std::uint8_t> a, image;
-    std::vector<std::int32_t> c;
     std::vector<float> rowScale;
     std::vector<std::int32_t> rowZero, rowSums;
 };
