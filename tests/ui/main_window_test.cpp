@@ -6,6 +6,8 @@
 #include <QSlider>
 #include <QtTest>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <ctime>
 
@@ -36,12 +38,27 @@ double threadCpuMs() {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-// The 1-minute load average (runnable threads, all processes).
-double loadAverage() {
-    QFile f("/proc/loadavg");
-    if (!f.open(QIODevice::ReadOnly)) return 0.0;
-    return f.readAll().split(' ').value(0).toDouble();
-}
+// CPU time used so far by the whole machine (from /proc/stat) and by this process, in ms.
+struct CpuTimes {
+    double machineMs = 0, processMs = 0;
+
+    static CpuTimes now() {
+        CpuTimes t;
+        QFile f("/proc/stat");
+        if (f.open(QIODevice::ReadOnly)) {
+            // cpu  user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
+            const QList<QByteArray> fields = f.readLine().simplified().split(' ');
+            double busyTicks = 0;
+            for (int i = 1; i < fields.size() && i <= 8; ++i)
+                if (i != 4 && i != 5) busyTicks += fields[i].toDouble();
+            t.machineMs = busyTicks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+        }
+        timespec ts{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        t.processMs = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+        return t;
+    }
+};
 
 const char* kModel = "k2_mlp_dropout_percy.h5";
 
@@ -225,6 +242,7 @@ private slots:
             lastCpu = cpu;
         });
         QSignalSpy finished(c, &RecomputeController::sweepFinished);
+        const CpuTimes cpuBefore = CpuTimes::now();
         clock.start();
         ticker.start();
         emit window().controls()->sweepRequested(Parameter::Rho);
@@ -235,14 +253,19 @@ private slots:
         }
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 120000);
         ticker.stop();
-        const double load = loadAverage();
-        qInfo("longest gap between 10 ms ticks: %lld ms wall, %.1f ms GUI-thread CPU (load %.1f on %d cores)",
-              worstWall, worstCpu, load, QThread::idealThreadCount());
+        // What other processes (a parallel test, say) took of the machine meanwhile.
+        const CpuTimes cpuAfter = CpuTimes::now();
+        const double wallMs = static_cast<double>(clock.elapsed());
+        const double othersShare = std::max(0.0, (cpuAfter.machineMs - cpuBefore.machineMs) -
+                                                     (cpuAfter.processMs - cpuBefore.processMs)) /
+                                   (wallMs * QThread::idealThreadCount());
+        qInfo("longest gap between 10 ms ticks: %lld ms wall, %.1f ms GUI-thread CPU (other processes used %.0f%% of %d cores)",
+              worstWall, worstCpu, othersShare * 100, QThread::idealThreadCount());
         QVERIFY2(worstCpu < test::timeBoundMs(50), qPrintable(QString("the GUI thread worked %1 ms without a break").arg(worstCpu)));
-        if (load < QThread::idealThreadCount())
+        if (othersShare < 0.1)
             QVERIFY2(worstWall < test::timeBoundMs(50), qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worstWall)));
         else
-            qWarning("machine overloaded (load %.1f): wall-clock gap reported, not enforced", load);
+            qWarning("machine shared with other work: wall-clock gap reported, not enforced");
         QVERIFY(finished.first().first().toBool());
         // The sweep's points are on the accuracy curve.
         CWB_WAIT_IDLE(window(), 60000);
