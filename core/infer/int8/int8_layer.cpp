@@ -32,8 +32,19 @@ bool haveAvx512() {
 
 // Row range and uint8 codes, 16 values at a time (see quantizeRows for the rule).
 CWB_AVX512BW void rangeAvx512(const float* x, int k, float& lo, float& hi) {
-    __m512 mn = _mm512_setzero_ps(), mx = _mm512_setzero_ps();
-    for (int j = 0; j < k; j += 16) {
+    // Four independent minima and maxima first: one chain would wait on each max's latency.
+    __m512 mins[4], maxs[4];
+    for (int i = 0; i < 4; ++i) mins[i] = maxs[i] = _mm512_setzero_ps();
+    int j = 0;
+    for (; j + 64 <= k; j += 64)
+        for (int i = 0; i < 4; ++i) {
+            const __m512 v = _mm512_loadu_ps(x + j + 16 * i);
+            mins[i] = _mm512_min_ps(mins[i], v);
+            maxs[i] = _mm512_max_ps(maxs[i], v);
+        }
+    __m512 mn = _mm512_min_ps(_mm512_min_ps(mins[0], mins[1]), _mm512_min_ps(mins[2], mins[3]));
+    __m512 mx = _mm512_max_ps(_mm512_max_ps(maxs[0], maxs[1]), _mm512_max_ps(maxs[2], maxs[3]));
+    for (; j < k; j += 16) {
         const __mmask16 m = k - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (k - j)) - 1u);
         const __m512 v = _mm512_maskz_loadu_ps(m, x + j);  // masked lanes read 0, inside [lo, hi] anyway
         mn = _mm512_min_ps(mn, v);
