@@ -78,7 +78,7 @@ corpus=$(find "$work" -type f | wc -l)
 if [ $status -eq 0 ]; then result="no findings"
 else result="FINDING (exit $status): $(ls -t "$artifacts" | head -1)"; fi
 probed=$(find "$probes" -type f | wc -l)
-[ "$probed" -gt 0 ] && result="$result; $probed inputs crashed or hung HDF5 in the probe child (in $probes)"
+[ "$probed" -gt 0 ] && result="$result; $probed inputs crashed or hung HDF5 in the reading child (in $probes)"
 line="$entry | ${elapsed} s | ${runs:-?} | ${speed:-?} | $corpus | $result"
 echo "$line" | tee -a "$build/fuzz-summary.txt"
 if [ $status -ne 0 ]; then
