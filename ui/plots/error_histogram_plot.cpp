@@ -10,6 +10,7 @@ namespace cwb::ui {
 ErrorHistogramPlot::ErrorHistogramPlot(QWidget* parent) : PlotBase(tr("Compression error"), parent) {
     styleAxis(xAxis, tr("error W\u2032 \u2212 W"));
     styleAxis(yAxis, tr("count"));
+    useCrispBars();
     m_bars = new QCPBars(xAxis, yAxis);
     m_bars->setName(tr("error"));
     m_bars->setPen(Qt::NoPen);

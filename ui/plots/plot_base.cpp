@@ -51,6 +51,11 @@ PlotBase::PlotBase(const QString& title, QWidget* parent) : QCustomPlot(parent) 
     connect(this, &QWidget::customContextMenuRequested, this, &PlotBase::showContextMenu);
 }
 
+void PlotBase::useCrispBars() {
+    setAntialiasedElements(antialiasedElements() & ~QCP::AntialiasedElements(QCP::aePlottables));
+    setNotAntialiasedElements(QCP::aePlottables);
+}
+
 void PlotBase::placeLegendUnderTitle() {
     axisRect()->insetLayout()->take(legend);
     plotLayout()->insertRow(1);

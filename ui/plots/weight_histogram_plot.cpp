@@ -40,6 +40,7 @@ void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector
 WeightHistogramPlot::WeightHistogramPlot(QWidget* parent) : PlotBase(tr("Weight histogram"), parent) {
     styleAxis(xAxis, tr("weight value"));
     styleAxis(yAxis, tr("count (weights per bin)"));
+    useCrispBars();
     m_original = new QCPBars(xAxis, yAxis);
     m_original->setName(tr("original (float32)"));
     m_original->setPen(Qt::NoPen);
