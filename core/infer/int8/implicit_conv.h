@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/infer/int8/int8_gemm.h"
+#include "core/infer/window.h"
 
 namespace cwb::int8 {
 
@@ -20,6 +21,10 @@ struct ImplicitConv {
     int kernelH = 0, kernelW = 0, strideH = 1, strideW = 1;
     int outH = 0, outW = 0;
 
+    // The geometry of a convolution window; the image is set per call.
+    static ImplicitConv of(const Window2D& w) {
+        return {nullptr, w.inW, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.outH, w.outW};
+    }
     int quadsPerKernelRow() const { return (kernelW * channels + 3) / 4; }
 };
 

@@ -6,7 +6,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/error.h"
 #include "core/infer/int8/vector_target.h"

@@ -124,15 +124,7 @@ int strideFor(const Int8Weights& w) { return (w.groupCount() - 1) * w.groupRows 
 // Returns false, doing nothing, where the weights' packing does not allow it.
 bool convolveImplicitly(const Window2D& win, const Int8Weights& w, const Epilogue& epilogue, const float* in, int batch,
                         float* out, Int8Scratch& s) {
-    ImplicitConv implicit;
-    implicit.inW = win.inW;
-    implicit.channels = win.channels;
-    implicit.kernelH = win.kernelH;
-    implicit.kernelW = win.kernelW;
-    implicit.strideH = win.strideH;
-    implicit.strideW = win.strideW;
-    implicit.outH = win.outH;
-    implicit.outW = win.outW;
+    ImplicitConv implicit = ImplicitConv::of(win);
     const PackedB& b = w.paddedKernelRows.k > 0 ? w.paddedKernelRows : w.groups[0];
     if (!implicitConvAvailable(implicit, b)) return false;
     const long long pixels = win.outputPixels();
@@ -315,14 +307,14 @@ void conv2dInt8(Isa isa, const Window2D& win, const Int8Weights& w, const Epilog
     const int lda = strideFor(w);
     std::vector<std::uint8_t>& image = s.image;
     image.resize(static_cast<std::size_t>(win.inputSize()) + 4, 0);  // slack for the implicit reads
-    s.rowScale.resize(static_cast<std::size_t>(rows));
-    s.rowZero.resize(static_cast<std::size_t>(rows));
     // Valid convolutions read the image directly, no patches.
     const bool valid = win.padTop == 0 && win.padLeft == 0 && (win.outH - 1) * win.strideH + win.kernelH <= win.inH &&
                        (win.outW - 1) * win.strideW + win.kernelW <= win.inW;
     if (isa == Isa::Avx512Vnni && valid && w.groupCount() == 1 && convolveImplicitly(win, w, epilogue, in, batch, out, s))
         return;
     s.a.resize(static_cast<std::size_t>(rows) * lda);
+    s.rowScale.resize(static_cast<std::size_t>(rows));
+    s.rowZero.resize(static_cast<std::size_t>(rows));
     // Patches of every image in one matrix, so that one product covers the whole batch;
     // rows carry their image's scale and zero point (one per image: the padding of the
     // patches is that zero point, exactly 0.0).
