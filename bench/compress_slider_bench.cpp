@@ -84,22 +84,27 @@ double naiveStep(const Model& m, float alpha, float rho, std::vector<std::vector
         auto& o = out[l];
         std::vector<char> mask(w.size());
         for (std::size_t i = 0; i < w.size(); ++i) mask[i] = std::fabs(w[i]) >= rho;
-        for (std::size_t i = 0; i < w.size(); ++i) o[i] = mask[i] ? std::round(w[i] / alpha) * alpha : 0.f;
+        for (std::size_t i = 0; i < w.size(); ++i)
+            o[i] = mask[i] ? std::round(w[i] / alpha) * alpha : 0.f;
         float maxAbs = 0;
         for (float v : w) maxAbs = std::max(maxAbs, std::fabs(v));
-        Histogram ho({128, -maxAbs, maxAbs}), hc({128, -maxAbs - alpha, maxAbs + alpha}), he({128, -alpha, alpha});
+        Histogram ho({128, -maxAbs, maxAbs}), hc({128, -maxAbs - alpha, maxAbs + alpha}),
+            he({128, -alpha, alpha});
         for (float v : w) ho.add(v);
         for (float v : o) hc.add(v);
         for (std::size_t i = 0; i < w.size(); ++i) he.add(o[i] - w[i]);
         double sq = 0, se = 0, maxErr = 0;
         long long zeros = 0;
         for (float v : w) sq += double(v) * v;
-        for (std::size_t i = 0; i < w.size(); ++i) se += (double(o[i]) - w[i]) * (double(o[i]) - w[i]);
-        for (std::size_t i = 0; i < w.size(); ++i) maxErr = std::max(maxErr, std::fabs(double(o[i]) - w[i]));
+        for (std::size_t i = 0; i < w.size(); ++i)
+            se += (double(o[i]) - w[i]) * (double(o[i]) - w[i]);
+        for (std::size_t i = 0; i < w.size(); ++i)
+            maxErr = std::max(maxErr, std::fabs(double(o[i]) - w[i]));
         for (float v : o) zeros += v == 0.f;
         std::vector<float> levels(o.begin(), o.end());  // distinct values by sorting
         std::sort(levels.begin(), levels.end());
-        checksum += sq + se + maxErr + zeros + double(std::unique(levels.begin(), levels.end()) - levels.begin()) +
+        checksum += sq + se + maxErr + zeros +
+                    double(std::unique(levels.begin(), levels.end()) - levels.begin()) +
                     ho.counts[64] + hc.counts[64] + he.counts[64];
     }
     return checksum;
@@ -138,37 +143,45 @@ int main(int argc, char** argv) {
             plan.defaults.quant.granularity = Granularity::Channel;
         }
         double sink = 0;
-        row("compressModel", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+        row("compressModel", repeats,
+            [&] { sink += compressModel(m, plan, options).total.weights.mse; });
         return sink > 0 ? 0 : 1;
     }
-    std::printf("weights %lld (5 Dense kernels of 2000 x 1000), threads %d, median of %d, load %s\n", n, threads, repeats,
-                loadAverage().c_str());
+    std::printf(
+        "weights %lld (5 Dense kernels of 2000 x 1000), threads %d, median of %d, load %s\n", n,
+        threads, repeats, loadAverage().c_str());
     std::printf("(cpu: CPU time of all threads of the process during the call)\n");
 
     std::vector<float> src(static_cast<std::size_t>(n), 1.f), dst(static_cast<std::size_t>(n), 0.f);
-    row("anchor: memcpy of the 40 MB", repeats, [&] { std::memcpy(dst.data(), src.data(), n * 4); });
+    row("anchor: memcpy of the 40 MB", repeats,
+        [&] { std::memcpy(dst.data(), src.data(), n * 4); });
     std::vector<std::vector<float>> naiveOut;
     for (const auto& l : m.layers) naiveOut.emplace_back(l.kernel.elements());
     double sink = 0;
-    row("anchor: naive multi-pass, 1 thread", std::max(3, repeats / 4), [&] { sink += naiveStep(m, 0.01f, 0.02f, naiveOut); });
+    row("anchor: naive multi-pass, 1 thread", std::max(3, repeats / 4),
+        [&] { sink += naiveStep(m, 0.01f, 0.02f, naiveOut); });
 
     CompressOptions options;
     options.threads = threads;
     const auto plan = CompressionPlan::uniform(0.01f, 0.02f);
-    row("compressModel alpha 0.01 rho 0.02, no profile", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    row("compressModel alpha 0.01 rho 0.02, no profile", repeats,
+        [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     const auto profileStart = Clock::now();
     options.profile = profileWeights(m, options.stats, threads);
     std::printf("%-56s %9.2f ms wall (once per model)\n", "profileWeights",
                 std::chrono::duration<double, std::milli>(Clock::now() - profileStart).count());
-    row("compressModel alpha 0.01 rho 0.02, with profile", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    row("compressModel alpha 0.01 rho 0.02, with profile", repeats,
+        [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     options.stats.histograms = false;
-    row("  the same without histograms", repeats, [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    row("  the same without histograms", repeats,
+        [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     options.stats.histograms = true;
     CompressionPlan bits;
     bits.defaults.quant.bits = 4;
     bits.defaults.quant.granularity = Granularity::Channel;
     bits.defaults.prune.rho = 0.02f;
-    row("compressModel 4-bit per channel, rho 0.02, profile", repeats, [&] { sink += compressModel(m, bits, options).total.weights.mse; });
+    row("compressModel 4-bit per channel, rho 0.02, profile", repeats,
+        [&] { sink += compressModel(m, bits, options).total.weights.mse; });
     std::printf("load after: %s (checksum %g)\n", loadAverage().c_str(), sink);
     return 0;
 }

@@ -94,21 +94,25 @@ int main(int argc, char** argv) {
     const Dataset data = loadFashionMnist(kDefaultDatasetDir, Split::Test);
     const Timing anchor2 = sgemmGflops(2, 2048, runs);
     const Timing anchor1 = sgemmGflops(1, 2048, runs);
-    std::printf("anchor: OpenBLAS SGEMM 2048^3: %.1f GFLOP/s (2 threads), %.1f (1 thread); per CPU second %.1f\n",
-                anchor2.wall, anchor1.wall, anchor1.cpu);
+    std::printf(
+        "anchor: OpenBLAS SGEMM 2048^3: %.1f GFLOP/s (2 threads), %.1f (1 thread); per CPU second "
+        "%.1f\n",
+        anchor2.wall, anchor1.wall, anchor1.cpu);
 
     const std::vector<Variant> variants{
         {"slices + direct conv (default)", CpuStrategy::BatchSlices, cpu::ConvAlgorithm::Auto},
         {"slices + im2col/SGEMM", CpuStrategy::BatchSlices, cpu::ConvAlgorithm::Im2colGemm},
         {"whole batch, threaded SGEMM", CpuStrategy::WholeBatchBlas, cpu::ConvAlgorithm::Auto},
     };
-    const char* fixtures[] = {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras", "k2_mlp_dropout_percy.h5",
-                              "k3legacy_mlp_ntu113.h5"};
+    const char* fixtures[] = {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras",
+                              "k2_mlp_dropout_percy.h5", "k3legacy_mlp_ntu113.h5"};
     std::ostringstream table;
-    table << "| model | MFLOP/img | strategy | threads | images/s | GFLOP/s | of SGEMM anchor | GFLOP per CPU-s | accuracy |\n"
+    table << "| model | MFLOP/img | strategy | threads | images/s | GFLOP/s | of SGEMM anchor | "
+             "GFLOP per CPU-s | accuracy |\n"
           << "|---|---|---|---|---|---|---|---|---|\n";
     for (const char* fixture : fixtures) {
-        const Model model = loadModel(std::string(CWB_SOURCE_DIR) + "/tests/fixtures/models/" + fixture);
+        const Model model =
+            loadModel(std::string(CWB_SOURCE_DIR) + "/tests/fixtures/models/" + fixture);
         const double flops = model.flopsPerSample();
         for (const Variant& variant : variants) {
             for (int threads : {1, 2}) {
@@ -117,7 +121,8 @@ int main(int argc, char** argv) {
                 options.strategy = variant.strategy;
                 options.convAlgorithm = variant.conv;
                 auto engine = makeCpuEngine(model, options);
-                EvalResult result = evaluate(*engine, data);  // warm-up: pages, caches, BLAS buffers
+                EvalResult result =
+                    evaluate(*engine, data);  // warm-up: pages, caches, BLAS buffers
                 std::vector<double> seconds, cpuSeconds;
                 for (int r = 0; r < runs; ++r) {
                     const double cpu0 = processCpuSeconds();
@@ -130,9 +135,10 @@ int main(int argc, char** argv) {
                 const double perCpuSecond = data.size() * flops / median(cpuSeconds) / 1e9;
                 const double anchor = threads == 2 ? anchor2.wall : anchor1.wall;
                 char row[512];
-                std::snprintf(row, sizeof row, "| %s | %.2f | %s | %d | %.0f | %.1f | %.0f%% | %.1f | %.4f |\n", fixture,
-                              flops / 1e6, variant.name, threads, images, gflops, 100 * gflops / anchor, perCpuSecond,
-                              result.accuracy);
+                std::snprintf(row, sizeof row,
+                              "| %s | %.2f | %s | %d | %.0f | %.1f | %.0f%% | %.1f | %.4f |\n",
+                              fixture, flops / 1e6, variant.name, threads, images, gflops,
+                              100 * gflops / anchor, perCpuSecond, result.accuracy);
                 std::fputs(row, stdout);
                 std::fflush(stdout);
                 table << row;
@@ -150,12 +156,17 @@ int main(int argc, char** argv) {
         << "- Anchor, same run: OpenBLAS SGEMM 2048x2048x2048: " << std::fixed;
     out.precision(1);
     out << anchor2.wall << " GFLOP/s on 2 threads, " << anchor1.wall << " GFLOP/s on 1 thread ("
-        << anchor1.cpu << " GFLOP per CPU second); \"of SGEMM anchor\" compares with the anchor at the same "
+        << anchor1.cpu
+        << " GFLOP per CPU second); \"of SGEMM anchor\" compares with the anchor at the same "
            "thread count\n"
-        << "- GFLOP per CPU-s: the work divided by the CPU time the process used (all threads, including "
-           "data handling in evaluate()); unlike wall time it does not drop when other jobs share the cores\n"
-        << "- Load average (1/5/15 min) before: " << loadBefore << ", after: " << loadAfter << "\n\n"
+        << "- GFLOP per CPU-s: the work divided by the CPU time the process used (all threads, "
+           "including "
+           "data handling in evaluate()); unlike wall time it does not drop when other jobs share "
+           "the cores\n"
+        << "- Load average (1/5/15 min) before: " << loadBefore << ", after: " << loadAfter
+        << "\n\n"
         << table.str();
-    std::printf("load average before: %s, after: %s\nwrote %s\n", loadBefore.c_str(), loadAfter.c_str(), outPath.c_str());
+    std::printf("load average before: %s, after: %s\nwrote %s\n", loadBefore.c_str(),
+                loadAfter.c_str(), outPath.c_str());
     return 0;
 }

@@ -23,7 +23,9 @@ double medianMilliseconds(int runs, F&& body) {
     for (int i = 0; i < runs; ++i) {
         const auto start = std::chrono::steady_clock::now();
         body();
-        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        times.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
     }
     std::sort(times.begin(), times.end());
     return times[times.size() / 2];
@@ -35,8 +37,10 @@ int main(int argc, char** argv) {
     const std::string dir = argc > 1 ? argv[1] : "tests/fixtures/models";
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 21;
     std::printf("%-36s %12s\n", "file", "median ms");
-    for (const char* name : {"k2_cnn_bn_evanchien.h5", "k2_mlp_dropout_percy.h5", "k3legacy_mlp_ntu113.h5", "k3_cnn_umer.keras",
-                             "k3_mlp800_voyager.weights.h5", "st_mnist_cnn_bn_torch.safetensors", "st_u8_data_fluent.safetensors"}) {
+    for (const char* name :
+         {"k2_cnn_bn_evanchien.h5", "k2_mlp_dropout_percy.h5", "k3legacy_mlp_ntu113.h5",
+          "k3_cnn_umer.keras", "k3_mlp800_voyager.weights.h5", "st_mnist_cnn_bn_torch.safetensors",
+          "st_u8_data_fluent.safetensors"}) {
         const std::string path = dir + "/" + name;
         try {
             const double ms = medianMilliseconds(runs, [&] { (void)cwb::loadModel(path); });
@@ -46,11 +50,13 @@ int main(int argc, char** argv) {
         }
     }
     const double fork = medianMilliseconds(runs, [] {
-        (void)cwb::runInChildProcess([] { return std::string(); }, "bench", std::chrono::seconds(10));
+        (void)cwb::runInChildProcess([] { return std::string(); }, "bench",
+                                     std::chrono::seconds(10));
     });
     std::printf("%-36s %12.2f\n", "(empty child process: fork + wait)", fork);
     // Anchor: the same machine reading the largest HDF5 fixture's bytes from the page cache.
-    const double read = medianMilliseconds(runs, [&] { (void)cwb::readWholeFile(dir + "/k2_cnn_bn_evanchien.h5"); });
+    const double read = medianMilliseconds(
+        runs, [&] { (void)cwb::readWholeFile(dir + "/k2_cnn_bn_evanchien.h5"); });
     std::printf("%-36s %12.2f\n", "(anchor: read k2_cnn file, 3 MB)", read);
     return 0;
 }

@@ -37,7 +37,8 @@ double sgemmGflops(int threads) {
     double best = 1e30;
     for (int i = 0; i < 5; ++i) {
         const auto start = Clock::now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a.data(), n, b.data(),
+                    n, 0.f, c.data(), n);
         best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
     }
     return 2.0 * n * n * n / best / 1e9;
@@ -50,19 +51,24 @@ int main(int argc, char** argv) {
     std::string spec = "mlp:128";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string key = argv[i];
-        if (key == "--batch") batch = std::atoi(argv[i + 1]);
-        else if (key == "--threads") threads = std::atoi(argv[i + 1]);
-        else if (key == "--repeats") repeats = std::atoi(argv[i + 1]);
-        else if (key == "--spec") spec = argv[i + 1];
+        if (key == "--batch")
+            batch = std::atoi(argv[i + 1]);
+        else if (key == "--threads")
+            threads = std::atoi(argv[i + 1]);
+        else if (key == "--repeats")
+            repeats = std::atoi(argv[i + 1]);
+        else if (key == "--spec")
+            spec = argv[i + 1];
         else {
             std::fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
         }
     }
     const Dataset train = loadFashionMnist(kDefaultDatasetDir, Split::Train);
-    std::printf("train_bench: %s, batch %d, adam, %d threads, %d images per epoch\n", spec.c_str(), batch, threads,
-                train.size());
-    std::printf("anchor: sgemm 1024^3 at %d threads: %.1f GFLOP/s\n", threads, sgemmGflops(threads));
+    std::printf("train_bench: %s, batch %d, adam, %d threads, %d images per epoch\n", spec.c_str(),
+                batch, threads, train.size());
+    std::printf("anchor: sgemm 1024^3 at %d threads: %.1f GFLOP/s\n", threads,
+                sgemmGflops(threads));
     std::vector<double> rates;
     for (int r = 0; r < repeats; ++r) {
         train::ArchOptions arch;
@@ -76,10 +82,12 @@ int main(int argc, char** argv) {
         const auto result = train::trainModel(model, train, nullptr, options);
         const auto& e = result.epochs.back();
         rates.push_back(e.imagesPerSecond);
-        std::printf("  epoch %d: %.3f s, %.0f images/s, train accuracy %.4f\n", r + 1, e.trainSeconds,
-                    e.imagesPerSecond, e.trainAccuracy);
+        std::printf("  epoch %d: %.3f s, %.0f images/s, train accuracy %.4f\n", r + 1,
+                    e.trainSeconds, e.imagesPerSecond, e.trainAccuracy);
     }
-    std::printf("median: %.0f images/s (%.3f s per epoch)\n", median(rates), train.size() / median(rates));
-    std::printf("anchor after: sgemm 1024^3 at %d threads: %.1f GFLOP/s\n", threads, sgemmGflops(threads));
+    std::printf("median: %.0f images/s (%.3f s per epoch)\n", median(rates),
+                train.size() / median(rates));
+    std::printf("anchor after: sgemm 1024^3 at %d threads: %.1f GFLOP/s\n", threads,
+                sgemmGflops(threads));
     return 0;
 }

@@ -7,7 +7,6 @@
 #include <QSlider>
 #include <QTemporaryDir>
 #include <QtTest/QSignalSpy>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -37,7 +36,9 @@ double median(std::vector<double> v) {
     return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double ms(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 // CPU time of the calling thread, ms: unlike wall time it does not grow when other
 // processes take the cores.
@@ -141,26 +142,34 @@ int main(int argc, char** argv) {
         if (!compressed.wait(30000)) return 1;
         moveToDisplay.push_back(ms(t0, Clock::now()));
         showOnce();
-        while (!c->isIdle()) QCoreApplication::processEvents(QEventLoop::AllEvents, 10);  // accuracy too
+        while (!c->isIdle())
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 10);  // accuracy too
     }
 
     // Anchors in the same run.
-    std::vector<float> a(static_cast<std::size_t>(weights), 1.f), b(static_cast<std::size_t>(weights));
+    std::vector<float> a(static_cast<std::size_t>(weights), 1.f),
+        b(static_cast<std::size_t>(weights));
     std::vector<double> copyMs, coreMs;
     for (int i = 0; i < repeats; ++i) {
         auto t0 = Clock::now();
         std::memcpy(b.data(), a.data(), a.size() * sizeof(float));
         copyMs.push_back(ms(t0, Clock::now()));
         t0 = Clock::now();
-        [[maybe_unused]] const CompressionResult r = compressModel(model, CompressionPlan::uniform(0.01f + 0.001f * i, 0.01f));
+        [[maybe_unused]] const CompressionResult r =
+            compressModel(model, CompressionPlan::uniform(0.01f + 0.001f * i, 0.01f));
         coreMs.push_back(ms(t0, Clock::now()));
     }
-    std::printf("ui_slider_bench: %lld weights, %u hardware threads, load average %.1f, medians of %d\n",
-                weights, std::thread::hardware_concurrency(), loadAverage(), repeats);
-    std::printf("  slider move -> histograms delivered to the GUI thread : %8.2f ms\n", median(moveToDisplay));
-    std::printf("  GUI thread per shown result (bars, table, 2 replots)  : %8.2f ms wall, %.2f ms CPU\n",
-                median(guiMs), median(guiCpuMs));
-    std::printf("  anchor: compressModel called directly (all threads)   : %8.2f ms\n", median(coreMs));
-    std::printf("  anchor: memcpy of the weights                         : %8.2f ms\n", median(copyMs));
+    std::printf(
+        "ui_slider_bench: %lld weights, %u hardware threads, load average %.1f, medians of %d\n",
+        weights, std::thread::hardware_concurrency(), loadAverage(), repeats);
+    std::printf("  slider move -> histograms delivered to the GUI thread : %8.2f ms\n",
+                median(moveToDisplay));
+    std::printf(
+        "  GUI thread per shown result (bars, table, 2 replots)  : %8.2f ms wall, %.2f ms CPU\n",
+        median(guiMs), median(guiCpuMs));
+    std::printf("  anchor: compressModel called directly (all threads)   : %8.2f ms\n",
+                median(coreMs));
+    std::printf("  anchor: memcpy of the weights                         : %8.2f ms\n",
+                median(copyMs));
     return 0;
 }

@@ -55,7 +55,8 @@ void runSafetensors(const std::uint8_t* data, std::size_t size) {
     auto storage = std::make_shared<OwnedStorage>(size);
     if (size) std::memcpy(storage->mutableData(), data, size);
     // Converting reads every byte each tensor claims, as `cwb info` statistics do.
-    for (const NamedTensor& t : parseSafetensors(storage, "fuzz.safetensors")) (void)t.tensor.toFloatVector();
+    for (const NamedTensor& t : parseSafetensors(storage, "fuzz.safetensors"))
+        (void)t.tensor.toFloatVector();
 }
 
 // The HDF5 readers parse in a child process (core/util/child_process.h) and turn its crash
@@ -74,8 +75,10 @@ void runProbed(const std::uint8_t* data, std::size_t size, Model (*load)(const s
             rest.remove_prefix(path.size());
             if (rest.substr(0, 18) == ": model.weights.h5") rest.remove_prefix(18);
             const std::string_view how = rest.substr(0, 20);
-            if (how == ": reading the file c" || how == ": reading the file d" || how == ": reading the file s") {
-                const auto hash = std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(data), size));
+            if (how == ": reading the file c" || how == ": reading the file d" ||
+                how == ": reading the file s") {
+                const auto hash = std::hash<std::string_view>{}(
+                    std::string_view(reinterpret_cast<const char*>(data), size));
                 std::ofstream(std::string(dir) + "/probe-" + std::to_string(hash), std::ios::binary)
                     .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
             }
@@ -86,7 +89,9 @@ void runProbed(const std::uint8_t* data, std::size_t size, Model (*load)(const s
 
 void runKerasH5(const std::uint8_t* data, std::size_t size) { runProbed(data, size, loadKerasH5); }
 
-void runKerasZip(const std::uint8_t* data, std::size_t size) { runProbed(data, size, loadKerasZip); }
+void runKerasZip(const std::uint8_t* data, std::size_t size) {
+    runProbed(data, size, loadKerasZip);
+}
 
 // Zero weights of the shapes Keras gives a layer with this per-sample input, or false when
 // they would be too large to be worth fuzzing with.
@@ -98,10 +103,12 @@ bool zeroWeights(Layer& layer, const Shape& in, const std::string& where) {
         weights = {{"kernel", {last, layer.units}}, {"bias", {layer.units}}};
     } else if (layer.kind == LayerKind::Conv2D) {
         const std::int64_t channels = in.size() == 2 ? 1 : last;
-        weights = {{"kernel", {layer.conv.kernelH, layer.conv.kernelW, channels, layer.conv.filters}},
-                   {"bias", {layer.conv.filters}}};
+        weights = {
+            {"kernel", {layer.conv.kernelH, layer.conv.kernelW, channels, layer.conv.filters}},
+            {"bias", {layer.conv.filters}}};
     } else if (layer.kind == LayerKind::BatchNormalization) {
-        for (const char* role : {"gamma", "beta", "moving_mean", "moving_variance"}) weights.push_back({role, {last}});
+        for (const char* role : {"gamma", "beta", "moving_mean", "moving_variance"})
+            weights.push_back({role, {last}});
     }
     const auto roles = kerasWeightRoles(layer);
     for (const auto& [role, shape] : weights) {
@@ -121,7 +128,8 @@ bool zeroWeights(Layer& layer, const Shape& in, const std::string& where) {
 // into a Model (shape inference, axis checks) as the .h5 and .keras readers do.
 void runKerasConfig(const std::uint8_t* data, std::size_t size) {
     const std::string where = "fuzz.json";
-    const auto json = parseJsonGuarded(std::string_view(reinterpret_cast<const char*>(data), size), where, 256);
+    const auto json =
+        parseJsonGuarded(std::string_view(reinterpret_cast<const char*>(data), size), where, 256);
     KerasArchitecture arch = parseKerasModelConfig(json, where);
     Shape current = arch.inputShape;
     for (Layer& layer : arch.layers) {

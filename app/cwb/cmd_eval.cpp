@@ -24,38 +24,46 @@ namespace {
 int nonNegative(const Args& args, const std::string& option, int fallback, int minimum) {
     const int value = args.integer(option, fallback);
     if (value < minimum)
-        throw Error("option --" + option + " must be at least " + std::to_string(minimum) + ", got " +
-                    std::to_string(value));
+        throw Error("option --" + option + " must be at least " + std::to_string(minimum) +
+                    ", got " + std::to_string(value));
     return value;
 }
 
 int runEval(const Args& args) {
-    args.allowOnly(withCompressionOptions({"data", "limit", "threads", "batch", "json", "kernel", "repeats"}));
-    if (args.positional().size() != 1) throw Error("expects one MODEL file; usage: cwb eval MODEL [options]");
+    args.allowOnly(
+        withCompressionOptions({"data", "limit", "threads", "batch", "json", "kernel", "repeats"}));
+    if (args.positional().size() != 1)
+        throw Error("expects one MODEL file; usage: cwb eval MODEL [options]");
     const std::string path = args.positional()[0];
     const int limit = nonNegative(args, "limit", 0, 0);
     const int threads = nonNegative(args, "threads", 0, 0);
     const int batch = nonNegative(args, "batch", 512, 1);
-    const int repeats = nonNegative(args, "repeats", 3, 1);  // latency is the median of 3 runs by default
+    const int repeats =
+        nonNegative(args, "repeats", 3, 1);  // latency is the median of 3 runs by default
     KernelChoice kernel = KernelChoice::Float;
     if (args.has("kernel") && !parseKernelChoice(args.text("kernel"), kernel))
-        throw Error("option --kernel got '" + args.text("kernel") + "'; expected auto, float, int8 or sparse");
+        throw Error("option --kernel got '" + args.text("kernel") +
+                    "'; expected auto, float, int8 or sparse");
     const bool compress = anyCompressionOption(args);
     if (compress && !args.has("kernel")) kernel = KernelChoice::Auto;
 
     Model model = loadModel(path);
     if (!model.evaluable)
         throw Error(path + " cannot be evaluated: " +
-                    (model.notEvaluableReason.empty() ? "it holds no runnable model" : model.notEvaluableReason) +
+                    (model.notEvaluableReason.empty() ? "it holds no runnable model"
+                                                      : model.notEvaluableReason) +
                     "; 'cwb info' can still inspect its tensors");
-    const Dataset data = loadFashionMnist(args.text("data", kDefaultDatasetDir), Split::Test, limit);
+    const Dataset data =
+        loadFashionMnist(args.text("data", kDefaultDatasetDir), Split::Test, limit);
 
     // The compressed copy and its statistics (an empty plan compresses nothing).
     CompressOptions compressOptions;
     compressOptions.threads = threads;
     compressOptions.stats.histograms = false;
-    compressOptions.stats.exactLevels = false;  // not reported here; float32 layers would need a sort
-    const CompressionResult compressed = compressModel(model, parseCompressionPlan(args), compressOptions);
+    compressOptions.stats.exactLevels =
+        false;  // not reported here; float32 layers would need a sort
+    const CompressionResult compressed =
+        compressModel(model, parseCompressionPlan(args), compressOptions);
 
     CompressedEngineOptions engineOptions;
     engineOptions.engine.threads = threads;
@@ -77,23 +85,34 @@ int runEval(const Args& args) {
 
     const double imagesPerSecond = result.seconds > 0 ? result.samples / result.seconds : 0.0;
     const double gflops = imagesPerSecond * model.flopsPerSample() / 1e9;
-    const double latencyMs = result.samples > 0 ? result.seconds / result.samples * 1000.0 * 1000.0 : 0.0;
+    const double latencyMs =
+        result.samples > 0 ? result.seconds / result.samples * 1000.0 * 1000.0 : 0.0;
     const int usedThreads = resolveThreads(threads);
     const auto& total = compressed.total;
     if (args.has("json")) {
         Json out{
-            {"model", path},          {"format", model.format},
-            {"engine", engine->name()}, {"threads", usedThreads},
-            {"batch", batch},         {"dataset", data.name},
-            {"samples", result.samples}, {"correct", result.correct},
-            {"accuracy", result.accuracy}, {"seconds", result.seconds},
-            {"images_per_second", imagesPerSecond}, {"flops_per_sample", model.flopsPerSample()},
+            {"model", path},
+            {"format", model.format},
+            {"engine", engine->name()},
+            {"threads", usedThreads},
+            {"batch", batch},
+            {"dataset", data.name},
+            {"samples", result.samples},
+            {"correct", result.correct},
+            {"accuracy", result.accuracy},
+            {"seconds", result.seconds},
+            {"images_per_second", imagesPerSecond},
+            {"flops_per_sample", model.flopsPerSample()},
             {"gflops", gflops},
-            {"latency_ms", latencyMs}, {"latency_unit", "ms per 1000 images, median of " + std::to_string(repeats)},
+            {"latency_ms", latencyMs},
+            {"latency_unit", "ms per 1000 images, median of " + std::to_string(repeats)},
             {"repeats", repeats},
-            {"sparsity", total.weights.sparsity}, {"size_bytes", total.encodedBytes},
-            {"float32_bytes", total.float32Bytes}, {"compression_ratio", total.ratio},
-            {"kernel", kernelChoiceName(kernel)}, {"kernels", kernelReportJson(report)},
+            {"sparsity", total.weights.sparsity},
+            {"size_bytes", total.encodedBytes},
+            {"float32_bytes", total.float32Bytes},
+            {"compression_ratio", total.ratio},
+            {"kernel", kernelChoiceName(kernel)},
+            {"kernels", kernelReportJson(report)},
             {"compression", compressionJson(compressed, false)},
         };
         std::cout << out.dump() << "\n";
@@ -110,7 +129,8 @@ int runEval(const Args& args) {
     std::printf("GFLOP/s:    %.1f (%.2f MFLOP per image)\n", gflops, model.flopsPerSample() / 1e6);
     if (compress) {
         std::printf("sparsity:   %.4f\n", total.weights.sparsity);
-        std::printf("size:       %lld bytes (float32 %lld, ratio %.2f)\n", static_cast<long long>(total.encodedBytes),
+        std::printf("size:       %lld bytes (float32 %lld, ratio %.2f)\n",
+                    static_cast<long long>(total.encodedBytes),
                     static_cast<long long>(total.float32Bytes), total.ratio);
     }
     if (kernel != KernelChoice::Float) std::printf("%s", report.text().c_str());
@@ -125,7 +145,8 @@ std::vector<std::string> evalFlags() {
 
 const CommandRegistration registration{{
     "eval",
-    "eval MODEL [--data DIR] [--limit N] [--threads N] [--batch N] [--repeats N] [--kernel auto|float|int8|sparse] "
+    "eval MODEL [--data DIR] [--limit N] [--threads N] [--batch N] [--repeats N] [--kernel "
+    "auto|float|int8|sparse] "
     "[compression options] [--json]",
     "accuracy and measured speed on the Fashion-MNIST test set, optionally of the compressed model",
     evalFlags(),

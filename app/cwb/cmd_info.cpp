@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "app/cwb/command.h"
@@ -48,7 +47,8 @@ TensorSummary summarize(const Tensor& tensor) {
 }
 
 bool hasActivation(const Layer& layer) {
-    return layer.kind == LayerKind::Dense || layer.kind == LayerKind::Conv2D || layer.kind == LayerKind::Activation;
+    return layer.kind == LayerKind::Dense || layer.kind == LayerKind::Conv2D ||
+           layer.kind == LayerKind::Activation;
 }
 
 std::string activationText(const Layer& layer) {
@@ -84,7 +84,8 @@ Json toJson(const Model& model) {
             l["class"] = layer.className;
             l["outputShape"] = shapeJson(layer.outputShape);
             l["parameters"] = layer.parameterCount();
-            l["activation"] = hasActivation(layer) ? Json(activationName(layer.activation)) : Json(nullptr);
+            l["activation"] =
+                hasActivation(layer) ? Json(activationName(layer.activation)) : Json(nullptr);
             l["flopsPerImage"] = layer.flopsPerSample();
             layers.push_back(std::move(l));
         }
@@ -120,11 +121,13 @@ void printText(const Model& model) {
     if (!model.layers.empty()) {
         std::printf("input shape:     %s\n", shapeToString(model.inputShape).c_str());
         std::printf("layers:          %zu\n", model.layers.size());
-        std::printf("  %-3s %-24s %-20s %-16s %12s  %s\n", "#", "name", "class", "output shape", "params", "activation");
+        std::printf("  %-3s %-24s %-20s %-16s %12s  %s\n", "#", "name", "class", "output shape",
+                    "params", "activation");
         for (std::size_t i = 0; i < model.layers.size(); ++i) {
             const Layer& layer = model.layers[i];
-            std::printf("  %-3zu %-24s %-20s %-16s %12lld  %s\n", i + 1, layer.name.c_str(), layer.className.c_str(),
-                        shapeToString(layer.outputShape).c_str(), layer.parameterCount(), activationText(layer).c_str());
+            std::printf("  %-3zu %-24s %-20s %-16s %12lld  %s\n", i + 1, layer.name.c_str(),
+                        layer.className.c_str(), shapeToString(layer.outputShape).c_str(),
+                        layer.parameterCount(), activationText(layer).c_str());
         }
         std::printf("output shape:    %s\n", shapeToString(model.outputShape()).c_str());
     }
@@ -133,11 +136,13 @@ void printText(const Model& model) {
     if (!model.evaluable) std::printf("not evaluable: %s\n", model.notEvaluableReason.c_str());
     if (!model.tensors.empty()) {
         std::printf("tensors:         %zu\n", model.tensors.size());
-        std::printf("  %-36s %-5s %-16s %12s %14s %14s %14s\n", "name", "dtype", "shape", "elements", "min", "max", "mean");
+        std::printf("  %-36s %-5s %-16s %12s %14s %14s %14s\n", "name", "dtype", "shape",
+                    "elements", "min", "max", "mean");
         for (const auto& [name, tensor] : model.tensors) {
             const TensorSummary s = summarize(tensor);
-            std::printf("  %-36s %-5s %-16s %12lld", name.c_str(), dtypeName(tensor.dtype()).c_str(),
-                        shapeToString(tensor.shape()).c_str(), static_cast<long long>(tensor.elements()));
+            std::printf("  %-36s %-5s %-16s %12lld", name.c_str(),
+                        dtypeName(tensor.dtype()).c_str(), shapeToString(tensor.shape()).c_str(),
+                        static_cast<long long>(tensor.elements()));
             if (s.numeric) std::printf(" %14.6g %14.6g %14.6g", s.min, s.max, s.mean);
             if (s.nonFinite) std::printf("  (%lld NaN/Inf)", s.nonFinite);
             std::printf("\n");
@@ -149,8 +154,10 @@ int runInfo(const Args& args) {
     args.allowOnly({"json"});
     if (args.positional().size() != 1) throw Error("usage: cwb info MODEL [--json]");
     const Model model = loadModel(args.positional()[0]);
-    if (args.has("json")) std::cout << toJson(model).dump(2) << "\n";
-    else printText(model);
+    if (args.has("json"))
+        std::cout << toJson(model).dump(2) << "\n";
+    else
+        printText(model);
     return 0;
 }
 

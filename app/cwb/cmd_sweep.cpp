@@ -68,7 +68,8 @@ SweepParameter compressionParameter(const std::string& name) {
             plan.defaults.quant.bits = 0;
         } else {
             plan.defaults.prune.rho = static_cast<float>(value);
-            if (plan.defaults.prune.method != PruneMethod::TextbookThreshold) plan.defaults.prune.method = PruneMethod::Threshold;
+            if (plan.defaults.prune.method != PruneMethod::TextbookThreshold)
+                plan.defaults.prune.method = PruneMethod::Threshold;
         }
         CompressOptions options;
         options.threads = ctx.threads;
@@ -87,7 +88,8 @@ SweepParameter compressionParameter(const std::string& name) {
         const EvalResult r = evaluate(*engine, ctx.data, eval);
         const auto& t = compressed.total;
         long long levels = 0;
-        for (const auto& l : compressed.layers) levels = std::max<long long>(levels, l.kernel.levels);
+        for (const auto& l : compressed.layers)
+            levels = std::max<long long>(levels, l.kernel.levels);
         SweepRow row;
         row.value = value;
         row.columns = {{"accuracy", r.accuracy},
@@ -117,7 +119,8 @@ public:
         const double fraction = (step + std::clamp(within, 0.0, 1.0)) / m_steps;
         const int width = 30, filled = static_cast<int>(fraction * width);
         std::fprintf(stderr, "\r[%s%s] %3d%% %d/%d %s   ", std::string(filled, '#').c_str(),
-                     std::string(width - filled, ' ').c_str(), static_cast<int>(fraction * 100), step, m_steps, note.c_str());
+                     std::string(width - filled, ' ').c_str(), static_cast<int>(fraction * 100),
+                     step, m_steps, note.c_str());
         std::fflush(stderr);
     }
     void done() const {
@@ -138,45 +141,59 @@ std::string formatNumber(double v) {
 }
 
 void writeText(const std::string& path, const std::string& text, const std::string& source) {
-    writeFileAtomically(path, [&](const std::string& temp) {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out) throw Error("could not write " + path + "; check the folder and free space");
-    }, source);
+    writeFileAtomically(
+        path,
+        [&](const std::string& temp) {
+            std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+            out << text;
+            if (!out) throw Error("could not write " + path + "; check the folder and free space");
+        },
+        source);
 }
 
 int runSweep(const Args& args) {
     if (args.text("param") == "temperature") return runTemperatureSweep(args);
-    args.allowOnly(withCompressionOptions({"param", "from", "to", "steps", "csv", "png", "data", "limit", "threads", "kernel"}));
-    if (args.positional().size() != 1) throw Error("expects one MODEL; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps N");
+    args.allowOnly(withCompressionOptions(
+        {"param", "from", "to", "steps", "csv", "png", "data", "limit", "threads", "kernel"}));
+    if (args.positional().size() != 1)
+        throw Error(
+            "expects one MODEL; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps "
+            "N");
     const std::string path = args.positional()[0];
     for (const char* required : {"param", "from", "to", "steps"})
-        if (!args.has(required)) throw Error(std::string("option --") + required + " is required; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps N");
+        if (!args.has(required))
+            throw Error(
+                std::string("option --") + required +
+                " is required; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps N");
     const SweepParameter parameter = sweepParameter(args.text("param"));
     const double from = args.number("from", 0.0), to = args.number("to", 0.0);
     const int steps = args.integer("steps", 0);
     if (steps < 1 || steps > 10000) throw Error("option --steps must be in 1..10000");
-    if (!std::isfinite(from) || !std::isfinite(to)) throw Error("options --from and --to must be finite numbers");
+    if (!std::isfinite(from) || !std::isfinite(to))
+        throw Error("options --from and --to must be finite numbers");
     const std::string csvPath = args.text("csv"), pngPath = args.text("png");
     if (!csvPath.empty()) refuseToOverwriteSource(csvPath, path);
     if (!pngPath.empty()) refuseToOverwriteSource(pngPath, path);
     KernelChoice kernel = KernelChoice::Float;
     if (args.has("kernel") && !parseKernelChoice(args.text("kernel"), kernel))
-        throw Error("option --kernel got '" + args.text("kernel") + "'; expected auto, float, int8 or sparse");
+        throw Error("option --kernel got '" + args.text("kernel") +
+                    "'; expected auto, float, int8 or sparse");
     const int limit = args.integer("limit", 0);
     if (limit < 0) throw Error("option --limit must be at least 0");
 
     const Model model = loadModel(path);
     if (!model.evaluable) throw Error(path + " cannot be evaluated: " + model.notEvaluableReason);
-    const Dataset data = loadFashionMnist(args.text("data", kDefaultDatasetDir), Split::Test, limit);
+    const Dataset data =
+        loadFashionMnist(args.text("data", kDefaultDatasetDir), Split::Test, limit);
 
     ProgressBar bar(steps);
     std::vector<SweepRow> rows;
     for (int i = 0; i < steps; ++i) {
         const double value = steps == 1 ? from : from + (to - from) * i / (steps - 1);
         const std::string note = parameter.name + "=" + formatNumber(value);
-        const SweepContext ctx{args, model, data, args.integer("threads", 0), kernel,
-                               [&](double within) { bar.show(i, within, note); }};
+        const SweepContext ctx{args,   model,
+                               data,   args.integer("threads", 0),
+                               kernel, [&](double within) { bar.show(i, within, note); }};
         bar.show(i, 0.0, note);
         rows.push_back(parameter.run(value, ctx));
     }
@@ -220,7 +237,8 @@ std::vector<std::string> sweepFlags() { return compressionFlagNames(); }
 
 const CommandRegistration registration{{
     "sweep",
-    "sweep MODEL --param alpha|rho|temperature --from X --to Y --steps N [--csv F] [--png F] [--limit N] "
+    "sweep MODEL --param alpha|rho|temperature --from X --to Y --steps N [--csv F] [--png F] "
+    "[--limit N] "
     "[--kernel K] [compression options]",
     "accuracy, sparsity and size over a series of compression settings (CSV, PNG plot); "
     "--param temperature: distilled students per temperature",

@@ -30,8 +30,8 @@ private:
 
 struct Command {
     std::string name;
-    std::string usage;    // one line: "info MODEL"
-    std::string summary;  // one line: what it does
+    std::string usage;               // one line: "info MODEL"
+    std::string summary;             // one line: what it does
     std::vector<std::string> flags;  // options that take no value
     std::function<int(const Args&)> run;
 };

@@ -10,8 +10,8 @@ namespace {
 Json finiteOrNull(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 Json histogramJson(const Histogram& h) {
-    return Json{{"bins", h.spec.bins}, {"lo", h.spec.lo}, {"hi", h.spec.hi}, {"counts", h.counts},
-                {"underflow", h.underflow}, {"overflow", h.overflow}};
+    return Json{{"bins", h.spec.bins}, {"lo", h.spec.lo},          {"hi", h.spec.hi},
+                {"counts", h.counts},  {"underflow", h.underflow}, {"overflow", h.overflow}};
 }
 
 }  // namespace
@@ -65,16 +65,17 @@ Json compressionJson(const CompressionResult& r, bool histograms) {
 Json kernelReportJson(const KernelReport& report) {
     Json layers = Json::array();
     for (const auto& l : report.layers)
-        layers.push_back(Json{{"layer", l.layer},
-                              {"class", l.className},
-                              {"path", l.path},
-                              {"reason", l.reason},
-                              {"sparsity", l.sparsity},
-                              {"code_bits", l.codeBits},
-                              {"float_ms_per_1000", l.floatMs >= 0 ? Json(l.floatMs) : Json(nullptr)},
-                              {"int8_ms_per_1000", l.int8Ms >= 0 ? Json(l.int8Ms) : Json(nullptr)},
-                              {"sparse_ms_per_1000", l.sparseMs >= 0 ? Json(l.sparseMs) : Json(nullptr)},
-                              {"speedup", l.speedup}});
+        layers.push_back(
+            Json{{"layer", l.layer},
+                 {"class", l.className},
+                 {"path", l.path},
+                 {"reason", l.reason},
+                 {"sparsity", l.sparsity},
+                 {"code_bits", l.codeBits},
+                 {"float_ms_per_1000", l.floatMs >= 0 ? Json(l.floatMs) : Json(nullptr)},
+                 {"int8_ms_per_1000", l.int8Ms >= 0 ? Json(l.int8Ms) : Json(nullptr)},
+                 {"sparse_ms_per_1000", l.sparseMs >= 0 ? Json(l.sparseMs) : Json(nullptr)},
+                 {"speedup", l.speedup}});
     return Json{{"engine", report.engine}, {"layers", layers}};
 }
 

@@ -33,7 +33,8 @@ DistillSetup prepareDistillation(const std::string& teacherPath, const TrainCli&
     std::printf("teacher %s: test accuracy %.4f\n", teacherPath.c_str(), setup.teacherAccuracy);
     const auto start = std::chrono::steady_clock::now();
     setup.logits = train::teacherLogits(setup.teacher, setup.data.train, cli.options.threads);
-    std::printf("cached the teacher's logits on %d training images in %.1f s\n", setup.data.train.size(),
+    std::printf("cached the teacher's logits on %d training images in %.1f s\n",
+                setup.data.train.size(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     std::fflush(stdout);
     return setup;

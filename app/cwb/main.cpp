@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        const cwb::cli::Args args(std::vector<std::string>(argv + 2, argv + argc), found->second.flags);
+        const cwb::cli::Args args(std::vector<std::string>(argv + 2, argv + argc),
+                                  found->second.flags);
         return found->second.run(args);
     } catch (const std::exception& e) {
         std::cerr << "cwb " << argv[1] << ": " << e.what() << "\n";

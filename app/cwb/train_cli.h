@@ -13,8 +13,8 @@ namespace cwb::cli {
 
 struct TrainCli {
     train::TrainOptions options;
-    int limit = 0;           // training samples (0 = all 60 000)
-    float dropout = 0.f;     // for architectures built from a spec
+    int limit = 0;        // training samples (0 = all 60 000)
+    float dropout = 0.f;  // for architectures built from a spec
     std::string dataDir;
 };
 
@@ -41,7 +41,8 @@ void printEpoch(const train::EpochReport& report, const std::string& prefix = ""
 // Callbacks that print every epoch and, on a terminal, a live batch counter on stderr.
 train::TrainCallbacks consoleCallbacks(const std::string& prefix = "");
 
-// One row per epoch: epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second
+// One row per epoch:
+// epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second
 void writeCurveCsv(const std::string& path, const train::TrainResult& result);
 
 }  // namespace cwb::cli

@@ -6,7 +6,6 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-
 #include <cstdio>
 
 #include "ui/window/main_window.h"
@@ -14,13 +13,14 @@
 
 namespace {
 
-std::optional<double> numberOption(const QCommandLineParser& parser, const QString& name, bool* ok) {
+std::optional<double> numberOption(const QCommandLineParser& parser, const QString& name,
+                                   bool* ok) {
     if (!parser.isSet(name)) return std::nullopt;
     bool valid = false;
     const double v = parser.value(name).toDouble(&valid);
     if (!valid || v < 0) {
-        std::fprintf(stderr, "compression-workbench: --%s needs a number >= 0, got \"%s\"\n", qPrintable(name),
-                     qPrintable(parser.value(name)));
+        std::fprintf(stderr, "compression-workbench: --%s needs a number >= 0, got \"%s\"\n",
+                     qPrintable(name), qPrintable(parser.value(name)));
         *ok = false;
     }
     return v;
@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     QApplication::setApplicationVersion(QStringLiteral("0.1"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription("Compress a trained neural network by eye: quantize, prune and distil.");
+    parser.setApplicationDescription(
+        "Compress a trained neural network by eye: quantize, prune and distil.");
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument("model", "Model to open (.h5, .keras, .safetensors).", "[model]");
@@ -46,14 +47,18 @@ int main(int argc, char** argv) {
     parser.addOption({"bits", "k-bit codes, 2..8 (0 = use alpha).", "k"});
     parser.addOption({"layer", "Show this layer's histograms.", "name"});
     parser.addOption({"sweep", "With --screenshot: run a sweep of the active parameter first."});
-    parser.addOption({"tab", "With --screenshot: the page to show, compression or distillation.", "name"});
+    parser.addOption(
+        {"tab", "With --screenshot: the page to show, compression or distillation.", "name"});
     parser.addOption({"train", "With --screenshot: train a student (distillation) first."});
-    parser.addOption({"epochs", "With --train: epochs of the student's training (default 1).", "n", "1"});
-    parser.addOption({"timeout", "With --screenshot: seconds to wait for results (default 180).", "s", "180"});
+    parser.addOption(
+        {"epochs", "With --train: epochs of the student's training (default 1).", "n", "1"});
+    parser.addOption(
+        {"timeout", "With --screenshot: seconds to wait for results (default 180).", "s", "180"});
     parser.process(app);
 
     QString model = parser.value("model");
-    if (model.isEmpty() && !parser.positionalArguments().isEmpty()) model = parser.positionalArguments().first();
+    if (model.isEmpty() && !parser.positionalArguments().isEmpty())
+        model = parser.positionalArguments().first();
     bool ok = true;
     cwb::ui::ScreenshotOptions shot;
     shot.alpha = numberOption(parser, "alpha", &ok);
@@ -86,16 +91,21 @@ int main(int argc, char** argv) {
 
     window.restoreLayout();
     window.show();
-    if (!model.isEmpty()) window.openModel(model);
-    else window.openStartupModel();
+    if (!model.isEmpty())
+        window.openModel(model);
+    else
+        window.openStartupModel();
     if (shot.alpha || shot.rho || shot.bits) {
-        QObject::connect(&window, &cwb::ui::MainWindow::modelReady, &window, [&window, shot] {
-            cwb::ui::CompressionSettings s = window.settings();
-            if (shot.alpha) s.alpha = *shot.alpha;
-            if (shot.rho) s.rho = *shot.rho;
-            if (shot.bits) s.bits = *shot.bits;
-            window.applyUserSettings(s, QStringLiteral("command line"));
-        }, Qt::SingleShotConnection);
+        QObject::connect(
+            &window, &cwb::ui::MainWindow::modelReady, &window,
+            [&window, shot] {
+                cwb::ui::CompressionSettings s = window.settings();
+                if (shot.alpha) s.alpha = *shot.alpha;
+                if (shot.rho) s.rho = *shot.rho;
+                if (shot.bits) s.bits = *shot.bits;
+                window.applyUserSettings(s, QStringLiteral("command line"));
+            },
+            Qt::SingleShotConnection);
     }
     if (parser.isSet("layer")) window.selectLayer(parser.value("layer"));
     return app.exec();

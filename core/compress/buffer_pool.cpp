@@ -2,8 +2,8 @@
 #include "core/compress/buffer_pool.h"
 
 #include <map>
-#include <new>
 #include <mutex>
+#include <new>
 
 namespace cwb {
 namespace {
@@ -18,7 +18,7 @@ Buffer allocate(std::size_t bytes) {
     return Buffer(static_cast<std::byte*>(::operator new[](bytes, std::align_val_t(64))));
 }
 
-constexpr std::size_t kMinPooled = 64 * 1024;           // smaller buffers come from malloc's own lists
+constexpr std::size_t kMinPooled = 64 * 1024;  // smaller buffers come from malloc's own lists
 constexpr std::size_t kMaxFreeBytes = 1024 * 1024 * 1024;  // beyond this, buffers are freed
 
 class Pool {
@@ -79,7 +79,9 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Storage> pooledStorage(std::size_t bytes) { return std::make_shared<PooledStorage>(bytes); }
+std::shared_ptr<Storage> pooledStorage(std::size_t bytes) {
+    return std::make_shared<PooledStorage>(bytes);
+}
 
 void releasePooledBuffers() { pool().clear(); }
 

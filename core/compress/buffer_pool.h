@@ -10,8 +10,8 @@
 
 namespace cwb {
 
-// `bytes` of uninitialized host memory, 64-byte aligned; the buffer returns to the pool when the last
-// tensor holding it goes. Thread-safe.
+// `bytes` of uninitialized host memory, 64-byte aligned; the buffer returns to the pool when the
+// last tensor holding it goes. Thread-safe.
 std::shared_ptr<Storage> pooledStorage(std::size_t bytes);
 
 // Frees every buffer the pool holds (e.g. when a model is closed).

@@ -27,8 +27,8 @@ namespace {
 struct Task {
     int layer = -1;
     std::string role;
-    Tensor* target = nullptr;   // in the result's model
-    Tensor source;              // float32 original
+    Tensor* target = nullptr;  // in the result's model
+    Tensor source;             // float32 original
     MatrixView view;
     bool isKernel = false;
     std::optional<LayerSettings> settings;  // nullopt: reported, not compressed
@@ -62,21 +62,34 @@ std::string describeSettings(const LayerSettings& s) {
     }
     const auto& p = s.prune;
     switch (p.method) {
-        case PruneMethod::None: break;
-        case PruneMethod::Threshold: if (p.rho > 0.f) out << ", rho " << p.rho; break;
-        case PruneMethod::TextbookThreshold: out << ", textbook W >= " << p.rho << " (prunes negatives)"; break;
-        case PruneMethod::TargetSparsity:
-            out << ", sparsity " << p.sparsity << (p.scope == SparsityScope::Global ? " global" : " per layer");
+        case PruneMethod::None:
             break;
-        case PruneMethod::StructuredL1: out << ", structured L1 " << p.sparsity; break;
-        case PruneMethod::StructuredL2: out << ", structured L2 " << p.sparsity; break;
-        case PruneMethod::NM: out << ", " << p.n << ":" << p.m; break;
+        case PruneMethod::Threshold:
+            if (p.rho > 0.f) out << ", rho " << p.rho;
+            break;
+        case PruneMethod::TextbookThreshold:
+            out << ", textbook W >= " << p.rho << " (prunes negatives)";
+            break;
+        case PruneMethod::TargetSparsity:
+            out << ", sparsity " << p.sparsity
+                << (p.scope == SparsityScope::Global ? " global" : " per layer");
+            break;
+        case PruneMethod::StructuredL1:
+            out << ", structured L1 " << p.sparsity;
+            break;
+        case PruneMethod::StructuredL2:
+            out << ", structured L2 " << p.sparsity;
+            break;
+        case PruneMethod::NM:
+            out << ", " << p.n << ":" << p.m;
+            break;
     }
     return out.str();
 }
 
 // The settings of BatchNormalization parameters: the plan's defaults or an override by name.
-std::optional<LayerSettings> batchNormSettings(const CompressionPlan& plan, const Model& model, int li) {
+std::optional<LayerSettings> batchNormSettings(const CompressionPlan& plan, const Model& model,
+                                               int li) {
     const Layer& layer = model.layers[li];
     if (!plan.includeBatchNorm || layer.kind != LayerKind::BatchNormalization) return std::nullopt;
     if (!plan.onlyLayer.empty() && plan.onlyLayer != layer.name) return std::nullopt;
@@ -87,8 +100,9 @@ std::optional<LayerSettings> batchNormSettings(const CompressionPlan& plan, cons
     return found && found->settings ? *found->settings : plan.defaults;
 }
 
-void addTask(std::vector<Task>& tasks, Model& copy, const Model& model, int li, Tensor Layer::*member,
-             const std::string& role, bool isKernel, std::optional<LayerSettings> settings) {
+void addTask(std::vector<Task>& tasks, Model& copy, const Model& model, int li,
+             Tensor Layer::*member, const std::string& role, bool isKernel,
+             std::optional<LayerSettings> settings) {
     const Tensor& t = model.layers[li].*member;
     if (t.empty()) return;
     Task task;
@@ -162,7 +176,8 @@ void buildQuantizers(std::vector<Task>& tasks, int threads) {
         const QuantSettings& q = t.settings->quant;
         if (q.bits > 0) {
             t.quant = QuantKind::Affine;
-            t.units = std::make_unique<UnitQuantizers>(chooseUnitQuantizers(t.view, t.keep, q, threads));
+            t.units =
+                std::make_unique<UnitQuantizers>(chooseUnitQuantizers(t.view, t.keep, q, threads));
             t.errorBound = std::max(t.errorBound, t.units->errorBound());
             t.valueBound = std::max(t.valueBound, t.units->valueBound());
             std::int32_t lo = 0, hi = 0;
@@ -175,7 +190,8 @@ void buildQuantizers(std::vector<Task>& tasks, int threads) {
         } else {
             t.quant = QuantKind::Uniform;
             t.alpha = q.alpha;
-            const float top = quantizeUniform(t.max, q.alpha), bottom = quantizeUniform(t.min, q.alpha);
+            const float top = quantizeUniform(t.max, q.alpha),
+                        bottom = quantizeUniform(t.min, q.alpha);
             t.errorBound = std::max(t.errorBound, 0.5f * q.alpha);
             t.valueBound = std::max({t.valueBound, std::fabs(top), std::fabs(bottom)});
             // The same float32 arithmetic as the pass: codes are monotonic in W, so the
@@ -183,7 +199,9 @@ void buildQuantizers(std::vector<Task>& tasks, int threads) {
             const double lo = std::min(0.f, roundHalfAway(t.min / q.alpha));
             const double hi = std::max(0.f, roundHalfAway(t.max / q.alpha));
             t.codeBase = static_cast<std::int64_t>(std::max(lo, -1e15));
-            t.codeSpan = hi - lo + 1 <= static_cast<double>(kMaxCountedCodes) ? static_cast<std::int64_t>(hi - lo + 1) : 0;
+            t.codeSpan = hi - lo + 1 <= static_cast<double>(kMaxCountedCodes)
+                             ? static_cast<std::int64_t>(hi - lo + 1)
+                             : 0;
         }
     }
 }
@@ -207,11 +225,13 @@ std::string codeText(const Task& t, int codeBits) {
     if (const QuantTypeTraits* type = quantTypeFor(t.settings->quant))
         out << type->name << " blocks of " << type->blockSize << ": ";
     out << codeBits << "-bit codes + " << units << " float32 step" << (units == 1 ? "" : "s");
-    if (t.settings->quant.scheme == QuantScheme::Asymmetric) out << " + " << units << " zero points";
+    if (t.settings->quant.scheme == QuantScheme::Asymmetric)
+        out << " + " << units << " zero points";
     return out.str();
 }
 
-TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options, KernelGrid& grid) {
+TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options,
+                      KernelGrid& grid) {
     TensorStats s;
     s.role = t.role;
     s.elements = t.view.size();
@@ -245,8 +265,10 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
             first = false;
         }
     } else if (t.quant == QuantKind::Uniform) {
-        codeMin = static_cast<std::int32_t>(std::clamp<double>(roundHalfAway(t.min / t.alpha), INT32_MIN, 0));
-        codeMax = static_cast<std::int32_t>(std::clamp<double>(roundHalfAway(t.max / t.alpha), 0, INT32_MAX));
+        codeMin = static_cast<std::int32_t>(
+            std::clamp<double>(roundHalfAway(t.min / t.alpha), INT32_MIN, 0));
+        codeMax = static_cast<std::int32_t>(
+            std::clamp<double>(roundHalfAway(t.max / t.alpha), 0, INT32_MAX));
     }
     if (s.levels < 0 && options.exactLevels) {
         const TensorProfile* p = t.profile;
@@ -277,14 +299,16 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
             enc.codeBits = 32;
             break;
         case QuantKind::Uniform:
-            enc.codeBits = std::max(1, effectiveBits(static_cast<long long>(codeMax) - codeMin + 1));
+            enc.codeBits =
+                std::max(1, effectiveBits(static_cast<long long>(codeMax) - codeMin + 1));
             enc.scaleBytes = 8;
             break;
         case QuantKind::Affine: {
             const auto units = t.units->unitCount();
             enc.codeBits = t.settings->quant.bits;
             enc.scaleBytes = units * 4;
-            if (t.settings->quant.scheme == QuantScheme::Asymmetric) enc.scaleBytes += (units * enc.codeBits + 7) / 8;
+            if (t.settings->quant.scheme == QuantScheme::Asymmetric)
+                enc.scaleBytes += (units * enc.codeBits + 7) / 8;
             break;
         }
     }
@@ -341,8 +365,8 @@ void accumulate(TensorStats& total, const TensorStats& s, bool first) {
 
 }  // namespace
 
-CompressionResult compressModel(const Model& model, const CompressionPlan& plan, const CompressOptions& options,
-                                const Progress& progress) {
+CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
+                                const CompressOptions& options, const Progress& progress) {
     const auto start = std::chrono::steady_clock::now();
     validatePlan(plan, model);
     const StatsOptions& stats = options.stats;
@@ -363,13 +387,16 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
         } else if (const auto settings = batchNormSettings(plan, model, li)) {
             addTask(tasks, result.model, model, li, &Layer::gamma, "gamma", false, settings);
             addTask(tasks, result.model, model, li, &Layer::beta, "beta", false, settings);
-            addTask(tasks, result.model, model, li, &Layer::movingMean, "moving_mean", false, settings);
-            addTask(tasks, result.model, model, li, &Layer::movingVariance, "moving_variance", false, settings);
+            addTask(tasks, result.model, model, li, &Layer::movingMean, "moving_mean", false,
+                    settings);
+            addTask(tasks, result.model, model, li, &Layer::movingVariance, "moving_variance",
+                    false, settings);
         }
     }
 
     for (Task& t : tasks) {
-        t.profile = options.profile ? options.profile->find(t.source.bytes(), t.source.elements()) : nullptr;
+        t.profile = options.profile ? options.profile->find(t.source.bytes(), t.source.elements())
+                                    : nullptr;
         long long nonFinite = 0;
         if (t.profile) {
             t.min = t.profile->min;
@@ -379,8 +406,9 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
             floatRange(t.view.data, t.view.size(), threads, t.min, t.max, nonFinite);
         }
         if (nonFinite > 0)
-            throw Error(model.sourcePath + ": layer '" + model.layers[t.layer].name + "' " + t.role + " holds " +
-                        std::to_string(nonFinite) + " NaN or infinite weights; the model is damaged, re-export it");
+            throw Error(model.sourcePath + ": layer '" + model.layers[t.layer].name + "' " +
+                        t.role + " holds " + std::to_string(nonFinite) +
+                        " NaN or infinite weights; the model is damaged, re-export it");
         t.maxAbs = std::max(std::fabs(t.min), std::fabs(t.max));
     }
     progress.step(0, 1);
@@ -398,8 +426,9 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
     fused.histograms = stats.histograms;
     fused.threads = threads;
     fused.weights = resolveSpec(stats.weights, weightBound, 1.0);
-    fused.error = stats.errorSharesWeightEdges ? fused.weights
-                                               : resolveSpec(stats.error, errorBound, 1e-6 * std::max(weightBound, 1.0));
+    fused.error = stats.errorSharesWeightEdges
+                      ? fused.weights
+                      : resolveSpec(stats.error, errorBound, 1e-6 * std::max(weightBound, 1.0));
 
     std::vector<FusedJob> jobs;
     for (Task& t : tasks) {
@@ -407,9 +436,11 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
         job.in = t.view;
         if (t.compressed()) {
             // Settings that change nothing (both sliders at 0) leave the tensor shared.
-            const bool changes = t.quant != QuantKind::None || t.keep.kind != KeepRule::Kind::All || t.source.dtype() != t.target->dtype();
+            const bool changes = t.quant != QuantKind::None || t.keep.kind != KeepRule::Kind::All ||
+                                 t.source.dtype() != t.target->dtype();
             if (changes) {
-                t.output = Tensor(t.source.shape(), DType::F32, pooledStorage(t.source.elements() * sizeof(float)));
+                t.output = Tensor(t.source.shape(), DType::F32,
+                                  pooledStorage(t.source.elements() * sizeof(float)));
                 job.out = t.output.mutableFloats().data();
             }
             job.keep = t.keep;
@@ -423,20 +454,24 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
     }
     // Value-only rules with a profile: the pass writes values and sums, and the counts
     // come from the profile's sorted values (the same integers, without per-weight counting).
-    for (std::size_t k = 0; k < tasks.size(); ++k) jobs[k].countInPass = !profileCanCount(jobs[k], tasks[k].profile, fused);
+    for (std::size_t k = 0; k < tasks.size(); ++k)
+        jobs[k].countInPass = !profileCanCount(jobs[k], tasks[k].profile, fused);
     auto sums = runFusedPass(jobs, fused, progress);
     // Tensors are independent: one per thread, each result in its own slot.
-    parallelFor(static_cast<long long>(tasks.size()), threads, [&](long long begin, long long end, int) {
-        for (long long k = begin; k < end; ++k)
-            if (!jobs[k].countInPass) countFromProfile(jobs[k], *tasks[k].profile, fused, sums[k]);
-    });
+    parallelFor(static_cast<long long>(tasks.size()), threads,
+                [&](long long begin, long long end, int) {
+                    for (long long k = begin; k < end; ++k)
+                        if (!jobs[k].countInPass)
+                            countFromProfile(jobs[k], *tasks[k].profile, fused, sums[k]);
+                });
 
     bool firstTotal = true;
     for (std::size_t k = 0; k < tasks.size(); ++k) {
         Task& t = tasks[k];
         if (t.compressed() && !t.output.empty()) *t.target = t.output;
         KernelGrid scratchGrid;
-        KernelGrid& grid = t.isKernel ? result.grids[static_cast<std::size_t>(t.layer)] : scratchGrid;
+        KernelGrid& grid =
+            t.isKernel ? result.grids[static_cast<std::size_t>(t.layer)] : scratchGrid;
         TensorStats s = makeStats(t, sums[k], stats, grid);
         accumulate(result.total.weights, s, firstTotal);
         firstTotal = false;
@@ -457,8 +492,10 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
             result.layers.push_back(std::move(ls));
         }
         LayerStats& ls = result.layers.back();
-        if (t.isKernel) ls.kernel = std::move(s);
-        else ls.others.push_back(std::move(s));
+        if (t.isKernel)
+            ls.kernel = std::move(s);
+        else
+            ls.others.push_back(std::move(s));
     }
 
     TensorStats& w = result.total.weights;
@@ -467,15 +504,19 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
     w.mse = w.elements ? w.sumSquaredError / static_cast<double>(w.elements) : 0.0;
     w.sqnrDb = w.sumSquaredError > 0.0 ? 10.0 * std::log10(w.sumSquares / w.sumSquaredError)
                                        : std::numeric_limits<double>::infinity();
-    w.size.ratio = w.size.bytes > 0 ? static_cast<double>(w.size.float32Bytes) / static_cast<double>(w.size.bytes) : 1.0;
+    w.size.ratio = w.size.bytes > 0 ? static_cast<double>(w.size.float32Bytes) /
+                                          static_cast<double>(w.size.bytes)
+                                    : 1.0;
     w.size.description = "sum of the reported tensors";
     result.total.parameters = model.parameterCount();
     result.total.float32Bytes = result.total.parameters * 4;
     result.total.encodedBytes = result.total.float32Bytes - w.size.float32Bytes + w.size.bytes;
     result.total.ratio = result.total.encodedBytes > 0
-                             ? static_cast<double>(result.total.float32Bytes) / static_cast<double>(result.total.encodedBytes)
+                             ? static_cast<double>(result.total.float32Bytes) /
+                                   static_cast<double>(result.total.encodedBytes)
                              : 1.0;
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }
 

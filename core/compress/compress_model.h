@@ -49,16 +49,16 @@ std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const St
                                                     int threads = 0, const Progress& progress = {});
 
 struct CompressionResult {
-    Model model;                       // the compressed copy; untouched tensors are shared
-    std::vector<KernelGrid> grids;     // one per model layer (quantized == false if untouched)
-    std::vector<LayerStats> layers;    // one per Dense/Conv2D layer, in model order
+    Model model;                     // the compressed copy; untouched tensors are shared
+    std::vector<KernelGrid> grids;   // one per model layer (quantized == false if untouched)
+    std::vector<LayerStats> layers;  // one per Dense/Conv2D layer, in model order
     ModelStats total;
-    double seconds = 0.0;              // wall time of the call
+    double seconds = 0.0;  // wall time of the call
 };
 
 struct CompressOptions {
     StatsOptions stats;
-    int threads = 0;   // 0 = all cores
+    int threads = 0;                               // 0 = all cores
     std::shared_ptr<const WeightProfile> profile;  // from profileWeights() on the same model
 };
 

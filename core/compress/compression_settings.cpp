@@ -10,13 +10,18 @@ namespace cwb {
 
 bool PruneSettings::enabled() const {
     switch (method) {
-        case PruneMethod::None: return false;
-        case PruneMethod::Threshold: return rho > 0.f;
-        case PruneMethod::TextbookThreshold: return true;
+        case PruneMethod::None:
+            return false;
+        case PruneMethod::Threshold:
+            return rho > 0.f;
+        case PruneMethod::TextbookThreshold:
+            return true;
         case PruneMethod::TargetSparsity:
         case PruneMethod::StructuredL1:
-        case PruneMethod::StructuredL2: return sparsity > 0.0;
-        case PruneMethod::NM: return n < m;
+        case PruneMethod::StructuredL2:
+            return sparsity > 0.0;
+        case PruneMethod::NM:
+            return n < m;
     }
     return false;
 }
@@ -50,13 +55,16 @@ void validateSettings(const LayerSettings& s, const std::string& where) {
     if (!(q.alpha >= 0.f) || !std::isfinite(q.alpha))
         bad("quantization step alpha must be a finite number >= 0 (0 = off)");
     if (q.bits != 0 && (q.bits < 2 || q.bits > 8))
-        bad("bit width " + std::to_string(q.bits) + " is out of range; use 2..8 (or 0 for the uniform step alpha)");
-    if (q.granularity == Granularity::Group && q.groupSize != 32 && q.groupSize != 64 && q.groupSize != 128)
+        bad("bit width " + std::to_string(q.bits) +
+            " is out of range; use 2..8 (or 0 for the uniform step alpha)");
+    if (q.granularity == Granularity::Group && q.groupSize != 32 && q.groupSize != 64 &&
+        q.groupSize != 128)
         bad("group size " + std::to_string(q.groupSize) + " is not supported; use 32, 64 or 128");
     if (q.clip == ClipMethod::Percentile && !(q.clipPercentile > 0.0 && q.clipPercentile <= 100.0))
         bad("clip percentile must be in (0, 100]");
     if (q.clip != ClipMethod::None && q.bits == 0)
-        bad("clipping needs a bit width (--bits 2..8); the uniform step alpha has no range to clip");
+        bad("clipping needs a bit width (--bits 2..8); the uniform step alpha has no range to "
+            "clip");
     if (q.granularity != Granularity::Tensor && q.bits == 0)
         bad("per-channel or per-group steps need a bit width (--bits 2..8)");
     if (!std::isfinite(p.rho) || (p.rho < 0.f && p.method != PruneMethod::TextbookThreshold))
@@ -68,7 +76,8 @@ void validateSettings(const LayerSettings& s, const std::string& where) {
 
 }  // namespace
 
-std::optional<LayerSettings> settingsForLayer(const CompressionPlan& plan, const Model& model, int layerIndex) {
+std::optional<LayerSettings> settingsForLayer(const CompressionPlan& plan, const Model& model,
+                                              int layerIndex) {
     if (layerIndex < 0 || layerIndex >= static_cast<int>(model.layers.size())) return std::nullopt;
     const Layer& layer = model.layers[layerIndex];
     if (!layer.hasKernel()) return std::nullopt;
@@ -89,35 +98,49 @@ void validatePlan(const CompressionPlan& plan, const Model& model) {
     validateSettings(plan.defaults, "compression settings");
     if (!plan.onlyLayer.empty()) {
         const int i = model.findLayer(plan.onlyLayer);
-        if (i < 0) throw Error("layer '" + plan.onlyLayer + "' is not in " + model.sourcePath + "; see `cwb info` for the names");
+        if (i < 0)
+            throw Error("layer '" + plan.onlyLayer + "' is not in " + model.sourcePath +
+                        "; see `cwb info` for the names");
         if (!model.layers[i].hasKernel())
-            throw Error("layer '" + plan.onlyLayer + "' has no kernel to compress; pick a Dense or Conv2D layer");
+            throw Error("layer '" + plan.onlyLayer +
+                        "' has no kernel to compress; pick a Dense or Conv2D layer");
     }
     for (const auto& o : plan.overrides) {
         if (model.findLayer(o.layer) < 0)
-            throw Error("override names layer '" + o.layer + "', which is not in " + model.sourcePath);
+            throw Error("override names layer '" + o.layer + "', which is not in " +
+                        model.sourcePath);
         if (o.settings) validateSettings(*o.settings, "settings for layer '" + o.layer + "'");
     }
 }
 
 std::string granularityName(Granularity g, int groupSize) {
     switch (g) {
-        case Granularity::Tensor: return "tensor";
-        case Granularity::Channel: return "channel";
-        case Granularity::Group: return "group" + std::to_string(groupSize);
+        case Granularity::Tensor:
+            return "tensor";
+        case Granularity::Channel:
+            return "channel";
+        case Granularity::Group:
+            return "group" + std::to_string(groupSize);
     }
     return "?";
 }
 
 std::string pruneMethodName(PruneMethod m) {
     switch (m) {
-        case PruneMethod::None: return "none";
-        case PruneMethod::Threshold: return "threshold";
-        case PruneMethod::TextbookThreshold: return "textbook";
-        case PruneMethod::TargetSparsity: return "sparsity";
-        case PruneMethod::StructuredL1: return "structured-l1";
-        case PruneMethod::StructuredL2: return "structured-l2";
-        case PruneMethod::NM: return "nm";
+        case PruneMethod::None:
+            return "none";
+        case PruneMethod::Threshold:
+            return "threshold";
+        case PruneMethod::TextbookThreshold:
+            return "textbook";
+        case PruneMethod::TargetSparsity:
+            return "sparsity";
+        case PruneMethod::StructuredL1:
+            return "structured-l1";
+        case PruneMethod::StructuredL2:
+            return "structured-l2";
+        case PruneMethod::NM:
+            return "nm";
     }
     return "?";
 }

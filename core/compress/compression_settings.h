@@ -62,10 +62,10 @@ enum class SparsityScope {
 
 struct PruneSettings {
     PruneMethod method = PruneMethod::Threshold;
-    float rho = 0.f;              // Threshold, TextbookThreshold; 0 = off for Threshold
-    double sparsity = 0.0;        // TargetSparsity, Structured*: fraction in [0, 1]
+    float rho = 0.f;        // Threshold, TextbookThreshold; 0 = off for Threshold
+    double sparsity = 0.0;  // TargetSparsity, Structured*: fraction in [0, 1]
     SparsityScope scope = SparsityScope::PerLayer;  // TargetSparsity
-    int n = 2, m = 4;             // NM
+    int n = 2, m = 4;                               // NM
 
     bool enabled() const;
 };
@@ -79,8 +79,8 @@ struct LayerSettings {
 // A per-layer exception to the plan's defaults, by layer name.
 struct LayerOverride {
     std::string layer;
-    bool keepFloat = false;                // leave this layer untouched
-    std::optional<LayerSettings> settings; // otherwise, these settings instead of the defaults
+    bool keepFloat = false;                 // leave this layer untouched
+    std::optional<LayerSettings> settings;  // otherwise, these settings instead of the defaults
 };
 
 struct CompressionPlan {

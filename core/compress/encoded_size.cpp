@@ -40,13 +40,20 @@ EncodedSize encodeSize(const EncodingInput& in) {
         out.indexBytes = csr;
     }
     out.bytes = out.codeBytes + out.scaleBytes + out.indexBytes;
-    out.ratio = out.bytes > 0 ? static_cast<double>(out.float32Bytes) / static_cast<double>(out.bytes) : 1.0;
+    out.ratio = out.bytes > 0
+                    ? static_cast<double>(out.float32Bytes) / static_cast<double>(out.bytes)
+                    : 1.0;
     out.description = in.codeText;
     switch (out.sparse) {
-        case SparseFormat::Dense: out.description += ", dense"; break;
-        case SparseFormat::Bitmask: out.description += ", bitmask of zeros"; break;
+        case SparseFormat::Dense:
+            out.description += ", dense";
+            break;
+        case SparseFormat::Bitmask:
+            out.description += ", bitmask of zeros";
+            break;
         case SparseFormat::Csr:
-            out.description += ", CSR (int32 row pointers, " + std::to_string(8 * indexBytes) + "-bit columns)";
+            out.description +=
+                ", CSR (int32 row pointers, " + std::to_string(8 * indexBytes) + "-bit columns)";
             break;
     }
     return out;

@@ -42,7 +42,7 @@ struct BlockParams {
     float* codes;
     const std::uint8_t* keepMask;
     float rho, alpha, qmin, qmax;
-    const float* steps;       // Affine: per element (PerUnit) or [0]
+    const float* steps;  // Affine: per element (PerUnit) or [0]
     const float* zeroPoints;
 };
 
@@ -77,12 +77,15 @@ void valuesRef(const BlockParams& p, int len) {
 
 inline void slotsRef(const float* values, int len, const BinScale& b, std::uint16_t* slots) {
     for (int j = 0; j < len; ++j)
-        slots[j] = static_cast<std::uint16_t>(histogramSlot(values[j], b.lo, b.hi, b.scale, b.bins));
+        slots[j] =
+            static_cast<std::uint16_t>(histogramSlot(values[j], b.lo, b.hi, b.scale, b.bins));
 }
 
-inline void errorSlotsRef(const float* in, const float* out, int len, const BinScale& b, std::uint16_t* slots) {
+inline void errorSlotsRef(const float* in, const float* out, int len, const BinScale& b,
+                          std::uint16_t* slots) {
     for (int j = 0; j < len; ++j)
-        slots[j] = static_cast<std::uint16_t>(histogramSlot(out[j] - in[j], b.lo, b.hi, b.scale, b.bins));
+        slots[j] =
+            static_cast<std::uint16_t>(histogramSlot(out[j] - in[j], b.lo, b.hi, b.scale, b.bins));
 }
 
 // Sums of one block in kLanes fixed lanes (element j goes to lane j % kLanes), so that the
@@ -125,7 +128,8 @@ inline __mmask16 tailMask(int n) { return n >= 16 ? __mmask16(0xffff) : __mmask1
 
 inline __m512 roundHalfAway16(__m512 x) {
     const __m512 t = _mm512_roundscale_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(x, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __mmask16 up =
+        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(x, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
     const __m512 one = _mm512_castsi512_ps(_mm512_or_si512(
         _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(static_cast<int>(0x80000000u))),
         _mm512_castps_si512(_mm512_set1_ps(1.f))));
@@ -135,28 +139,35 @@ inline __m512 roundHalfAway16(__m512 x) {
 template <QuantKind Q, bool PerUnit, KeepRule::Kind K>
 void valuesAvx512(const BlockParams& p, int len) {
     const __m512 rho = _mm512_set1_ps(p.rho), alpha = _mm512_set1_ps(p.alpha);
-    const __m512 qmin = _mm512_set1_ps(p.qmin), qmax = _mm512_set1_ps(p.qmax), zero = _mm512_setzero_ps();
+    const __m512 qmin = _mm512_set1_ps(p.qmin), qmax = _mm512_set1_ps(p.qmax),
+                 zero = _mm512_setzero_ps();
     for (int j = 0; j < len; j += 16) {
         const __mmask16 m = tailMask(len - j);
         const __m512 w = _mm512_maskz_loadu_ps(m, p.in + j);
         __mmask16 keep = 0xffff;
-        if constexpr (K == KeepRule::Kind::Threshold) keep = _mm512_cmp_ps_mask(_mm512_abs_ps(w), rho, _CMP_GE_OQ);
+        if constexpr (K == KeepRule::Kind::Threshold)
+            keep = _mm512_cmp_ps_mask(_mm512_abs_ps(w), rho, _CMP_GE_OQ);
         if constexpr (K == KeepRule::Kind::Textbook) keep = _mm512_cmp_ps_mask(w, rho, _CMP_GE_OQ);
         if constexpr (K == KeepRule::Kind::Explicit)
-            keep = _mm512_test_epi32_mask(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p.keepMask + j)),
-                                           _mm512_set1_epi32(0xff));
+            keep = _mm512_test_epi32_mask(
+                _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p.keepMask + j)),
+                _mm512_set1_epi32(0xff));
         __m512 v = w, code = zero;
         if constexpr (Q == QuantKind::Uniform) {
             code = roundHalfAway16(_mm512_div_ps(w, alpha));
             v = _mm512_mul_ps(code, alpha);
         }
         if constexpr (Q == QuantKind::Affine) {
-            const __m512 step = PerUnit ? _mm512_maskz_loadu_ps(m, p.steps + j) : _mm512_set1_ps(p.steps[0]);
-            const __m512 zp = PerUnit ? _mm512_maskz_loadu_ps(m, p.zeroPoints + j) : _mm512_set1_ps(p.zeroPoints[0]);
+            const __m512 step =
+                PerUnit ? _mm512_maskz_loadu_ps(m, p.steps + j) : _mm512_set1_ps(p.steps[0]);
+            const __m512 zp = PerUnit ? _mm512_maskz_loadu_ps(m, p.zeroPoints + j)
+                                      : _mm512_set1_ps(p.zeroPoints[0]);
             __m512 q = _mm512_add_ps(roundHalfAway16(_mm512_div_ps(w, step)), zp);
-            q = _mm512_max_ps(q, qmin);  // NaN in the first operand yields qmin, as the scalar select
+            q = _mm512_max_ps(q,
+                              qmin);  // NaN in the first operand yields qmin, as the scalar select
             q = _mm512_min_ps(q, qmax);
-            code = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(step, zero, _CMP_NEQ_UQ), _mm512_sub_ps(q, zp));
+            code = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(step, zero, _CMP_NEQ_UQ),
+                                       _mm512_sub_ps(q, zp));
             v = _mm512_mul_ps(code, step);
         }
         _mm512_mask_storeu_ps(p.out + j, m, _mm512_maskz_mov_ps(keep, v));
@@ -183,10 +194,12 @@ inline void slotsAvx512(const float* values, int len, const BinScale& b, std::ui
     }
 }
 
-inline void errorSlotsAvx512(const float* in, const float* out, int len, const BinScale& b, std::uint16_t* slots) {
+inline void errorSlotsAvx512(const float* in, const float* out, int len, const BinScale& b,
+                             std::uint16_t* slots) {
     for (int j = 0; j < len; j += 16) {
         const __mmask16 m = tailMask(len - j);
-        const __m512 e = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, out + j), _mm512_maskz_loadu_ps(m, in + j));
+        const __m512 e =
+            _mm512_sub_ps(_mm512_maskz_loadu_ps(m, out + j), _mm512_maskz_loadu_ps(m, in + j));
         _mm256_mask_storeu_epi16(slots + j, m, _mm512_cvtepi32_epi16(slots16(e, b)));
     }
 }
@@ -196,14 +209,17 @@ inline void sumsAvx512(const float* in, const float* out, int len, LaneSums& s) 
     long long zeros = 0, originalZeros = 0;
     for (int j = 0; j < len; j += 8) {
         const __mmask8 m = len - j >= 8 ? __mmask8(0xff) : __mmask8((1u << (len - j)) - 1u);
-        const __m256 w32 = _mm256_maskz_loadu_ps(m, in + j), o32 = _mm256_maskz_loadu_ps(m, out + j);
+        const __m256 w32 = _mm256_maskz_loadu_ps(m, in + j),
+                     o32 = _mm256_maskz_loadu_ps(m, out + j);
         const __m512d w = _mm512_cvtps_pd(w32);
         const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(o32), w);
         sq = _mm512_mask3_fmadd_pd(w, w, sq, m);
         se = _mm512_mask3_fmadd_pd(d, d, se, m);
         mx = _mm512_max_pd(_mm512_abs_pd(d), mx);
-        zeros += std::popcount(static_cast<unsigned>(_mm256_mask_cmp_ps_mask(m, o32, _mm256_setzero_ps(), _CMP_EQ_OQ)));
-        originalZeros += std::popcount(static_cast<unsigned>(_mm256_mask_cmp_ps_mask(m, w32, _mm256_setzero_ps(), _CMP_EQ_OQ)));
+        zeros += std::popcount(static_cast<unsigned>(
+            _mm256_mask_cmp_ps_mask(m, o32, _mm256_setzero_ps(), _CMP_EQ_OQ)));
+        originalZeros += std::popcount(static_cast<unsigned>(
+            _mm256_mask_cmp_ps_mask(m, w32, _mm256_setzero_ps(), _CMP_EQ_OQ)));
     }
     _mm512_storeu_pd(s.squares, sq);
     _mm512_storeu_pd(s.errors, se);
@@ -212,7 +228,8 @@ inline void sumsAvx512(const float* in, const float* out, int len, LaneSums& s) 
     s.originalZeros += originalZeros;
 }
 
-inline void codeIndicesAvx512(const float* codes, int len, float base, float top, std::uint16_t* out) {
+inline void codeIndicesAvx512(const float* codes, int len, float base, float top,
+                              std::uint16_t* out) {
     for (int j = 0; j < len; j += 16) {
         const __mmask16 m = tailMask(len - j);
         __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, codes + j), _mm512_set1_ps(base));
@@ -240,7 +257,8 @@ inline void slots(const float* values, int len, const BinScale& b, std::uint16_t
 #endif
 }
 
-inline void errorSlots(const float* in, const float* out, int len, const BinScale& b, std::uint16_t* slotsOut) {
+inline void errorSlots(const float* in, const float* out, int len, const BinScale& b,
+                       std::uint16_t* slotsOut) {
 #if CWB_FUSED_AVX512
     errorSlotsAvx512(in, out, len, b, slotsOut);
 #else

@@ -104,7 +104,8 @@ void runBlock(const Context& ctx, long long i, int len, long long unit) {
     if (job.codeSpan > 0) {
         // Codes lie in the span by construction (weights are finite, checked before the
         // pass); the clamp in codeIndices only keeps memory safe.
-        codeIndices(codes, len, static_cast<float>(job.codeBase), static_cast<float>(job.codeSpan - 1), slotA);
+        codeIndices(codes, len, static_cast<float>(job.codeBase),
+                    static_cast<float>(job.codeSpan - 1), slotA);
         countInterleaved(counts.codes.data(), slotA, len);
     }
 }
@@ -114,10 +115,14 @@ using BlockFn = void (*)(const Context&, long long, int, long long);
 template <QuantKind Q, bool PerUnit>
 BlockFn pickKeep(KeepRule::Kind k) {
     switch (k) {
-        case KeepRule::Kind::All: return &runBlock<Q, PerUnit, KeepRule::Kind::All>;
-        case KeepRule::Kind::Threshold: return &runBlock<Q, PerUnit, KeepRule::Kind::Threshold>;
-        case KeepRule::Kind::Textbook: return &runBlock<Q, PerUnit, KeepRule::Kind::Textbook>;
-        case KeepRule::Kind::Explicit: return &runBlock<Q, PerUnit, KeepRule::Kind::Explicit>;
+        case KeepRule::Kind::All:
+            return &runBlock<Q, PerUnit, KeepRule::Kind::All>;
+        case KeepRule::Kind::Threshold:
+            return &runBlock<Q, PerUnit, KeepRule::Kind::Threshold>;
+        case KeepRule::Kind::Textbook:
+            return &runBlock<Q, PerUnit, KeepRule::Kind::Textbook>;
+        case KeepRule::Kind::Explicit:
+            return &runBlock<Q, PerUnit, KeepRule::Kind::Explicit>;
     }
     return nullptr;
 }
@@ -128,8 +133,10 @@ bool perUnit(const FusedJob& job) {
 
 BlockFn pickBlock(const FusedJob& job) {
     switch (job.quant) {
-        case QuantKind::None: return pickKeep<QuantKind::None, false>(job.keep.kind);
-        case QuantKind::Uniform: return pickKeep<QuantKind::Uniform, false>(job.keep.kind);
+        case QuantKind::None:
+            return pickKeep<QuantKind::None, false>(job.keep.kind);
+        case QuantKind::Uniform:
+            return pickKeep<QuantKind::Uniform, false>(job.keep.kind);
         case QuantKind::Affine:
             return perUnit(job) ? pickKeep<QuantKind::Affine, true>(job.keep.kind)
                                 : pickKeep<QuantKind::Affine, false>(job.keep.kind);
@@ -150,7 +157,8 @@ void runChunk(const Context& ctx, BlockFn block, const Chunk& chunk) {
     const FusedJob& job = *ctx.job;
     long long i = chunk.begin;
     if (!perUnit(job)) {
-        for (; i < chunk.end; i += kBlock) block(ctx, i, static_cast<int>(std::min<long long>(kBlock, chunk.end - i)), 0);
+        for (; i < chunk.end; i += kBlock)
+            block(ctx, i, static_cast<int>(std::min<long long>(kBlock, chunk.end - i)), 0);
         return;
     }
     // Per-channel or per-group steps: runs stay inside one row so units advance with the column.
@@ -166,13 +174,14 @@ void runChunk(const Context& ctx, BlockFn block, const Chunk& chunk) {
 void addSlots(Histogram& h, const std::vector<std::uint32_t>& slots) {
     h.underflow += interleavedCount(slots, 0);
     h.overflow += interleavedCount(slots, static_cast<std::size_t>(h.spec.bins) + 1);
-    for (int b = 0; b < h.spec.bins; ++b) h.counts[b] += interleavedCount(slots, static_cast<std::size_t>(b) + 1);
+    for (int b = 0; b < h.spec.bins; ++b)
+        h.counts[b] += interleavedCount(slots, static_cast<std::size_t>(b) + 1);
 }
 
 }  // namespace
 
-std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const FusedOptions& options,
-                                      const Progress& progress) {
+std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
+                                      const FusedOptions& options, const Progress& progress) {
     const bool hist = options.histograms;
     if (hist) {
         for (const HistogramSpec* s : {&options.weights, &options.error})
@@ -195,8 +204,8 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const F
     const BinScale weightBins = hist ? binScale(options.weights) : BinScale{};
     const BinScale errorBins = hist ? binScale(options.error) : BinScale{};
 
-    const int threads = static_cast<int>(std::min<long long>(resolveThreads(options.threads),
-                                                             std::max<std::size_t>(chunks.size(), 1)));
+    const int threads = static_cast<int>(std::min<long long>(
+        resolveThreads(options.threads), std::max<std::size_t>(chunks.size(), 1)));
     std::vector<LaneSums> sums(chunks.size());
     // Integer counts are kept per worker: adding integers does not depend on the order.
     std::vector<std::vector<WorkerCounts>> counts(static_cast<std::size_t>(threads));
@@ -213,13 +222,19 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const F
                 mine[t].compressed.assign((options.weights.bins + 2) * kWays, 0);
                 mine[t].error.assign((options.error.bins + 2) * kWays, 0);
             }
-            if (jobs[t].countInPass) mine[t].codes.assign(static_cast<std::size_t>(jobs[t].codeSpan) * kWays, 0);
+            if (jobs[t].countInPass)
+                mine[t].codes.assign(static_cast<std::size_t>(jobs[t].codeSpan) * kWays, 0);
         }
         for (long long k = begin; k < end; ++k) {
             if (stop.load(std::memory_order_relaxed)) return;
             const Chunk& chunk = chunks[static_cast<std::size_t>(k)];
-            const Context ctx{&jobs[chunk.job], weightBins, errorBins, hist, hist && steps[chunk.job] != 0.f,
-                              &sums[static_cast<std::size_t>(k)], &mine[chunk.job]};
+            const Context ctx{&jobs[chunk.job],
+                              weightBins,
+                              errorBins,
+                              hist,
+                              hist && steps[chunk.job] != 0.f,
+                              &sums[static_cast<std::size_t>(k)],
+                              &mine[chunk.job]};
             runChunk(ctx, blocks[chunk.job], chunk);
             storeFence();  // streaming stores are visible to other threads after this
             const long long d = ++done;
@@ -250,7 +265,8 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const F
         r.codeCounts.assign(static_cast<std::size_t>(jobs[t].codeSpan), 0);
         for (const auto& perWorker : counts) {
             if (perWorker.empty()) continue;
-            for (std::size_t c = 0; c < r.codeCounts.size(); ++c) r.codeCounts[c] += interleavedCount(perWorker[t].codes, c);
+            for (std::size_t c = 0; c < r.codeCounts.size(); ++c)
+                r.codeCounts[c] += interleavedCount(perWorker[t].codes, c);
         }
         if (!hist) continue;
         r.original = Histogram(options.weights);
@@ -266,11 +282,16 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const F
             // code * step is exactly how the pass computed each value (pruned: code 0, value 0).
             for (std::size_t c = 0; c < r.codeCounts.size(); ++c) {
                 if (!r.codeCounts[c]) continue;
-                const float value = static_cast<float>(jobs[t].codeBase + static_cast<std::int64_t>(c)) * steps[t];
-                const int slot = histogramSlot(value, weightBins.lo, weightBins.hi, weightBins.scale, weightBins.bins);
-                if (slot == 0) r.compressed.underflow += r.codeCounts[c];
-                else if (slot == weightBins.bins + 1) r.compressed.overflow += r.codeCounts[c];
-                else r.compressed.counts[slot - 1] += r.codeCounts[c];
+                const float value =
+                    static_cast<float>(jobs[t].codeBase + static_cast<std::int64_t>(c)) * steps[t];
+                const int slot = histogramSlot(value, weightBins.lo, weightBins.hi,
+                                               weightBins.scale, weightBins.bins);
+                if (slot == 0)
+                    r.compressed.underflow += r.codeCounts[c];
+                else if (slot == weightBins.bins + 1)
+                    r.compressed.overflow += r.codeCounts[c];
+                else
+                    r.compressed.counts[slot - 1] += r.codeCounts[c];
             }
         }
     }

@@ -23,8 +23,8 @@ struct FusedJob {
     float* out = nullptr;  // nullptr: statistics only (the tensor is left as it is)
     KeepRule keep;
     QuantKind quant = QuantKind::None;
-    float alpha = 0.f;                     // Uniform
-    const UnitQuantizers* units = nullptr; // Affine
+    float alpha = 0.f;                      // Uniform
+    const UnitQuantizers* units = nullptr;  // Affine
     // Codes are counted (for the number of levels) when codeSpan > 0: code - codeBase
     // indexes codeSpan counters. Uniform codes are round(W / alpha), Affine codes are
     // code - zeroPoint, pruned weights count as code 0.
@@ -49,10 +49,10 @@ struct FusedOptions {
     bool histograms = true;
     HistogramSpec weights, error;  // resolved (hi > lo)
     int threads = 1;
-    long long chunk = 1 << 15;     // elements; part of the result's definition (sum order)
+    long long chunk = 1 << 15;  // elements; part of the result's definition (sum order)
 };
 
-std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs, const FusedOptions& options,
-                                      const Progress& progress);
+std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
+                                      const FusedOptions& options, const Progress& progress);
 
 }  // namespace cwb

@@ -8,14 +8,16 @@
 namespace cwb {
 
 long long prunedCount(double sparsity, long long count) {
-    return std::clamp(static_cast<long long>(std::llround(sparsity * static_cast<double>(count))), 0LL, count);
+    return std::clamp(static_cast<long long>(std::llround(sparsity * static_cast<double>(count))),
+                      0LL, count);
 }
 
 std::vector<KeepMask> magnitudeMasks(const std::vector<MatrixView>& tensors, double sparsity) {
     long long total = 0;
     for (const auto& t : tensors) total += t.size();
     std::vector<KeepMask> masks;
-    for (const auto& t : tensors) masks.emplace_back(static_cast<std::size_t>(t.size()), std::uint8_t{1});
+    for (const auto& t : tensors)
+        masks.emplace_back(static_cast<std::size_t>(t.size()), std::uint8_t{1});
     const long long prune = prunedCount(sparsity, total);
     if (prune == 0) return masks;
 
@@ -54,7 +56,8 @@ KeepMask structuredMask(const MatrixView& w, double sparsity, bool l2) {
         }
     std::vector<long long> order(static_cast<std::size_t>(w.cols));
     std::iota(order.begin(), order.end(), 0LL);
-    std::stable_sort(order.begin(), order.end(), [&](long long a, long long b) { return norms[a] < norms[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](long long a, long long b) { return norms[a] < norms[b]; });
     std::vector<std::uint8_t> keepColumn(static_cast<std::size_t>(w.cols), 1);
     const long long prune = prunedCount(sparsity, w.cols);
     for (long long k = 0; k < prune; ++k) keepColumn[order[k]] = 0;

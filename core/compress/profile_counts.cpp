@@ -47,9 +47,12 @@ ValueRule ruleOf(const FusedJob& job) {
 int slotOf(float v, const BinScale& b) { return histogramSlot(v, b.lo, b.hi, b.scale, b.bins); }
 
 void addToSlot(Histogram& h, int slot, std::int64_t n) {
-    if (slot == 0) h.underflow += static_cast<std::uint64_t>(n);
-    else if (slot == h.spec.bins + 1) h.overflow += static_cast<std::uint64_t>(n);
-    else h.counts[static_cast<std::size_t>(slot - 1)] += static_cast<std::uint64_t>(n);
+    if (slot == 0)
+        h.underflow += static_cast<std::uint64_t>(n);
+    else if (slot == h.spec.bins + 1)
+        h.overflow += static_cast<std::uint64_t>(n);
+    else
+        h.counts[static_cast<std::size_t>(slot - 1)] += static_cast<std::uint64_t>(n);
 }
 
 // Calls add(key, begin, end) for each run of equal keys in [a, b) of the sorted values,
@@ -75,7 +78,8 @@ void forEachRun(const TensorProfile& p, long long a, long long b, Key key, Add a
             js += step;
             step *= 2;
         }
-        long long lo = inside / TensorProfile::kSample + 1, hi = jsFail;  // bisect samples in [lo, hi)
+        long long lo = inside / TensorProfile::kSample + 1,
+                  hi = jsFail;  // bisect samples in [lo, hi)
         while (lo < hi) {
             const long long mid = lo + (hi - lo) / 2;
             if (key(sample[mid]) == k) {
@@ -96,9 +100,11 @@ void forEachRun(const TensorProfile& p, long long a, long long b, Key key, Add a
 
 }  // namespace
 
-bool profileCanCount(const FusedJob& job, const TensorProfile* profile, const FusedOptions& options) {
+bool profileCanCount(const FusedJob& job, const TensorProfile* profile,
+                     const FusedOptions& options) {
     if (!profile || job.keep.kind == KeepRule::Kind::Explicit) return false;
-    if (job.quant == QuantKind::Affine && job.units->granularity != Granularity::Tensor) return false;
+    if (job.quant == QuantKind::Affine && job.units->granularity != Granularity::Tensor)
+        return false;
     if (job.quant != QuantKind::None && job.codeSpan <= 0) return false;
     // Runs to find: the weight bins twice, and per code the error bins one step spans.
     double runs = 2.0 * options.weights.bins + options.error.bins;
@@ -109,11 +115,13 @@ bool profileCanCount(const FusedJob& job, const TensorProfile* profile, const Fu
     } else {
         runs += static_cast<double>(job.codeSpan);
     }
-    const double searches = runs * 2.0 * std::log2(static_cast<double>(profile->distinct.size()) + 2.0);
+    const double searches =
+        runs * 2.0 * std::log2(static_cast<double>(profile->distinct.size()) + 2.0);
     return searches < 0.5 * static_cast<double>(job.in.size());
 }
 
-void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOptions& options, FusedResult& r) {
+void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOptions& options,
+                      FusedResult& r) {
     const long long n = static_cast<long long>(p.distinct.size());
     auto count = [&](long long a, long long b) { return p.count(a, b); };
     const ValueRule rule = ruleOf(job);
@@ -137,22 +145,24 @@ void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOp
     }
 
     if (hist)
-        forEachRun(p, 0, n, [&](float w) { return slotOf(w, bw); },
-                   [&](int s, long long a, long long b) { addToSlot(r.original, s, count(a, b)); });
+        forEachRun(
+            p, 0, n, [&](float w) { return slotOf(w, bw); },
+            [&](int s, long long a, long long b) { addToSlot(r.original, s, count(a, b)); });
 
     // A run of weights that all become `v` (code `c`): codes, compressed and error counts.
     auto addConstantRun = [&](float c, float v, long long a, long long b) {
         const std::int64_t k = count(a, b);
         if (job.codeSpan > 0) {
             const auto index = static_cast<std::int64_t>(c) - job.codeBase;
-            r.codeCounts[static_cast<std::size_t>(std::clamp<std::int64_t>(index, 0, job.codeSpan - 1))] +=
-                static_cast<std::uint64_t>(k);
+            r.codeCounts[static_cast<std::size_t>(std::clamp<std::int64_t>(
+                index, 0, job.codeSpan - 1))] += static_cast<std::uint64_t>(k);
         }
         if (!hist) return;
         addToSlot(r.compressed, slotOf(v, bw), k);
         // v - w falls as w rises: its slots run monotonically too.
-        forEachRun(p, a, b, [&](float w) { return slotOf(v - w, be); },
-                   [&](int s, long long x, long long y) { addToSlot(r.error, s, count(x, y)); });
+        forEachRun(
+            p, a, b, [&](float w) { return slotOf(v - w, be); },
+            [&](int s, long long x, long long y) { addToSlot(r.error, s, count(x, y)); });
     };
     addConstantRun(0.f, 0.f, prunedBegin, prunedEnd);
 
@@ -160,13 +170,17 @@ void countFromProfile(const FusedJob& job, const TensorProfile& p, const FusedOp
         if (a >= b) continue;
         if (rule.quant == QuantKind::None) {  // kept weights are unchanged: error exactly 0
             if (!hist) continue;
-            forEachRun(p, a, b, [&](float w) { return slotOf(w, bw); },
-                       [&](int s, long long x, long long y) { addToSlot(r.compressed, s, count(x, y)); });
+            forEachRun(
+                p, a, b, [&](float w) { return slotOf(w, bw); },
+                [&](int s, long long x, long long y) { addToSlot(r.compressed, s, count(x, y)); });
             addToSlot(r.error, slotOf(0.f, be), count(a, b));
             continue;
         }
-        forEachRun(p, a, b, [&](float w) { return rule.code(w); },
-                   [&](float c, long long x, long long y) { addConstantRun(c, rule.valueOfCode(c), x, y); });
+        forEachRun(
+            p, a, b, [&](float w) { return rule.code(w); },
+            [&](float c, long long x, long long y) {
+                addConstantRun(c, rule.valueOfCode(c), x, y);
+            });
     }
 }
 

@@ -13,10 +13,11 @@ namespace cwb {
 
 // True when countFromProfile can stand in for the pass's counting for this job, and is
 // expected to be cheaper (very fine steps make many short runs; then the pass counts).
-bool profileCanCount(const FusedJob& job, const TensorProfile* profile, const FusedOptions& options);
+bool profileCanCount(const FusedJob& job, const TensorProfile* profile,
+                     const FusedOptions& options);
 
 // Fills result.original/compressed/error (when histograms) and result.codeCounts.
-void countFromProfile(const FusedJob& job, const TensorProfile& profile, const FusedOptions& options,
-                      FusedResult& result);
+void countFromProfile(const FusedJob& job, const TensorProfile& profile,
+                      const FusedOptions& options, FusedResult& result);
 
 }  // namespace cwb

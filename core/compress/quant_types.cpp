@@ -14,7 +14,8 @@ namespace {
 // The block's quantizer, exactly as chooseUnitQuantizers builds it for an unclipped unit.
 template <int Bits, bool Sym>
 AffineQuantizer blockQuantizer(float lo, float hi) {
-    return Sym ? makeSymmetricQuantizer(std::max(std::fabs(lo), std::fabs(hi)), Bits) : makeAsymmetricQuantizer(lo, hi, Bits);
+    return Sym ? makeSymmetricQuantizer(std::max(std::fabs(lo), std::fabs(hi)), Bits)
+               : makeAsymmetricQuantizer(lo, hi, Bits);
 }
 
 template <int Bits, bool Sym>
@@ -65,16 +66,23 @@ float quantizeBlockFast(const float* in, float* out, std::int32_t* codes, int n)
 
 template <int Bits, bool Sym, int Block>
 constexpr QuantTypeTraits row(const char* name) {
-    return {name, Block, Bits, Sym, ScaleEncoding::F32, &quantizeBlockRef<Bits, Sym>, &quantizeBlockFast<Bits, Sym>};
+    return {name,
+            Block,
+            Bits,
+            Sym,
+            ScaleEncoding::F32,
+            &quantizeBlockRef<Bits, Sym>,
+            &quantizeBlockFast<Bits, Sym>};
 }
 
-#define CWB_QUANT_ROWS(B)                                                                          \
-    row<B, true, 32>("q" #B "s_g32"), row<B, true, 64>("q" #B "s_g64"), row<B, true, 128>("q" #B "s_g128"), \
-        row<B, false, 32>("q" #B "a_g32"), row<B, false, 64>("q" #B "a_g64"), row<B, false, 128>("q" #B "a_g128")
+#define CWB_QUANT_ROWS(B)                                                      \
+    row<B, true, 32>("q" #B "s_g32"), row<B, true, 64>("q" #B "s_g64"),        \
+        row<B, true, 128>("q" #B "s_g128"), row<B, false, 32>("q" #B "a_g32"), \
+        row<B, false, 64>("q" #B "a_g64"), row<B, false, 128>("q" #B "a_g128")
 
-constexpr std::array<QuantTypeTraits, 42> kTypes{{CWB_QUANT_ROWS(2), CWB_QUANT_ROWS(3), CWB_QUANT_ROWS(4),
-                                                   CWB_QUANT_ROWS(5), CWB_QUANT_ROWS(6), CWB_QUANT_ROWS(7),
-                                                   CWB_QUANT_ROWS(8)}};
+constexpr std::array<QuantTypeTraits, 42> kTypes{
+    {CWB_QUANT_ROWS(2), CWB_QUANT_ROWS(3), CWB_QUANT_ROWS(4), CWB_QUANT_ROWS(5), CWB_QUANT_ROWS(6),
+     CWB_QUANT_ROWS(7), CWB_QUANT_ROWS(8)}};
 #undef CWB_QUANT_ROWS
 
 }  // namespace
@@ -96,7 +104,8 @@ const QuantTypeTraits* findQuantType(const std::string& name) {
 const QuantTypeTraits* quantTypeFor(const QuantSettings& s) {
     if (s.granularity != Granularity::Group) return nullptr;
     for (const auto& t : kTypes)
-        if (t.bits == s.bits && t.blockSize == s.groupSize && t.symmetric == (s.scheme == QuantScheme::Symmetric))
+        if (t.bits == s.bits && t.blockSize == s.groupSize &&
+            t.symmetric == (s.scheme == QuantScheme::Symmetric))
             return &t;
     return nullptr;
 }

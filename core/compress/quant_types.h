@@ -21,13 +21,14 @@ enum class ScaleEncoding { F32 };
 using BlockQuantizeFn = float (*)(const float* in, float* out, std::int32_t* codes, int n);
 
 struct QuantTypeTraits {
-    const char* name;        // "q4s_g32": 4 bits, symmetric, blocks of 32
+    const char* name;  // "q4s_g32": 4 bits, symmetric, blocks of 32
     int blockSize;
     int bits;
     bool symmetric;
     ScaleEncoding scale;
     BlockQuantizeFn quantizeRef;  // plain scalar reference
-    BlockQuantizeFn quantize;     // fast kernel (AVX-512 where built for it); same bits as the reference
+    BlockQuantizeFn
+        quantize;  // fast kernel (AVX-512 where built for it); same bits as the reference
 
     // Bytes of `weights` weights stored as packed codes plus one step (and zero point) per block.
     long long encodedBytes(long long weights) const;

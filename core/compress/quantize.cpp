@@ -21,7 +21,9 @@ AffineQuantizer makeAsymmetricQuantizer(float lo, float hi, int bits) {
     q.qmin = 0;
     q.qmax = (1 << bits) - 1;
     q.step = hi > lo ? (hi - lo) / static_cast<float>(q.qmax) : 0.f;
-    q.zeroPoint = q.step > 0.f ? std::clamp(static_cast<std::int32_t>(std::round(-lo / q.step)), q.qmin, q.qmax) : 0;
+    q.zeroPoint = q.step > 0.f ? std::clamp(static_cast<std::int32_t>(std::round(-lo / q.step)),
+                                            q.qmin, q.qmax)
+                               : 0;
     return q;
 }
 

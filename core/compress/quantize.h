@@ -27,7 +27,8 @@ inline bool keptByThreshold(float w, float rho) { return std::fabs(w) >= rho; }
 // The seed article's literal rule W >= rho (prunes every negative weight): teaching only.
 inline bool keptByTextbookThreshold(float w, float rho) { return w >= rho; }
 
-// One k-bit affine quantizer: w' = (clamp(round(w / step) + zeroPoint, qmin, qmax) - zeroPoint) * step.
+// One k-bit affine quantizer: w' = (clamp(round(w / step) + zeroPoint, qmin, qmax) - zeroPoint) *
+// step.
 struct AffineQuantizer {
     float step = 0.f;  // 0 = the range is empty: everything maps to 0
     std::int32_t zeroPoint = 0;

@@ -11,14 +11,16 @@ namespace cwb {
 namespace {
 
 AffineQuantizer quantizerFor(float lo, float hi, const QuantSettings& s) {
-    return s.scheme == QuantScheme::Symmetric ? makeSymmetricQuantizer(std::max(std::fabs(lo), std::fabs(hi)), s.bits)
-                                              : makeAsymmetricQuantizer(lo, hi, s.bits);
+    return s.scheme == QuantScheme::Symmetric
+               ? makeSymmetricQuantizer(std::max(std::fabs(lo), std::fabs(hi)), s.bits)
+               : makeAsymmetricQuantizer(lo, hi, s.bits);
 }
 
 // Nearest-rank percentile of sorted-able values: the value at ceil(p/100 * n) - 1.
 float percentile(std::vector<float>& v, double p) {
     const auto n = static_cast<long long>(v.size());
-    const long long k = std::clamp(static_cast<long long>(std::ceil(p / 100.0 * static_cast<double>(n))) - 1, 0LL, n - 1);
+    const long long k = std::clamp(
+        static_cast<long long>(std::ceil(p / 100.0 * static_cast<double>(n))) - 1, 0LL, n - 1);
     std::nth_element(v.begin(), v.begin() + k, v.end());
     return v[static_cast<std::size_t>(k)];
 }
@@ -66,7 +68,8 @@ AffineQuantizer chooseOne(std::vector<float>& kept, float lo, float hi, const Qu
 
 // One row's values where kept, +inf / -inf where pruned (a loop per rule so that it vectorizes).
 template <KeepRule::Kind K>
-void keptRow(const float* row, const std::uint8_t* mask, long long cols, float rho, float* rowMin, float* rowMax) {
+void keptRow(const float* row, const std::uint8_t* mask, long long cols, float rho, float* rowMin,
+             float* rowMax) {
     constexpr float inf = std::numeric_limits<float>::infinity();
     for (long long c = 0; c < cols; ++c) {
         bool k = true;
@@ -78,13 +81,18 @@ void keptRow(const float* row, const std::uint8_t* mask, long long cols, float r
     }
 }
 
-void keptRow(const KeepRule& keep, const float* row, long long offset, long long cols, float* rowMin, float* rowMax) {
+void keptRow(const KeepRule& keep, const float* row, long long offset, long long cols,
+             float* rowMin, float* rowMax) {
     const std::uint8_t* mask = keep.keep ? keep.keep + offset : nullptr;
     switch (keep.kind) {
-        case KeepRule::Kind::All: return keptRow<KeepRule::Kind::All>(row, mask, cols, keep.rho, rowMin, rowMax);
-        case KeepRule::Kind::Threshold: return keptRow<KeepRule::Kind::Threshold>(row, mask, cols, keep.rho, rowMin, rowMax);
-        case KeepRule::Kind::Textbook: return keptRow<KeepRule::Kind::Textbook>(row, mask, cols, keep.rho, rowMin, rowMax);
-        case KeepRule::Kind::Explicit: return keptRow<KeepRule::Kind::Explicit>(row, mask, cols, keep.rho, rowMin, rowMax);
+        case KeepRule::Kind::All:
+            return keptRow<KeepRule::Kind::All>(row, mask, cols, keep.rho, rowMin, rowMax);
+        case KeepRule::Kind::Threshold:
+            return keptRow<KeepRule::Kind::Threshold>(row, mask, cols, keep.rho, rowMin, rowMax);
+        case KeepRule::Kind::Textbook:
+            return keptRow<KeepRule::Kind::Textbook>(row, mask, cols, keep.rho, rowMin, rowMax);
+        case KeepRule::Kind::Explicit:
+            return keptRow<KeepRule::Kind::Explicit>(row, mask, cols, keep.rho, rowMin, rowMax);
     }
 }
 
@@ -94,9 +102,12 @@ void keptRow(const KeepRule& keep, const float* row, long long offset, long long
 void unitRanges(const MatrixView& w, const KeepRule& keep, UnitQuantizers& out, int threads) {
     const long long cols = w.cols;
     const long long rowsPerUnitRow = out.granularity == Granularity::Group ? out.groupSize : w.rows;
-    const long long unitRows = out.granularity == Granularity::Channel ? 1 : (w.rows + rowsPerUnitRow - 1) / rowsPerUnitRow;
+    const long long unitRows = out.granularity == Granularity::Channel
+                                   ? 1
+                                   : (w.rows + rowsPerUnitRow - 1) / rowsPerUnitRow;
     const long long width = out.granularity == Granularity::Tensor ? 1 : cols;
-    threads = static_cast<int>(std::max<long long>(1, std::min<long long>(resolveThreads(threads), w.rows / 64 + 1)));
+    threads = static_cast<int>(
+        std::max<long long>(1, std::min<long long>(resolveThreads(threads), w.rows / 64 + 1)));
     constexpr float inf = std::numeric_limits<float>::infinity();
     std::vector<std::vector<float>> mins(threads), maxs(threads);
     parallelFor(w.rows, threads, [&](long long begin, long long end, int worker) {
@@ -104,10 +115,12 @@ void unitRanges(const MatrixView& w, const KeepRule& keep, UnitQuantizers& out, 
         auto& mx = maxs[worker];
         mn.assign(static_cast<std::size_t>(unitRows * width), inf);
         mx.assign(static_cast<std::size_t>(unitRows * width), -inf);
-        std::vector<float> rowMin(static_cast<std::size_t>(cols)), rowMax(static_cast<std::size_t>(cols));
+        std::vector<float> rowMin(static_cast<std::size_t>(cols)),
+            rowMax(static_cast<std::size_t>(cols));
         for (long long r = begin; r < end; ++r) {
             keptRow(keep, w.data + r * cols, r * cols, cols, rowMin.data(), rowMax.data());
-            const long long base = out.granularity == Granularity::Channel ? 0 : (r / rowsPerUnitRow) * width;
+            const long long base =
+                out.granularity == Granularity::Channel ? 0 : (r / rowsPerUnitRow) * width;
             if (width == 1) {
                 float lo = mn[base], hi = mx[base];
                 for (long long c = 0; c < cols; ++c) {
@@ -158,18 +171,22 @@ float UnitQuantizers::errorBound() const {
 
 float UnitQuantizers::valueBound() const {
     float bound = 0.f;
-    for (const auto& q : units) bound = std::max({bound, std::fabs(q.value(q.qmin)), std::fabs(q.value(q.qmax))});
+    for (const auto& q : units)
+        bound = std::max({bound, std::fabs(q.value(q.qmin)), std::fabs(q.value(q.qmax))});
     return bound;
 }
 
-UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep, const QuantSettings& s, int threads) {
+UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep,
+                                    const QuantSettings& s, int threads) {
     UnitQuantizers out;
-    out.granularity = w.rows <= 1 && s.granularity != Granularity::Tensor ? Granularity::Tensor : s.granularity;
+    out.granularity =
+        w.rows <= 1 && s.granularity != Granularity::Tensor ? Granularity::Tensor : s.granularity;
     out.groupSize = out.granularity == Granularity::Group ? s.groupSize : 0;
     out.cols = w.cols;
     long long count = 1;
     if (out.granularity == Granularity::Channel) count = w.cols;
-    if (out.granularity == Granularity::Group) count = (w.rows + s.groupSize - 1) / s.groupSize * w.cols;
+    if (out.granularity == Granularity::Group)
+        count = (w.rows + s.groupSize - 1) / s.groupSize * w.cols;
     out.units.resize(static_cast<std::size_t>(count));
     out.rawMin.assign(static_cast<std::size_t>(count), std::numeric_limits<float>::infinity());
     out.rawMax.assign(static_cast<std::size_t>(count), -std::numeric_limits<float>::infinity());
@@ -177,8 +194,9 @@ UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep, c
     if (s.clip == ClipMethod::None) {
         unitRanges(w, keep, out, threads);
         for (long long u = 0; u < count; ++u)
-            out.units[u] = out.rawMin[u] > out.rawMax[u] ? quantizerFor(0.f, 0.f, s)
-                                                         : quantizerFor(out.rawMin[u], out.rawMax[u], s);
+            out.units[u] = out.rawMin[u] > out.rawMax[u]
+                               ? quantizerFor(0.f, 0.f, s)
+                               : quantizerFor(out.rawMin[u], out.rawMax[u], s);
     } else {
         // Clipping looks at each unit's values: gather them. Units are independent, so
         // splitting them over threads gives the same result.

@@ -17,27 +17,31 @@ struct UnitQuantizers {
     long long cols = 0;
     std::vector<AffineQuantizer> units;
     std::vector<float> steps, zeroPoints;  // the same per unit, as arrays for vector loops
-    std::vector<float> rawMin, rawMax;  // per unit, of the kept weights before clipping
+    std::vector<float> rawMin, rawMax;     // per unit, of the kept weights before clipping
 
     long long unitCount() const { return static_cast<long long>(units.size()); }
     // Unit of element (r, c); units are row-major over (group, column) for Group.
     long long unitOf(long long r, long long c) const {
         switch (granularity) {
-            case Granularity::Tensor: return 0;
-            case Granularity::Channel: return c;
-            case Granularity::Group: return (r / groupSize) * cols + c;
+            case Granularity::Tensor:
+                return 0;
+            case Granularity::Channel:
+                return c;
+            case Granularity::Group:
+                return (r / groupSize) * cols + c;
         }
         return 0;
     }
-    // Largest |error| a unit's quantization can give a kept weight (half a step, or more where clipped).
+    // Largest |error| a unit's quantization can give a kept weight (half a step, or more where
+    // clipped).
     float errorBound() const;
     // Largest |value| the quantizers can produce.
     float valueBound() const;
 };
 
 // settings.bits must be 2..8. 1-D tensors (rows == 1 and Channel/Group) fall back to one unit.
-UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep, const QuantSettings& settings,
-                                    int threads);
+UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep,
+                                    const QuantSettings& settings, int threads);
 
 // Candidate clip ratios of ClipMethod::Mse, largest first: 1, 0.98, ..., 0.5.
 std::vector<float> mseClipRatios();

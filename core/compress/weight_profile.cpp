@@ -16,8 +16,10 @@ const TensorProfile* WeightProfile::find(const std::byte* data, long long elemen
     return nullptr;
 }
 
-void floatRange(const float* data, long long n, int threads, float& min, float& max, long long& nonFinite) {
-    threads = std::max(1, std::min<int>(resolveThreads(threads), static_cast<int>(n / (1 << 16)) + 1));
+void floatRange(const float* data, long long n, int threads, float& min, float& max,
+                long long& nonFinite) {
+    threads =
+        std::max(1, std::min<int>(resolveThreads(threads), static_cast<int>(n / (1 << 16)) + 1));
     constexpr float inf = std::numeric_limits<float>::infinity();
     std::vector<float> mins(threads, inf), maxs(threads, -inf);
     std::vector<long long> bad(threads, 0);
@@ -43,10 +45,11 @@ void floatRange(const float* data, long long n, int threads, float& min, float& 
 }
 
 long long TensorProfile::lowerBound(float x, bool strictly) const {
-    const auto it = strictly ? std::upper_bound(distinct.begin(), distinct.end(), x,
-                                                [](float v, const Distinct& d) { return v < d.value; })
-                             : std::lower_bound(distinct.begin(), distinct.end(), x,
-                                                [](const Distinct& d, float v) { return d.value < v; });
+    const auto it = strictly
+                        ? std::upper_bound(distinct.begin(), distinct.end(), x,
+                                           [](float v, const Distinct& d) { return v < d.value; })
+                        : std::lower_bound(distinct.begin(), distinct.end(), x,
+                                           [](const Distinct& d, float v) { return d.value < v; });
     return it - distinct.begin();
 }
 
@@ -101,12 +104,13 @@ long long countDistinct(const float* data, long long n) {
     return static_cast<long long>(sortedDistinct(data, n, hadNaN).size()) + (hadNaN ? 1 : 0);
 }
 
-std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const StatsOptions&, int threads,
-                                                    const Progress& progress) {
+std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const StatsOptions&,
+                                                    int threads, const Progress& progress) {
     auto profile = std::make_shared<WeightProfile>();
     std::vector<const Tensor*> sources;
     for (const auto& layer : model.layers)
-        for (const Tensor* t : {&layer.kernel, &layer.bias, &layer.gamma, &layer.beta, &layer.movingMean, &layer.movingVariance})
+        for (const Tensor* t : {&layer.kernel, &layer.bias, &layer.gamma, &layer.beta,
+                                &layer.movingMean, &layer.movingVariance})
             if (!t->empty() && t->dtype() == DType::F32) sources.push_back(t);
     profile->tensors.resize(sources.size());
     long long total = 0;
@@ -115,37 +119,41 @@ std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const St
     // progress is reported by the calling thread only.
     std::atomic<long long> done{0};
     std::atomic<bool> stop{false};
-    parallelFor(static_cast<long long>(sources.size()), resolveThreads(threads), [&](long long begin, long long end, int worker) {
-        for (long long k = begin; k < end && !stop; ++k) {
-            if (worker == 0) {
-                try {
-                    progress.step(done, total);
-                } catch (...) {
-                    stop = true;
-                    throw;
-                }
-            }
-            const Tensor& t = *sources[static_cast<std::size_t>(k)];
-            TensorProfile& p = profile->tensors[static_cast<std::size_t>(k)];
-            p.data = t.bytes();
-            p.elements = t.elements();
-            const auto values = t.floats();
-            floatRange(values.data(), p.elements, 1, p.min, p.max, p.nonFinite);
-            p.maxAbs = std::max(std::fabs(p.min), std::fabs(p.max));
-            std::vector<float> sorted(values.begin(), values.end());
-            std::erase_if(sorted, [](float v) { return std::isnan(v); });
-            std::sort(sorted.begin(), sorted.end());
-            done += p.elements;
-            if (sorted.size() >= (1ULL << 32)) {  // counts are 32-bit: no profile for this tensor
-                p.data = nullptr;
-                continue;
-            }
-            for (std::size_t i = 0; i < sorted.size(); ++i)
-                if (i == 0 || sorted[i] != sorted[i - 1]) p.distinct.push_back({sorted[i], static_cast<std::uint32_t>(i)});
-            p.counted = static_cast<long long>(sorted.size());
-            for (std::size_t j = 0; j < p.distinct.size(); j += TensorProfile::kSample) p.sampled.push_back(p.distinct[j].value);
-        }
-    });
+    parallelFor(static_cast<long long>(sources.size()), resolveThreads(threads),
+                [&](long long begin, long long end, int worker) {
+                    for (long long k = begin; k < end && !stop; ++k) {
+                        if (worker == 0) {
+                            try {
+                                progress.step(done, total);
+                            } catch (...) {
+                                stop = true;
+                                throw;
+                            }
+                        }
+                        const Tensor& t = *sources[static_cast<std::size_t>(k)];
+                        TensorProfile& p = profile->tensors[static_cast<std::size_t>(k)];
+                        p.data = t.bytes();
+                        p.elements = t.elements();
+                        const auto values = t.floats();
+                        floatRange(values.data(), p.elements, 1, p.min, p.max, p.nonFinite);
+                        p.maxAbs = std::max(std::fabs(p.min), std::fabs(p.max));
+                        std::vector<float> sorted(values.begin(), values.end());
+                        std::erase_if(sorted, [](float v) { return std::isnan(v); });
+                        std::sort(sorted.begin(), sorted.end());
+                        done += p.elements;
+                        if (sorted.size() >=
+                            (1ULL << 32)) {  // counts are 32-bit: no profile for this tensor
+                            p.data = nullptr;
+                            continue;
+                        }
+                        for (std::size_t i = 0; i < sorted.size(); ++i)
+                            if (i == 0 || sorted[i] != sorted[i - 1])
+                                p.distinct.push_back({sorted[i], static_cast<std::uint32_t>(i)});
+                        p.counted = static_cast<long long>(sorted.size());
+                        for (std::size_t j = 0; j < p.distinct.size(); j += TensorProfile::kSample)
+                            p.sampled.push_back(p.distinct[j].value);
+                    }
+                });
     progress.step(total, total);
     return profile;
 }

@@ -31,7 +31,9 @@ struct TensorProfile {
     // Weights with a value at index >= a and < b.
     long long count(long long a, long long b) const {
         auto below = [&](long long i) {
-            return i < static_cast<long long>(distinct.size()) ? static_cast<long long>(distinct[static_cast<std::size_t>(i)].below) : counted;
+            return i < static_cast<long long>(distinct.size())
+                       ? static_cast<long long>(distinct[static_cast<std::size_t>(i)].below)
+                       : counted;
         };
         return below(b) - below(a);
     }
@@ -47,7 +49,8 @@ public:
 };
 
 // Min and max of the finite values among n floats, and how many are NaN or infinite.
-void floatRange(const float* data, long long n, int threads, float& min, float& max, long long& nonFinite);
+void floatRange(const float* data, long long n, int threads, float& min, float& max,
+                long long& nonFinite);
 
 // Distinct values left after a threshold-style rule, from the original's sorted distinct
 // values; `anyZero`: the compressed tensor holds at least one zero.

@@ -27,10 +27,14 @@ struct KeepRule {
 
     bool operator()(float w, long long i) const {
         switch (kind) {
-            case Kind::All: return true;
-            case Kind::Threshold: return keptByThreshold(w, rho);
-            case Kind::Textbook: return keptByTextbookThreshold(w, rho);
-            case Kind::Explicit: return keep[i] != 0;
+            case Kind::All:
+                return true;
+            case Kind::Threshold:
+                return keptByThreshold(w, rho);
+            case Kind::Textbook:
+                return keptByTextbookThreshold(w, rho);
+            case Kind::Explicit:
+                return keep[i] != 0;
         }
         return true;
     }

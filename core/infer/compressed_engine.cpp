@@ -42,7 +42,9 @@ struct Scratch {
     sparse::SparseScratch sparse;
 };
 
-long long denseRows(const PlanOp& op, int images) { return images * (op.inputSize / op.inFeatures); }
+long long denseRows(const PlanOp& op, int images) {
+    return images * (op.inputSize / op.inFeatures);
+}
 
 cpu::ConvSettings convSettings() { return {cpu::ConvAlgorithm::Auto, 0}; }
 
@@ -51,13 +53,21 @@ void runStep(const Step& step, int8::Isa isa, const float* in, int n, float* out
     if (cpu::runUnweightedOp(op, in, n, out)) return;
     const float* bias = op.bias.empty() ? nullptr : op.bias.data();
     if (op.kind == OpKind::Conv2D) {
-        if (step.path == Path::Int8) int8::conv2dInt8(isa, op.window, step.int8, step.epilogue, in, n, out, s.int8);
-        else if (step.path == Path::Sparse) sparse::conv2dSparse(op.window, step.csr, step.epilogue, in, n, out, s.sparse);
-        else cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out, s.patches.data(), convSettings());
+        if (step.path == Path::Int8)
+            int8::conv2dInt8(isa, op.window, step.int8, step.epilogue, in, n, out, s.int8);
+        else if (step.path == Path::Sparse)
+            sparse::conv2dSparse(op.window, step.csr, step.epilogue, in, n, out, s.sparse);
+        else
+            cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n,
+                        out, s.patches.data(), convSettings());
     } else {  // Dense
-        if (step.path == Path::Int8) int8::denseInt8(isa, step.int8, step.epilogue, in, denseRows(op, n), out, s.int8);
-        else if (step.path == Path::Sparse) sparse::denseSparse(step.csr, step.epilogue, in, denseRows(op, n), out, s.sparse);
-        else cpu::dense(op.inFeatures, op.outFeatures, op.weights.data(), bias, op.activation, in, denseRows(op, n), out);
+        if (step.path == Path::Int8)
+            int8::denseInt8(isa, step.int8, step.epilogue, in, denseRows(op, n), out, s.int8);
+        else if (step.path == Path::Sparse)
+            sparse::denseSparse(step.csr, step.epilogue, in, denseRows(op, n), out, s.sparse);
+        else
+            cpu::dense(op.inFeatures, op.outFeatures, op.weights.data(), bias, op.activation, in,
+                       denseRows(op, n), out);
     }
 }
 
@@ -67,7 +77,8 @@ void reserve(Scratch& s, const Plan& plan, const Staging& staging) {
     s.features.resize(std::max(s.features.size(), staging.featureBufferFloats()));
     for (const PlanOp& op : plan.ops)
         if (op.kind == OpKind::Conv2D)
-            s.patches.resize(std::max(s.patches.size(), cpu::conv2dScratchFloats(op.window, convSettings())));
+            s.patches.resize(
+                std::max(s.patches.size(), cpu::conv2dScratchFloats(op.window, convSettings())));
 }
 
 // The model compiled twice: without BatchNormalization folding (int8 and sparse layers keep
@@ -80,12 +91,18 @@ struct Plans {
 class CompressedEngine final : public InferenceEngine {
 public:
     // Steps point into `plans` (ops, biases, affine parameters): the engine keeps them alive.
-    CompressedEngine(std::shared_ptr<const Plans> plans, std::vector<Step> steps, int threads, int8::Isa isa,
-                     std::string name)
-        : m_planHolder(std::move(plans)), m_plan(m_planHolder->unfolded), m_steps(std::move(steps)), m_threads(threads),
-          m_isa(isa), m_name(std::move(name)) {
-        std::vector<StageSizes> stages;  // a step with a BatchNormalization epilogue keeps its op's sizes
-        for (const Step& step : m_steps) stages.push_back({step.op->inputSize, step.op->outputSize});
+    CompressedEngine(std::shared_ptr<const Plans> plans, std::vector<Step> steps, int threads,
+                     int8::Isa isa, std::string name)
+        : m_planHolder(std::move(plans)),
+          m_plan(m_planHolder->unfolded),
+          m_steps(std::move(steps)),
+          m_threads(threads),
+          m_isa(isa),
+          m_name(std::move(name)) {
+        std::vector<StageSizes>
+            stages;  // a step with a BatchNormalization epilogue keeps its op's sizes
+        for (const Step& step : m_steps)
+            stages.push_back({step.op->inputSize, step.op->outputSize});
         m_staging = Staging::of(stages, m_plan.inputSize);
         m_scratch.resize(static_cast<std::size_t>(m_threads));
         for (auto& s : m_scratch) reserve(s, m_plan, m_staging);
@@ -98,27 +115,30 @@ public:
     void forward(const float* input, int batch, float* output) override {
         if (batch <= 0) return;
         if (m_steps.empty()) {
-            std::memcpy(output, input, sizeof(float) * static_cast<std::size_t>(batch * m_plan.inputSize));
+            std::memcpy(output, input,
+                        sizeof(float) * static_cast<std::size_t>(batch * m_plan.inputSize));
             return;
         }
         cpu::setBlasThreads(1);  // our threads call BLAS concurrently
         parallelFor(batch, m_threads, [&](long long begin, long long end, int worker) {
             Scratch& s = m_scratch[static_cast<std::size_t>(worker)];
-            m_staging.run(m_steps.size(), m_plan.inputSize, m_plan.outputSize, input + begin * m_plan.inputSize,
-                          static_cast<int>(end - begin), output + begin * m_plan.outputSize, s.features.data(),
-                          [&](std::size_t first, std::size_t last, const float* in, int images, float* out) {
-                              runSteps(first, last, in, images, out, s);
-                          });
+            m_staging.run(m_steps.size(), m_plan.inputSize, m_plan.outputSize,
+                          input + begin * m_plan.inputSize, static_cast<int>(end - begin),
+                          output + begin * m_plan.outputSize, s.features.data(),
+                          [&](std::size_t first, std::size_t last, const float* in, int images,
+                              float* out) { runSteps(first, last, in, images, out, s); });
         });
     }
 
 private:
     // Runs steps [first, last) on n images, alternating between the two scratch buffers; the
     // last step writes to `output`.
-    void runSteps(std::size_t first, std::size_t last, const float* input, int n, float* output, Scratch& s) const {
+    void runSteps(std::size_t first, std::size_t last, const float* input, int n, float* output,
+                  Scratch& s) const {
         const float* in = input;
         for (std::size_t i = first; i < last; ++i) {
-            float* out = i + 1 == last ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
+            float* out =
+                i + 1 == last ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
             runStep(m_steps[i], m_isa, in, n, out, s);
             in = out;
         }
@@ -178,9 +198,12 @@ std::string msText(double ms) {
 
 std::string pathName(Path p, int8::Isa isa) {
     switch (p) {
-        case Path::Float: return "float32";
-        case Path::Int8: return "int8 (" + int8::isaName(isa) + ")";
-        case Path::Sparse: return "sparse (csr)";
+        case Path::Float:
+            return "float32";
+        case Path::Int8:
+            return "int8 (" + int8::isaName(isa) + ")";
+        case Path::Sparse:
+            return "sparse (csr)";
     }
     return "?";
 }
@@ -189,16 +212,21 @@ std::string pathName(Path p, int8::Isa isa) {
 
 std::string kernelChoiceName(KernelChoice choice) {
     switch (choice) {
-        case KernelChoice::Auto: return "auto";
-        case KernelChoice::Float: return "float";
-        case KernelChoice::Int8: return "int8";
-        case KernelChoice::Sparse: return "sparse";
+        case KernelChoice::Auto:
+            return "auto";
+        case KernelChoice::Float:
+            return "float";
+        case KernelChoice::Int8:
+            return "int8";
+        case KernelChoice::Sparse:
+            return "sparse";
     }
     return "?";
 }
 
 bool parseKernelChoice(const std::string& text, KernelChoice& out) {
-    for (KernelChoice c : {KernelChoice::Auto, KernelChoice::Float, KernelChoice::Int8, KernelChoice::Sparse})
+    for (KernelChoice c :
+         {KernelChoice::Auto, KernelChoice::Float, KernelChoice::Int8, KernelChoice::Sparse})
         if (text == kernelChoiceName(c)) {
             out = c;
             return true;
@@ -225,7 +253,8 @@ std::string KernelReport::text() const {
     return out.str();
 }
 
-std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const CompressedEngineOptions& options,
+std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model,
+                                                      const CompressedEngineOptions& options,
                                                       KernelReport* report) {
     if (options.kernel == KernelChoice::Float) {
         auto engine = makeCpuEngine(model, options.engine);
@@ -234,8 +263,9 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
             report->layers.clear();
             for (const auto& layer : model.layers)
                 if (layer.hasKernel())
-                    report->layers.push_back({layer.name, layer.className, "float32", "float32 kernels were asked for",
-                                              sparsityOf(layer.kernel.toFloatVector()), 0, -1, -1, -1, false});
+                    report->layers.push_back(
+                        {layer.name, layer.className, "float32", "float32 kernels were asked for",
+                         sparsityOf(layer.kernel.toFloatVector()), 0, -1, -1, -1, false});
         }
         return engine;
     }
@@ -252,7 +282,8 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
     for (std::size_t j = 0; j < plans->folded.ops.size(); ++j) {
         const PlanOp& op = plans->folded.ops[j];
         if (op.kind != OpKind::Conv2D && op.kind != OpKind::Dense) continue;
-        const bool affineAfter = j + 1 < plans->folded.ops.size() && plans->folded.ops[j + 1].kind == OpKind::ChannelAffine;
+        const bool affineAfter = j + 1 < plans->folded.ops.size() &&
+                                 plans->folded.ops[j + 1].kind == OpKind::ChannelAffine;
         foldedKernels.push_back(affineAfter ? nullptr : &op);
     }
     const int8::Isa isa = int8::bestIsa();
@@ -281,7 +312,9 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         LayerKernel row;
         row.layer = li >= 0 ? model.layers[li].name : op.layerName;
         row.className = li >= 0 ? model.layers[li].className : "?";
-        const int k = op.kind == OpKind::Dense ? op.inFeatures : static_cast<int>(op.weights.size() / op.outFeatures);
+        const int k = op.kind == OpKind::Dense
+                          ? op.inFeatures
+                          : static_cast<int>(op.weights.size() / op.outFeatures);
         const int n = op.outFeatures;
         row.sparsity = sparsityOf(op.weights);
 
@@ -289,9 +322,10 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         bool int8Ok = false;
         std::string int8Why;
         Step int8Step = step, sparseStep = step;
-        const KernelGrid* grid = options.grids && li >= 0 && static_cast<std::size_t>(li) < options.grids->size()
-                                     ? &(*options.grids)[static_cast<std::size_t>(li)]
-                                     : nullptr;
+        const KernelGrid* grid =
+            options.grids && li >= 0 && static_cast<std::size_t>(li) < options.grids->size()
+                ? &(*options.grids)[static_cast<std::size_t>(li)]
+                : nullptr;
         if (grid) {
             int8Ok = int8::weightsFromGrid(op.weights.data(), k, n, *grid, int8Step.int8, int8Why);
         } else {
@@ -300,17 +334,20 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         if (!int8Ok && options.kernel == KernelChoice::Int8) {
             int8Step.int8 = int8::requantizePerChannel(op.weights.data(), k, n);
             int8Ok = true;
-            int8Why = "re-quantized to int8 per channel (" + int8Why + "): an approximation of these weights";
+            int8Why = "re-quantized to int8 per channel (" + int8Why +
+                      "): an approximation of these weights";
         } else if (int8Ok) {
             int8Why = "codes span " + std::to_string(int8Step.int8.codeBits) + " bits";
         }
         if (int8Ok && op.kind == OpKind::Conv2D) int8::prepareConvolution(int8Step.int8, op.window);
-        const bool sparseOk = options.kernel == KernelChoice::Sparse ||
-                              (options.kernel == KernelChoice::Auto && row.sparsity >= options.sparseCandidate);
+        const bool sparseOk =
+            options.kernel == KernelChoice::Sparse ||
+            (options.kernel == KernelChoice::Auto && row.sparsity >= options.sparseCandidate);
         if (sparseOk) sparseStep.csr = sparse::csrFromKernel(op.weights.data(), k, n);
 
         // An unfolded BatchNormalization right after becomes the epilogue of int8 / sparse.
-        const PlanOp* affine = i + 1 < plan.ops.size() && plan.ops[i + 1].kind == OpKind::ChannelAffine &&
+        const PlanOp* affine = i + 1 < plan.ops.size() &&
+                                       plan.ops[i + 1].kind == OpKind::ChannelAffine &&
                                        op.activation.isLinear()
                                    ? &plan.ops[i + 1]
                                    : nullptr;
@@ -332,7 +369,8 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
             row.floatMs = timeStep(step, isa, plan, chunk);
             if (useInt8) {
                 Step timed = int8Step;
-                timed.epilogue = Epilogue{epilogue.bias, nullptr, nullptr, op.activation};  // alone, no affine
+                timed.epilogue =
+                    Epilogue{epilogue.bias, nullptr, nullptr, op.activation};  // alone, no affine
                 row.int8Ms = timeStep(timed, isa, plan, chunk);
             }
             if (sparseOk) {
@@ -365,22 +403,32 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
                     chosen = useInt8 ? Path::Int8 : Path::Float;
                 }
                 std::ostringstream why;
-                if (chosen == Path::Int8) why << int8Why << ", measured fastest";
-                else if (chosen == Path::Sparse) why << percent(row.sparsity) << " zeros, sparse measured fastest";
+                if (chosen == Path::Int8)
+                    why << int8Why << ", measured fastest";
+                else if (chosen == Path::Sparse)
+                    why << percent(row.sparsity) << " zeros, sparse measured fastest";
                 else {
                     why << "float32";
                     if (!useInt8) why << " (int8 not possible: " << int8Why << ")";
                     if (useInt8 && row.int8Ms >= 0) why << "; int8 measured slower: no speed-up";
-                    if (sparseOk) why << "; sparse at " << percent(row.sparsity) << " zeros measured slower: no speed-up";
-                    else if (row.sparsity > 0) why << "; " << percent(row.sparsity) << " zeros, below the sparse threshold";
+                    if (sparseOk)
+                        why << "; sparse at " << percent(row.sparsity)
+                            << " zeros measured slower: no speed-up";
+                    else if (row.sparsity > 0)
+                        why << "; " << percent(row.sparsity)
+                            << " zeros, below the sparse threshold";
                 }
                 row.reason = why.str();
                 break;
             }
         }
-        const double chosenMs = chosen == Path::Int8 ? row.int8Ms : chosen == Path::Sparse ? row.sparseMs : row.floatMs;
-        row.speedup = chosen != Path::Float && chosenMs >= 0 && row.floatMs >= 0 && chosenMs < row.floatMs;
-        if (chosen != Path::Float && options.measure && !row.speedup) row.reason += "; measured no faster than float32: no speed-up";
+        const double chosenMs = chosen == Path::Int8     ? row.int8Ms
+                                : chosen == Path::Sparse ? row.sparseMs
+                                                         : row.floatMs;
+        row.speedup =
+            chosen != Path::Float && chosenMs >= 0 && row.floatMs >= 0 && chosenMs < row.floatMs;
+        if (chosen != Path::Float && options.measure && !row.speedup)
+            row.reason += "; measured no faster than float32: no speed-up";
         row.path = pathName(chosen, isa);
         if (chosen == Path::Int8) row.codeBits = int8Step.int8.codeBits;
         ++counts[chosen];
@@ -402,7 +450,8 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
         if (affine) ++i;  // folded into the epilogue
     }
     if (kernelIndex != kernelLayers.size())
-        throw Error(model.sourcePath + ": the compiled plan does not match the model's Dense/Conv2D layers");
+        throw Error(model.sourcePath +
+                    ": the compiled plan does not match the model's Dense/Conv2D layers");
 
     std::ostringstream name;
     name << "cpu compressed:";
@@ -412,7 +461,8 @@ std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const 
             name << (first ? " " : ", ") << pathName(p, isa) << " x" << counts[p];
             first = false;
         }
-    auto engine = std::make_unique<CompressedEngine>(std::move(plans), std::move(steps), threads, isa, name.str());
+    auto engine = std::make_unique<CompressedEngine>(std::move(plans), std::move(steps), threads,
+                                                     isa, name.str());
     if (report) {
         report->engine = engine->name();
         report->layers = std::move(rows);

@@ -20,7 +20,7 @@ std::string kernelChoiceName(KernelChoice choice);  // "auto", "float", "int8", 
 bool parseKernelChoice(const std::string& text, KernelChoice& out);
 
 struct LayerKernel {
-    std::string layer;      // the Dense/Conv2D layer
+    std::string layer;  // the Dense/Conv2D layer
     std::string className;
     std::string path;       // "int8 (avx512-vnni)", "sparse (csr)", "float32"
     std::string reason;     // why, in words
@@ -28,7 +28,7 @@ struct LayerKernel {
     int codeBits = 0;       // int8 path: bits the codes span
     // Measured milliseconds per 1000 images for this layer alone (-1: not measured).
     double floatMs = -1.0, int8Ms = -1.0, sparseMs = -1.0;
-    bool speedup = false;   // the chosen path measured faster than float32
+    bool speedup = false;  // the chosen path measured faster than float32
 };
 
 struct KernelReport {
@@ -49,7 +49,8 @@ struct CompressedEngineOptions {
 
 // Throws cwb::Error if the model is not evaluable. KernelChoice::Float returns the float32
 // engine of core/infer (makeCpuEngine).
-std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model, const CompressedEngineOptions& options,
+std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model,
+                                                      const CompressedEngineOptions& options,
                                                       KernelReport* report = nullptr);
 
 }  // namespace cwb

@@ -10,8 +10,8 @@
 namespace cwb {
 
 struct EngineOptions {
-    int threads = 0;          // 0 = all cores
-    bool logits = false;      // stop before a final softmax (distillation wants logits)
+    int threads = 0;      // 0 = all cores
+    bool logits = false;  // stop before a final softmax (distillation wants logits)
 };
 
 class InferenceEngine {
@@ -26,6 +26,7 @@ public:
 };
 
 // The float32 CPU engine. Throws cwb::Error if the model is not evaluable.
-std::unique_ptr<InferenceEngine> makeCpuEngine(const Model& model, const EngineOptions& options = {});
+std::unique_ptr<InferenceEngine> makeCpuEngine(const Model& model,
+                                               const EngineOptions& options = {});
 
 }  // namespace cwb

@@ -10,22 +10,25 @@ namespace cwb {
 
 EvalResult evaluate(InferenceEngine& engine, const Dataset& data, const EvalOptions& options) {
     if (options.batchSize <= 0)
-        throw Error("batch size " + std::to_string(options.batchSize) + " is not positive; use a batch of 1 or more");
+        throw Error("batch size " + std::to_string(options.batchSize) +
+                    " is not positive; use a batch of 1 or more");
     if (engine.inputSize() != data.pixelsPerImage())
-        throw Error("the model takes " + std::to_string(engine.inputSize()) + " values per sample but " + data.name +
-                    " images have " + std::to_string(data.pixelsPerImage()) + "; choose a model for " +
+        throw Error("the model takes " + std::to_string(engine.inputSize()) +
+                    " values per sample but " + data.name + " images have " +
+                    std::to_string(data.pixelsPerImage()) + "; choose a model for " +
                     std::to_string(data.rows) + "x" + std::to_string(data.cols) + " images");
     if (engine.outputSize() != data.classes)
-        throw Error("the model has " + std::to_string(engine.outputSize()) + " outputs but " + data.name + " has " +
-                    std::to_string(data.classes) + " classes; choose a " + std::to_string(data.classes) +
-                    "-class classifier");
+        throw Error("the model has " + std::to_string(engine.outputSize()) + " outputs but " +
+                    data.name + " has " + std::to_string(data.classes) + " classes; choose a " +
+                    std::to_string(data.classes) + "-class classifier");
 
     const int total = options.limit > 0 ? std::min(options.limit, data.size()) : data.size();
     const int classes = engine.outputSize();
     EvalResult result;
     result.samples = total;
     result.predictions.resize(static_cast<std::size_t>(total));
-    std::vector<float> outputs(static_cast<std::size_t>(std::min(options.batchSize, std::max(total, 1))) * classes);
+    std::vector<float> outputs(
+        static_cast<std::size_t>(std::min(options.batchSize, std::max(total, 1))) * classes);
     using Clock = std::chrono::steady_clock;
     Clock::duration busy{};
     for (int begin = 0; begin < total; begin += options.batchSize) {
@@ -35,7 +38,8 @@ EvalResult evaluate(InferenceEngine& engine, const Dataset& data, const EvalOpti
         busy += Clock::now() - start;
         for (int i = 0; i < n; ++i) {
             const float* row = outputs.data() + static_cast<std::size_t>(i) * classes;
-            const int predicted = static_cast<int>(std::max_element(row, row + classes) - row);  // first maximum, as argmax
+            const int predicted = static_cast<int>(std::max_element(row, row + classes) -
+                                                   row);  // first maximum, as argmax
             result.predictions[static_cast<std::size_t>(begin + i)] = predicted;
             if (predicted == data.labels[static_cast<std::size_t>(begin + i)]) ++result.correct;
         }

@@ -10,9 +10,9 @@
 namespace cwb {
 
 struct EvalOptions {
-    int limit = 0;         // 0 = the whole data set, else its first `limit` samples
+    int limit = 0;  // 0 = the whole data set, else its first `limit` samples
     int batchSize = 512;
-    Progress progress;     // called after every batch with (samples done, total)
+    Progress progress;  // called after every batch with (samples done, total)
 };
 
 struct EvalResult {

@@ -28,7 +28,8 @@ enum class OpKind {
     Dense,          // weights (in, out), bias, activation; applied to the last axis
     MaxPool2D,      // window
     AvgPool2D,      // window; 'same' divides by the number of non-padded elements
-    ChannelAffine,  // x * scale[c] + shift[c] over the last axis (an unfolded BatchNormalization), activation
+    ChannelAffine,  // x * scale[c] + shift[c] over the last axis (an unfolded BatchNormalization),
+                    // activation
     Activation,     // activation alone
 };
 
@@ -36,9 +37,9 @@ struct PlanOp {
     OpKind kind = OpKind::Activation;
     std::string layerName;  // the (last) layer this op computes, for messages and profiles
 
-    Window2D window;        // Conv2D and pooling
-    int inFeatures = 0;     // Dense: length of the last axis in; ChannelAffine: channel count
-    int outFeatures = 0;    // Dense: units; Conv2D: filters
+    Window2D window;      // Conv2D and pooling
+    int inFeatures = 0;   // Dense: length of the last axis in; ChannelAffine: channel count
+    int outFeatures = 0;  // Dense: units; Conv2D: filters
     std::vector<float> weights;
     std::vector<float> bias;   // Conv2D/Dense (may be empty), ChannelAffine shift
     std::vector<float> scale;  // ChannelAffine
@@ -50,13 +51,13 @@ struct PlanOp {
 };
 
 struct PlanOptions {
-    bool logits = false;         // drop a final softmax
-    bool foldBatchNorm = true;   // fold BatchNormalization into the preceding Conv2D/Dense
+    bool logits = false;        // drop a final softmax
+    bool foldBatchNorm = true;  // fold BatchNormalization into the preceding Conv2D/Dense
     bool fuseActivations = true;
 };
 
 struct Plan {
-    long long inputSize = 0;   // floats per sample
+    long long inputSize = 0;  // floats per sample
     long long outputSize = 0;
     std::vector<PlanOp> ops;
 

@@ -13,7 +13,9 @@ namespace cwb {
 namespace {
 
 const float* data(const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); }
-std::vector<float> floatsOf(const Tensor& t) { return t.empty() ? std::vector<float>{} : t.toFloatVector(); }
+std::vector<float> floatsOf(const Tensor& t) {
+    return t.empty() ? std::vector<float>{} : t.toFloatVector();
+}
 
 // (H, W) is (H, W, 1), as in Model::inferShapes.
 void imageDims(const Shape& s, int& h, int& w, int& c) {
@@ -30,8 +32,10 @@ int lastActivatingLayer(const Model& model) {
 
 }  // namespace
 
-std::vector<float> referenceForward(const Model& source, const float* input, int batch, bool logits) {
-    if (!source.evaluable) throw Error(source.sourcePath + ": cannot be evaluated: " + source.notEvaluableReason);
+std::vector<float> referenceForward(const Model& source, const float* input, int batch,
+                                    bool logits) {
+    if (!source.evaluable)
+        throw Error(source.sourcePath + ": cannot be evaluated: " + source.notEvaluableReason);
     Model model = source;
     model.inferShapes();
     const int skipSoftmaxAt = logits && model.endsInSoftmax() ? lastActivatingLayer(model) : -1;
@@ -51,16 +55,17 @@ std::vector<float> referenceForward(const Model& source, const float* input, int
                 break;
             case LayerKind::Dense: {
                 const int in = static_cast<int>(layer.kernel.shape()[0]);
-                cpu::denseReference(x.data(), static_cast<long long>(x.size()) / in, in, layer.units,
-                                    floatsOf(layer.kernel).data(), layer.useBias ? data(floatsOf(layer.bias)) : nullptr,
-                                    y.data());
+                cpu::denseReference(x.data(), static_cast<long long>(x.size()) / in, in,
+                                    layer.units, floatsOf(layer.kernel).data(),
+                                    layer.useBias ? data(floatsOf(layer.bias)) : nullptr, y.data());
                 break;
             }
             case LayerKind::Conv2D: {
                 imageDims(layer.inputShape, h, w, c);
-                const std::vector<float> bias = layer.useBias ? floatsOf(layer.bias) : std::vector<float>{};
-                cpu::conv2dReference(x.data(), batch, h, w, c, layer.conv, floatsOf(layer.kernel).data(), data(bias),
-                                     y.data());
+                const std::vector<float> bias =
+                    layer.useBias ? floatsOf(layer.bias) : std::vector<float>{};
+                cpu::conv2dReference(x.data(), batch, h, w, c, layer.conv,
+                                     floatsOf(layer.kernel).data(), data(bias), y.data());
                 break;
             }
             case LayerKind::MaxPooling2D:
@@ -72,11 +77,14 @@ std::vector<float> referenceForward(const Model& source, const float* input, int
                     cpu::avgPool2dReference(x.data(), batch, h, w, c, layer.pool, y.data());
                 break;
             case LayerKind::BatchNormalization: {
-                const std::vector<float> gamma = layer.batchNorm.scale ? floatsOf(layer.gamma) : std::vector<float>{};
-                const std::vector<float> beta = layer.batchNorm.center ? floatsOf(layer.beta) : std::vector<float>{};
+                const std::vector<float> gamma =
+                    layer.batchNorm.scale ? floatsOf(layer.gamma) : std::vector<float>{};
+                const std::vector<float> beta =
+                    layer.batchNorm.center ? floatsOf(layer.beta) : std::vector<float>{};
                 cpu::batchNormReference(x.data(), static_cast<long long>(x.size()),
-                                        static_cast<int>(layer.outputShape.back()), data(gamma), data(beta),
-                                        floatsOf(layer.movingMean).data(), floatsOf(layer.movingVariance).data(),
+                                        static_cast<int>(layer.outputShape.back()), data(gamma),
+                                        data(beta), floatsOf(layer.movingMean).data(),
+                                        floatsOf(layer.movingVariance).data(),
                                         layer.batchNorm.epsilon, y.data());
                 break;
             }

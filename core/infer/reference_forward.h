@@ -11,6 +11,7 @@ namespace cwb {
 
 // input: batch * (floats per sample), channels_last. Returns batch * (output floats per
 // sample). logits = stop before a final softmax. Throws cwb::Error if the model is not evaluable.
-std::vector<float> referenceForward(const Model& model, const float* input, int batch, bool logits = false);
+std::vector<float> referenceForward(const Model& model, const float* input, int batch,
+                                    bool logits = false);
 
 }  // namespace cwb

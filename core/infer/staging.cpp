@@ -22,7 +22,8 @@ long long largest(const std::vector<StageSizes>& stages, std::size_t begin, std:
 Staging shape(const std::vector<StageSizes>& stages, long long inputFloats) {
     Staging s;
     s.split = stages.size();
-    while (s.split > 0 && stages[s.split - 1].input <= kTailMaxFloats && stages[s.split - 1].output <= kTailMaxFloats)
+    while (s.split > 0 && stages[s.split - 1].input <= kTailMaxFloats &&
+           stages[s.split - 1].output <= kTailMaxFloats)
         --s.split;
     s.headFloats = std::max(largest(stages, 0, s.split), inputFloats);
     s.tailFloats = largest(stages, s.split, stages.size());
@@ -40,14 +41,15 @@ std::vector<StageSizes> stageSizes(const Plan& plan) {
 
 Staging Staging::of(const std::vector<StageSizes>& stages, long long inputFloats, int chunkImages) {
     Staging s = shape(stages, inputFloats);
-    s.chunk = chunkImages > 0
-                  ? chunkImages
-                  : static_cast<int>(std::clamp<long long>(kChunkBytes / (s.headFloats * 4), kMinChunk, kMaxChunk));
+    s.chunk = chunkImages > 0 ? chunkImages
+                              : static_cast<int>(std::clamp<long long>(
+                                    kChunkBytes / (s.headFloats * 4), kMinChunk, kMaxChunk));
     s.group = s.split == stages.size() ? s.chunk : std::max(kTailGroup, s.chunk);
     return s;
 }
 
-Staging Staging::wholeBatch(const std::vector<StageSizes>& stages, long long inputFloats, int images) {
+Staging Staging::wholeBatch(const std::vector<StageSizes>& stages, long long inputFloats,
+                            int images) {
     Staging s = shape(stages, inputFloats);
     s.chunk = s.group = std::max(images, 1);
     return s;
@@ -57,10 +59,13 @@ std::size_t Staging::activationBufferFloats() const {
     return static_cast<std::size_t>(std::max(headFloats * chunk, tailFloats * group));
 }
 
-std::size_t Staging::featureBufferFloats() const { return static_cast<std::size_t>(featureFloats * group); }
+std::size_t Staging::featureBufferFloats() const {
+    return static_cast<std::size_t>(featureFloats * group);
+}
 
-void Staging::run(std::size_t stageCount, long long inputFloats, long long outputFloats, const float* input, int n,
-                  float* output, float* features, const RunStages& runStages) const {
+void Staging::run(std::size_t stageCount, long long inputFloats, long long outputFloats,
+                  const float* input, int n, float* output, float* features,
+                  const RunStages& runStages) const {
     for (int g0 = 0; g0 < n; g0 += group) {
         const int groupSize = std::min(group, n - g0);
         const float* tailInput = input + g0 * inputFloats;
@@ -68,12 +73,14 @@ void Staging::run(std::size_t stageCount, long long inputFloats, long long outpu
             const bool headOnly = split == stageCount;
             for (int c0 = g0; c0 < g0 + groupSize; c0 += chunk) {
                 const int images = std::min(chunk, g0 + groupSize - c0);
-                float* out = headOnly ? output + c0 * outputFloats : features + (c0 - g0) * featureFloats;
+                float* out =
+                    headOnly ? output + c0 * outputFloats : features + (c0 - g0) * featureFloats;
                 runStages(0, split, input + c0 * inputFloats, images, out);
             }
             tailInput = features;
         }
-        if (split < stageCount) runStages(split, stageCount, tailInput, groupSize, output + g0 * outputFloats);
+        if (split < stageCount)
+            runStages(split, stageCount, tailInput, groupSize, output + g0 * outputFloats);
     }
 }
 

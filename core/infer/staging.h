@@ -21,17 +21,19 @@ struct StageSizes {
 std::vector<StageSizes> stageSizes(const Plan& plan);
 
 struct Staging {
-    std::size_t split = 0;      // stages [0, split) are the head, the rest the tail
-    int chunk = 1;              // head images per pass
-    int group = 1;              // tail images per pass
-    long long headFloats = 1;   // per image: the largest head activation, the input included
-    long long tailFloats = 1;   // per image: the largest tail activation
+    std::size_t split = 0;        // stages [0, split) are the head, the rest the tail
+    int chunk = 1;                // head images per pass
+    int group = 1;                // tail images per pass
+    long long headFloats = 1;     // per image: the largest head activation, the input included
+    long long tailFloats = 1;     // per image: the largest tail activation
     long long featureFloats = 0;  // per image: what the head hands the tail (0 if one is empty)
 
     // The staging of a model's stages; chunkImages > 0 fixes the head chunk.
-    static Staging of(const std::vector<StageSizes>& stages, long long inputFloats, int chunkImages = 0);
+    static Staging of(const std::vector<StageSizes>& stages, long long inputFloats,
+                      int chunkImages = 0);
     // Every image in one pass of each part (one thread running a whole batch at once).
-    static Staging wholeBatch(const std::vector<StageSizes>& stages, long long inputFloats, int images);
+    static Staging wholeBatch(const std::vector<StageSizes>& stages, long long inputFloats,
+                              int images);
 
     // Floats for each of the two ping-pong activation buffers, and for the feature buffer.
     std::size_t activationBufferFloats() const;
@@ -39,9 +41,11 @@ struct Staging {
 
     // Runs n images (n may exceed group) through all `stageCount` stages:
     // runStages(begin, end, in, images, out) runs stages [begin, end) on `images` images.
-    using RunStages = std::function<void(std::size_t begin, std::size_t end, const float* in, int images, float* out)>;
-    void run(std::size_t stageCount, long long inputFloats, long long outputFloats, const float* input, int n,
-             float* output, float* features, const RunStages& runStages) const;
+    using RunStages = std::function<void(std::size_t begin, std::size_t end, const float* in,
+                                         int images, float* out)>;
+    void run(std::size_t stageCount, long long inputFloats, long long outputFloats,
+             const float* input, int n, float* output, float* features,
+             const RunStages& runStages) const;
 };
 
 }  // namespace cwb

@@ -30,7 +30,8 @@ std::uint64_t regularFileSize(const std::string& path) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
     if (ec || !fs::exists(status)) throw Error(path + ": file not found");
-    if (!fs::is_regular_file(status)) throw Error(path + ": is not a regular file; give the path of a model file");
+    if (!fs::is_regular_file(status))
+        throw Error(path + ": is not a regular file; give the path of a model file");
     const std::uintmax_t size = fs::file_size(path, ec);
     if (ec) throw Error(path + ": cannot read file size (" + ec.message() + ")");
     return size;
@@ -49,8 +50,9 @@ std::shared_ptr<Storage> readWholeFile(const std::string& path) {
     FilePtr file = openForReading(path);
     auto storage = std::make_shared<OwnedStorage>(static_cast<std::size_t>(size));
     const std::size_t got = size ? std::fread(storage->mutableData(), 1, size, file.get()) : 0;
-    if (got != size) throw Error(path + ": read " + std::to_string(got) + " of " + std::to_string(size) +
-                                 " bytes; the file changed or cannot be read");
+    if (got != size)
+        throw Error(path + ": read " + std::to_string(got) + " of " + std::to_string(size) +
+                    " bytes; the file changed or cannot be read");
     return storage;
 }
 

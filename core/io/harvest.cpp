@@ -17,7 +17,9 @@ public:
         number(value.size());
         raw(value.data(), value.size());
     }
-    void raw(const void* data, std::size_t size) { m_bytes.append(static_cast<const char*>(data), size); }
+    void raw(const void* data, std::size_t size) {
+        m_bytes.append(static_cast<const char*>(data), size);
+    }
     std::string take() { return std::move(m_bytes); }
 
 private:
@@ -54,7 +56,8 @@ void writeTensor(ByteWriter& out, const HarvestedTensor& entry) {
     out.number(static_cast<std::uint64_t>(entry.tensor.dtype()));
     out.number(entry.tensor.shape().size());
     for (const std::int64_t d : entry.tensor.shape()) out.number(static_cast<std::uint64_t>(d));
-    out.text(std::string_view(reinterpret_cast<const char*>(entry.tensor.bytes()), entry.tensor.byteSize()));
+    out.text(std::string_view(reinterpret_cast<const char*>(entry.tensor.bytes()),
+                              entry.tensor.byteSize()));
 }
 
 HarvestedTensor readTensor(ByteReader& in, const std::string& where) {
@@ -62,13 +65,15 @@ HarvestedTensor readTensor(ByteReader& in, const std::string& where) {
     entry.layer = static_cast<int>(static_cast<std::int64_t>(in.number()));
     entry.name = std::string(in.text());
     const std::uint64_t type = in.number();
-    if (type > static_cast<std::uint64_t>(DType::Bool)) throw Error(where + ": the reading process sent back an unknown type");
+    if (type > static_cast<std::uint64_t>(DType::Bool))
+        throw Error(where + ": the reading process sent back an unknown type");
     Shape shape(static_cast<std::size_t>(std::min<std::uint64_t>(in.number(), 64)));
     for (std::int64_t& d : shape) d = static_cast<std::int64_t>(in.number());
     const std::string_view data = in.text();
     const auto dtype = static_cast<DType>(type);
     if (data.size() != static_cast<std::uint64_t>(shapeElements(shape)) * dtypeSize(dtype))
-        throw Error(where + ": the reading process sent back a tensor whose size does not match its shape");
+        throw Error(where +
+                    ": the reading process sent back a tensor whose size does not match its shape");
     auto storage = std::make_shared<OwnedStorage>(data.size());
     if (!data.empty()) std::memcpy(storage->mutableData(), data.data(), data.size());
     entry.tensor = Tensor(std::move(shape), dtype, std::move(storage));
@@ -101,14 +106,17 @@ Harvest decodeHarvest(std::string_view bytes, const std::string& where) {
         std::string key(in.text());
         harvest.texts[std::move(key)] = std::string(in.text());
     }
-    for (std::uint64_t n = in.number(); n > 0; --n) harvest.tensors.push_back(readTensor(in, where));
-    if (!in.atEnd()) throw Error(where + ": the reading process sent back more than it should; try again");
+    for (std::uint64_t n = in.number(); n > 0; --n)
+        harvest.tensors.push_back(readTensor(in, where));
+    if (!in.atEnd())
+        throw Error(where + ": the reading process sent back more than it should; try again");
     return harvest;
 }
 
 Harvest harvestInChildProcess(const std::function<Harvest()>& read, const std::string& where,
                               std::chrono::milliseconds timeout) {
-    const std::string bytes = runInChildProcess([&] { return encodeHarvest(read()); }, where, timeout);
+    const std::string bytes =
+        runInChildProcess([&] { return encodeHarvest(read()); }, where, timeout);
     return decodeHarvest(bytes, where);
 }
 

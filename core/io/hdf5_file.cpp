@@ -25,7 +25,8 @@ herr_t collectMessage(unsigned, const H5E_error2_t* error, void* data) {
 }
 
 std::string oneLine(std::string text) {
-    std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     return text;
 }
 
@@ -33,7 +34,8 @@ std::string oneLine(std::string text) {
 bool naturalLess(const std::string& a, const std::string& b) {
     std::size_t i = 0, j = 0;
     while (i < a.size() && j < b.size()) {
-        if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+        if (std::isdigit(static_cast<unsigned char>(a[i])) &&
+            std::isdigit(static_cast<unsigned char>(b[j]))) {
             std::size_t ei = i, ej = j;
             while (ei < a.size() && std::isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
             while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
@@ -53,19 +55,25 @@ bool naturalLess(const std::string& a, const std::string& b) {
     return a.size() - i < b.size() - j;
 }
 
-std::vector<std::string> readOneAttribute(hid_t object, const std::string& name, const std::string& where) {
+std::vector<std::string> readOneAttribute(hid_t object, const std::string& name,
+                                          const std::string& where) {
     const std::string what = "attribute '" + name + "'";
-    Handle attribute = checked(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, where, "cannot open " + what);
-    Handle type = checked(H5Aget_type(attribute.get()), H5Tclose, where, "cannot read the type of " + what);
-    Handle space = checked(H5Aget_space(attribute.get()), H5Sclose, where, "cannot read the shape of " + what);
+    Handle attribute =
+        checked(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, where, "cannot open " + what);
+    Handle type =
+        checked(H5Aget_type(attribute.get()), H5Tclose, where, "cannot read the type of " + what);
+    Handle space =
+        checked(H5Aget_space(attribute.get()), H5Sclose, where, "cannot read the shape of " + what);
     const hssize_t points = H5Sget_simple_extent_npoints(space.get());
     if (points < 0) fail(where, "cannot read the shape of " + what);
     const std::size_t count = static_cast<std::size_t>(points);
     if (H5Tget_class(type.get()) != H5T_STRING) {
         if (count == 0) return {};
-        throw Error(where + ": " + what + " is not text; the file is not a Keras model or is corrupt");
+        throw Error(where + ": " + what +
+                    " is not text; the file is not a Keras model or is corrupt");
     }
-    if (count > kMaxAttributeBytes / 8) throw Error(where + ": " + what + " holds too many strings; the file is corrupt");
+    if (count > kMaxAttributeBytes / 8)
+        throw Error(where + ": " + what + " holds too many strings; the file is corrupt");
     const H5T_cset_t cset = H5Tget_cset(type.get());
     std::vector<std::string> out;
     out.reserve(count);
@@ -108,7 +116,8 @@ struct LinkList {
 
 herr_t collectLink(hid_t, const char* name, const H5L_info_t* info, void* data) {
     auto* list = static_cast<LinkList*>(data);
-    if (info && info->type != H5L_TYPE_HARD) return 0;  // soft/external links could loop or leave the file
+    if (info && info->type != H5L_TYPE_HARD)
+        return 0;  // soft/external links could loop or leave the file
     if (list->names.size() >= kMaxDatasets) {
         list->tooMany = true;
         return 1;
@@ -119,8 +128,9 @@ herr_t collectLink(hid_t, const char* name, const H5L_info_t* info, void* data) 
 
 void listInto(hid_t group, const std::string& prefix, int depth, const std::string& where,
               std::vector<std::string>& out) {
-    if (depth > kMaxGroupDepth) throw Error(where + ": groups nested more than " + std::to_string(kMaxGroupDepth) +
-                                            " deep; the file is corrupt");
+    if (depth > kMaxGroupDepth)
+        throw Error(where + ": groups nested more than " + std::to_string(kMaxGroupDepth) +
+                    " deep; the file is corrupt");
     LinkList links;
     hsize_t index = 0;
     if (H5Literate(group, H5_INDEX_NAME, H5_ITER_NATIVE, &index, collectLink, &links) < 0)
@@ -130,9 +140,12 @@ void listInto(hid_t group, const std::string& prefix, int depth, const std::stri
         Handle object = checked(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose, where,
                                 "cannot open '" + prefix + name + "'");
         const H5I_type_t type = H5Iget_type(object.get());
-        if (type == H5I_GROUP) listInto(object.get(), prefix + name + "/", depth + 1, where, out);
-        else if (type == H5I_DATASET) out.push_back(prefix + name);
-        if (out.size() > kMaxDatasets) throw Error(where + ": more than a million datasets; the file is corrupt");
+        if (type == H5I_GROUP)
+            listInto(object.get(), prefix + name + "/", depth + 1, where, out);
+        else if (type == H5I_DATASET)
+            out.push_back(prefix + name);
+        if (out.size() > kMaxDatasets)
+            throw Error(where + ": more than a million datasets; the file is corrupt");
     }
 }
 
@@ -217,11 +230,13 @@ Handle openFileImage(FileImage& image, const std::string& where) {
     const std::string what = "cannot open as HDF5; the data is truncated or corrupt";
     Handle access = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, where, what);
     check(H5Pset_fapl_core(access.get(), 1 << 16, false), where, what);
-    H5FD_file_image_callbacks_t callbacks{imageMalloc, imageMemcpy, imageRealloc, imageFree, udataCopy, udataFree, &image};
+    H5FD_file_image_callbacks_t callbacks{imageMalloc, imageMemcpy, imageRealloc, imageFree,
+                                          udataCopy,   udataFree,   &image};
     check(H5Pset_file_image_callbacks(access.get(), &callbacks), where, what);
     check(H5Pset_file_image(access.get(), image.data, image.size), where, what);
     // The name only labels the image; nothing is read from or written to disk.
-    return checked(H5Fopen("cwb-in-memory.h5", H5F_ACC_RDONLY, access.get()), H5Fclose, where, what);
+    return checked(H5Fopen("cwb-in-memory.h5", H5F_ACC_RDONLY, access.get()), H5Fclose, where,
+                   what);
 }
 
 Handle tryOpenGroup(hid_t location, const std::string& path) {
@@ -243,15 +258,19 @@ bool hasAttribute(hid_t object, const std::string& name) {
     return exists > 0;
 }
 
-std::vector<std::string> readStrings(hid_t object, const std::string& name, const std::string& where) {
+std::vector<std::string> readStrings(hid_t object, const std::string& name,
+                                     const std::string& where) {
     if (hasAttribute(object, name)) return readOneAttribute(object, name, where);
     std::vector<std::string> out;
     std::size_t chunk = 0;
-    for (; chunk < kMaxAttributeChunks && hasAttribute(object, name + std::to_string(chunk)); ++chunk) {
+    for (; chunk < kMaxAttributeChunks && hasAttribute(object, name + std::to_string(chunk));
+         ++chunk) {
         auto part = readOneAttribute(object, name + std::to_string(chunk), where);
         out.insert(out.end(), part.begin(), part.end());
     }
-    if (chunk == 0) throw Error(where + ": attribute '" + name + "' is missing; the file is not a Keras model or is corrupt");
+    if (chunk == 0)
+        throw Error(where + ": attribute '" + name +
+                    "' is missing; the file is not a Keras model or is corrupt");
     return out;
 }
 
@@ -263,11 +282,14 @@ std::string readString(hid_t object, const std::string& name, const std::string&
     return strings.front();
 }
 
-Tensor readDataset(hid_t location, const std::string& path, const std::string& where, bool asFloat32) {
+Tensor readDataset(hid_t location, const std::string& path, const std::string& where,
+                   bool asFloat32) {
     Handle dataset = checked(H5Dopen2(location, path.c_str(), H5P_DEFAULT), H5Dclose, where,
                              "cannot open dataset '" + path + "'");
-    Handle space = checked(H5Dget_space(dataset.get()), H5Sclose, where, "cannot read the shape of '" + path + "'");
-    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE && H5Sget_simple_extent_type(space.get()) != H5S_SCALAR)
+    Handle space = checked(H5Dget_space(dataset.get()), H5Sclose, where,
+                           "cannot read the shape of '" + path + "'");
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE &&
+        H5Sget_simple_extent_type(space.get()) != H5S_SCALAR)
         throw Error(where + ": dataset '" + path + "' holds no data; the file is corrupt");
     const int rank = H5Sget_simple_extent_ndims(space.get());
     if (rank < 0 || rank > H5S_MAX_RANK) fail(where, "cannot read the shape of '" + path + "'");
@@ -277,14 +299,18 @@ Tensor readDataset(hid_t location, const std::string& path, const std::string& w
     Shape shape;
     for (const hsize_t d : dims) {
         if (d > static_cast<hsize_t>(std::numeric_limits<std::int64_t>::max()))
-            throw Error(where + ": dataset '" + path + "' has an impossible shape; the file is corrupt");
+            throw Error(where + ": dataset '" + path +
+                        "' has an impossible shape; the file is corrupt");
         shape.push_back(static_cast<std::int64_t>(d));
     }
-    const std::int64_t elements = checkedElements(shape, std::numeric_limits<std::int64_t>::max() / 8);
-    if (elements < 0) throw Error(where + ": dataset '" + path + "' has shape " + shapeToString(shape) +
-                                  ", too large to exist; the file is corrupt");
+    const std::int64_t elements =
+        checkedElements(shape, std::numeric_limits<std::int64_t>::max() / 8);
+    if (elements < 0)
+        throw Error(where + ": dataset '" + path + "' has shape " + shapeToString(shape) +
+                    ", too large to exist; the file is corrupt");
 
-    Handle type = checked(H5Dget_type(dataset.get()), H5Tclose, where, "cannot read the type of '" + path + "'");
+    Handle type = checked(H5Dget_type(dataset.get()), H5Tclose, where,
+                          "cannot read the type of '" + path + "'");
     const H5T_class_t typeClass = H5Tget_class(type.get());
     const std::size_t width = H5Tget_size(type.get());
     DType dtype;
@@ -293,13 +319,26 @@ Tensor readDataset(hid_t location, const std::string& path, const std::string& w
         const bool keepDouble = !asFloat32 && width == 8;
         dtype = keepDouble ? DType::F64 : DType::F32;
         memoryType = keepDouble ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
-    } else if (typeClass == H5T_INTEGER && !asFloat32 && (width == 1 || width == 2 || width == 4 || width == 8)) {
+    } else if (typeClass == H5T_INTEGER && !asFloat32 &&
+               (width == 1 || width == 2 || width == 4 || width == 8)) {
         const bool isSigned = H5Tget_sign(type.get()) == H5T_SGN_2;
         switch (width) {
-            case 1: dtype = isSigned ? DType::I8 : DType::U8; memoryType = isSigned ? H5T_NATIVE_INT8 : H5T_NATIVE_UINT8; break;
-            case 2: dtype = isSigned ? DType::I16 : DType::U16; memoryType = isSigned ? H5T_NATIVE_INT16 : H5T_NATIVE_UINT16; break;
-            case 4: dtype = isSigned ? DType::I32 : DType::U32; memoryType = isSigned ? H5T_NATIVE_INT32 : H5T_NATIVE_UINT32; break;
-            default: dtype = isSigned ? DType::I64 : DType::U64; memoryType = isSigned ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64; break;
+            case 1:
+                dtype = isSigned ? DType::I8 : DType::U8;
+                memoryType = isSigned ? H5T_NATIVE_INT8 : H5T_NATIVE_UINT8;
+                break;
+            case 2:
+                dtype = isSigned ? DType::I16 : DType::U16;
+                memoryType = isSigned ? H5T_NATIVE_INT16 : H5T_NATIVE_UINT16;
+                break;
+            case 4:
+                dtype = isSigned ? DType::I32 : DType::U32;
+                memoryType = isSigned ? H5T_NATIVE_INT32 : H5T_NATIVE_UINT32;
+                break;
+            default:
+                dtype = isSigned ? DType::I64 : DType::U64;
+                memoryType = isSigned ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64;
+                break;
         }
     } else {
         throw Error(where + ": dataset '" + path + "' holds " +
@@ -310,8 +349,9 @@ Tensor readDataset(hid_t location, const std::string& path, const std::string& w
     ensureFitsInMemory(bytes, where + ": dataset '" + path + "' " + shapeToString(shape));
     auto storage = std::make_shared<OwnedStorage>(static_cast<std::size_t>(bytes));
     if (elements > 0)
-        check(H5Dread(dataset.get(), memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, storage->mutableData()), where,
-              "cannot read dataset '" + path + "'; the file is truncated or corrupt");
+        check(H5Dread(dataset.get(), memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                      storage->mutableData()),
+              where, "cannot read dataset '" + path + "'; the file is truncated or corrupt");
     return Tensor(std::move(shape), dtype, std::move(storage));
 }
 

@@ -21,7 +21,9 @@ public:
     Handle() = default;
     Handle(hid_t id, Closer close) : m_id(id), m_close(close) {}
     ~Handle() { reset(); }
-    Handle(Handle&& other) noexcept : m_id(other.m_id), m_close(other.m_close) { other.m_id = H5I_INVALID_HID; }
+    Handle(Handle&& other) noexcept : m_id(other.m_id), m_close(other.m_close) {
+        other.m_id = H5I_INVALID_HID;
+    }
     Handle& operator=(Handle&& other) noexcept;
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
@@ -64,14 +66,16 @@ bool hasAttribute(hid_t object, const std::string& name);
 // A string attribute, scalar or array, fixed- or variable-length. An empty non-string array
 // (Keras writes np.array([]) for "no weights") reads as no strings. Keras splits long
 // attributes into name0, name1, ...; those are joined.
-std::vector<std::string> readStrings(hid_t object, const std::string& name, const std::string& where);
+std::vector<std::string> readStrings(hid_t object, const std::string& name,
+                                     const std::string& where);
 // A single string attribute (scalar or one-element array).
 std::string readString(hid_t object, const std::string& name, const std::string& where);
 
 // Reads a dataset relative to `location`. Floating-point data of any width is converted to
 // float32 when asFloat32, else kept as F64/F32 (F16 widened to F32) or the integer type.
 // Checks the element count against available memory before allocating.
-Tensor readDataset(hid_t location, const std::string& path, const std::string& where, bool asFloat32);
+Tensor readDataset(hid_t location, const std::string& path, const std::string& where,
+                   bool asFloat32);
 
 // Paths of every dataset under `group` (recursively, natural order), relative to it.
 std::vector<std::string> listDatasets(hid_t group, const std::string& where);

@@ -32,7 +32,8 @@ std::vector<std::uint8_t> readMaybeGzipped(const std::string& path) {
             bytes.reserve(grown);
         }
         bytes.insert(bytes.end(), buffer, buffer + got);
-        if (bytes.size() > kMaxIdxBytes) throw Error(path + ": more than 4 GiB of IDX data; this is not an IDX file");
+        if (bytes.size() > kMaxIdxBytes)
+            throw Error(path + ": more than 4 GiB of IDX data; this is not an IDX file");
     }
     return bytes;
 }
@@ -98,7 +99,8 @@ Dataset loadFashionMnist(const std::string& dir, Split split, int limit) {
     for (std::size_t i = 0; i < pixels; ++i) data.images[i] = images.values[i] / 255.0f;
     data.labels.assign(labels.values.begin(), labels.values.begin() + count);
     for (auto label : data.labels)
-        if (label >= data.classes) throw Error(labelPath + ": label " + std::to_string(label) + " is out of range 0..9");
+        if (label >= data.classes)
+            throw Error(labelPath + ": label " + std::to_string(label) + " is out of range 0..9");
     return data;
 }
 

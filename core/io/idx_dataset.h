@@ -36,7 +36,9 @@ struct Dataset {
 
     int size() const { return static_cast<int>(labels.size()); }
     int pixelsPerImage() const { return rows * cols; }
-    const float* image(int i) const { return images.data() + static_cast<std::size_t>(i) * rows * cols; }
+    const float* image(int i) const {
+        return images.data() + static_cast<std::size_t>(i) * rows * cols;
+    }
 };
 
 // Loads a split from `dir` (t10k-* or train-*, .gz or plain). limit > 0 keeps the first

@@ -41,7 +41,8 @@ const json* field(const json& config, const char* key) {
 
 long long integerValue(const Context& ctx, const json& value, const char* key) {
     if (value.is_number_unsigned()) {  // above LLONG_MAX it would wrap, e.g. to -1
-        if (value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
+        if (value.get<std::uint64_t>() <=
+            static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
             return static_cast<long long>(value.get<std::uint64_t>());
     } else if (value.is_number_integer()) {
         return value.get<long long>();
@@ -53,7 +54,8 @@ long long integerValue(const Context& ctx, const json& value, const char* key) {
     ctx.fail(std::string("config field '") + key + "' must be an integer, got " + value.dump());
 }
 
-int intField(const Context& ctx, const json& config, const char* key, int fallback, int low, int high) {
+int intField(const Context& ctx, const json& config, const char* key, int fallback, int low,
+             int high) {
     const json* value = field(config, key);
     if (!value) return fallback;
     const long long v = integerValue(ctx, *value, key);
@@ -71,36 +73,45 @@ int requiredIntField(const Context& ctx, const json& config, const char* key, in
 double numberField(const Context& ctx, const json& config, const char* key, double fallback) {
     const json* value = field(config, key);
     if (!value) return fallback;
-    if (!value->is_number()) ctx.fail(std::string("config field '") + key + "' must be a number, got " + value->dump());
+    if (!value->is_number())
+        ctx.fail(std::string("config field '") + key + "' must be a number, got " + value->dump());
     return value->get<double>();
 }
 
 bool boolField(const Context& ctx, const json& config, const char* key, bool fallback) {
     const json* value = field(config, key);
     if (!value) return fallback;
-    if (!value->is_boolean()) ctx.fail(std::string("config field '") + key + "' must be true or false, got " + value->dump());
+    if (!value->is_boolean())
+        ctx.fail(std::string("config field '") + key + "' must be true or false, got " +
+                 value->dump());
     return value->get<bool>();
 }
 
-std::string stringField(const Context& ctx, const json& config, const char* key, const std::string& fallback) {
+std::string stringField(const Context& ctx, const json& config, const char* key,
+                        const std::string& fallback) {
     const json* value = field(config, key);
     if (!value) return fallback;
-    if (!value->is_string()) ctx.fail(std::string("config field '") + key + "' must be text, got " + value->dump());
+    if (!value->is_string())
+        ctx.fail(std::string("config field '") + key + "' must be text, got " + value->dump());
     return value->get<std::string>();
 }
 
 // A Keras "int or tuple of 2 ints" such as kernel_size or strides.
-std::pair<int, int> pairField(const Context& ctx, const json& config, const char* key, std::pair<int, int> fallback) {
+std::pair<int, int> pairField(const Context& ctx, const json& config, const char* key,
+                              std::pair<int, int> fallback) {
     const json* value = field(config, key);
     if (!value) return fallback;
     auto checkedValue = [&](const json& v) {
         const long long n = integerValue(ctx, v, key);
-        if (n < 1 || n > kMaxDimension) ctx.fail(std::string("config field '") + key + "' has value " + std::to_string(n) +
-                                                  ", expected a positive size");
+        if (n < 1 || n > kMaxDimension)
+            ctx.fail(std::string("config field '") + key + "' has value " + std::to_string(n) +
+                     ", expected a positive size");
         return static_cast<int>(n);
     };
     if (value->is_array()) {
-        if (value->size() != 2) ctx.fail(std::string("config field '") + key + "' must hold 2 values, got " + value->dump());
+        if (value->size() != 2)
+            ctx.fail(std::string("config field '") + key + "' must hold 2 values, got " +
+                     value->dump());
         return {checkedValue((*value)[0]), checkedValue((*value)[1])};
     }
     const int n = checkedValue(*value);
@@ -117,21 +128,28 @@ Padding paddingField(const Context& ctx, const json& config) {
 void requireChannelsLast(const Context& ctx, const json& config) {
     const std::string format = stringField(ctx, config, "data_format", "channels_last");
     if (format != "channels_last")
-        ctx.fail("data_format '" + format + "' is not supported; only channels_last is (re-save the model with channels_last)");
+        ctx.fail(
+            "data_format '" + format +
+            "' is not supported; only channels_last is (re-save the model with channels_last)");
 }
 
 // Per-sample shape from a batched shape such as [null, 28, 28, 1].
 Shape perSampleShape(const Context& ctx, const json& batched, const char* key) {
     if (!batched.is_array() || batched.empty())
-        ctx.fail(std::string("input shape '") + key + "' must be a list like [null, 28, 28, 1], got " + batched.dump());
+        ctx.fail(std::string("input shape '") + key +
+                 "' must be a list like [null, 28, 28, 1], got " + batched.dump());
     Shape shape;
     for (std::size_t i = 1; i < batched.size(); ++i) {
-        if (batched[i].is_null()) ctx.fail("input shape " + batched.dump() + " has an unknown dimension; only fixed input sizes are supported");
+        if (batched[i].is_null())
+            ctx.fail("input shape " + batched.dump() +
+                     " has an unknown dimension; only fixed input sizes are supported");
         const long long d = integerValue(ctx, batched[i], key);
-        if (d < 1 || d > kMaxDimension) ctx.fail("input shape " + batched.dump() + " has an invalid dimension");
+        if (d < 1 || d > kMaxDimension)
+            ctx.fail("input shape " + batched.dump() + " has an invalid dimension");
         shape.push_back(d);
     }
-    if (shape.empty()) ctx.fail("input shape " + batched.dump() + " has no dimensions besides the batch");
+    if (shape.empty())
+        ctx.fail("input shape " + batched.dump() + " has no dimensions besides the batch");
     return shape;
 }
 
@@ -152,17 +170,25 @@ ActivationKind activationField(const Context& ctx, const json& config, float& al
     std::string name;
     if (value->is_string()) {
         name = value->get<std::string>();
-    } else if (value->is_object()) {  // Keras 3: {"module": "keras.activations", "config": "relu", ...}
-        if (const json* inner = field(*value, "config"); inner && inner->is_string()) name = inner->get<std::string>();
-        else if (const json* registered = field(*value, "registered_name"); registered && registered->is_string()) name = registered->get<std::string>();
-        else if (const json* cls = field(*value, "class_name"); cls && cls->is_string()) name = cls->get<std::string>();
+    } else if (value->is_object()) {  // Keras 3: {"module": "keras.activations", "config": "relu",
+                                      // ...}
+        if (const json* inner = field(*value, "config"); inner && inner->is_string())
+            name = inner->get<std::string>();
+        else if (const json* registered = field(*value, "registered_name");
+                 registered && registered->is_string())
+            name = registered->get<std::string>();
+        else if (const json* cls = field(*value, "class_name"); cls && cls->is_string())
+            name = cls->get<std::string>();
     }
     if (name.empty()) ctx.fail("activation " + value->dump() + " is not supported");
     ActivationKind kind;
     if (!parseActivation(name, kind))
-        ctx.fail("activation '" + name + "' is not supported; supported activations: linear, relu, softmax, sigmoid, "
-                 "tanh, elu, selu, softplus, softsign, swish (silu), gelu, hard_sigmoid, relu6, exponential, leaky_relu");
-    if (kind == ActivationKind::LeakyRelu) alpha = 0.2f;  // keras.activations.leaky_relu's default slope
+        ctx.fail("activation '" + name +
+                 "' is not supported; supported activations: linear, relu, softmax, sigmoid, "
+                 "tanh, elu, selu, softplus, softsign, swish (silu), gelu, hard_sigmoid, relu6, "
+                 "exponential, leaky_relu");
+    if (kind == ActivationKind::LeakyRelu)
+        alpha = 0.2f;  // keras.activations.leaky_relu's default slope
     return kind;
 }
 
@@ -171,12 +197,15 @@ int normalizationAxis(const Context& ctx, const json& config) {
     if (!value) return -1;
     const json* single = value;
     if (value->is_array()) {  // tf.keras writes [3]
-        if (value->size() != 1) ctx.fail("normalizes over axes " + value->dump() + "; only the last axis is supported");
+        if (value->size() != 1)
+            ctx.fail("normalizes over axes " + value->dump() + "; only the last axis is supported");
         single = &(*value)[0];
     }
     const long long axis = integerValue(ctx, *single, "axis");
     if (axis == -1) return -1;
-    if (axis < 1 || axis > 32) ctx.fail("normalizes axis " + std::to_string(axis) + "; only the last (channels) axis is supported");
+    if (axis < 1 || axis > 32)
+        ctx.fail("normalizes axis " + std::to_string(axis) +
+                 "; only the last (channels) axis is supported");
     return static_cast<int>(axis);
 }
 
@@ -195,11 +224,14 @@ Layer parseLayer(const Context& ctx, const json& config, int& axis) {
         requireChannelsLast(ctx, config);
         layer.conv.filters = requiredIntField(ctx, config, "filters", 1, kMaxDimension);
         if (!field(config, "kernel_size")) ctx.fail("config field 'kernel_size' is missing");
-        std::tie(layer.conv.kernelH, layer.conv.kernelW) = pairField(ctx, config, "kernel_size", {1, 1});
-        std::tie(layer.conv.strideH, layer.conv.strideW) = pairField(ctx, config, "strides", {1, 1});
+        std::tie(layer.conv.kernelH, layer.conv.kernelW) =
+            pairField(ctx, config, "kernel_size", {1, 1});
+        std::tie(layer.conv.strideH, layer.conv.strideW) =
+            pairField(ctx, config, "strides", {1, 1});
         layer.conv.padding = paddingField(ctx, config);
         if (pairField(ctx, config, "dilation_rate", {1, 1}) != std::pair<int, int>{1, 1})
-            ctx.fail("dilation_rate " + field(config, "dilation_rate")->dump() + " is not supported; only 1 is");
+            ctx.fail("dilation_rate " + field(config, "dilation_rate")->dump() +
+                     " is not supported; only 1 is");
         if (const int groups = intField(ctx, config, "groups", 1, 1, kMaxDimension); groups != 1)
             ctx.fail("groups = " + std::to_string(groups) + " is not supported; only 1 is");
         layer.activation = activationField(ctx, config, layer.activationAlpha);
@@ -216,7 +248,8 @@ Layer parseLayer(const Context& ctx, const json& config, int& axis) {
         layer.kind = LayerKind::BatchNormalization;
         axis = normalizationAxis(ctx, config);
         const double epsilon = numberField(ctx, config, "epsilon", 1e-3);
-        if (!(epsilon > 0) || epsilon > 1e3) ctx.fail("epsilon " + std::to_string(epsilon) + " is not a small positive number");
+        if (!(epsilon > 0) || epsilon > 1e3)
+            ctx.fail("epsilon " + std::to_string(epsilon) + " is not a small positive number");
         layer.batchNorm.epsilon = static_cast<float>(epsilon);
         layer.batchNorm.center = boolField(ctx, config, "center", true);
         layer.batchNorm.scale = boolField(ctx, config, "scale", true);
@@ -228,29 +261,36 @@ Layer parseLayer(const Context& ctx, const json& config, int& axis) {
         layer.kind = LayerKind::Activation;
         const json* maxValue = field(config, "max_value");
         const double slope = numberField(ctx, config, "negative_slope", 0.0);
-        if (numberField(ctx, config, "threshold", 0.0) != 0.0) ctx.fail("a non-zero threshold is not supported");
+        if (numberField(ctx, config, "threshold", 0.0) != 0.0)
+            ctx.fail("a non-zero threshold is not supported");
         if (maxValue && !(maxValue->is_number() && maxValue->get<double>() == 6.0))
             ctx.fail("max_value " + maxValue->dump() + " is not supported; only none or 6 is");
-        if (maxValue && slope != 0.0) ctx.fail("max_value together with negative_slope is not supported");
-        layer.activation = maxValue ? ActivationKind::Relu6 : slope != 0.0 ? ActivationKind::LeakyRelu : ActivationKind::Relu;
+        if (maxValue && slope != 0.0)
+            ctx.fail("max_value together with negative_slope is not supported");
+        layer.activation = maxValue       ? ActivationKind::Relu6
+                           : slope != 0.0 ? ActivationKind::LeakyRelu
+                                          : ActivationKind::Relu;
         layer.activationAlpha = static_cast<float>(slope);
     } else if (cls == "LeakyReLU") {
         layer.kind = LayerKind::Activation;
         layer.activation = ActivationKind::LeakyRelu;
         // Keras 2 calls the slope alpha, Keras 3 negative_slope; both default to 0.3.
-        const double slope = field(config, "negative_slope") ? numberField(ctx, config, "negative_slope", 0.3)
-                                                             : numberField(ctx, config, "alpha", 0.3);
+        const double slope = field(config, "negative_slope")
+                                 ? numberField(ctx, config, "negative_slope", 0.3)
+                                 : numberField(ctx, config, "alpha", 0.3);
         layer.activationAlpha = static_cast<float>(slope);
     } else if (cls == "Softmax") {
         layer.kind = LayerKind::Activation;
         layer.activation = ActivationKind::Softmax;
         const json* axisValue = field(config, "axis");
         if (axisValue && !(*axisValue == json(-1) || *axisValue == json::array({-1})))
-            ctx.fail("softmax over axis " + axisValue->dump() + " is not supported; only the last axis is");
+            ctx.fail("softmax over axis " + axisValue->dump() +
+                     " is not supported; only the last axis is");
     } else if (cls == "Dropout") {
         layer.kind = LayerKind::Dropout;
         const double rate = numberField(ctx, config, "rate", 0.0);
-        if (!(rate >= 0.0 && rate < 1.0)) ctx.fail("dropout rate " + std::to_string(rate) + " is outside [0, 1)");
+        if (!(rate >= 0.0 && rate < 1.0))
+            ctx.fail("dropout rate " + std::to_string(rate) + " is outside [0, 1)");
         layer.dropoutRate = static_cast<float>(rate);
     } else if (cls == "Flatten") {
         layer.kind = LayerKind::Flatten;
@@ -258,18 +298,21 @@ Layer parseLayer(const Context& ctx, const json& config, int& axis) {
     } else if (cls == "Reshape") {
         layer.kind = LayerKind::Reshape;
         const json* target = field(config, "target_shape");
-        if (!target || !target->is_array() || target->empty()) ctx.fail("config field 'target_shape' must be a list of sizes");
+        if (!target || !target->is_array() || target->empty())
+            ctx.fail("config field 'target_shape' must be a list of sizes");
         int unknown = 0;
         for (const json& d : *target) {
             const long long v = integerValue(ctx, d, "target_shape");
-            if (v == -1) ++unknown;
-            else if (v < 1 || v > kMaxDimension) ctx.fail("target_shape " + target->dump() + " has an invalid size");
+            if (v == -1)
+                ++unknown;
+            else if (v < 1 || v > kMaxDimension)
+                ctx.fail("target_shape " + target->dump() + " has an invalid size");
             layer.targetShape.push_back(v);
         }
         if (unknown > 1) ctx.fail("target_shape " + target->dump() + " has more than one -1");
     } else {
-        throw Error(ctx.file + ": layer '" + ctx.name + "' (" + cls + ") is not supported; supported layers: " +
-                    kSupportedLayers);
+        throw Error(ctx.file + ": layer '" + ctx.name + "' (" + cls +
+                    ") is not supported; supported layers: " + kSupportedLayers);
     }
     return layer;
 }
@@ -297,7 +340,8 @@ std::vector<std::string> nodeInputs(const json& node) {
     std::vector<std::string> names;
     if (node.is_array()) {
         for (const json& entry : node)
-            if (entry.is_array() && !entry.empty() && entry[0].is_string()) names.push_back(entry[0].get<std::string>());
+            if (entry.is_array() && !entry.empty() && entry[0].is_string())
+                names.push_back(entry[0].get<std::string>());
     } else {
         collectKerasTensors(node, names, 0);
     }
@@ -306,8 +350,10 @@ std::vector<std::string> nodeInputs(const json& node) {
 
 std::string layerName(const json& entry) {
     const json* config = field(entry, "config");
-    if (const json* name = config ? field(*config, "name") : nullptr; name && name->is_string()) return name->get<std::string>();
-    if (const json* name = field(entry, "name"); name && name->is_string()) return name->get<std::string>();
+    if (const json* name = config ? field(*config, "name") : nullptr; name && name->is_string())
+        return name->get<std::string>();
+    if (const json* name = field(entry, "name"); name && name->is_string())
+        return name->get<std::string>();
     return {};
 }
 
@@ -327,26 +373,33 @@ void requirePlainChain(const json& entries, const json& modelConfig, const std::
         const json* nodes = field(entry, "inbound_nodes");
         const std::size_t calls = nodes && nodes->is_array() ? nodes->size() : 0;
         if (i == 0) {
-            if (ctx.className != "InputLayer") ctx.fail("a functional model must start with an InputLayer");
+            if (ctx.className != "InputLayer")
+                ctx.fail("a functional model must start with an InputLayer");
         } else {
-            if (ctx.className == "InputLayer") ctx.fail("the model has several inputs; only single-input chains are supported");
+            if (ctx.className == "InputLayer")
+                ctx.fail("the model has several inputs; only single-input chains are supported");
             if (calls != 1)
-                ctx.fail("is called " + std::to_string(calls) + " times (a shared layer); only plain chains of layers are supported");
+                ctx.fail("is called " + std::to_string(calls) +
+                         " times (a shared layer); only plain chains of layers are supported");
             const auto inputs = nodeInputs((*nodes)[0]);
             if (inputs.size() != 1)
-                ctx.fail("takes " + std::to_string(inputs.size()) + " inputs; models with branches or merge layers are not supported");
+                ctx.fail("takes " + std::to_string(inputs.size()) +
+                         " inputs; models with branches or merge layers are not supported");
             if (inputs[0] != previous)
-                ctx.fail("takes its input from '" + inputs[0] + "' rather than from the layer before it ('" + previous +
+                ctx.fail("takes its input from '" + inputs[0] +
+                         "' rather than from the layer before it ('" + previous +
                          "'); models with branches are not supported");
         }
         previous = name;
     }
     const json* outputs = field(modelConfig, "output_layers");
     if (outputs && outputs->is_array()) {
-        const bool single = outputs->size() == 1 && (*outputs)[0].is_array() && !(*outputs)[0].empty() &&
-                            (*outputs)[0][0] == json(previous);
-        if (!single) throw Error(file + ": the model's outputs " + outputs->dump() + " are not its last layer '" + previous +
-                                 "'; only single-output chains are supported");
+        const bool single = outputs->size() == 1 && (*outputs)[0].is_array() &&
+                            !(*outputs)[0].empty() && (*outputs)[0][0] == json(previous);
+        if (!single)
+            throw Error(file + ": the model's outputs " + outputs->dump() +
+                        " are not its last layer '" + previous +
+                        "'; only single-output chains are supported");
     }
 }
 
@@ -372,13 +425,15 @@ KerasArchitecture parseKerasModelConfig(const json& model, const std::string& fi
     const std::string modelClass = stringField(top, model, "class_name", "");
     const bool functional = modelClass == "Functional" || modelClass == "Model";
     if (modelClass != "Sequential" && !functional)
-        top.fail("model class '" + modelClass + "' is not supported; only Sequential models and Functional models "
+        top.fail("model class '" + modelClass +
+                 "' is not supported; only Sequential models and Functional models "
                  "that are a plain chain of layers are");
     const json* modelConfig = field(model, "config");
     if (!modelConfig) top.fail("the model config has no 'config' entry; the file is corrupt");
     // Keras 2.1 writes a Sequential's config as the bare list of layers.
     const json* entries = modelConfig->is_array() ? modelConfig : field(*modelConfig, "layers");
-    if (!entries || !entries->is_array() || entries->empty()) top.fail("the model config lists no layers");
+    if (!entries || !entries->is_array() || entries->empty())
+        top.fail("the model config lists no layers");
     if (functional) requirePlainChain(*entries, *modelConfig, file);
 
     KerasArchitecture arch;
@@ -389,17 +444,22 @@ KerasArchitecture parseKerasModelConfig(const json& model, const std::string& fi
         const json* config = field(entry, "config");
         const json* cls = field(entry, "class_name");
         if (!config || !config->is_object() || !cls || !cls->is_string())
-            top.fail("layer " + std::to_string(i) + " of the model config has no class_name or config; the file is corrupt");
+            top.fail("layer " + std::to_string(i) +
+                     " of the model config has no class_name or config; the file is corrupt");
         const Context ctx{file, layerName(entry), cls->get<std::string>()};
         if (ctx.name.empty()) ctx.fail("the layer has no name; the file is corrupt");
         if (ctx.className == "InputLayer") {
-            if (haveInput || !arch.layers.empty()) ctx.fail("an InputLayer after the first layer is not supported");
-            if (!declaredInputShape(ctx, *config, arch.inputShape)) ctx.fail("the InputLayer declares no shape");
+            if (haveInput || !arch.layers.empty())
+                ctx.fail("an InputLayer after the first layer is not supported");
+            if (!declaredInputShape(ctx, *config, arch.inputShape))
+                ctx.fail("the InputLayer declares no shape");
             haveInput = true;
             continue;
         }
-        if (!names.insert(ctx.name).second) ctx.fail("two layers have this name; the config is corrupt");
-        if (!haveInput && arch.layers.empty()) haveInput = declaredInputShape(ctx, *config, arch.inputShape);
+        if (!names.insert(ctx.name).second)
+            ctx.fail("two layers have this name; the config is corrupt");
+        if (!haveInput && arch.layers.empty())
+            haveInput = declaredInputShape(ctx, *config, arch.inputShape);
         int axis = 0;
         arch.layers.push_back(parseLayer(ctx, *config, axis));
         arch.normalizationAxes.push_back(axis);
@@ -488,12 +548,15 @@ void harvestKerasWeights(const KerasArchitecture& architecture, Harvest& harvest
                 harvest.tensors.push_back({static_cast<int>(i), role, weight});
 }
 
-void assignHarvestedWeights(KerasArchitecture& architecture, const Harvest& harvest, const std::string& file) {
+void assignHarvestedWeights(KerasArchitecture& architecture, const Harvest& harvest,
+                            const std::string& file) {
     for (const HarvestedTensor& entry : harvest.tensors) {
         if (entry.layer < 0 || static_cast<std::size_t>(entry.layer) >= architecture.layers.size())
-            throw Error(file + ": the reading process sent back a weight for layer " + std::to_string(entry.layer) +
+            throw Error(file + ": the reading process sent back a weight for layer " +
+                        std::to_string(entry.layer) +
                         ", which the config does not have; try again");
-        assignKerasWeight(architecture.layers[static_cast<std::size_t>(entry.layer)], entry.name, entry.tensor, file);
+        assignKerasWeight(architecture.layers[static_cast<std::size_t>(entry.layer)], entry.name,
+                          entry.tensor, file);
     }
 }
 
@@ -507,13 +570,19 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
-void assignKerasWeight(Layer& layer, const std::string& role, const Tensor& tensor, const std::string& file) {
+void assignKerasWeight(Layer& layer, const std::string& role, const Tensor& tensor,
+                       const std::string& file) {
     const std::string where = layerWhere(file, layer);
     const auto roles = kerasWeightRoles(layer);
-    Tensor* slot = std::find(roles.begin(), roles.end(), role) != roles.end() ? weightSlot(layer, role) : nullptr;
-    if (!slot) throw Error(where + ": the file has a weight '" + role + "' this layer does not have (expected " +
-                           joined(roles) + "); the weights do not match the config");
-    if (!slot->empty()) throw Error(where + ": the file has weight '" + role + "' twice; the file is corrupt");
+    Tensor* slot = std::find(roles.begin(), roles.end(), role) != roles.end()
+                       ? weightSlot(layer, role)
+                       : nullptr;
+    if (!slot)
+        throw Error(where + ": the file has a weight '" + role +
+                    "' this layer does not have (expected " + joined(roles) +
+                    "); the weights do not match the config");
+    if (!slot->empty())
+        throw Error(where + ": the file has weight '" + role + "' twice; the file is corrupt");
     Tensor value = tensor.dtype() == DType::F32 ? tensor : tensor.toFloat32();
     requireFinite(value, where + " weight '" + role + "'");
     *slot = std::move(value);
@@ -529,15 +598,17 @@ Model finishKerasModel(KerasArchitecture arch, const std::string& file, const st
     for (Layer& layer : model.layers)
         for (const std::string& role : kerasWeightRoles(layer))
             if (weightSlot(layer, role)->empty())
-                throw Error(layerWhere(file, layer) + ": weight '" + role + "' is missing from the file; the file is incomplete");
+                throw Error(layerWhere(file, layer) + ": weight '" + role +
+                            "' is missing from the file; the file is incomplete");
     model.inferShapes();
     for (std::size_t i = 0; i < model.layers.size(); ++i) {
         const Layer& layer = model.layers[i];
         const int axis = arch.normalizationAxes[i];
         if (layer.kind == LayerKind::BatchNormalization && axis != -1 &&
             axis != static_cast<int>(layer.inputShape.size()))
-            throw Error(layerWhere(file, layer) + ": normalizes axis " + std::to_string(axis) + " of input " +
-                        shapeToString(layer.inputShape) + "; only the last (channels) axis is supported");
+            throw Error(layerWhere(file, layer) + ": normalizes axis " + std::to_string(axis) +
+                        " of input " + shapeToString(layer.inputShape) +
+                        "; only the last (channels) axis is supported");
     }
     return model;
 }

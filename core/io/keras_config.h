@@ -6,10 +6,9 @@
 // anything else is rejected naming the layer, its class and the file.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/io/harvest.h"
 #include "core/model/model.h"
@@ -43,16 +42,19 @@ std::string layerWhere(const std::string& file, const Layer& layer);
 
 // Stores `tensor` (converted to float32) as the layer's `role` weight. Throws cwb::Error
 // for a role the layer does not have, a duplicate, or NaN/Inf values.
-void assignKerasWeight(Layer& layer, const std::string& role, const Tensor& tensor, const std::string& file);
+void assignKerasWeight(Layer& layer, const std::string& role, const Tensor& tensor,
+                       const std::string& file);
 
 // Adds every weight the layers hold to `harvest`, by layer index and role, for the trip out
 // of a reading child process (harvest.h).
 void harvestKerasWeights(const KerasArchitecture& architecture, Harvest& harvest);
 // Assigns the harvested layer weights back, as assignKerasWeight does.
-void assignHarvestedWeights(KerasArchitecture& architecture, const Harvest& harvest, const std::string& file);
+void assignHarvestedWeights(KerasArchitecture& architecture, const Harvest& harvest,
+                            const std::string& file);
 
 // Builds the evaluable Model: checks every expected weight is present, infers shapes and
 // checks normalisation axes. Throws cwb::Error naming the layer on any mismatch.
-Model finishKerasModel(KerasArchitecture architecture, const std::string& file, const std::string& format);
+Model finishKerasModel(KerasArchitecture architecture, const std::string& file,
+                       const std::string& format);
 
 }  // namespace cwb

@@ -41,21 +41,27 @@ Harvest harvestFullModel(hid_t root, const std::string& path) {
     harvest.texts[kKind] = kFullModel;
     harvest.texts[kConfig] = h5::readString(root, "model_config", path);
     harvest.texts[kVersion] = optionalString(root, "keras_version", path);
-    const auto config = parseJsonGuarded(harvest.texts[kConfig], path + ": model_config", kMaxConfigDepth);
+    const auto config =
+        parseJsonGuarded(harvest.texts[kConfig], path + ": model_config", kMaxConfigDepth);
     KerasArchitecture arch = parseKerasModelConfig(config, path);
 
     h5::Handle weights = h5::tryOpenGroup(root, "model_weights");
     if (!weights.valid())
-        throw Error(path + ": the file has a model_config but no model_weights group; re-save it with its weights");
+        throw Error(path +
+                    ": the file has a model_config but no model_weights group; re-save it with its "
+                    "weights");
     for (Layer& layer : arch.layers) {
         if (kerasWeightRoles(layer).empty()) continue;
         const std::string where = layerWhere(path, layer);
         h5::Handle group = h5::tryOpenGroup(weights.get(), layer.name);
-        if (!group.valid()) throw Error(where + ": /model_weights has no group for this layer; the file is incomplete");
+        if (!group.valid())
+            throw Error(where +
+                        ": /model_weights has no group for this layer; the file is incomplete");
         // Weight names are paths relative to the layer's group; their layout differs
         // between Keras versions, so they are resolved as written.
         for (const std::string& name : h5::readStrings(group.get(), "weight_names", where))
-            assignKerasWeight(layer, weightRole(name), h5::readDataset(group.get(), name, where, true), path);
+            assignKerasWeight(layer, weightRole(name),
+                              h5::readDataset(group.get(), name, where, true), path);
     }
     harvestKerasWeights(arch, harvest);
     return harvest;
@@ -66,7 +72,8 @@ Harvest harvestKeras3Weights(hid_t layers, const std::string& path) {
     Harvest harvest;
     harvest.texts[kKind] = kKeras3Weights;
     for (const std::string& name : h5::listDatasets(layers, path))
-        harvest.tensors.push_back({-1, "layers/" + name, h5::readDataset(layers, name, path, false)});
+        harvest.tensors.push_back(
+            {-1, "layers/" + name, h5::readDataset(layers, name, path, false)});
     return harvest;
 }
 
@@ -78,7 +85,10 @@ Harvest harvestKeras2Weights(hid_t root, const std::string& path) {
     for (const std::string& layerName : h5::readStrings(root, "layer_names", path)) {
         const std::string where = path + ": layer '" + layerName + "'";
         h5::Handle group = h5::tryOpenGroup(root, layerName);
-        if (!group.valid()) throw Error(where + ": the file lists this layer but has no group for it; the file is incomplete");
+        if (!group.valid())
+            throw Error(
+                where +
+                ": the file lists this layer but has no group for it; the file is incomplete");
         for (const std::string& name : h5::readStrings(group.get(), "weight_names", where))
             harvest.tensors.push_back({-1, name, h5::readDataset(group.get(), name, where, false)});
     }
@@ -94,11 +104,13 @@ Harvest harvestKerasH5(const std::string& path) {
     if (h5::Handle layers = h5::tryOpenGroup(root.get(), "layers"); layers.valid())
         return harvestKeras3Weights(layers.get(), path);
     if (h5::hasAttribute(root.get(), "layer_names")) return harvestKeras2Weights(root.get(), path);
-    throw Error(path + ": HDF5 file has no Keras model_config or layers group; it is not a Keras model");
+    throw Error(path +
+                ": HDF5 file has no Keras model_config or layers group; it is not a Keras model");
 }
 
 Model buildFullModel(const Harvest& harvest, const std::string& path) {
-    const auto config = parseJsonGuarded(harvest.text(kConfig), path + ": model_config", kMaxConfigDepth);
+    const auto config =
+        parseJsonGuarded(harvest.text(kConfig), path + ": model_config", kMaxConfigDepth);
     KerasArchitecture arch = parseKerasModelConfig(config, path);
     assignHarvestedWeights(arch, harvest, path);
     const std::string version = harvest.text(kVersion);
@@ -112,12 +124,14 @@ Model buildWeightsOnly(Harvest harvest, const std::string& path) {
     const std::string version = harvest.text(kVersion);
     Model model;
     model.sourcePath = path;
-    model.format = harvest.text(kKind) == kKeras3Weights
-                       ? "Keras 3 weights only (.weights.h5)"
-                       : "Keras " + (version.empty() ? std::string() : version + " ") + "weights only (.h5)";
+    model.format =
+        harvest.text(kKind) == kKeras3Weights
+            ? "Keras 3 weights only (.weights.h5)"
+            : "Keras " + (version.empty() ? std::string() : version + " ") + "weights only (.h5)";
     model.evaluable = false;
     model.notEvaluableReason = kWeightsOnly;
-    for (HarvestedTensor& entry : harvest.tensors) model.tensors.push_back({std::move(entry.name), std::move(entry.tensor)});
+    for (HarvestedTensor& entry : harvest.tensors)
+        model.tensors.push_back({std::move(entry.name), std::move(entry.tensor)});
     return model;
 }
 
@@ -128,7 +142,8 @@ Model loadKerasH5(const std::string& path) {
     Harvest harvest;
     {
         const auto lock = lockHdf5();
-        harvest = harvestInChildProcess([&] { return harvestKerasH5(path); }, path, h5::hdf5ReadTimeout(size));
+        harvest = harvestInChildProcess([&] { return harvestKerasH5(path); }, path,
+                                        h5::hdf5ReadTimeout(size));
     }
     if (harvest.text(kKind) == kFullModel) return buildFullModel(harvest, path);
     return buildWeightsOnly(std::move(harvest), path);

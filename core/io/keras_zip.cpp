@@ -35,7 +35,8 @@ public:
             zip_error_init_with_code(&error, code);
             const std::string message = zip_error_strerror(&error);
             zip_error_fini(&error);
-            throw Error(path + ": cannot open as a zip archive (" + message + "); the file is truncated or corrupt");
+            throw Error(path + ": cannot open as a zip archive (" + message +
+                        "); the file is truncated or corrupt");
         }
     }
     ~ZipArchive() { zip_discard(m_zip); }
@@ -49,10 +50,13 @@ public:
         zip_stat_t stat;
         zip_stat_init(&stat);
         if (zip_stat(m_zip, name.c_str(), 0, &stat) != 0)
-            throw Error(m_path + ": the archive has no " + name + "; it is not a Keras .keras model");
-        if (!(stat.valid & ZIP_STAT_SIZE)) throw Error(where + ": the archive does not record its size; the file is corrupt");
+            throw Error(m_path + ": the archive has no " + name +
+                        "; it is not a Keras .keras model");
+        if (!(stat.valid & ZIP_STAT_SIZE))
+            throw Error(where + ": the archive does not record its size; the file is corrupt");
         if (stat.size > limit)
-            throw Error(where + " declares " + mebibytes(stat.size) + " uncompressed, more than the " + mebibytes(limit) +
+            throw Error(where + " declares " + mebibytes(stat.size) +
+                        " uncompressed, more than the " + mebibytes(limit) +
                         " allowed; refusing it (corrupt file or zip bomb)");
         ensureFitsInMemory(stat.size, where);
         zip_file_t* file = zip_fopen(m_zip, name.c_str(), 0);
@@ -62,8 +66,15 @@ public:
         std::string problem;
         while (got < stat.size) {
             const zip_int64_t n = zip_fread(file, data.data() + got, stat.size - got);
-            if (n < 0) { problem = zip_file_strerror(file); break; }
-            if (n == 0) { problem = "ends after " + std::to_string(got) + " of " + std::to_string(stat.size) + " bytes"; break; }
+            if (n < 0) {
+                problem = zip_file_strerror(file);
+                break;
+            }
+            if (n == 0) {
+                problem = "ends after " + std::to_string(got) + " of " + std::to_string(stat.size) +
+                          " bytes";
+                break;
+            }
             got += static_cast<std::uint64_t>(n);
         }
         if (problem.empty()) {
@@ -71,8 +82,11 @@ public:
             // makes libzip verify the CRC.
             char extra;
             const zip_int64_t n = zip_fread(file, &extra, 1);
-            if (n < 0) problem = zip_file_strerror(file);
-            else if (n > 0) problem = "holds more data than its declared " + std::to_string(stat.size) + " bytes";
+            if (n < 0)
+                problem = zip_file_strerror(file);
+            else if (n > 0)
+                problem =
+                    "holds more data than its declared " + std::to_string(stat.size) + " bytes";
         }
         zip_fclose(file);
         if (!problem.empty()) throw Error(where + ": " + problem + "; the file is corrupt");
@@ -87,7 +101,8 @@ private:
 std::string kerasVersion(const ZipArchive& zip, const std::string& path) {
     if (!zip.has("metadata.json")) return {};
     const auto bytes = zip.read("metadata.json", kMaxJsonEntry);
-    const auto metadata = parseJsonGuarded(std::string_view(bytes.data(), bytes.size()), path + ": metadata.json");
+    const auto metadata =
+        parseJsonGuarded(std::string_view(bytes.data(), bytes.size()), path + ": metadata.json");
     const auto it = metadata.is_object() ? metadata.find("keras_version") : metadata.end();
     return it != metadata.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
@@ -112,7 +127,9 @@ void readWeights(KerasArchitecture& arch, std::vector<char>& image, const std::s
         const std::string groupPath = key + "/vars";
         const std::string varsPath = "layers/" + groupPath;
         h5::Handle vars = h5::tryOpenGroup(layers.get(), groupPath);
-        if (!vars.valid()) throw Error(layerPlace + ": model.weights.h5 has no " + varsPath + "; the file is incomplete");
+        if (!vars.valid())
+            throw Error(layerPlace + ": model.weights.h5 has no " + varsPath +
+                        "; the file is incomplete");
         if (h5::hasAttribute(vars.get(), "name")) {
             const std::string owner = h5::readString(vars.get(), "name", layerPlace);
             if (owner != layer.name)
@@ -121,12 +138,15 @@ void readWeights(KerasArchitecture& arch, std::vector<char>& image, const std::s
         }
         const auto names = h5::listDatasets(vars.get(), layerPlace);
         bool numbered = names.size() == roles.size();
-        for (std::size_t i = 0; numbered && i < names.size(); ++i) numbered = names[i] == std::to_string(i);
+        for (std::size_t i = 0; numbered && i < names.size(); ++i)
+            numbered = names[i] == std::to_string(i);
         if (!numbered)
-            throw Error(layerPlace + ": " + varsPath + " holds " + std::to_string(names.size()) + " variables, expected " +
-                        std::to_string(roles.size()) + "; the weights do not match the config");
+            throw Error(layerPlace + ": " + varsPath + " holds " + std::to_string(names.size()) +
+                        " variables, expected " + std::to_string(roles.size()) +
+                        "; the weights do not match the config");
         for (std::size_t i = 0; i < roles.size(); ++i)
-            assignKerasWeight(layer, roles[i], h5::readDataset(vars.get(), names[i], layerPlace, true), path);
+            assignKerasWeight(layer, roles[i],
+                              h5::readDataset(vars.get(), names[i], layerPlace, true), path);
     }
 }
 
@@ -140,7 +160,9 @@ Model loadKerasZip(const std::string& path) {
     KerasArchitecture arch = parseKerasModelConfig(config, path);
     const std::string version = kerasVersion(zip, path);
     if (!zip.has("model.weights.h5"))
-        throw Error(path + ": the archive has no model.weights.h5 (only HDF5 weights are supported); re-save with Keras's default format");
+        throw Error(path +
+                    ": the archive has no model.weights.h5 (only HDF5 weights are supported); "
+                    "re-save with Keras's default format");
     std::vector<char> image = zip.read("model.weights.h5", kMaxWeightsEntry);
     Harvest weights;
     {
@@ -156,7 +178,9 @@ Model loadKerasZip(const std::string& path) {
             path + ": model.weights.h5", h5::hdf5ReadTimeout(image.size()));
     }
     assignHarvestedWeights(arch, weights, path);
-    return finishKerasModel(std::move(arch), path, "Keras " + (version.empty() ? std::string("3") : version) + " model (.keras)");
+    return finishKerasModel(
+        std::move(arch), path,
+        "Keras " + (version.empty() ? std::string("3") : version) + " model (.keras)");
 }
 
 }  // namespace cwb

@@ -20,7 +20,9 @@ Model readModel(const std::string& path) {
     if (head.rfind("PK\x03\x04", 0) == 0) return loadKerasZip(path);
     // safetensors has no magic number: an 8-byte length, then the JSON header's '{'.
     if (head.size() == 9 && head[8] == '{') return loadSafetensors(path);
-    throw Error(path + ": not a recognised model file; supported: Keras .h5, Keras 3 .keras and .weights.h5, .safetensors");
+    throw Error(path +
+                ": not a recognised model file; supported: Keras .h5, Keras 3 .keras and "
+                ".weights.h5, .safetensors");
 }
 
 }  // namespace
@@ -30,7 +32,8 @@ Model loadModel(const std::string& path) {
         return readModel(path);
     } catch (const nlohmann::json::exception& e) {
         // The readers check every field they use; this is the net under a check they lack.
-        throw Error(path + ": the model's JSON is malformed (" + e.what() + "); the file is corrupt");
+        throw Error(path + ": the model's JSON is malformed (" + e.what() +
+                    "); the file is corrupt");
     }
 }
 

@@ -17,10 +17,13 @@ namespace {
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 // A safetensors header is {name: {dtype, shape: [...], data_offsets: [...]}}: depth 3.
 constexpr int kMaxHeaderDepth = 8;
-constexpr const char* kSupportedDTypes = "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
+constexpr const char* kSupportedDTypes =
+    "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
 
-std::uint64_t nonNegativeInteger(const nlohmann::json& value, const std::string& where, const std::string& what) {
-    if (!value.is_number_unsigned()) throw Error(where + ": " + what + " must be a non-negative integer, got " + value.dump());
+std::uint64_t nonNegativeInteger(const nlohmann::json& value, const std::string& where,
+                                 const std::string& what) {
+    if (!value.is_number_unsigned())
+        throw Error(where + ": " + what + " must be a non-negative integer, got " + value.dump());
     return value.get<std::uint64_t>();
 }
 
@@ -31,7 +34,8 @@ struct Entry {
     std::uint64_t begin = 0, end = 0;
 };
 
-Entry parseEntry(const std::string& name, const nlohmann::json& info, std::uint64_t dataSize, const std::string& where) {
+Entry parseEntry(const std::string& name, const nlohmann::json& info, std::uint64_t dataSize,
+                 const std::string& where) {
     const std::string place = where + ": tensor '" + name + "'";
     if (!info.is_object()) throw Error(place + ": header entry is not an object");
     const auto dtypeIt = info.find("dtype");
@@ -43,10 +47,13 @@ Entry parseEntry(const std::string& name, const nlohmann::json& info, std::uint6
     Entry entry;
     entry.name = name;
     const std::string dtypeName = dtypeIt->get<std::string>();
-    if (!parseDType(dtypeName, entry.dtype))
-        throw Error(place + ": dtype " + dtypeName + " is not supported (supported: " + kSupportedDTypes + ")");
+    if (!parseDType(dtypeName, entry.dtype) || dtypeIsBlock(entry.dtype))
+        throw Error(place + ": dtype " + dtypeName +
+                    " is not supported (supported: " + kSupportedDTypes + ")");
     if (!shapeIt->is_array()) throw Error(place + ": shape must be a list, got " + shapeIt->dump());
-    if (shapeIt->size() > 64) throw Error(place + ": shape has " + std::to_string(shapeIt->size()) + " dimensions; the header is corrupt");
+    if (shapeIt->size() > 64)
+        throw Error(place + ": shape has " + std::to_string(shapeIt->size()) +
+                    " dimensions; the header is corrupt");
     for (const auto& d : *shapeIt) {
         const std::uint64_t v = nonNegativeInteger(d, place, "a shape dimension");
         if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
@@ -58,31 +65,38 @@ Entry parseEntry(const std::string& name, const nlohmann::json& info, std::uint6
     entry.begin = nonNegativeInteger((*offsetsIt)[0], place, "data_offsets");
     entry.end = nonNegativeInteger((*offsetsIt)[1], place, "data_offsets");
     if (entry.begin > entry.end || entry.end > dataSize)
-        throw Error(place + ": data_offsets [" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) +
-                    "] lie outside the " + std::to_string(dataSize) + " bytes of data; the file is truncated or corrupt");
+        throw Error(place + ": data_offsets [" + std::to_string(entry.begin) + ", " +
+                    std::to_string(entry.end) + "] lie outside the " + std::to_string(dataSize) +
+                    " bytes of data; the file is truncated or corrupt");
     const std::size_t width = dtypeSize(entry.dtype);
-    const std::int64_t elements = checkedElements(entry.shape, std::numeric_limits<std::int64_t>::max() / static_cast<std::int64_t>(width));
+    const std::int64_t elements = checkedElements(
+        entry.shape, std::numeric_limits<std::int64_t>::max() / static_cast<std::int64_t>(width));
     if (elements < 0) throw Error(place + ": shape " + shapeToString(entry.shape) + " overflows");
     if (static_cast<std::uint64_t>(elements) * width != entry.end - entry.begin)
-        throw Error(place + ": shape " + shapeToString(entry.shape) + " of " + dtypeName + " needs " +
-                    std::to_string(static_cast<std::uint64_t>(elements) * width) + " bytes but data_offsets span " +
-                    std::to_string(entry.end - entry.begin));
+        throw Error(place + ": shape " + shapeToString(entry.shape) + " of " + dtypeName +
+                    " needs " + std::to_string(static_cast<std::uint64_t>(elements) * width) +
+                    " bytes but data_offsets span " + std::to_string(entry.end - entry.begin));
     return entry;
 }
 
 }  // namespace
 
-std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file, const std::string& where) {
+std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file,
+                                          const std::string& where) {
     const std::byte* bytes = file->data();
     const std::uint64_t size = file->size();
-    if (size < 8) throw Error(where + ": too short for a safetensors header; the file is truncated");
+    if (size < 8)
+        throw Error(where + ": too short for a safetensors header; the file is truncated");
     std::uint64_t headerLength = 0;
-    for (int i = 7; i >= 0; --i) headerLength = (headerLength << 8) | std::to_integer<std::uint64_t>(bytes[i]);
+    for (int i = 7; i >= 0; --i)
+        headerLength = (headerLength << 8) | std::to_integer<std::uint64_t>(bytes[i]);
     if (headerLength > size - 8)
-        throw Error(where + ": safetensors header length " + std::to_string(headerLength) + " exceeds the file size " +
-                    std::to_string(size) + "; the file is truncated or corrupt");
+        throw Error(where + ": safetensors header length " + std::to_string(headerLength) +
+                    " exceeds the file size " + std::to_string(size) +
+                    "; the file is truncated or corrupt");
     if (headerLength > kMaxHeaderBytes)
-        throw Error(where + ": safetensors header of " + std::to_string(headerLength) + " bytes is larger than the 100 MB limit");
+        throw Error(where + ": safetensors header of " + std::to_string(headerLength) +
+                    " bytes is larger than the 100 MB limit");
     const std::string_view header(reinterpret_cast<const char*>(bytes + 8), headerLength);
     const auto json = parseJsonGuarded(header, where + ": safetensors header", kMaxHeaderDepth);
     if (!json.is_object()) throw Error(where + ": safetensors header is not a JSON object");
@@ -92,7 +106,8 @@ std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file, 
     std::vector<Entry> entries;
     for (const auto& [name, info] : json.items()) {
         if (name == "__metadata__") {
-            if (!info.is_object()) throw Error(where + ": __metadata__ must be an object of strings");
+            if (!info.is_object())
+                throw Error(where + ": __metadata__ must be an object of strings");
             continue;
         }
         entries.push_back(parseEntry(name, info, dataSize, where));
@@ -111,13 +126,15 @@ std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file, 
         const std::uint64_t offset = dataStart + entry.begin;
         const std::size_t width = dtypeSize(entry.dtype);
         if (offset % width == 0) {
-            tensors.push_back({entry.name, Tensor(std::move(entry.shape), entry.dtype, file, offset)});
+            tensors.push_back(
+                {entry.name, Tensor(std::move(entry.shape), entry.dtype, file, offset)});
         } else {
             // Headers of odd length leave data unaligned; typed access needs alignment, so
             // such a tensor gets its own aligned copy.
             auto copy = std::make_shared<OwnedStorage>(entry.end - entry.begin);
             if (copy->size()) std::memcpy(copy->mutableData(), bytes + offset, copy->size());
-            tensors.push_back({entry.name, Tensor(std::move(entry.shape), entry.dtype, std::move(copy))});
+            tensors.push_back(
+                {entry.name, Tensor(std::move(entry.shape), entry.dtype, std::move(copy))});
         }
     }
     return tensors;

@@ -16,7 +16,8 @@ namespace cwb {
 // Tensors of a safetensors file already in memory, in file (offset) order. Validates the
 // header fully: length within the data, JSON depth, dtypes, overflow-safe shapes, offsets
 // in bounds, sizes equal to elements * dtype size, no overlaps. Throws cwb::Error "<where>: ...".
-std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file, const std::string& where);
+std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file,
+                                          const std::string& where);
 
 // A not-evaluable Model listing the file's tensors.
 Model loadSafetensors(const std::string& path);

@@ -32,11 +32,24 @@ std::int64_t scanHalves(const std::byte* data, std::int64_t n, std::uint16_t exp
 float elementAsFloat(const std::byte* element, DType type) {
     std::uint16_t half;
     switch (type) {
-        case DType::F32: { float v; std::memcpy(&v, element, 4); return v; }
-        case DType::F64: { double v; std::memcpy(&v, element, 8); return static_cast<float>(v); }
-        case DType::F16: std::memcpy(&half, element, 2); return (half & 0x03ff) ? NAN : INFINITY;
-        case DType::BF16: std::memcpy(&half, element, 2); return (half & 0x007f) ? NAN : INFINITY;
-        default: return 0.f;
+        case DType::F32: {
+            float v;
+            std::memcpy(&v, element, 4);
+            return v;
+        }
+        case DType::F64: {
+            double v;
+            std::memcpy(&v, element, 8);
+            return static_cast<float>(v);
+        }
+        case DType::F16:
+            std::memcpy(&half, element, 2);
+            return (half & 0x03ff) ? NAN : INFINITY;
+        case DType::BF16:
+            std::memcpy(&half, element, 2);
+            return (half & 0x007f) ? NAN : INFINITY;
+        default:
+            return 0.f;
     }
 }
 
@@ -47,18 +60,24 @@ std::int64_t firstNonFinite(const Tensor& tensor) {
     const std::int64_t n = tensor.elements();
     if (!data || n <= 0) return -1;
     switch (tensor.dtype()) {
-        case DType::F32: return scanFloats<float>(data, n);
-        case DType::F64: return scanFloats<double>(data, n);
-        case DType::F16: return scanHalves(data, n, 0x7c00);
-        case DType::BF16: return scanHalves(data, n, 0x7f80);
-        default: return -1;
+        case DType::F32:
+            return scanFloats<float>(data, n);
+        case DType::F64:
+            return scanFloats<double>(data, n);
+        case DType::F16:
+            return scanHalves(data, n, 0x7c00);
+        case DType::BF16:
+            return scanHalves(data, n, 0x7f80);
+        default:
+            return -1;
     }
 }
 
 void requireFinite(const Tensor& tensor, const std::string& where) {
     const std::int64_t at = firstNonFinite(tensor);
     if (at < 0) return;
-    const std::byte* element = tensor.bytes() + static_cast<std::size_t>(at) * dtypeSize(tensor.dtype());
+    const std::byte* element =
+        tensor.bytes() + static_cast<std::size_t>(at) * dtypeSize(tensor.dtype());
     const float value = elementAsFloat(element, tensor.dtype());
     const char* what = std::isinf(value) ? "Inf" : "NaN";
     throw Error(where + " contains " + what + " at element " + std::to_string(at) +

@@ -8,13 +8,20 @@ namespace cwb {
 namespace {
 
 constexpr std::array<std::pair<ActivationKind, const char*>, 15> kActivationNames{{
-    {ActivationKind::Linear, "linear"},     {ActivationKind::Relu, "relu"},
-    {ActivationKind::Softmax, "softmax"},   {ActivationKind::Sigmoid, "sigmoid"},
-    {ActivationKind::Tanh, "tanh"},         {ActivationKind::Elu, "elu"},
-    {ActivationKind::Selu, "selu"},         {ActivationKind::Softplus, "softplus"},
-    {ActivationKind::Softsign, "softsign"}, {ActivationKind::Swish, "swish"},
-    {ActivationKind::Gelu, "gelu"},         {ActivationKind::HardSigmoid, "hard_sigmoid"},
-    {ActivationKind::Relu6, "relu6"},       {ActivationKind::Exponential, "exponential"},
+    {ActivationKind::Linear, "linear"},
+    {ActivationKind::Relu, "relu"},
+    {ActivationKind::Softmax, "softmax"},
+    {ActivationKind::Sigmoid, "sigmoid"},
+    {ActivationKind::Tanh, "tanh"},
+    {ActivationKind::Elu, "elu"},
+    {ActivationKind::Selu, "selu"},
+    {ActivationKind::Softplus, "softplus"},
+    {ActivationKind::Softsign, "softsign"},
+    {ActivationKind::Swish, "swish"},
+    {ActivationKind::Gelu, "gelu"},
+    {ActivationKind::HardSigmoid, "hard_sigmoid"},
+    {ActivationKind::Relu6, "relu6"},
+    {ActivationKind::Exponential, "exponential"},
     {ActivationKind::LeakyRelu, "leaky_relu"},
 }};
 
@@ -39,16 +46,26 @@ bool parseActivation(const std::string& name, ActivationKind& out) {
 
 std::string layerKindName(LayerKind kind) {
     switch (kind) {
-        case LayerKind::Input: return "InputLayer";
-        case LayerKind::Dense: return "Dense";
-        case LayerKind::Conv2D: return "Conv2D";
-        case LayerKind::MaxPooling2D: return "MaxPooling2D";
-        case LayerKind::AveragePooling2D: return "AveragePooling2D";
-        case LayerKind::BatchNormalization: return "BatchNormalization";
-        case LayerKind::Activation: return "Activation";
-        case LayerKind::Dropout: return "Dropout";
-        case LayerKind::Flatten: return "Flatten";
-        case LayerKind::Reshape: return "Reshape";
+        case LayerKind::Input:
+            return "InputLayer";
+        case LayerKind::Dense:
+            return "Dense";
+        case LayerKind::Conv2D:
+            return "Conv2D";
+        case LayerKind::MaxPooling2D:
+            return "MaxPooling2D";
+        case LayerKind::AveragePooling2D:
+            return "AveragePooling2D";
+        case LayerKind::BatchNormalization:
+            return "BatchNormalization";
+        case LayerKind::Activation:
+            return "Activation";
+        case LayerKind::Dropout:
+            return "Dropout";
+        case LayerKind::Flatten:
+            return "Flatten";
+        case LayerKind::Reshape:
+            return "Reshape";
     }
     return "?";
 }
@@ -72,8 +89,8 @@ double Layer::flopsPerSample() const {
             return 2.0 * static_cast<double>(kernel.elements());
         case LayerKind::Conv2D: {
             // Each output element is a dot product over kh * kw * in_channels.
-            const double perOutput = kernel.empty() ? 0.0
-                : static_cast<double>(kernel.elements()) / conv.filters;
+            const double perOutput =
+                kernel.empty() ? 0.0 : static_cast<double>(kernel.elements()) / conv.filters;
             return 2.0 * outputs * perOutput;
         }
         default:

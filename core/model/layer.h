@@ -14,12 +14,35 @@
 namespace cwb {
 
 enum class LayerKind {
-    Input, Dense, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization,
-    Activation, Dropout, Flatten, Reshape
+    Input,
+    Dense,
+    Conv2D,
+    MaxPooling2D,
+    AveragePooling2D,
+    BatchNormalization,
+    Activation,
+    Dropout,
+    Flatten,
+    Reshape
 };
 
-enum class ActivationKind { Linear, Relu, Softmax, Sigmoid, Tanh, Elu, Selu, Softplus, Softsign,
-                            Swish, Gelu, HardSigmoid, Relu6, Exponential, LeakyRelu };
+enum class ActivationKind {
+    Linear,
+    Relu,
+    Softmax,
+    Sigmoid,
+    Tanh,
+    Elu,
+    Selu,
+    Softplus,
+    Softsign,
+    Swish,
+    Gelu,
+    HardSigmoid,
+    Relu6,
+    Exponential,
+    LeakyRelu
+};
 
 enum class Padding { Valid, Same };
 
@@ -46,8 +69,9 @@ struct Layer {
     std::string name;       // as in the file, e.g. "conv2d_1"
     std::string className;  // as in the file, e.g. "Conv2D"
     LayerKind kind = LayerKind::Input;
-    ActivationKind activation = ActivationKind::Linear;  // fused activation (Dense, Conv2D, Activation)
-    float activationAlpha = 0.f;                        // LeakyReLU slope
+    ActivationKind activation =
+        ActivationKind::Linear;   // fused activation (Dense, Conv2D, Activation)
+    float activationAlpha = 0.f;  // LeakyReLU slope
 
     int units = 0;  // Dense
     bool useBias = true;

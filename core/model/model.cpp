@@ -11,7 +11,8 @@ namespace {
 constexpr std::int64_t kMaxActivationElements = std::int64_t(1) << 40;
 
 [[noreturn]] void fail(const Model& model, const Layer& layer, const std::string& what) {
-    throw Error(model.sourcePath + ": layer '" + layer.name + "' (" + layer.className + "): " + what);
+    throw Error(model.sourcePath + ": layer '" + layer.name + "' (" + layer.className +
+                "): " + what);
 }
 
 // shapeElements with overflow and sanity checks, failing at `layer`.
@@ -19,7 +20,8 @@ std::int64_t checkedElements(const Model& model, const Layer& layer, const Shape
     std::int64_t n = 1;
     for (const std::int64_t d : shape) {
         if (d < 0 || (d > 0 && n > kMaxActivationElements / d))
-            fail(model, layer, "shape " + shapeToString(shape) + " is too large; the model config is corrupt");
+            fail(model, layer,
+                 "shape " + shapeToString(shape) + " is too large; the model config is corrupt");
         n *= d;
     }
     return n;
@@ -28,14 +30,16 @@ std::int64_t checkedElements(const Model& model, const Layer& layer, const Shape
 void expectShape(const Model& model, const Layer& layer, const Tensor& t, const char* role,
                  const Shape& expected) {
     if (t.shape() != expected)
-        fail(model, layer, std::string(role) + " has shape " + shapeToString(t.shape()) +
-                               ", expected " + shapeToString(expected));
+        fail(model, layer,
+             std::string(role) + " has shape " + shapeToString(t.shape()) + ", expected " +
+                 shapeToString(expected));
 }
 
 // Treats (H, W) as (H, W, 1) so that MLPs fed with 28x28 and CNNs fed with 28x28x1 agree.
 Shape asImage(const Model& model, const Layer& layer, Shape shape) {
     if (shape.size() == 2) shape.push_back(1);
-    if (shape.size() != 3) fail(model, layer, "needs an image input (H, W, C), got " + shapeToString(shape));
+    if (shape.size() != 3)
+        fail(model, layer, "needs an image input (H, W, C), got " + shapeToString(shape));
     return shape;
 }
 
@@ -52,14 +56,17 @@ Shape inferLayer(const Model& model, Layer& layer, const Shape& in) {
             Shape knownDims;
             long long unknownAt = -1;
             for (std::size_t i = 0; i < target.size(); ++i) {
-                if (target[i] == -1) unknownAt = static_cast<long long>(i);
-                else knownDims.push_back(target[i]);
+                if (target[i] == -1)
+                    unknownAt = static_cast<long long>(i);
+                else
+                    knownDims.push_back(target[i]);
             }
             const std::int64_t known = checkedElements(model, layer, knownDims);
             const std::int64_t inElements = checkedElements(model, layer, in);
             if (unknownAt >= 0 && known > 0) target[unknownAt] = inElements / known;
             if (checkedElements(model, layer, target) != inElements)
-                fail(model, layer, "cannot reshape " + shapeToString(in) + " to " + shapeToString(target));
+                fail(model, layer,
+                     "cannot reshape " + shapeToString(in) + " to " + shapeToString(target));
             return target;
         }
         case LayerKind::Dense: {
@@ -73,11 +80,13 @@ Shape inferLayer(const Model& model, Layer& layer, const Shape& in) {
         case LayerKind::Conv2D: {
             const Shape img = asImage(model, layer, in);
             const auto& c = layer.conv;
-            expectShape(model, layer, layer.kernel, "kernel", {c.kernelH, c.kernelW, img[2], c.filters});
+            expectShape(model, layer, layer.kernel, "kernel",
+                        {c.kernelH, c.kernelW, img[2], c.filters});
             if (layer.useBias) expectShape(model, layer, layer.bias, "bias", {c.filters});
             const long long h = windowOutputSize(img[0], c.kernelH, c.strideH, c.padding);
             const long long w = windowOutputSize(img[1], c.kernelW, c.strideW, c.padding);
-            if (h <= 0 || w <= 0) fail(model, layer, "input " + shapeToString(img) + " is smaller than the kernel");
+            if (h <= 0 || w <= 0)
+                fail(model, layer, "input " + shapeToString(img) + " is smaller than the kernel");
             return {h, w, c.filters};
         }
         case LayerKind::MaxPooling2D:
@@ -86,7 +95,8 @@ Shape inferLayer(const Model& model, Layer& layer, const Shape& in) {
             const auto& p = layer.pool;
             const long long h = windowOutputSize(img[0], p.poolH, p.strideH, p.padding);
             const long long w = windowOutputSize(img[1], p.poolW, p.strideW, p.padding);
-            if (h <= 0 || w <= 0) fail(model, layer, "input " + shapeToString(img) + " is smaller than the pool");
+            if (h <= 0 || w <= 0)
+                fail(model, layer, "input " + shapeToString(img) + " is smaller than the pool");
             return {h, w, img[2]};
         }
         case LayerKind::BatchNormalization: {

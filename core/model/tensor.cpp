@@ -25,10 +25,13 @@ std::string shapeToString(const Shape& shape) {
 }
 
 Tensor::Tensor(Shape shape, DType type, std::shared_ptr<Storage> storage, std::size_t byteOffset)
-    : m_shape(std::move(shape)), m_dtype(type), m_storage(std::move(storage)), m_offset(byteOffset) {}
+    : m_shape(std::move(shape)),
+      m_dtype(type),
+      m_storage(std::move(storage)),
+      m_offset(byteOffset) {}
 
 Tensor Tensor::zeros(const Shape& shape, DType type) {
-    auto storage = std::make_shared<OwnedStorage>(shapeElements(shape) * dtypeSize(type));
+    auto storage = std::make_shared<OwnedStorage>(dtypeStorageBytes(type, shapeElements(shape)));
     return Tensor(shape, type, std::move(storage));
 }
 
@@ -93,8 +96,12 @@ std::vector<float> Tensor::toFloatVector() const {
     std::vector<float> out(n);
     const std::byte* src = bytes();
     switch (m_dtype) {
-        case DType::F32: if (n) std::memcpy(out.data(), src, n * 4); break;
-        case DType::F64: convertInto<double>(src, n, out); break;
+        case DType::F32:
+            if (n) std::memcpy(out.data(), src, n * 4);
+            break;
+        case DType::F64:
+            convertInto<double>(src, n, out);
+            break;
         case DType::F16:
         case DType::BF16:
             for (std::size_t i = 0; i < n; ++i) {
@@ -104,15 +111,44 @@ std::vector<float> Tensor::toFloatVector() const {
                                                : std::bit_cast<float>(std::uint32_t(h) << 16);
             }
             break;
-        case DType::I64: convertInto<std::int64_t>(src, n, out); break;
-        case DType::I32: convertInto<std::int32_t>(src, n, out); break;
-        case DType::I16: convertInto<std::int16_t>(src, n, out); break;
-        case DType::I8: convertInto<std::int8_t>(src, n, out); break;
-        case DType::U64: convertInto<std::uint64_t>(src, n, out); break;
-        case DType::U32: convertInto<std::uint32_t>(src, n, out); break;
-        case DType::U16: convertInto<std::uint16_t>(src, n, out); break;
+        case DType::I64:
+            convertInto<std::int64_t>(src, n, out);
+            break;
+        case DType::I32:
+            convertInto<std::int32_t>(src, n, out);
+            break;
+        case DType::I16:
+            convertInto<std::int16_t>(src, n, out);
+            break;
+        case DType::I8:
+            convertInto<std::int8_t>(src, n, out);
+            break;
+        case DType::U64:
+            convertInto<std::uint64_t>(src, n, out);
+            break;
+        case DType::U32:
+            convertInto<std::uint32_t>(src, n, out);
+            break;
+        case DType::U16:
+            convertInto<std::uint16_t>(src, n, out);
+            break;
         case DType::U8:
-        case DType::Bool: convertInto<std::uint8_t>(src, n, out); break;
+        case DType::Bool:
+            convertInto<std::uint8_t>(src, n, out);
+            break;
+        case DType::Q4_0:
+        case DType::Q4_1:
+        case DType::Q5_0:
+        case DType::Q5_1:
+        case DType::Q8_0:
+        case DType::Q8_1:
+        case DType::Q2_K:
+        case DType::Q3_K:
+        case DType::Q4_K:
+        case DType::Q5_K:
+        case DType::Q6_K:
+        case DType::Q8_K:
+            throw Error("decoding " + dtypeName(m_dtype) + " blocks to float32 is not built yet");
     }
     return out;
 }

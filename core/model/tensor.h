@@ -52,7 +52,9 @@ public:
     const Shape& shape() const { return m_shape; }
     DType dtype() const { return m_dtype; }
     std::int64_t elements() const { return shapeElements(m_shape); }
-    std::size_t byteSize() const { return static_cast<std::size_t>(elements()) * dtypeSize(m_dtype); }
+    std::size_t byteSize() const {
+        return dtypeStorageBytes(m_dtype, static_cast<std::uint64_t>(elements()));
+    }
     bool empty() const { return !m_storage; }
 
     const std::byte* bytes() const { return m_storage ? m_storage->data() + m_offset : nullptr; }

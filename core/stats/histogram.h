@@ -9,8 +9,8 @@
 namespace cwb {
 
 // The one binning rule every producer (fused kernels, reference code, tests) uses, in float32:
-// 0 for value < lo, bins + 1 for value > hi or NaN, else 1 + min(int((value - lo) * scale), bins - 1)
-// with scale = float(bins / (hi - lo)). Written branch-free so that loops over it vectorize.
+// 0 for value < lo, bins + 1 for value > hi or NaN, else 1 + min(int((value - lo) * scale), bins -
+// 1) with scale = float(bins / (hi - lo)). Written branch-free so that loops over it vectorize.
 inline int histogramSlot(float value, float lo, float hi, float scale, int bins) {
     float x = (value - lo) * scale;
     x = x > 0.f ? x : 0.f;  // also maps NaN to 0, so the conversion below is defined
@@ -31,10 +31,10 @@ struct HistogramSpec {
 };
 
 struct Histogram {
-    HistogramSpec spec;                  // always resolved (hi > lo) in results
-    std::vector<std::uint64_t> counts;   // spec.bins entries
-    std::uint64_t underflow = 0;         // values < lo
-    std::uint64_t overflow = 0;          // values > hi (NaN is counted here too)
+    HistogramSpec spec;                 // always resolved (hi > lo) in results
+    std::vector<std::uint64_t> counts;  // spec.bins entries
+    std::uint64_t underflow = 0;        // values < lo
+    std::uint64_t overflow = 0;         // values > hi (NaN is counted here too)
 
     Histogram() = default;
     explicit Histogram(const HistogramSpec& resolved);

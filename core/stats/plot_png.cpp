@@ -22,30 +22,54 @@ struct Glyph {
 
 constexpr Glyph kFont[] = {
     {' ', {0, 0, 0, 0, 0, 0, 0}},
-    {'0', {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E}}, {'1', {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E}},
-    {'2', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F}}, {'3', {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E}},
-    {'4', {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02}}, {'5', {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E}},
-    {'6', {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E}}, {'7', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
-    {'8', {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E}}, {'9', {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C}},
-    {'A', {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}}, {'B', {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E}},
-    {'C', {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E}}, {'D', {0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C}},
-    {'E', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F}}, {'F', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10}},
-    {'G', {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F}}, {'H', {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
-    {'I', {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}}, {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
-    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}}, {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F}},
-    {'M', {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11}}, {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
-    {'O', {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}}, {'P', {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10}},
-    {'Q', {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D}}, {'R', {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11}},
-    {'S', {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E}}, {'T', {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
-    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}}, {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04}},
-    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A}}, {'X', {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11}},
-    {'Y', {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04}}, {'Z', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F}},
-    {'.', {0, 0, 0, 0, 0, 0x0C, 0x0C}},                {',', {0, 0, 0, 0, 0x0C, 0x04, 0x08}},
-    {'-', {0, 0, 0, 0x1F, 0, 0, 0}},                   {'+', {0, 0x04, 0x04, 0x1F, 0x04, 0x04, 0}},
-    {':', {0, 0x0C, 0x0C, 0, 0x0C, 0x0C, 0}},          {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}},
-    {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}}, {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}},
-    {'/', {0, 0x01, 0x02, 0x04, 0x08, 0x10, 0}},       {'=', {0, 0, 0x1F, 0, 0x1F, 0, 0}},
-    {'_', {0, 0, 0, 0, 0, 0, 0x1F}},                   {'?', {0x0E, 0x11, 0x01, 0x02, 0x04, 0, 0x04}},
+    {'0', {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E}},
+    {'1', {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E}},
+    {'2', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F}},
+    {'3', {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E}},
+    {'4', {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02}},
+    {'5', {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E}},
+    {'6', {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E}},
+    {'7', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
+    {'8', {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E}},
+    {'9', {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C}},
+    {'A', {0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
+    {'B', {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E}},
+    {'C', {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E}},
+    {'D', {0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C}},
+    {'E', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F}},
+    {'F', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10}},
+    {'G', {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F}},
+    {'H', {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
+    {'I', {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}},
+    {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
+    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}},
+    {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F}},
+    {'M', {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11}},
+    {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
+    {'O', {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}},
+    {'P', {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10}},
+    {'Q', {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D}},
+    {'R', {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11}},
+    {'S', {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E}},
+    {'T', {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}},
+    {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04}},
+    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A}},
+    {'X', {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11}},
+    {'Y', {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04}},
+    {'Z', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F}},
+    {'.', {0, 0, 0, 0, 0, 0x0C, 0x0C}},
+    {',', {0, 0, 0, 0, 0x0C, 0x04, 0x08}},
+    {'-', {0, 0, 0, 0x1F, 0, 0, 0}},
+    {'+', {0, 0x04, 0x04, 0x1F, 0x04, 0x04, 0}},
+    {':', {0, 0x0C, 0x0C, 0, 0x0C, 0x0C, 0}},
+    {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}},
+    {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}},
+    {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}},
+    {'/', {0, 0x01, 0x02, 0x04, 0x08, 0x10, 0}},
+    {'=', {0, 0, 0x1F, 0, 0x1F, 0, 0}},
+    {'_', {0, 0, 0, 0, 0, 0, 0x1F}},
+    {'?', {0x0E, 0x11, 0x01, 0x02, 0x04, 0, 0x04}},
 };
 
 const Glyph& glyphFor(char c) {
@@ -72,14 +96,21 @@ public:
     }
     // Bresenham, `thick` pixels wide.
     void line(int x0, int y0, int x1, int y1, std::uint32_t c, int thick = 1) {
-        const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+        const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0), sx = x0 < x1 ? 1 : -1,
+                  sy = y0 < y1 ? 1 : -1;
         int err = dx + dy;
         for (;;) {
             rect(x0 - thick / 2, y0 - thick / 2, x0 + (thick - 1) / 2, y0 + (thick - 1) / 2, c);
             if (x0 == x1 && y0 == y1) break;
             const int e2 = 2 * err;
-            if (e2 >= dy) { err += dy; x0 += sx; }
-            if (e2 <= dx) { err += dx; y0 += sy; }
+            if (e2 >= dy) {
+                err += dy;
+                x0 += sx;
+            }
+            if (e2 <= dx) {
+                err += dx;
+                y0 += sy;
+            }
         }
     }
     // Text with its top-left corner at (x, y); each font pixel is `scale` pixels.
@@ -88,11 +119,15 @@ public:
             const Glyph& g = glyphFor(ch);
             for (int r = 0; r < 7; ++r)
                 for (int b = 0; b < 5; ++b)
-                    if (g.rows[r] & (0x10 >> b)) rect(x + b * scale, y + r * scale, x + b * scale + scale - 1, y + r * scale + scale - 1, c);
+                    if (g.rows[r] & (0x10 >> b))
+                        rect(x + b * scale, y + r * scale, x + b * scale + scale - 1,
+                             y + r * scale + scale - 1, c);
             x += 6 * scale;
         }
     }
-    static int textWidth(const std::string& s, int scale = 2) { return static_cast<int>(s.size()) * 6 * scale; }
+    static int textWidth(const std::string& s, int scale = 2) {
+        return static_cast<int>(s.size()) * 6 * scale;
+    }
 
     std::vector<std::uint8_t> take() { return std::move(m_rgb); }
 
@@ -111,7 +146,8 @@ void appendBE32(std::vector<std::uint8_t>& out, std::uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
 }
 
-void appendChunk(std::vector<std::uint8_t>& out, const char* type, const std::vector<std::uint8_t>& data) {
+void appendChunk(std::vector<std::uint8_t>& out, const char* type,
+                 const std::vector<std::uint8_t>& data) {
     appendBE32(out, static_cast<std::uint32_t>(data.size()));
     const std::size_t start = out.size();
     out.insert(out.end(), type, type + 4);
@@ -133,13 +169,16 @@ std::vector<double> niceTicks(double lo, double hi, int target) {
             break;
         }
     std::vector<double> ticks;
-    for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(t);
+    for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step)
+        ticks.push_back(t);
     return ticks;
 }
 
 std::vector<std::uint8_t> renderPlot(const LinePlot& plot) {
     const int w = plot.width, h = plot.height;
-    if (w < 200 || h < 150) throw Error("plot size " + std::to_string(w) + "x" + std::to_string(h) + " is too small; use at least 200x150");
+    if (w < 200 || h < 150)
+        throw Error("plot size " + std::to_string(w) + "x" + std::to_string(h) +
+                    " is too small; use at least 200x150");
     Canvas canvas(w, h);
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (const auto& s : plot.series)
@@ -157,8 +196,12 @@ std::vector<std::uint8_t> renderPlot(const LinePlot& plot) {
     if (y1 == y0) y0 -= 0.5, y1 += 0.5;
 
     const int left = 90, right = w - 30, top = 50, bottom = h - 60;
-    auto px = [&](double x) { return left + static_cast<int>(std::lround((x - x0) / (x1 - x0) * (right - left))); };
-    auto py = [&](double y) { return bottom - static_cast<int>(std::lround((y - y0) / (y1 - y0) * (bottom - top))); };
+    auto px = [&](double x) {
+        return left + static_cast<int>(std::lround((x - x0) / (x1 - x0) * (right - left)));
+    };
+    auto py = [&](double y) {
+        return bottom - static_cast<int>(std::lround((y - y0) / (y1 - y0) * (bottom - top)));
+    };
 
     constexpr std::uint32_t kGrid = 0xe0e0e0, kAxis = 0x000000, kText = 0x202020;
     for (double t : niceTicks(x0, x1)) {
@@ -197,8 +240,10 @@ std::vector<std::uint8_t> renderPlot(const LinePlot& plot) {
     }
     // The legend last, on a white box above the lines.
     int legendWidth = 0;
-    for (const auto& s : plot.series) legendWidth = std::max(legendWidth, Canvas::textWidth(s.name) + 48);
-    const int legendX = right - legendWidth - 8, legendBottom = top + 12 + 22 * static_cast<int>(plot.series.size());
+    for (const auto& s : plot.series)
+        legendWidth = std::max(legendWidth, Canvas::textWidth(s.name) + 48);
+    const int legendX = right - legendWidth - 8,
+              legendBottom = top + 12 + 22 * static_cast<int>(plot.series.size());
     if (!plot.series.empty()) {
         canvas.rect(legendX, top + 4, right - 4, legendBottom, 0xffffff);
         canvas.line(legendX, top + 4, right - 4, top + 4, kGrid);
@@ -214,7 +259,8 @@ std::vector<std::uint8_t> renderPlot(const LinePlot& plot) {
 }
 
 std::vector<std::uint8_t> encodePng(const std::vector<std::uint8_t>& rgb, int width, int height) {
-    if (rgb.size() != static_cast<std::size_t>(width) * height * 3) throw Error("internal: PNG pixel buffer size mismatch");
+    if (rgb.size() != static_cast<std::size_t>(width) * height * 3)
+        throw Error("internal: PNG pixel buffer size mismatch");
     std::vector<std::uint8_t> raw;
     raw.reserve(static_cast<std::size_t>(width * 3 + 1) * height);
     for (int y = 0; y < height; ++y) {
@@ -224,7 +270,8 @@ std::vector<std::uint8_t> encodePng(const std::vector<std::uint8_t>& rgb, int wi
     }
     uLongf size = compressBound(static_cast<uLong>(raw.size()));
     std::vector<std::uint8_t> deflated(size);
-    if (compress2(deflated.data(), &size, raw.data(), static_cast<uLong>(raw.size()), Z_BEST_COMPRESSION) != Z_OK)
+    if (compress2(deflated.data(), &size, raw.data(), static_cast<uLong>(raw.size()),
+                  Z_BEST_COMPRESSION) != Z_OK)
         throw Error("zlib could not compress the PNG image");
     deflated.resize(size);
 
@@ -232,7 +279,8 @@ std::vector<std::uint8_t> encodePng(const std::vector<std::uint8_t>& rgb, int wi
     std::vector<std::uint8_t> header;
     appendBE32(header, static_cast<std::uint32_t>(width));
     appendBE32(header, static_cast<std::uint32_t>(height));
-    header.insert(header.end(), {8, 2, 0, 0, 0});  // 8 bits, RGB, deflate, no filter variant, no interlace
+    header.insert(header.end(),
+                  {8, 2, 0, 0, 0});  // 8 bits, RGB, deflate, no filter variant, no interlace
     appendChunk(png, "IHDR", header);
     appendChunk(png, "IDAT", deflated);
     appendChunk(png, "IEND", {});
@@ -243,7 +291,8 @@ void writePlotPng(const LinePlot& plot, const std::string& path) {
     const auto png = encodePng(renderPlot(plot), plot.width, plot.height);
     writeFileAtomically(path, [&](const std::string& temp) {
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+        out.write(reinterpret_cast<const char*>(png.data()),
+                  static_cast<std::streamsize>(png.size()));
         if (!out) throw Error("could not write " + path + "; check the folder and free space");
     });
 }

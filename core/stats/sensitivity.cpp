@@ -9,11 +9,12 @@
 
 namespace cwb {
 
-SensitivityResult layerSensitivity(const Model& model, const CompressionPlan& plan, const Dataset& data,
-                                   const SensitivityOptions& options) {
+SensitivityResult layerSensitivity(const Model& model, const CompressionPlan& plan,
+                                   const Dataset& data, const SensitivityOptions& options) {
     std::vector<int> layers;
     for (std::size_t i = 0; i < model.layers.size(); ++i)
-        if (settingsForLayer(plan, model, static_cast<int>(i))) layers.push_back(static_cast<int>(i));
+        if (settingsForLayer(plan, model, static_cast<int>(i)))
+            layers.push_back(static_cast<int>(i));
     const long long total = static_cast<long long>(layers.size()) + 2;
     long long done = 0;
     EngineOptions engineOptions;
@@ -51,8 +52,9 @@ SensitivityResult layerSensitivity(const Model& model, const CompressionPlan& pl
         result.rows.push_back(row);
     }
     options.progress.step(total, total);
-    std::stable_sort(result.rows.begin(), result.rows.end(),
-                     [](const SensitivityRow& a, const SensitivityRow& b) { return a.accuracy < b.accuracy; });
+    std::stable_sort(
+        result.rows.begin(), result.rows.end(),
+        [](const SensitivityRow& a, const SensitivityRow& b) { return a.accuracy < b.accuracy; });
     return result;
 }
 

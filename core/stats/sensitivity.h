@@ -13,9 +13,9 @@
 namespace cwb {
 
 struct SensitivityOptions {
-    int limit = 0;       // 0 = whole data set, else its first `limit` samples
+    int limit = 0;  // 0 = whole data set, else its first `limit` samples
     int threads = 0;
-    Progress progress;   // (evaluations done, evaluations total)
+    Progress progress;  // (evaluations done, evaluations total)
 };
 
 struct SensitivityRow {

@@ -5,9 +5,12 @@ namespace cwb {
 
 std::string sparseFormatName(SparseFormat f) {
     switch (f) {
-        case SparseFormat::Dense: return "dense";
-        case SparseFormat::Bitmask: return "bitmask";
-        case SparseFormat::Csr: return "csr";
+        case SparseFormat::Dense:
+            return "dense";
+        case SparseFormat::Bitmask:
+            return "bitmask";
+        case SparseFormat::Csr:
+            return "csr";
     }
     return "?";
 }

@@ -30,11 +30,11 @@ struct StatsOptions {
 enum class SparseFormat { Dense, Bitmask, Csr };
 
 struct EncodedSize {
-    std::int64_t bytes = 0;         // total of the parts below
-    std::int64_t codeBytes = 0;     // packed codes (or float32 values when not quantized)
-    std::int64_t scaleBytes = 0;    // steps and zero points
-    std::int64_t indexBytes = 0;    // bitmask, or CSR row pointers + column indices
-    int codeBits = 32;              // bits per stored value
+    std::int64_t bytes = 0;       // total of the parts below
+    std::int64_t codeBytes = 0;   // packed codes (or float32 values when not quantized)
+    std::int64_t scaleBytes = 0;  // steps and zero points
+    std::int64_t indexBytes = 0;  // bitmask, or CSR row pointers + column indices
+    int codeBits = 32;            // bits per stored value
     SparseFormat sparse = SparseFormat::Dense;
     std::int64_t float32Bytes = 0;  // the uncompressed size
     double ratio = 1.0;             // float32Bytes / bytes
@@ -44,18 +44,18 @@ struct EncodedSize {
 std::string sparseFormatName(SparseFormat f);  // "dense", "bitmask", "csr"
 
 struct TensorStats {
-    std::string role;               // "kernel", "bias", "gamma", ...
+    std::string role;  // "kernel", "bias", "gamma", ...
     std::int64_t elements = 0;
-    std::int64_t zeros = 0;         // exact zeros after compression
-    std::int64_t originalZeros = 0; // exact zeros before
-    double sparsity = 0.0;          // zeros / elements
-    std::int64_t levels = 0;        // distinct values after compression (-1: not counted)
-    int effectiveBits = 0;          // ceil(log2(levels))
-    double mse = 0.0;               // mean of (W' - W)^2
-    double sqnrDb = 0.0;            // 10 log10(sum W^2 / sum (W' - W)^2); +inf when exact
+    std::int64_t zeros = 0;          // exact zeros after compression
+    std::int64_t originalZeros = 0;  // exact zeros before
+    double sparsity = 0.0;           // zeros / elements
+    std::int64_t levels = 0;         // distinct values after compression (-1: not counted)
+    int effectiveBits = 0;           // ceil(log2(levels))
+    double mse = 0.0;                // mean of (W' - W)^2
+    double sqnrDb = 0.0;             // 10 log10(sum W^2 / sum (W' - W)^2); +inf when exact
     double maxAbsError = 0.0;
-    double sumSquares = 0.0;        // sum W^2, for aggregation
-    double sumSquaredError = 0.0;   // sum (W' - W)^2
+    double sumSquares = 0.0;               // sum W^2, for aggregation
+    double sumSquaredError = 0.0;          // sum (W' - W)^2
     float minValue = 0.f, maxValue = 0.f;  // of the original
     Histogram original, compressed, error;
     EncodedSize size;
@@ -64,20 +64,20 @@ struct TensorStats {
 struct LayerStats {
     int layerIndex = -1;
     std::string name;
-    std::string className;      // "Dense", "Conv2D"
-    bool compressed = false;    // false: kept float32 (override, onlyLayer, ...)
-    LayerSettings settings;     // as applied (meaningful when compressed)
-    std::string settingsText;   // "alpha 0.05, rho 0.02" / "4-bit sym per channel, 2:4"
+    std::string className;     // "Dense", "Conv2D"
+    bool compressed = false;   // false: kept float32 (override, onlyLayer, ...)
+    LayerSettings settings;    // as applied (meaningful when compressed)
+    std::string settingsText;  // "alpha 0.05, rho 0.02" / "4-bit sym per channel, 2:4"
     TensorStats kernel;
     std::vector<TensorStats> others;  // biases / BN parameters when the plan opts them in
 };
 
 // All reported tensors together. Histograms are the sums of the layers' (shared edges).
 struct ModelStats {
-    TensorStats weights;              // all kernels (and opted-in parameters) as one set
-    std::int64_t parameters = 0;      // every parameter of the model
-    std::int64_t float32Bytes = 0;    // the whole model in float32
-    std::int64_t encodedBytes = 0;    // compressed tensors encoded + everything else float32
+    TensorStats weights;            // all kernels (and opted-in parameters) as one set
+    std::int64_t parameters = 0;    // every parameter of the model
+    std::int64_t float32Bytes = 0;  // the whole model in float32
+    std::int64_t encodedBytes = 0;  // compressed tensors encoded + everything else float32
     double ratio = 1.0;
 };
 

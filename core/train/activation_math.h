@@ -16,11 +16,12 @@ bool derivativeFromOutput(ActivationKind kind);
 
 // y = f(z) for n values; softmax normalises each run of `width` values (the last axis).
 // z and y may alias.
-void activationForward(ActivationKind kind, float alpha, const float* z, float* y, long long n, int width);
+void activationForward(ActivationKind kind, float alpha, const float* z, float* y, long long n,
+                       int width);
 
 // dz = f'(z) * dy (softmax: the Jacobian-vector product over each run of `width`).
 // z may be null when derivativeFromOutput(kind); dz may alias dy.
-void activationBackward(ActivationKind kind, float alpha, const float* z, const float* y, const float* dy,
-                        float* dz, long long n, int width);
+void activationBackward(ActivationKind kind, float alpha, const float* z, const float* y,
+                        const float* dy, float* dz, long long n, int width);
 
 }  // namespace cwb::train

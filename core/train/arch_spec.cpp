@@ -23,11 +23,14 @@ std::vector<int> parseList(const std::string& spec, const std::string& list, con
     std::size_t start = 0;
     while (true) {
         const std::size_t comma = list.find(',', start);
-        const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (item.empty() || item.size() > 6 || item.find_first_not_of("0123456789") != std::string::npos)
+        const std::string item =
+            list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (item.empty() || item.size() > 6 ||
+            item.find_first_not_of("0123456789") != std::string::npos)
             bad(spec, std::string(role) + " entry '" + item + "' is not a positive whole number");
         const int v = std::stoi(item);
-        if (v < 1 || v > 65536) bad(spec, std::string(role) + " size " + item + " is outside 1..65536");
+        if (v < 1 || v > 65536)
+            bad(spec, std::string(role) + " size " + item + " is outside 1..65536");
         values.push_back(v);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -71,8 +74,11 @@ Model buildModel(const std::string& spec, const ArchOptions& options) {
     if (colon == std::string::npos) bad(spec, "missing ':' after the kind");
     const std::string kind = spec.substr(0, colon);
     const std::string rest = spec.substr(colon + 1);
-    if (kind != "mlp" && kind != "cnn" && kind != "cnn-bn") bad(spec, "unknown kind '" + kind + "'");
-    if (options.classes < 2) throw Error("a classifier needs at least 2 classes, got " + std::to_string(options.classes));
+    if (kind != "mlp" && kind != "cnn" && kind != "cnn-bn")
+        bad(spec, "unknown kind '" + kind + "'");
+    if (options.classes < 2)
+        throw Error("a classifier needs at least 2 classes, got " +
+                    std::to_string(options.classes));
     if (!(options.dropout >= 0.f && options.dropout < 1.f))
         throw Error("dropout rate " + std::to_string(options.dropout) + " is outside [0, 1)");
 
@@ -105,7 +111,9 @@ Model buildModel(const std::string& spec, const ArchOptions& options) {
     if (!convs.empty() && shape.size() != 3)
         bad(spec, "a cnn needs an image input (H, W, C), got " + shapeToString(shape));
     for (int filters : convs) {
-        if (shape[0] < 2 || shape[1] < 2) bad(spec, "too many pooling stages for a " + shapeToString(model.inputShape) + " input");
+        if (shape[0] < 2 || shape[1] < 2)
+            bad(spec,
+                "too many pooling stages for a " + shapeToString(model.inputShape) + " input");
         Layer conv = makeLayer(LayerKind::Conv2D, names("conv2d"));
         conv.conv = {filters, 3, 3, 1, 1, Padding::Same};
         conv.activation = batchNorm ? ActivationKind::Linear : ActivationKind::Relu;
@@ -115,7 +123,8 @@ Model buildModel(const std::string& spec, const ArchOptions& options) {
         model.layers.push_back(std::move(conv));
         if (batchNorm) {
             Layer bn = makeLayer(LayerKind::BatchNormalization, names("batch_normalization"));
-            for (Tensor* t : {&bn.gamma, &bn.beta, &bn.movingMean, &bn.movingVariance}) *t = Tensor::zeros({filters});
+            for (Tensor* t : {&bn.gamma, &bn.beta, &bn.movingMean, &bn.movingVariance})
+                *t = Tensor::zeros({filters});
             model.layers.push_back(std::move(bn));
             Layer relu = makeLayer(LayerKind::Activation, names("activation"));
             relu.activation = ActivationKind::Relu;
@@ -147,7 +156,8 @@ void initializeWeights(Model& model, std::uint64_t seed) {
         Layer& layer = model.layers[i];
         Rng rng(deriveSeed(seed, i));
         if (layer.hasKernel() && !layer.kernel.empty()) {
-            // Glorot uniform: fan_in = receptive field * inputs, fan_out = receptive field * outputs.
+            // Glorot uniform: fan_in = receptive field * inputs, fan_out = receptive field *
+            // outputs.
             const Shape& k = layer.kernel.shape();
             double receptive = 1.0;
             for (std::size_t d = 0; d + 2 < k.size(); ++d) receptive *= double(k[d]);

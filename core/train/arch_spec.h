@@ -16,10 +16,10 @@
 namespace cwb::train {
 
 struct ArchOptions {
-    Shape inputShape;       // empty: (28, 28) for mlp, (28, 28, 1) for cnn
+    Shape inputShape;  // empty: (28, 28) for mlp, (28, 28, 1) for cnn
     int classes = 10;
-    float dropout = 0.f;    // a Dropout layer after every hidden Dense when > 0
-    std::uint64_t seed = 1; // initial weights
+    float dropout = 0.f;     // a Dropout layer after every hidden Dense when > 0
+    std::uint64_t seed = 1;  // initial weights
 };
 
 // Builds the model with freshly initialised weights. Throws cwb::Error with one line

@@ -45,7 +45,8 @@ public:
             for (int c = 0; c < m_c; ++c) {
                 const double var = variance[c];
                 m_invStd[c] = 1.0 / std::sqrt(var + eps);
-                movingMean[c] = static_cast<float>(kMomentum * movingMean[c] + (1 - kMomentum) * m_mean[c]);
+                movingMean[c] =
+                    static_cast<float>(kMomentum * movingMean[c] + (1 - kMomentum) * m_mean[c]);
                 movingVar[c] = static_cast<float>(kMomentum * movingVar[c] + (1 - kMomentum) * var);
             }
         } else {
@@ -73,7 +74,8 @@ public:
         });
     }
 
-    void backward(const float* in, const float*, float* dOut, float* dIn, int batch, const StepContext& ctx) override {
+    void backward(const float* in, const float*, float* dOut, float* dIn, int batch,
+                  const StepContext& ctx) override {
         const double count = double(batch) * m_perSample;
         // sum(dy) and sum(dy * xhat) = invStd * (sum(dy * x) - mean * sum(dy)), in one pass.
         const auto [sumDy, sumDyX] = channelSumPair(batch, ctx.threads, [&](long long at) {
@@ -81,7 +83,8 @@ public:
             return std::pair<double, double>(dy, dy * in[at]);
         });
         std::vector<double> sumDyXhat(m_c);
-        for (int c = 0; c < m_c; ++c) sumDyXhat[c] = m_invStd[c] * (sumDyX[c] - m_mean[c] * sumDy[c]);
+        for (int c = 0; c < m_c; ++c)
+            sumDyXhat[c] = m_invStd[c] * (sumDyX[c] - m_mean[c] * sumDy[c]);
         for (int c = 0; c < m_c; ++c) {
             if (!m_gradGamma.empty()) m_gradGamma[c] = static_cast<float>(sumDyXhat[c]);
             if (!m_gradBeta.empty()) m_gradBeta[c] = static_cast<float>(sumDy[c]);
@@ -113,9 +116,11 @@ public:
     std::vector<Parameter> parameters() override {
         std::vector<Parameter> params;
         if (m_layer->batchNorm.scale)
-            params.push_back({m_layer->name + "/gamma", m_layer->gamma.mutableFloats().data(), m_gradGamma.data(), m_c});
+            params.push_back({m_layer->name + "/gamma", m_layer->gamma.mutableFloats().data(),
+                              m_gradGamma.data(), m_c});
         if (m_layer->batchNorm.center)
-            params.push_back({m_layer->name + "/beta", m_layer->beta.mutableFloats().data(), m_gradBeta.data(), m_c});
+            params.push_back({m_layer->name + "/beta", m_layer->beta.mutableFloats().data(),
+                              m_gradBeta.data(), m_c});
         return params;
     }
 
@@ -123,7 +128,8 @@ private:
     // Per-channel sums of the two parts of value(offset) over every position of the batch,
     // in fixed sample slices added in slice order.
     template <typename Value>
-    std::pair<std::vector<double>, std::vector<double>> channelSumPair(int batch, int threads, Value&& value) const {
+    std::pair<std::vector<double>, std::vector<double>> channelSumPair(int batch, int threads,
+                                                                       Value&& value) const {
         const int slices = std::max(1, std::min(threads, batch));
         std::vector<double> partial(static_cast<std::size_t>(slices) * 2 * m_c, 0.0);
         forSlices(batch, m_inputSize, threads, [&](long long b, long long e, int worker) {
@@ -154,6 +160,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LayerOp> makeBatchNormOp(Layer& layer) { return std::make_unique<BatchNormOp>(layer); }
+std::unique_ptr<LayerOp> makeBatchNormOp(Layer& layer) {
+    return std::make_unique<BatchNormOp>(layer);
+}
 
 }  // namespace cwb::train

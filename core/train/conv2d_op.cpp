@@ -14,7 +14,8 @@ namespace {
 
 class Conv2DOp final : public LayerOp {
 public:
-    Conv2DOp(Layer& layer, ActivationKind activation) : LayerOp(layer), m_activation(activation), m_g(imageGeometry(layer)) {
+    Conv2DOp(Layer& layer, ActivationKind activation)
+        : LayerOp(layer), m_activation(activation), m_g(imageGeometry(layer)) {
         const auto& c = layer.conv;
         m_f = c.filters;
         m_k = c.kernelH * c.kernelW * m_g.c;
@@ -31,20 +32,24 @@ public:
         const long long rows = batch * pixels;
         m_cols.resize(static_cast<std::size_t>(rows * m_k));
         forSlices(batch, pixels * m_k, ctx.threads, [&](long long b, long long e, int) {
-            for (long long s = b; s < e; ++s) im2col(in + s * m_inputSize, m_cols.data() + s * pixels * m_k);
+            for (long long s = b; s < e; ++s)
+                im2col(in + s * m_inputSize, m_cols.data() + s * pixels * m_k);
         });
-        const bool keepZ = !derivativeFromOutput(m_activation) && m_activation != ActivationKind::Linear;
+        const bool keepZ =
+            !derivativeFromOutput(m_activation) && m_activation != ActivationKind::Linear;
         if (keepZ) m_z.resize(static_cast<std::size_t>(rows * m_f));
         float* z = keepZ ? m_z.data() : out;
         if (m_layer->useBias) {
             const float* bias = m_layer->bias.floats().data();
             for (long long r = 0; r < rows; ++r) std::copy(bias, bias + m_f, z + r * m_f);
         }
-        gemmRows(false, false, static_cast<int>(rows), m_f, m_k, m_cols.data(), m_k, m_layer->kernel.floats().data(),
-                 m_f, m_layer->useBias ? 1.f : 0.f, z, m_f, ctx.threads);
+        gemmRows(false, false, static_cast<int>(rows), m_f, m_k, m_cols.data(), m_k,
+                 m_layer->kernel.floats().data(), m_f, m_layer->useBias ? 1.f : 0.f, z, m_f,
+                 ctx.threads);
         if (m_activation != ActivationKind::Linear) {
             forSlices(rows, m_f, ctx.threads, [&](long long b, long long e, int) {
-                activationForward(m_activation, m_layer->activationAlpha, z + b * m_f, out + b * m_f, (e - b) * m_f, m_f);
+                activationForward(m_activation, m_layer->activationAlpha, z + b * m_f,
+                                  out + b * m_f, (e - b) * m_f, m_f);
             });
         }
     }
@@ -58,12 +63,12 @@ public:
             const float* z = m_z.empty() ? nullptr : m_z.data();
             forSlices(rows, m_f, ctx.threads, [&](long long b, long long e, int) {
                 const long long o = b * m_f;
-                activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr, out + o, dz + o,
-                                   dz + o, (e - b) * m_f, m_f);
+                activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr,
+                                   out + o, dz + o, dz + o, (e - b) * m_f, m_f);
             });
         }
-        gemmRows(true, false, m_k, m_f, static_cast<int>(rows), m_cols.data(), m_k, dz, m_f, 0.f, m_gradKernel.data(),
-                 m_f, ctx.threads);
+        gemmRows(true, false, m_k, m_f, static_cast<int>(rows), m_cols.data(), m_k, dz, m_f, 0.f,
+                 m_gradKernel.data(), m_f, ctx.threads);
         if (m_layer->useBias) {
             std::fill(m_gradBias.begin(), m_gradBias.end(), 0.f);
             for (long long r = 0; r < rows; ++r)
@@ -71,18 +76,21 @@ public:
         }
         if (!dIn) return;
         m_dCols.resize(static_cast<std::size_t>(rows * m_k));
-        gemmRows(false, true, static_cast<int>(rows), m_k, m_f, dz, m_f, m_layer->kernel.floats().data(), m_f, 0.f,
-                 m_dCols.data(), m_k, ctx.threads);
+        gemmRows(false, true, static_cast<int>(rows), m_k, m_f, dz, m_f,
+                 m_layer->kernel.floats().data(), m_f, 0.f, m_dCols.data(), m_k, ctx.threads);
         forSlices(batch, pixels * m_k, ctx.threads, [&](long long b, long long e, int) {
-            for (long long s = b; s < e; ++s) col2im(m_dCols.data() + s * pixels * m_k, dIn + s * m_inputSize);
+            for (long long s = b; s < e; ++s)
+                col2im(m_dCols.data() + s * pixels * m_k, dIn + s * m_inputSize);
         });
     }
 
     std::vector<Parameter> parameters() override {
-        std::vector<Parameter> params{{m_layer->name + "/kernel", m_layer->kernel.mutableFloats().data(),
-                                       m_gradKernel.data(), m_layer->kernel.elements()}};
+        std::vector<Parameter> params{{m_layer->name + "/kernel",
+                                       m_layer->kernel.mutableFloats().data(), m_gradKernel.data(),
+                                       m_layer->kernel.elements()}};
         if (m_layer->useBias)
-            params.push_back({m_layer->name + "/bias", m_layer->bias.mutableFloats().data(), m_gradBias.data(), m_f});
+            params.push_back({m_layer->name + "/bias", m_layer->bias.mutableFloats().data(),
+                              m_gradBias.data(), m_f});
         return params;
     }
 
@@ -109,9 +117,12 @@ private:
 
     void im2col(const float* image, float* cols) const {
         forEachTap([&](long long at, long long col) {
-            if (m_g.c == 1) cols[col] = at < 0 ? 0.f : image[at];  // first layers: no call per value
-            else if (at < 0) std::fill(cols + col, cols + col + m_g.c, 0.f);
-            else std::copy(image + at, image + at + m_g.c, cols + col);
+            if (m_g.c == 1)
+                cols[col] = at < 0 ? 0.f : image[at];  // first layers: no call per value
+            else if (at < 0)
+                std::fill(cols + col, cols + col + m_g.c, 0.f);
+            else
+                std::copy(image + at, image + at + m_g.c, cols + col);
         });
     }
 

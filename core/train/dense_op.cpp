@@ -22,19 +22,21 @@ public:
 
     void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
         const int rows = static_cast<int>(batch * m_inputSize / m_in);
-        const bool keepZ = !derivativeFromOutput(m_activation) && m_activation != ActivationKind::Linear;
+        const bool keepZ =
+            !derivativeFromOutput(m_activation) && m_activation != ActivationKind::Linear;
         if (keepZ) m_z.resize(static_cast<std::size_t>(rows) * m_out);
         float* z = keepZ ? m_z.data() : out;
         if (m_layer->useBias) {
             const float* b = m_layer->bias.floats().data();
-            for (int r = 0; r < rows; ++r) std::copy(b, b + m_out, z + static_cast<std::size_t>(r) * m_out);
+            for (int r = 0; r < rows; ++r)
+                std::copy(b, b + m_out, z + static_cast<std::size_t>(r) * m_out);
         }
         gemmRows(false, false, rows, m_out, m_in, in, m_in, m_layer->kernel.floats().data(), m_out,
                  m_layer->useBias ? 1.f : 0.f, z, m_out, ctx.threads);
         if (m_activation != ActivationKind::Linear) {
             forSlices(rows, m_out, ctx.threads, [&](long long b, long long e, int) {
-                activationForward(m_activation, m_layer->activationAlpha, z + b * m_out, out + b * m_out,
-                                  (e - b) * m_out, m_out);
+                activationForward(m_activation, m_layer->activationAlpha, z + b * m_out,
+                                  out + b * m_out, (e - b) * m_out, m_out);
             });
         }
     }
@@ -47,11 +49,12 @@ public:
             const float* z = m_z.empty() ? nullptr : m_z.data();
             forSlices(rows, m_out, ctx.threads, [&](long long b, long long e, int) {
                 const long long o = b * m_out;
-                activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr, out + o, dz + o,
-                                   dz + o, (e - b) * m_out, m_out);
+                activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr,
+                                   out + o, dz + o, dz + o, (e - b) * m_out, m_out);
             });
         }
-        gemmRows(true, false, m_in, m_out, rows, in, m_in, dz, m_out, 0.f, m_gradKernel.data(), m_out, ctx.threads);
+        gemmRows(true, false, m_in, m_out, rows, in, m_in, dz, m_out, 0.f, m_gradKernel.data(),
+                 m_out, ctx.threads);
         if (m_layer->useBias) {
             std::fill(m_gradBias.begin(), m_gradBias.end(), 0.f);
             for (int r = 0; r < rows; ++r) {
@@ -60,15 +63,17 @@ public:
             }
         }
         if (dIn)
-            gemmRows(false, true, rows, m_in, m_out, dz, m_out, m_layer->kernel.floats().data(), m_out, 0.f, dIn, m_in,
-                     ctx.threads);
+            gemmRows(false, true, rows, m_in, m_out, dz, m_out, m_layer->kernel.floats().data(),
+                     m_out, 0.f, dIn, m_in, ctx.threads);
     }
 
     std::vector<Parameter> parameters() override {
-        std::vector<Parameter> params{{m_layer->name + "/kernel", m_layer->kernel.mutableFloats().data(),
-                                       m_gradKernel.data(), m_layer->kernel.elements()}};
+        std::vector<Parameter> params{{m_layer->name + "/kernel",
+                                       m_layer->kernel.mutableFloats().data(), m_gradKernel.data(),
+                                       m_layer->kernel.elements()}};
         if (m_layer->useBias)
-            params.push_back({m_layer->name + "/bias", m_layer->bias.mutableFloats().data(), m_gradBias.data(), m_out});
+            params.push_back({m_layer->name + "/bias", m_layer->bias.mutableFloats().data(),
+                              m_gradBias.data(), m_out});
         return params;
     }
 

@@ -7,8 +7,8 @@
 
 namespace cwb::train {
 
-void gemmRows(bool transA, bool transB, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
-              float beta, float* c, int ldc, int threads) {
+void gemmRows(bool transA, bool transB, int m, int n, int k, const float* a, int lda,
+              const float* b, int ldb, float beta, float* c, int ldc, int threads) {
     if (m <= 0 || n <= 0) return;
     // A thread start costs about 0.1 ms here, a few million multiply-adds; below ~8M the
     // product runs on the calling thread alone.
@@ -17,11 +17,14 @@ void gemmRows(bool transA, bool transB, int m, int n, int k, const float* a, int
     const int slices = macs < kMinParallelMacs ? 1 : threads;
     auto run = [&](long long begin, long long end, int) {
         const float* aRows = transA ? a + begin : a + begin * lda;
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    static_cast<int>(end - begin), n, k, 1.f, aRows, lda, b, ldb, beta, c + begin * ldc, ldc);
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans, static_cast<int>(end - begin), n, k, 1.f,
+                    aRows, lda, b, ldb, beta, c + begin * ldc, ldc);
     };
-    if (slices <= 1) run(0, m, 0);
-    else parallelFor(m, slices, run);
+    if (slices <= 1)
+        run(0, m, 0);
+    else
+        parallelFor(m, slices, run);
 }
 
 BlasThreadsScope::BlasThreadsScope(int threads) : m_saved(openblas_get_num_threads()) {

@@ -9,8 +9,8 @@ namespace cwb::train {
 
 // transA: A is stored k x m (use its transpose); transB: B is stored n x k.
 // beta is 0 (overwrite C) or 1 (accumulate into C).
-void gemmRows(bool transA, bool transB, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
-              float beta, float* c, int ldc, int threads);
+void gemmRows(bool transA, bool transB, int m, int n, int k, const float* a, int lda,
+              const float* b, int ldb, float beta, float* c, int ldc, int threads);
 
 // Sets OpenBLAS's process-wide thread count for a scope and restores it after.
 class BlasThreadsScope {

@@ -7,7 +7,9 @@
 namespace cwb::train {
 
 LayerOp::LayerOp(Layer& layer)
-    : m_layer(&layer), m_inputSize(shapeElements(layer.inputShape)), m_outputSize(shapeElements(layer.outputShape)) {}
+    : m_layer(&layer),
+      m_inputSize(shapeElements(layer.inputShape)),
+      m_outputSize(shapeElements(layer.outputShape)) {}
 
 ImageGeometry imageGeometry(const Layer& layer) {
     const Shape& in = layer.inputShape;
@@ -39,23 +41,32 @@ std::unique_ptr<LayerOp> makeLayerOp(Layer& layer, bool finalLogits) {
     ActivationKind activation = layer.activation;
     if (finalLogits && activation == ActivationKind::Softmax) activation = ActivationKind::Linear;
     if (activation == ActivationKind::HardSigmoid)
-        return fail("training does not support the activation 'hard_sigmoid' (Keras 2 and 3 define it "
-                    "differently); use sigmoid or relu");
+        return fail(
+            "training does not support the activation 'hard_sigmoid' (Keras 2 and 3 define it "
+            "differently); use sigmoid or relu");
     // Parameters become owned float32 copies: loaded tensors may be read-only views of a
     // file or another dtype, and training must never write into the user's file mapping.
-    for (Tensor* t : {&layer.kernel, &layer.bias, &layer.gamma, &layer.beta, &layer.movingMean, &layer.movingVariance})
+    for (Tensor* t : {&layer.kernel, &layer.bias, &layer.gamma, &layer.beta, &layer.movingMean,
+                      &layer.movingVariance})
         if (!t->empty()) *t = t->dtype() == DType::F32 ? t->clone() : t->toFloat32();
     switch (layer.kind) {
-        case LayerKind::Dense: return makeDenseOp(layer, activation);
-        case LayerKind::Conv2D: return makeConv2DOp(layer, activation);
+        case LayerKind::Dense:
+            return makeDenseOp(layer, activation);
+        case LayerKind::Conv2D:
+            return makeConv2DOp(layer, activation);
         case LayerKind::MaxPooling2D:
-        case LayerKind::AveragePooling2D: return makePoolOp(layer);
-        case LayerKind::BatchNormalization: return makeBatchNormOp(layer);
-        case LayerKind::Activation: return makeActivationOp(layer, activation);
-        case LayerKind::Dropout: return makeDropoutOp(layer);
+        case LayerKind::AveragePooling2D:
+            return makePoolOp(layer);
+        case LayerKind::BatchNormalization:
+            return makeBatchNormOp(layer);
+        case LayerKind::Activation:
+            return makeActivationOp(layer, activation);
+        case LayerKind::Dropout:
+            return makeDropoutOp(layer);
         case LayerKind::Input:
         case LayerKind::Flatten:
-        case LayerKind::Reshape: return makeIdentityOp(layer);
+        case LayerKind::Reshape:
+            return makeIdentityOp(layer);
     }
     return fail("unknown layer kind");
 }

@@ -10,19 +10,25 @@
 namespace cwb::train {
 
 bool parseOptimizer(const std::string& name, OptimizerKind& out) {
-    if (name == "sgd") out = OptimizerKind::Sgd;
-    else if (name == "adam") out = OptimizerKind::Adam;
-    else return false;
+    if (name == "sgd")
+        out = OptimizerKind::Sgd;
+    else if (name == "adam")
+        out = OptimizerKind::Adam;
+    else
+        return false;
     return true;
 }
 
-std::string optimizerName(OptimizerKind kind) { return kind == OptimizerKind::Sgd ? "sgd" : "adam"; }
+std::string optimizerName(OptimizerKind kind) {
+    return kind == OptimizerKind::Sgd ? "sgd" : "adam";
+}
 
 Optimizer::Optimizer(std::vector<Parameter> parameters, const OptimizerOptions& options)
     : m_parameters(std::move(parameters)), m_options(options) {
     for (const auto& p : m_parameters) {
         m_first.emplace_back(static_cast<std::size_t>(p.size), 0.f);
-        if (options.kind == OptimizerKind::Adam) m_second.emplace_back(static_cast<std::size_t>(p.size), 0.f);
+        if (options.kind == OptimizerKind::Adam)
+            m_second.emplace_back(static_cast<std::size_t>(p.size), 0.f);
     }
 }
 
@@ -64,12 +70,15 @@ void Optimizer::step(int threads) {
             const __m512 vstep = _mm512_set1_ps(step), veps = _mm512_set1_ps(eps);
             for (; i + 16 <= e; i += 16) {
                 const __m512 g = _mm512_loadu_ps(p.gradient + i);
-                const __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, _mm512_loadu_ps(m + i)), _mm512_mul_ps(vc1, g));
+                const __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, _mm512_loadu_ps(m + i)),
+                                                _mm512_mul_ps(vc1, g));
                 const __m512 vi = _mm512_add_ps(_mm512_mul_ps(vb2, _mm512_loadu_ps(v + i)),
                                                 _mm512_mul_ps(vc2, _mm512_mul_ps(g, g)));
                 _mm512_storeu_ps(m + i, mi);
                 _mm512_storeu_ps(v + i, vi);
-                const __m512 update = _mm512_div_ps(_mm512_mul_ps(vstep, mi), _mm512_add_ps(_mm512_maskz_sqrt_ps(0xFFFF, vi), veps));
+                const __m512 update =
+                    _mm512_div_ps(_mm512_mul_ps(vstep, mi),
+                                  _mm512_add_ps(_mm512_maskz_sqrt_ps(0xFFFF, vi), veps));
                 _mm512_storeu_ps(p.value + i, _mm512_sub_ps(_mm512_loadu_ps(p.value + i), update));
             }
 #endif

@@ -18,7 +18,7 @@ std::string optimizerName(OptimizerKind kind);
 struct OptimizerOptions {
     OptimizerKind kind = OptimizerKind::Adam;
     double learningRate = 1e-3;
-    double momentum = 0.9;  // SGD
+    double momentum = 0.9;                              // SGD
     double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // Adam (Keras defaults)
 };
 

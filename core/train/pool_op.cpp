@@ -11,7 +11,8 @@ namespace {
 
 class PoolOp final : public LayerOp {
 public:
-    explicit PoolOp(Layer& layer) : LayerOp(layer), m_max(layer.kind == LayerKind::MaxPooling2D), m_g(imageGeometry(layer)) {
+    explicit PoolOp(Layer& layer)
+        : LayerOp(layer), m_max(layer.kind == LayerKind::MaxPooling2D), m_g(imageGeometry(layer)) {
         const auto& p = layer.pool;
         if (p.padding == Padding::Same) {
             m_padTop = std::max((m_g.oh - 1) * p.strideH + p.poolH - m_g.h, 0) / 2;
@@ -22,7 +23,8 @@ public:
     void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
         const long long window = static_cast<long long>(m_layer->pool.poolH) * m_layer->pool.poolW;
         forSlices(batch, m_outputSize * window, ctx.threads, [&](long long b, long long e, int) {
-            for (long long s = b; s < e; ++s) poolSample(in + s * m_inputSize, out + s * m_outputSize);
+            for (long long s = b; s < e; ++s)
+                poolSample(in + s * m_inputSize, out + s * m_outputSize);
         });
     }
 
@@ -44,8 +46,10 @@ public:
                         std::fill(open.begin(), open.end(), 1.f);
                         for (int yy = y0; yy < y1; ++yy)
                             for (int xx = x0; xx < x1; ++xx) {
-                                const long long at = (static_cast<long long>(yy) * m_g.w + xx) * m_g.c;
-                                for (int ch = 0; ch < m_g.c; ++ch) {  // branch-free, so it vectorises
+                                const long long at =
+                                    (static_cast<long long>(yy) * m_g.w + xx) * m_g.c;
+                                for (int ch = 0; ch < m_g.c;
+                                     ++ch) {  // branch-free, so it vectorises
                                     const float hit = x[at + ch] == y[o + ch] ? open[ch] : 0.f;
                                     dx[at + ch] += hit * dy[o + ch];
                                     open[ch] -= hit;

@@ -34,7 +34,9 @@ public:
     // Uniform in [0, 1) with 24 random bits.
     float uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
     // Uniform integer in [0, n), without modulo bias worth caring about for n << 2^32.
-    std::uint64_t below(std::uint64_t n) { return static_cast<std::uint64_t>((next() >> 32) * n >> 32); }
+    std::uint64_t below(std::uint64_t n) {
+        return static_cast<std::uint64_t>((next() >> 32) * n >> 32);
+    }
 
 private:
     std::uint64_t m_state;

@@ -20,14 +20,16 @@ public:
     void forward(const float* in, float* out, int batch, const StepContext&) override {
         if (in != out) std::copy(in, in + batch * m_inputSize, out);
     }
-    void backward(const float*, const float*, float* dOut, float* dIn, int batch, const StepContext&) override {
+    void backward(const float*, const float*, float* dOut, float* dIn, int batch,
+                  const StepContext&) override {
         if (dIn && dIn != dOut) std::copy(dOut, dOut + batch * m_outputSize, dIn);
     }
 };
 
 class ActivationOp final : public LayerOp {
 public:
-    ActivationOp(Layer& layer, ActivationKind activation) : LayerOp(layer), m_activation(activation) {
+    ActivationOp(Layer& layer, ActivationKind activation)
+        : LayerOp(layer), m_activation(activation) {
         const Shape& shape = layer.outputShape;
         m_width = shape.empty() ? 1 : static_cast<int>(shape.back());
     }
@@ -37,8 +39,8 @@ public:
         if (!derivativeFromOutput(m_activation) && ctx.training)
             m_input.assign(in, in + batch * m_inputSize);
         forSlices(batch, m_inputSize, ctx.threads, [&](long long b, long long e, int) {
-            activationForward(m_activation, m_layer->activationAlpha, in + b * m_inputSize, out + b * m_inputSize,
-                              (e - b) * m_inputSize, m_width);
+            activationForward(m_activation, m_layer->activationAlpha, in + b * m_inputSize,
+                              out + b * m_inputSize, (e - b) * m_inputSize, m_width);
         });
     }
     void backward(const float*, const float* out, float* dOut, float* dIn, int batch,
@@ -47,8 +49,8 @@ public:
         const float* z = derivativeFromOutput(m_activation) ? nullptr : m_input.data();
         forSlices(batch, m_inputSize, ctx.threads, [&](long long b, long long e, int) {
             const long long o = b * m_inputSize;
-            activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr, out + o, dOut + o,
-                               dIn + o, (e - b) * m_inputSize, m_width);
+            activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr, out + o,
+                               dOut + o, dIn + o, (e - b) * m_inputSize, m_width);
         });
     }
 
@@ -69,10 +71,12 @@ class DropoutOp final : public LayerOp {
 public:
     explicit DropoutOp(Layer& layer) : LayerOp(layer), m_stream(nameHash(layer.name)) {
         if (!(layer.dropoutRate >= 0.f && layer.dropoutRate < 1.f))
-            throw Error("layer '" + layer.name + "' (Dropout): rate " + std::to_string(layer.dropoutRate) +
-                        " is outside [0, 1)");
+            throw Error("layer '" + layer.name + "' (Dropout): rate " +
+                        std::to_string(layer.dropoutRate) + " is outside [0, 1)");
     }
-    bool isIdentity(bool training) const override { return !training || m_layer->dropoutRate == 0.f; }
+    bool isIdentity(bool training) const override {
+        return !training || m_layer->dropoutRate == 0.f;
+    }
 
     void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
         const float rate = m_layer->dropoutRate;
@@ -83,14 +87,16 @@ public:
                 // One stream per (step, layer, sample): the mask does not depend on slicing.
                 Rng rng(deriveSeed(ctx.stepSeed ^ m_stream, static_cast<std::uint64_t>(s)));
                 float* mask = m_mask.data() + s * m_inputSize;
-                for (long long i = 0; i < m_inputSize; ++i) mask[i] = rng.uniform() < rate ? 0.f : scale;
+                for (long long i = 0; i < m_inputSize; ++i)
+                    mask[i] = rng.uniform() < rate ? 0.f : scale;
                 const float* x = in + s * m_inputSize;
                 float* y = out + s * m_inputSize;
                 for (long long i = 0; i < m_inputSize; ++i) y[i] = x[i] * mask[i];
             }
         });
     }
-    void backward(const float*, const float*, float* dOut, float* dIn, int batch, const StepContext&) override {
+    void backward(const float*, const float*, float* dOut, float* dIn, int batch,
+                  const StepContext&) override {
         if (!dIn) return;
         const long long n = batch * m_inputSize;
         for (long long i = 0; i < n; ++i) dIn[i] = dOut[i] * m_mask[i];
@@ -103,7 +109,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LayerOp> makeIdentityOp(Layer& layer) { return std::make_unique<IdentityOp>(layer); }
+std::unique_ptr<LayerOp> makeIdentityOp(Layer& layer) {
+    return std::make_unique<IdentityOp>(layer);
+}
 std::unique_ptr<LayerOp> makeActivationOp(Layer& layer, ActivationKind activation) {
     return std::make_unique<ActivationOp>(layer, activation);
 }

@@ -69,7 +69,8 @@ double crossEntropyWithLogits(const float* logits, int n, int label, float* grad
     double* logP = s.slot(0, n);
     logSoftmaxInto(logits, n, 1.0, logP);
     if (grad) {
-        for (int i = 0; i < n; ++i) grad[i] = static_cast<float>(std::exp(logP[i]) - (i == label ? 1.0 : 0.0));
+        for (int i = 0; i < n; ++i)
+            grad[i] = static_cast<float>(std::exp(logP[i]) - (i == label ? 1.0 : 0.0));
     }
     return -logP[label];
 }

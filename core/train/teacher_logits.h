@@ -14,8 +14,8 @@ namespace cwb::train {
 // engine.outputSize() floats per sample for the first `limit` samples (0 = all), in order.
 // Progress is (samples done, samples) after every batch. Throws cwb::Error when the engine
 // does not take the data set's images.
-std::vector<float> computeLogits(InferenceEngine& engine, const Dataset& data, const Progress& progress = {},
-                                 int limit = 0, int batchSize = 256);
+std::vector<float> computeLogits(InferenceEngine& engine, const Dataset& data,
+                                 const Progress& progress = {}, int limit = 0, int batchSize = 256);
 
 // The float32 CPU engine with EngineOptions::logits over the data set. Throws cwb::Error
 // naming the teacher when it cannot run or has other than data.classes outputs.

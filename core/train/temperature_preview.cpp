@@ -13,13 +13,13 @@ namespace cwb::train {
 TemperaturePreviewer::TemperaturePreviewer(std::vector<float> logits, int classes)
     : m_logits(std::move(logits)), m_classes(classes) {
     if (classes < 1 || m_logits.size() % static_cast<std::size_t>(classes) != 0)
-        throw Error("temperature preview: " + std::to_string(m_logits.size()) + " logits do not divide into " +
-                    std::to_string(classes) + " classes");
+        throw Error("temperature preview: " + std::to_string(m_logits.size()) +
+                    " logits do not divide into " + std::to_string(classes) + " classes");
     m_samples = static_cast<int>(m_logits.size() / static_cast<std::size_t>(classes));
 }
 
-TemperaturePreviewer TemperaturePreviewer::fromTeacher(InferenceEngine& teacherLogits, const float* images,
-                                                       int samples) {
+TemperaturePreviewer TemperaturePreviewer::fromTeacher(InferenceEngine& teacherLogits,
+                                                       const float* images, int samples) {
     std::vector<float> logits(static_cast<std::size_t>(samples) * teacherLogits.outputSize());
     if (samples > 0) teacherLogits.forward(images, samples, logits.data());
     return TemperaturePreviewer(std::move(logits), teacherLogits.outputSize());
@@ -47,9 +47,11 @@ TemperaturePreview TemperaturePreviewer::at(double temperature, int k) const {
         p.entropy[s] = entropy(row.data(), m_classes);
         p.meanEntropy += p.entropy[s];
         std::iota(order.begin(), order.end(), 0);
-        std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                          [&](int a, int b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
-        for (int i = 0; i < k; ++i) p.topK[s].push_back({order[i], static_cast<float>(row[order[i]])});
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
+            return row[a] > row[b] || (row[a] == row[b] && a < b);
+        });
+        for (int i = 0; i < k; ++i)
+            p.topK[s].push_back({order[i], static_cast<float>(row[order[i]])});
         p.meanTopProbability += row[order[0]];
     }
     if (m_samples > 0) {
@@ -59,7 +61,8 @@ TemperaturePreview TemperaturePreviewer::at(double temperature, int k) const {
     return p;
 }
 
-std::vector<double> TemperaturePreviewer::meanEntropyCurve(const std::vector<double>& temperatures) const {
+std::vector<double> TemperaturePreviewer::meanEntropyCurve(
+    const std::vector<double>& temperatures) const {
     std::vector<double> curve;
     curve.reserve(temperatures.size());
     for (double t : temperatures) curve.push_back(at(t, 1).meanEntropy);

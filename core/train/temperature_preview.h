@@ -33,7 +33,8 @@ public:
     TemperaturePreviewer(std::vector<float> logits, int classes);
 
     // Runs the teacher (an engine made with EngineOptions::logits) over `samples` images once.
-    static TemperaturePreviewer fromTeacher(InferenceEngine& teacherLogits, const float* images, int samples);
+    static TemperaturePreviewer fromTeacher(InferenceEngine& teacherLogits, const float* images,
+                                            int samples);
 
     // The softened distributions at temperature T > 0 and the k most likely classes of each
     // image (k is clipped to the class count). Throws cwb::Error for T <= 0 or k < 1.

@@ -23,17 +23,19 @@ using Clock = std::chrono::steady_clock;
 void checkFits(const TrainingGraph& graph, const Model& model, const Dataset& data) {
     if (graph.inputSize() != data.pixelsPerImage())
         throw Error(model.sourcePath + ": the model takes " + std::to_string(graph.inputSize()) +
-                    " inputs per sample (" + shapeToString(model.inputShape) + ") but " + data.name + " has " +
-                    std::to_string(data.rows) + "x" + std::to_string(data.cols) + " images");
+                    " inputs per sample (" + shapeToString(model.inputShape) + ") but " +
+                    data.name + " has " + std::to_string(data.rows) + "x" +
+                    std::to_string(data.cols) + " images");
     if (graph.outputSize() != data.classes)
-        throw Error(model.sourcePath + ": the model has " + std::to_string(graph.outputSize()) + " outputs but " +
-                    data.name + " has " + std::to_string(data.classes) + " classes");
+        throw Error(model.sourcePath + ": the model has " + std::to_string(graph.outputSize()) +
+                    " outputs but " + data.name + " has " + std::to_string(data.classes) +
+                    " classes");
 }
 
 int argmax(const float* v, int n) { return static_cast<int>(std::max_element(v, v + n) - v); }
 
-Evaluation evaluateGraph(TrainingGraph& graph, const Dataset& data, int threads, int batchSize, int limit,
-                         const std::function<void()>& poll) {
+Evaluation evaluateGraph(TrainingGraph& graph, const Dataset& data, int threads, int batchSize,
+                         int limit, const std::function<void()>& poll) {
     const int n = limit > 0 ? std::min(limit, data.size()) : data.size();
     const int classes = static_cast<int>(graph.outputSize());
     StepContext ctx;
@@ -46,7 +48,8 @@ Evaluation evaluateGraph(TrainingGraph& graph, const Dataset& data, int threads,
         const float* logits = graph.forward(data.image(start), count, ctx);
         for (int i = 0; i < count; ++i) {
             const int label = data.labels[start + i];
-            lossSum += crossEntropyWithLogits(logits + static_cast<std::size_t>(i) * classes, classes, label, nullptr);
+            lossSum += crossEntropyWithLogits(logits + static_cast<std::size_t>(i) * classes,
+                                              classes, label, nullptr);
             correct += argmax(logits + static_cast<std::size_t>(i) * classes, classes) == label;
         }
         if (poll) poll();
@@ -65,17 +68,21 @@ void shuffle(std::vector<int>& order, std::uint64_t seed) {
 
 }  // namespace
 
-TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, const TrainOptions& options,
-                       const TrainCallbacks& callbacks) {
-    if (options.epochs < 1) throw Error("epochs must be at least 1, got " + std::to_string(options.epochs));
-    if (options.batchSize < 1) throw Error("batch size must be at least 1, got " + std::to_string(options.batchSize));
+TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
+                       const TrainOptions& options, const TrainCallbacks& callbacks) {
+    if (options.epochs < 1)
+        throw Error("epochs must be at least 1, got " + std::to_string(options.epochs));
+    if (options.batchSize < 1)
+        throw Error("batch size must be at least 1, got " + std::to_string(options.batchSize));
     if (!(options.optimizer.learningRate > 0.0))
-        throw Error("learning rate must be positive, got " + std::to_string(options.optimizer.learningRate));
+        throw Error("learning rate must be positive, got " +
+                    std::to_string(options.optimizer.learningRate));
     if (train.size() == 0) throw Error(train.name + " has no samples to train on");
     const SoftTargets& soft = options.distill;
     const bool distilling = soft.weight > 0.0;
     if (!(soft.weight >= 0.0 && soft.weight <= 1.0))
-        throw Error("the distillation weight must be in [0, 1], got " + std::to_string(soft.weight));
+        throw Error("the distillation weight must be in [0, 1], got " +
+                    std::to_string(soft.weight));
     if (distilling && !(soft.temperature > 0.0))
         throw Error("the temperature must be positive, got " + std::to_string(soft.temperature));
 
@@ -84,8 +91,9 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, 
     if (test) checkFits(graph, model, *test);
     const int classes = static_cast<int>(graph.outputSize());
     if (distilling && (!soft.teacherLogits || soft.classes != classes))
-        throw Error("the teacher has " + std::to_string(soft.classes) + " outputs but the student has " +
-                    std::to_string(classes) + "; both must classify the same " + std::to_string(classes) + " classes");
+        throw Error("the teacher has " + std::to_string(soft.classes) +
+                    " outputs but the student has " + std::to_string(classes) +
+                    "; both must classify the same " + std::to_string(classes) + " classes");
 
     const int threads = resolveThreads(options.threads);
     BlasThreadsScope blasThreads(1);  // our slices call BLAS concurrently
@@ -112,8 +120,8 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, 
             const int first = b * options.batchSize;
             const int count = std::min(options.batchSize, n - first);
             for (int i = 0; i < count; ++i)
-                std::memcpy(images.data() + static_cast<std::size_t>(i) * pixels, train.image(order[first + i]),
-                            sizeof(float) * pixels);
+                std::memcpy(images.data() + static_cast<std::size_t>(i) * pixels,
+                            train.image(order[first + i]), sizeof(float) * pixels);
             StepContext ctx;
             ctx.training = true;
             ctx.threads = threads;
@@ -125,22 +133,27 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, 
                 const int label = train.labels[sample];
                 const float* z = logits + static_cast<std::size_t>(i) * classes;
                 float* g = dLogits.data() + static_cast<std::size_t>(i) * classes;
-                lossSum += distilling
-                    ? distillationLoss(z, soft.teacherLogits + static_cast<std::size_t>(sample) * classes, classes,
-                                       label, soft.temperature, soft.weight, g)
-                    : crossEntropyWithLogits(z, classes, label, g);
+                lossSum +=
+                    distilling
+                        ? distillationLoss(
+                              z, soft.teacherLogits + static_cast<std::size_t>(sample) * classes,
+                              classes, label, soft.temperature, soft.weight, g)
+                        : crossEntropyWithLogits(z, classes, label, g);
                 correct += argmax(z, classes) == label;
-                for (int c = 0; c < classes; ++c) g[c] = static_cast<float>(g[c] * inv);  // mean over the batch
+                for (int c = 0; c < classes; ++c)
+                    g[c] = static_cast<float>(g[c] * inv);  // mean over the batch
             }
             graph.backward(dLogits.data(), count, ctx);
             optimizer.step(threads);
             ++done;
             const long long seen = static_cast<long long>(first) + count;
             if (!std::isfinite(lossSum))
-                throw Error(model.sourcePath + ": training diverged (loss is not finite) in epoch " +
+                throw Error(model.sourcePath +
+                            ": training diverged (loss is not finite) in epoch " +
                             std::to_string(epoch) + "; lower the learning rate");
             if (callbacks.onBatch) {
-                BatchReport report{epoch, options.epochs, b + 1, batches, seen, lossSum / seen, double(correct) / seen};
+                BatchReport report{epoch,          options.epochs,        b + 1, batches, seen,
+                                   lossSum / seen, double(correct) / seen};
                 callbacks.onBatch(report);
             }
             poll();
@@ -154,7 +167,8 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, 
         report.trainAccuracy = double(correct) / n;
         report.testLoss = report.testAccuracy = std::numeric_limits<double>::quiet_NaN();
         if (test) {
-            const Evaluation e = evaluateGraph(graph, *test, threads, options.evalBatchSize, options.evalLimit, poll);
+            const Evaluation e = evaluateGraph(graph, *test, threads, options.evalBatchSize,
+                                               options.evalLimit, poll);
             report.testLoss = e.loss;
             report.testAccuracy = e.accuracy;
             report.testSamples = e.samples;
@@ -165,7 +179,8 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, 
     return result;
 }
 
-Evaluation evaluateModel(const Model& model, const Dataset& data, int threads, int limit, const Progress& progress) {
+Evaluation evaluateModel(const Model& model, const Dataset& data, int threads, int limit,
+                         const Progress& progress) {
     Model copy = model;  // the graph replaces the copy's tensors with its own clones
     TrainingGraph graph(copy);
     checkFits(graph, copy, data);

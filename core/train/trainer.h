@@ -27,18 +27,18 @@ struct TrainOptions {
     int epochs = 5;
     int batchSize = 64;
     OptimizerOptions optimizer;
-    std::uint64_t seed = 1;  // shuffling and dropout (initial weights come with the model)
-    int threads = 0;         // 0 = all cores
+    std::uint64_t seed = 1;   // shuffling and dropout (initial weights come with the model)
+    int threads = 0;          // 0 = all cores
     int evalBatchSize = 128;  // small: the graph keeps its largest batch's buffers
-    int evalLimit = 0;       // evaluate on the first evalLimit test samples (0 = all)
+    int evalLimit = 0;        // evaluate on the first evalLimit test samples (0 = all)
     SoftTargets distill;
 };
 
 // After every batch. Loss and accuracy are running means over the epoch so far.
 struct BatchReport {
-    int epoch = 0, epochs = 0;      // epoch counts from 1
-    int batch = 0, batches = 0;     // batch counts from 1, within the epoch
-    long long samplesSeen = 0;      // within the epoch
+    int epoch = 0, epochs = 0;   // epoch counts from 1
+    int batch = 0, batches = 0;  // batch counts from 1, within the epoch
+    long long samplesSeen = 0;   // within the epoch
     double loss = 0.0, accuracy = 0.0;
 };
 
@@ -48,8 +48,8 @@ struct EpochReport {
     double trainLoss = 0.0, trainAccuracy = 0.0;  // running means over the epoch's batches
     double testLoss = 0.0, testAccuracy = 0.0;    // cross-entropy on the labels, inference mode
     int testSamples = 0;
-    double trainSeconds = 0.0;    // the epoch's batches only
-    double imagesPerSecond = 0.0; // training throughput of the epoch
+    double trainSeconds = 0.0;     // the epoch's batches only
+    double imagesPerSecond = 0.0;  // training throughput of the epoch
 };
 
 struct TrainCallbacks {
@@ -67,8 +67,8 @@ struct TrainResult {
 
 // Trains `model` in place. test may be null. Throws cwb::Error when the model does not
 // fit the data (input size, classes) or has a layer training does not support.
-TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test, const TrainOptions& options,
-                       const TrainCallbacks& callbacks = {});
+TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
+                       const TrainOptions& options, const TrainCallbacks& callbacks = {});
 
 struct Evaluation {
     int samples = 0;

@@ -5,11 +5,14 @@
 
 namespace cwb::train {
 
-TrainingGraph::TrainingGraph(Model& model, const GraphOptions& options) : m_model(model), m_options(options) {
+TrainingGraph::TrainingGraph(Model& model, const GraphOptions& options)
+    : m_model(model), m_options(options) {
     if (!model.evaluable)
         throw Error(model.sourcePath + ": cannot train this model: " +
-                    (model.notEvaluableReason.empty() ? "it has no architecture" : model.notEvaluableReason));
-    if (model.layers.empty()) throw Error(model.sourcePath + ": cannot train a model without layers");
+                    (model.notEvaluableReason.empty() ? "it has no architecture"
+                                                      : model.notEvaluableReason));
+    if (model.layers.empty())
+        throw Error(model.sourcePath + ": cannot train a model without layers");
     model.inferShapes();
     // The layer whose softmax becomes the logits: the last one that is not a Dropout.
     int logitsLayer = -1;
@@ -62,7 +65,8 @@ const float* TrainingGraph::forward(const float* input, int batch, const StepCon
 }
 
 void TrainingGraph::backward(float* dOutput, int batch, const StepContext& ctx) {
-    if (!m_lastForwardTraining) throw Error("internal: backward needs a training-mode forward first");
+    if (!m_lastForwardTraining)
+        throw Error("internal: backward needs a training-mode forward first");
     float* dOut = dOutput;
     m_inputGradient = nullptr;
     for (std::size_t i = m_ops.size(); i-- > 0;) {

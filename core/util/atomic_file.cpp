@@ -32,7 +32,8 @@ std::string tempPrefix(const fs::path& destination) {
 // Creates an empty file with a name no one else uses; returns its path.
 std::string createTempBeside(const fs::path& destination) {
     static std::atomic<unsigned> counter{0};
-    const fs::path folder = destination.has_parent_path() ? destination.parent_path() : fs::path(".");
+    const fs::path folder =
+        destination.has_parent_path() ? destination.parent_path() : fs::path(".");
     for (int attempt = 0; attempt < 100; ++attempt) {
         std::string name = tempPrefix(destination);
         name.append(std::to_string(getpid())).append("-").append(std::to_string(counter++));
@@ -43,16 +44,19 @@ std::string createTempBeside(const fs::path& destination) {
             return temp.string();
         }
         if (errno != EEXIST)
-            throw Error(destination.string() + ": cannot create a temporary file in " + folder.string() + " (" +
-                        systemError() + "); check that the folder exists and is writable");
+            throw Error(destination.string() + ": cannot create a temporary file in " +
+                        folder.string() + " (" + systemError() +
+                        "); check that the folder exists and is writable");
     }
-    throw Error(destination.string() + ": cannot find a free temporary file name in " + folder.string());
+    throw Error(destination.string() + ": cannot find a free temporary file name in " +
+                folder.string());
 }
 
 // Removes temporary files a killed writer left for `destination`. A name whose process
 // still runs (another writer, or a reused pid) is kept.
 void removeStaleTemps(const fs::path& destination) {
-    const fs::path folder = destination.has_parent_path() ? destination.parent_path() : fs::path(".");
+    const fs::path folder =
+        destination.has_parent_path() ? destination.parent_path() : fs::path(".");
     const std::string prefix = tempPrefix(destination);
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(folder, ec)) {
@@ -60,9 +64,12 @@ void removeStaleTemps(const fs::path& destination) {
         if (name.rfind(prefix, 0) != 0) continue;
         const std::string rest = name.substr(prefix.size());
         const auto dash = rest.find('-');
-        if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789-") != std::string::npos) continue;
+        if (dash == std::string::npos || dash == 0 ||
+            rest.find_first_not_of("0123456789-") != std::string::npos)
+            continue;
         const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
-        if (pid <= 0 || pid == getpid()) continue;  // ours may be another thread's write in progress
+        if (pid <= 0 || pid == getpid())
+            continue;  // ours may be another thread's write in progress
         if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running
         fs::remove(entry.path(), ec);
     }
@@ -80,15 +87,17 @@ void syncPath(const std::string& path, int flags) {
 void refuseToOverwriteSource(const std::string& destination, const std::string& source) {
     if (source.empty() || destination.empty()) return;
     std::error_code ec;
-    const bool same = fs::exists(destination, ec) && fs::exists(source, ec)
-                          ? fs::equivalent(destination, source, ec)
-                          : fs::weakly_canonical(destination, ec) == fs::weakly_canonical(source, ec);
+    const bool same =
+        fs::exists(destination, ec) && fs::exists(source, ec)
+            ? fs::equivalent(destination, source, ec)
+            : fs::weakly_canonical(destination, ec) == fs::weakly_canonical(source, ec);
     if (same)
         throw Error(destination + ": refusing to overwrite the model's source file " + source +
                     "; choose another output path");
 }
 
-void writeFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write,
+void writeFileAtomically(const std::string& path,
+                         const std::function<void(const std::string& tempPath)>& write,
                          const std::string& protectedSource) {
     if (path.empty()) throw Error("no output path given");
     refuseToOverwriteSource(path, protectedSource);
@@ -107,12 +116,14 @@ void writeFileAtomically(const std::string& path, const std::function<void(const
         ::unlink(temp.c_str());
         throw;
     }
-    const fs::path folder = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+    const fs::path folder =
+        fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
     syncPath(folder.string(), O_RDONLY | O_DIRECTORY);
     removeStaleTemps(fs::path(path));
 }
 
-void writeBytesAtomically(const std::string& path, std::string_view bytes, const std::string& protectedSource) {
+void writeBytesAtomically(const std::string& path, std::string_view bytes,
+                          const std::string& protectedSource) {
     writeFileAtomically(
         path,
         [&](const std::string& temp) {
@@ -129,7 +140,8 @@ void writeBytesAtomically(const std::string& path, std::string_view bytes, const
                 }
                 done += static_cast<std::size_t>(n);
             }
-            if (::close(fd) != 0) throw Error(path + ": cannot write (" + systemError() + "); is the disk full?");
+            if (::close(fd) != 0)
+                throw Error(path + ": cannot write (" + systemError() + "); is the disk full?");
         },
         protectedSource);
 }

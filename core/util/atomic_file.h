@@ -19,10 +19,12 @@ void refuseToOverwriteSource(const std::string& destination, const std::string& 
 // A non-empty `protectedSource` is checked with refuseToOverwriteSource first.
 // Temporary files that writers killed mid-write left beside `path` are removed after the
 // next successful write to it (only those whose process is gone).
-void writeFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write,
+void writeFileAtomically(const std::string& path,
+                         const std::function<void(const std::string& tempPath)>& write,
                          const std::string& protectedSource = {});
 
 // Writes `bytes` to `path` the same way: small files such as saved sessions.
-void writeBytesAtomically(const std::string& path, std::string_view bytes, const std::string& protectedSource = {});
+void writeBytesAtomically(const std::string& path, std::string_view bytes,
+                          const std::string& protectedSource = {});
 
 }  // namespace cwb

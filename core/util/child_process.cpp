@@ -91,7 +91,8 @@ ChildOutcome collect(pid_t pid, int answerFd, std::chrono::milliseconds timeout)
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + timeout;
     const auto millisecondsLeft = [&] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+            .count();
     };
     ChildOutcome outcome;
     char chunk[1 << 16];
@@ -102,8 +103,10 @@ ChildOutcome collect(pid_t pid, int answerFd, std::chrono::milliseconds timeout)
         pollfd ready{answerFd, POLLIN, 0};
         if (poll(&ready, 1, static_cast<int>(std::min(left, 1000LL))) <= 0) continue;
         const ssize_t n = ::read(answerFd, chunk, sizeof chunk);
-        if (n > 0) outcome.answer.append(chunk, static_cast<std::size_t>(n));
-        else if (n == 0 || errno != EINTR) open = false;
+        if (n > 0)
+            outcome.answer.append(chunk, static_cast<std::size_t>(n));
+        else if (n == 0 || errno != EINTR)
+            open = false;
     }
     // The pipe closes when the child exits, so it is gone or going; give it the time left.
     for (;;) {
@@ -115,7 +118,8 @@ ChildOutcome collect(pid_t pid, int answerFd, std::chrono::milliseconds timeout)
         }
         if (open || millisecondsLeft() <= 0) {
             kill(pid, SIGKILL);
-            while (waitpid(pid, &outcome.status, 0) < 0 && errno == EINTR) {}
+            while (waitpid(pid, &outcome.status, 0) < 0 && errno == EINTR) {
+            }
             outcome.timedOut = true;
             break;
         }
@@ -125,8 +129,8 @@ ChildOutcome collect(pid_t pid, int answerFd, std::chrono::milliseconds timeout)
 }
 
 // One child. Returns nothing when it ran past the timeout; throws when it crashed.
-std::optional<std::string> runOnce(const std::function<std::string()>& work, const std::string& where,
-                                   std::chrono::milliseconds timeout) {
+std::optional<std::string> runOnce(const std::function<std::string()>& work,
+                                   const std::string& where, std::chrono::milliseconds timeout) {
     int pipeFds[2];
     // Close-on-exec, so that a concurrent fork-and-exec elsewhere does not hold the pipe open.
     if (pipe2(pipeFds, O_CLOEXEC) != 0) return work();
@@ -145,8 +149,8 @@ std::optional<std::string> runOnce(const std::function<std::string()>& work, con
     close(pipeFds[0]);
     if (outcome.timedOut) return std::nullopt;
     if (WIFSIGNALED(outcome.status))
-        throw Error(where + ": reading the file crashed the format library (" + strsignal(WTERMSIG(outcome.status)) +
-                    "); the file is corrupt");
+        throw Error(where + ": reading the file crashed the format library (" +
+                    strsignal(WTERMSIG(outcome.status)) + "); the file is corrupt");
     if (WIFEXITED(outcome.status) && WEXITSTATUS(outcome.status) != 0)
         throw Error(where + ": reading the file stopped the format library (exit status " +
                     std::to_string(WEXITSTATUS(outcome.status)) + "); the file is corrupt");
@@ -155,7 +159,8 @@ std::optional<std::string> runOnce(const std::function<std::string()>& work, con
     const char tag = outcome.answer.front();
     outcome.answer.erase(0, 1);
     if (tag == kCwbError) throw Error(outcome.answer);
-    if (tag == kOtherError) throw Error(where + ": reading the file failed (" + outcome.answer + ")");
+    if (tag == kOtherError)
+        throw Error(where + ": reading the file failed (" + outcome.answer + ")");
     return outcome.answer;
 }
 
@@ -170,9 +175,10 @@ std::string runInChildProcess(const std::function<std::string()>& work, const st
     for (int attempt = 1;; ++attempt) {
         if (auto answer = runOnce(work, where, timeout)) return std::move(*answer);
         if (!kForkMayDeadlock || attempt == 2)
-            throw Error(where + ": reading the file did not finish within " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                        " s; the file is corrupt (its structure loops) or far too large");
+            throw Error(
+                where + ": reading the file did not finish within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                " s; the file is corrupt (its structure loops) or far too large");
     }
 }
 

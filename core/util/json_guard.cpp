@@ -12,12 +12,16 @@ int nestingDepth(std::string_view text, int limit) {
     bool inString = false, escaped = false;
     for (const char c : text) {
         if (inString) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') inString = false;
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
             continue;
         }
-        if (c == '"') inString = true;
+        if (c == '"')
+            inString = true;
         else if (c == '[' || c == '{') {
             if (++depth > deepest) deepest = depth;
             if (deepest > limit) return deepest;
@@ -39,7 +43,8 @@ nlohmann::json parseJsonGuarded(std::string_view text, const std::string& where,
     } catch (const nlohmann::json::exception& e) {
         std::string detail = e.what();
         // nlohmann's messages start with "[json.exception.parse_error.101] "; keep the useful part.
-        if (const auto close = detail.find("] "); close != std::string::npos) detail = detail.substr(close + 2);
+        if (const auto close = detail.find("] "); close != std::string::npos)
+            detail = detail.substr(close + 2);
         throw Error(where + ": malformed JSON (" + detail + ")");
     }
 }

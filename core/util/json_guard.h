@@ -2,10 +2,9 @@
 // nesting depth is checked first: a header of a million '[' must not overflow the stack.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace cwb {
 

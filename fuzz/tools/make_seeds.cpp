@@ -7,9 +7,8 @@
 //  - safetensors: small hand-made files covering every dtype, rank 0, empty and metadata.
 // Run by hand after fixtures change:  build/fuzz/make_seeds tests/fixtures/models fuzz/seeds
 #include <hdf5.h>
-#include <zip.h>
-
 #include <unistd.h>
+#include <zip.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -52,7 +51,8 @@ herr_t copyAttribute(hid_t source, const char* name, const H5A_info_t*, void* ta
     const auto points = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
     std::vector<char> buffer(points * H5Tget_size(memory) + 1);
     herr_t status = H5Aread(attribute, memory, buffer.data());
-    const hid_t copy = H5Acreate2(*static_cast<hid_t*>(target), name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t copy =
+        H5Acreate2(*static_cast<hid_t*>(target), name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (status >= 0 && copy >= 0) status = H5Awrite(copy, memory, buffer.data());
     if (H5Tdetect_class(memory, H5T_VLEN) > 0 || H5Tis_variable_str(memory) > 0)
         H5Dvlen_reclaim(memory, space, H5P_DEFAULT, buffer.data());
@@ -89,7 +89,8 @@ void copyEmptyDataset(hid_t source, hid_t targetFile, const char* path) {
     const hid_t copy = H5Dcreate2(targetFile, path, type, space, H5P_DEFAULT, create, H5P_DEFAULT);
     check(copy >= 0, std::string("cannot create dataset ") + path);
     if (!chunkable && H5Sget_simple_extent_npoints(space) > 0) {  // scalars: copy the value
-        std::vector<char> value(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
+        std::vector<char> value(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) *
+                                H5Tget_size(type));
         H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data());
         H5Dwrite(copy, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data());
     }
@@ -182,8 +183,9 @@ std::string shrinkKeras(const fs::path& from, const fs::path& to, const fs::path
         zip_stat_index(source, static_cast<zip_uint64_t>(i), 0, &stat);
         std::vector<char> bytes(stat.size);
         zip_file_t* file = zip_fopen_index(source, static_cast<zip_uint64_t>(i), 0);
-        check(file && zip_fread(file, bytes.data(), stat.size) == static_cast<zip_int64_t>(stat.size),
-              std::string("cannot read ") + stat.name);
+        check(
+            file && zip_fread(file, bytes.data(), stat.size) == static_cast<zip_int64_t>(stat.size),
+            std::string("cannot read ") + stat.name);
         zip_fclose(file);
         const std::string name = stat.name;
         if (name.size() > 3 && name.substr(name.size() - 3) == ".h5") {
@@ -195,7 +197,8 @@ std::string shrinkKeras(const fs::path& from, const fs::path& to, const fs::path
         if (name == "config.json") config.assign(bytes.begin(), bytes.end());
         keep.push_back(std::move(bytes));
         zip_source_t* data = zip_source_buffer(target, keep.back().data(), keep.back().size(), 0);
-        check(zip_file_add(target, name.c_str(), data, ZIP_FL_OVERWRITE) >= 0, "cannot add " + name);
+        check(zip_file_add(target, name.c_str(), data, ZIP_FL_OVERWRITE) >= 0,
+              "cannot add " + name);
     }
     check(zip_close(target) == 0, "cannot write " + to.string());
     zip_discard(source);
@@ -204,10 +207,12 @@ std::string shrinkKeras(const fs::path& from, const fs::path& to, const fs::path
 }
 
 // A safetensors file: 8-byte little-endian header length, JSON header, data.
-void writeSafetensors(const fs::path& path, std::string header, const std::vector<unsigned char>& data) {
+void writeSafetensors(const fs::path& path, std::string header,
+                      const std::vector<unsigned char>& data) {
     while (header.size() % 8) header += ' ';
     std::vector<unsigned char> bytes(8);
-    for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(header.size() >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(header.size() >> (8 * i));
     bytes.insert(bytes.end(), header.begin(), header.end());
     bytes.insert(bytes.end(), data.begin(), data.end());
     writeFile(path, bytes.data(), bytes.size());
@@ -219,12 +224,14 @@ void writeSafetensorsSeeds(const fs::path& dir) {
     std::memcpy(f32.data(), values, sizeof values);
     writeSafetensors(dir / "f32_2x3.safetensors",
                      R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})", f32);
-    writeSafetensors(dir / "metadata.safetensors",
-                     R"({"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[6],"data_offsets":[0,24]}})", f32);
+    writeSafetensors(
+        dir / "metadata.safetensors",
+        R"({"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[6],"data_offsets":[0,24]}})",
+        f32);
     std::vector<unsigned char> mixed{0x00, 0x3c, 0x80, 0x3f,              // F16 1, BF16 1
-                                     7, 0, 0, 0, 0, 0, 0, 0,              // I64 scalar 7
-                                     1, 2, 3, 0xff,                       // U8 x4
-                                     1, 0,                                // BOOL x2
+                                     7,    0,    0,    0,    0, 0, 0, 0,  // I64 scalar 7
+                                     1,    2,    3,    0xff,              // U8 x4
+                                     1,    0,                             // BOOL x2
                                      0xfe, 0x7f};                         // I8 x2
     writeSafetensors(dir / "mixed_dtypes.safetensors",
                      R"({"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},)"
@@ -232,7 +239,8 @@ void writeSafetensorsSeeds(const fs::path& dir) {
                      R"("step":{"dtype":"I64","shape":[],"data_offsets":[4,12]},)"
                      R"("px":{"dtype":"U8","shape":[2,2],"data_offsets":[12,16]},)"
                      R"("mask":{"dtype":"BOOL","shape":[2],"data_offsets":[16,18]},)"
-                     R"("q":{"dtype":"I8","shape":[2,1],"data_offsets":[18,20]}})", mixed);
+                     R"("q":{"dtype":"I8","shape":[2,1],"data_offsets":[18,20]}})",
+                     mixed);
     writeSafetensors(dir / "empty.safetensors", "{}", {});
     writeSafetensors(dir / "zero_size.safetensors",
                      R"({"none":{"dtype":"F64","shape":[0,4],"data_offsets":[0,0]}})", {});
@@ -246,7 +254,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     const fs::path fixtures = argv[1], seeds = argv[2];
-    const fs::path scratch = fs::temp_directory_path() / ("cwb-seeds-" + std::to_string(::getpid()));
+    const fs::path scratch =
+        fs::temp_directory_path() / ("cwb-seeds-" + std::to_string(::getpid()));
     try {
         fs::create_directories(scratch);
         for (const char* entry : {"keras_h5", "keras_zip", "keras_config", "safetensors"})
@@ -259,10 +268,12 @@ int main(int argc, char** argv) {
                 shrinkH5(file, seeds / "keras_h5" / name);
                 const std::string config = readStringAttribute(file, "model_config");
                 if (!config.empty())
-                    writeFile(seeds / "keras_config" / (file.stem().string() + ".json"), config.data(), config.size());
+                    writeFile(seeds / "keras_config" / (file.stem().string() + ".json"),
+                              config.data(), config.size());
             } else if (file.extension() == ".keras") {
                 const std::string config = shrinkKeras(file, seeds / "keras_zip" / name, scratch);
-                writeFile(seeds / "keras_config" / (file.stem().string() + ".config.json"), config.data(), config.size());
+                writeFile(seeds / "keras_config" / (file.stem().string() + ".config.json"),
+                          config.data(), config.size());
             }
         }
         writeSafetensorsSeeds(seeds / "safetensors");

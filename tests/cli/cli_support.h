@@ -31,7 +31,9 @@ inline CliRun runCwb(const QStringList& args, int timeoutMs = 300000) {
 }
 
 inline QString fixturePath(const char* name) { return QString::fromStdString(fixture(name)); }
-inline QString tempPath(const QString& name) { return QString::fromStdString(tempDir()) + "/" + name; }
+inline QString tempPath(const QString& name) {
+    return QString::fromStdString(tempDir()) + "/" + name;
+}
 inline QString datasetPath() { return QString::fromStdString(datasetDir()); }
 
 // A failure is one line on stderr saying what is wrong: no usage dump, no stack.

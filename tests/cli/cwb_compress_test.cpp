@@ -1,12 +1,11 @@
 // `cwb compress`, `cwb sweep` and the compression options of `cwb eval` as a user runs them:
 // exit codes, JSON keys, CSV rows, PNG files, one-line errors, and the input file untouched.
-#include <QtTest>
-
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QtTest>
 
 #include "tests/cli/cli_support.h"
 
@@ -40,7 +39,8 @@ private slots:
         const QString input = fixturePath("k2_cnn_bn_evanchien.h5");
         const QByteArray before = digest(input);
         const QString out = tempPath("cnn_a05_r05.h5"), report = tempPath("cnn_report.json");
-        const CliRun r = runCwb({"compress", input, "-o", out, "--alpha", "0.05", "--rho", "0.05", "--report", report});
+        const CliRun r = runCwb(
+            {"compress", input, "-o", out, "--alpha", "0.05", "--rho", "0.05", "--report", report});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(r.out.contains("wrote"));
         QCOMPARE(digest(input), before);
@@ -49,8 +49,9 @@ private slots:
         const QJsonObject o = parseObject(f.readAll());
         const QJsonObject c = o["compression"].toObject();
         const QJsonObject total = c["total"].toObject();
-        for (const char* key : {"sparsity", "mse", "sqnr_db", "max_abs_error", "levels", "effective_bits", "size_bytes",
-                                "ratio", "model_bytes", "model_ratio", "histograms"})
+        for (const char* key :
+             {"sparsity", "mse", "sqnr_db", "max_abs_error", "levels", "effective_bits",
+              "size_bytes", "ratio", "model_bytes", "model_ratio", "histograms"})
             QVERIFY2(total.contains(key), key);
         const QJsonArray layers = c["layers"].toArray();
         QCOMPARE(layers.size(), 5);
@@ -58,10 +59,12 @@ private slots:
         QVERIFY(k["encoding"].toString().contains("bit codes"));
         const QJsonObject h = k["histograms"].toObject();
         // Shared edges: original and compressed overlay.
-        QCOMPARE(h["original"].toObject()["lo"].toDouble(), h["compressed"].toObject()["lo"].toDouble());
+        QCOMPARE(h["original"].toObject()["lo"].toDouble(),
+                 h["compressed"].toObject()["lo"].toDouble());
         QCOMPARE(h["original"].toObject()["counts"].toArray().size(), 128);
         // The written model evaluates, with the EXPECTED.md figure's neighbourhood on 1000 images.
-        const CliRun e = runCwb({"eval", out, "--limit", "1000", "--json", "--data", datasetPath()});
+        const CliRun e =
+            runCwb({"eval", out, "--limit", "1000", "--json", "--data", datasetPath()});
         QVERIFY2(e.exitCode == 0, e.err.constData());
         QVERIFY(parseObject(e.out)["accuracy"].toDouble() > 0.8);
     }
@@ -73,29 +76,44 @@ private slots:
         const QByteArray before = digest(copy);
         expectOneLineError(runCwb({"compress", copy, "-o", copy, "--alpha", "0.1"}), "");
         QCOMPARE(digest(copy), before);
-        expectOneLineError(runCwb({"compress", copy, "-o", tempPath("x.h5"), "--report", copy}), "");
+        expectOneLineError(runCwb({"compress", copy, "-o", tempPath("x.h5"), "--report", copy}),
+                           "");
         QCOMPARE(digest(copy), before);
     }
 
     void badOptionsAreOneLineErrors() {
         const QString m = fixturePath("k3legacy_mlp_ntu113.h5");
-        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--bits", "9"}), "--bits");
-        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--granularity", "group48", "--bits", "4"}), "granularity");
-        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--alpha", "0.1", "--bits", "4"}), "not both");
-        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--only", "nope", "--alpha", "0.1"}), "nope");
+        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--bits", "9"}),
+                           "--bits");
+        expectOneLineError(runCwb({"compress", m, "-o", tempPath("b.h5"), "--granularity",
+                                   "group48", "--bits", "4"}),
+                           "granularity");
+        expectOneLineError(
+            runCwb({"compress", m, "-o", tempPath("b.h5"), "--alpha", "0.1", "--bits", "4"}),
+            "not both");
+        expectOneLineError(
+            runCwb({"compress", m, "-o", tempPath("b.h5"), "--only", "nope", "--alpha", "0.1"}),
+            "nope");
         expectOneLineError(runCwb({"compress", m, "--alpha", "0.1"}), "-o");
-        expectOneLineError(runCwb({"compress", fixturePath("k3_mlp800_voyager.weights.h5"), "-o", tempPath("w.h5")}), "weights only");
+        expectOneLineError(runCwb({"compress", fixturePath("k3_mlp800_voyager.weights.h5"), "-o",
+                                   tempPath("w.h5")}),
+                           "weights only");
         expectOneLineError(runCwb({"eval", m, "--kernel", "gpu"}), "--kernel");
-        expectOneLineError(runCwb({"sweep", m, "--param", "beta", "--from", "0", "--to", "1", "--steps", "3"}), "--param");
-        expectOneLineError(runCwb({"sweep", m, "--param", "rho", "--from", "0", "--to", "1"}), "--steps");
+        expectOneLineError(
+            runCwb({"sweep", m, "--param", "beta", "--from", "0", "--to", "1", "--steps", "3"}),
+            "--param");
+        expectOneLineError(runCwb({"sweep", m, "--param", "rho", "--from", "0", "--to", "1"}),
+                           "--steps");
     }
 
     void evalJsonReportsCompressionAndKernels() {
-        const CliRun r = runCwb({"eval", fixturePath("k2_cnn_bn_evanchien.h5"), "--alpha", "0.05", "--rho", "0.05", "--kernel",
-                              "int8", "--limit", "500", "--repeats", "2", "--json", "--data", datasetPath()});
+        const CliRun r = runCwb({"eval", fixturePath("k2_cnn_bn_evanchien.h5"), "--alpha", "0.05",
+                                 "--rho", "0.05", "--kernel", "int8", "--limit", "500", "--repeats",
+                                 "2", "--json", "--data", datasetPath()});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const QJsonObject o = parseObject(r.out);
-        for (const char* key : {"accuracy", "sparsity", "size_bytes", "latency_ms", "kernel", "kernels", "compression"})
+        for (const char* key : {"accuracy", "sparsity", "size_bytes", "latency_ms", "kernel",
+                                "kernels", "compression"})
             QVERIFY2(o.contains(key), key);
         QVERIFY(o["sparsity"].toDouble() > 0.3 && o["sparsity"].toDouble() < 0.8);
         QVERIFY(o["size_bytes"].toDouble() < o["float32_bytes"].toDouble() / 5);
@@ -106,8 +124,8 @@ private slots:
         for (const auto& l : layers) QVERIFY(l.toObject()["path"].toString().startsWith("int8"));
         QVERIFY(o["accuracy"].toDouble() > 0.8);
 
-        const CliRun t = runCwb({"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--sparsity", "0.9", "--limit", "300",
-                              "--data", datasetPath()});
+        const CliRun t = runCwb({"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--sparsity", "0.9",
+                                 "--limit", "300", "--data", datasetPath()});
         QVERIFY2(t.exitCode == 0, t.err.constData());
         QVERIFY(t.out.contains("sparsity:   0.9"));
         QVERIFY(t.out.contains("per 1000 images"));  // the measured kernel choice
@@ -117,10 +135,12 @@ private slots:
         const QString csv = tempPath("sweep.csv"), png = tempPath("sweep.png");
         QFile::remove(csv);
         QFile::remove(png);
-        const CliRun r = runCwb({"sweep", fixturePath("k2_mlp_dropout_percy.h5"), "--param", "alpha", "--from", "0", "--to",
-                              "0.2", "--steps", "4", "--csv", csv, "--png", png, "--limit", "300", "--data", datasetPath()});
+        const CliRun r = runCwb({"sweep", fixturePath("k2_mlp_dropout_percy.h5"), "--param",
+                                 "alpha", "--from", "0", "--to", "0.2", "--steps", "4", "--csv",
+                                 csv, "--png", png, "--limit", "300", "--data", datasetPath()});
         QVERIFY2(r.exitCode == 0, r.err.constData());
-        QVERIFY2(r.err.isEmpty(), r.err.constData());  // no progress bar when stderr is not a terminal
+        QVERIFY2(r.err.isEmpty(),
+                 r.err.constData());  // no progress bar when stderr is not a terminal
         QFile f(csv);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QStringList lines = QString::fromUtf8(f.readAll()).trimmed().split('\n');

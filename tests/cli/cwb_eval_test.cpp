@@ -1,9 +1,8 @@
 // `cwb eval` as a user runs it: JSON output with its keys, and one-line errors for a missing
 // data set, a weights-only file and bad options.
-#include <QtTest>
-
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QtTest>
 
 #include "tests/cli/cli_support.h"
 
@@ -16,14 +15,16 @@ class CwbEvalTest : public QObject {
     Q_OBJECT
 private slots:
     void jsonHasTheKeys() {
-        const CliRun r = runCwb({"eval", fixturePath("k2_cnn_bn_evanchien.h5"), "--json", "--limit", "500", "--threads", "2",
-                           "--data", QString::fromStdString(cwb::test::datasetDir())});
+        const CliRun r =
+            runCwb({"eval", fixturePath("k2_cnn_bn_evanchien.h5"), "--json", "--limit", "500",
+                    "--threads", "2", "--data", QString::fromStdString(cwb::test::datasetDir())});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
         QVERIFY2(error.error == QJsonParseError::NoError && doc.isObject(), r.out.constData());
         const QJsonObject o = doc.object();
-        for (const char* key : {"accuracy", "samples", "seconds", "images_per_second", "gflops", "engine", "threads"})
+        for (const char* key :
+             {"accuracy", "samples", "seconds", "images_per_second", "gflops", "engine", "threads"})
             QVERIFY2(o.contains(key), key);
         QCOMPARE(o["samples"].toInt(), 500);
         QCOMPARE(o["threads"].toInt(), 2);
@@ -36,7 +37,8 @@ private slots:
     }
 
     void textOutput() {
-        const CliRun r = runCwb({"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--limit", "100", "--batch", "7"});
+        const CliRun r = runCwb(
+            {"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--limit", "100", "--batch", "7"});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(r.out.contains("accuracy:"));
         QVERIFY(r.out.contains("images/s:"));
@@ -44,19 +46,25 @@ private slots:
     }
 
     void missingDataSetNamesThePackage() {
-        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--data", "/nonexistent"}),
-                           "dataset-fashion-mnist");
+        expectOneLineError(
+            runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--data", "/nonexistent"}),
+            "dataset-fashion-mnist");
     }
 
     void weightsOnlyFileIsRefused() {
-        expectOneLineError(runCwb({"eval", fixturePath("k3_mlp800_voyager.weights.h5")}), "cannot be evaluated");
-        expectOneLineError(runCwb({"eval", fixturePath("st_mnist_cnn_bn_torch.safetensors")}), "cannot be evaluated");
+        expectOneLineError(runCwb({"eval", fixturePath("k3_mlp800_voyager.weights.h5")}),
+                           "cannot be evaluated");
+        expectOneLineError(runCwb({"eval", fixturePath("st_mnist_cnn_bn_torch.safetensors")}),
+                           "cannot be evaluated");
     }
 
     void badArgumentsAreRefused() {
-        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--batch", "0"}), "--batch");
-        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--limit", "-3"}), "--limit");
-        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--thread", "2"}), "--thread");
+        expectOneLineError(runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--batch", "0"}),
+                           "--batch");
+        expectOneLineError(
+            runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--limit", "-3"}), "--limit");
+        expectOneLineError(
+            runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--thread", "2"}), "--thread");
         expectOneLineError(runCwb({"eval"}), "MODEL");
         expectOneLineError(runCwb({"eval", "/nonexistent/model.h5"}), "/nonexistent/model.h5");
     }

@@ -1,10 +1,9 @@
 // `cwb info` as a user runs it: exit codes, the key lines of the text report and the JSON
 // report, against figures worked out by hand from the fixtures (h5ls shapes, EXPECTED.md).
-#include <QtTest>
-
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QtTest>
 
 #include "tests/cli/cli_support.h"
 
@@ -28,7 +27,10 @@ bool hasLine(const QString& text, const QStringList& parts) {
         bool all = true;
         for (const QString& part : parts) {
             at = line.indexOf(part, at);
-            if (at < 0) { all = false; break; }
+            if (at < 0) {
+                all = false;
+                break;
+            }
             at += part.size();
         }
         if (all) return true;
@@ -49,11 +51,12 @@ private slots:
         QVERIFY(run.out.contains("input shape:     (28, 28, 1)\n"));
         QVERIFY(run.out.contains("layers:          18\n"));
         QVERIFY(hasLine(run.out, {"conv2d_1", "Conv2D", "(26, 26, 32)", "320", "linear"}));
-        QVERIFY(hasLine(run.out, {"batch_normalization_2", "BatchNormalization", "(11, 11, 64)", "256"}));
+        QVERIFY(hasLine(run.out,
+                        {"batch_normalization_2", "BatchNormalization", "(11, 11, 64)", "256"}));
         QVERIFY(hasLine(run.out, {"max_pooling2d_2", "MaxPooling2D", "(6, 6, 64)", " 0"}));
         QVERIFY(hasLine(run.out, {"dense_1", "Dense", "(300,)", "153900"}));
         QVERIFY(hasLine(run.out, {"activation_5", "Activation", "(10,)", "softmax"}));
-        QVERIFY(run.out.contains("parameters:      250478\n"));  // summed from h5ls shapes
+        QVERIFY(run.out.contains("parameters:      250478\n"));   // summed from h5ls shapes
         QVERIFY(run.out.contains("FLOPs per image: 7522416\n"));  // 2 x multiply-adds, by hand
         QVERIFY(!run.out.contains("not evaluable"));
     }
@@ -84,7 +87,8 @@ private slots:
         QVERIFY(run.out.contains("format:          safetensors (weights only)\n"));
         QVERIFY(run.out.contains("not evaluable: weights only: the file has no architecture\n"));
         QVERIFY(run.out.contains("tensors:         4\n"));
-        QVERIFY(hasLine(run.out, {"Xtrain", "U8", "(6000, 196)", "1176000", " 0", " 1", "0.127568"}));
+        QVERIFY(
+            hasLine(run.out, {"Xtrain", "U8", "(6000, 196)", "1176000", " 0", " 1", "0.127568"}));
         QVERIFY(hasLine(run.out, {"Ytest", "U8", "(1000, 10)", "10000", " 0", " 1", "0.1"}));
         const CliRun keras = runCwb({"info", fixturePath("k3_mlp800_voyager.weights.h5")});
         QCOMPARE(keras.exitCode, 0);
@@ -96,7 +100,8 @@ private slots:
     void weightsOnlyJson() {
         const QJsonObject info = jsonInfo("st_mnist_cnn_bn_torch.safetensors");
         QCOMPARE(info["evaluable"].toBool(), false);
-        QCOMPARE(info["notEvaluableReason"].toString(), QString("weights only: the file has no architecture"));
+        QCOMPARE(info["notEvaluableReason"].toString(),
+                 QString("weights only: the file has no architecture"));
         const QJsonArray tensors = info["tensors"].toArray();
         QCOMPARE(tensors.size(), 23);
         const QJsonObject counter = tensors[0].toObject();
@@ -105,20 +110,25 @@ private slots:
         QCOMPARE(counter["shape"].toArray(), QJsonArray{});
         QCOMPARE(counter["elements"].toInteger(), 1);
         QCOMPARE(counter["min"].toDouble(), 3752.0);
-        const QJsonObject fluent = jsonInfo("st_u8_data_fluent.safetensors")["tensors"].toArray()[0].toObject();
+        const QJsonObject fluent =
+            jsonInfo("st_u8_data_fluent.safetensors")["tensors"].toArray()[0].toObject();
         QCOMPARE(fluent["max"].toDouble(), 1.0);
-        QVERIFY(std::fabs(fluent["mean"].toDouble() - 150020.0 / 1176000.0) < 1e-12);  // sum by Python
+        QVERIFY(std::fabs(fluent["mean"].toDouble() - 150020.0 / 1176000.0) <
+                1e-12);  // sum by Python
     }
 
     void failuresExitNonZeroWithOneLine_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing file") << QStringList{"info", "/nonexistent/model.h5"} << "/nonexistent/model.h5: file not found";
-        QTest::newRow("negative fixture") << QStringList{"info", fixturePath("k3_tfsmlayer_NEGATIVE.keras")}
-                                          << "layer 'tfsm_layer' (TFSMLayer) is not supported";
+        QTest::newRow("missing file") << QStringList{"info", "/nonexistent/model.h5"}
+                                      << "/nonexistent/model.h5: file not found";
+        QTest::newRow("negative fixture")
+            << QStringList{"info", fixturePath("k3_tfsmlayer_NEGATIVE.keras")}
+            << "layer 'tfsm_layer' (TFSMLayer) is not supported";
         QTest::newRow("no model") << QStringList{"info"} << "usage: cwb info MODEL [--json]";
-        QTest::newRow("unknown option") << QStringList{"info", fixturePath("k3_cnn_umer.keras"), "--verbose", "x"}
-                                        << "unknown option --verbose";
+        QTest::newRow("unknown option")
+            << QStringList{"info", fixturePath("k3_cnn_umer.keras"), "--verbose", "x"}
+            << "unknown option --verbose";
     }
     void failuresExitNonZeroWithOneLine() {
         QFETCH(QStringList, args);

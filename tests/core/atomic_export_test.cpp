@@ -1,12 +1,11 @@
 // No data loss: an export killed in the middle of writing leaves the previous file
 // byte-identical, a failed write leaves nothing behind, an export never overwrites the
 // model's own source file, and leftovers of killed writers are hidden and later removed.
-#include <QtTest>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <QtTest>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -52,7 +51,8 @@ Model bigModel(int megabytes) {
 std::vector<std::string> visibleFiles(const std::string& dir) {
     std::vector<std::string> names;
     for (const auto& entry : fs::directory_iterator(dir))
-        if (entry.path().filename().string()[0] != '.') names.push_back(entry.path().filename().string());
+        if (entry.path().filename().string()[0] != '.')
+            names.push_back(entry.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -60,7 +60,8 @@ std::vector<std::string> visibleFiles(const std::string& dir) {
 std::vector<fs::path> tempFilesFor(const std::string& dir, const std::string& name) {
     std::vector<fs::path> temps;
     for (const auto& entry : fs::directory_iterator(dir))
-        if (entry.path().filename().string().rfind("." + name + ".tmp-", 0) == 0) temps.push_back(entry.path());
+        if (entry.path().filename().string().rfind("." + name + ".tmp-", 0) == 0)
+            temps.push_back(entry.path());
     return temps;
 }
 
@@ -119,7 +120,8 @@ private slots:
         QCOMPARE(visibleFiles(dir), std::vector<std::string>{"model.h5"});
         QCOMPARE(tempFilesFor(dir, "model.h5").size(), std::size_t(1));
         const Model reloaded = loadModel(destination);
-        QCOMPARE(reloaded.layers.size(), loadModel(test::fixture("k3legacy_mlp_ntu113.h5")).layers.size());
+        QCOMPARE(reloaded.layers.size(),
+                 loadModel(test::fixture("k3legacy_mlp_ntu113.h5")).layers.size());
 
         // The next successful export replaces the file and clears the dead writer's leftover.
         Model small = reloaded;
@@ -151,7 +153,8 @@ private slots:
         const std::string dir = freshDir("bytes");
         const std::string destination = dir + "/session.json";
         writeBytesAtomically(destination, "first");
-        fs::permissions(destination, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+        fs::permissions(destination,
+                        fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
         writeBytesAtomically(destination, "second, longer");
         QCOMPARE(readAll(destination), std::string("second, longer"));
         QCOMPARE(fs::status(destination).permissions() & fs::perms::all,
@@ -189,7 +192,8 @@ private slots:
             saveKerasH5(model, target);
             QFAIL("overwrote the source");
         } catch (const Error& e) {
-            QVERIFY2(std::string(e.what()).find("refusing to overwrite the model's source file") != std::string::npos,
+            QVERIFY2(std::string(e.what()).find("refusing to overwrite the model's source file") !=
+                         std::string::npos,
                      e.what());
         }
         QVERIFY(readAll(source) == before);

@@ -2,7 +2,6 @@
 // against the compressed figures of EXPECTED.md (computed independently with PyTorch):
 // within 0.0005. The uncompressed rows are checked by fixture_accuracy_test.
 #include <QtTest>
-
 #include <cmath>
 
 #include "core/compress/compress_model.h"
@@ -36,7 +35,8 @@ private slots:
             {"k3legacy_mlp_ntu113.h5", {0.8718, 0.8742, 0.8717, 0.8664, 0.8605}},
             {"k3_cnn_umer.keras", {0.8861, 0.8864, 0.8870, 0.8882, 0.8824}},
         };
-        const float settings[5][2] = {{0.01f, 0.f}, {0.05f, 0.f}, {0.f, 0.02f}, {0.f, 0.05f}, {0.05f, 0.05f}};
+        const float settings[5][2] = {
+            {0.01f, 0.f}, {0.05f, 0.f}, {0.f, 0.02f}, {0.f, 0.05f}, {0.05f, 0.05f}};
         for (const auto& row : table)
             for (int k = 0; k < 5; ++k)
                 QTest::addRow("%s alpha %g rho %g", row.file, settings[k][0], settings[k][1])
@@ -53,8 +53,9 @@ private slots:
         const auto compressed = compressModel(model, CompressionPlan::uniform(alpha, rho), options);
         auto engine = makeCpuEngine(compressed.model);
         const EvalResult result = evaluate(*engine, m_data);
-        QVERIFY2(std::fabs(result.accuracy - expected) <= 0.0005 + 1e-12,
-                 qPrintable(QString("accuracy %1, expected %2").arg(result.accuracy).arg(expected)));
+        QVERIFY2(
+            std::fabs(result.accuracy - expected) <= 0.0005 + 1e-12,
+            qPrintable(QString("accuracy %1, expected %2").arg(result.accuracy).arg(expected)));
     }
 
 private:

@@ -1,7 +1,6 @@
 // Round trip of compressed models through the Keras .h5 writer: load(save(compress(M))) has
 // bit-identical compressed weights and makes the same predictions.
 #include <QtTest>
-
 #include <cstring>
 
 #include "core/compress/compress_model.h"
@@ -51,7 +50,8 @@ private slots:
             ++kernels;
             QCOMPARE(a.shape(), b.shape());
             const auto fa = a.toFloatVector(), fb = b.toFloatVector();
-            QVERIFY2(std::memcmp(fa.data(), fb.data(), fa.size() * 4) == 0, loaded.layers[i].name.c_str());
+            QVERIFY2(std::memcmp(fa.data(), fb.data(), fa.size() * 4) == 0,
+                     loaded.layers[i].name.c_str());
         }
         QVERIFY(kernels >= 3);
         auto e1 = makeCpuEngine(compressed.model);
@@ -64,7 +64,8 @@ private slots:
             const auto again = compressModel(loaded, plan);
             for (std::size_t i = 0; i < loaded.layers.size(); ++i)
                 if (!loaded.layers[i].kernel.empty())
-                    QVERIFY(again.model.layers[i].kernel.toFloatVector() == loaded.layers[i].kernel.toFloatVector());
+                    QVERIFY(again.model.layers[i].kernel.toFloatVector() ==
+                            loaded.layers[i].kernel.toFloatVector());
         }
     }
 

@@ -1,7 +1,6 @@
 // Compression semantics against hand-worked examples: rounding, pruning rules, masks,
 // levels and encoded sizes. Every expected number here was worked out by hand.
 #include <QtTest>
-
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -75,7 +74,8 @@ private slots:
         QCOMPARE(quantizeUniform(2.4999998f, 1.f), 2.f);
         QCOMPARE(quantizeUniform(7.5f, 5.f), 10.f);  // 7.5 / 5 = 1.5 exactly
         const Model m = denseModel({{{4, 1}, {2.5f, -2.5f, 0.5f, -1.5f}}});
-        QCOMPARE(kernelOf(run(m, CompressionPlan::uniform(1.f, 0.f)), 0), (std::vector<float>{3.f, -3.f, 1.f, -2.f}));
+        QCOMPARE(kernelOf(run(m, CompressionPlan::uniform(1.f, 0.f)), 0),
+                 (std::vector<float>{3.f, -3.f, 1.f, -2.f}));
     }
 
     void roundHalfAwayEqualsStdRound() {
@@ -87,9 +87,11 @@ private slots:
             std::memcpy(&x, &b, 4);
             if (std::isnan(x)) continue;
             const float a = roundHalfAway(x), e = std::round(x);
-            if (std::memcmp(&a, &e, 4) != 0) QFAIL(qPrintable(QString("x=%1 got %2 want %3").arg(x).arg(a).arg(e)));
+            if (std::memcmp(&a, &e, 4) != 0)
+                QFAIL(qPrintable(QString("x=%1 got %2 want %3").arg(x).arg(a).arg(e)));
         }
-        for (float x : {0.49999997f, -0.49999997f, 8388607.5f, -8388607.5f, 1e30f, INFINITY, -INFINITY, -0.f})
+        for (float x :
+             {0.49999997f, -0.49999997f, 8388607.5f, -8388607.5f, 1e30f, INFINITY, -INFINITY, -0.f})
             QCOMPARE(roundHalfAway(x), std::round(x));
     }
 
@@ -113,8 +115,10 @@ private slots:
             const auto q = kernelOf(run(m, CompressionPlan::uniform(alpha, 0.f)), 0);
             for (std::size_t i = 0; i < w.size(); ++i) {
                 // float32 rounding of w / alpha and q * alpha adds at most a few ulps of w.
-                const double bound = alpha / 2.0 + 4.0 * std::numeric_limits<float>::epsilon() * std::fabs(w[i]);
-                QVERIFY2(std::fabs(static_cast<double>(q[i]) - w[i]) <= bound, qPrintable(QString::number(i)));
+                const double bound =
+                    alpha / 2.0 + 4.0 * std::numeric_limits<float>::epsilon() * std::fabs(w[i]);
+                QVERIFY2(std::fabs(static_cast<double>(q[i]) - w[i]) <= bound,
+                         qPrintable(QString::number(i)));
             }
         }
         CompressionPlan plan;
@@ -125,7 +129,8 @@ private slots:
         const auto& steps = r.grids[0].steps;
         QCOMPARE(static_cast<int>(steps.size()), 100);
         for (std::size_t i = 0; i < w.size(); ++i)
-            QVERIFY(std::fabs(static_cast<double>(q[i]) - w[i]) <= steps[i % 100] / 2.0 * (1 + 1e-5));
+            QVERIFY(std::fabs(static_cast<double>(q[i]) - w[i]) <=
+                    steps[i % 100] / 2.0 * (1 + 1e-5));
     }
 
     void sparsityNeverDecreasesAsRhoGrows() {
@@ -146,12 +151,14 @@ private slots:
         auto r = run(m, CompressionPlan::uniform(0.f, 0.1f));
         QCOMPARE(r.layers[0].kernel.zeros, std::int64_t(3));
         QCOMPARE(r.layers[0].kernel.originalZeros, std::int64_t(1));
-        QCOMPARE(kernelOf(r, 0), (std::vector<float>{-0.3f, -0.1f, 0.f, 0.f, 0.1f, 0.2f, 0.5f, 0.f}));
+        QCOMPARE(kernelOf(r, 0),
+                 (std::vector<float>{-0.3f, -0.1f, 0.f, 0.f, 0.1f, 0.2f, 0.5f, 0.f}));
         // With alpha 0.25: -0.3 -> -0.25, -0.1 -> 0, 0.1 -> 0, 0.2 -> 0.25, 0.5 -> 0.5: five zeros.
         r = run(m, CompressionPlan::uniform(0.25f, 0.1f));
         QCOMPARE(r.layers[0].kernel.zeros, std::int64_t(5));
         QCOMPARE(r.layers[0].kernel.sparsity, 5.0 / 8.0);
-        QCOMPARE(r.layers[0].kernel.levels, std::int64_t(4));  // -0.25, 0, 0.25, 0.5 -> codes -1, 0, 1, 2
+        QCOMPARE(r.layers[0].kernel.levels,
+                 std::int64_t(4));  // -0.25, 0, 0.25, 0.5 -> codes -1, 0, 1, 2
     }
 
     void levelsAndEffectiveBitsByHand() {
@@ -245,8 +252,10 @@ private slots:
                 const auto orig = m.layers[layer].kernel.floats();
                 const auto out = kernelOf(r, layer);
                 for (std::size_t i = 0; i < out.size(); ++i) {
-                    if (out[i] == 0.f) maxPruned = std::max(maxPruned, std::fabs(orig[i]));
-                    else minKept = std::min(minKept, std::fabs(orig[i]));
+                    if (out[i] == 0.f)
+                        maxPruned = std::max(maxPruned, std::fabs(orig[i]));
+                    else
+                        minKept = std::min(minKept, std::fabs(orig[i]));
                 }
             }
             QVERIFY(maxPruned <= minKept);
@@ -299,8 +308,10 @@ private slots:
         for (int f = 0; f < 8; ++f) {
             int zeros = 0;
             for (int k = 0; k < 18; ++k) zeros += co[k * 8 + f] == 0.f;
-            if (zeros == 18) ++zeroFilters;
-            else for (int k = 0; k < 18; ++k) QCOMPARE(co[k * 8 + f], cw[k * 8 + f]);
+            if (zeros == 18)
+                ++zeroFilters;
+            else
+                for (int k = 0; k < 18; ++k) QCOMPARE(co[k * 8 + f], cw[k * 8 + f]);
         }
         QCOMPARE(zeroFilters, 4);
     }
@@ -311,8 +322,8 @@ private slots:
         const Model m = denseModel({{{8, 2}, w}});
         const auto r = run(m, CompressionPlan::uniform(1.f, 0.f));
         const auto& s = r.layers[0].kernel.size;
-        // dense 16 * 3 bits = 6 bytes; bitmask 2 + ceil(4 * 3 / 8) = 4 bytes; CSR (2 + 1) * 4 + 4 = 16 + 2.
-        // Plus 8 bytes of step and code offset. Bitmask wins: 4 + 8 = 12.
+        // dense 16 * 3 bits = 6 bytes; bitmask 2 + ceil(4 * 3 / 8) = 4 bytes; CSR (2 + 1) * 4 + 4 =
+        // 16 + 2. Plus 8 bytes of step and code offset. Bitmask wins: 4 + 8 = 12.
         QCOMPARE(s.codeBits, 3);
         QCOMPARE(s.sparse, SparseFormat::Bitmask);
         QCOMPARE(s.bytes, std::int64_t(12));
@@ -343,7 +354,8 @@ private slots:
 
     void biasesAndOverridesFollowThePlan() {
         const auto w = randomWeights(40, 10);
-        Model m = denseModel({{{4, 4}, {w.begin(), w.begin() + 16}}, {{4, 4}, {w.begin() + 16, w.begin() + 32}},
+        Model m = denseModel({{{4, 4}, {w.begin(), w.begin() + 16}},
+                              {{4, 4}, {w.begin() + 16, w.begin() + 32}},
                               {{4, 2}, {w.begin() + 32, w.begin() + 40}}});
         m.layers[1].bias = Tensor::fromFloats({4}, {0.123f, -0.26f, 0.5f, 0.01f});
         CompressionPlan plan = CompressionPlan::uniform(0.1f, 0.f);

@@ -2,13 +2,12 @@
 // (mask, quantize, then statistics in a second loop), and bitwise determinism of the
 // fused pass for 1, 2 and 4 threads.
 #include <QtTest>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <random>
-#include <map>
 #include <set>
 
 #include "core/compress/compress_model.h"
@@ -78,7 +77,8 @@ UnitQ naiveUnit(std::vector<float> kept, const QuantSettings& s) {
         }
         return u;
     }
-    float lo = *std::min_element(kept.begin(), kept.end()), hi = *std::max_element(kept.begin(), kept.end());
+    float lo = *std::min_element(kept.begin(), kept.end()),
+          hi = *std::max_element(kept.begin(), kept.end());
     if (s.clip == ClipMethod::Percentile) {
         auto pick = [](std::vector<float> v, double p) {
             std::sort(v.begin(), v.end());
@@ -121,7 +121,8 @@ Naive naiveCompress(const Tensor& kernel, const LayerSettings& s) {
     if (s.prune.method == PruneMethod::TargetSparsity) {
         std::vector<std::size_t> order(w.size());
         std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return std::fabs(w[a]) < std::fabs(w[b]); });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](auto a, auto b) { return std::fabs(w[a]) < std::fabs(w[b]); });
         const auto prune = static_cast<std::size_t>(std::llround(s.prune.sparsity * w.size()));
         for (std::size_t k = 0; k < prune; ++k) keep[order[k]] = 0;
     }
@@ -209,14 +210,16 @@ CompressionResult compress(const Model& m, const LayerSettings& s, int threads) 
 bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 bool sameHistogram(const Histogram& a, const Histogram& b) {
-    return a.spec == b.spec && a.counts == b.counts && a.underflow == b.underflow && a.overflow == b.overflow;
+    return a.spec == b.spec && a.counts == b.counts && a.underflow == b.underflow &&
+           a.overflow == b.overflow;
 }
 
 bool sameStats(const TensorStats& a, const TensorStats& b) {
     return a.elements == b.elements && a.zeros == b.zeros && a.originalZeros == b.originalZeros &&
            sameBits(a.sumSquares, b.sumSquares) && sameBits(a.sumSquaredError, b.sumSquaredError) &&
-           sameBits(a.mse, b.mse) && sameBits(a.sqnrDb, b.sqnrDb) && sameBits(a.maxAbsError, b.maxAbsError) &&
-           a.levels == b.levels && a.effectiveBits == b.effectiveBits && a.size.bytes == b.size.bytes &&
+           sameBits(a.mse, b.mse) && sameBits(a.sqnrDb, b.sqnrDb) &&
+           sameBits(a.maxAbsError, b.maxAbsError) && a.levels == b.levels &&
+           a.effectiveBits == b.effectiveBits && a.size.bytes == b.size.bytes &&
            sameHistogram(a.original, b.original) && sameHistogram(a.compressed, b.compressed) &&
            sameHistogram(a.error, b.error);
 }
@@ -266,8 +269,11 @@ private slots:
                 }
                 QCOMPARE(s.zeros, zeros);
                 QCOMPARE(s.maxAbsError, maxErr);
-                QVERIFY2(std::fabs(s.sumSquares - static_cast<double>(sq)) <= 1e-12 * static_cast<double>(sq), qPrintable(where));
-                QVERIFY2(std::fabs(s.sumSquaredError - static_cast<double>(se)) <= 1e-12 * static_cast<double>(se) + 1e-300,
+                QVERIFY2(std::fabs(s.sumSquares - static_cast<double>(sq)) <=
+                             1e-12 * static_cast<double>(sq),
+                         qPrintable(where));
+                QVERIFY2(std::fabs(s.sumSquaredError - static_cast<double>(se)) <=
+                             1e-12 * static_cast<double>(se) + 1e-300,
                          qPrintable(where));
                 QVERIFY2(sameHistogram(s.original, ho), qPrintable(where));
                 QVERIFY2(sameHistogram(s.compressed, hc), qPrintable(where));

@@ -1,12 +1,12 @@
 // The compressed-model engine on the real CNN fixtures: the int8 path must stay within
 // 0.5 percentage points of the fake-quantized float32 path on the full test set; the sparse
 // path must equal the float path up to float rounding; the kernel report must say what ran.
-#include <QtTest>
+#include "core/infer/compressed_engine.h"
 
+#include <QtTest>
 #include <cmath>
 
 #include "core/compress/compress_model.h"
-#include "core/infer/compressed_engine.h"
 #include "core/infer/evaluate.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
@@ -25,7 +25,8 @@ private slots:
         QTest::addColumn<int>("bits");
         QTest::newRow("evanchien alpha 0.01") << "k2_cnn_bn_evanchien.h5" << 0.01f << 0;
         QTest::newRow("evanchien 8-bit per channel") << "k2_cnn_bn_evanchien.h5" << 0.f << 8;
-        QTest::newRow("umer alpha 0.02") << "k3_cnn_umer.keras" << 0.02f << 0;  // at 0.01 a unit spans 278 codes
+        QTest::newRow("umer alpha 0.02")
+            << "k3_cnn_umer.keras" << 0.02f << 0;  // at 0.01 a unit spans 278 codes
         QTest::newRow("umer 4-bit per channel") << "k3_cnn_umer.keras" << 0.f << 4;
     }
     void int8WithinHalfAPointOfFakeQuant() {
@@ -49,12 +50,15 @@ private slots:
         KernelReport report;
         auto int8 = makeCompressedEngine(compressed.model, options, &report);
         for (const auto& layer : report.layers) {
-            QVERIFY2(layer.path.rfind("int8", 0) == 0, qPrintable(QString::fromStdString(report.text())));
-            QVERIFY2(layer.reason.find("re-quantized") == std::string::npos, layer.reason.c_str());  // exact codes
+            QVERIFY2(layer.path.rfind("int8", 0) == 0,
+                     qPrintable(QString::fromStdString(report.text())));
+            QVERIFY2(layer.reason.find("re-quantized") == std::string::npos,
+                     layer.reason.c_str());  // exact codes
         }
         const double a = evaluate(*fake, m_data).accuracy, b = evaluate(*int8, m_data).accuracy;
         qInfo("fake-quant %.4f, int8 %.4f", a, b);
-        QVERIFY2(std::fabs(a - b) <= 0.005, qPrintable(QString("fake-quant %1, int8 %2").arg(a).arg(b)));
+        QVERIFY2(std::fabs(a - b) <= 0.005,
+                 qPrintable(QString("fake-quant %1, int8 %2").arg(a).arg(b)));
     }
 
     void sparseEqualsFloatUpToRounding() {
@@ -94,12 +98,15 @@ private slots:
         for (const auto& layer : report.layers) {
             QVERIFY(std::fabs(layer.sparsity - 0.5) < 0.01);
             QVERIFY(layer.floatMs > 0 && layer.sparseMs > 0);  // both measured
-            QVERIFY(layer.int8Ms < 0);                          // not quantized: no int8 candidate
-            if (layer.path == "float32") QVERIFY(layer.reason.find("no speed-up") != std::string::npos);
-            else QCOMPARE(layer.path, std::string("sparse (csr)"));
+            QVERIFY(layer.int8Ms < 0);                         // not quantized: no int8 candidate
+            if (layer.path == "float32")
+                QVERIFY(layer.reason.find("no speed-up") != std::string::npos);
+            else
+                QCOMPARE(layer.path, std::string("sparse (csr)"));
         }
         const auto text = report.text();
-        QVERIFY(text.find("dense_") != std::string::npos || text.find("Dense") != std::string::npos);
+        QVERIFY(text.find("dense_") != std::string::npos ||
+                text.find("Dense") != std::string::npos);
         EvalOptions eo;
         eo.limit = 500;
         QVERIFY(evaluate(*engine, m_data, eo).accuracy > 0.7);

@@ -1,7 +1,6 @@
 // int8 and sparse kernels against plain references on random data. Integer products must
 // be identical for every ISA; float layers must agree within a named bound.
 #include <QtTest>
-
 #include <cmath>
 #include <random>
 
@@ -27,13 +26,15 @@ std::vector<float> uniform(std::size_t n, float lo, float hi, unsigned seed) {
 }
 
 // Weights on a per-channel grid: step[j] * integer code in [lo, hi].
-std::vector<float> gridWeights(int k, int n, int lo, int hi, std::vector<float>& steps, unsigned seed) {
+std::vector<float> gridWeights(int k, int n, int lo, int hi, std::vector<float>& steps,
+                               unsigned seed) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> code(lo, hi);
     steps = uniform(static_cast<std::size_t>(n), 0.001f, 0.02f, seed + 1);
     std::vector<float> w(static_cast<std::size_t>(k) * n);
     for (int r = 0; r < k; ++r)
-        for (int j = 0; j < n; ++j) w[static_cast<std::size_t>(r) * n + j] = static_cast<float>(code(rng)) * steps[j];
+        for (int j = 0; j < n; ++j)
+            w[static_cast<std::size_t>(r) * n + j] = static_cast<float>(code(rng)) * steps[j];
     return w;
 }
 
@@ -59,7 +60,8 @@ private slots:
                     std::vector<std::uint8_t> a(static_cast<std::size_t>(m) * kp);
                     std::vector<std::int8_t> b(static_cast<std::size_t>(k) * n);
                     for (auto& v : a) v = static_cast<std::uint8_t>(rng() & 0xff);
-                    for (auto& v : b) v = static_cast<std::int8_t>(static_cast<int>(rng() & 0xff) - 128);
+                    for (auto& v : b)
+                        v = static_cast<std::int8_t>(static_cast<int>(rng() & 0xff) - 128);
                     std::vector<std::int32_t> expected(static_cast<std::size_t>(m) * n);
                     int8::gemmU8S8Ref(a.data(), m, k, kp, b.data(), n, expected.data(), n);
                     const auto packed = int8::packB(b.data(), k, n);
@@ -67,8 +69,12 @@ private slots:
                         if (!int8::isaAvailable(isa)) continue;
                         std::vector<std::int32_t> got(expected.size(), -1);
                         int8::gemmU8S8(isa, a.data(), m, kp, packed, got.data(), n);
-                        QVERIFY2(got == expected, qPrintable(QString("%1 m=%2 k=%3 n=%4")
-                                                                 .arg(QString::fromStdString(int8::isaName(isa))).arg(m).arg(k).arg(n)));
+                        QVERIFY2(got == expected,
+                                 qPrintable(QString("%1 m=%2 k=%3 n=%4")
+                                                .arg(QString::fromStdString(int8::isaName(isa)))
+                                                .arg(m)
+                                                .arg(k)
+                                                .arg(n)));
                     }
                 }
         QVERIFY(int8::isaAvailable(int8::Isa::Scalar));
@@ -98,7 +104,8 @@ private slots:
             grid.granularity = Granularity::Group;
             grid.groupSize = group;
             grid.steps.clear();
-            for (int g = 0; g < (k + group - 1) / group; ++g) grid.steps.insert(grid.steps.end(), steps.begin(), steps.end());
+            for (int g = 0; g < (k + group - 1) / group; ++g)
+                grid.steps.insert(grid.steps.end(), steps.begin(), steps.end());
         }
         int8::Int8Weights iw;
         std::string why;
@@ -135,8 +142,10 @@ private slots:
                     hi = std::max(hi, x[static_cast<std::size_t>(r) * k + c]);
                 }
                 for (int j = 0; j < n; ++j) {
-                    const double diff = std::fabs(got[static_cast<std::size_t>(r) * n + j] - expected[static_cast<std::size_t>(r) * n + j]);
-                    QVERIFY2(diff <= activationBound(w, k, n, j, hi - lo), qPrintable(QString("row %1 col %2 diff %3").arg(r).arg(j).arg(diff)));
+                    const double diff = std::fabs(got[static_cast<std::size_t>(r) * n + j] -
+                                                  expected[static_cast<std::size_t>(r) * n + j]);
+                    QVERIFY2(diff <= activationBound(w, k, n, j, hi - lo),
+                             qPrintable(QString("row %1 col %2 diff %3").arg(r).arg(j).arg(diff)));
                 }
             }
         }
@@ -169,8 +178,10 @@ private slots:
         const auto x = uniform(static_cast<std::size_t>(batch) * h * wd * c, 0.f, 1.5f, 22);
         const auto bias = uniform(static_cast<std::size_t>(n), -0.1f, 0.1f, 23);
         const Window2D win = makeWindow2D(h, wd, c, 3, 3, 2, 1, Padding::Same);
-        std::vector<float> expected(static_cast<std::size_t>(batch) * win.outputPixels() * n), got(expected.size());
-        cpu::conv2dReference(x.data(), batch, h, wd, c, config, w.data(), bias.data(), expected.data());
+        std::vector<float> expected(static_cast<std::size_t>(batch) * win.outputPixels() * n),
+            got(expected.size());
+        cpu::conv2dReference(x.data(), batch, h, wd, c, config, w.data(), bias.data(),
+                             expected.data());
         Epilogue e;
         e.bias = bias.data();
         int8::Int8Scratch scratch;
@@ -184,8 +195,9 @@ private slots:
             for (long long p = 0; p < win.outputPixels(); ++p)
                 for (int j = 0; j < n; ++j) {
                     const std::size_t i = (b * win.outputPixels() + p) * n + j;
-                    QVERIFY2(std::fabs(got[i] - expected[i]) <= activationBound(w, k, n, j, hi - lo),
-                             qPrintable(QString("image %1 pixel %2 filter %3").arg(b).arg(p).arg(j)));
+                    QVERIFY2(
+                        std::fabs(got[i] - expected[i]) <= activationBound(w, k, n, j, hi - lo),
+                        qPrintable(QString("image %1 pixel %2 filter %3").arg(b).arg(p).arg(j)));
                 }
         }
     }
@@ -201,8 +213,10 @@ private slots:
         QTest::newRow("stride 1, 8 channels (implicit)") << 1 << 8 << false << -127;
         QTest::newRow("stride 2, 12 channels (implicit)") << 2 << 12 << false << -127;
         QTest::newRow("stride 1, 3 channels (patches)") << 1 << 3 << false << -127;
-        QTest::newRow("stride 1, 1 channel (implicit, padded kernel rows)") << 1 << 1 << true << -127;
-        QTest::newRow("stride 2, 3 channels (implicit, padded kernel rows)") << 2 << 3 << true << -127;
+        QTest::newRow("stride 1, 1 channel (implicit, padded kernel rows)")
+            << 1 << 1 << true << -127;
+        QTest::newRow("stride 2, 3 channels (implicit, padded kernel rows)")
+            << 2 << 3 << true << -127;
         QTest::newRow("stride 1, 1 channel (implicit, offsets)") << 1 << 1 << true << 0;
         QTest::newRow("stride 1, 8 channels (implicit, offsets)") << 1 << 8 << false << 0;
     }
@@ -236,11 +250,15 @@ private slots:
             std::vector<std::uint8_t> q(static_cast<std::size_t>(size));
             float sa = 0;
             std::int32_t za = 0;
-            int8::quantizeRows(x.data() + b * size, 1, static_cast<int>(size), q.data(), static_cast<int>(size), &sa, &za);
-            for (long long i = 0; i < size; ++i) dequantized[b * size + i] = static_cast<float>(q[i] - za) * sa;
+            int8::quantizeRows(x.data() + b * size, 1, static_cast<int>(size), q.data(),
+                               static_cast<int>(size), &sa, &za);
+            for (long long i = 0; i < size; ++i)
+                dequantized[b * size + i] = static_cast<float>(q[i] - za) * sa;
         }
-        std::vector<float> exact(static_cast<std::size_t>(batch) * win.outputPixels() * filters), got(exact.size());
-        cpu::conv2dReference(dequantized.data(), batch, h, wd, c, config, w.data(), bias.data(), exact.data());
+        std::vector<float> exact(static_cast<std::size_t>(batch) * win.outputPixels() * filters),
+            got(exact.size());
+        cpu::conv2dReference(dequantized.data(), batch, h, wd, c, config, w.data(), bias.data(),
+                             exact.data());
         Epilogue e;
         e.bias = bias.data();
         e.activation.kind = ActivationKind::Relu;
@@ -251,7 +269,11 @@ private slots:
             int8::conv2dInt8(isa, win, iw, e, x.data(), batch, got.data(), scratch);
             for (std::size_t i = 0; i < got.size(); ++i)
                 QVERIFY2(std::fabs(got[i] - exact[i]) <= 1e-5 * (1.0 + std::fabs(exact[i])),
-                         qPrintable(QString("%1 %2: %3 vs %4").arg(QString::fromStdString(int8::isaName(isa))).arg(i).arg(got[i]).arg(exact[i])));
+                         qPrintable(QString("%1 %2: %3 vs %4")
+                                        .arg(QString::fromStdString(int8::isaName(isa)))
+                                        .arg(i)
+                                        .arg(got[i])
+                                        .arg(exact[i])));
         }
     }
 
@@ -264,7 +286,8 @@ private slots:
         const auto csr = sparse::csrFromKernel(w.data(), k, n);
         QCOMPARE(csr.nonzeros(), static_cast<long long>((w.size() + 9) / 10));
         const auto x = uniform(static_cast<std::size_t>(rows) * k, -1.f, 1.f, 32);
-        std::vector<float> expected(static_cast<std::size_t>(rows) * n), ref(expected.size()), got(expected.size());
+        std::vector<float> expected(static_cast<std::size_t>(rows) * n), ref(expected.size()),
+            got(expected.size());
         cpu::denseReference(x.data(), rows, k, n, w.data(), nullptr, expected.data());
         sparse::spmmRef(csr, x.data(), rows, ref.data());
         sparse::SparseScratch scratch;

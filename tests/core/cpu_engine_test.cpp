@@ -1,13 +1,13 @@
 // The float32 CPU engine on hand-built models: against the naive layer-by-layer reference
 // forward pass, with and without BatchNormalization folding, for both strategies, batch
 // sizes and thread counts; determinism; logits; and evaluate().
-#include <QtTest>
+#include "core/infer/cpu/cpu_engine.h"
 
+#include <QtTest>
 #include <cmath>
 #include <cstring>
 
 #include "core/error.h"
-#include "core/infer/cpu/cpu_engine.h"
 #include "core/infer/evaluate.h"
 #include "core/infer/plan.h"
 #include "core/infer/reference_forward.h"
@@ -20,7 +20,8 @@ namespace {
 
 double maxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
     double worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(double(a[i]) - b[i]));
+    for (std::size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, std::fabs(double(a[i]) - b[i]));
     return worst;
 }
 
@@ -33,14 +34,22 @@ std::vector<float> run(InferenceEngine& engine, const std::vector<float>& input,
 // The first CNN fixture's architecture (evanchien): (Conv valid, BN, ReLU, MaxPool same) x3.
 ModelBuilder bnCnn(unsigned seed = 1) {
     ModelBuilder b({28, 28, 1}, seed);
-    b.conv(1, 32, 3, 1, Padding::Valid).batchNorm(32).activation(ActivationKind::Relu)
+    b.conv(1, 32, 3, 1, Padding::Valid)
+        .batchNorm(32)
+        .activation(ActivationKind::Relu)
         .pool(LayerKind::MaxPooling2D, 2, 2, Padding::Same)
-        .conv(32, 64, 3, 1, Padding::Valid).batchNorm(64).activation(ActivationKind::Relu)
+        .conv(32, 64, 3, 1, Padding::Valid)
+        .batchNorm(64)
+        .activation(ActivationKind::Relu)
         .pool(LayerKind::MaxPooling2D, 2, 2, Padding::Same)
-        .conv(64, 128, 3, 1, Padding::Valid).batchNorm(128).activation(ActivationKind::Relu)
+        .conv(64, 128, 3, 1, Padding::Valid)
+        .batchNorm(128)
+        .activation(ActivationKind::Relu)
         .pool(LayerKind::MaxPooling2D, 2, 2, Padding::Same)
-        .layer(LayerKind::Flatten, "Flatten").dense(512, 300, ActivationKind::Relu)
-        .layer(LayerKind::Dropout, "Dropout").dense(300, 10, ActivationKind::Softmax);
+        .layer(LayerKind::Flatten, "Flatten")
+        .dense(512, 300, ActivationKind::Relu)
+        .layer(LayerKind::Dropout, "Dropout")
+        .dense(300, 10, ActivationKind::Softmax);
     return b;
 }
 
@@ -50,7 +59,9 @@ std::vector<CpuEngineOptions> allConfigurations() {
         for (auto strategy : {CpuStrategy::BatchSlices, CpuStrategy::WholeBatchBlas})
             for (bool fold : {true, false})
                 for (auto algorithm : {cpu::ConvAlgorithm::Auto, cpu::ConvAlgorithm::Im2colGemm}) {
-                    if (strategy == CpuStrategy::WholeBatchBlas && algorithm != cpu::ConvAlgorithm::Auto) continue;
+                    if (strategy == CpuStrategy::WholeBatchBlas &&
+                        algorithm != cpu::ConvAlgorithm::Auto)
+                        continue;
                     CpuEngineOptions o;
                     o.engine.threads = threads;
                     o.strategy = strategy;
@@ -79,8 +90,11 @@ private slots:
                 QCOMPARE(engine->outputSize(), 10);
                 const auto out = run(*engine, input, batch);
                 QVERIFY2(maxAbsDiff(out, expected) < 1e-5,
-                         qPrintable(QString("batch %1 threads %2 strategy %3 fold %4: %5").arg(batch)
-                                        .arg(options.engine.threads).arg(int(options.strategy)).arg(options.foldBatchNorm)
+                         qPrintable(QString("batch %1 threads %2 strategy %3 fold %4: %5")
+                                        .arg(batch)
+                                        .arg(options.engine.threads)
+                                        .arg(int(options.strategy))
+                                        .arg(options.foldBatchNorm)
                                         .arg(maxAbsDiff(out, expected))));
             }
         }
@@ -91,18 +105,27 @@ private slots:
         // folded (after an activation), average pooling 'same', a standalone softmax over
         // channels, Reshape, a Dense on a rank-2 input and a final sigmoid Activation.
         ModelBuilder b({28, 28}, 4);
-        b.reshape({28, 28, 1}).conv(1, 6, 5, 2, Padding::Same, ActivationKind::Tanh).batchNorm(6, false, true)
-            .pool(LayerKind::AveragePooling2D, 3, 2, Padding::Same).activation(ActivationKind::Elu)
-            .conv(6, 20, 2, 1, Padding::Same, ActivationKind::Linear, false).batchNorm(20, true, false)
-            .activation(ActivationKind::Softmax).reshape({-1, 20}).dense(20, 7, ActivationKind::LeakyRelu)
-            .layer(LayerKind::Flatten, "Flatten").dense(7 * 49, 10).activation(ActivationKind::Sigmoid);
+        b.reshape({28, 28, 1})
+            .conv(1, 6, 5, 2, Padding::Same, ActivationKind::Tanh)
+            .batchNorm(6, false, true)
+            .pool(LayerKind::AveragePooling2D, 3, 2, Padding::Same)
+            .activation(ActivationKind::Elu)
+            .conv(6, 20, 2, 1, Padding::Same, ActivationKind::Linear, false)
+            .batchNorm(20, true, false)
+            .activation(ActivationKind::Softmax)
+            .reshape({-1, 20})
+            .dense(20, 7, ActivationKind::LeakyRelu)
+            .layer(LayerKind::Flatten, "Flatten")
+            .dense(7 * 49, 10)
+            .activation(ActivationKind::Sigmoid);
         Model model = b.build();
         model.layers[9].activationAlpha = 0.25f;  // the LeakyReLU Dense
         const auto input = b.randomInput(7);
         const auto expected = referenceForward(model, input.data(), 7);
         for (const auto& options : allConfigurations()) {
             auto engine = makeCpuEngine(model, options);
-            QVERIFY2(maxAbsDiff(run(*engine, input, 7), expected) < 1e-5, qPrintable(QString::number(maxAbsDiff(run(*engine, input, 7), expected))));
+            QVERIFY2(maxAbsDiff(run(*engine, input, 7), expected) < 1e-5,
+                     qPrintable(QString::number(maxAbsDiff(run(*engine, input, 7), expected))));
         }
     }
 
@@ -110,8 +133,11 @@ private slots:
         // A small CNN on 300 images: head chunks and tail groups of 128 that do not divide the
         // slices, for every chunk size and thread count.
         ModelBuilder b({12, 12, 1}, 6);
-        b.conv(1, 8, 3, 1, Padding::Same, ActivationKind::Relu).pool(LayerKind::MaxPooling2D, 2, 2, Padding::Valid)
-            .layer(LayerKind::Flatten, "Flatten").dense(288, 40, ActivationKind::Relu).dense(40, 10, ActivationKind::Softmax);
+        b.conv(1, 8, 3, 1, Padding::Same, ActivationKind::Relu)
+            .pool(LayerKind::MaxPooling2D, 2, 2, Padding::Valid)
+            .layer(LayerKind::Flatten, "Flatten")
+            .dense(288, 40, ActivationKind::Relu)
+            .dense(40, 10, ActivationKind::Softmax);
         const Model model = b.build();
         const auto input = b.randomInput(300);
         const auto expected = referenceForward(model, input.data(), 300);
@@ -153,14 +179,16 @@ private slots:
             for (int i = 0; i < 10; ++i) maxLogit = std::max(maxLogit, double(logits[s * 10 + i]));
             for (int i = 0; i < 10; ++i) sum += std::exp(logits[s * 10 + i] - maxLogit);
             for (int i = 0; i < 10; ++i)
-                QVERIFY(std::fabs(std::exp(logits[s * 10 + i] - maxLogit) / sum - probs[s * 10 + i]) < 1e-6);
+                QVERIFY(std::fabs(std::exp(logits[s * 10 + i] - maxLogit) / sum -
+                                  probs[s * 10 + i]) < 1e-6);
         }
         // A standalone Activation('softmax') at the end is dropped too.
         ModelBuilder c({4}, 3);
         c.dense(4, 3).activation(ActivationKind::Softmax);
         const Model m2 = c.build();
         const auto x = c.randomInput(2);
-        QVERIFY(maxAbsDiff(run(*makeCpuEngine(m2, options), x, 2), referenceForward(m2, x.data(), 2, true)) < 1e-6);
+        QVERIFY(maxAbsDiff(run(*makeCpuEngine(m2, options), x, 2),
+                           referenceForward(m2, x.data(), 2, true)) < 1e-6);
     }
 
     void deterministicAtAFixedThreadCount() {
@@ -176,9 +204,11 @@ private slots:
                 const auto first = run(*engine, input, 300);
                 for (int repeat = 0; repeat < 3; ++repeat) {
                     const auto again = run(*makeCpuEngine(model, o), input, 300);
-                    QVERIFY(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0);
+                    QVERIFY(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) ==
+                            0);
                     const auto same = run(*engine, input, 300);
-                    QVERIFY(std::memcmp(first.data(), same.data(), first.size() * sizeof(float)) == 0);
+                    QVERIFY(std::memcmp(first.data(), same.data(), first.size() * sizeof(float)) ==
+                            0);
                 }
             }
         }
@@ -200,7 +230,9 @@ private slots:
             makeCpuEngine(weightsOnly);
             QFAIL("accepted a weights-only model");
         } catch (const Error& e) {
-            QVERIFY2(QString(e.what()).contains("w.weights.h5") && QString(e.what()).contains("weights only"), e.what());
+            QVERIFY2(QString(e.what()).contains("w.weights.h5") &&
+                         QString(e.what()).contains("weights only"),
+                     e.what());
         }
         ModelBuilder b({8, 8, 1}, 1);
         b.conv(1, 2, 3, 1, Padding::Valid);

@@ -22,12 +22,14 @@ private slots:
     void accuraciesAsDocumented() {
         QFETCH(QString, file);
         QFETCH(double, accuracy);
-        const std::string path = std::string(CWB_FIXTURES_DIR) + "/../../resources/models/" + file.toStdString();
+        const std::string path =
+            std::string(CWB_FIXTURES_DIR) + "/../../resources/models/" + file.toStdString();
         const Model model = loadModel(path);
         const auto engine = makeCpuEngine(model, {2, false});
         const Dataset test = loadFashionMnist(cwb::test::datasetDir(), Split::Test);
         const EvalResult r = evaluate(*engine, test);
-        QVERIFY2(std::fabs(r.accuracy - accuracy) <= 0.0005, qPrintable(QString::number(r.accuracy)));
+        QVERIFY2(std::fabs(r.accuracy - accuracy) <= 0.0005,
+                 qPrintable(QString::number(r.accuracy)));
         if (file.contains("teacher")) QVERIFY(r.accuracy >= 0.91);
     }
 };

@@ -4,7 +4,6 @@
 // teacher (kd-weight 0, same seed) is reported beside it. The student is saved, loaded back
 // and evaluated by the inference engine, which must agree with the trainer's figure.
 #include <QtTest>
-
 #include <chrono>
 
 #include "core/infer/engine.h"
@@ -61,10 +60,14 @@ private slots:
         const TrainResult base = trainModel(baseline, train, &testSet, plain);
 
         const double acc = distilled.epochs.back().testAccuracy;
-        qInfo("teacher logits on 60000 images: %.1f s; student 2 epochs: %.1f s", logitSeconds, trainSeconds);
-        qInfo("student mlp:128 (T 2, kd-weight 0.5): test accuracy %.4f, loss %.4f | baseline (kd-weight 0): %.4f, "
-              "loss %.4f",
-              acc, distilled.epochs.back().testLoss, base.epochs.back().testAccuracy, base.epochs.back().testLoss);
+        qInfo("teacher logits on 60000 images: %.1f s; student 2 epochs: %.1f s", logitSeconds,
+              trainSeconds);
+        qInfo(
+            "student mlp:128 (T 2, kd-weight 0.5): test accuracy %.4f, loss %.4f | baseline "
+            "(kd-weight 0): %.4f, "
+            "loss %.4f",
+            acc, distilled.epochs.back().testLoss, base.epochs.back().testAccuracy,
+            base.epochs.back().testLoss);
         QVERIFY2(acc >= 0.85, qPrintable(QString::number(acc)));
 
         // Saved, loaded back and evaluated by the inference engine: the same accuracy (at most
@@ -74,7 +77,8 @@ private slots:
         const Model reloaded = loadModel(path);
         const auto engine = makeCpuEngine(reloaded);
         const EvalResult e = evaluate(*engine, testSet);
-        QVERIFY2(std::fabs(e.accuracy - acc) <= 0.0005, qPrintable(QString("%1 vs %2").arg(e.accuracy).arg(acc)));
+        QVERIFY2(std::fabs(e.accuracy - acc) <= 0.0005,
+                 qPrintable(QString("%1 vs %2").arg(e.accuracy).arg(acc)));
     }
 
     void previewFromTheTeacherEngine() {
@@ -83,7 +87,8 @@ private slots:
         options.logits = true;
         const auto engine = makeCpuEngine(teacher, options);
         const Dataset testSet = loadFashionMnist(test::datasetDir(), Split::Test, 64);
-        const TemperaturePreviewer previewer = TemperaturePreviewer::fromTeacher(*engine, testSet.images.data(), 64);
+        const TemperaturePreviewer previewer =
+            TemperaturePreviewer::fromTeacher(*engine, testSet.images.data(), 64);
         // At T = 1 the preview is the teacher's own softmax output: compare with the engine
         // without EngineOptions::logits.
         const auto probabilities = makeCpuEngine(teacher);
@@ -96,7 +101,8 @@ private slots:
         QVERIFY(p4.meanEntropy > p1.meanEntropy && p4.meanTopProbability < p1.meanTopProbability);
         auto started = Clock::now();
         for (int i = 0; i < 100; ++i) previewer.at(1.0 + i * 0.1, 3);
-        const double perPreview = std::chrono::duration<double>(Clock::now() - started).count() / 100;
+        const double perPreview =
+            std::chrono::duration<double>(Clock::now() - started).count() / 100;
         qInfo("preview of 64 images: %.1f us", perPreview * 1e6);
     }
 };

@@ -1,7 +1,6 @@
 // Accuracy of the real fixture models on all 10 000 Fashion-MNIST test images: it must equal
 // the uncompressed figures of EXPECTED.md (computed independently with PyTorch) within 0.0005.
 #include <QtTest>
-
 #include <cmath>
 
 #include "core/infer/engine.h"
@@ -37,7 +36,10 @@ private slots:
         QCOMPARE(result.samples, 10000);
         QCOMPARE(int(result.predictions.size()), 10000);
         QVERIFY2(std::fabs(result.accuracy - expected) <= 0.0005 + 1e-12,
-                 qPrintable(QString("%1: accuracy %2, expected %3").arg(file).arg(result.accuracy).arg(expected)));
+                 qPrintable(QString("%1: accuracy %2, expected %3")
+                                .arg(file)
+                                .arg(result.accuracy)
+                                .arg(expected)));
     }
 
 private:

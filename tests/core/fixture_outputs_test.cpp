@@ -1,7 +1,6 @@
 // The real fixture models on the first 100 Fashion-MNIST test images: the engine's outputs
 // must match the independently computed NAME.outputs100.csv (see EXPECTED.md) to 1e-4.
 #include <QtTest>
-
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -40,7 +39,8 @@ private slots:
 
     void matchesTheRecordedOutputs_data() {
         QTest::addColumn<QString>("name");
-        for (const char* name : {"k2_cnn_bn_evanchien", "k2_mlp_dropout_percy", "k3legacy_mlp_ntu113", "k3_cnn_umer"})
+        for (const char* name :
+             {"k2_cnn_bn_evanchien", "k2_mlp_dropout_percy", "k3legacy_mlp_ntu113", "k3_cnn_umer"})
             QTest::newRow(name) << name;
     }
     void matchesTheRecordedOutputs() {
@@ -62,24 +62,31 @@ private slots:
                 QCOMPARE(engine->outputSize(), 10);
                 std::vector<float> out(1000);
                 engine->forward(m_data.images.data(), 100, out.data());
-                checkClose(out, expected, QString("%1 threads %2 strategy %3").arg(name).arg(threads).arg(int(strategy)));
+                checkClose(
+                    out, expected,
+                    QString("%1 threads %2 strategy %3").arg(name).arg(threads).arg(int(strategy)));
             }
         }
         // The naive reference forward pass agrees with the file too: the figure the kernel
         // tests rely on is itself right for real models.
-        checkClose(referenceForward(model, m_data.images.data(), 100), expected, name + " reference");
+        checkClose(referenceForward(model, m_data.images.data(), 100), expected,
+                   name + " reference");
     }
 
 private:
-    void checkClose(const std::vector<float>& out, const std::vector<float>& expected, const QString& what) {
+    void checkClose(const std::vector<float>& out, const std::vector<float>& expected,
+                    const QString& what) {
         double worst = 0;
         int worstAt = 0;
         for (int i = 0; i < 1000; ++i) {
             const double d = std::fabs(double(out[i]) - expected[i]);
             if (d > worst) worst = d, worstAt = i;
         }
-        QVERIFY2(worst <= 1e-4, qPrintable(QString("%1: image %2 class %3 differs by %4").arg(what)
-                                               .arg(worstAt / 10).arg(worstAt % 10).arg(worst)));
+        QVERIFY2(worst <= 1e-4, qPrintable(QString("%1: image %2 class %3 differs by %4")
+                                               .arg(what)
+                                               .arg(worstAt / 10)
+                                               .arg(worstAt % 10)
+                                               .arg(worst)));
     }
 
     Dataset m_data;

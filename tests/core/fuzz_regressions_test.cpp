@@ -2,7 +2,6 @@
 // (fuzz/seeds/<entry>/*), fed to the same entry function the fuzzer drives, in the normal
 // build: each must load or fail with a cwb::Error, never crash or throw anything else.
 #include <QtTest>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -23,11 +22,13 @@ private slots:
             if (!fs::exists(root)) continue;
             for (const auto& folder : fs::directory_iterator(root)) {
                 const std::string name = folder.path().filename().string();
-                QVERIFY2(folder.is_directory(), (folder.path().string() + " is not a folder").c_str());
+                QVERIFY2(folder.is_directory(),
+                         (folder.path().string() + " is not a folder").c_str());
                 try {
                     cwb::fuzz::findEntry(name);
                 } catch (const std::invalid_argument&) {
-                    QFAIL((folder.path().string() + " names no fuzz entry in fuzz/entries.cpp").c_str());
+                    QFAIL((folder.path().string() + " names no fuzz entry in fuzz/entries.cpp")
+                              .c_str());
                 }
             }
         }
@@ -43,7 +44,8 @@ private slots:
                 if (!fs::exists(folder)) continue;
                 for (const auto& file : fs::directory_iterator(folder)) {
                     if (!file.is_regular_file()) continue;
-                    const std::string tag = entry.name + "/" + kind + "/" + file.path().filename().string();
+                    const std::string tag =
+                        entry.name + "/" + kind + "/" + file.path().filename().string();
                     QTest::newRow(tag.c_str()) << QString::fromStdString(entry.name)
                                                << QString::fromStdString(file.path().string());
                     ++rows;

@@ -1,21 +1,21 @@
 // Hostile and unusual inputs for the readers: hand-built safetensors headers, zip bombs,
 // oversized files, and HDF5 files edited with the HDF5 C API (NaN weights, fixed-length
 // configs, float64/float16 weights, huge declared datasets, non-Keras files).
-#include <QtTest>
-
 #include <zlib.h>
+
+#include <QtTest>
 
 // tests/CMakeLists.txt gives tests no HDF5 include path; Debian's header lives here and
 // finds its siblings relative to itself. The library comes in through cwb_core.
 #include <hdf5/serial/hdf5.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstring>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "core/error.h"
 #include "core/io/harvest.h"
@@ -45,12 +45,12 @@ std::string errorOf(F&& load) {
     return {};
 }
 
-#define EXPECT_ERROR(expression, fragment)                                                        \
-    do {                                                                                          \
-        const std::string message_ = errorOf([&] { (void)(expression); });                        \
-        QVERIFY2(!message_.empty(), "no cwb::Error thrown");                                   \
-        QVERIFY2(message_.find(fragment) != std::string::npos, message_.c_str());                \
-        QVERIFY2(message_.find('\n') == std::string::npos, message_.c_str());                    \
+#define EXPECT_ERROR(expression, fragment)                                        \
+    do {                                                                          \
+        const std::string message_ = errorOf([&] { (void)(expression); });        \
+        QVERIFY2(!message_.empty(), "no cwb::Error thrown");                      \
+        QVERIFY2(message_.find(fragment) != std::string::npos, message_.c_str()); \
+        QVERIFY2(message_.find('\n') == std::string::npos, message_.c_str());     \
     } while (0)
 
 // --- safetensors -----------------------------------------------------------------------
@@ -71,7 +71,9 @@ std::shared_ptr<Storage> storageOf(const std::string& bytes) {
     return storage;
 }
 
-std::vector<NamedTensor> parse(const std::string& bytes) { return parseSafetensors(storageOf(bytes), "test.safetensors"); }
+std::vector<NamedTensor> parse(const std::string& bytes) {
+    return parseSafetensors(storageOf(bytes), "test.safetensors");
+}
 
 std::string floatBytes(std::initializer_list<float> values) {
     std::string out;
@@ -89,9 +91,9 @@ const char* const kEdgeCaseHeader =
 
 struct ZipEntry {
     std::string name;
-    std::string data;         // as stored (already deflated when deflated == true)
+    std::string data;  // as stored (already deflated when deflated == true)
     std::uint32_t crc = 0;
-    std::uint64_t size = 0;   // declared uncompressed size
+    std::uint64_t size = 0;  // declared uncompressed size
     bool deflated = false;
 };
 
@@ -99,7 +101,9 @@ std::string le16(unsigned v) { return {char(v & 0xff), char((v >> 8) & 0xff)}; }
 std::string le32(std::uint32_t v) { return le16(v & 0xffff) + le16(v >> 16); }
 
 ZipEntry storedEntry(const std::string& name, const std::string& data) {
-    return {name, data, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), data.size())),
+    return {name, data,
+            static_cast<std::uint32_t>(
+                crc32(0, reinterpret_cast<const Bytef*>(data.data()), data.size())),
             data.size(), false};
 }
 
@@ -124,20 +128,24 @@ ZipEntry deflatedEntry(const std::string& name, const std::string& plain) {
 std::string zipArchive(const std::vector<ZipEntry>& entries) {
     std::string body, central;
     for (const ZipEntry& e : entries) {
-        const std::string common = le16(20) + le16(0) + le16(e.deflated ? 8 : 0) + le16(0) + le16(0x21) +
-                                   le32(e.crc) + le32(static_cast<std::uint32_t>(e.data.size())) +
-                                   le32(static_cast<std::uint32_t>(e.size)) + le16(e.name.size()) + le16(0);
+        const std::string common =
+            le16(20) + le16(0) + le16(e.deflated ? 8 : 0) + le16(0) + le16(0x21) + le32(e.crc) +
+            le32(static_cast<std::uint32_t>(e.data.size())) +
+            le32(static_cast<std::uint32_t>(e.size)) + le16(e.name.size()) + le16(0);
         central += le32(0x02014b50) + le16(20) + common + le16(0) + le16(0) + le16(0) + le32(0) +
                    le32(static_cast<std::uint32_t>(body.size())) + e.name;
         body += le32(0x04034b50) + common + e.name + e.data;
     }
-    return body + central + le32(0x06054b50) + le16(0) + le16(0) + le16(entries.size()) + le16(entries.size()) +
-           le32(static_cast<std::uint32_t>(central.size())) + le32(static_cast<std::uint32_t>(body.size())) + le16(0);
+    return body + central + le32(0x06054b50) + le16(0) + le16(0) + le16(entries.size()) +
+           le16(entries.size()) + le32(static_cast<std::uint32_t>(central.size())) +
+           le32(static_cast<std::uint32_t>(body.size())) + le16(0);
 }
 
 // Entries of a zip whose local headers carry sizes and whose data is stored (the fixtures).
 std::map<std::string, std::string> storedZipEntries(const std::string& zip) {
-    const auto u16 = [&](std::size_t at) { return std::size_t(std::uint8_t(zip[at])) | std::size_t(std::uint8_t(zip[at + 1])) << 8; };
+    const auto u16 = [&](std::size_t at) {
+        return std::size_t(std::uint8_t(zip[at])) | std::size_t(std::uint8_t(zip[at + 1])) << 8;
+    };
     const auto u32 = [&](std::size_t at) { return u16(at) | u16(at + 2) << 16; };
     std::map<std::string, std::string> out;
     std::size_t at = 0;
@@ -180,12 +188,15 @@ std::vector<float> readFloats(hid_t file, const char* dataset) {
 }
 
 // Replaces a dataset with one of `fileType` and `dims`, written from float values.
-void replaceDataset(hid_t file, const char* dataset, hid_t fileType, const std::vector<hsize_t>& dims,
-                    const std::vector<float>& values, hid_t createPlist = H5P_DEFAULT) {
+void replaceDataset(hid_t file, const char* dataset, hid_t fileType,
+                    const std::vector<hsize_t>& dims, const std::vector<float>& values,
+                    hid_t createPlist = H5P_DEFAULT) {
     H5Ldelete(file, dataset, H5P_DEFAULT);
     const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
-    const hid_t d = H5Dcreate2(file, dataset, fileType, space, H5P_DEFAULT, createPlist, H5P_DEFAULT);
-    if (!values.empty()) H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    const hid_t d =
+        H5Dcreate2(file, dataset, fileType, space, H5P_DEFAULT, createPlist, H5P_DEFAULT);
+    if (!values.empty())
+        H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
     H5Dclose(d);
     H5Sclose(space);
 }
@@ -233,38 +244,52 @@ private slots:
         QTest::addColumn<QByteArray>("bytes");
         QTest::addColumn<QString>("expected");
         const auto row = [](const char* name, const std::string& bytes, const char* expected) {
-            QTest::newRow(name) << QByteArray(bytes.data(), static_cast<int>(bytes.size())) << expected;
+            QTest::newRow(name) << QByteArray(bytes.data(), static_cast<int>(bytes.size()))
+                                << expected;
         };
         row("shorter than the length field", "\x02\0\0", "too short");
         row("huge header length", littleEndian64(~0ull) + "{}", "exceeds the file size");
         row("header length past the end", littleEndian64(100) + "{}", "exceeds the file size");
-        row("offsets past the data", safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "1234"),
+        row("offsets past the data",
+            safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "1234"),
             "lie outside the 4 bytes of data");
-        row("begin after end", safetensors(R"({"a":{"dtype":"U8","shape":[0],"data_offsets":[4,2]}})", "1234"),
+        row("begin after end",
+            safetensors(R"({"a":{"dtype":"U8","shape":[0],"data_offsets":[4,2]}})", "1234"),
             "lie outside");
         row("overlapping tensors",
-            safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                        std::string(12, '\0')),
+            safetensors(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                std::string(12, '\0')),
             "overlap");
         row("shape overflows",
-            safetensors(R"({"a":{"dtype":"U8","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,0]}})", ""),
+            safetensors(
+                R"({"a":{"dtype":"U8","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,0]}})",
+                ""),
             "overflows");
         row("dimension beyond int64",
-            safetensors(R"({"a":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,0]}})", ""), "overflows");
-        row("size disagrees with shape", safetensors(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", "12345678"),
+            safetensors(
+                R"({"a":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,0]}})", ""),
+            "overflows");
+        row("size disagrees with shape",
+            safetensors(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", "12345678"),
             "needs 12 bytes but data_offsets span 8");
-        row("negative offset", safetensors(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[-1,0]}})", "1"),
+        row("negative offset",
+            safetensors(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[-1,0]}})", "1"),
             "must be a non-negative integer");
-        row("fractional dimension", safetensors(R"({"a":{"dtype":"U8","shape":[1.5],"data_offsets":[0,1]}})", "1"),
+        row("fractional dimension",
+            safetensors(R"({"a":{"dtype":"U8","shape":[1.5],"data_offsets":[0,1]}})", "1"),
             "must be a non-negative integer");
         row("bad JSON", safetensors(R"({"a": {"dtype": )", ""), "malformed JSON");
         row("header is not an object", safetensors("[1, 2]", ""), "not a JSON object");
         row("entry without offsets", safetensors(R"({"a":{"dtype":"F32","shape":[1]}})", "1234"),
             "needs dtype, shape and data_offsets");
-        row("fp8 dtype", safetensors(R"({"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", "12"),
+        row("fp8 dtype",
+            safetensors(R"({"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", "12"),
             "tensor 'w': dtype F8_E4M3 is not supported");
-        row("metadata not an object", safetensors(R"({"__metadata__":[1]})", ""), "__metadata__ must be an object");
-        const std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
+        row("metadata not an object", safetensors(R"({"__metadata__":[1]})", ""),
+            "__metadata__ must be an object");
+        const std::string deep =
+            "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
         row("deeply nested JSON", safetensors(deep, ""), "nested more than 8 levels");
     }
     void safetensorsHeadersAreValidated() {
@@ -282,7 +307,8 @@ private slots:
     void validEdgeCasesAreRead() {
         const std::string header = kEdgeCaseHeader;
         QVERIFY(header.size() % 4 != 0);
-        const std::string data = floatBytes({2.5f, -1.25f, 3.0f}) + std::string("\x00\x3c\x00\xc0", 4) + std::string("\xc0\xbf", 2);
+        const std::string data = floatBytes({2.5f, -1.25f, 3.0f}) +
+                                 std::string("\x00\x3c\x00\xc0", 4) + std::string("\xc0\xbf", 2);
         const auto tensors = parse(safetensors(header, data));
         QCOMPARE(tensors.size(), std::size_t(5));
         QCOMPARE(tensors[0].name, std::string("s"));
@@ -294,11 +320,14 @@ private slots:
         QCOMPARE(tensors[4].tensor.elements(), std::int64_t(0));
         for (const auto& t : tensors)
             if (t.tensor.elements() > 0)
-                QCOMPARE(reinterpret_cast<std::uintptr_t>(t.tensor.bytes()) % dtypeSize(t.tensor.dtype()), std::uintptr_t(0));
+                QCOMPARE(reinterpret_cast<std::uintptr_t>(t.tensor.bytes()) %
+                             dtypeSize(t.tensor.dtype()),
+                         std::uintptr_t(0));
     }
 
     void alignedTensorsAreViewsIntoOneStorage() {
-        const std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+        const std::string header =
+            R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
         const std::string padded = header + std::string((8 - (8 + header.size()) % 8) % 8, ' ');
         const auto storage = storageOf(safetensors(padded, floatBytes({1.f, 2.f})));
         const auto tensors = parseSafetensors(storage, "views");
@@ -326,7 +355,9 @@ private slots:
         const std::string path = temp("bomb.keras");
         writeBytes(path, zipArchive({storedEntry("metadata.json", entries["metadata.json"]),
                                      storedEntry("config.json", entries["config.json"]), bomb}));
-        EXPECT_ERROR(loadModel(path), "model.weights.h5 declares 2861 MiB uncompressed, more than the 2048 MiB allowed");
+        EXPECT_ERROR(
+            loadModel(path),
+            "model.weights.h5 declares 2861 MiB uncompressed, more than the 2048 MiB allowed");
     }
 
     void entryLongerThanDeclaredIsRefused() {
@@ -342,9 +373,10 @@ private slots:
         // Control for the two tests above: the same builder with honest sizes loads.
         auto entries = storedZipEntries(readBytes(test::fixture("k3_cnn_umer.keras")));
         const std::string path = temp("rebuilt.keras");
-        writeBytes(path, zipArchive({storedEntry("metadata.json", entries["metadata.json"]),
-                                     deflatedEntry("config.json", entries["config.json"]),
-                                     deflatedEntry("model.weights.h5", entries["model.weights.h5"])}));
+        writeBytes(path,
+                   zipArchive({storedEntry("metadata.json", entries["metadata.json"]),
+                               deflatedEntry("config.json", entries["config.json"]),
+                               deflatedEntry("model.weights.h5", entries["model.weights.h5"])}));
         const Model model = loadModel(path);
         QCOMPARE(model.parameterCount(), 225034LL);
     }
@@ -355,7 +387,8 @@ private slots:
         writeBytes(noWeights, zipArchive({storedEntry("config.json", entries["config.json"])}));
         EXPECT_ERROR(loadModel(noWeights), "no model.weights.h5");
         const std::string noConfig = temp("noconfig.keras");
-        writeBytes(noConfig, zipArchive({storedEntry("model.weights.h5", entries["model.weights.h5"])}));
+        writeBytes(noConfig,
+                   zipArchive({storedEntry("model.weights.h5", entries["model.weights.h5"])}));
         EXPECT_ERROR(loadModel(noConfig), "the archive has no config.json");
         // Weights of another model under the right names: the shapes do not fit.
         const std::string mismatched = temp("mismatched.keras");
@@ -363,9 +396,11 @@ private slots:
         const auto at = config.find("\"units\": 128");
         QVERIFY(at != std::string::npos);
         config.replace(at, 12, "\"units\": 129");
-        writeBytes(mismatched, zipArchive({storedEntry("config.json", config),
-                                           storedEntry("model.weights.h5", entries["model.weights.h5"])}));
-        EXPECT_ERROR(loadModel(mismatched), "layer 'dense' (Dense): kernel has shape (1600, 128), expected (1600, 129)");
+        writeBytes(mismatched,
+                   zipArchive({storedEntry("config.json", config),
+                               storedEntry("model.weights.h5", entries["model.weights.h5"])}));
+        EXPECT_ERROR(loadModel(mismatched),
+                     "layer 'dense' (Dense): kernel has shape (1600, 128), expected (1600, 129)");
     }
 
     // Found by fuzzing the weights inside a .keras: Debian's HDF5 1.10 segfaults on this
@@ -383,25 +418,43 @@ private slots:
 
     void childProcessReturnsAnswersAndReportsCrashesAndHangs() {
         const auto fiveSeconds = std::chrono::seconds(5);
-        QCOMPARE(runInChildProcess([] { return std::string("answer"); }, "ok", fiveSeconds), std::string("answer"));
+        QCOMPARE(runInChildProcess([] { return std::string("answer"); }, "ok", fiveSeconds),
+                 std::string("answer"));
         // Larger than a pipe's buffer, so the parent must read while the child writes.
         const std::string big(3 << 20, 'x');
         QCOMPARE(runInChildProcess([&] { return big; }, "big", fiveSeconds).size(), big.size());
         // The child's memory is its own: what it changes stays there.
         int touched = 0;
-        runInChildProcess([&] { touched = 1; return std::string(); }, "copy", fiveSeconds);
+        runInChildProcess(
+            [&] {
+                touched = 1;
+                return std::string();
+            },
+            "copy", fiveSeconds);
         QCOMPARE(touched, 0);
-        EXPECT_ERROR(runInChildProcess([]() -> std::string { throw Error("ordinary failure"); }, "throws", fiveSeconds),
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { throw Error("ordinary failure"); },
+                                       "throws", fiveSeconds),
                      "ordinary failure");
-        EXPECT_ERROR(runInChildProcess([]() -> std::string { throw std::length_error("too long"); }, "other.h5", fiveSeconds),
+        EXPECT_ERROR(runInChildProcess([]() -> std::string { throw std::length_error("too long"); },
+                                       "other.h5", fiveSeconds),
                      "other.h5: reading the file failed (too long)");
-        EXPECT_ERROR(runInChildProcess([]() -> std::string { std::raise(SIGSEGV); return {}; }, "crashing.h5", fiveSeconds),
-                     "crashing.h5: reading the file crashed the format library (Segmentation fault)");
-        EXPECT_ERROR(runInChildProcess([]() -> std::string { std::_Exit(3); }, "exiting.h5", fiveSeconds),
-                     "exiting.h5: reading the file stopped the format library (exit status 3)");
+        EXPECT_ERROR(
+            runInChildProcess(
+                []() -> std::string {
+                    std::raise(SIGSEGV);
+                    return {};
+                },
+                "crashing.h5", fiveSeconds),
+            "crashing.h5: reading the file crashed the format library (Segmentation fault)");
+        EXPECT_ERROR(
+            runInChildProcess([]() -> std::string { std::_Exit(3); }, "exiting.h5", fiveSeconds),
+            "exiting.h5: reading the file stopped the format library (exit status 3)");
         const auto start = std::chrono::steady_clock::now();
-        EXPECT_ERROR(runInChildProcess([]() -> std::string { for (;;) std::this_thread::sleep_for(std::chrono::seconds(1)); },
-                                       "looping.h5", std::chrono::milliseconds(300)),
+        EXPECT_ERROR(runInChildProcess(
+                         []() -> std::string {
+                             for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+                         },
+                         "looping.h5", std::chrono::milliseconds(300)),
                      "looping.h5: reading the file did not finish within");
         QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
     }
@@ -412,7 +465,8 @@ private slots:
         harvest.texts["model_config"] = std::string("{\"a\": 1}\0tail", 14);
         auto bytes = std::make_shared<OwnedStorage>(3);
         std::memcpy(bytes->mutableData(), "\x01\x02\xff", 3);
-        harvest.tensors.push_back({2, "kernel", Tensor::fromFloats({2, 2}, {1.5f, -2.f, 0.f, 3.25f})});
+        harvest.tensors.push_back(
+            {2, "kernel", Tensor::fromFloats({2, 2}, {1.5f, -2.f, 0.f, 3.25f})});
         harvest.tensors.push_back({-1, "layers/x/vars/0", Tensor({3}, DType::U8, bytes)});
         harvest.tensors.push_back({-1, "empty", Tensor::zeros({0, 4})});
         const std::string encoded = encodeHarvest(harvest);
@@ -427,9 +481,11 @@ private slots:
         QCOMPARE(back.tensors[1].tensor.dtype(), DType::U8);
         QCOMPARE(std::to_integer<int>(back.tensors[1].tensor.bytes()[2]), 0xff);
         QCOMPARE(back.tensors[2].tensor.shape(), (Shape{0, 4}));
-        EXPECT_ERROR(decodeHarvest(std::string_view(encoded).substr(0, encoded.size() - 1), "cut.h5"),
-                     "cut.h5: the reading process sent back a truncated answer");
-        EXPECT_ERROR(decodeHarvest(encoded + "x", "long.h5"), "long.h5: the reading process sent back more");
+        EXPECT_ERROR(
+            decodeHarvest(std::string_view(encoded).substr(0, encoded.size() - 1), "cut.h5"),
+            "cut.h5: the reading process sent back a truncated answer");
+        EXPECT_ERROR(decodeHarvest(encoded + "x", "long.h5"),
+                     "long.h5: the reading process sent back more");
     }
 
     // --- HDF5 ---
@@ -439,7 +495,10 @@ private slots:
         const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         replaceDataset(file, "x", H5T_IEEE_F32LE, {3}, {1, 2, 3});
         H5Fclose(file);
-        EXPECT_ERROR(loadModel(path), path + ": HDF5 file has no Keras model_config or layers group; it is not a Keras model");
+        EXPECT_ERROR(
+            loadModel(path),
+            path +
+                ": HDF5 file has no Keras model_config or layers group; it is not a Keras model");
     }
 
     void nanWeightIsReportedWithLayerAndTensor() {
@@ -450,7 +509,8 @@ private slots:
             values[77] = std::nanf("");
             replaceDataset(file, name, H5T_IEEE_F32LE, {128, 64}, values);
         });
-        EXPECT_ERROR(loadModel(path), path + ": layer 'dense_4' (Dense) weight 'kernel' contains NaN at element 77");
+        EXPECT_ERROR(loadModel(path),
+                     path + ": layer 'dense_4' (Dense) weight 'kernel' contains NaN at element 77");
         const std::string inf = savedMlp("inf.h5");
         editH5(inf, [](hid_t file) {
             const char* name = "/model_weights/dense_5/dense_5/bias:0";
@@ -458,12 +518,16 @@ private slots:
             values[3] = -INFINITY;
             replaceDataset(file, name, H5T_IEEE_F32LE, {10}, values);
         });
-        EXPECT_ERROR(loadModel(inf), "layer 'dense_5' (Dense) weight 'bias' contains Inf at element 3");
+        EXPECT_ERROR(loadModel(inf),
+                     "layer 'dense_5' (Dense) weight 'bias' contains Inf at element 3");
     }
 
     void fixedLengthModelConfigLoads() {
         const std::string path = savedMlp("fixed_config.h5");
-        editH5(path, [](hid_t file) { writeFixedStringAttribute(file, "model_config", test::readTextAttribute(file, "model_config")); });
+        editH5(path, [](hid_t file) {
+            writeFixedStringAttribute(file, "model_config",
+                                      test::readTextAttribute(file, "model_config"));
+        });
         const Model model = loadModel(path);
         QCOMPARE(model.layers.size(), std::size_t(4));
         QCOMPARE(model.parameterCount(), 109386LL);
@@ -475,7 +539,8 @@ private slots:
         editH5(path, [&](hid_t file) {
             kernel = readFloats(file, "/model_weights/dense_5/dense_5/kernel:0");
             bias = readFloats(file, "/model_weights/dense_5/dense_5/bias:0");
-            replaceDataset(file, "/model_weights/dense_5/dense_5/kernel:0", H5T_IEEE_F64LE, {64, 10}, kernel);
+            replaceDataset(file, "/model_weights/dense_5/dense_5/kernel:0", H5T_IEEE_F64LE,
+                           {64, 10}, kernel);
             // IEEE half precision as h5py defines float16.
             const hid_t half = H5Tcopy(H5T_IEEE_F32LE);
             H5Tset_fields(half, 15, 10, 5, 0, 10);
@@ -489,16 +554,19 @@ private slots:
         QCOMPARE(dense.kernel.dtype(), DType::F32);
         QVERIFY(std::equal(kernel.begin(), kernel.end(), dense.kernel.floats().begin()));
         for (std::size_t i = 0; i < bias.size(); ++i)
-            QVERIFY(std::fabs(dense.bias.floats()[i] - bias[i]) <= std::fabs(bias[i]) * 1e-3f + 1e-7f);
+            QVERIFY(std::fabs(dense.bias.floats()[i] - bias[i]) <=
+                    std::fabs(bias[i]) * 1e-3f + 1e-7f);
         QVERIFY(dense.bias.floats()[0] != bias[0]);  // it really went through 16 bits
     }
 
     void integerWeightsAreRejected() {
         const std::string path = savedMlp("int.h5");
         editH5(path, [](hid_t file) {
-            replaceDataset(file, "/model_weights/dense_5/dense_5/bias:0", H5T_STD_I32LE, {10}, std::vector<float>(10, 1.f));
+            replaceDataset(file, "/model_weights/dense_5/dense_5/bias:0", H5T_STD_I32LE, {10},
+                           std::vector<float>(10, 1.f));
         });
-        EXPECT_ERROR(loadModel(path), "layer 'dense_5' (Dense): dataset 'dense_5/bias:0' holds integers of 4 bytes");
+        EXPECT_ERROR(loadModel(path),
+                     "layer 'dense_5' (Dense): dataset 'dense_5/bias:0' holds integers of 4 bytes");
     }
 
     void hugeDeclaredDatasetFailsBeforeAllocating() {
@@ -509,10 +577,12 @@ private slots:
             H5Pset_chunk(plist, 2, chunk);
             H5Pset_deflate(plist, 1);
             // 2^21 x 2^21 floats = 16 TiB declared, nothing written.
-            replaceDataset(file, "/model_weights/dense_4/dense_4/kernel:0", H5T_IEEE_F32LE, {1u << 21, 1u << 21}, {}, plist);
+            replaceDataset(file, "/model_weights/dense_4/dense_4/kernel:0", H5T_IEEE_F32LE,
+                           {1u << 21, 1u << 21}, {}, plist);
             H5Pclose(plist);
         });
-        EXPECT_ERROR(loadModel(path), "dataset 'dense_4/kernel:0' (2097152, 2097152) needs 16777216 MiB but only");
+        EXPECT_ERROR(loadModel(path),
+                     "dataset 'dense_4/kernel:0' (2097152, 2097152) needs 16777216 MiB but only");
     }
 
     void missingAndMisshapenWeightsAreReported() {
@@ -521,13 +591,15 @@ private slots:
             H5Ldelete(file, "/model_weights/dense_4/dense_4/bias:0", H5P_DEFAULT);
             // weight_names still lists it: the dataset cannot be opened.
         });
-        EXPECT_ERROR(loadModel(missing), "layer 'dense_4' (Dense): cannot open dataset 'dense_4/bias:0'");
+        EXPECT_ERROR(loadModel(missing),
+                     "layer 'dense_4' (Dense): cannot open dataset 'dense_4/bias:0'");
         const std::string misshapen = savedMlp("misshapen.h5");
         editH5(misshapen, [](hid_t file) {
-            replaceDataset(file, "/model_weights/dense_4/dense_4/kernel:0", H5T_IEEE_F32LE, {64, 128},
-                           std::vector<float>(64 * 128, 0.f));
+            replaceDataset(file, "/model_weights/dense_4/dense_4/kernel:0", H5T_IEEE_F32LE,
+                           {64, 128}, std::vector<float>(64 * 128, 0.f));
         });
-        EXPECT_ERROR(loadModel(misshapen), "layer 'dense_4' (Dense): kernel has shape (64, 128), expected (128, 64)");
+        EXPECT_ERROR(loadModel(misshapen),
+                     "layer 'dense_4' (Dense): kernel has shape (64, 128), expected (128, 64)");
     }
 
     void unsupportedLayerInH5NamesLayerClassAndFile() {
@@ -536,11 +608,14 @@ private slots:
             std::string config = test::readTextAttribute(file, "model_config");
             const auto at = config.find("\"class_name\": \"Dense\"");
             const auto atCompact = config.find("\"class_name\":\"Dense\"");
-            if (at != std::string::npos) config.replace(at, 21, "\"class_name\": \"LSTM\"");
-            else config.replace(atCompact, 20, "\"class_name\":\"LSTM\"");
+            if (at != std::string::npos)
+                config.replace(at, 21, "\"class_name\": \"LSTM\"");
+            else
+                config.replace(atCompact, 20, "\"class_name\":\"LSTM\"");
             writeVariableStringAttribute(file, "model_config", config);
         });
-        EXPECT_ERROR(loadModel(path), path + ": layer 'dense_3' (LSTM) is not supported; supported layers: ");
+        EXPECT_ERROR(loadModel(path),
+                     path + ": layer 'dense_3' (LSTM) is not supported; supported layers: ");
     }
 
     void kerasTwoWeightsOnlyFileListsTensors() {
@@ -549,13 +624,15 @@ private slots:
         editH5(path, [](hid_t file) {
             H5Adelete(file, "model_config");
             for (const char* layer : {"flatten_1", "dense_3", "dense_4", "dense_5"})
-                H5Lmove(file, (std::string("/model_weights/") + layer).c_str(), file, layer, H5P_DEFAULT, H5P_DEFAULT);
+                H5Lmove(file, (std::string("/model_weights/") + layer).c_str(), file, layer,
+                        H5P_DEFAULT, H5P_DEFAULT);
             H5Ldelete(file, "/model_weights", H5P_DEFAULT);
             const hid_t type = H5Tcopy(H5T_C_S1);
             H5Tset_size(type, 9);
             const hsize_t four = 4;
             const hid_t space = H5Screate_simple(1, &four, nullptr);
-            const hid_t attribute = H5Acreate2(file, "layer_names", type, space, H5P_DEFAULT, H5P_DEFAULT);
+            const hid_t attribute =
+                H5Acreate2(file, "layer_names", type, space, H5P_DEFAULT, H5P_DEFAULT);
             H5Awrite(attribute, type, "flatten_1dense_3\0\0dense_4\0\0dense_5\0\0");
             H5Aclose(attribute);
             H5Sclose(space);

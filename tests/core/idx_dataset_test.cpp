@@ -1,8 +1,9 @@
 // IDX parsing on hand-made bytes, and the real Fashion-MNIST test split.
+#include "core/io/idx_dataset.h"
+
 #include <QtTest>
 
 #include "core/error.h"
-#include "core/io/idx_dataset.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -21,11 +22,14 @@ private slots:
         QTest::addColumn<QByteArray>("bytes");
         QTest::addColumn<QString>("message");
         QTest::newRow("bad magic") << QByteArray("\x01\x00\x08\x01", 4) << "bad magic";
-        QTest::newRow("float type") << QByteArray("\x00\x00\x0d\x01\x00\x00\x00\x01", 8) << "not supported";
+        QTest::newRow("float type")
+            << QByteArray("\x00\x00\x0d\x01\x00\x00\x00\x01", 8) << "not supported";
         QTest::newRow("truncated") << QByteArray("\x00\x00\x08\x03\x00\x00", 6) << "truncated";
-        QTest::newRow("size mismatch") << QByteArray("\x00\x00\x08\x01\x00\x00\x00\x05\x01", 9) << "header says 5";
-        QTest::newRow("overflow") << QByteArray("\x00\x00\x08\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16)
-                                  << "overflow";
+        QTest::newRow("size mismatch")
+            << QByteArray("\x00\x00\x08\x01\x00\x00\x00\x05\x01", 9) << "header says 5";
+        QTest::newRow("overflow")
+            << QByteArray("\x00\x00\x08\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16)
+            << "overflow";
     }
     void rejectsBadHeaders() {
         QFETCH(QByteArray, bytes);

@@ -31,7 +31,8 @@ const char* const kTfKeras2 = R"({"class_name": "Sequential", "config": {"name":
   {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.25}},
   {"class_name": "Activation", "config": {"name": "act", "activation": "silu"}}]}})";
 
-const char* const kKeras3 = R"({"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
+const char* const kKeras3 =
+    R"({"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
   {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 4], "name": "input_layer"}},
   {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 3,
    "activation": {"module": "keras.activations", "class_name": "function", "config": "gelu", "registered_name": "gelu"}}},
@@ -41,7 +42,8 @@ const char* const kKeras3 = R"({"module": "keras", "class_name": "Sequential", "
 const char* const kKeras3BuiltWithoutInput = R"({"class_name": "Sequential", "config": {"name": "s",
   "layers": [{"class_name": "Dense", "config": {"name": "dense", "units": 2}}], "build_input_shape": [null, 5]}})";
 
-const char* const kFunctionalChain = R"({"class_name": "Functional", "config": {"name": "f", "layers": [
+const char* const kFunctionalChain =
+    R"({"class_name": "Functional", "config": {"name": "f", "layers": [
   {"class_name": "InputLayer", "name": "inp", "config": {"batch_shape": [null, 6], "name": "inp"}, "inbound_nodes": []},
   {"class_name": "Dense", "name": "d1", "config": {"name": "d1", "units": 4, "activation": "tanh"},
    "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 6], "keras_history": ["inp", 0, 0]}}], "kwargs": {}}]},
@@ -54,7 +56,8 @@ const char* const kKeras2ModelChain = R"({"class_name": "Model", "config": {"nam
   {"class_name": "Dense", "name": "dense_1", "config": {"name": "dense_1", "units": 2}, "inbound_nodes": [[["input_1", 0, 0, {}]]]}],
   "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_1", 0, 0]]}})";
 
-const char* const kFunctionalMerge = R"({"class_name": "Functional", "config": {"name": "f", "layers": [
+const char* const kFunctionalMerge =
+    R"({"class_name": "Functional", "config": {"name": "f", "layers": [
   {"class_name": "InputLayer", "name": "inp", "config": {"batch_shape": [null, 6], "name": "inp"}, "inbound_nodes": []},
   {"class_name": "Dense", "name": "a", "config": {"name": "a", "units": 6},
    "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["inp", 0, 0]}}], "kwargs": {}}]},
@@ -75,13 +78,17 @@ const char* const kFunctionalShared = R"({"class_name": "Model", "config": {"nam
   "input_layers": [["i", 0, 0]], "output_layers": [["a", 0, 0]]}})";
 
 // One Sequential with a single layer of the given class and config after an input of `shape`.
-json oneLayer(const std::string& cls, const json& config, const json& batchShape = json::array({nullptr, 8, 8, 3})) {
+json oneLayer(const std::string& cls, const json& config,
+              const json& batchShape = json::array({nullptr, 8, 8, 3})) {
     json layerConfig = config;
     layerConfig["name"] = "x";
-    return {{"class_name", "Sequential"},
-            {"config", {{"name", "s"},
-                        {"layers", json::array({{{"class_name", "InputLayer"}, {"config", {{"batch_input_shape", batchShape}, {"name", "in"}}}},
-                                                {{"class_name", cls}, {"config", layerConfig}}})}}}};
+    return {
+        {"class_name", "Sequential"},
+        {"config",
+         {{"name", "s"},
+          {"layers", json::array({{{"class_name", "InputLayer"},
+                                   {"config", {{"batch_input_shape", batchShape}, {"name", "in"}}}},
+                                  {{"class_name", cls}, {"config", layerConfig}}})}}}};
 }
 
 std::string errorOf(const json& config) {
@@ -124,7 +131,8 @@ private slots:
         QCOMPARE(bn.batchNorm.epsilon, 0.01f);
         QVERIFY(!bn.batchNorm.center);
         QCOMPARE(arch.normalizationAxes[3], 3);
-        QCOMPARE(kerasWeightRoles(bn), (std::vector<std::string>{"gamma", "moving_mean", "moving_variance"}));
+        QCOMPARE(kerasWeightRoles(bn),
+                 (std::vector<std::string>{"gamma", "moving_mean", "moving_variance"}));
         QCOMPARE(kerasWeightRoles(conv), (std::vector<std::string>{"kernel"}));
         QCOMPARE(arch.layers[5].activation, ActivationKind::Softmax);
         QCOMPARE(arch.layers[5].units, 10);
@@ -171,41 +179,70 @@ private slots:
         const auto row = [](const char* name, const json& config, const char* expected) {
             QTest::newRow(name) << QByteArray::fromStdString(config.dump()) << expected;
         };
-        row("merge layer", json::parse(kFunctionalMerge), "m.h5: layer 'add' (Add): takes 2 inputs; models with branches or merge layers are not supported");
-        row("skip connection", json::parse(kFunctionalSkip), "layer 'b' (Dense): takes its input from 'i' rather than from the layer before it ('a')");
-        row("shared layer", json::parse(kFunctionalShared), "layer 'a' (Dense): is called 2 times (a shared layer)");
-        row("lstm", oneLayer("LSTM", {{"units", 4}}), "m.h5: layer 'x' (LSTM) is not supported; supported layers: InputLayer, Dense, Conv2D");
-        row("custom layer", oneLayer("MyAttention", json::object()), "layer 'x' (MyAttention) is not supported");
+        row("merge layer", json::parse(kFunctionalMerge),
+            "m.h5: layer 'add' (Add): takes 2 inputs; models with branches or merge layers are not "
+            "supported");
+        row("skip connection", json::parse(kFunctionalSkip),
+            "layer 'b' (Dense): takes its input from 'i' rather than from the layer before it "
+            "('a')");
+        row("shared layer", json::parse(kFunctionalShared),
+            "layer 'a' (Dense): is called 2 times (a shared layer)");
+        row("lstm", oneLayer("LSTM", {{"units", 4}}),
+            "m.h5: layer 'x' (LSTM) is not supported; supported layers: InputLayer, Dense, Conv2D");
+        row("custom layer", oneLayer("MyAttention", json::object()),
+            "layer 'x' (MyAttention) is not supported");
         row("unknown activation", oneLayer("Dense", {{"units", 4}, {"activation", "mish"}}),
-            "m.h5: layer 'x' (Dense): activation 'mish' is not supported; supported activations: linear, relu");
-        row("dilated conv", oneLayer("Conv2D", {{"filters", 2}, {"kernel_size", 3}, {"dilation_rate", {2, 2}}}),
+            "m.h5: layer 'x' (Dense): activation 'mish' is not supported; supported activations: "
+            "linear, relu");
+        row("dilated conv",
+            oneLayer("Conv2D", {{"filters", 2}, {"kernel_size", 3}, {"dilation_rate", {2, 2}}}),
             "layer 'x' (Conv2D): dilation_rate [2,2] is not supported; only 1 is");
         row("grouped conv", oneLayer("Conv2D", {{"filters", 2}, {"kernel_size", 3}, {"groups", 2}}),
             "layer 'x' (Conv2D): groups = 2 is not supported; only 1 is");
-        row("channels first", oneLayer("Conv2D", {{"filters", 2}, {"kernel_size", 3}, {"data_format", "channels_first"}}),
-            "layer 'x' (Conv2D): data_format 'channels_first' is not supported; only channels_last is");
-        row("causal padding", oneLayer("Conv2D", {{"filters", 2}, {"kernel_size", 3}, {"padding", "causal"}}),
+        row("channels first",
+            oneLayer("Conv2D",
+                     {{"filters", 2}, {"kernel_size", 3}, {"data_format", "channels_first"}}),
+            "layer 'x' (Conv2D): data_format 'channels_first' is not supported; only channels_last "
+            "is");
+        row("causal padding",
+            oneLayer("Conv2D", {{"filters", 2}, {"kernel_size", 3}, {"padding", "causal"}}),
             "padding 'causal' is not supported");
-        row("pool channels first", oneLayer("MaxPooling2D", {{"data_format", "channels_first"}}), "data_format 'channels_first'");
-        row("bn over two axes", oneLayer("BatchNormalization", {{"axis", {1, 2}}}), "normalizes over axes [1,2]; only the last axis");
-        row("units missing", oneLayer("Dense", json::object()), "layer 'x' (Dense): config field 'units' is missing");
-        row("units not a number", oneLayer("Dense", {{"units", "ten"}}), "config field 'units' must be an integer, got \"ten\"");
-        row("zero filters", oneLayer("Conv2D", {{"filters", 0}, {"kernel_size", 3}}), "config field 'filters' is 0, outside 1..");
-        row("relu threshold", oneLayer("ReLU", {{"threshold", 0.5}}), "a non-zero threshold is not supported");
-        row("softmax axis", oneLayer("Softmax", {{"axis", 1}}), "softmax over axis 1 is not supported");
-        row("dropout rate", oneLayer("Dropout", {{"rate", 1.5}}), "dropout rate 1.500000 is outside [0, 1)");
-        row("two unknown reshape sizes", oneLayer("Reshape", {{"target_shape", {-1, -1}}}), "has more than one -1");
-        row("unknown input size", oneLayer("Dense", {{"units", 2}}, json::array({nullptr, nullptr, 28})),
+        row("pool channels first", oneLayer("MaxPooling2D", {{"data_format", "channels_first"}}),
+            "data_format 'channels_first'");
+        row("bn over two axes", oneLayer("BatchNormalization", {{"axis", {1, 2}}}),
+            "normalizes over axes [1,2]; only the last axis");
+        row("units missing", oneLayer("Dense", json::object()),
+            "layer 'x' (Dense): config field 'units' is missing");
+        row("units not a number", oneLayer("Dense", {{"units", "ten"}}),
+            "config field 'units' must be an integer, got \"ten\"");
+        row("zero filters", oneLayer("Conv2D", {{"filters", 0}, {"kernel_size", 3}}),
+            "config field 'filters' is 0, outside 1..");
+        row("relu threshold", oneLayer("ReLU", {{"threshold", 0.5}}),
+            "a non-zero threshold is not supported");
+        row("softmax axis", oneLayer("Softmax", {{"axis", 1}}),
+            "softmax over axis 1 is not supported");
+        row("dropout rate", oneLayer("Dropout", {{"rate", 1.5}}),
+            "dropout rate 1.500000 is outside [0, 1)");
+        row("two unknown reshape sizes", oneLayer("Reshape", {{"target_shape", {-1, -1}}}),
+            "has more than one -1");
+        row("unknown input size",
+            oneLayer("Dense", {{"units", 2}}, json::array({nullptr, nullptr, 28})),
             "has an unknown dimension; only fixed input sizes are supported");
-        row("no input shape", json::parse(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}]}})"),
+        row("no input shape",
+            json::parse(
+                R"({"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}]}})"),
             "m.h5: the model config declares no input shape");
-        row("model class", json::parse(R"({"class_name": "MyModel", "config": {}})"), "m.h5: model class 'MyModel' is not supported");
+        row("model class", json::parse(R"({"class_name": "MyModel", "config": {}})"),
+            "m.h5: model class 'MyModel' is not supported");
         row("model class not text", json::parse(R"({"class_name": 7777.77, "config": {}})"),
             "m.h5: config field 'class_name' must be text, got 7777.77");
         row("functional layer class not text",
-            json::parse(R"({"class_name": "Functional", "config": {"layers": [{"class_name": 3, "config": {"name": "i"}}]}})"),
+            json::parse(
+                R"({"class_name": "Functional", "config": {"layers": [{"class_name": 3, "config": {"name": "i"}}]}})"),
             "layer 'i' (?)");
-        row("no layers", json::parse(R"({"class_name": "Sequential", "config": {"name": "s", "layers": []}})"), "lists no layers");
+        row("no layers",
+            json::parse(R"({"class_name": "Sequential", "config": {"name": "s", "layers": []}})"),
+            "lists no layers");
         row("not an object", json::array({1, 2}), "the model config is not a JSON object");
     }
     void refusedConfigs() {
@@ -219,20 +256,33 @@ private slots:
         QTest::addColumn<QString>("className");
         QTest::addColumn<QString>("key");
         // Layer names Keras itself gives these classes by default.
-        QTest::newRow("Conv2D") << "Conv2D" << "conv2d";
-        QTest::newRow("MaxPooling2D") << "MaxPooling2D" << "max_pooling2d";
-        QTest::newRow("AveragePooling2D") << "AveragePooling2D" << "average_pooling2d";
-        QTest::newRow("BatchNormalization") << "BatchNormalization" << "batch_normalization";
-        QTest::newRow("Dense") << "Dense" << "dense";
-        QTest::newRow("InputLayer") << "InputLayer" << "input_layer";
-        QTest::newRow("TFSMLayer") << "TFSMLayer" << "tfsm_layer";
-        QTest::newRow("ReLU") << "ReLU" << "re_lu";
-        QTest::newRow("LeakyReLU") << "LeakyReLU" << "leaky_re_lu";
-        QTest::newRow("Conv2DTranspose") << "Conv2DTranspose" << "conv2d_transpose";
+        QTest::newRow("Conv2D") << "Conv2D"
+                                << "conv2d";
+        QTest::newRow("MaxPooling2D") << "MaxPooling2D"
+                                      << "max_pooling2d";
+        QTest::newRow("AveragePooling2D") << "AveragePooling2D"
+                                          << "average_pooling2d";
+        QTest::newRow("BatchNormalization") << "BatchNormalization"
+                                            << "batch_normalization";
+        QTest::newRow("Dense") << "Dense"
+                               << "dense";
+        QTest::newRow("InputLayer") << "InputLayer"
+                                    << "input_layer";
+        QTest::newRow("TFSMLayer") << "TFSMLayer"
+                                   << "tfsm_layer";
+        QTest::newRow("ReLU") << "ReLU"
+                              << "re_lu";
+        QTest::newRow("LeakyReLU") << "LeakyReLU"
+                                   << "leaky_re_lu";
+        QTest::newRow("Conv2DTranspose") << "Conv2DTranspose"
+                                         << "conv2d_transpose";
         // Python's re.sub on to_snake_case's three patterns, worked by hand.
-        QTest::newRow("non-word characters") << "My-Layer!" << "my_layer";
-        QTest::newRow("acronym then word") << "HTTPServer" << "http_server";
-        QTest::newRow("camel case") << "getHTTPResponse" << "get_http_response";
+        QTest::newRow("non-word characters") << "My-Layer!"
+                                             << "my_layer";
+        QTest::newRow("acronym then word") << "HTTPServer"
+                                           << "http_server";
+        QTest::newRow("camel case") << "getHTTPResponse"
+                                    << "get_http_response";
     }
     void snakeCaseMatchesKeras() {
         QFETCH(QString, className);
@@ -245,21 +295,28 @@ private slots:
         Layer& bn = arch.layers[0];
         for (const char* role : {"gamma", "beta", "moving_mean", "moving_variance"})
             assignKerasWeight(bn, role, Tensor::fromFloats({3}, {1, 2, 3}), "m.h5");
-        QVERIFY_THROWS_EXCEPTION(Error, assignKerasWeight(bn, "gamma", Tensor::fromFloats({3}, {1, 2, 3}), "m.h5"));
-        QVERIFY_THROWS_EXCEPTION(Error, assignKerasWeight(bn, "kernel", Tensor::fromFloats({3}, {1, 2, 3}), "m.h5"));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, assignKerasWeight(bn, "gamma", Tensor::fromFloats({3}, {1, 2, 3}), "m.h5"));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, assignKerasWeight(bn, "kernel", Tensor::fromFloats({3}, {1, 2, 3}), "m.h5"));
         const Model model = finishKerasModel(arch, "m.h5", "test");
         QCOMPARE(model.layers[0].outputShape, (Shape{8, 8, 3}));
         QVERIFY(model.evaluable);
 
         // Axis 1 of a (batch, 8, 8, 3) input is not the channels axis.
-        auto wrongAxis = parseKerasModelConfig(oneLayer("BatchNormalization", {{"axis", 1}}), "m.h5");
+        auto wrongAxis =
+            parseKerasModelConfig(oneLayer("BatchNormalization", {{"axis", 1}}), "m.h5");
         for (const char* role : {"gamma", "beta", "moving_mean", "moving_variance"})
-            assignKerasWeight(wrongAxis.layers[0], role, Tensor::fromFloats({3}, {1, 2, 3}), "m.h5");
+            assignKerasWeight(wrongAxis.layers[0], role, Tensor::fromFloats({3}, {1, 2, 3}),
+                              "m.h5");
         try {
             finishKerasModel(wrongAxis, "m.h5", "test");
             QFAIL("accepted axis 1");
         } catch (const Error& e) {
-            QVERIFY2(std::string(e.what()).find("normalizes axis 1 of input (8, 8, 3); only the last") != std::string::npos, e.what());
+            QVERIFY2(
+                std::string(e.what()).find("normalizes axis 1 of input (8, 8, 3); only the last") !=
+                    std::string::npos,
+                e.what());
         }
 
         auto missing = parseKerasModelConfig(oneLayer("Dense", {{"units", 2}}), "m.h5");
@@ -268,7 +325,9 @@ private slots:
             finishKerasModel(missing, "m.h5", "test");
             QFAIL("accepted a Dense without bias");
         } catch (const Error& e) {
-            QVERIFY2(std::string(e.what()).find("m.h5: layer 'x' (Dense): weight 'bias' is missing") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find(
+                         "m.h5: layer 'x' (Dense): weight 'bias' is missing") != std::string::npos,
+                     e.what());
         }
     }
 };

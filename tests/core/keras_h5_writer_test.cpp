@@ -12,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -39,37 +38,53 @@ std::string freshDir(const std::string& name) {
 
 std::vector<std::string> filesIn(const std::string& dir) {
     std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+    for (const auto& entry : fs::directory_iterator(dir))
+        names.push_back(entry.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
 }
 
 bool sameBits(const Tensor& a, const Tensor& b) {
     if (a.empty() || b.empty()) return a.empty() == b.empty();
-    return a.shape() == b.shape() && a.dtype() == b.dtype() && std::memcmp(a.bytes(), b.bytes(), a.byteSize()) == 0;
+    return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+           std::memcmp(a.bytes(), b.bytes(), a.byteSize()) == 0;
 }
 
 // Every setting and weight of two layers, as text naming the first difference ("" if none).
 std::string layerDifference(const Layer& a, const Layer& b) {
-    const auto differs = [&](bool equal, const char* what) { return equal ? std::string() : a.name + ": " + what; };
-    for (const std::string& d : {
-             differs(a.name == b.name, "name"), differs(a.className == b.className, "class"),
-             differs(a.kind == b.kind, "kind"), differs(a.activation == b.activation, "activation"),
-             differs(a.activationAlpha == b.activationAlpha, "alpha"), differs(a.units == b.units, "units"),
-             differs(a.useBias == b.useBias, "use_bias"), differs(a.conv.filters == b.conv.filters, "filters"),
-             differs(a.conv.kernelH == b.conv.kernelH && a.conv.kernelW == b.conv.kernelW, "kernel size"),
-             differs(a.conv.strideH == b.conv.strideH && a.conv.strideW == b.conv.strideW, "conv strides"),
-             differs(a.conv.padding == b.conv.padding, "conv padding"),
-             differs(a.pool.poolH == b.pool.poolH && a.pool.poolW == b.pool.poolW, "pool size"),
-             differs(a.pool.strideH == b.pool.strideH && a.pool.strideW == b.pool.strideW, "pool strides"),
-             differs(a.pool.padding == b.pool.padding, "pool padding"),
-             differs(a.batchNorm.epsilon == b.batchNorm.epsilon, "epsilon"),
-             differs(a.batchNorm.center == b.batchNorm.center && a.batchNorm.scale == b.batchNorm.scale, "center/scale"),
-             differs(a.targetShape == b.targetShape, "target shape"), differs(a.dropoutRate == b.dropoutRate, "rate"),
-             differs(a.inputShape == b.inputShape && a.outputShape == b.outputShape, "shapes"),
-             differs(sameBits(a.kernel, b.kernel) && sameBits(a.bias, b.bias), "kernel/bias bits"),
-             differs(sameBits(a.gamma, b.gamma) && sameBits(a.beta, b.beta), "gamma/beta bits"),
-             differs(sameBits(a.movingMean, b.movingMean) && sameBits(a.movingVariance, b.movingVariance), "moving stats bits")})
+    const auto differs = [&](bool equal, const char* what) {
+        return equal ? std::string() : a.name + ": " + what;
+    };
+    for (const std::string& d :
+         {differs(a.name == b.name, "name"),
+          differs(a.className == b.className, "class"),
+          differs(a.kind == b.kind, "kind"),
+          differs(a.activation == b.activation, "activation"),
+          differs(a.activationAlpha == b.activationAlpha, "alpha"),
+          differs(a.units == b.units, "units"),
+          differs(a.useBias == b.useBias, "use_bias"),
+          differs(a.conv.filters == b.conv.filters, "filters"),
+          differs(a.conv.kernelH == b.conv.kernelH && a.conv.kernelW == b.conv.kernelW,
+                  "kernel size"),
+          differs(a.conv.strideH == b.conv.strideH && a.conv.strideW == b.conv.strideW,
+                  "conv strides"),
+          differs(a.conv.padding == b.conv.padding, "conv padding"),
+          differs(a.pool.poolH == b.pool.poolH && a.pool.poolW == b.pool.poolW, "pool size"),
+          differs(a.pool.strideH == b.pool.strideH && a.pool.strideW == b.pool.strideW,
+                  "pool strides"),
+          differs(a.pool.padding == b.pool.padding, "pool padding"),
+          differs(a.batchNorm.epsilon == b.batchNorm.epsilon, "epsilon"),
+          differs(
+              a.batchNorm.center == b.batchNorm.center && a.batchNorm.scale == b.batchNorm.scale,
+              "center/scale"),
+          differs(a.targetShape == b.targetShape, "target shape"),
+          differs(a.dropoutRate == b.dropoutRate, "rate"),
+          differs(a.inputShape == b.inputShape && a.outputShape == b.outputShape, "shapes"),
+          differs(sameBits(a.kernel, b.kernel) && sameBits(a.bias, b.bias), "kernel/bias bits"),
+          differs(sameBits(a.gamma, b.gamma) && sameBits(a.beta, b.beta), "gamma/beta bits"),
+          differs(
+              sameBits(a.movingMean, b.movingMean) && sameBits(a.movingVariance, b.movingVariance),
+              "moving stats bits")})
         if (!d.empty()) return d;
     return {};
 }
@@ -87,7 +102,8 @@ void compareModels(const Model& a, const Model& b) {
 // Deterministic filler for synthetic weights.
 Tensor ramp(const Shape& shape, float scale) {
     std::vector<float> values(static_cast<std::size_t>(shapeElements(shape)));
-    for (std::size_t i = 0; i < values.size(); ++i) values[i] = scale * (static_cast<float>((i * 37) % 101) - 50.f) / 7.f;
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = scale * (static_cast<float>((i * 37) % 101) - 50.f) / 7.f;
     return Tensor::fromFloats(shape, values);
 }
 
@@ -139,19 +155,23 @@ Model syntheticModel() {
     return model;
 }
 
-std::vector<std::string> fixedStringsAttribute(hid_t object, const char* name, bool* nullPadded = nullptr) {
+std::vector<std::string> fixedStringsAttribute(hid_t object, const char* name,
+                                               bool* nullPadded = nullptr) {
     const hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
     const hid_t fileType = H5Aget_type(attribute);
     const hid_t space = H5Aget_space(attribute);
-    const std::size_t width = H5Tget_size(fileType), count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+    const std::size_t width = H5Tget_size(fileType),
+                      count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
     std::vector<std::string> out;
     if (H5Tget_class(fileType) == H5T_STRING && !H5Tis_variable_str(fileType)) {
         if (nullPadded) *nullPadded = H5Tget_strpad(fileType) == H5T_STR_NULLPAD;
         std::vector<char> buffer(width * count);
         H5Aread(attribute, fileType, buffer.data());
-        for (std::size_t i = 0; i < count; ++i) out.emplace_back(buffer.data() + i * width, strnlen(buffer.data() + i * width, width));
+        for (std::size_t i = 0; i < count; ++i)
+            out.emplace_back(buffer.data() + i * width, strnlen(buffer.data() + i * width, width));
     } else {
-        out.push_back(H5Tget_class(fileType) == H5T_FLOAT && count == 0 ? "<empty float array>" : "<other>");
+        out.push_back(H5Tget_class(fileType) == H5T_FLOAT && count == 0 ? "<empty float array>"
+                                                                        : "<other>");
     }
     H5Sclose(space);
     H5Tclose(fileType);
@@ -168,7 +188,8 @@ private slots:
 
     void roundTripKeepsEveryBit_data() {
         QTest::addColumn<QString>("file");
-        for (const char* file : {"k2_cnn_bn_evanchien.h5", "k2_mlp_dropout_percy.h5", "k3legacy_mlp_ntu113.h5", "k3_cnn_umer.keras"})
+        for (const char* file : {"k2_cnn_bn_evanchien.h5", "k2_mlp_dropout_percy.h5",
+                                 "k3legacy_mlp_ntu113.h5", "k3_cnn_umer.keras"})
             QTest::newRow(file) << file;
     }
     void roundTripKeepsEveryBit() {
@@ -204,7 +225,9 @@ private slots:
         const std::string path = freshDir("edited") + "/edited.h5";
         saveKerasH5(model, path);
         const Model reloaded = loadModel(path);
-        QCOMPARE(reloaded.layers[static_cast<std::size_t>(reloaded.findLayer("dense_4"))].kernel.floats()[5], 0.125f);
+        QCOMPARE(reloaded.layers[static_cast<std::size_t>(reloaded.findLayer("dense_4"))]
+                     .kernel.floats()[5],
+                 0.125f);
     }
 
     // The layout tf.keras's load_model reads, checked with the HDF5 C API.
@@ -221,7 +244,8 @@ private slots:
         const auto& layers = config["config"]["layers"];
         QCOMPARE(layers.size(), std::size_t(19));
         QCOMPARE(layers[0]["class_name"], nlohmann::json("InputLayer"));
-        QCOMPARE(layers[0]["config"]["batch_input_shape"], nlohmann::json::parse("[null, 28, 28, 1]"));
+        QCOMPARE(layers[0]["config"]["batch_input_shape"],
+                 nlohmann::json::parse("[null, 28, 28, 1]"));
         QCOMPARE(layers[1]["config"]["kernel_size"], nlohmann::json::parse("[3, 3]"));
         QCOMPARE(layers[4]["config"]["padding"], nlohmann::json("same"));
 
@@ -234,15 +258,20 @@ private slots:
         QCOMPARE(layerNames.back(), std::string("activation_5"));
         QCOMPARE(test::readTextAttribute(weights, "keras_version"), std::string("2.13.1"));
         const hid_t conv = H5Gopen2(weights, "conv2d_1", H5P_DEFAULT);
-        QCOMPARE(fixedStringsAttribute(conv, "weight_names"), (std::vector<std::string>{"conv2d_1/kernel:0", "conv2d_1/bias:0"}));
+        QCOMPARE(fixedStringsAttribute(conv, "weight_names"),
+                 (std::vector<std::string>{"conv2d_1/kernel:0", "conv2d_1/bias:0"}));
         const hid_t bn = H5Gopen2(weights, "batch_normalization_1", H5P_DEFAULT);
-        QCOMPARE(fixedStringsAttribute(bn, "weight_names"),
-                 (std::vector<std::string>{"batch_normalization_1/gamma:0", "batch_normalization_1/beta:0",
-                                           "batch_normalization_1/moving_mean:0", "batch_normalization_1/moving_variance:0"}));
+        QCOMPARE(
+            fixedStringsAttribute(bn, "weight_names"),
+            (std::vector<std::string>{
+                "batch_normalization_1/gamma:0", "batch_normalization_1/beta:0",
+                "batch_normalization_1/moving_mean:0", "batch_normalization_1/moving_variance:0"}));
         const hid_t act = H5Gopen2(weights, "activation_1", H5P_DEFAULT);
-        QCOMPARE(fixedStringsAttribute(act, "weight_names"), std::vector<std::string>{"<empty float array>"});
+        QCOMPARE(fixedStringsAttribute(act, "weight_names"),
+                 std::vector<std::string>{"<empty float array>"});
 
-        const hid_t kernel = H5Dopen2(file, "/model_weights/conv2d_1/conv2d_1/kernel:0", H5P_DEFAULT);
+        const hid_t kernel =
+            H5Dopen2(file, "/model_weights/conv2d_1/conv2d_1/kernel:0", H5P_DEFAULT);
         QVERIFY(kernel >= 0);
         const hid_t type = H5Dget_type(kernel);
         QVERIFY(H5Tequal(type, H5T_IEEE_F32LE) > 0);
@@ -271,12 +300,15 @@ private slots:
         fs::create_directories(dir + "/sub");
         fs::create_symlink(source, dir + "/link.h5");
         fs::create_hard_link(source, dir + "/hard.h5");
-        for (const std::string& target : {source, dir + "/sub/../model.h5", dir + "/./model.h5", dir + "/link.h5", dir + "/hard.h5"}) {
+        for (const std::string& target : {source, dir + "/sub/../model.h5", dir + "/./model.h5",
+                                          dir + "/link.h5", dir + "/hard.h5"}) {
             try {
                 saveKerasH5(model, target);
                 QFAIL(qPrintable(QString::fromStdString("overwrote the source through " + target)));
             } catch (const Error& e) {
-                QVERIFY2(std::string(e.what()).find("refusing to overwrite the model's source file") != std::string::npos, e.what());
+                QVERIFY2(std::string(e.what()).find(
+                             "refusing to overwrite the model's source file") != std::string::npos,
+                         e.what());
             }
         }
         QVERIFY(readBytes(source) == before);
@@ -290,7 +322,8 @@ private slots:
         ::chmod(target.c_str(), 0640);
 
         // Refused before writing: weights only, NaN weights.
-        QVERIFY_THROWS_EXCEPTION(Error, saveKerasH5(loadModel(test::fixture("k3_mlp800_voyager.weights.h5")), target));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, saveKerasH5(loadModel(test::fixture("k3_mlp800_voyager.weights.h5")), target));
         Model broken = loadModel(test::fixture("k3legacy_mlp_ntu113.h5"));
         broken.layers[1].bias = broken.layers[1].bias.clone();
         broken.layers[1].bias.mutableFloats()[0] = std::numeric_limits<float>::quiet_NaN();
@@ -298,7 +331,9 @@ private slots:
             saveKerasH5(broken, target);
             QFAIL("saved NaN weights");
         } catch (const Error& e) {
-            QVERIFY2(std::string(e.what()).find("layer 'dense_3' weight 'bias' contains NaN") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("layer 'dense_3' weight 'bias' contains NaN") !=
+                         std::string::npos,
+                     e.what());
         }
         // Failing half-way through the write.
         try {
@@ -328,7 +363,9 @@ private slots:
             saveKerasH5(model, test::tempDir() + "/no/such/folder/out.h5");
             QFAIL("wrote into a missing folder");
         } catch (const Error& e) {
-            QVERIFY2(std::string(e.what()).find("cannot create a temporary file in") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("cannot create a temporary file in") !=
+                         std::string::npos,
+                     e.what());
         }
         const std::string dir = freshDir("folder_target");
         QVERIFY_THROWS_EXCEPTION(Error, saveKerasH5(model, dir));

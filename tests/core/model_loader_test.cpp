@@ -2,8 +2,9 @@
 // layer lists from EXPECTED.md, parameter counts summed by hand from `h5ls -r` dataset
 // shapes, weight values printed by `h5dump -m %.9g -d ...`, safetensors values decoded with
 // Python's struct module. Then truncated and garbled copies of every fixture.
-#include <QtTest>
+#include "core/io/model_loader.h"
 
+#include <QtTest>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -12,7 +13,6 @@
 
 #include "core/error.h"
 #include "core/io/keras_h5_writer.h"
-#include "core/io/model_loader.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -35,7 +35,8 @@ const Tensor& tensorNamed(const Model& model, const std::string& name) {
 
 QString shapesOf(const Model& model) {
     QStringList parts;
-    for (const auto& layer : model.layers) parts << QString::fromStdString(shapeToString(layer.outputShape));
+    for (const auto& layer : model.layers)
+        parts << QString::fromStdString(shapeToString(layer.outputShape));
     return parts.join(' ');
 }
 
@@ -61,8 +62,10 @@ Outcome loadOutcome(const std::string& path, std::string* message = nullptr) {
         throw;
     } catch (const Error& e) {
         const std::string what = e.what();
-        if (what.find('\n') != std::string::npos) throw std::runtime_error("multi-line error: " + what);
-        if (what.find(path) == std::string::npos) throw std::runtime_error("error does not name the file: " + what);
+        if (what.find('\n') != std::string::npos)
+            throw std::runtime_error("multi-line error: " + what);
+        if (what.find(path) == std::string::npos)
+            throw std::runtime_error("error does not name the file: " + what);
         if (message) *message = what;
         return Outcome::Rejected;
     }
@@ -71,7 +74,9 @@ Outcome loadOutcome(const std::string& path, std::string* message = nullptr) {
 // Byte ranges of the entries' data in a zip whose local headers carry their sizes (as
 // Python's zipfile writes them): those bytes are covered by the entries' CRC-32.
 std::vector<std::pair<std::size_t, std::size_t>> zipDataRanges(const std::string& zip) {
-    const auto u16 = [&](std::size_t at) { return std::size_t(std::uint8_t(zip[at])) | std::size_t(std::uint8_t(zip[at + 1])) << 8; };
+    const auto u16 = [&](std::size_t at) {
+        return std::size_t(std::uint8_t(zip[at])) | std::size_t(std::uint8_t(zip[at + 1])) << 8;
+    };
     const auto u32 = [&](std::size_t at) { return u16(at) | u16(at + 2) << 16; };
     std::vector<std::pair<std::size_t, std::size_t>> ranges;
     std::size_t at = 0;
@@ -86,9 +91,14 @@ std::vector<std::pair<std::size_t, std::size_t>> zipDataRanges(const std::string
 }
 
 const char* kAllFixtures[] = {
-    "k2_cnn_bn_evanchien.h5",       "k2_mlp_dropout_percy.h5",     "k3legacy_mlp_ntu113.h5",
-    "k3_cnn_umer.keras",            "k3_mlp800_voyager.weights.h5", "k3_tfsmlayer_NEGATIVE.keras",
-    "st_mnist_cnn_bn_torch.safetensors", "st_u8_data_fluent.safetensors",
+    "k2_cnn_bn_evanchien.h5",
+    "k2_mlp_dropout_percy.h5",
+    "k3legacy_mlp_ntu113.h5",
+    "k3_cnn_umer.keras",
+    "k3_mlp800_voyager.weights.h5",
+    "k3_tfsmlayer_NEGATIVE.keras",
+    "st_mnist_cnn_bn_torch.safetensors",
+    "st_u8_data_fluent.safetensors",
 };
 
 }  // namespace
@@ -106,26 +116,42 @@ private slots:
         QTest::addColumn<QString>("shapes");
         QTest::addColumn<qlonglong>("parameters");
 
-        // (Conv2D valid, BN, ReLU, MaxPool same) x3 (32/64/128), Flatten, Dense 300 ReLU, Dropout, Dense 10 softmax.
-        // Params: conv 3*3*1*32+32, 3*3*32*64+64, 3*3*64*128+128; BN 4*(32+64+128);
-        // dense 512*300+300, 300*10+10 = 250478.
-        QTest::newRow("keras 2.1 cnn") << "k2_cnn_bn_evanchien.h5" << "Keras 2.1.6 full model (.h5)" << "(28, 28, 1)"
-            << "Conv2D BatchNormalization Activation MaxPooling2D Conv2D BatchNormalization Activation MaxPooling2D "
-               "Conv2D BatchNormalization Activation MaxPooling2D Flatten Dense Activation Dropout Dense Activation"
-            << "(26, 26, 32) (26, 26, 32) (26, 26, 32) (13, 13, 32) (11, 11, 64) (11, 11, 64) (11, 11, 64) (6, 6, 64) "
-               "(4, 4, 128) (4, 4, 128) (4, 4, 128) (2, 2, 128) (512,) (300,) (300,) (300,) (10,) (10,)"
-            << 250478LL;
+        // (Conv2D valid, BN, ReLU, MaxPool same) x3 (32/64/128), Flatten, Dense 300 ReLU, Dropout,
+        // Dense 10 softmax. Params: conv 3*3*1*32+32, 3*3*32*64+64, 3*3*64*128+128; BN
+        // 4*(32+64+128); dense 512*300+300, 300*10+10 = 250478.
+        QTest::newRow("keras 2.1 cnn") << "k2_cnn_bn_evanchien.h5"
+                                       << "Keras 2.1.6 full model (.h5)"
+                                       << "(28, 28, 1)"
+                                       << "Conv2D BatchNormalization Activation MaxPooling2D "
+                                          "Conv2D BatchNormalization Activation MaxPooling2D "
+                                          "Conv2D BatchNormalization Activation MaxPooling2D "
+                                          "Flatten Dense Activation Dropout Dense Activation"
+                                       << "(26, 26, 32) (26, 26, 32) (26, 26, 32) (13, 13, 32) "
+                                          "(11, 11, 64) (11, 11, 64) (11, 11, 64) (6, 6, 64) "
+                                          "(4, 4, 128) (4, 4, 128) (4, 4, 128) (2, 2, 128) (512,) "
+                                          "(300,) (300,) (300,) (10,) (10,)"
+                                       << 250478LL;
         // 784*256+256 + 256*128+128 + 128*64+64 + 64*10+10 = 242762.
-        QTest::newRow("tf.keras 2.8 mlp") << "k2_mlp_dropout_percy.h5" << "Keras 2.8.0 full model (.h5)" << "(28, 28)"
+        QTest::newRow("tf.keras 2.8 mlp")
+            << "k2_mlp_dropout_percy.h5"
+            << "Keras 2.8.0 full model (.h5)"
+            << "(28, 28)"
             << "Flatten Dense Dropout Dense Dropout Dense Dense"
             << "(784,) (256,) (256,) (128,) (128,) (64,) (10,)" << 242762LL;
         // 784*128+128 + 128*64+64 + 64*10+10 = 109386.
-        QTest::newRow("keras 3 legacy mlp") << "k3legacy_mlp_ntu113.h5" << "Keras 3.10.0 legacy full model (.h5)"
-            << "(28, 28, 1)" << "Flatten Dense Dense Dense" << "(784,) (128,) (64,) (10,)" << 109386LL;
+        QTest::newRow("keras 3 legacy mlp") << "k3legacy_mlp_ntu113.h5"
+                                            << "Keras 3.10.0 legacy full model (.h5)"
+                                            << "(28, 28, 1)"
+                                            << "Flatten Dense Dense Dense"
+                                            << "(784,) (128,) (64,) (10,)" << 109386LL;
         // 3*3*1*32+32 + 3*3*32*64+64 + 1600*128+128 + 128*10+10 = 225034.
-        QTest::newRow("keras 3 cnn") << "k3_cnn_umer.keras" << "Keras 3.8.0 model (.keras)" << "(28, 28, 1)"
+        QTest::newRow("keras 3 cnn")
+            << "k3_cnn_umer.keras"
+            << "Keras 3.8.0 model (.keras)"
+            << "(28, 28, 1)"
             << "Conv2D MaxPooling2D Conv2D MaxPooling2D Flatten Dense Dropout Dense"
-            << "(26, 26, 32) (13, 13, 32) (11, 11, 64) (5, 5, 64) (1600,) (128,) (128,) (10,)" << 225034LL;
+            << "(26, 26, 32) (13, 13, 32) (11, 11, 64) (5, 5, 64) (1600,) (128,) (128,) (10,)"
+            << 225034LL;
     }
     void evaluableFixturesLoad() {
         QFETCH(QString, file);
@@ -146,8 +172,8 @@ private slots:
         QVERIFY(model.endsInSoftmax());
         QVERIFY(model.tensors.empty());
         for (const Layer& layer : model.layers) {
-            for (const Tensor* t : {&layer.kernel, &layer.bias, &layer.gamma, &layer.beta, &layer.movingMean,
-                                    &layer.movingVariance})
+            for (const Tensor* t : {&layer.kernel, &layer.bias, &layer.gamma, &layer.beta,
+                                    &layer.movingMean, &layer.movingVariance})
                 if (!t->empty()) QCOMPARE(t->dtype(), DType::F32);
         }
     }
@@ -186,8 +212,10 @@ private slots:
         QCOMPARE(layerNamed(ntu, "dense_5").bias.floats()[1], -0.0939759389f);
         QCOMPARE(layerNamed(ntu, "dense_3").kernel.floats()[783 * 128 + 127], -0.0299955215f);
         const Model umer = loadModel(test::fixture("k3_cnn_umer.keras"));
-        // model.weights.h5 inside the zip: layers/conv2d/vars/0 (2,1,0,31), layers/dense_1/vars/1 (5), layers/dense/vars/0 (1599,0)
-        QCOMPARE(layerNamed(umer, "conv2d").kernel.floats()[((2 * 3 + 1) * 1 + 0) * 32 + 31], -0.303017765f);
+        // model.weights.h5 inside the zip: layers/conv2d/vars/0 (2,1,0,31), layers/dense_1/vars/1
+        // (5), layers/dense/vars/0 (1599,0)
+        QCOMPARE(layerNamed(umer, "conv2d").kernel.floats()[((2 * 3 + 1) * 1 + 0) * 32 + 31],
+                 -0.303017765f);
         QCOMPARE(layerNamed(umer, "dense_1").bias.floats()[5], -0.135621965f);
         QCOMPARE(layerNamed(umer, "dense").kernel.floats()[1599 * 128], -0.122383855f);
         QCOMPARE(layerNamed(umer, "conv2d_1").activation, ActivationKind::Relu);
@@ -203,7 +231,9 @@ private slots:
         } catch (const Error& e) {
             const std::string what = e.what();
             QVERIFY2(what.find(path) != std::string::npos, e.what());
-            QVERIFY2(what.find("layer 'tfsm_layer' (TFSMLayer) is not supported") != std::string::npos, e.what());
+            QVERIFY2(
+                what.find("layer 'tfsm_layer' (TFSMLayer) is not supported") != std::string::npos,
+                e.what());
             QVERIFY2(what.find("supported layers: ") != std::string::npos, e.what());
         }
     }
@@ -211,13 +241,16 @@ private slots:
     void kerasWeightsFileListsTensors() {
         const Model model = loadModel(test::fixture("k3_mlp800_voyager.weights.h5"));
         QVERIFY(!model.evaluable);
-        QCOMPARE(model.notEvaluableReason, std::string("weights only: the file has no architecture"));
+        QCOMPARE(model.notEvaluableReason,
+                 std::string("weights only: the file has no architecture"));
         QCOMPARE(model.format, std::string("Keras 3 weights only (.weights.h5)"));
         QVERIFY(model.layers.empty());
         QCOMPARE(model.tensors.size(), std::size_t(4));
         const std::vector<std::pair<std::string, Shape>> expected{
-            {"layers/dense/vars/0", {784, 800}}, {"layers/dense/vars/1", {800}},
-            {"layers/dense_1/vars/0", {800, 10}}, {"layers/dense_1/vars/1", {10}}};
+            {"layers/dense/vars/0", {784, 800}},
+            {"layers/dense/vars/1", {800}},
+            {"layers/dense_1/vars/0", {800, 10}},
+            {"layers/dense_1/vars/1", {10}}};
         for (std::size_t i = 0; i < expected.size(); ++i) {
             QCOMPARE(model.tensors[i].name, expected[i].first);
             QCOMPARE(model.tensors[i].tensor.shape(), expected[i].second);
@@ -231,7 +264,8 @@ private slots:
     void torchSafetensorsListsTensors() {
         const Model model = loadModel(test::fixture("st_mnist_cnn_bn_torch.safetensors"));
         QVERIFY(!model.evaluable);
-        QCOMPARE(model.notEvaluableReason, std::string("weights only: the file has no architecture"));
+        QCOMPARE(model.notEvaluableReason,
+                 std::string("weights only: the file has no architecture"));
         QCOMPARE(model.tensors.size(), std::size_t(23));
         // File (offset) order: the three rank-0 counters come first.
         QCOMPARE(model.tensors[0].name, std::string("bn1.num_batches_tracked"));
@@ -251,8 +285,10 @@ private slots:
     void unalignedU8SafetensorsListsTensors() {
         const Model model = loadModel(test::fixture("st_u8_data_fluent.safetensors"));
         QVERIFY(!model.evaluable);
-        const std::vector<std::pair<std::string, Shape>> expected{
-            {"Xtrain", {6000, 196}}, {"Ytrain", {6000, 10}}, {"Xtest", {1000, 196}}, {"Ytest", {1000, 10}}};
+        const std::vector<std::pair<std::string, Shape>> expected{{"Xtrain", {6000, 196}},
+                                                                  {"Ytrain", {6000, 10}},
+                                                                  {"Xtest", {1000, 196}},
+                                                                  {"Ytest", {1000, 10}}};
         QCOMPARE(model.tensors.size(), expected.size());
         for (std::size_t i = 0; i < expected.size(); ++i) {
             QCOMPARE(model.tensors[i].name, expected[i].first);
@@ -276,8 +312,8 @@ private slots:
     // The window loads in a worker thread while other threads may load or save: HDF5 (not
     // thread-safe in Debian's build) must be serialised inside core.
     void concurrentLoadsAndSavesAgree() {
-        const char* files[] = {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras", "k3legacy_mlp_ntu113.h5",
-                               "st_mnist_cnn_bn_torch.safetensors"};
+        const char* files[] = {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras",
+                               "k3legacy_mlp_ntu113.h5", "st_mnist_cnn_bn_torch.safetensors"};
         const long long expected[] = {250478, 225034, 109386, 3069};
         std::atomic<int> failures{0};
         std::vector<std::thread> threads;
@@ -289,7 +325,8 @@ private slots:
                         const Model model = loadModel(test::fixture(files[which]));
                         if (model.parameterCount() != expected[which]) ++failures;
                         if (model.evaluable && t % 2 == 0) {
-                            const std::string out = test::tempDir() + "/thread" + std::to_string(t) + ".h5";
+                            const std::string out =
+                                test::tempDir() + "/thread" + std::to_string(t) + ".h5";
                             saveKerasH5(model, out);
                             if (loadModel(out).parameterCount() != expected[which]) ++failures;
                         }
@@ -343,12 +380,14 @@ private slots:
         const std::string bytes = readBytes(test::fixture(file.toStdString()));
         QVERIFY(bytes.size() > 10000);
         const std::string copy = test::tempDir() + "/truncated_" + file.toStdString();
-        for (const std::size_t cut : {std::size_t(0), std::size_t(1), std::size_t(8), std::size_t(9), std::size_t(100),
-                                      std::size_t(2048), bytes.size() / 3, bytes.size() / 2, bytes.size() - 4096,
-                                      bytes.size() - 1}) {
+        for (const std::size_t cut :
+             {std::size_t(0), std::size_t(1), std::size_t(8), std::size_t(9), std::size_t(100),
+              std::size_t(2048), bytes.size() / 3, bytes.size() / 2, bytes.size() - 4096,
+              bytes.size() - 1}) {
             writeBytes(copy, bytes.substr(0, cut));
             std::string message;
-            QVERIFY2(loadOutcome(copy, &message) == Outcome::Rejected, qPrintable(QString("cut at %1 loaded").arg(cut)));
+            QVERIFY2(loadOutcome(copy, &message) == Outcome::Rejected,
+                     qPrintable(QString("cut at %1 loaded").arg(cut)));
         }
     }
 
@@ -370,20 +409,24 @@ private slots:
             state = state * 6364136223846793005ull + 1442695040888963407ull;
             return state >> 33;
         };
-        const auto crcProtected = name.ends_with(".keras") ? zipDataRanges(bytes) : decltype(zipDataRanges(bytes)){};
+        const auto crcProtected =
+            name.ends_with(".keras") ? zipDataRanges(bytes) : decltype(zipDataRanges(bytes)){};
         QVERIFY(name.ends_with(".keras") == !crcProtected.empty());
         const bool safetensors = name.ends_with(".safetensors");
         std::uint64_t headerEnd = 8;  // the signature; for safetensors also the JSON header
         if (safetensors) {
             std::uint64_t length = 0;
-            for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[i]);
+            for (int i = 7; i >= 0; --i)
+                length = (length << 8) | static_cast<unsigned char>(bytes[i]);
             headerEnd = 8 + length;
         }
         int rejected = 0, loaded = 0;
         for (int i = 0; i < 40; ++i) {
-            const std::size_t offset = i < 20 ? next() % std::min<std::size_t>(bytes.size(), 4096) : next() % bytes.size();
-            const bool inEntryData = std::any_of(crcProtected.begin(), crcProtected.end(),
-                                                 [&](const auto& r) { return offset >= r.first && offset < r.second; });
+            const std::size_t offset =
+                i < 20 ? next() % std::min<std::size_t>(bytes.size(), 4096) : next() % bytes.size();
+            const bool inEntryData =
+                std::any_of(crcProtected.begin(), crcProtected.end(),
+                            [&](const auto& r) { return offset >= r.first && offset < r.second; });
             std::string garbled = bytes;
             garbled[offset] = static_cast<char>(garbled[offset] ^ 0xff);
             writeBytes(copy, garbled);
@@ -393,7 +436,8 @@ private slots:
             // Zip entry data is CRC-checked, and every byte of a safetensors header or of any
             // file's signature is structural: those flips must be caught.
             if (inEntryData || offset < headerEnd)
-                QVERIFY2(outcome == Outcome::Rejected, qPrintable(QString("flip at %1 loaded").arg(offset)));
+                QVERIFY2(outcome == Outcome::Rejected,
+                         qPrintable(QString("flip at %1 loaded").arg(offset)));
         }
         qInfo("%s: %d garbled copies rejected, %d loaded", name.c_str(), rejected, loaded);
         QVERIFY(rejected > 0);

@@ -1,17 +1,18 @@
 // The PNG encoder and plotter: chunk layout and CRCs checked with zlib, pixels decoded back,
 // tick choice on hand-worked ranges.
-#include <QtTest>
+#include "core/stats/plot_png.h"
 
 #include <zlib.h>
 
-#include "core/stats/plot_png.h"
+#include <QtTest>
 
 using namespace cwb;
 
 namespace {
 
 std::uint32_t be32(const std::uint8_t* p) {
-    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+           p[3];
 }
 
 }  // namespace
@@ -51,12 +52,14 @@ private slots:
         QCOMPARE(size, uLongf(raw.size()));
         for (int y = 0; y < h; ++y) {
             QCOMPARE(int(raw[y * (w * 3 + 1)]), 0);  // filter none
-            QVERIFY(std::equal(rgb.begin() + y * w * 3, rgb.begin() + (y + 1) * w * 3, raw.begin() + y * (w * 3 + 1) + 1));
+            QVERIFY(std::equal(rgb.begin() + y * w * 3, rgb.begin() + (y + 1) * w * 3,
+                               raw.begin() + y * (w * 3 + 1) + 1));
         }
     }
 
     void ticksAreRoundNumbers() {
-        QCOMPARE(niceTicks(0, 1, 5), (std::vector<double>{0, 0.2, 0.4, 0.6000000000000001, 0.8, 1}));
+        QCOMPARE(niceTicks(0, 1, 5),
+                 (std::vector<double>{0, 0.2, 0.4, 0.6000000000000001, 0.8, 1}));
         const auto t = niceTicks(0.013, 0.2, 6);
         QCOMPARE(t.size(), std::size_t(4));  // 0.05 0.1 0.15 0.2
         QVERIFY(std::fabs(t.front() - 0.05) < 1e-12 && std::fabs(t.back() - 0.2) < 1e-12);
@@ -70,8 +73,10 @@ private slots:
         const auto rgb = renderPlot(plot);
         QCOMPARE(rgb.size(), std::size_t(800 * 500 * 3));
         long red = 0;
-        for (std::size_t i = 0; i < rgb.size(); i += 3) red += rgb[i] == 255 && rgb[i + 1] == 0 && rgb[i + 2] == 0;
-        QVERIFY(red > 500);  // a diagonal line 2 pixels wide across the plot area, markers and legend
+        for (std::size_t i = 0; i < rgb.size(); i += 3)
+            red += rgb[i] == 255 && rgb[i + 1] == 0 && rgb[i + 2] == 0;
+        QVERIFY(red >
+                500);  // a diagonal line 2 pixels wide across the plot area, markers and legend
         plot.width = 10;
         QVERIFY_THROWS_EXCEPTION(std::exception, renderPlot(plot));
     }

@@ -1,13 +1,13 @@
 // The block quantization traits table: every row's fast kernel equals its scalar reference
 // bit for bit, and the fused pass's group quantization equals the row's kernel applied to
 // each block of the kernel matrix (a column's run of groupSize input rows).
-#include <QtTest>
+#include "core/compress/quant_types.h"
 
+#include <QtTest>
 #include <cstring>
 #include <random>
 
 #include "core/compress/compress_model.h"
-#include "core/compress/quant_types.h"
 
 using namespace cwb;
 
@@ -21,8 +21,10 @@ private slots:
         for (const auto& type : quantTypes()) {
             for (int trial = 0; trial < 20; ++trial) {
                 std::vector<float> in(static_cast<std::size_t>(type.blockSize));
-                for (auto& v : in) v = trial == 0 ? 0.f : dist(rng) + (trial % 3 == 1 ? 0.5f : 0.f);  // all-zero, skewed
-                if (trial == 2) in[3] = 2.5f * in[0];  // an outlier
+                for (auto& v : in)
+                    v = trial == 0 ? 0.f
+                                   : dist(rng) + (trial % 3 == 1 ? 0.5f : 0.f);  // all-zero, skewed
+                if (trial == 2) in[3] = 2.5f * in[0];                            // an outlier
                 std::vector<float> a(in.size()), b(in.size());
                 std::vector<std::int32_t> ca(in.size()), cb(in.size());
                 const float sa = type.quantizeRef(in.data(), a.data(), ca.data(), type.blockSize);
@@ -76,9 +78,11 @@ private slots:
                         const int n = std::min(64, in - r0);
                         std::vector<float> block(n), q(n);
                         std::vector<std::int32_t> codes(n);
-                        for (int i = 0; i < n; ++i) block[i] = w[static_cast<std::size_t>(r0 + i) * out + c];
+                        for (int i = 0; i < n; ++i)
+                            block[i] = w[static_cast<std::size_t>(r0 + i) * out + c];
                         type->quantizeRef(block.data(), q.data(), codes.data(), n);
-                        for (int i = 0; i < n; ++i) QCOMPARE(got[static_cast<std::size_t>(r0 + i) * out + c], q[i]);
+                        for (int i = 0; i < n; ++i)
+                            QCOMPARE(got[static_cast<std::size_t>(r0 + i) * out + c], q[i]);
                     }
             }
     }

@@ -1,6 +1,8 @@
 // Per-layer sensitivity on a real model: one row per compressible layer, each the accuracy
 // with only that layer compressed (recomputed here through the plan's onlyLayer), sorted
 // most sensitive first.
+#include "core/stats/sensitivity.h"
+
 #include <QtTest>
 
 #include "core/compress/compress_model.h"
@@ -8,7 +10,6 @@
 #include "core/infer/evaluate.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
-#include "core/stats/sensitivity.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;

@@ -1,10 +1,10 @@
 // The temperature slider's preview against hand-worked values.
-#include <QtTest>
+#include "core/train/temperature_preview.h"
 
+#include <QtTest>
 #include <cmath>
 
 #include "core/error.h"
-#include "core/train/temperature_preview.h"
 
 using namespace cwb;
 using namespace cwb::train;

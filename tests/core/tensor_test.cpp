@@ -1,10 +1,10 @@
 // Tensor storage, dtype conversion and shape helpers, against hand-worked values.
-#include <QtTest>
+#include "core/model/tensor.h"
 
+#include <QtTest>
 #include <cstring>
 
 #include "core/error.h"
-#include "core/model/tensor.h"
 
 using namespace cwb;
 
@@ -24,7 +24,8 @@ private slots:
         QTest::newRow("f16 one") << int(DType::F16) << 0x3c00 << 1.0f;
         QTest::newRow("f16 -2") << int(DType::F16) << 0xc000 << -2.0f;
         QTest::newRow("f16 max") << int(DType::F16) << 0x7bff << 65504.0f;
-        QTest::newRow("f16 smallest subnormal") << int(DType::F16) << 0x0001 << 5.960464477539063e-8f;
+        QTest::newRow("f16 smallest subnormal")
+            << int(DType::F16) << 0x0001 << 5.960464477539063e-8f;
         QTest::newRow("bf16 one") << int(DType::BF16) << 0x3f80 << 1.0f;
         QTest::newRow("bf16 -1.5") << int(DType::BF16) << 0xbfc0 << -1.5f;
     }

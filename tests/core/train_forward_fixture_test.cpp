@@ -3,7 +3,6 @@
 // the teacher-side layers (valid convolutions, 'same' max pooling, BatchNormalization with
 // moving statistics, Dropout at inference) are the same code that trains.
 #include <QtTest>
-
 #include <fstream>
 #include <sstream>
 
@@ -58,7 +57,11 @@ private slots:
         for (int i = 0; i < 100; ++i)
             for (int c = 0; c < 10; ++c)
                 QVERIFY2(std::fabs(out[i * 10 + c] - expected[i][c]) < 1e-4,
-                         qPrintable(QString("image %1 class %2: %3 vs %4").arg(i).arg(c).arg(out[i * 10 + c]).arg(expected[i][c])));
+                         qPrintable(QString("image %1 class %2: %3 vs %4")
+                                        .arg(i)
+                                        .arg(c)
+                                        .arg(out[i * 10 + c])
+                                        .arg(expected[i][c])));
 
         // The logits graph stops before the softmax: softmax(logits) gives the same outputs.
         Model again = loadModel(path);

@@ -5,7 +5,6 @@
 // the analytic dL/dx and dL/dparams from TrainingGraph::backward with central differences
 // (L accumulated in double; step 1e-2 on inputs of order 1, relative tolerance 2%).
 #include <QtTest>
-
 #include <cmath>
 #include <functional>
 #include <random>
@@ -49,7 +48,8 @@ Layer denseLayer(int in, int units, ActivationKind act, std::mt19937& rng) {
     return l;
 }
 
-Layer convLayer(int inC, int filters, int k, int stride, Padding pad, ActivationKind act, std::mt19937& rng) {
+Layer convLayer(int inC, int filters, int k, int stride, Padding pad, ActivationKind act,
+                std::mt19937& rng) {
     Layer l = layerOf(LayerKind::Conv2D, "conv2d");
     l.conv = {filters, k, k, stride, stride, pad};
     l.activation = act;
@@ -61,7 +61,8 @@ Layer convLayer(int inC, int filters, int k, int stride, Padding pad, Activation
 }
 
 Layer poolLayer(LayerKind kind, int size, int stride, Padding pad) {
-    Layer l = layerOf(kind, kind == LayerKind::MaxPooling2D ? "max_pooling2d" : "average_pooling2d");
+    Layer l =
+        layerOf(kind, kind == LayerKind::MaxPooling2D ? "max_pooling2d" : "average_pooling2d");
     l.pool = {size, size, stride, stride, pad};
     return l;
 }
@@ -93,15 +94,18 @@ Model modelOf(Shape input, std::vector<Layer> layers) {
     return m;
 }
 
-bool close(double a, double n) { return std::fabs(a - n) <= 0.02 * std::max(std::fabs(a), std::fabs(n)) + 2e-3; }
+bool close(double a, double n) {
+    return std::fabs(a - n) <= 0.02 * std::max(std::fabs(a), std::fabs(n)) + 2e-3;
+}
 
 // Training mode throughout (batch statistics, dropout on): that is what backward differentiates.
-void checkGradients(Model& model, int batch, bool logits = false, std::uint64_t stepSeed = 7, unsigned seed = 1,
-                    float inputLo = -1.f, float inputHi = 1.f) {
+void checkGradients(Model& model, int batch, bool logits = false, std::uint64_t stepSeed = 7,
+                    unsigned seed = 1, float inputLo = -1.f, float inputHi = 1.f) {
     std::mt19937 rng(seed);
     TrainingGraph graph(model, {logits, true});
     const long long inSize = graph.inputSize(), outSize = graph.outputSize();
-    std::vector<float> x = randomVector(static_cast<std::size_t>(batch * inSize), rng, inputLo, inputHi);
+    std::vector<float> x =
+        randomVector(static_cast<std::size_t>(batch * inSize), rng, inputLo, inputHi);
     const std::vector<float> w = randomVector(static_cast<std::size_t>(batch * outSize), rng);
     StepContext ctx;
     ctx.training = true;
@@ -151,19 +155,25 @@ void checkGradients(Model& model, int batch, bool logits = false, std::uint64_t 
     auto& params = graph.parameters();
     for (std::size_t k = 0; k < params.size(); ++k)
         for (long long i = 0; i < params[k].size; ++i)
-            QVERIFY(compare(QString("d/d%1[%2]").arg(QString::fromStdString(params[k].name)).arg(i), dParams[k][i],
-                            numeric(params[k].value[i])));
+            QVERIFY(compare(QString("d/d%1[%2]").arg(QString::fromStdString(params[k].name)).arg(i),
+                            dParams[k][i], numeric(params[k].value[i])));
     // Kinks are rare; many would mean the check is not checking.
-    QVERIFY2(kinks * 20 <= checked, qPrintable(QString("%1 kinks in %2 checks").arg(kinks).arg(checked)));
+    QVERIFY2(kinks * 20 <= checked,
+             qPrintable(QString("%1 kinks in %2 checks").arg(kinks).arg(checked)));
     QVERIFY(checked > 0);
 }
 
 // Naive NHWC convolution in double, written from the definition (TF 'same' rule).
-std::vector<double> referenceConv(const std::vector<float>& x, int n, int h, int w, int c, const Layer& l) {
+std::vector<double> referenceConv(const std::vector<float>& x, int n, int h, int w, int c,
+                                  const Layer& l) {
     const auto& cfg = l.conv;
     const int oh = static_cast<int>(l.outputShape[0]), ow = static_cast<int>(l.outputShape[1]);
-    const int padT = cfg.padding == Padding::Same ? std::max((oh - 1) * cfg.strideH + cfg.kernelH - h, 0) / 2 : 0;
-    const int padL = cfg.padding == Padding::Same ? std::max((ow - 1) * cfg.strideW + cfg.kernelW - w, 0) / 2 : 0;
+    const int padT = cfg.padding == Padding::Same
+                         ? std::max((oh - 1) * cfg.strideH + cfg.kernelH - h, 0) / 2
+                         : 0;
+    const int padL = cfg.padding == Padding::Same
+                         ? std::max((ow - 1) * cfg.strideW + cfg.kernelW - w, 0) / 2
+                         : 0;
     const auto k = l.kernel.floats();
     const auto b = l.bias.floats();
     std::vector<double> y(static_cast<std::size_t>(n) * oh * ow * cfg.filters);
@@ -174,7 +184,8 @@ std::vector<double> referenceConv(const std::vector<float>& x, int n, int h, int
                     double acc = b[f];
                     for (int ky = 0; ky < cfg.kernelH; ++ky)
                         for (int kx = 0; kx < cfg.kernelW; ++kx) {
-                            const int iy = oy * cfg.strideH + ky - padT, ix = ox * cfg.strideW + kx - padL;
+                            const int iy = oy * cfg.strideH + ky - padT,
+                                      ix = ox * cfg.strideW + kx - padL;
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                             for (int ch = 0; ch < c; ++ch)
                                 acc += double(x[((s * h + iy) * w + ix) * c + ch]) *
@@ -204,9 +215,10 @@ private slots:
 
     void activations_data() {
         QTest::addColumn<int>("kind");
-        for (auto k : {ActivationKind::Linear, ActivationKind::Relu, ActivationKind::Softmax, ActivationKind::Sigmoid,
-                       ActivationKind::Tanh, ActivationKind::Elu, ActivationKind::Selu, ActivationKind::Softplus,
-                       ActivationKind::Softsign, ActivationKind::Swish, ActivationKind::Gelu, ActivationKind::Relu6,
+        for (auto k : {ActivationKind::Linear, ActivationKind::Relu, ActivationKind::Softmax,
+                       ActivationKind::Sigmoid, ActivationKind::Tanh, ActivationKind::Elu,
+                       ActivationKind::Selu, ActivationKind::Softplus, ActivationKind::Softsign,
+                       ActivationKind::Swish, ActivationKind::Gelu, ActivationKind::Relu6,
                        ActivationKind::Exponential, ActivationKind::LeakyRelu})
             QTest::newRow(activationName(k).c_str()) << int(k);
     }
@@ -241,7 +253,8 @@ private slots:
         QFETCH(int, stride);
         QFETCH(bool, same);
         std::mt19937 rng(14);
-        Layer conv = convLayer(2, 3, kernel, stride, same ? Padding::Same : Padding::Valid, ActivationKind::Linear, rng);
+        Layer conv = convLayer(2, 3, kernel, stride, same ? Padding::Same : Padding::Valid,
+                               ActivationKind::Linear, rng);
         Model m = modelOf({size, size, 2}, {conv});
         // Forward against the naive reference.
         TrainingGraph graph(m, {false, false});
@@ -251,7 +264,8 @@ private slots:
         const float* y = graph.forward(x.data(), batch, ctx);
         const auto expected = referenceConv(x, batch, size, size, 2, m.layers[0]);
         QCOMPARE(graph.outputSize() * batch, static_cast<long long>(expected.size()));
-        for (std::size_t i = 0; i < expected.size(); ++i) QVERIFY(std::fabs(y[i] - expected[i]) < 1e-5);
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            QVERIFY(std::fabs(y[i] - expected[i]) < 1e-5);
         checkGradients(m, batch);
         // And with a fused activation whose slope needs the pre-activation (kept by the op).
         // (ReLU's kinks make finite differences through 27 taps unreliable; the fused-ReLU
@@ -278,8 +292,9 @@ private slots:
         QFETCH(int, pool);
         QFETCH(int, stride);
         QFETCH(bool, same);
-        Model m = modelOf({size, size, 2}, {poolLayer(max ? LayerKind::MaxPooling2D : LayerKind::AveragePooling2D,
-                                                      pool, stride, same ? Padding::Same : Padding::Valid)});
+        Model m = modelOf({size, size, 2},
+                          {poolLayer(max ? LayerKind::MaxPooling2D : LayerKind::AveragePooling2D,
+                                     pool, stride, same ? Padding::Same : Padding::Valid)});
         checkGradients(m, 2);
     }
     void averagePoolSameExcludesPadding() {
@@ -321,8 +336,10 @@ private slots:
         StepContext train;
         train.training = true;
         const float* y = graph.forward(x.data(), 4, train);
-        for (int i = 0; i < 4; ++i) QVERIFY(std::fabs(y[i] - (2.0 * (x[i] - 3.0) / std::sqrt(3.5) + 0.5)) < 1e-5);
-        // Moving averages after one step with momentum 0.99: 0.99 * 0 + 0.01 * 3, 0.99 * 1 + 0.01 * 3.5.
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(std::fabs(y[i] - (2.0 * (x[i] - 3.0) / std::sqrt(3.5) + 0.5)) < 1e-5);
+        // Moving averages after one step with momentum 0.99: 0.99 * 0 + 0.01 * 3, 0.99 * 1 + 0.01
+        // * 3.5.
         QVERIFY(std::fabs(m.layers[0].movingMean.floats()[0] - 0.03f) < 1e-6);
         QVERIFY(std::fabs(m.layers[0].movingVariance.floats()[0] - 1.025f) < 1e-6);
         // Inference mode uses those moving statistics.
@@ -348,8 +365,10 @@ private slots:
         const float* y = graph.forward(ones.data(), 4, train);
         int dropped = 0;
         for (int i = 0; i < 4000; ++i) {
-            if (y[i] == 0.f) ++dropped;
-            else QVERIFY(std::fabs(y[i] - 1.f / 0.6f) < 1e-6);
+            if (y[i] == 0.f)
+                ++dropped;
+            else
+                QVERIFY(std::fabs(y[i] - 1.f / 0.6f) < 1e-6);
         }
         QVERIFY2(dropped > 1500 && dropped < 1700, qPrintable(QString::number(dropped)));
         const std::vector<float> first(y, y + 4000);
@@ -369,11 +388,12 @@ private slots:
         Layer relu = layerOf(LayerKind::Activation, "activation");
         relu.activation = ActivationKind::Relu;
         Layer flatten = layerOf(LayerKind::Flatten, "flatten");
-        Model m = modelOf({6, 6, 1}, {convLayer(1, 3, 3, 1, Padding::Same, ActivationKind::Linear, rng),
-                                      batchNormLayer(3, true, true, rng), relu,
-                                      poolLayer(LayerKind::MaxPooling2D, 2, 2, Padding::Valid), flatten,
-                                      denseLayer(27, 5, ActivationKind::Relu, rng),
-                                      denseLayer(5, 4, ActivationKind::Softmax, rng)});
+        Model m =
+            modelOf({6, 6, 1}, {convLayer(1, 3, 3, 1, Padding::Same, ActivationKind::Linear, rng),
+                                batchNormLayer(3, true, true, rng), relu,
+                                poolLayer(LayerKind::MaxPooling2D, 2, 2, Padding::Valid), flatten,
+                                denseLayer(27, 5, ActivationKind::Relu, rng),
+                                denseLayer(5, 4, ActivationKind::Softmax, rng)});
         m.layers[6].name = "dense_1";
         checkGradients(m, 4, /*logits*/ true);
     }

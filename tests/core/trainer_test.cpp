@@ -1,12 +1,12 @@
 // The training loop on real Fashion-MNIST data: it learns, it is bitwise reproducible for a
 // seed and thread count, it cancels and reports per batch, and it refuses misfits.
-#include <QtTest>
+#include "core/train/trainer.h"
 
+#include <QtTest>
 #include <cstring>
 
 #include "core/error.h"
 #include "core/train/arch_spec.h"
-#include "core/train/trainer.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -27,7 +27,8 @@ const Dataset& testSubset() {
 std::vector<float> allWeights(const Model& m) {
     std::vector<float> w;
     for (const auto& l : m.layers)
-        for (const Tensor* t : {&l.kernel, &l.bias, &l.gamma, &l.beta, &l.movingMean, &l.movingVariance})
+        for (const Tensor* t :
+             {&l.kernel, &l.bias, &l.gamma, &l.beta, &l.movingMean, &l.movingVariance})
             if (!t->empty()) w.insert(w.end(), t->floats().begin(), t->floats().end());
     return w;
 }
@@ -65,7 +66,8 @@ private slots:
         const TrainResult r = trainModel(m, trainSubset(), &testSubset(), o);
         QCOMPARE(int(r.epochs.size()), 2);
         // 3000 images, two epochs: well above chance (0.1) and above the untrained net.
-        QVERIFY2(r.epochs.back().testAccuracy > 0.74, qPrintable(QString::number(r.epochs.back().testAccuracy)));
+        QVERIFY2(r.epochs.back().testAccuracy > 0.74,
+                 qPrintable(QString::number(r.epochs.back().testAccuracy)));
         QVERIFY(r.epochs.back().testLoss < r.epochs.front().testLoss);
         QVERIFY(before.accuracy < 0.3);
         // evaluateModel reproduces the trainer's end-of-epoch figures.
@@ -145,8 +147,10 @@ private slots:
         Model cnn = buildModel("cnn-bn:32,64/128");
         QStringList names;
         for (const auto& l : cnn.layers) names << QString::fromStdString(l.name);
-        QCOMPARE(names.join(","), QString("conv2d,batch_normalization,activation,max_pooling2d,conv2d_1,"
-                                          "batch_normalization_1,activation_1,max_pooling2d_1,flatten,dense,dense_1"));
+        QCOMPARE(
+            names.join(","),
+            QString("conv2d,batch_normalization,activation,max_pooling2d,conv2d_1,"
+                    "batch_normalization_1,activation_1,max_pooling2d_1,flatten,dense,dense_1"));
         QCOMPARE(cnn.outputShape(), (Shape{10}));
         QCOMPARE(cnn.layers[8].outputShape, (Shape{7 * 7 * 64}));
         // Glorot uniform: |w| <= sqrt(6 / (fan_in + fan_out)) and not all zero.
@@ -156,8 +160,8 @@ private slots:
         for (float w : mlp.layers[1].kernel.floats()) largest = std::max(largest, std::fabs(w));
         QVERIFY(largest <= limit && largest > 0.9f * limit);
         QCOMPARE(mlp.parameterCount(), 784LL * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
-        for (const char* bad : {"mlp", "mlp:", "mlp:0", "mlp:12,", "mlp:1/2", "cnn:/64", "cnn:32/", "rnn:4",
-                                "cnn:32,32,32,32,32/8", "mlp:-4", "mlp:9999999"}) {
+        for (const char* bad : {"mlp", "mlp:", "mlp:0", "mlp:12,", "mlp:1/2", "cnn:/64", "cnn:32/",
+                                "rnn:4", "cnn:32,32,32,32,32/8", "mlp:-4", "mlp:9999999"}) {
             try {
                 buildModel(bad);
                 QFAIL(bad);

@@ -1,8 +1,6 @@
 // Hostile file builders (see bad_files.h).
 #include "tests/support/bad_files.h"
 
-#include "tests/support/test_paths.h"
-
 #include <hdf5.h>
 #include <zip.h>
 #include <zlib.h>
@@ -13,6 +11,8 @@
 #include <iterator>
 #include <random>
 #include <stdexcept>
+
+#include "tests/support/test_paths.h"
 
 namespace cwb::test::bad {
 namespace {
@@ -33,7 +33,9 @@ std::string copyFile(const std::string& from, const std::string& to) {
     return to;
 }
 
-std::string readPrefix(const std::string& path, std::size_t count) { return test::readBytes(path).substr(0, count); }
+std::string readPrefix(const std::string& path, std::size_t count) {
+    return test::readBytes(path).substr(0, count);
+}
 
 std::string randomBytes(std::size_t count, unsigned seed) {
     std::mt19937 generator(seed);
@@ -45,7 +47,8 @@ std::string randomBytes(std::size_t count, unsigned seed) {
 std::string idxHeader(const std::vector<std::uint32_t>& dims) {
     std::string bytes{'\0', '\0', '\x08', static_cast<char>(dims.size())};
     for (std::uint32_t d : dims)
-        for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((d >> shift) & 0xff);
+        for (int shift = 24; shift >= 0; shift -= 8)
+            bytes += static_cast<char>((d >> shift) & 0xff);
     return bytes;
 }
 
@@ -71,8 +74,10 @@ std::string corruptGzip(std::size_t size) {
     return out;
 }
 
-std::string safetensors(const std::string& header, const std::string& data, long long declaredLength) {
-    const auto length = static_cast<std::uint64_t>(declaredLength < 0 ? static_cast<long long>(header.size()) : declaredLength);
+std::string safetensors(const std::string& header, const std::string& data,
+                        long long declaredLength) {
+    const auto length = static_cast<std::uint64_t>(
+        declaredLength < 0 ? static_cast<long long>(header.size()) : declaredLength);
     std::string bytes;
     for (int i = 0; i < 8; ++i) bytes += static_cast<char>((length >> (8 * i)) & 0xff);
     return bytes + header + data;
@@ -97,7 +102,8 @@ std::string plainHdf5(const std::string& path) {
     require(file >= 0, "cannot create " + path);
     const hsize_t dims[1] = {16};
     const hid_t space = H5Screate_simple(1, dims, nullptr);
-    const hid_t data = H5Dcreate2(file, "measurements", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t data = H5Dcreate2(file, "measurements", H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                                  H5P_DEFAULT, H5P_DEFAULT);
     std::mt19937 generator(3);
     std::vector<float> values(16);
     for (float& v : values) v = static_cast<float>(generator() % 1000) / 7.f;
@@ -108,8 +114,8 @@ std::string plainHdf5(const std::string& path) {
     return path;
 }
 
-void replaceDataset(const std::string& path, const std::string& dataset, const std::vector<std::uint64_t>& shape,
-                    const std::vector<float>& values) {
+void replaceDataset(const std::string& path, const std::string& dataset,
+                    const std::vector<std::uint64_t>& shape, const std::vector<float>& values) {
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     require(file >= 0, "cannot open " + path);
     require(H5Ldelete(file, dataset.c_str(), H5P_DEFAULT) >= 0, "no dataset " + dataset);
@@ -124,7 +130,8 @@ void replaceDataset(const std::string& path, const std::string& dataset, const s
         chunk.back() = std::min<hsize_t>(dims.back(), 1024);
         H5Pset_chunk(create, static_cast<int>(chunk.size()), chunk.data());
     }
-    const hid_t data = H5Dcreate2(file, dataset.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, create, H5P_DEFAULT);
+    const hid_t data =
+        H5Dcreate2(file, dataset.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, create, H5P_DEFAULT);
     require(data >= 0, "cannot create " + dataset);
     if (small && !values.empty()) {
         std::vector<float> filled(count);
@@ -137,7 +144,8 @@ void replaceDataset(const std::string& path, const std::string& dataset, const s
     H5Fclose(file);
 }
 
-void pokeDataset(const std::string& path, const std::string& dataset, std::uint64_t index, float value) {
+void pokeDataset(const std::string& path, const std::string& dataset, std::uint64_t index,
+                 float value) {
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     require(file >= 0, "cannot open " + path);
     const hid_t data = H5Dopen2(file, dataset.c_str(), H5P_DEFAULT);
@@ -153,7 +161,8 @@ void pokeDataset(const std::string& path, const std::string& dataset, std::uint6
     H5Sselect_elements(space, H5S_SELECT_SET, 1, at.data());
     const hsize_t one = 1;
     const hid_t memory = H5Screate_simple(1, &one, nullptr);
-    require(H5Dwrite(data, H5T_NATIVE_FLOAT, memory, space, H5P_DEFAULT, &value) >= 0, "cannot write " + dataset);
+    require(H5Dwrite(data, H5T_NATIVE_FLOAT, memory, space, H5P_DEFAULT, &value) >= 0,
+            "cannot write " + dataset);
     H5Sclose(memory);
     H5Sclose(space);
     H5Dclose(data);
@@ -176,7 +185,8 @@ void setRootAttribute(const std::string& path, const std::string& name, const st
     H5Fclose(file);
 }
 
-std::string zipFile(const std::string& path, const std::vector<std::pair<std::string, std::string>>& entries) {
+std::string zipFile(const std::string& path,
+                    const std::vector<std::pair<std::string, std::string>>& entries) {
     std::filesystem::remove(path);
     int error = 0;
     zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
@@ -184,9 +194,11 @@ std::string zipFile(const std::string& path, const std::vector<std::pair<std::st
     for (const auto& [name, contents] : entries) {
         // libzip reads the buffer at zip_close; the entries outlive it.
         zip_source_t* source = zip_source_buffer(archive, contents.data(), contents.size(), 0);
-        require(zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE) >= 0, "cannot add " + name);
-        zip_set_file_compression(archive, static_cast<zip_uint64_t>(zip_name_locate(archive, name.c_str(), 0)),
-                                 ZIP_CM_DEFLATE, 9);
+        require(zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE) >= 0,
+                "cannot add " + name);
+        zip_set_file_compression(
+            archive, static_cast<zip_uint64_t>(zip_name_locate(archive, name.c_str(), 0)),
+            ZIP_CM_DEFLATE, 9);
     }
     require(zip_close(archive) == 0, "cannot write " + path);
     return path;
@@ -200,7 +212,8 @@ std::string zipEntry(const std::string& path, const std::string& name) {
     require(zip_stat(archive, name.c_str(), 0, &stat) == 0, "no " + name + " in " + path);
     std::string contents(stat.size, '\0');
     zip_file_t* file = zip_fopen(archive, name.c_str(), 0);
-    const bool ok = file && zip_fread(file, contents.data(), stat.size) == static_cast<zip_int64_t>(stat.size);
+    const bool ok =
+        file && zip_fread(file, contents.data(), stat.size) == static_cast<zip_int64_t>(stat.size);
     if (file) zip_fclose(file);
     zip_discard(archive);
     require(ok, "cannot read " + name + " from " + path);
@@ -210,14 +223,19 @@ std::string zipEntry(const std::string& path, const std::string& name) {
 void lieAboutZipEntrySize(const std::string& path, const std::string& entry, std::uint32_t size) {
     std::string bytes = test::readBytes(path);
     auto put32 = [&](std::size_t at) {
-        for (int i = 0; i < 4; ++i) bytes[at + static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xff);
+        for (int i = 0; i < 4; ++i)
+            bytes[at + static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xff);
     };
     // Local header: signature, then the name at offset 30; uncompressed size at 22.
     // Central header: name at offset 46; uncompressed size at 24.
     int patched = 0;
     for (std::size_t at = 0; (at = bytes.find("PK", at)) != std::string::npos; ++at) {
-        if (bytes.compare(at, 4, "PK\x03\x04") == 0 && bytes.compare(at + 30, entry.size(), entry) == 0) put32(at + 22), ++patched;
-        if (bytes.compare(at, 4, "PK\x01\x02") == 0 && bytes.compare(at + 46, entry.size(), entry) == 0) put32(at + 24), ++patched;
+        if (bytes.compare(at, 4, "PK\x03\x04") == 0 &&
+            bytes.compare(at + 30, entry.size(), entry) == 0)
+            put32(at + 22), ++patched;
+        if (bytes.compare(at, 4, "PK\x01\x02") == 0 &&
+            bytes.compare(at + 46, entry.size(), entry) == 0)
+            put32(at + 24), ++patched;
     }
     require(patched == 2, "entry " + entry + " not found in " + path);
     writeBytes(path, bytes);

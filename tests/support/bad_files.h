@@ -28,7 +28,8 @@ std::string corruptGzip(std::size_t size);
 
 // A safetensors file: the 8-byte little-endian `declaredLength` (the header's real length
 // when negative), the header text, then `data`.
-std::string safetensors(const std::string& header, const std::string& data, long long declaredLength = -1);
+std::string safetensors(const std::string& header, const std::string& data,
+                        long long declaredLength = -1);
 // `depth` nested JSON objects: {"a":{"a":...0}}.
 std::string nestedJson(int depth);
 // A sparse safetensors file holding one U8 tensor of `bytes` bytes that are never written:
@@ -40,15 +41,17 @@ std::string plainHdf5(const std::string& path);
 // Replaces a float dataset of an HDF5 file by one of `shape`. Small shapes are written
 // with `values` (repeated as needed); large ones are left unwritten (chunked), so the file
 // stays small whatever size the shape declares.
-void replaceDataset(const std::string& file, const std::string& dataset, const std::vector<std::uint64_t>& shape,
-                    const std::vector<float>& values);
+void replaceDataset(const std::string& file, const std::string& dataset,
+                    const std::vector<std::uint64_t>& shape, const std::vector<float>& values);
 // Sets element `index` of a float32 dataset to `value` (NaN, Inf, ...).
-void pokeDataset(const std::string& file, const std::string& dataset, std::uint64_t index, float value);
+void pokeDataset(const std::string& file, const std::string& dataset, std::uint64_t index,
+                 float value);
 // Sets a variable-length string attribute on the root group, replacing any of that name.
 void setRootAttribute(const std::string& file, const std::string& name, const std::string& text);
 
 // A zip archive of these (name, contents) entries, deflated.
-std::string zipFile(const std::string& path, const std::vector<std::pair<std::string, std::string>>& entries);
+std::string zipFile(const std::string& path,
+                    const std::vector<std::pair<std::string, std::string>>& entries);
 // The contents of one entry of a zip archive.
 std::string zipEntry(const std::string& path, const std::string& name);
 // Makes the zip's local and central headers claim `size` uncompressed bytes for `entry`.

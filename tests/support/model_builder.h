@@ -56,7 +56,8 @@ public:
         return add(std::move(l));
     }
     ModelBuilder& pool(LayerKind kind, int size, int stride, Padding padding) {
-        Layer l = named(kind, kind == LayerKind::MaxPooling2D ? "MaxPooling2D" : "AveragePooling2D");
+        Layer l =
+            named(kind, kind == LayerKind::MaxPooling2D ? "MaxPooling2D" : "AveragePooling2D");
         l.pool = {size, size, stride, stride, padding};
         return add(std::move(l));
     }
@@ -66,7 +67,9 @@ public:
         l.activationAlpha = alpha;
         return add(std::move(l));
     }
-    ModelBuilder& layer(LayerKind kind, const std::string& className) { return add(named(kind, className)); }
+    ModelBuilder& layer(LayerKind kind, const std::string& className) {
+        return add(named(kind, className));
+    }
     ModelBuilder& reshape(Shape target) {
         Layer l = named(LayerKind::Reshape, "Reshape");
         l.targetShape = std::move(target);

@@ -1,15 +1,19 @@
 // Paths for tests, fixed at configure time by tests/CMakeLists.txt.
 #include "tests/support/test_paths.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace cwb::test {
 
 std::string fixturesDir() { return std::string(CWB_FIXTURES_DIR) + "/models"; }
 std::string fixture(const std::string& name) { return fixturesDir() + "/" + name; }
+std::string llmFixture(const std::string& name) {
+    return std::string(CWB_FIXTURES_DIR) + "/llm/" + name;
+}
 std::string datasetDir() { return CWB_DATASET_DIR; }
 std::string binary(const std::string& name) {
     for (const char* sub : {"/app/", "/"}) {
@@ -21,7 +25,8 @@ std::string binary(const std::string& name) {
 
 std::string tempDir() {
     static const std::string dir = [] {
-        auto path = std::filesystem::temp_directory_path() / ("cwb-test-" + std::to_string(getpid()));
+        auto path =
+            std::filesystem::temp_directory_path() / ("cwb-test-" + std::to_string(getpid()));
         std::filesystem::create_directories(path);
         return path.string();
     }();

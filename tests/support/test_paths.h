@@ -8,9 +8,10 @@ namespace cwb::test {
 
 std::string fixture(const std::string& name);  // tests/fixtures/models/NAME
 std::string fixturesDir();
-std::string datasetDir();                      // Debian's Fashion-MNIST folder
-std::string binary(const std::string& name);   // a program in the build tree, e.g. "cwb"
-std::string tempDir();                          // a fresh folder for this test process
+std::string llmFixture(const std::string& name);  // tests/fixtures/llm/NAME (copied from shared/)
+std::string datasetDir();                         // Debian's Fashion-MNIST folder
+std::string binary(const std::string& name);      // a program in the build tree, e.g. "cwb"
+std::string tempDir();                            // a fresh folder for this test process
 
 // Whole files as bytes; both throw std::runtime_error naming the path when they cannot.
 std::string readBytes(const std::string& path);

@@ -2,9 +2,9 @@
 // display equal softmax(z / T) of the teacher's logits computed here independently, a
 // training run reports batches and epochs and stops within 200 ms when asked, and a
 // finished student opens in the workbench.
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QtTest>
-
 #include <cmath>
 
 #include "core/infer/engine.h"
@@ -15,7 +15,6 @@
 #include "ui/panels/log_slider.h"
 #include "ui/plots/temperature_plot.h"
 #include "ui/plots/training_curve_plot.h"
-#include <QSpinBox>
 #include "ui/window/distillation_page.h"
 #include "ui/worker/distill_controller.h"
 
@@ -78,10 +77,11 @@ private slots:
         s.temperature = temperature;
         w.applyUserSettings(s, "T");
         w.distillationPage()->panel()->sampleBox()->setValue(sample);
-        QTRY_VERIFY_WITH_TIMEOUT(!previews.isEmpty() &&
-                                     previews.last().first().value<PreviewResult>().sample == sample &&
-                                     previews.last().first().value<PreviewResult>().temperature == temperature,
-                                 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !previews.isEmpty() &&
+                previews.last().first().value<PreviewResult>().sample == sample &&
+                previews.last().first().value<PreviewResult>().temperature == temperature,
+            20000);
         QTRY_VERIFY_WITH_TIMEOUT(w.distillController()->isIdle(), 20000);
 
         // The teacher's logits for this image, computed here with the plain float32 engine.
@@ -98,8 +98,10 @@ private slots:
         QCOMPARE(shown.size(), expected.size());
         for (size_t c = 0; c < expected.size(); ++c) {
             QCOMPARE(shown[c].first, double(c));
-            QVERIFY2(std::abs(shown[c].second - expected[c]) < 1e-5,
-                     qPrintable(QString("class %1: %2 vs %3").arg(c).arg(shown[c].second).arg(expected[c])));
+            QVERIFY2(
+                std::abs(shown[c].second - expected[c]) < 1e-5,
+                qPrintable(
+                    QString("class %1: %2 vs %3").arg(c).arg(shown[c].second).arg(expected[c])));
         }
         const PreviewResult p = previews.last().first().value<PreviewResult>();
         QVERIFY(std::abs(p.entropyAtT - naiveEntropyBits(expected)) < 1e-4);
@@ -119,7 +121,8 @@ private slots:
         timer.start();
         d->cancelTraining();
         QTRY_VERIFY_WITH_TIMEOUT(d->trainLane().isIdle(), test::timeBoundMs(200));
-        QVERIFY2(timer.elapsed() < test::timeBoundMs(200), qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(timer.elapsed() < test::timeBoundMs(200),
+                 qPrintable(QString::number(timer.elapsed())));
         QVERIFY(!finished.isEmpty());
         QCOMPARE(finished.last().first().toBool(), false);
         QVERIFY(!d->student());
@@ -149,7 +152,8 @@ private slots:
         emit m_window->distillationPage()->openStudentRequested();
         QVERIFY(ready.wait(60000));
         QVERIFY(m_window->controller()->session()->path.contains("student-mlp-32"));
-        QCOMPARE(m_window->controller()->session()->model->parameterCount(), 784LL * 32 + 32 + 32 * 10 + 10);
+        QCOMPARE(m_window->controller()->session()->model->parameterCount(),
+                 784LL * 32 + 32 + 32 * 10 + 10);
         CWB_WAIT_IDLE(*m_window, 60000);
     }
 

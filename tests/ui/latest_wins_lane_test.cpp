@@ -1,13 +1,13 @@
 // The worker lane on its own: a storm of submissions delivers only the newest result and
 // leaves no job behind, a running job stops soon after cancel(), errors reach failed().
-#include <QtTest>
+#include "ui/worker/latest_wins_lane.h"
 
+#include <QtTest>
 #include <atomic>
 #include <thread>
 
 #include "core/error.h"
 #include "tests/support/timing.h"
-#include "ui/worker/latest_wins_lane.h"
 
 using namespace cwb;
 using namespace cwb::ui;
@@ -41,8 +41,12 @@ private slots:
         std::atomic<int> started{0};
         QVector<int> delivered;
         for (int i = 0; i < jobs; ++i) {
-            lane.submit<int>([&started, workMs, i](const JobContext& c) { ++started; return busyWork(c, workMs, i); },
-                             [&delivered](int v) { delivered.append(v); });
+            lane.submit<int>(
+                [&started, workMs, i](const JobContext& c) {
+                    ++started;
+                    return busyWork(c, workMs, i);
+                },
+                [&delivered](int v) { delivered.append(v); });
             if (i % 50 == 0) QCoreApplication::processEvents();  // a storm, not one single burst
         }
         QTRY_VERIFY_WITH_TIMEOUT(lane.isIdle(), 5000);
@@ -57,8 +61,12 @@ private slots:
         LatestWinsLane lane("test");
         std::atomic<bool> running{false};
         bool delivered = false;
-        lane.submit<int>([&running](const JobContext& c) { running = true; return busyWork(c, 60000, 1); },
-                         [&delivered](int) { delivered = true; });
+        lane.submit<int>(
+            [&running](const JobContext& c) {
+                running = true;
+                return busyWork(c, 60000, 1);
+            },
+            [&delivered](int) { delivered = true; });
         QTRY_VERIFY_WITH_TIMEOUT(running.load(), 2000);
         QElapsedTimer timer;
         timer.start();
@@ -71,8 +79,9 @@ private slots:
     void errorsReachFailed() {
         LatestWinsLane lane("test");
         QSignalSpy failed(&lane, &LatestWinsLane::failed);
-        lane.submit<int>([](const JobContext&) -> int { throw Error("model.h5: layer 'x' is broken"); },
-                         [](int) { QFAIL("no result expected"); });
+        lane.submit<int>(
+            [](const JobContext&) -> int { throw Error("model.h5: layer 'x' is broken"); },
+            [](int) { QFAIL("no result expected"); });
         QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 2000);
         QCOMPARE(failed.first().first().toString(), QString("model.h5: layer 'x' is broken"));
         QVERIFY(lane.isIdle());
@@ -102,8 +111,12 @@ private slots:
         std::atomic<bool> running{false};
         {
             LatestWinsLane lane("test");
-            lane.submit<int>([&running](const JobContext& c) { running = true; return busyWork(c, 60000, 1); },
-                             [](int) {});
+            lane.submit<int>(
+                [&running](const JobContext& c) {
+                    running = true;
+                    return busyWork(c, 60000, 1);
+                },
+                [](int) {});
             QTRY_VERIFY_WITH_TIMEOUT(running.load(), 2000);
         }  // must cancel and join, not hang for a minute or crash
         QTRY_COMPARE_WITH_TIMEOUT(LatestWinsLane::liveJobs(), 0, 1000);

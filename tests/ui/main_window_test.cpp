@@ -1,13 +1,12 @@
 // The window end to end on a real model (the tf.keras MLP fixture) and the real test set:
 // what the plots show is what the core computes for the same settings, a slider storm ends
 // on the last setting, sweeps cancel quickly, and the GUI thread never stalls.
+#include <unistd.h>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QSlider>
 #include <QtTest>
-
-#include <unistd.h>
-
 #include <cmath>
 #include <ctime>
 
@@ -46,7 +45,8 @@ struct CpuTimes {
         CpuTimes t;
         QFile f("/proc/stat");
         if (f.open(QIODevice::ReadOnly)) {
-            // cpu  user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
+            // cpu  user nice system idle iowait irq softirq steal ...: busy is all but idle and
+            // iowait.
             const QList<QByteArray> fields = f.readLine().simplified().split(' ');
             double busyTicks = 0;
             for (int i = 1; i < fields.size() && i <= 8; ++i)
@@ -64,7 +64,8 @@ const char* kModel = "k2_mlp_dropout_percy.h5";
 
 // The histogram the core reports for these settings, computed here without the window.
 TensorStats coreStats(const Model& model, double alpha, double rho, const std::string& layer) {
-    const CompressionResult r = compressModel(model, CompressionPlan::uniform(float(alpha), float(rho)));
+    const CompressionResult r =
+        compressModel(model, CompressionPlan::uniform(float(alpha), float(rho)));
     if (layer.empty()) return r.total.weights;
     for (const LayerStats& ls : r.layers)
         if (ls.name == layer) return ls.kernel;
@@ -147,7 +148,8 @@ private slots:
         auto* table = window().layers()->table();
         bool found = false;
         for (int row = 0; row < table->rowCount(); ++row)
-            if (table->item(row, LayerPanel::Name)->text() == (layer.isEmpty() ? "All layers" : layer)) {
+            if (table->item(row, LayerPanel::Name)->text() ==
+                (layer.isEmpty() ? "All layers" : layer)) {
                 QCOMPARE(table->item(row, LayerPanel::Sparsity)->text(), sparsity);
                 found = true;
             }
@@ -161,7 +163,8 @@ private slots:
         const TensorStats s = coreStats(m_model, 0.2, 0.0, {});
         QVERIFY(s.levels <= WeightHistogramPlot::kMaxLevelLines);
         // One line per distinct compressed value.
-        QCOMPARE(qint64(window().compressionPage()->weightPlot()->levelLinesShown()), qint64(s.levels));
+        QCOMPARE(qint64(window().compressionPage()->weightPlot()->levelLinesShown()),
+                 qint64(s.levels));
     }
 
     void accuracyMatchesTheIndependentFigure() {
@@ -171,10 +174,12 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!evaluated.isEmpty(), 60000);
         const auto point = evaluated.last().first().value<EvaluatedPoint>();
         QCOMPARE(point.samples, 10000);
-        QVERIFY2(std::abs(point.accuracy - 0.8857) <= 0.0005, qPrintable(QString::number(point.accuracy)));
+        QVERIFY2(std::abs(point.accuracy - 0.8857) <= 0.0005,
+                 qPrintable(QString::number(point.accuracy)));
         QVERIFY(point.latencyMs > 0);
         CWB_WAIT_IDLE(window(), 60000);
-        QVERIFY(window().summary()->accuracyText().contains("88.5") || window().summary()->accuracyText().contains("88.6"));
+        QVERIFY(window().summary()->accuracyText().contains("88.5") ||
+                window().summary()->accuracyText().contains("88.6"));
     }
 
     void sliderStormEndsOnTheLastSetting() {
@@ -192,7 +197,8 @@ private slots:
         CWB_WAIT_IDLE(window(), 60000);
         QCOMPARE(window().controller()->resultSettings().alpha, alpha);
         const TensorStats expected = coreStats(m_model, alpha, window().settings().rho, {});
-        compareBars(window().compressionPage()->weightPlot()->compressedBars(), expected.compressed);
+        compareBars(window().compressionPage()->weightPlot()->compressedBars(),
+                    expected.compressed);
         // Coalescing: far fewer compressions than moves, and nothing left behind.
         QVERIFY2(compressed.count() < 100, qPrintable(QString::number(compressed.count())));
         QTRY_COMPARE_WITH_TIMEOUT(LatestWinsLane::liveJobs(), 0, 2000);
@@ -209,13 +215,15 @@ private slots:
         QSignalSpy points(c, &RecomputeController::sweepPoint);
         emit window().controls()->sweepRequested(Parameter::Alpha);
         QVERIFY(c->isSweeping());
-        QTRY_VERIFY_WITH_TIMEOUT(!points.isEmpty(), 60000);  // mid-sweep: one point done, more to come
+        QTRY_VERIFY_WITH_TIMEOUT(!points.isEmpty(),
+                                 60000);  // mid-sweep: one point done, more to come
         QVERIFY(c->isSweeping());
         QElapsedTimer timer;
         timer.start();
         c->cancelSweep();
         QTRY_VERIFY_WITH_TIMEOUT(c->sweepLane().isIdle(), test::timeBoundMs(200));
-        QVERIFY2(timer.elapsed() < test::timeBoundMs(200), qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(timer.elapsed() < test::timeBoundMs(200),
+                 qPrintable(QString::number(timer.elapsed())));
         const int count = points.count();
         QTest::qWait(300);
         QCOMPARE(points.count(), count);  // nothing arrives after the cancel
@@ -259,11 +267,15 @@ private slots:
         const double othersShare = std::max(0.0, (cpuAfter.machineMs - cpuBefore.machineMs) -
                                                      (cpuAfter.processMs - cpuBefore.processMs)) /
                                    (wallMs * QThread::idealThreadCount());
-        qInfo("longest gap between 10 ms ticks: %lld ms wall, %.1f ms GUI-thread CPU (other processes used %.0f%% of %d cores)",
-              worstWall, worstCpu, othersShare * 100, QThread::idealThreadCount());
-        QVERIFY2(worstCpu < test::timeBoundMs(50), qPrintable(QString("the GUI thread worked %1 ms without a break").arg(worstCpu)));
+        qInfo(
+            "longest gap between 10 ms ticks: %lld ms wall, %.1f ms GUI-thread CPU (other "
+            "processes used %.0f%% of %d cores)",
+            worstWall, worstCpu, othersShare * 100, QThread::idealThreadCount());
+        QVERIFY2(worstCpu < test::timeBoundMs(50),
+                 qPrintable(QString("the GUI thread worked %1 ms without a break").arg(worstCpu)));
         if (othersShare < 0.1)
-            QVERIFY2(worstWall < test::timeBoundMs(50), qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worstWall)));
+            QVERIFY2(worstWall < test::timeBoundMs(50),
+                     qPrintable(QString("longest gap between 10 ms ticks: %1 ms").arg(worstWall)));
         else
             qWarning("machine shared with other work: wall-clock gap reported, not enforced");
         QVERIFY(finished.first().first().toBool());
@@ -282,7 +294,8 @@ private slots:
         // The core's own call on the same settings and images, made here.
         const Dataset data = loadFashionMnist(test::datasetDir(), Split::Test, 1000);
         SensitivityOptions options;
-        const SensitivityResult expected = layerSensitivity(m_model, CompressionPlan::uniform(0.2f, 0.05f), data, options);
+        const SensitivityResult expected =
+            layerSensitivity(m_model, CompressionPlan::uniform(0.2f, 0.05f), data, options);
         auto* table = window().layers()->table();
         int checked = 0;
         for (const SensitivityRow& row : expected.rows)

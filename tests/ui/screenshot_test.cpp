@@ -23,7 +23,8 @@ struct Run {
 // xvfb-run (Debian's xvfb, which `make deps` installs), as `make run` uses on a headless machine.
 enum class Backend { Offscreen, Xvfb };
 
-Run runWorkbench(const QStringList& args, int timeoutMs = 240000, Backend backend = Backend::Offscreen) {
+Run runWorkbench(const QStringList& args, int timeoutMs = 240000,
+                 Backend backend = Backend::Offscreen) {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     const QString binary = QString::fromStdString(cwb::test::binary("compression-workbench"));
@@ -41,7 +42,8 @@ Run runWorkbench(const QStringList& args, int timeoutMs = 240000, Backend backen
         p.kill();
         p.waitForFinished();
     }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromLocal8Bit(p.readAllStandardOutput()),
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromLocal8Bit(p.readAllStandardOutput()),
             QString::fromLocal8Bit(p.readAllStandardError())};
 }
 
@@ -56,13 +58,18 @@ int countPixels(const QImage& image, QRectF fraction, F match) {
     return n;
 }
 
-bool orangeBar(const QColor& c) { return c.red() > 200 && c.green() > 110 && c.green() < 200 && c.blue() < 140; }
+bool orangeBar(const QColor& c) {
+    return c.red() > 200 && c.green() > 110 && c.green() < 200 && c.blue() < 140;
+}
 bool blueBar(const QColor& c) { return c.blue() > 180 && c.red() < 180 && c.green() < 215; }
-bool orangeLine(const QColor& c) { return c.red() > 190 && c.green() > 80 && c.green() < 160 && c.blue() < 80; }
+bool orangeLine(const QColor& c) {
+    return c.red() > 190 && c.green() > 80 && c.green() < 160 && c.blue() < 80;
+}
 
 QString modelArgument() {
     const QString bundled = cwb::ui::defaultModelPath();
-    return bundled.isEmpty() ? QString::fromStdString(cwb::test::fixture("k2_mlp_dropout_percy.h5")) : bundled;
+    return bundled.isEmpty() ? QString::fromStdString(cwb::test::fixture("k2_mlp_dropout_percy.h5"))
+                             : bundled;
 }
 
 }  // namespace
@@ -81,9 +88,10 @@ private slots:
         QFETCH(Backend, backend);
         if (backend == Backend::Xvfb && QStandardPaths::findExecutable("xvfb-run").isEmpty())
             QFAIL("xvfb-run is missing: `make deps` installs Debian's xvfb");
-        const QString png = QString::fromStdString(cwb::test::tempDir()) + "/window-" + QTest::currentDataTag() + ".png";
-        const Run run = runWorkbench({"--screenshot", png, "--model", modelArgument(), "--alpha", "0.05", "--rho",
-                                      "0.02", "--sweep"},
+        const QString png = QString::fromStdString(cwb::test::tempDir()) + "/window-" +
+                            QTest::currentDataTag() + ".png";
+        const Run run = runWorkbench({"--screenshot", png, "--model", modelArgument(), "--alpha",
+                                      "0.05", "--rho", "0.02", "--sweep"},
                                      240000, backend);
         QVERIFY2(run.code == 0, qPrintable(run.err));
         QVERIFY(run.out.contains("wrote"));
@@ -93,7 +101,8 @@ private slots:
         // Weight histogram (upper middle): both bar series, well beyond what legend swatches
         // and labels alone give (about 200 pixels of each colour, measured without bars).
         const QRectF histogram(0.27, 0.05, 0.45, 0.35);
-        const int orange = countPixels(image, histogram, orangeBar), blue = countPixels(image, histogram, blueBar);
+        const int orange = countPixels(image, histogram, orangeBar),
+                  blue = countPixels(image, histogram, blueBar);
         qInfo("histogram region: %d compressed-bar pixels, %d original-bar pixels", orange, blue);
         QVERIFY2(orange > 800, "no compressed bars in the weight histogram");
         QVERIFY2(blue > 800, "no original bars in the weight histogram");
@@ -112,7 +121,8 @@ private slots:
     void failsClearlyOnABadModel() {
         const QString png = QString::fromStdString(cwb::test::tempDir()) + "/bad.png";
         const Run run = runWorkbench(
-            {"--screenshot", png, "--model", QString::fromStdString(cwb::test::fixture("k3_tfsmlayer_NEGATIVE.keras"))},
+            {"--screenshot", png, "--model",
+             QString::fromStdString(cwb::test::fixture("k3_tfsmlayer_NEGATIVE.keras"))},
             60000);
         QVERIFY(run.code != 0);
         QVERIFY2(run.err.contains("TFSMLayer"), qPrintable(run.err));

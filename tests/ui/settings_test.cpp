@@ -38,7 +38,8 @@ private slots:
         QCOMPARE(s.valueAt(0), 0.0);  // the "off" position
         QCOMPARE(s.valueAt(1), 1e-4);
         QCOMPARE(s.valueAt(LogSlider::kSteps), 1.0);
-        // Four decades over kSteps - 1 steps: the middle of the travel is 1e-2, a decade is 100 steps.
+        // Four decades over kSteps - 1 steps: the middle of the travel is 1e-2, a decade is 100
+        // steps.
         QCOMPARE(s.valueAt(1 + (LogSlider::kSteps - 1) / 2), 0.01);
         QCOMPARE(s.valueAt(101), 1e-3);
         for (int pos : {1, 37, 200, 201, 400, 401}) QCOMPARE(s.positionOf(s.valueAt(pos)), pos);
@@ -124,11 +125,11 @@ private slots:
 
     void paretoFrontOfAHandMadeSet() {
         EvaluationHistory h;
-        h.add(point(0, 0, 0.90, 1000));     // 0: float, on the front (most accurate)
-        h.add(point(0.01, 0, 0.89, 300));   // 1: front
-        h.add(point(0.02, 0, 0.85, 320));   // 2: dominated by 1
-        h.add(point(0.05, 0, 0.80, 100));   // 3: front (smallest)
-        h.add(point(0.04, 0, 0.80, 150));   // 4: dominated by 3
+        h.add(point(0, 0, 0.90, 1000));    // 0: float, on the front (most accurate)
+        h.add(point(0.01, 0, 0.89, 300));  // 1: front
+        h.add(point(0.02, 0, 0.85, 320));  // 2: dominated by 1
+        h.add(point(0.05, 0, 0.80, 100));  // 3: front (smallest)
+        h.add(point(0.04, 0, 0.80, 150));  // 4: dominated by 3
         QCOMPARE(h.paretoFront(), (QVector<int>{3, 1, 0}));
         // Same settings again with more samples replaces; with fewer is ignored.
         EvaluatedPoint better = point(0.01, 0, 0.891, 300);
@@ -165,10 +166,13 @@ private slots:
         h.add(p);
         const QStringList lines = h.toCsv().split('\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 2);
-        QCOMPARE(lines[0], QString("alpha,rho,textbook_rho,bits,granularity,scheme,float_layers,samples,accuracy,"
-                                   "latency_ms_per_image,size_kb,sparsity,effective_bits,kernels,engine,source"));
-        QCOMPARE(lines[1], QString("0.05,0.02,0,0,tensor,symmetric,0,10000,0.8857,0.0125,170.703125,0.25,5,"
-                                   "auto,cpu float32,slider"));
+        QCOMPARE(
+            lines[0],
+            QString("alpha,rho,textbook_rho,bits,granularity,scheme,float_layers,samples,accuracy,"
+                    "latency_ms_per_image,size_kb,sparsity,effective_bits,kernels,engine,source"));
+        QCOMPARE(lines[1],
+                 QString("0.05,0.02,0,0,tensor,symmetric,0,10000,0.8857,0.0125,170.703125,0.25,5,"
+                         "auto,cpu float32,slider"));
         const QString path = QString::fromStdString(test::tempDir()) + "/table.csv";
         QString error;
         QVERIFY(h.writeCsv(path, &error));

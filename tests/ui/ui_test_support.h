@@ -2,11 +2,10 @@
 // reading back what a plot actually shows.
 #pragma once
 
-#include <QSettings>
-#include <QtTest>
-
 #include <qcustomplot.h>
 
+#include <QSettings>
+#include <QtTest>
 #include <vector>
 
 #include "tests/support/test_paths.h"
@@ -18,15 +17,18 @@ namespace cwb::test {
 
 // Settings of this test process only: nothing read from or written to the user's.
 inline void isolateSettings() {
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, QString::fromStdString(tempDir()) + "/settings");
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, QString::fromStdString(tempDir()) + "/settings");
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
+                       QString::fromStdString(tempDir()) + "/settings");
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
+                       QString::fromStdString(tempDir()) + "/settings");
     QSettings().clear();
 }
 
 // Every (key, value) pair of a bars plottable, in key order.
 inline std::vector<std::pair<double, double>> barsData(const QCPBars* bars) {
     std::vector<std::pair<double, double>> out;
-    for (auto it = bars->data()->constBegin(); it != bars->data()->constEnd(); ++it) out.emplace_back(it->key, it->value);
+    for (auto it = bars->data()->constBegin(); it != bars->data()->constEnd(); ++it)
+        out.emplace_back(it->key, it->value);
     return out;
 }
 

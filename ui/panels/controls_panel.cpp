@@ -33,18 +33,21 @@ QWidget* ControlsPanel::buildQuantization() {
     auto* form = new QFormLayout(box);
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     m_alpha = new LogSlider(1e-4, 1.0, true, 5, box);
-    m_alpha->setToolTip(tr("W\u2032 = round(W / \u03b1) \u00b7 \u03b1. Far left = off. Ctrl+1 focuses it."));
+    m_alpha->setToolTip(
+        tr("W\u2032 = round(W / \u03b1) \u00b7 \u03b1. Far left = off. Ctrl+1 focuses it."));
     m_alpha->slider()->setAccessibleName(tr("alpha slider"));
     form->addRow(m_alpha);
     m_bits = new QComboBox(box);
     m_bits->addItem(tr("step \u03b1 (uniform)"), 0);
     for (int b = 8; b >= 2; --b) m_bits->addItem(tr("%1-bit codes").arg(b), b);
-    m_bits->setToolTip(tr("k-bit codes take their step from the weight range; \u03b1 is then ignored."));
+    m_bits->setToolTip(
+        tr("k-bit codes take their step from the weight range; \u03b1 is then ignored."));
     form->addRow(tr("Codes"), m_bits);
     m_granularity = new QComboBox(box);
     m_granularity->addItems(granularityChoices());
-    m_granularity->setToolTip(tr("Which weights share one step: the whole tensor, each output channel, "
-                                 "or groups along the input axis (needs a bit width)."));
+    m_granularity->setToolTip(
+        tr("Which weights share one step: the whole tensor, each output channel, "
+           "or groups along the input axis (needs a bit width)."));
     form->addRow(tr("Granularity"), m_granularity);
     m_scheme = new QComboBox(box);
     m_scheme->addItems(schemeChoices());
@@ -71,12 +74,14 @@ QWidget* ControlsPanel::buildPruning() {
     auto* box = new QGroupBox(tr("Pruning threshold \u03c1"), this);
     auto* layout = new QVBoxLayout(box);
     m_rho = new LogSlider(1e-4, 1.0, true, 5, box);
-    m_rho->setToolTip(tr("Weights with |W| < \u03c1 become exactly 0. Far left = off. Ctrl+2 focuses it."));
+    m_rho->setToolTip(
+        tr("Weights with |W| < \u03c1 become exactly 0. Far left = off. Ctrl+2 focuses it."));
     m_rho->slider()->setAccessibleName(tr("rho slider"));
     layout->addWidget(m_rho);
     m_textbook = new QCheckBox(tr("Textbook formula: keep W \u2265 \u03c1"), box);
-    m_textbook->setToolTip(tr("The literal rule from the seed article: it also prunes every negative weight. "
-                              "For teaching; it wrecks accuracy."));
+    m_textbook->setToolTip(
+        tr("The literal rule from the seed article: it also prunes every negative weight. "
+           "For teaching; it wrecks accuracy."));
     layout->addWidget(m_textbook);
     connect(m_rho, &LogSlider::valueEdited, this, [this](double v) {
         setActiveParameter(Parameter::Rho);
@@ -95,11 +100,13 @@ QWidget* ControlsPanel::buildActions() {
     m_device->addItem(tr("CPU"));
     m_device->addItem(tr("GPU (CUDA): not available in this build"));
     // Core has no GPU backend in this build: the entry is shown, never selectable.
-    if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model())) model->item(1)->setEnabled(false);
+    if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model()))
+        model->item(1)->setEnabled(false);
     m_kernels = new QComboBox(box);
     m_kernels->addItems(kernelChoices());
-    m_kernels->setToolTip(tr("Kernels that run the compressed model for accuracy and latency: auto times "
-                             "float32, int8 and sparse on each layer and keeps the fastest"));
+    m_kernels->setToolTip(
+        tr("Kernels that run the compressed model for accuracy and latency: auto times "
+           "float32, int8 and sparse on each layer and keeps the fastest"));
     // The disabled GPU entry is long; the closed box need not be as wide as it.
     m_device->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_device->setMinimumContentsLength(6);
@@ -112,7 +119,8 @@ QWidget* ControlsPanel::buildActions() {
         edit(tr("kernels"), [k](CompressionSettings& s) { s.kernels = k; });
     });
     m_sweep = new QPushButton(box);
-    m_sweep->setToolTip(tr("Evaluate the active parameter over its range in the background (Ctrl+Shift+W)"));
+    m_sweep->setToolTip(
+        tr("Evaluate the active parameter over its range in the background (Ctrl+Shift+W)"));
     m_cancel = new QPushButton(tr("Cancel"), box);
     m_cancel->setToolTip(tr("Stop the sweep (Esc)"));
     m_reset = new QPushButton(tr("Reset"), box);
@@ -134,7 +142,8 @@ QWidget* ControlsPanel::buildActions() {
     return box;
 }
 
-void ControlsPanel::edit(const QString& control, const std::function<void(CompressionSettings&)>& change) {
+void ControlsPanel::edit(const QString& control,
+                         const std::function<void(CompressionSettings&)>& change) {
     if (m_updating) return;
     CompressionSettings next = m_settings;
     change(next);

@@ -20,8 +20,9 @@
 namespace cwb::ui {
 
 QStringList DistillPanel::studentChoices() {
-    return {QStringLiteral("mlp:32"), QStringLiteral("mlp:64"), QStringLiteral("mlp:128"),
-            QStringLiteral("mlp:256,128"), QStringLiteral("cnn:8,16/32"), QStringLiteral("cnn:16,32/64")};
+    return {QStringLiteral("mlp:32"),      QStringLiteral("mlp:64"),
+            QStringLiteral("mlp:128"),     QStringLiteral("mlp:256,128"),
+            QStringLiteral("cnn:8,16/32"), QStringLiteral("cnn:16,32/64")};
 }
 
 DistillPanel::DistillPanel(QWidget* parent) : QWidget(parent) {
@@ -29,15 +30,17 @@ DistillPanel::DistillPanel(QWidget* parent) : QWidget(parent) {
     auto* form = new QFormLayout(box);
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     m_temperature = new LogSlider(1.0, 50.0, false, 2, box);
-    m_temperature->setToolTip(tr("Soft targets softmax(z / T): higher T spreads the teacher's probability "
-                                 "over the classes it finds similar."));
+    m_temperature->setToolTip(
+        tr("Soft targets softmax(z / T): higher T spreads the teacher's probability "
+           "over the classes it finds similar."));
     form->addRow(m_temperature);
     m_lambda = new QDoubleSpinBox(box);
     m_lambda->setRange(0.0, 1.0);
     m_lambda->setSingleStep(0.05);
     m_lambda->setDecimals(2);
     m_lambda->setKeyboardTracking(false);
-    m_lambda->setToolTip(tr("\u03bb T\u00b2 KL(teacher \u2016 student) + (1 \u2212 \u03bb) cross-entropy(labels)"));
+    m_lambda->setToolTip(
+        tr("\u03bb T\u00b2 KL(teacher \u2016 student) + (1 \u2212 \u03bb) cross-entropy(labels)"));
     form->addRow(tr("Soft weight \u03bb"), m_lambda);
     m_student = new QComboBox(box);
     m_student->setEditable(true);
@@ -117,7 +120,8 @@ DistillPanel::DistillPanel(QWidget* parent) : QWidget(parent) {
     setStudentReady(false);
 }
 
-void DistillPanel::edit(const QString& control, const std::function<void(CompressionSettings&)>& change) {
+void DistillPanel::edit(const QString& control,
+                        const std::function<void(CompressionSettings&)>& change) {
     if (m_updating) return;
     CompressionSettings next = m_settings;
     change(next);
@@ -149,7 +153,8 @@ void DistillPanel::setPreview(const PreviewResult& p) {
     QImage image(p.cols, p.rows, QImage::Format_Grayscale8);
     for (int y = 0; y < p.rows; ++y) {
         uchar* line = image.scanLine(y);
-        for (int x = 0; x < p.cols; ++x) line[x] = uchar(qBound(0, int(p.pixels[y * p.cols + x] * 255 + 0.5f), 255));
+        for (int x = 0; x < p.cols; ++x)
+            line[x] = uchar(qBound(0, int(p.pixels[y * p.cols + x] * 255 + 0.5f), 255));
     }
     m_image->setPixmap(QPixmap::fromImage(image.scaled(m_image->size() - QSize(2, 2))));
     m_image->setToolTip(fashionMnistClassName(p.label));
@@ -180,7 +185,8 @@ void DistillPanel::setProgress(qint64 done, qint64 total) {
 
 void DistillPanel::setTeacherReady(bool ready, const QString& why) {
     m_train->setEnabled(ready && !m_stop->isEnabled());
-    m_train->setToolTip(ready ? tr("Train the student on the teacher's soft targets (Ctrl+T)") : why);
+    m_train->setToolTip(ready ? tr("Train the student on the teacher's soft targets (Ctrl+T)")
+                              : why);
     if (!ready) m_phase->setText(why);
 }
 

@@ -6,7 +6,6 @@
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 namespace cwb::ui {
@@ -29,11 +28,12 @@ QString sqnrText(double db) {
 
 LayerPanel::LayerPanel(QWidget* parent) : QWidget(parent) {
     m_table = new QStandardItemModel(0, ColumnCount, this);
-    m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Type"), tr("Shape"), tr("Params"), tr("Sparsity"),
-                                        tr("Bits"), tr("SQNR (dB)"), tr("Kernel"), tr("\u0394acc alone"),
-                                        tr("Keep float")});
-    m_table->horizontalHeaderItem(Sensitivity)->setToolTip(
-        tr("Accuracy lost with only this layer compressed at the current settings (Run \u25b8 Layer sensitivity)"));
+    m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Type"), tr("Shape"), tr("Params"),
+                                        tr("Sparsity"), tr("Bits"), tr("SQNR (dB)"), tr("Kernel"),
+                                        tr("\u0394acc alone"), tr("Keep float")});
+    m_table->horizontalHeaderItem(Sensitivity)
+        ->setToolTip(tr("Accuracy lost with only this layer compressed at the current settings "
+                        "(Run \u25b8 Layer sensitivity)"));
     m_view = new QTableView(this);
     m_view->setModel(m_table);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -45,7 +45,8 @@ LayerPanel::LayerPanel(QWidget* parent) : QWidget(parent) {
     m_view->horizontalHeader()->setSectionResizeMode(Name, QHeaderView::Stretch);
     m_view->setAlternatingRowColors(true);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_view->setToolTip(tr("Select a layer to show its histograms; right-click to compress only that layer."));
+    m_view->setToolTip(
+        tr("Select a layer to show its histograms; right-click to compress only that layer."));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_view);
@@ -73,10 +74,18 @@ void LayerPanel::setModel(const Model* model) {
     QFont bold = all->font();
     bold.setBold(true);
     all->setFont(bold);
-    QList<QStandardItem*> first{all, cell(model ? tr("model") : QString()), cell({}),
-                                cell(model ? QLocale().toString(model->parameterCount()) : QString(),
-                                     Qt::AlignRight | Qt::AlignVCenter),
-                                cell({}), cell({}), cell({}), cell({}), cell({}), cell({})};
+    QList<QStandardItem*> first{
+        all,
+        cell(model ? tr("model") : QString()),
+        cell({}),
+        cell(model ? QLocale().toString(model->parameterCount()) : QString(),
+             Qt::AlignRight | Qt::AlignVCenter),
+        cell({}),
+        cell({}),
+        cell({}),
+        cell({}),
+        cell({}),
+        cell({})};
     m_table->appendRow(first);
     if (model) {
         for (const Layer& layer : model->layers) {
@@ -92,8 +101,9 @@ void LayerPanel::setModel(const Model* model) {
             const auto right = Qt::AlignRight | Qt::AlignVCenter;
             m_table->appendRow({name, cell(QString::fromStdString(layer.className)),
                                 cell(QString::fromStdString(shapeToString(shape))),
-                                cell(QLocale().toString(layer.parameterCount()), right), cell({}, right),
-                                cell({}, right), cell({}, right), cell({}), cell({}, right), keep});
+                                cell(QLocale().toString(layer.parameterCount()), right),
+                                cell({}, right), cell({}, right), cell({}, right), cell({}),
+                                cell({}, right), keep});
         }
     }
     m_updating = false;
@@ -105,9 +115,10 @@ void LayerPanel::setStats(const std::vector<LayerStats>& layers, const ModelStat
     m_updating = true;
     auto fill = [this](int row, const TensorStats& k, bool compressed) {
         m_table->item(row, Sparsity)->setText(QString::number(k.sparsity * 100, 'f', 1) + " %");
-        m_table->item(row, Bits)->setText(compressed && k.effectiveBits > 0 ? QString::number(k.effectiveBits)
-                                                                            : tr("float"));
-        m_table->item(row, Sqnr)->setText(compressed ? sqnrText(k.sqnrDb) : QStringLiteral("\u2014"));
+        m_table->item(row, Bits)->setText(
+            compressed && k.effectiveBits > 0 ? QString::number(k.effectiveBits) : tr("float"));
+        m_table->item(row, Sqnr)->setText(compressed ? sqnrText(k.sqnrDb)
+                                                     : QStringLiteral("\u2014"));
     };
     fill(0, total.weights, true);
     for (const LayerStats& ls : layers) {
@@ -122,7 +133,8 @@ void LayerPanel::setKernelPaths(const QMap<QString, QString>& pathByLayer) {
     for (int row = 1; row < m_table->rowCount(); ++row) {
         const QString name = m_table->item(row, Name)->data(kNameRole).toString();
         const bool compute = m_table->item(row, KeepFloat)->isCheckable();  // Dense / Conv2D
-        m_table->item(row, Kernel)->setText(compute ? pathByLayer.value(name, tr("float32")) : QString());
+        m_table->item(row, Kernel)
+            ->setText(compute ? pathByLayer.value(name, tr("float32")) : QString());
     }
     m_updating = false;
 }
@@ -137,7 +149,8 @@ void LayerPanel::setSensitivity(const QMap<QString, double>& dropByLayer, int sa
             continue;
         }
         const double drop = dropByLayer.value(name) * 100;
-        item->setText(QStringLiteral("%1%2 %").arg(drop > 0 ? "\u2212" : "+").arg(std::abs(drop), 0, 'f', 2));
+        item->setText(
+            QStringLiteral("%1%2 %").arg(drop > 0 ? "\u2212" : "+").arg(std::abs(drop), 0, 'f', 2));
         item->setToolTip(tr("on the first %L1 test images").arg(samples));
         item->setForeground(drop > 1.0 ? QColor(176, 0, 32) : QColor(Qt::black));
     }
@@ -176,10 +189,12 @@ int LayerPanel::rowOf(const QString& name) const {
 
 void LayerPanel::showContextMenu(const QPoint& pos) {
     const QModelIndex index = m_view->indexAt(pos);
-    const QString name = index.isValid() ? m_table->item(index.row(), Name)->data(kNameRole).toString() : QString();
+    const QString name =
+        index.isValid() ? m_table->item(index.row(), Name)->data(kNameRole).toString() : QString();
     QMenu menu(this);
     if (!name.isEmpty()) {
-        menu.addAction(tr("Compress only %1").arg(name), this, [this, name] { emit onlyLayerRequested(name); });
+        menu.addAction(tr("Compress only %1").arg(name), this,
+                       [this, name] { emit onlyLayerRequested(name); });
     }
     menu.addAction(tr("Compress all layers"), this, [this] { emit onlyLayerRequested({}); });
     menu.exec(m_view->viewport()->mapToGlobal(pos));

@@ -6,7 +6,6 @@
 
 #include <QMap>
 #include <QWidget>
-
 #include <vector>
 
 #include "core/model/model.h"
@@ -21,7 +20,19 @@ namespace cwb::ui {
 class LayerPanel : public QWidget {
     Q_OBJECT
 public:
-    enum Column { Name, Type, Shape, Params, Sparsity, Bits, Sqnr, Kernel, Sensitivity, KeepFloat, ColumnCount };
+    enum Column {
+        Name,
+        Type,
+        Shape,
+        Params,
+        Sparsity,
+        Bits,
+        Sqnr,
+        Kernel,
+        Sensitivity,
+        KeepFloat,
+        ColumnCount
+    };
 
     explicit LayerPanel(QWidget* parent = nullptr);
 

@@ -5,7 +5,6 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QSlider>
-
 #include <cmath>
 
 namespace cwb::ui {
@@ -33,7 +32,8 @@ LogSlider::LogSlider(double minimum, double maximum, bool hasOff, int decimals, 
     m_spin->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
     m_spin->setKeyboardTracking(false);  // typing "0.05" must not fire for "0.0" on the way
     if (hasOff) m_spin->setSpecialValueText(tr("off"));
-    m_spin->setMinimumWidth(m_spin->fontMetrics().horizontalAdvance(QString(decimals + 4, '0')) + 30);
+    m_spin->setMinimumWidth(m_spin->fontMetrics().horizontalAdvance(QString(decimals + 4, '0')) +
+                            30);
     m_readout = new QLabel(this);
     m_readout->setVisible(false);
     QFont small = m_readout->font();

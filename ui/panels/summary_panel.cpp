@@ -47,7 +47,8 @@ void SummaryPanel::clear() {
 }
 
 void SummaryPanel::setCompression(const ModelStats& s) {
-    m_size->setText(tr("%1 \u2192 %2 (\u00f7%3)").arg(kib(double(s.float32Bytes)), kib(double(s.encodedBytes)))
+    m_size->setText(tr("%1 \u2192 %2 (\u00f7%3)")
+                        .arg(kib(double(s.float32Bytes)), kib(double(s.encodedBytes)))
                         .arg(s.ratio, 0, 'f', 1));
     m_size->setToolTip(QString::fromStdString(s.weights.size.description));
 }
@@ -84,11 +85,16 @@ void SummaryPanel::refreshAccuracy() {
     if (m_accuracyValue >= 0) {
         const QString current = tr("%1 %").arg(m_accuracyValue * 100, 0, 'f', 2);
         text = text.isEmpty() ? current : tr("%1 \u2192 %2").arg(text, current);
-        if (m_baseAccuracy >= 0) text += tr(" (%1%2)").arg(m_accuracyValue >= m_baseAccuracy ? "+" : "\u2212")
-                                             .arg(std::abs(m_accuracyValue - m_baseAccuracy) * 100, 0, 'f', 2);
+        if (m_baseAccuracy >= 0)
+            text += tr(" (%1%2)")
+                        .arg(m_accuracyValue >= m_baseAccuracy ? "+" : "\u2212")
+                        .arg(std::abs(m_accuracyValue - m_baseAccuracy) * 100, 0, 'f', 2);
         if (!m_final)
-            text += tr("\n%1\u2013%2 % so far (%L3 of %L4 images)").arg(m_low * 100, 0, 'f', 1)
-                        .arg(m_high * 100, 0, 'f', 1).arg(m_samples).arg(m_total);
+            text += tr("\n%1\u2013%2 % so far (%L3 of %L4 images)")
+                        .arg(m_low * 100, 0, 'f', 1)
+                        .arg(m_high * 100, 0, 'f', 1)
+                        .arg(m_samples)
+                        .arg(m_total);
     }
     m_accuracy->setText(text.isEmpty() ? QStringLiteral("\u2014") : text);
 }

@@ -6,9 +6,9 @@
 namespace cwb::ui {
 
 inline QStringList fashionMnistClassNames() {
-    return {QStringLiteral("T-shirt"), QStringLiteral("Trouser"), QStringLiteral("Pullover"),
-            QStringLiteral("Dress"),   QStringLiteral("Coat"),    QStringLiteral("Sandal"),
-            QStringLiteral("Shirt"),   QStringLiteral("Sneaker"), QStringLiteral("Bag"),
+    return {QStringLiteral("T-shirt"),   QStringLiteral("Trouser"), QStringLiteral("Pullover"),
+            QStringLiteral("Dress"),     QStringLiteral("Coat"),    QStringLiteral("Sandal"),
+            QStringLiteral("Shirt"),     QStringLiteral("Sneaker"), QStringLiteral("Bag"),
             QStringLiteral("Ankle boot")};
 }
 

@@ -14,7 +14,8 @@ public:
     explicit ErrorHistogramPlot(QWidget* parent = nullptr);
 
     // `summary` is shown in a corner, e.g. "SQNR 32.1 dB\nmax |e| 0.005".
-    void setHistogram(const std::vector<double>& edges, const std::vector<double>& counts, const QString& summary);
+    void setHistogram(const std::vector<double>& edges, const std::vector<double>& counts,
+                      const QString& summary);
     void setLogCounts(bool log);
     void clearData(const QString& message);
     QCPBars* bars() const { return m_bars; }

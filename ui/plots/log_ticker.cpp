@@ -15,8 +15,10 @@ QVector<double> LogTicker125::createTickVector(double, const QCPRange& range) {
     const double decades = std::log10(range.upper / range.lower);
     const double pixelsPerDecade = m_axis ? m_axis->axisRect()->width() / decades : 200.0;
     QVector<double> mantissas{1.0};
-    if (pixelsPerDecade >= 180) mantissas = {1.0, 2.0, 5.0};
-    else if (pixelsPerDecade >= 120) mantissas = {1.0, 3.0};
+    if (pixelsPerDecade >= 180)
+        mantissas = {1.0, 2.0, 5.0};
+    else if (pixelsPerDecade >= 120)
+        mantissas = {1.0, 3.0};
     for (int e = first; e <= last; ++e)
         for (double m : mantissas) {
             const double v = m * std::pow(10.0, e);

@@ -30,7 +30,8 @@ MetricCurvePlot::MetricCurvePlot(QWidget* parent) : PlotBase(tr("Accuracy and la
     m_current = addGraph(xAxis, yAxis);
     m_current->setName(tr("current setting"));
     m_current->setLineStyle(QCPGraph::lsNone);
-    m_current->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(palette::accent, 2.5), Qt::NoBrush, 15));
+    m_current->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(palette::accent, 2.5), Qt::NoBrush, 15));
     m_currentError = new QCPErrorBars(xAxis, yAxis);
     m_currentError->setDataPlottable(m_current);
     m_currentError->setPen(QPen(palette::accent, 2));
@@ -116,8 +117,10 @@ void MetricCurvePlot::updateRanges() {
         amin = std::min(amin, a);
         amax = std::max(amax, a);
     };
-    for (auto it = m_accuracy->data()->constBegin(); it != m_accuracy->data()->constEnd(); ++it) take(it->key, it->value);
-    for (auto it = m_latency->data()->constBegin(); it != m_latency->data()->constEnd(); ++it) lmax = std::max(lmax, it->value);
+    for (auto it = m_accuracy->data()->constBegin(); it != m_accuracy->data()->constEnd(); ++it)
+        take(it->key, it->value);
+    for (auto it = m_latency->data()->constBegin(); it != m_latency->data()->constEnd(); ++it)
+        lmax = std::max(lmax, it->value);
     if (m_cur.valid && m_cur.x > 0) {
         take(m_cur.x, m_cur.low * 100);
         take(m_cur.x, m_cur.high * 100);

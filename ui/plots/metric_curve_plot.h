@@ -12,10 +12,10 @@
 namespace cwb::ui {
 
 struct CurrentAccuracy {
-    double x = 0.0;                   // the parameter value (0 = off)
-    double accuracy = 0.0;            // fraction
-    double low = 0.0, high = 0.0;     // confidence interval, fraction
-    int samples = 0, total = 0;       // evaluated so far / planned
+    double x = 0.0;                // the parameter value (0 = off)
+    double accuracy = 0.0;         // fraction
+    double low = 0.0, high = 0.0;  // confidence interval, fraction
+    int samples = 0, total = 0;    // evaluated so far / planned
     bool valid = false;
 };
 

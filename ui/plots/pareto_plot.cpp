@@ -5,7 +5,8 @@
 
 namespace cwb::ui {
 
-ParetoPlot::ParetoPlot(QWidget* parent) : PlotBase(tr("Accuracy vs size (everything tried)"), parent) {
+ParetoPlot::ParetoPlot(QWidget* parent)
+    : PlotBase(tr("Accuracy vs size (everything tried)"), parent) {
     styleAxis(xAxis, tr("compressed size (KiB)"));
     styleAxis(yAxis, tr("accuracy (%)"));
     m_all = addGraph();
@@ -20,7 +21,8 @@ ParetoPlot::ParetoPlot(QWidget* parent) : PlotBase(tr("Accuracy vs size (everyth
     m_current = addGraph();
     m_current->setName(tr("current setting"));
     m_current->setLineStyle(QCPGraph::lsNone);
-    m_current->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(palette::accent, 2.5), Qt::NoBrush, 15));
+    m_current->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(palette::accent, 2.5), Qt::NoBrush, 15));
     m_floatLine = new QCPItemStraightLine(this);
     m_floatLine->setPen(QPen(palette::muted, 1.2, Qt::DashLine));
     m_floatLine->setVisible(false);

@@ -15,7 +15,8 @@ public:
 
     // `current` < 0: no current point among `history`.
     void setPoints(const EvaluationHistory& history, int current);
-    void setFloatSize(double bytes);  // the uncompressed model's size, as a reference line; <= 0 hides it
+    void setFloatSize(
+        double bytes);  // the uncompressed model's size, as a reference line; <= 0 hides it
     void clearData(const QString& message);
 
     QCPGraph* allPoints() const { return m_all; }

@@ -87,20 +87,25 @@ QString PlotBase::message() const { return m_message->visible() ? m_message->tex
 
 bool PlotBase::saveTo(const QString& path, int width, int height) {
     if (path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive))
-        return savePdf(path, width, height, QCP::epNoCosmetic, QStringLiteral("Compression Workbench"), title());
+        return savePdf(path, width, height, QCP::epNoCosmetic,
+                       QStringLiteral("Compression Workbench"), title());
     return savePng(path, width, height, 2.0);
 }
 
 void PlotBase::showContextMenu(const QPoint& pos) {
     QMenu menu(this);
     menu.addAction(tr("Save plot as PNG or PDF\u2026"), this, [this] {
-        QString name = title().section(QLatin1Char(':'), 0, 0).simplified().toLower().replace(' ', '-');
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save plot"), name + ".png",
-                                                          tr("PNG image (*.png);;PDF document (*.pdf)"));
+        QString name =
+            title().section(QLatin1Char(':'), 0, 0).simplified().toLower().replace(' ', '-');
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save plot"), name + ".png", tr("PNG image (*.png);;PDF document (*.pdf)"));
         if (!path.isEmpty() && !saveTo(path))
             QMessageBox::warning(this, tr("Save plot"), tr("Could not write %1.").arg(path));
     });
-    menu.addAction(tr("Reset zoom"), this, [this] { rescaleAxes(); queueReplot(); });
+    menu.addAction(tr("Reset zoom"), this, [this] {
+        rescaleAxes();
+        queueReplot();
+    });
     menu.exec(mapToGlobal(pos));
 }
 

@@ -8,10 +8,10 @@
 namespace cwb::ui {
 
 namespace palette {
-inline const QColor original{70, 120, 190};     // float32 weights, baselines
-inline const QColor compressed{230, 120, 20};   // compressed weights, current values
-inline const QColor accent{200, 40, 60};        // current point, levels
-inline const QColor secondary{40, 150, 90};     // a second axis (latency, accuracy on the right)
+inline const QColor original{70, 120, 190};    // float32 weights, baselines
+inline const QColor compressed{230, 120, 20};  // compressed weights, current values
+inline const QColor accent{200, 40, 60};       // current point, levels
+inline const QColor secondary{40, 150, 90};    // a second axis (latency, accuracy on the right)
 inline const QColor muted{150, 150, 150};
 }  // namespace palette
 

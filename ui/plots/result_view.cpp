@@ -31,11 +31,13 @@ std::vector<double> levelsFor(const CompressionResult& result, const QString& la
     std::int32_t lo = 0, hi = -1;
     for (const LayerStats& ls : result.layers) {
         if (!layer.isEmpty() && QString::fromStdString(ls.name) != layer) continue;
-        if (!ls.compressed || ls.layerIndex < 0 || ls.layerIndex >= int(result.grids.size())) continue;
+        if (!ls.compressed || ls.layerIndex < 0 || ls.layerIndex >= int(result.grids.size()))
+            continue;
         const KernelGrid& g = result.grids[ls.layerIndex];
         if (!g.quantized || g.steps.size() != 1 || g.zeroPoints.size() > 1) return {};
         const std::int32_t zp = g.zeroPoints.empty() ? 0 : g.zeroPoints[0];
-        if (shared && (shared->steps[0] != g.steps[0] || (shared->zeroPoints.empty() ? 0 : shared->zeroPoints[0]) != zp))
+        if (shared && (shared->steps[0] != g.steps[0] ||
+                       (shared->zeroPoints.empty() ? 0 : shared->zeroPoints[0]) != zp))
             return {};
         if (!shared) {
             lo = g.codeMin;
@@ -70,7 +72,9 @@ HistogramView histogramViewFor(const CompressionResult& result, const QString& l
 
 QString errorSummary(const TensorStats& s) {
     if (s.sumSquaredError == 0.0) return QObject::tr("exact (no change)");
-    return QObject::tr("SQNR %1 dB\nmax |e| %2").arg(s.sqnrDb, 0, 'f', 1).arg(s.maxAbsError, 0, 'g', 3);
+    return QObject::tr("SQNR %1 dB\nmax |e| %2")
+        .arg(s.sqnrDb, 0, 'f', 1)
+        .arg(s.maxAbsError, 0, 'g', 3);
 }
 
 }  // namespace cwb::ui

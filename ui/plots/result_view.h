@@ -4,7 +4,6 @@
 #pragma once
 
 #include <QString>
-
 #include <vector>
 
 #include "core/compress/compress_model.h"

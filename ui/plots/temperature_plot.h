@@ -16,9 +16,9 @@ public:
 
     // Probabilities per class at T and at T = 1 (the teacher's ordinary output);
     // entropies in bits as the core computes them.
-    void setSoftTargets(const std::vector<double>& atT, const std::vector<double>& atOne, double temperature,
-                        double entropyAtT, double entropyAtOne, const QStringList& classNames,
-                        const QString& sample);
+    void setSoftTargets(const std::vector<double>& atT, const std::vector<double>& atOne,
+                        double temperature, double entropyAtT, double entropyAtOne,
+                        const QStringList& classNames, const QString& sample);
     void clearData(const QString& message);
     QCPBars* barsAtT() const { return m_atT; }
 

@@ -13,7 +13,7 @@ public:
 
     void addLoss(double epoch, double loss);
     void addAccuracy(double epoch, double accuracy);  // fraction
-    void setTeacherAccuracy(double accuracy);          // a dashed reference; < 0 hides it
+    void setTeacherAccuracy(double accuracy);         // a dashed reference; < 0 hides it
     void clearData(const QString& message);
     QCPGraph* lossGraph() const { return m_loss; }
     QCPGraph* accuracyGraph() const { return m_accuracy; }

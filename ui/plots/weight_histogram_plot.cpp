@@ -6,7 +6,8 @@
 
 namespace cwb::ui {
 
-QCPRange occupiedRange(const std::vector<double>& edges, std::initializer_list<const std::vector<double>*> counts) {
+QCPRange occupiedRange(const std::vector<double>& edges,
+                       std::initializer_list<const std::vector<double>*> counts) {
     size_t first = edges.size(), last = 0;
     for (const auto* c : counts)
         for (size_t i = 0; i < c->size() && i + 1 < edges.size(); ++i)
@@ -22,7 +23,8 @@ QCPRange occupiedRange(const std::vector<double>& edges, std::initializer_list<c
     return {std::max(lo, edges.front()), std::min(hi, edges.back())};
 }
 
-void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts, bool log) {
+void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts,
+              bool log) {
     QVector<QCPBarsData> data;
     const size_t bins = std::min(counts.size(), edges.empty() ? size_t{0} : edges.size() - 1);
     data.reserve(static_cast<int>(bins));
@@ -37,18 +39,21 @@ void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector
     bars->setBaseValue(log ? 0.5 : 0.0);
 }
 
-WeightHistogramPlot::WeightHistogramPlot(QWidget* parent) : PlotBase(tr("Weight histogram"), parent) {
+WeightHistogramPlot::WeightHistogramPlot(QWidget* parent)
+    : PlotBase(tr("Weight histogram"), parent) {
     styleAxis(xAxis, tr("weight value"));
     styleAxis(yAxis, tr("count (weights per bin)"));
     useCrispBars();
     m_original = new QCPBars(xAxis, yAxis);
     m_original->setName(tr("original (float32)"));
     m_original->setPen(Qt::NoPen);
-    m_original->setBrush(QColor(palette::original.red(), palette::original.green(), palette::original.blue(), 150));
+    m_original->setBrush(
+        QColor(palette::original.red(), palette::original.green(), palette::original.blue(), 150));
     m_compressed = new QCPBars(xAxis, yAxis);
     m_compressed->setName(tr("compressed"));
     m_compressed->setPen(Qt::NoPen);
-    m_compressed->setBrush(QColor(palette::compressed.red(), palette::compressed.green(), palette::compressed.blue(), 170));
+    m_compressed->setBrush(QColor(palette::compressed.red(), palette::compressed.green(),
+                                  palette::compressed.blue(), 170));
 
     m_zeroNote = new QCPItemText(this);
     m_zeroNote->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
@@ -101,13 +106,15 @@ void WeightHistogramPlot::rebuild() {
             // Only levels that some weight takes: the grid can span codes no weight uses.
             if (width > 0 && !v.compressed.empty()) {
                 const long bin = std::lround(std::floor((level - v.edges.front()) / width));
-                if (bin < 0 || bin >= long(v.compressed.size()) || v.compressed[size_t(bin)] <= 0) continue;
+                if (bin < 0 || bin >= long(v.compressed.size()) || v.compressed[size_t(bin)] <= 0)
+                    continue;
             }
             auto* line = new QCPItemStraightLine(this);
             line->point1->setCoords(level, 0);
             line->point2->setCoords(level, 1);
-            line->setPen(QPen(QColor(palette::accent.red(), palette::accent.green(), palette::accent.blue(), 110), 1,
-                              Qt::DashLine));
+            line->setPen(QPen(
+                QColor(palette::accent.red(), palette::accent.green(), palette::accent.blue(), 110),
+                1, Qt::DashLine));
             line->setSelectable(false);
             m_levelLines.push_back(line);
         }
@@ -115,15 +122,19 @@ void WeightHistogramPlot::rebuild() {
 
     QString note;
     if (!v.compressed.empty() && v.total > 0) {
-        note = tr("exact zeros: %L1 (%2 %)").arg(v.zeros).arg(100.0 * double(v.zeros) / double(v.total), 0, 'f', 1);
+        note = tr("exact zeros: %L1 (%2 %)")
+                   .arg(v.zeros)
+                   .arg(100.0 * double(v.zeros) / double(v.total), 0, 'f', 1);
         if (!v.levels.empty()) note += tr("\ndistinct values: %L1").arg(v.levels.size());
     }
     m_zeroNote->setText(note);
     m_zeroNote->setVisible(!note.isEmpty());
 
     yAxis->setScaleType(m_log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    if (m_log) yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-    else yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    if (m_log)
+        yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+    else
+        yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     yAxis->setLabel(m_log ? tr("count (log scale)") : tr("count (weights per bin)"));
 
     if (v.edges.size() >= 2) {
@@ -131,8 +142,10 @@ void WeightHistogramPlot::rebuild() {
         double top = 1;
         for (double c : v.original) top = std::max(top, c);
         for (double c : v.compressed) top = std::max(top, c);
-        if (m_log) yAxis->setRange(0.5, top * 3);
-        else yAxis->setRange(0, top * 1.08);
+        if (m_log)
+            yAxis->setRange(0.5, top * 3);
+        else
+            yAxis->setRange(0, top * 1.08);
     }
     queueReplot();
 }

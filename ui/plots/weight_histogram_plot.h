@@ -49,7 +49,9 @@ private:
 // Fills `bars` with one bar per bin (key = bin centre, width = bin width). In log mode
 // empty bins are left out: they have no place on a log axis.
 // The x range that holds every non-empty bin of `counts`, with a small margin.
-QCPRange occupiedRange(const std::vector<double>& edges, std::initializer_list<const std::vector<double>*> counts);
-void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts, bool log);
+QCPRange occupiedRange(const std::vector<double>& edges,
+                       std::initializer_list<const std::vector<double>*> counts);
+void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts,
+              bool log);
 
 }  // namespace cwb::ui

@@ -5,13 +5,15 @@
 
 namespace cwb::ui {
 
-bool CompressionSettings::compressionDiffers(const CompressionSettings& a, const CompressionSettings& b) {
-    return a.alpha != b.alpha || a.rho != b.rho || a.textbookRho != b.textbookRho || a.bits != b.bits ||
-           a.granularity != b.granularity || a.scheme != b.scheme || a.onlyLayer != b.onlyLayer ||
-           a.overrides != b.overrides;
+bool CompressionSettings::compressionDiffers(const CompressionSettings& a,
+                                             const CompressionSettings& b) {
+    return a.alpha != b.alpha || a.rho != b.rho || a.textbookRho != b.textbookRho ||
+           a.bits != b.bits || a.granularity != b.granularity || a.scheme != b.scheme ||
+           a.onlyLayer != b.onlyLayer || a.overrides != b.overrides;
 }
 
-bool CompressionSettings::evaluationDiffers(const CompressionSettings& a, const CompressionSettings& b) {
+bool CompressionSettings::evaluationDiffers(const CompressionSettings& a,
+                                            const CompressionSettings& b) {
     return compressionDiffers(a, b) || a.kernels != b.kernels;
 }
 
@@ -47,7 +49,9 @@ CompressionSettings CompressionSettings::load(const QSettings& s) {
 }
 
 QString CompressionSettings::summary() const {
-    const auto num = [](double v) { return v == 0.0 ? QStringLiteral("off") : QString::number(v, 'g', 4); };
+    const auto num = [](double v) {
+        return v == 0.0 ? QStringLiteral("off") : QString::number(v, 'g', 4);
+    };
     QString text = bits > 0 ? QStringLiteral("%1 bit %2").arg(bits).arg(granularity)
                             : QStringLiteral("\u03b1=%1").arg(num(alpha));
     text += QStringLiteral("  \u03c1=%1").arg(num(rho));
@@ -63,9 +67,13 @@ QString parameterName(Parameter p) {
                                  : QStringLiteral("\u03c1 (pruning threshold)");
 }
 
-QString parameterSymbol(Parameter p) { return p == Parameter::Alpha ? QStringLiteral("\u03b1") : QStringLiteral("\u03c1"); }
+QString parameterSymbol(Parameter p) {
+    return p == Parameter::Alpha ? QStringLiteral("\u03b1") : QStringLiteral("\u03c1");
+}
 
-double parameterValue(const CompressionSettings& s, Parameter p) { return p == Parameter::Alpha ? s.alpha : s.rho; }
+double parameterValue(const CompressionSettings& s, Parameter p) {
+    return p == Parameter::Alpha ? s.alpha : s.rho;
+}
 
 void setParameterValue(CompressionSettings& s, Parameter p, double value) {
     (p == Parameter::Alpha ? s.alpha : s.rho) = value;

@@ -20,7 +20,7 @@ struct CompressionSettings {
     int bits = 0;              // 2..8: k-bit codes with the step from the range; 0: use alpha
     QString granularity = QStringLiteral("tensor");  // "tensor", "channel", "group32/64/128"
     QString scheme = QStringLiteral("symmetric");    // "symmetric" or "asymmetric"
-    QString onlyLayer;         // when set, only this layer is compressed
+    QString onlyLayer;                               // when set, only this layer is compressed
     // Which kernels run the compressed model for accuracy and latency: "auto" (timed per
     // layer), "float", "int8" or "sparse" (the core's kernelChoiceName()).
     QString kernels = QStringLiteral("auto");
@@ -36,7 +36,9 @@ struct CompressionSettings {
     static bool compressionDiffers(const CompressionSettings& a, const CompressionSettings& b);
     // Do accuracy or latency change between a and b (the compression, or the kernels)?
     static bool evaluationDiffers(const CompressionSettings& a, const CompressionSettings& b);
-    bool keepsFloat(const QString& layer) const { return overrides.value(layer) == LayerMode::KeepFloat; }
+    bool keepsFloat(const QString& layer) const {
+        return overrides.value(layer) == LayerMode::KeepFloat;
+    }
 
     void save(QSettings& settings) const;
     static CompressionSettings load(const QSettings& settings);
@@ -46,8 +48,8 @@ struct CompressionSettings {
 
 // Which slider a sweep or the accuracy-vs-parameter plot is about.
 enum class Parameter { Alpha, Rho };
-QString parameterName(Parameter p);   // "\u03b1 (quantization step)"
-QString parameterSymbol(Parameter p); // "\u03b1"
+QString parameterName(Parameter p);    // "\u03b1 (quantization step)"
+QString parameterSymbol(Parameter p);  // "\u03b1"
 double parameterValue(const CompressionSettings& s, Parameter p);
 void setParameterValue(CompressionSettings& s, Parameter p, double value);
 

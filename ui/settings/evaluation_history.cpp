@@ -3,7 +3,6 @@
 
 #include <QSaveFile>
 #include <QTextStream>
-
 #include <algorithm>
 
 namespace cwb::ui {
@@ -46,7 +45,8 @@ void EvaluationHistory::clear() {
     emit changed();
 }
 
-QVector<EvaluatedPoint> EvaluationHistory::curve(const CompressionSettings& current, Parameter p) const {
+QVector<EvaluatedPoint> EvaluationHistory::curve(const CompressionSettings& current,
+                                                 Parameter p) const {
     QVector<EvaluatedPoint> out;
     for (const auto& point : m_points)
         if (sameExcept(point.settings, current, p)) out.append(point);
@@ -76,27 +76,45 @@ QVector<int> EvaluationHistory::paretoFront() const {
 int EvaluationHistory::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(m_points.size());
 }
-int EvaluationHistory::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int EvaluationHistory::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant EvaluationHistory::cell(const EvaluatedPoint& p, int column) const {
     const auto& s = p.settings;
     switch (column) {
-    case Alpha: return s.alpha;
-    case Rho: return s.rho;
-    case Textbook: return s.textbookRho ? 1 : 0;
-    case Bits: return s.bits;
-    case Granularity: return s.granularity;
-    case Scheme: return s.scheme;
-    case Floats: return floatLayers(s);
-    case Samples: return p.samples;
-    case Accuracy: return p.accuracy;
-    case LatencyMs: return p.latencyMs;
-    case SizeKB: return p.sizeBytes / 1024.0;
-    case Sparsity: return p.sparsity;
-    case EffBits: return p.effectiveBits;
-    case Kernels: return s.kernels;
-    case Engine: return p.engine;
-    case Source: return p.fromSweep ? QStringLiteral("sweep") : QStringLiteral("slider");
+        case Alpha:
+            return s.alpha;
+        case Rho:
+            return s.rho;
+        case Textbook:
+            return s.textbookRho ? 1 : 0;
+        case Bits:
+            return s.bits;
+        case Granularity:
+            return s.granularity;
+        case Scheme:
+            return s.scheme;
+        case Floats:
+            return floatLayers(s);
+        case Samples:
+            return p.samples;
+        case Accuracy:
+            return p.accuracy;
+        case LatencyMs:
+            return p.latencyMs;
+        case SizeKB:
+            return p.sizeBytes / 1024.0;
+        case Sparsity:
+            return p.sparsity;
+        case EffBits:
+            return p.effectiveBits;
+        case Kernels:
+            return s.kernels;
+        case Engine:
+            return p.engine;
+        case Source:
+            return p.fromSweep ? QStringLiteral("sweep") : QStringLiteral("slider");
     }
     return {};
 }
@@ -116,22 +134,27 @@ QVariant EvaluationHistory::data(const QModelIndex& index, int role) const {
 
 QVariant EvaluationHistory::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[] = {"alpha", "rho", "textbook_rho", "bits", "granularity", "scheme",
-                                  "float_layers", "samples", "accuracy", "latency_ms_per_image",
-                                  "size_kb", "sparsity", "effective_bits", "kernels", "engine", "source"};
+    static const char* names[] = {
+        "alpha",   "rho",          "textbook_rho",   "bits",     "granularity",
+        "scheme",  "float_layers", "samples",        "accuracy", "latency_ms_per_image",
+        "size_kb", "sparsity",     "effective_bits", "kernels",  "engine",
+        "source"};
     return section >= 0 && section < ColumnCount ? QString::fromLatin1(names[section]) : QVariant();
 }
 
 QString EvaluationHistory::toCsv() const {
     QString out;
     QTextStream s(&out);
-    for (int c = 0; c < ColumnCount; ++c) s << (c ? "," : "") << headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+    for (int c = 0; c < ColumnCount; ++c)
+        s << (c ? "," : "") << headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
     s << "\n";
     for (const auto& p : m_points) {
         for (int c = 0; c < ColumnCount; ++c) {
             const QVariant v = cell(p, c);
-            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 10) : v.toString();
-            if (text.contains(',') || text.contains('"')) text = '"' + text.replace('"', "\"\"") + '"';
+            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 10)
+                                                           : v.toString();
+            if (text.contains(',') || text.contains('"'))
+                text = '"' + text.replace('"', "\"\"") + '"';
             s << (c ? "," : "") << text;
         }
         s << "\n";

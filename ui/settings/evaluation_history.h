@@ -12,22 +12,39 @@ namespace cwb::ui {
 
 struct EvaluatedPoint {
     CompressionSettings settings;
-    int samples = 0;            // images evaluated
+    int samples = 0;  // images evaluated
     int correct = 0;
-    double accuracy = 0.0;      // fraction
-    double latencyMs = 0.0;     // measured wall time per image of the forward pass, ms
-    QString engine;             // which engine ran, e.g. "cpu float32"
-    double sizeBytes = 0.0;     // the compressed model's storage size, as core counts it
-    double sparsity = 0.0;      // fraction of exact zeros in the compressed kernels
-    double effectiveBits = 0.0; // bits per weight, as core counts it
+    double accuracy = 0.0;       // fraction
+    double latencyMs = 0.0;      // measured wall time per image of the forward pass, ms
+    QString engine;              // which engine ran, e.g. "cpu float32"
+    double sizeBytes = 0.0;      // the compressed model's storage size, as core counts it
+    double sparsity = 0.0;       // fraction of exact zeros in the compressed kernels
+    double effectiveBits = 0.0;  // bits per weight, as core counts it
     bool fromSweep = false;
 };
 
 class EvaluationHistory : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Alpha, Rho, Textbook, Bits, Granularity, Scheme, Floats, Samples, Accuracy, LatencyMs,
-                  SizeKB, Sparsity, EffBits, Kernels, Engine, Source, ColumnCount };
+    enum Column {
+        Alpha,
+        Rho,
+        Textbook,
+        Bits,
+        Granularity,
+        Scheme,
+        Floats,
+        Samples,
+        Accuracy,
+        LatencyMs,
+        SizeKB,
+        Sparsity,
+        EffBits,
+        Kernels,
+        Engine,
+        Source,
+        ColumnCount
+    };
 
     explicit EvaluationHistory(QObject* parent = nullptr);
 

@@ -7,7 +7,8 @@ namespace cwb::ui {
 
 inline QIcon appIcon() {
     QIcon icon;
-    for (int size : {32, 64, 128, 256}) icon.addFile(QStringLiteral(":/icons/%1.png").arg(size), QSize(size, size));
+    for (int size : {32, 64, 128, 256})
+        icon.addFile(QStringLiteral(":/icons/%1.png").arg(size), QSize(size, size));
     return icon;
 }
 

@@ -13,8 +13,8 @@ QStringList modelDirs() {
     const QString exe = QCoreApplication::applicationDirPath();
     const QStringList candidates{
         exe + "/../share/compression-workbench/models",  // installed: bin/ next to share/
-        exe + "/../resources/models",                     // build/ next to resources/
-        exe + "/../../resources/models",                  // build/app/ in the source tree
+        exe + "/../resources/models",                    // build/ next to resources/
+        exe + "/../../resources/models",                 // build/app/ in the source tree
         QStringLiteral(CWB_SOURCE_DIR "/resources/models"),
         QStringLiteral(CWB_INSTALL_DATADIR "/models"),
     };
@@ -34,7 +34,8 @@ QStringList bundledModels() {
         if (files.isEmpty()) continue;
         // The teacher is the model a lecture starts from; otherwise the alphabetical first.
         std::stable_sort(files.begin(), files.end(), [](const QString& a, const QString& b) {
-            return a.contains("teacher", Qt::CaseInsensitive) && !b.contains("teacher", Qt::CaseInsensitive);
+            return a.contains("teacher", Qt::CaseInsensitive) &&
+                   !b.contains("teacher", Qt::CaseInsensitive);
         });
         QStringList paths;
         for (const QString& f : files) paths << d.absoluteFilePath(f);
@@ -54,8 +55,10 @@ QString datasetDir() {
 }
 
 QString datasetInstallHint() {
-    return QObject::tr("Fashion-MNIST not found in %1: install it with "
-                       "\"sudo apt-get install dataset-fashion-mnist\"").arg(datasetDir());
+    return QObject::tr(
+               "Fashion-MNIST not found in %1: install it with "
+               "\"sudo apt-get install dataset-fashion-mnist\"")
+        .arg(datasetDir());
 }
 
 }  // namespace cwb::ui

@@ -20,7 +20,8 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     m_metric = new MetricCurvePlot(this);
     m_pareto = new ParetoPlot(this);
     m_log = new QCheckBox(tr("Log counts (Ctrl+L)"), this);
-    m_log->setToolTip(tr("Counts on a log axis: shows the tails and the pruning spike at 0 together"));
+    m_log->setToolTip(
+        tr("Counts on a log axis: shows the tails and the pruning spike at 0 together"));
 
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(m_weights);
@@ -76,8 +77,8 @@ void CompressionPage::showAccuracy(const AccuracyUpdate& u, Parameter active) {
     m_metric->setCurrent(c);
 }
 
-void CompressionPage::showHistory(const EvaluationHistory& history, const CompressionSettings& current,
-                                  Parameter active) {
+void CompressionPage::showHistory(const EvaluationHistory& history,
+                                  const CompressionSettings& current, Parameter active) {
     m_metric->setCurve(history.curve(current, active), active);
     int currentIndex = -1;
     const auto& points = history.points();

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <QWidget>
-
 #include <memory>
 
 #include "core/compress/compress_model.h"
@@ -28,7 +27,8 @@ public:
 
     void showResult(const CompressionResult& result, const QString& layer);
     void showAccuracy(const AccuracyUpdate& update, Parameter active);
-    void showHistory(const EvaluationHistory& history, const CompressionSettings& current, Parameter active);
+    void showHistory(const EvaluationHistory& history, const CompressionSettings& current,
+                     Parameter active);
     void setBaseline(const EvaluatedPoint& baseline);
     void clearAll(const QString& message);
     void clearAccuracy(const QString& message);

@@ -32,14 +32,16 @@ DistillationPage::DistillationPage(DistillController* controller, QWidget* paren
     connect(m_panel, &DistillPanel::sampleChanged, this, [this] { requestPreview(); });
     connect(m_panel, &DistillPanel::trainRequested, this, &DistillationPage::startTraining);
     connect(m_panel, &DistillPanel::stopRequested, controller, &DistillController::cancelTraining);
-    connect(m_panel, &DistillPanel::saveStudentRequested, this, &DistillationPage::saveStudentRequested);
-    connect(m_panel, &DistillPanel::openStudentRequested, this, &DistillationPage::openStudentRequested);
+    connect(m_panel, &DistillPanel::saveStudentRequested, this,
+            &DistillationPage::saveStudentRequested);
+    connect(m_panel, &DistillPanel::openStudentRequested, this,
+            &DistillationPage::openStudentRequested);
 
     connect(controller, &DistillController::previewReady, this, [this](const PreviewResult& p) {
         m_panel->setPreview(p);
-        m_temperature->setSoftTargets(p.atT, p.atOne, p.temperature, p.entropyAtT, p.entropyAtOne,
-                                      fashionMnistClassNames(),
-                                      tr("test image #%1 (%2)").arg(p.sample).arg(fashionMnistClassName(p.label)));
+        m_temperature->setSoftTargets(
+            p.atT, p.atOne, p.temperature, p.entropyAtT, p.entropyAtOne, fashionMnistClassNames(),
+            tr("test image #%1 (%2)").arg(p.sample).arg(fashionMnistClassName(p.label)));
     });
     connect(controller, &DistillController::previewFailed, this,
             [this](const QString& message) { m_temperature->clearData(message); });
@@ -47,19 +49,20 @@ DistillationPage::DistillationPage(DistillController* controller, QWidget* paren
     connect(controller, &DistillController::trainingProgress, m_panel, &DistillPanel::setProgress);
     connect(controller, &DistillController::batchReported, this,
             [this](double epoch, double loss, double) { m_training->addLoss(epoch, loss); });
-    connect(controller, &DistillController::epochReported, this, [this](int epoch, double accuracy, double) {
-        if (accuracy == accuracy) m_training->addAccuracy(epoch, accuracy);  // NaN without a test set
-    });
-    connect(controller, &DistillController::trainingFinished, this, [this](bool completed, const QString& message) {
-        m_panel->setTraining(false);
-        m_panel->setPhase(message);
-        m_panel->setStudentReady(completed || m_controller->student());
-    });
+    connect(controller, &DistillController::epochReported, this,
+            [this](int epoch, double accuracy, double) {
+                if (accuracy == accuracy)
+                    m_training->addAccuracy(epoch, accuracy);  // NaN without a test set
+            });
+    connect(controller, &DistillController::trainingFinished, this,
+            [this](bool completed, const QString& message) {
+                m_panel->setTraining(false);
+                m_panel->setPhase(message);
+                m_panel->setStudentReady(completed || m_controller->student());
+            });
 }
 
-QList<PlotBase*> DistillationPage::plots() const {
-    return {m_temperature, m_training};
-}
+QList<PlotBase*> DistillationPage::plots() const { return {m_temperature, m_training}; }
 
 void DistillationPage::setSettings(const CompressionSettings& settings) {
     const bool temperatureChanged = settings.temperature != m_settings.temperature;
@@ -77,12 +80,15 @@ void DistillationPage::teacherChanged(bool canTrain, const QString& why) {
     if (canTrain && isVisible()) requestPreview();
 }
 
-void DistillationPage::setTeacherAccuracy(double accuracy) { m_training->setTeacherAccuracy(accuracy); }
+void DistillationPage::setTeacherAccuracy(double accuracy) {
+    m_training->setTeacherAccuracy(accuracy);
+}
 
 void DistillationPage::startTraining() {
     if (m_controller->isTraining()) return;
     DistillRequest request;
-    request.studentSpec = m_settings.student.isEmpty() ? DistillPanel::studentChoices().at(1) : m_settings.student;
+    request.studentSpec =
+        m_settings.student.isEmpty() ? DistillPanel::studentChoices().at(1) : m_settings.student;
     request.temperature = m_settings.temperature;
     request.lambda = m_settings.lambda;
     request.epochs = m_panel->epochs();

@@ -21,7 +21,8 @@ QString plotSlug(const PlotBase* plot) {
     return slug.isEmpty() ? QStringLiteral("plot") : slug;
 }
 
-QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const QString& format, QString* error) {
+QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const QString& format,
+                      QString* error) {
     QStringList written;
     QStringList used;
     for (PlotBase* plot : plots) {
@@ -44,22 +45,26 @@ QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const Q
 
 void exportPlotsInteractive(QWidget* parent, const QList<PlotBase*>& plots) {
     bool ok = false;
-    const QString format = QInputDialog::getItem(parent, QObject::tr("Export plots"), QObject::tr("Format:"),
-                                                 {QStringLiteral("png"), QStringLiteral("pdf")}, 0, false, &ok);
+    const QString format =
+        QInputDialog::getItem(parent, QObject::tr("Export plots"), QObject::tr("Format:"),
+                              {QStringLiteral("png"), QStringLiteral("pdf")}, 0, false, &ok);
     if (!ok) return;
-    const QString dir = QFileDialog::getExistingDirectory(parent, QObject::tr("Export plots to folder"));
+    const QString dir =
+        QFileDialog::getExistingDirectory(parent, QObject::tr("Export plots to folder"));
     if (dir.isEmpty()) return;
     QString error;
     const QStringList files = savePlots(plots, dir, format, &error);
-    if (!error.isEmpty()) QMessageBox::warning(parent, QObject::tr("Export plots"), error);
-    else QMessageBox::information(parent, QObject::tr("Export plots"),
-                                  QObject::tr("Wrote %1 plots to %2.").arg(files.size()).arg(dir));
+    if (!error.isEmpty())
+        QMessageBox::warning(parent, QObject::tr("Export plots"), error);
+    else
+        QMessageBox::information(parent, QObject::tr("Export plots"),
+                                 QObject::tr("Wrote %1 plots to %2.").arg(files.size()).arg(dir));
 }
 
 void exportCsvInteractive(QWidget* parent, const EvaluationHistory& history) {
-    const QString path = QFileDialog::getSaveFileName(parent, QObject::tr("Export evaluated settings"),
-                                                      QStringLiteral("evaluated-settings.csv"),
-                                                      QObject::tr("CSV (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        parent, QObject::tr("Export evaluated settings"), QStringLiteral("evaluated-settings.csv"),
+        QObject::tr("CSV (*.csv)"));
     if (path.isEmpty()) return;
     QString error;
     if (!history.writeCsv(path, &error))

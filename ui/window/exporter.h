@@ -17,7 +17,8 @@ QString plotSlug(const PlotBase* plot);
 
 // Writes every plot into `dir` as slug.png or slug.pdf; returns the files written, and
 // fills `error` for the first failure.
-QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const QString& format, QString* error);
+QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const QString& format,
+                      QString* error);
 
 // The interactive versions, with dialogs.
 void exportPlotsInteractive(QWidget* parent, const QList<PlotBase*>& plots);

@@ -11,16 +11,15 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QSettings>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QShortcut>
-#include <QStandardPaths>
 #include <QSlider>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 #include "ui/panels/controls_panel.h"
@@ -112,7 +111,8 @@ void MainWindow::buildDocks() {
     connect(m_controls, &ControlsPanel::settingsEdited, this, &MainWindow::applyUserSettings);
     connect(m_controls, &ControlsPanel::activeParameterChanged, this, [this] { refreshHistory(); });
     connect(m_controls, &ControlsPanel::sweepRequested, this, &MainWindow::startSweep);
-    connect(m_controls, &ControlsPanel::sweepCancelRequested, m_controller, &RecomputeController::cancelSweep);
+    connect(m_controls, &ControlsPanel::sweepCancelRequested, m_controller,
+            &RecomputeController::cancelSweep);
     connect(m_controls, &ControlsPanel::resetRequested, this, [this] {
         CompressionSettings reset;
         reset.temperature = m_settings.temperature;
@@ -123,16 +123,20 @@ void MainWindow::buildDocks() {
     connect(m_layers, &LayerPanel::layerSelected, this, &MainWindow::selectLayer);
     connect(m_layers, &LayerPanel::keepFloatToggled, this, [this](const QString& layer, bool keep) {
         CompressionSettings next = m_settings;
-        if (keep) next.overrides[layer] = LayerMode::KeepFloat;
-        else next.overrides.remove(layer);
+        if (keep)
+            next.overrides[layer] = LayerMode::KeepFloat;
+        else
+            next.overrides.remove(layer);
         applyUserSettings(next, tr("keep %1 float").arg(layer));
     });
     connect(m_layers, &LayerPanel::onlyLayerRequested, this, [this](const QString& layer) {
         CompressionSettings next = m_settings;
         next.onlyLayer = layer;
-        applyUserSettings(next, layer.isEmpty() ? tr("compress all layers") : tr("compress only %1").arg(layer));
+        applyUserSettings(
+            next, layer.isEmpty() ? tr("compress all layers") : tr("compress only %1").arg(layer));
     });
-    connect(m_page, &CompressionPage::logCountsToggled, this, [](bool on) { QSettings().setValue("logCounts", on); });
+    connect(m_page, &CompressionPage::logCountsToggled, this,
+            [](bool on) { QSettings().setValue("logCounts", on); });
 }
 
 void MainWindow::connectWorker() {
@@ -142,25 +146,29 @@ void MainWindow::connectWorker() {
         m_controls->setModelReady(false, false);
     });
     connect(c, &RecomputeController::modelLoaded, this, &MainWindow::onModelLoaded);
-    connect(c, &RecomputeController::modelFailed, this, [this](const QString& path, const QString& message) {
-        const auto session = m_controller->session();
-        m_status->setModel(session ? QFileInfo(session->path).fileName() : tr("No model"), {});
-        m_controls->setModelReady(bool(session), session && session->canEvaluate());
-        if (!session) m_page->clearAll(tr("Could not open %1").arg(QFileInfo(path).fileName()));
-        emit modelFailed(message);
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot open model"), message, QMessageBox::Ok, this);
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();  // not exec(): the window keeps running
-    });
+    connect(c, &RecomputeController::modelFailed, this,
+            [this](const QString& path, const QString& message) {
+                const auto session = m_controller->session();
+                m_status->setModel(session ? QFileInfo(session->path).fileName() : tr("No model"),
+                                   {});
+                m_controls->setModelReady(bool(session), session && session->canEvaluate());
+                if (!session)
+                    m_page->clearAll(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+                emit modelFailed(message);
+                auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot open model"), message,
+                                            QMessageBox::Ok, this);
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                box->open();  // not exec(): the window keeps running
+            });
     connect(c, &RecomputeController::compressed, this, &MainWindow::onCompressed);
-    connect(c, &RecomputeController::compressFailed, this, [this](const QString& message) {
-        statusBar()->showMessage(message, 8000);
-    });
+    connect(c, &RecomputeController::compressFailed, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 8000); });
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
     connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
     connect(c, &RecomputeController::sensitivityReady, this,
             [this](const CompressionSettings& s, const QMap<QString, double>& drops, int samples) {
-                if (CompressionSettings::compressionDiffers(s, m_settings)) return;  // settings moved on
+                if (CompressionSettings::compressionDiffers(s, m_settings))
+                    return;  // settings moved on
                 m_layers->setSensitivity(drops, samples);
             });
     connect(c, &RecomputeController::sensitivityProgress, m_status, &StatusLine::setProgress);
@@ -175,29 +183,33 @@ void MainWindow::connectWorker() {
         m_summary->setBaseline(point);
         m_history->add(point);
     });
-    connect(c, &RecomputeController::sweepPoint, this, [this](const EvaluatedPoint& point, int index, int count) {
-        m_history->add(point);
-        m_controls->setSweepState(index + 1 < count, index + 1, count);
-    });
-    connect(c, &RecomputeController::sweepFinished, this, [this](bool) { m_controls->setSweepState(false, 0, 0); });
+    connect(c, &RecomputeController::sweepPoint, this,
+            [this](const EvaluatedPoint& point, int index, int count) {
+                m_history->add(point);
+                m_controls->setSweepState(index + 1 < count, index + 1, count);
+            });
+    connect(c, &RecomputeController::sweepFinished, this,
+            [this](bool) { m_controls->setSweepState(false, 0, 0); });
     connect(c, &RecomputeController::busyChanged, m_status, &StatusLine::setBusy);
     connect(c, &RecomputeController::evaluationProgress, m_status, &StatusLine::setProgress);
     connect(c, &RecomputeController::sweepProgress, this, [this](qint64 done, qint64 total) {
         m_status->setProgress(done, total);
-        m_controls->setSweepState(true, static_cast<int>(1000 * done / qMax<qint64>(1, total)), 1000);
+        m_controls->setSweepState(true, static_cast<int>(1000 * done / qMax<qint64>(1, total)),
+                                  1000);
     });
     connect(m_history, &EvaluationHistory::changed, this, &MainWindow::refreshHistory);
 
     connect(m_distillPage, &DistillationPage::settingsEdited, this, &MainWindow::applyUserSettings);
     connect(m_distillPage, &DistillationPage::saveStudentRequested, this, [this] {
         if (!m_distill->student()) return;
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save student"),
-                                                          studentFileName(), tr("Keras model (*.h5)"));
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save student"), studentFileName(), tr("Keras model (*.h5)"));
         if (!path.isEmpty()) m_saver->save(m_distill->student(), path);
     });
     connect(m_distillPage, &DistillationPage::openStudentRequested, this, [this] {
         if (!m_distill->student()) return;
-        const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/students";
+        const QString dir =
+            QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/students";
         QDir().mkpath(dir);
         m_openAfterSave = dir + "/" + studentFileName();
         m_saver->save(m_distill->student(), m_openAfterSave);
@@ -210,10 +222,12 @@ void MainWindow::connectWorker() {
             openModel(path);
         }
     });
-    connect(m_saver, &ModelSaver::failed, this, [this](const QString& path, const QString& message) {
-        m_openAfterSave.clear();
-        QMessageBox::warning(this, tr("Save model"), tr("Could not save %1:\n%2").arg(path, message));
-    });
+    connect(m_saver, &ModelSaver::failed, this,
+            [this](const QString& path, const QString& message) {
+                m_openAfterSave.clear();
+                QMessageBox::warning(this, tr("Save model"),
+                                     tr("Could not save %1:\n%2").arg(path, message));
+            });
 }
 
 void MainWindow::onModelLoaded() {
@@ -221,16 +235,22 @@ void MainWindow::onModelLoaded() {
     const Model& model = *session->model;
     const QString name = QFileInfo(session->path).fileName();
     setWindowTitle(tr("%1 \u2014 Compression Workbench").arg(name));
-    m_status->setModel(tr("%1: %2 layers, %L3 parameters").arg(name).arg(model.layers.size()).arg(model.parameterCount()),
+    m_status->setModel(tr("%1: %2 layers, %L3 parameters")
+                           .arg(name)
+                           .arg(model.layers.size())
+                           .arg(model.parameterCount()),
                        QString::fromStdString(model.format) + "\n" + session->path);
     if (session->testData)
-        m_status->setDataset(tr("data: %1, %L2 images").arg(QString::fromStdString(session->testData->name))
-                                 .arg(session->testData->size()), true);
+        m_status->setDataset(tr("data: %1, %L2 images")
+                                 .arg(QString::fromStdString(session->testData->name))
+                                 .arg(session->testData->size()),
+                             true);
     else
         m_status->setDataset(datasetInstallHint(), false);
     if (!model.evaluable)
-        m_status->setDataset(tr("%1 cannot be run: %2").arg(name, QString::fromStdString(model.notEvaluableReason)),
-                             false);
+        m_status->setDataset(
+            tr("%1 cannot be run: %2").arg(name, QString::fromStdString(model.notEvaluableReason)),
+            false);
     m_recent->add(session->path);
     QSettings().setValue("lastModel", session->path);
     m_history->clear();
@@ -243,20 +263,22 @@ void MainWindow::onModelLoaded() {
     m_layers->setModel(&model);
     m_page->clearAll(tr("compressing\u2026"));
     if (!session->canEvaluate())
-        m_page->clearAccuracy(session->testData ? tr("this model cannot be run") : datasetInstallHint());
+        m_page->clearAccuracy(session->testData ? tr("this model cannot be run")
+                                                : datasetInstallHint());
     m_controls->setModelReady(true, session->canEvaluate());
     m_distill->setTeacher(session);
     m_distillPage->teacherChanged(session->canEvaluate(),
-                                  session->testData ? tr("%1 cannot be run, so it cannot teach").arg(name)
-                                                    : datasetInstallHint());
+                                  session->testData
+                                      ? tr("%1 cannot be run, so it cannot teach").arg(name)
+                                      : datasetInstallHint());
     m_firstResult = true;
     applySettings(carried);
 }
 
 void MainWindow::applyUserSettings(const CompressionSettings& settings, const QString& control) {
     if (settings == m_settings) return;
-    m_undo->push(new SetSettingsCommand(m_settings, settings, control,
-                                        [this](const CompressionSettings& s) { applySettings(s); }));
+    m_undo->push(new SetSettingsCommand(
+        m_settings, settings, control, [this](const CompressionSettings& s) { applySettings(s); }));
 }
 
 void MainWindow::applySettings(const CompressionSettings& settings) {
@@ -264,7 +286,8 @@ void MainWindow::applySettings(const CompressionSettings& settings) {
     m_controls->setSettings(settings);
     m_distillPage->setSettings(settings);
     m_layers->setOverrides(settings);
-    if (!m_controller->result() || CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
+    if (!m_controller->result() ||
+        CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
     m_controller->requestSettings(settings);
     refreshHistory();
@@ -284,9 +307,12 @@ void MainWindow::onCompressed() {
     m_summary->setCompression(result->total);
     const TensorStats& all = result->total.weights;
     m_controls->setSparsityReadout(tr("sparsity %1 % (%L2 of %L3 weights are 0)")
-                                       .arg(all.sparsity * 100, 0, 'f', 1).arg(all.zeros).arg(all.elements));
+                                       .arg(all.sparsity * 100, 0, 'f', 1)
+                                       .arg(all.zeros)
+                                       .arg(all.elements));
     m_controls->setAlphaReadout(all.levels > 0 ? tr("%L1 distinct values, %2 bits, size \u00f7%3")
-                                                     .arg(all.levels).arg(all.effectiveBits)
+                                                     .arg(all.levels)
+                                                     .arg(all.effectiveBits)
                                                      .arg(result->total.ratio, 0, 'f', 1)
                                                : QString());
     if (m_firstResult) {
@@ -311,7 +337,8 @@ void MainWindow::startSweep(Parameter p) {
     if (!session || !result || !session->canEvaluate()) return;
     m_controls->setActiveParameter(p);
     const TensorStats& all = result->total.weights;
-    const double maxAbs = std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
+    const double maxAbs =
+        std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
     if (!(maxAbs > 0)) return;
     // alpha from ~2^11 levels down to 5; rho from pruning almost nothing to most weights.
     const QVector<double> values = p == Parameter::Alpha ? logSpaced(maxAbs / 1024, maxAbs / 2, 12)

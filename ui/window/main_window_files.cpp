@@ -1,7 +1,5 @@
 // The main window's files: opening, exporting, saving students, drag and drop, and what
 // persists between sessions (see main_window.h).
-#include "ui/window/main_window.h"
-
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
@@ -14,6 +12,7 @@
 
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
+#include "ui/window/main_window.h"
 #include "ui/worker/distill_controller.h"
 #include "ui/worker/model_saver.h"
 #include "ui/worker/recompute_controller.h"
@@ -41,23 +40,22 @@ void MainWindow::exportCompressedModel() {
     }
     const QFileInfo source(session->path);
     const QString suggested = source.dir().filePath(source.completeBaseName() + "-compressed.h5");
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export compressed model"), suggested,
-                                                      tr("Keras model (*.h5)"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export compressed model"),
+                                                      suggested, tr("Keras model (*.h5)"));
     if (path.isEmpty()) return;
     // The result shares untouched tensors with the session's model; the copy is cheap.
     m_saver->save(std::make_shared<const Model>(result->model), path);
 }
 
-void MainWindow::openModel(const QString& path) {
-    m_controller->openModel(path);
-}
+void MainWindow::openModel(const QString& path) { m_controller->openModel(path); }
 
 bool MainWindow::openStartupModel() {
     const QString last = QSettings().value("lastModel").toString();
     const QString path = !last.isEmpty() && QFileInfo::exists(last) ? last : defaultModelPath();
     if (path.isEmpty()) {
-        const QString message = tr("No bundled model found (looked in resources/models). "
-                                   "Open one with File \u25b8 Open (Ctrl+O).");
+        const QString message =
+            tr("No bundled model found (looked in resources/models). "
+               "Open one with File \u25b8 Open (Ctrl+O).");
         m_page->clearAll(message);
         statusBar()->showMessage(message);
         return false;
@@ -88,7 +86,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-    if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile()) event->acceptProposedAction();
+    if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile())
+        event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {

@@ -1,6 +1,4 @@
 // The main window's menus and shortcuts (MainWindow::buildMenus; see main_window.h).
-#include "ui/window/main_window.h"
-
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -18,6 +16,7 @@
 #include "ui/window/compression_page.h"
 #include "ui/window/distillation_page.h"
 #include "ui/window/exporter.h"
+#include "ui/window/main_window.h"
 #include "ui/window/recent_files.h"
 #include "ui/worker/distill_controller.h"
 #include "ui/worker/recompute_controller.h"
@@ -28,7 +27,8 @@ void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open model\u2026"), QKeySequence::Open, this, [this] {
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open model"), QFileInfo(m_controller->session() ? m_controller->session()->path : QString()).path(),
+            this, tr("Open model"),
+            QFileInfo(m_controller->session() ? m_controller->session()->path : QString()).path(),
             tr("Models (*.h5 *.keras *.safetensors);;All files (*)"));
         if (!path.isEmpty()) openModel(path);
     });
@@ -41,10 +41,11 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     file->addAction(tr("&Export compressed model (.h5)\u2026"), QKeySequence(tr("Ctrl+E")), this,
                     &MainWindow::exportCompressedModel);
-    file->addAction(tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this,
-                    [this] { exportPlotsInteractive(this, m_page->plots() + m_distillPage->plots()); });
-    file->addAction(tr("Export evaluated settings (&CSV)\u2026"), QKeySequence(tr("Ctrl+Shift+C")), this,
-                    [this] { exportCsvInteractive(this, *m_history); });
+    file->addAction(
+        tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this,
+        [this] { exportPlotsInteractive(this, m_page->plots() + m_distillPage->plots()); });
+    file->addAction(tr("Export evaluated settings (&CSV)\u2026"), QKeySequence(tr("Ctrl+Shift+C")),
+                    this, [this] { exportCsvInteractive(this, *m_history); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -62,9 +63,11 @@ void MainWindow::buildMenus() {
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this,
                    [this] { startSweep(m_controls->activeParameter()); });
-    run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller, &RecomputeController::cancelSweep);
+    run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller,
+                   &RecomputeController::cancelSweep);
     run->addAction(tr("Layer s&ensitivity"), QKeySequence(tr("Ctrl+Shift+S")), this, [this] {
-        statusBar()->showMessage(tr("Measuring each layer compressed alone on 2,000 test images\u2026"), 5000);
+        statusBar()->showMessage(
+            tr("Measuring each layer compressed alone on 2,000 test images\u2026"), 5000);
         m_controller->startSensitivity(2000);
     });
     run->addSeparator();
@@ -72,7 +75,8 @@ void MainWindow::buildMenus() {
         m_tabs->setCurrentWidget(m_distillPage);
         m_distillPage->startTraining();
     });
-    run->addAction(tr("St&op training"), QKeySequence(tr("Ctrl+.")), m_distill, &DistillController::cancelTraining);
+    run->addAction(tr("St&op training"), QKeySequence(tr("Ctrl+.")), m_distill,
+                   &DistillController::cancelTraining);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Log counts"), QKeySequence(tr("Ctrl+L")), this,
@@ -81,23 +85,28 @@ void MainWindow::buildMenus() {
                     [this] { m_controls->alphaSlider()->slider()->setFocus(); });
     view->addAction(tr("Focus \u03c1 slider"), QKeySequence(tr("Ctrl+2")), this,
                     [this] { m_controls->rhoSlider()->slider()->setFocus(); });
-    view->addAction(tr("Focus layer table"), QKeySequence(tr("Ctrl+3")), this, [this] { m_layers->view()->setFocus(); });
+    view->addAction(tr("Focus layer table"), QKeySequence(tr("Ctrl+3")), this,
+                    [this] { m_layers->view()->setFocus(); });
     view->addSeparator();
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        view->addAction(dock->toggleViewAction());
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] {
         QMessageBox::information(
             this, tr("Keyboard shortcuts"),
-            tr("Ctrl+O open model\nCtrl+Z / Ctrl+Shift+Z undo / redo settings\nCtrl+R reset settings\n"
-               "Ctrl+1 / Ctrl+2 focus \u03b1 / \u03c1 slider (then arrows, Page Up/Down)\nCtrl+3 layer table\n"
+            tr("Ctrl+O open model\nCtrl+Z / Ctrl+Shift+Z undo / redo settings\nCtrl+R reset "
+               "settings\n"
+               "Ctrl+1 / Ctrl+2 focus \u03b1 / \u03c1 slider (then arrows, Page Up/Down)\nCtrl+3 "
+               "layer table\n"
                "Ctrl+L log counts\nCtrl+Shift+W sweep, Esc cancel\nCtrl+Shift+P export plots\n"
                "Ctrl+Shift+C export evaluated settings as CSV\nCtrl+Q quit"));
     });
     help->addAction(tr("&About"), this, [this] {
-        QMessageBox::about(this, tr("About Compression Workbench"),
-                           tr("Compress a trained network by eye: quantize, prune and distil, and watch "
-                              "weights, accuracy and latency on real data."));
+        QMessageBox::about(
+            this, tr("About Compression Workbench"),
+            tr("Compress a trained network by eye: quantize, prune and distil, and watch "
+               "weights, accuracy and latency on real data."));
     });
 }
 

@@ -8,7 +8,9 @@
 
 namespace cwb::ui {
 
-RecentFiles::RecentFiles(QMenu* menu, QObject* parent) : QObject(parent), m_menu(menu) { rebuild(); }
+RecentFiles::RecentFiles(QMenu* menu, QObject* parent) : QObject(parent), m_menu(menu) {
+    rebuild();
+}
 
 QStringList RecentFiles::files() const { return QSettings().value("recentFiles").toStringList(); }
 
@@ -28,7 +30,8 @@ void RecentFiles::rebuild() {
     int n = 0;
     for (const QString& path : list) {
         ++n;
-        QAction* action = m_menu->addAction(QStringLiteral("&%1 %2").arg(n).arg(QFileInfo(path).fileName()));
+        QAction* action =
+            m_menu->addAction(QStringLiteral("&%1 %2").arg(n).arg(QFileInfo(path).fileName()));
         action->setToolTip(QDir::toNativeSeparators(path));
         action->setStatusTip(QDir::toNativeSeparators(path));
         action->setEnabled(QFileInfo::exists(path));
@@ -36,10 +39,13 @@ void RecentFiles::rebuild() {
     }
     if (list.isEmpty()) m_menu->addAction(tr("(none yet)"))->setEnabled(false);
     m_menu->addSeparator();
-    m_menu->addAction(tr("Clear list"), this, [this] {
-        QSettings().remove("recentFiles");
-        rebuild();
-    })->setEnabled(!list.isEmpty());
+    m_menu
+        ->addAction(tr("Clear list"), this,
+                    [this] {
+                        QSettings().remove("recentFiles");
+                        rebuild();
+                    })
+        ->setEnabled(!list.isEmpty());
 }
 
 }  // namespace cwb::ui

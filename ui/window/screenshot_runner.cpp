@@ -5,18 +5,17 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QPixmap>
-#include <QTabWidget>
 #include <QSaveFile>
+#include <QTabWidget>
 #include <QTimer>
-
 #include <cstdio>
 
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/distill_panel.h"
-#include "ui/window/distillation_page.h"
-#include "ui/worker/distill_controller.h"
 #include "ui/window/app_paths.h"
+#include "ui/window/distillation_page.h"
 #include "ui/window/main_window.h"
+#include "ui/worker/distill_controller.h"
 #include "ui/worker/recompute_controller.h"
 
 namespace cwb::ui {
@@ -28,7 +27,8 @@ void ScreenshotRunner::start() {
     m_clock.start();
     m_window->resize(m_options.size);
     m_window->show();
-    connect(m_window, &MainWindow::modelFailed, this, [this](const QString& message) { finish(3, message); });
+    connect(m_window, &MainWindow::modelFailed, this,
+            [this](const QString& message) { finish(3, message); });
     connect(m_window, &MainWindow::modelReady, this, [this] {
         if (m_stage != Stage::Loading) return;
         applyOptions();
@@ -36,12 +36,16 @@ void ScreenshotRunner::start() {
     });
     const QString model = m_options.model.isEmpty() ? defaultModelPath() : m_options.model;
     if (model.isEmpty()) {
-        finish(3, QStringLiteral("no model given and no bundled model found in resources/models; pass --model PATH"));
+        finish(3, QStringLiteral("no model given and no bundled model found in resources/models; "
+                                 "pass --model PATH"));
         return;
     }
-    if (m_options.tab == QLatin1String("distillation")) m_window->tabs()->setCurrentWidget(m_window->distillationPage());
+    if (m_options.tab == QLatin1String("distillation"))
+        m_window->tabs()->setCurrentWidget(m_window->distillationPage());
     else if (!m_options.tab.isEmpty() && m_options.tab != QLatin1String("compression")) {
-        finish(2, QStringLiteral("unknown --tab %1: use compression or distillation").arg(m_options.tab));
+        finish(
+            2,
+            QStringLiteral("unknown --tab %1: use compression or distillation").arg(m_options.tab));
         return;
     }
     m_window->openModel(model);
@@ -63,7 +67,8 @@ void ScreenshotRunner::applyOptions() {
 void ScreenshotRunner::poll() {
     if (m_stage == Stage::Done) return;
     if (m_clock.elapsed() > m_options.timeoutMs) {
-        finish(4, QStringLiteral("timed out after %1 s waiting for the worker's results").arg(m_options.timeoutMs / 1000));
+        finish(4, QStringLiteral("timed out after %1 s waiting for the worker's results")
+                      .arg(m_options.timeoutMs / 1000));
         return;
     }
     if (m_stage == Stage::Loading) return;
@@ -72,14 +77,15 @@ void ScreenshotRunner::poll() {
     const bool idle = c->isIdle() && m_window->distillController()->isIdle();
     m_idlePolls = idle ? m_idlePolls + 1 : 0;
     if (m_idlePolls < 3) return;
-    if (m_stage == Stage::Settling && m_options.sweep && c->session() && c->session()->canEvaluate()) {
+    if (m_stage == Stage::Settling && m_options.sweep && c->session() &&
+        c->session()->canEvaluate()) {
         m_stage = Stage::Sweeping;
         m_idlePolls = 0;
         emit m_window->controls()->sweepRequested(m_window->controls()->activeParameter());
         return;
     }
-    if ((m_stage == Stage::Settling || m_stage == Stage::Sweeping) && m_options.train && c->session() &&
-        c->session()->canEvaluate()) {
+    if ((m_stage == Stage::Settling || m_stage == Stage::Sweeping) && m_options.train &&
+        c->session() && c->session()->canEvaluate()) {
         m_stage = Stage::Training;
         m_idlePolls = 0;
         m_window->distillationPage()->panel()->setEpochs(m_options.epochs);
@@ -103,10 +109,12 @@ bool ScreenshotRunner::save() {
     const QPixmap pixmap = m_window->grab();
     QSaveFile file(m_options.file);
     if (!file.open(QIODevice::WriteOnly) || !pixmap.save(&file, "PNG") || !file.commit()) {
-        std::fprintf(stderr, "compression-workbench: cannot write %s\n", qPrintable(m_options.file));
+        std::fprintf(stderr, "compression-workbench: cannot write %s\n",
+                     qPrintable(m_options.file));
         return false;
     }
-    std::printf("wrote %s (%dx%d) in %.1f s\n", qPrintable(QDir::toNativeSeparators(m_options.file)), pixmap.width(),
+    std::printf("wrote %s (%dx%d) in %.1f s\n",
+                qPrintable(QDir::toNativeSeparators(m_options.file)), pixmap.width(),
                 pixmap.height(), m_clock.elapsed() / 1000.0);
     return true;
 }
@@ -114,7 +122,8 @@ bool ScreenshotRunner::save() {
 void ScreenshotRunner::finish(int code, const QString& message) {
     if (m_stage == Stage::Done) return;
     m_stage = Stage::Done;
-    if (!message.isEmpty()) std::fprintf(stderr, "compression-workbench: %s\n", qPrintable(message));
+    if (!message.isEmpty())
+        std::fprintf(stderr, "compression-workbench: %s\n", qPrintable(message));
     std::fflush(stdout);
     QTimer::singleShot(0, qApp, [code] { QApplication::exit(code); });
 }

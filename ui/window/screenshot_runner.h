@@ -8,7 +8,6 @@
 #include <QObject>
 #include <QSize>
 #include <QString>
-
 #include <optional>
 
 namespace cwb::ui {

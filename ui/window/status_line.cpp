@@ -32,7 +32,8 @@ void StatusLine::setModel(const QString& text, const QString& tooltip) {
 
 void StatusLine::setDataset(const QString& text, bool available) {
     m_dataset->setText(text);
-    m_dataset->setStyleSheet(available ? QString() : QStringLiteral("color: #b00020; font-weight: bold"));
+    m_dataset->setStyleSheet(available ? QString()
+                                       : QStringLiteral("color: #b00020; font-weight: bold"));
 }
 
 QString StatusLine::datasetText() const { return m_dataset->text(); }
@@ -42,7 +43,10 @@ void StatusLine::setAccuracy(const AccuracyUpdate& u, double latencyMs) {
     QString text = tr("accuracy %1 %").arg(u.accuracy() * 100, 0, 'f', 2);
     if (!u.final)
         text += tr(" (%1\u2013%2 %, 95 % CI, %L3 of %L4 images)")
-                    .arg(u.low * 100, 0, 'f', 1).arg(u.high * 100, 0, 'f', 1).arg(u.samples).arg(u.total);
+                    .arg(u.low * 100, 0, 'f', 1)
+                    .arg(u.high * 100, 0, 'f', 1)
+                    .arg(u.samples)
+                    .arg(u.total);
     else
         text += tr(" on %L1 images").arg(u.samples);
     if (u.final && latencyMs > 0) text += tr(", %1 ms / image").arg(latencyMs, 0, 'f', 3);

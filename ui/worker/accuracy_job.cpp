@@ -9,14 +9,16 @@ namespace cwb::ui {
 
 QStringList kernelChoices() {
     QStringList out;
-    for (KernelChoice k : {KernelChoice::Auto, KernelChoice::Float, KernelChoice::Int8, KernelChoice::Sparse})
+    for (KernelChoice k :
+         {KernelChoice::Auto, KernelChoice::Float, KernelChoice::Int8, KernelChoice::Sparse})
         out << QString::fromStdString(kernelChoiceName(k));
     return out;
 }
 
-AccuracyResult measureAccuracy(const Model& model, const EngineChoice& choice, const Session& session,
-                               const Progress& progress,
-                               const std::function<void(const AccuracyResult&)>& partial, int limit) {
+AccuracyResult measureAccuracy(const Model& model, const EngineChoice& choice,
+                               const Session& session, const Progress& progress,
+                               const std::function<void(const AccuracyResult&)>& partial,
+                               int limit) {
     AccuracyResult result;
     KernelChoice kernel = KernelChoice::Float;
     parseKernelChoice(choice.kernels.toStdString(), kernel);
@@ -30,7 +32,8 @@ AccuracyResult measureAccuracy(const Model& model, const EngineChoice& choice, c
         KernelReport report;
         engine = makeCompressedEngine(model, options, &report);
         for (const LayerKernel& k : report.layers)
-            result.kernelPaths.insert(QString::fromStdString(k.layer), QString::fromStdString(k.path));
+            result.kernelPaths.insert(QString::fromStdString(k.layer),
+                                      QString::fromStdString(k.path));
     }
     result.engine = QString::fromStdString(engine->name());
     long long total = 0;
@@ -53,7 +56,8 @@ AccuracyResult measureAccuracy(const Model& model, const EngineChoice& choice, c
     return result;
 }
 
-EvaluatedPoint makePoint(const CompressionSettings& settings, const ModelStats& stats, const AccuracyResult& accuracy) {
+EvaluatedPoint makePoint(const CompressionSettings& settings, const ModelStats& stats,
+                         const AccuracyResult& accuracy) {
     EvaluatedPoint p;
     p.settings = settings;
     p.samples = accuracy.samples;

@@ -3,10 +3,8 @@
 // a stale measurement stops within one chunk's batch.
 #pragma once
 
-#include <QString>
-
 #include <QMap>
-
+#include <QString>
 #include <functional>
 #include <vector>
 
@@ -23,7 +21,8 @@ struct AccuracyResult {
     int correct = 0;
     double seconds = 0.0;  // wall time of the forward passes only
     QString engine;
-    QMap<QString, QString> kernelPaths;  // layer -> the kernel that ran it, e.g. "int8 (avx512-vnni)"
+    QMap<QString, QString>
+        kernelPaths;  // layer -> the kernel that ran it, e.g. "int8 (avx512-vnni)"
     double accuracy() const { return samples ? double(correct) / samples : 0.0; }
     double latencyMs() const { return samples ? 1000.0 * seconds / samples : 0.0; }
 };
@@ -41,14 +40,16 @@ struct EngineChoice {
 
 // `limit` > 0: only the first `limit` images (rounded up to whole chunks). `partial`
 // (may be empty) receives the running result after every chunk, on the worker thread.
-AccuracyResult measureAccuracy(const Model& model, const EngineChoice& engine, const Session& session,
-                               const Progress& progress,
-                               const std::function<void(const AccuracyResult&)>& partial = {}, int limit = 0);
+AccuracyResult measureAccuracy(const Model& model, const EngineChoice& engine,
+                               const Session& session, const Progress& progress,
+                               const std::function<void(const AccuracyResult&)>& partial = {},
+                               int limit = 0);
 
 // The kernel choices the window offers, in the core's spelling.
 QStringList kernelChoices();
 
 // One row of the evaluation history from a compression's statistics and a measurement.
-EvaluatedPoint makePoint(const CompressionSettings& settings, const ModelStats& stats, const AccuracyResult& accuracy);
+EvaluatedPoint makePoint(const CompressionSettings& settings, const ModelStats& stats,
+                         const AccuracyResult& accuracy);
 
 }  // namespace cwb::ui

@@ -2,7 +2,6 @@
 #include "ui/worker/distill_controller.h"
 
 #include <QElapsedTimer>
-
 #include <cmath>
 
 #include "core/error.h"
@@ -18,7 +17,7 @@ struct DistillController::Cache {
     std::mutex mutex;
     std::shared_ptr<const train::TemperaturePreviewer> previewer;
     std::shared_ptr<const Dataset> trainData;  // the whole training split
-    int logitsLimit = -1;                       // the images trainLogits covers (0 = all)
+    int logitsLimit = -1;                      // the images trainLogits covers (0 = all)
     std::shared_ptr<const std::vector<float>> trainLogits;
 };
 
@@ -31,7 +30,8 @@ std::vector<double> row(const train::TemperaturePreview& p, int sample) {
 }
 }  // namespace
 
-DistillController::DistillController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
+DistillController::DistillController(QObject* parent)
+    : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
     connect(&m_preview, &LatestWinsLane::failed, this, &DistillController::previewFailed);
     connect(&m_train, &LatestWinsLane::progressChanged, this, &DistillController::trainingProgress);
     connect(&m_train, &LatestWinsLane::failed, this,
@@ -116,8 +116,10 @@ void DistillController::startTraining(const DistillRequest& given) {
                 if (cache->logitsLimit == request.trainLimit) logits = cache->trainLogits;
             }
             if (!trainData) {
-                context.post([this] { emit phaseChanged(tr("loading the training images\u2026")); });
-                trainData = std::make_shared<const Dataset>(loadFashionMnist(dir.toStdString(), Split::Train));
+                context.post(
+                    [this] { emit phaseChanged(tr("loading the training images\u2026")); });
+                trainData = std::make_shared<const Dataset>(
+                    loadFashionMnist(dir.toStdString(), Split::Train));
                 std::lock_guard lock(cache->mutex);
                 cache->trainData = trainData;
             }
@@ -130,12 +132,14 @@ void DistillController::startTraining(const DistillRequest& given) {
                 first->cols = trainData->cols;
                 first->classes = trainData->classes;
                 first->images.assign(trainData->image(0), trainData->image(request.trainLimit));
-                first->labels.assign(trainData->labels.begin(), trainData->labels.begin() + request.trainLimit);
+                first->labels.assign(trainData->labels.begin(),
+                                     trainData->labels.begin() + request.trainLimit);
                 subset = std::move(first);
             }
             if (!logits) {
                 context.post([this, n = subset->size()] {
-                    emit phaseChanged(tr("teacher's soft targets on %L1 training images\u2026").arg(n));
+                    emit phaseChanged(
+                        tr("teacher's soft targets on %L1 training images\u2026").arg(n));
                 });
                 logits = std::make_shared<const std::vector<float>>(
                     train::teacherLogits(*request.teacher->model, *subset, 0, context.progress));
@@ -145,7 +149,8 @@ void DistillController::startTraining(const DistillRequest& given) {
             }
             train::ArchOptions arch;
             arch.classes = trainData->classes;
-            auto student = std::make_shared<Model>(train::buildModel(request.studentSpec.toStdString(), arch));
+            auto student =
+                std::make_shared<Model>(train::buildModel(request.studentSpec.toStdString(), arch));
             train::TrainOptions options;
             options.epochs = request.epochs;
             options.batchSize = request.batchSize;
@@ -165,16 +170,22 @@ void DistillController::startTraining(const DistillRequest& given) {
                 if (clock->elapsed() < 50 && !regular && b.batch != b.batches) return;
                 clock->restart();
                 const double epoch = (b.epoch - 1) + double(b.batch) / b.batches;
-                context.post([this, epoch, loss = b.loss, acc = b.accuracy] { emit batchReported(epoch, loss, acc); });
+                context.post([this, epoch, loss = b.loss, acc = b.accuracy] {
+                    emit batchReported(epoch, loss, acc);
+                });
             };
             callbacks.onEpoch = [this, &context](const train::EpochReport& e) {
-                context.post([this, e] { emit epochReported(e.epoch, e.testAccuracy, e.imagesPerSecond); });
+                context.post(
+                    [this, e] { emit epochReported(e.epoch, e.testAccuracy, e.imagesPerSecond); });
             };
             context.post([this, request] {
                 emit phaseChanged(tr("training %1 at T = %2, \u03bb = %3\u2026")
-                                      .arg(request.studentSpec).arg(request.temperature).arg(request.lambda));
+                                      .arg(request.studentSpec)
+                                      .arg(request.temperature)
+                                      .arg(request.lambda));
             });
-            train::trainModel(*student, *subset, request.teacher->testData.get(), options, callbacks);
+            train::trainModel(*student, *subset, request.teacher->testData.get(), options,
+                              callbacks);
             student->sourcePath.clear();
             return std::shared_ptr<const Model>(std::move(student));
         },

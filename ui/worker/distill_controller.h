@@ -6,7 +6,6 @@
 #pragma once
 
 #include <QObject>
-
 #include <memory>
 #include <mutex>
 
@@ -19,18 +18,18 @@ namespace cwb::ui {
 
 struct PreviewResult {
     int sample = 0;
-    int label = -1;                    // the image's true class
+    int label = -1;  // the image's true class
     double temperature = 1.0;
-    std::vector<double> atT, atOne;    // probabilities per class
+    std::vector<double> atT, atOne;               // probabilities per class
     double entropyAtT = 0.0, entropyAtOne = 0.0;  // bits
     double maxEntropy = 0.0;                      // bits, log2(classes)
-    std::vector<float> pixels;         // the image, rows x cols in [0, 1]
+    std::vector<float> pixels;                    // the image, rows x cols in [0, 1]
     int rows = 0, cols = 0;
 };
 
 struct DistillRequest {
     std::shared_ptr<const Session> teacher;  // null: the controller's current teacher
-    QString studentSpec;   // core arch spec, e.g. "mlp:64"
+    QString studentSpec;                     // core arch spec, e.g. "mlp:64"
     double temperature = 4.0;
     double lambda = 0.5;
     int epochs = 3;

@@ -29,7 +29,7 @@ void lowerThisThreadsPriority() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 3);
 #endif
 }
-}
+}  // namespace
 
 struct LatestWinsLane::Job {
     Job(quint64 g, ErasedWork w) : generation(g), work(std::move(w)) { ++g_liveJobs; }
@@ -42,7 +42,8 @@ struct LatestWinsLane::Job {
 
 int LatestWinsLane::liveJobs() { return g_liveJobs.load(); }
 
-JobContext::JobContext(LatestWinsLane* lane, quint64 generation) : m_lane(lane), m_generation(generation) {
+JobContext::JobContext(LatestWinsLane* lane, quint64 generation)
+    : m_lane(lane), m_generation(generation) {
     // The timer lives in the callback so that progress reaches the GUI at most ~30 times a
     // second however often core calls step(); staleness is checked on every call.
     auto timer = std::make_shared<QElapsedTimer>();
@@ -51,9 +52,12 @@ JobContext::JobContext(LatestWinsLane* lane, quint64 generation) : m_lane(lane),
         if (lane->m_generation.load() != generation) return false;
         if (timer->elapsed() >= 30 || done == total) {
             timer->restart();
-            QMetaObject::invokeMethod(lane, [lane, generation, done, total] {
-                if (lane->isCurrent(generation)) emit lane->progressChanged(done, total);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                lane,
+                [lane, generation, done, total] {
+                    if (lane->isCurrent(generation)) emit lane->progressChanged(done, total);
+                },
+                Qt::QueuedConnection);
         }
         return true;
     };
@@ -64,9 +68,12 @@ bool JobContext::isCurrent() const { return m_lane->isCurrent(m_generation); }
 void JobContext::post(std::function<void()> onGuiThread) const {
     LatestWinsLane* lane = m_lane;
     const quint64 generation = m_generation;
-    QMetaObject::invokeMethod(lane, [lane, generation, fn = std::move(onGuiThread)] {
-        if (lane->isCurrent(generation)) fn();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        lane,
+        [lane, generation, fn = std::move(onGuiThread)] {
+            if (lane->isCurrent(generation)) fn();
+        },
+        Qt::QueuedConnection);
 }
 
 void JobContext::checkCancelled() const {
@@ -90,7 +97,8 @@ LatestWinsLane::~LatestWinsLane() {
 
 quint64 LatestWinsLane::submitErased(ErasedWork work) {
     const quint64 generation = ++m_generation;
-    m_pending = std::make_shared<Job>(generation, std::move(work));  // a stale pending job dies here
+    m_pending =
+        std::make_shared<Job>(generation, std::move(work));  // a stale pending job dies here
     setBusy(true);
     if (!m_running) startPending();
     return generation;
@@ -121,23 +129,31 @@ void LatestWinsLane::startPending() {
             }
         }
         const quint64 generation = job->generation;
-        QMetaObject::invokeMethod(this, [this, generation, deliver = std::move(deliver), error] {
-            onJobDone(generation, deliver, error);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, generation, deliver = std::move(deliver), error] {
+                onJobDone(generation, deliver, error);
+            },
+            Qt::QueuedConnection);
     });
 }
 
-void LatestWinsLane::onJobDone(quint64 generation, std::function<void()> deliver, const QString& error) {
+void LatestWinsLane::onJobDone(quint64 generation, std::function<void()> deliver,
+                               const QString& error) {
     m_running = false;
     if (isCurrent(generation)) {
-        if (!error.isEmpty()) emit failed(error);
-        else if (deliver) deliver();
+        if (!error.isEmpty())
+            emit failed(error);
+        else if (deliver)
+            deliver();
         emit finished(generation);
     }
-    deliver = nullptr;  // release the result before the next job starts
+    deliver = nullptr;      // release the result before the next job starts
     if (m_running) return;  // the delivery itself submitted and started a job
-    if (m_pending) startPending();
-    else setBusy(false);
+    if (m_pending)
+        startPending();
+    else
+        setBusy(false);
 }
 
 void LatestWinsLane::setBusy(bool busy) {

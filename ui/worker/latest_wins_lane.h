@@ -11,7 +11,6 @@
 #include <QObject>
 #include <QString>
 #include <QThreadPool>
-
 #include <atomic>
 #include <functional>
 #include <memory>

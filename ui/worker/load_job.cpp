@@ -22,7 +22,9 @@ void loadData(Session& s, const QString& dir, const JobContext& context) {
             chunk->rows = data->rows;
             chunk->cols = data->cols;
             chunk->classes = data->classes;
-            chunk->images.assign(data->image(begin), data->image(begin) + std::size_t(end - begin) * data->pixelsPerImage());
+            chunk->images.assign(
+                data->image(begin),
+                data->image(begin) + std::size_t(end - begin) * data->pixelsPerImage());
             chunk->labels.assign(data->labels.begin() + begin, data->labels.begin() + end);
             s.testChunks.push_back(std::move(chunk));
         }

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <QString>
-
 #include <memory>
 
 #include "ui/worker/latest_wins_lane.h"

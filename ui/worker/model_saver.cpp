@@ -6,7 +6,8 @@
 namespace cwb::ui {
 
 ModelSaver::ModelSaver(QObject* parent) : QObject(parent) {
-    connect(&m_lane, &LatestWinsLane::failed, this, [this](const QString& message) { emit failed(m_path, message); });
+    connect(&m_lane, &LatestWinsLane::failed, this,
+            [this](const QString& message) { emit failed(m_path, message); });
 }
 
 void ModelSaver::save(std::shared_ptr<const Model> model, const QString& path) {

@@ -7,7 +7,8 @@ QStringList granularityChoices() {
     QStringList out;
     out << QString::fromStdString(granularityName(Granularity::Tensor, 0))
         << QString::fromStdString(granularityName(Granularity::Channel, 0));
-    for (int g : {32, 64, 128}) out << QString::fromStdString(granularityName(Granularity::Group, g));
+    for (int g : {32, 64, 128})
+        out << QString::fromStdString(granularityName(Granularity::Group, g));
     return out;
 }
 
@@ -26,7 +27,8 @@ CompressionPlan toPlan(const CompressionSettings& s) {
             }
         if (s.granularity == QString::fromStdString(granularityName(Granularity::Channel, 0)))
             q.granularity = Granularity::Channel;
-        q.scheme = s.scheme == QLatin1String("asymmetric") ? QuantScheme::Asymmetric : QuantScheme::Symmetric;
+        q.scheme = s.scheme == QLatin1String("asymmetric") ? QuantScheme::Asymmetric
+                                                           : QuantScheme::Symmetric;
     }
     auto& p = plan.defaults.prune;
     p.method = s.textbookRho ? PruneMethod::TextbookThreshold : PruneMethod::Threshold;

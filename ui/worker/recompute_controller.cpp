@@ -12,7 +12,8 @@
 namespace cwb::ui {
 
 namespace {
-AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyResult& r, int total, bool final) {
+AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyResult& r, int total,
+                          bool final) {
     AccuracyUpdate u;
     u.settings = settings;
     u.samples = r.samples;
@@ -24,16 +25,20 @@ AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyRes
 }
 }  // namespace
 
-RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
+RecomputeController::RecomputeController(QObject* parent)
+    : QObject(parent), m_datasetDir(kDefaultDatasetDir) {
     m_measurePool.setMaxThreadCount(1);
     m_coalesce.setSingleShot(true);
     m_coalesce.setInterval(0);  // merges one event-loop burst; the pending slot merges the rest
     connect(&m_coalesce, &QTimer::timeout, this, &RecomputeController::submitCompress);
-    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
+    for (LatestWinsLane* lane :
+         {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
         connect(lane, &LatestWinsLane::busyChanged, this, &RecomputeController::updateBusy);
-    connect(&m_evaluate, &LatestWinsLane::progressChanged, this, &RecomputeController::evaluationProgress);
+    connect(&m_evaluate, &LatestWinsLane::progressChanged, this,
+            &RecomputeController::evaluationProgress);
     connect(&m_sweep, &LatestWinsLane::progressChanged, this, &RecomputeController::sweepProgress);
-    connect(&m_sensitivity, &LatestWinsLane::progressChanged, this, &RecomputeController::sensitivityProgress);
+    connect(&m_sensitivity, &LatestWinsLane::progressChanged, this,
+            &RecomputeController::sensitivityProgress);
     connect(&m_sensitivity, &LatestWinsLane::failed, this, &RecomputeController::compressFailed);
     connect(&m_compress, &LatestWinsLane::failed, this, &RecomputeController::compressFailed);
     connect(&m_sweep, &LatestWinsLane::failed, this, [this](const QString& message) {
@@ -47,12 +52,14 @@ RecomputeController::RecomputeController(QObject* parent) : QObject(parent), m_d
 
 RecomputeController::~RecomputeController() {
     // Stop every lane first, so that no lane waits for another's long job on destruction.
-    for (LatestWinsLane* lane : {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity}) lane->cancel();
+    for (LatestWinsLane* lane :
+         {&m_load, &m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
+        lane->cancel();
 }
 
 bool RecomputeController::isIdle() const {
-    return !m_coalesce.isActive() && m_load.isIdle() && m_compress.isIdle() && m_evaluate.isIdle() &&
-           m_baseline.isIdle() && m_sweep.isIdle() && m_sensitivity.isIdle();
+    return !m_coalesce.isActive() && m_load.isIdle() && m_compress.isIdle() &&
+           m_evaluate.isIdle() && m_baseline.isIdle() && m_sweep.isIdle() && m_sensitivity.isIdle();
 }
 
 void RecomputeController::updateBusy() {
@@ -64,14 +71,17 @@ void RecomputeController::updateBusy() {
 }
 
 void RecomputeController::openModel(const QString& path) {
-    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity}) lane->cancel();
+    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
+        lane->cancel();
     m_coalesce.stop();
     m_load.setProperty("path", path);
     emit modelLoading(path);
     const QString dir = m_datasetDir;
     const std::shared_ptr<const Session> cached = m_session;
     m_load.submit<std::shared_ptr<const Session>>(
-        [path, dir, cached](const JobContext& context) { return loadSession(path, dir, cached, context); },
+        [path, dir, cached](const JobContext& context) {
+            return loadSession(path, dir, cached, context);
+        },
         [this](std::shared_ptr<const Session> session) {
             m_session = std::move(session);
             m_result.reset();
@@ -124,12 +134,15 @@ void RecomputeController::submitEvaluate() {
     m_evaluate.submit<AccuracyResult>(
         [this, session, result, settings, total](const JobContext& context) {
             const EngineChoice engine{settings.kernels, &result->grids};
-            return measureAccuracy(result->model, engine, *session, context.progress, [&](const AccuracyResult& partial) {
-                if (partial.samples >= total) return;  // the final one is delivered as the result
-                context.post([this, update = makeUpdate(settings, partial, total, false)] {
-                    emit accuracyChanged(update);
+            return measureAccuracy(
+                result->model, engine, *session, context.progress,
+                [&](const AccuracyResult& partial) {
+                    if (partial.samples >= total)
+                        return;  // the final one is delivered as the result
+                    context.post([this, update = makeUpdate(settings, partial, total, false)] {
+                        emit accuracyChanged(update);
+                    });
                 });
-            });
         },
         [this, result, settings, total](AccuracyResult accuracy) {
             emit accuracyChanged(makeUpdate(settings, accuracy, total, true));
@@ -148,22 +161,27 @@ void RecomputeController::submitBaseline() {
             options.stats.histograms = false;
             options.profile = session->profile;
             const CompressionSettings none;
-            const CompressionResult plain = compressModel(*session->model, toPlan(none), options, context.progress);
-            return makePoint(none, plain.total, measureAccuracy(*session->model, {}, *session, context.progress));
+            const CompressionResult plain =
+                compressModel(*session->model, toPlan(none), options, context.progress);
+            return makePoint(none, plain.total,
+                             measureAccuracy(*session->model, {}, *session, context.progress));
         },
         [this](EvaluatedPoint point) { emit baselineEvaluated(point); });
 }
 
-void RecomputeController::startSweep(Parameter parameter, const QVector<double>& values, int limit) {
+void RecomputeController::startSweep(Parameter parameter, const QVector<double>& values,
+                                     int limit) {
     if (!m_session || !m_session->canEvaluate() || values.isEmpty()) return;
     SweepRequest request{m_session, m_settings, parameter, values, limit};
     m_sweepCount = static_cast<int>(values.size());
     m_sweep.submit<bool>(
         [this, request](const JobContext& context) {
             const int count = static_cast<int>(request.values.size());
-            runSweep(request, context, [this, &context, count](const EvaluatedPoint& point, int index) {
-                context.post([this, point, index, count] { emit sweepPoint(point, index, count); });
-            });
+            runSweep(request, context,
+                     [this, &context, count](const EvaluatedPoint& point, int index) {
+                         context.post(
+                             [this, point, index, count] { emit sweepPoint(point, index, count); });
+                     });
             return true;
         },
         [this](bool) { emit sweepFinished(true); });
@@ -182,7 +200,8 @@ void RecomputeController::startSensitivity(int limit) {
         },
         [this, settings](SensitivityResult r) {
             QMap<QString, double> drops;
-            for (const SensitivityRow& row : r.rows) drops.insert(QString::fromStdString(row.name), row.drop);
+            for (const SensitivityRow& row : r.rows)
+                drops.insert(QString::fromStdString(row.name), row.drop);
             emit sensitivityReady(settings, drops, r.samples);
         });
 }

@@ -18,7 +18,6 @@
 #include <QObject>
 #include <QThreadPool>
 #include <QTimer>
-
 #include <memory>
 
 #include "core/compress/compress_model.h"
@@ -77,18 +76,18 @@ signals:
     void modelLoading(const QString& path);
     void modelLoaded();  // session() is the new model
     void modelFailed(const QString& path, const QString& message);
-    void compressed();   // result() is new
+    void compressed();  // result() is new
     void compressFailed(const QString& message);
     void accuracyChanged(const AccuracyUpdate& update);
-    void evaluated(const EvaluatedPoint& point);          // final, for the newest settings
+    void evaluated(const EvaluatedPoint& point);  // final, for the newest settings
     void kernelsChosen(const QMap<QString, QString>& pathByLayer);  // with evaluated()
-    void baselineEvaluated(const EvaluatedPoint& point);  // the float32 model
+    void baselineEvaluated(const EvaluatedPoint& point);            // the float32 model
     void sweepPoint(const EvaluatedPoint& point, int index, int count);
     void sweepProgress(qint64 done, qint64 total);
     void sweepFinished(bool completed);
     // Accuracy drop (fraction, positive = worse) per layer name when only it is compressed.
-    void sensitivityReady(const CompressionSettings& settings, const QMap<QString, double>& dropByLayer,
-                          int samples);
+    void sensitivityReady(const CompressionSettings& settings,
+                          const QMap<QString, double>& dropByLayer, int samples);
     void sensitivityProgress(qint64 done, qint64 total);
     void evaluationProgress(qint64 done, qint64 total);
     void busyChanged(bool busy);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <QString>
-
 #include <memory>
 #include <vector>
 
@@ -26,7 +25,9 @@ struct Session {
     QString dataMessage;
     double loadSeconds = 0.0;
 
-    bool canEvaluate() const { return model && model->evaluable && testData && testData->size() > 0; }
+    bool canEvaluate() const {
+        return model && model->evaluable && testData && testData->size() > 0;
+    }
 };
 
 }  // namespace cwb::ui

@@ -23,8 +23,9 @@ QVector<double> logSpaced(double lo, double hi, int count) {
 void runSweep(const SweepRequest& request, const JobContext& context,
               const std::function<void(const EvaluatedPoint&, int)>& onPoint) {
     const Session& session = *request.session;
-    const long long perPoint = request.limit > 0 ? std::min<long long>(request.limit, session.testData->size())
-                                                 : session.testData->size();
+    const long long perPoint = request.limit > 0
+                                   ? std::min<long long>(request.limit, session.testData->size())
+                                   : session.testData->size();
     const long long total = perPoint * request.values.size();
     for (int i = 0; i < request.values.size(); ++i) {
         CompressionSettings settings = request.base;
@@ -35,13 +36,16 @@ void runSweep(const SweepRequest& request, const JobContext& context,
         options.profile = session.profile;
         Progress cancelOnly;
         cancelOnly.callback = [&context](long long, long long) { return context.isCurrent(); };
-        const CompressionResult compressed = compressModel(*session.model, toPlan(settings), options, cancelOnly);
+        const CompressionResult compressed =
+            compressModel(*session.model, toPlan(settings), options, cancelOnly);
         Progress progress;
         progress.callback = [&context, i, perPoint, total](long long done, long long) {
-            return !context.progress.callback || context.progress.callback(i * perPoint + done, total);
+            return !context.progress.callback ||
+                   context.progress.callback(i * perPoint + done, total);
         };
-        const AccuracyResult accuracy = measureAccuracy(compressed.model, {settings.kernels, &compressed.grids}, session,
-                                                        progress, {}, request.limit);
+        const AccuracyResult accuracy =
+            measureAccuracy(compressed.model, {settings.kernels, &compressed.grids}, session,
+                            progress, {}, request.limit);
         EvaluatedPoint point = makePoint(settings, compressed.total, accuracy);
         point.fromSweep = true;
         onPoint(point, i);

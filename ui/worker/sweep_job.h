@@ -3,7 +3,6 @@
 #pragma once
 
 #include <QVector>
-
 #include <functional>
 #include <memory>
 
@@ -18,7 +17,7 @@ struct SweepRequest {
     CompressionSettings base;  // everything but the swept parameter
     Parameter parameter = Parameter::Alpha;
     QVector<double> values;
-    int limit = 0;             // images per point; 0 = the whole test set
+    int limit = 0;  // images per point; 0 = the whole test set
 };
 
 // `values` log-spaced points between lo and hi (inclusive).

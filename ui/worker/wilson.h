@@ -8,7 +8,8 @@
 namespace cwb::ui {
 
 // 95 % interval (z = 1.96) for `successes` out of `trials`; (0, 1) when trials == 0.
-inline std::pair<double, double> wilsonInterval(long long successes, long long trials, double z = 1.96) {
+inline std::pair<double, double> wilsonInterval(long long successes, long long trials,
+                                                double z = 1.96) {
     if (trials <= 0) return {0.0, 1.0};
     const double n = double(trials);
     const double p = double(successes) / n;

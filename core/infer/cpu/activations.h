@@ -12,7 +12,8 @@ void applyActivation(const ActivationSpec& spec, float* data, long long count);
 
 // The GEMM epilogue: data is rows x cols row-major; adds bias[col] (if bias is not null)
 // and applies the activation. A softmax here must have rowLength == cols.
-void biasActivation(const ActivationSpec& spec, const float* bias, float* data, long long rows, int cols);
+void biasActivation(const ActivationSpec& spec, const float* bias, float* data, long long rows,
+                    int cols);
 
 // Reference: one element in double (not softmax).
 double activationReference(ActivationKind kind, double alpha, double x);

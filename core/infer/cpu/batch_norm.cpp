@@ -7,17 +7,21 @@
 
 namespace cwb::cpu {
 
-void batchNormReference(const float* input, long long count, int channels, const float* gamma, const float* beta,
-                        const float* mean, const float* variance, float epsilon, float* output) {
+void batchNormReference(const float* input, long long count, int channels, const float* gamma,
+                        const float* beta, const float* mean, const float* variance, float epsilon,
+                        float* output) {
     for (long long i = 0; i < count; ++i) {
         const int c = static_cast<int>(i % channels);
-        const double normalised = (input[i] - static_cast<double>(mean[c])) / std::sqrt(static_cast<double>(variance[c]) + epsilon);
-        output[i] = static_cast<float>((gamma ? gamma[c] : 1.0) * normalised + (beta ? beta[c] : 0.0));
+        const double normalised = (input[i] - static_cast<double>(mean[c])) /
+                                  std::sqrt(static_cast<double>(variance[c]) + epsilon);
+        output[i] =
+            static_cast<float>((gamma ? gamma[c] : 1.0) * normalised + (beta ? beta[c] : 0.0));
     }
 }
 
-void channelAffine(int channels, const float* scale, const float* shift, const ActivationSpec& activation,
-                   const float* input, long long count, float* output) {
+void channelAffine(int channels, const float* scale, const float* shift,
+                   const ActivationSpec& activation, const float* input, long long count,
+                   float* output) {
     const long long rows = count / channels;
     for (long long r = 0; r < rows; ++r) {
         const float* in = input + r * channels;

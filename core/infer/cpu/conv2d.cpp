@@ -18,11 +18,13 @@ constexpr long long kMinBlockRows = 64;
 
 long long defaultBlockRows(const Window2D& w) {
     const long long k = static_cast<long long>(w.kernelH) * w.kernelW * w.channels;
-    return std::max<long long>(kMinBlockRows, static_cast<long long>(kPatchBlockBytes / sizeof(float)) / k);
+    return std::max<long long>(kMinBlockRows,
+                               static_cast<long long>(kPatchBlockBytes / sizeof(float)) / k);
 }
 
 bool isPointwise(const Window2D& w) {
-    return w.kernelH == 1 && w.kernelW == 1 && w.strideH == 1 && w.strideW == 1 && w.padTop == 0 && w.padLeft == 0;
+    return w.kernelH == 1 && w.kernelW == 1 && w.strideH == 1 && w.strideW == 1 && w.padTop == 0 &&
+           w.padLeft == 0;
 }
 
 // Unrolls output rows [row0, row1) of the batch (row = image * outH * outW + pixel) into
@@ -51,15 +53,17 @@ void im2col(const Window2D& w, const float* input, long long row0, long long row
             std::memcpy(dst + kx0 * c, src + (static_cast<long long>(y) * w.inW + x0 + kx0) * c,
                         static_cast<std::size_t>(kx1 - kx0) * c * sizeof(float));
             if (kx1 < w.kernelW)
-                std::memset(dst + kx1 * c, 0, static_cast<std::size_t>(w.kernelW - kx1) * c * sizeof(float));
+                std::memset(dst + kx1 * c, 0,
+                            static_cast<std::size_t>(w.kernelW - kx1) * c * sizeof(float));
         }
     }
 }
 
 }  // namespace
 
-void conv2dReference(const float* input, int batch, int inH, int inW, int inC, const Conv2DConfig& config,
-                     const float* kernel, const float* bias, float* output) {
+void conv2dReference(const float* input, int batch, int inH, int inW, int inC,
+                     const Conv2DConfig& config, const float* kernel, const float* bias,
+                     float* output) {
     const int kh = config.kernelH, kw = config.kernelW, sh = config.strideH, sw = config.strideW;
     int outH, outW, padTop = 0, padLeft = 0;
     if (config.padding == Padding::Same) {
@@ -82,10 +86,16 @@ void conv2dReference(const float* input, int batch, int inH, int inW, int inC, c
                             const int y = oy * sh + ky - padTop, x = ox * sw + kx - padLeft;
                             if (y < 0 || y >= inH || x < 0 || x >= inW) continue;  // zero padding
                             for (int i = 0; i < inC; ++i)
-                                sum += static_cast<double>(input[((static_cast<long long>(n) * inH + y) * inW + x) * inC + i]) *
-                                       kernel[((static_cast<long long>(ky) * kw + kx) * inC + i) * f + o];
+                                sum +=
+                                    static_cast<double>(
+                                        input[((static_cast<long long>(n) * inH + y) * inW + x) *
+                                                  inC +
+                                              i]) *
+                                    kernel[((static_cast<long long>(ky) * kw + kx) * inC + i) * f +
+                                           o];
                         }
-                    output[((static_cast<long long>(n) * outH + oy) * outW + ox) * f + o] = static_cast<float>(sum);
+                    output[((static_cast<long long>(n) * outH + oy) * outW + ox) * f + o] =
+                        static_cast<float>(sum);
                 }
 }
 
@@ -104,13 +114,13 @@ std::size_t im2colScratchFloats(const Window2D& window, long long blockRows) {
 }
 
 void conv2dIm2col(const Window2D& window, int filters, const float* weights, const float* bias,
-                  const ActivationSpec& activation, const float* input, int batch, float* output, float* scratch,
-                  long long blockRows) {
+                  const ActivationSpec& activation, const float* input, int batch, float* output,
+                  float* scratch, long long blockRows) {
     const long long k = static_cast<long long>(window.kernelH) * window.kernelW * window.channels;
     const long long rows = batch * window.outputPixels();
     if (isPointwise(window)) {  // the input is already the patch matrix
-        sgemm(static_cast<int>(rows), filters, static_cast<int>(k), input, static_cast<int>(k), weights, filters,
-              output, filters);
+        sgemm(static_cast<int>(rows), filters, static_cast<int>(k), input, static_cast<int>(k),
+              weights, filters, output, filters);
         biasActivation(activation, bias, output, rows, filters);
         return;
     }
@@ -119,8 +129,8 @@ void conv2dIm2col(const Window2D& window, int filters, const float* weights, con
         const long long row1 = std::min(rows, row0 + block);
         im2col(window, input, row0, row1, scratch);
         float* out = output + row0 * filters;
-        sgemm(static_cast<int>(row1 - row0), filters, static_cast<int>(k), scratch, static_cast<int>(k), weights,
-              filters, out, filters);
+        sgemm(static_cast<int>(row1 - row0), filters, static_cast<int>(k), scratch,
+              static_cast<int>(k), weights, filters, out, filters);
         biasActivation(activation, bias, out, row1 - row0, filters);
     }
 }
@@ -132,17 +142,20 @@ bool convAlgorithmAvailable(ConvAlgorithm algorithm) {
 }
 
 std::size_t conv2dScratchFloats(const Window2D& window, const ConvSettings& settings) {
-    return resolve(settings.algorithm) == ConvAlgorithm::Direct ? conv2dDirectScratchFloats(window)
-                                                                : im2colScratchFloats(window, settings.blockRows);
+    return resolve(settings.algorithm) == ConvAlgorithm::Direct
+               ? conv2dDirectScratchFloats(window)
+               : im2colScratchFloats(window, settings.blockRows);
 }
 
 void conv2d(const Window2D& window, int filters, const float* weights, const float* bias,
-            const ActivationSpec& activation, const float* input, int batch, float* output, float* scratch,
-            const ConvSettings& settings) {
+            const ActivationSpec& activation, const float* input, int batch, float* output,
+            float* scratch, const ConvSettings& settings) {
     if (resolve(settings.algorithm) == ConvAlgorithm::Direct)  // packs per call; engines pack once
-        conv2dDirect(packDirectConv(window, filters, weights, bias), activation, input, batch, output, scratch);
+        conv2dDirect(packDirectConv(window, filters, weights, bias), activation, input, batch,
+                     output, scratch);
     else
-        conv2dIm2col(window, filters, weights, bias, activation, input, batch, output, scratch, settings.blockRows);
+        conv2dIm2col(window, filters, weights, bias, activation, input, batch, output, scratch,
+                     settings.blockRows);
 }
 
 }  // namespace cwb::cpu

@@ -13,8 +13,9 @@ namespace cwb::cpu {
 
 // Naive reference: seven nested loops with explicit padding, no activation. bias may be null.
 // Output (batch, outH, outW, filters) with Keras's output sizes.
-void conv2dReference(const float* input, int batch, int inH, int inW, int inC, const Conv2DConfig& config,
-                     const float* kernel, const float* bias, float* output);
+void conv2dReference(const float* input, int batch, int inH, int inW, int inC,
+                     const Conv2DConfig& config, const float* kernel, const float* bias,
+                     float* output);
 
 // How the fast kernel computes: direct AVX-512 tiles where the CPU has them (measured
 // faster), else patches + SGEMM. Im2colGemm with blockRows > 0 unrolls that many output
@@ -37,7 +38,7 @@ std::size_t conv2dScratchFloats(const Window2D& window, const ConvSettings& sett
 // conv2dScratchFloats(window, settings) floats. The direct algorithm packs the weights on
 // every call here; engines pack them once (conv2d_direct.h).
 void conv2d(const Window2D& window, int filters, const float* weights, const float* bias,
-            const ActivationSpec& activation, const float* input, int batch, float* output, float* scratch,
-            const ConvSettings& settings = {});
+            const ActivationSpec& activation, const float* input, int batch, float* output,
+            float* scratch, const ConvSettings& settings = {});
 
 }  // namespace cwb::cpu

@@ -26,10 +26,10 @@ struct TileArgs {
     long long taps;
     const float* w;
     const float* bias;
-    long long filters;    // output pixel stride
-    __mmask16 lastMask;   // lanes of the last vector that hold real filters (for the store)
+    long long filters;   // output pixel stride
+    __mmask16 lastMask;  // lanes of the last vector that hold real filters (for the store)
     bool relu;
-    float* out;           // at the tile's first pixel and block's first filter
+    float* out;  // at the tile's first pixel and block's first filter
 };
 
 // R * V accumulators, V weight loads and R broadcasts per tap: the FMA ports bound it for
@@ -67,7 +67,8 @@ CWB_AVX512 void convTile(const TileArgs& t) {
         for (int v = 0; v < V; ++v) {
             __m512 y = acc[r][v];
             if (relu) y = _mm512_maskz_max_ps(0xFFFF, y, _mm512_setzero_ps());
-            _mm512_mask_storeu_ps(t.out + r * t.filters + 16 * v, v == V - 1 ? lastMask : __mmask16(0xFFFF), y);
+            _mm512_mask_storeu_ps(t.out + r * t.filters + 16 * v,
+                                  v == V - 1 ? lastMask : __mmask16(0xFFFF), y);
         }
 }
 
@@ -94,23 +95,31 @@ struct TileTable {
 
     TileFn get(int vectors, int pixels) const {
         switch (vectors) {
-            case 1: return v1[pixels];
-            case 2: return v2[pixels];
-            case 3: return v3[pixels];
-            default: return v4[pixels];
+            case 1:
+                return v1[pixels];
+            case 2:
+                return v2[pixels];
+            case 3:
+                return v3[pixels];
+            default:
+                return v4[pixels];
         }
     }
 };
 
 const TileTable kTiles;
 
-long long tapsOf(const Window2D& w) { return static_cast<long long>(w.kernelH) * w.kernelW * w.channels; }
+long long tapsOf(const Window2D& w) {
+    return static_cast<long long>(w.kernelH) * w.kernelW * w.channels;
+}
 
 // Vectors of 16 filters per block: as many as there are, up to 4, but fewer (not below 2,
 // which would make the broadcasts the bottleneck) when that keeps the block's weights in L1.
 int blockVectors(const Window2D& w, int filters) {
     int vectors = std::min((filters + 15) / 16, kMaxVectors);
-    while (vectors > 2 && tapsOf(w) * 16 * vectors * static_cast<long long>(sizeof(float)) > kL1WeightBytes) --vectors;
+    while (vectors > 2 &&
+           tapsOf(w) * 16 * vectors * static_cast<long long>(sizeof(float)) > kL1WeightBytes)
+        --vectors;
     return vectors;
 }
 
@@ -130,18 +139,21 @@ void padImage(const Window2D& w, const float* image, int paddedH, int paddedW, f
     const std::size_t pixelBytes = sizeof(float) * static_cast<std::size_t>(w.channels);
     std::memset(padded, 0, pixelBytes * static_cast<std::size_t>(paddedH) * paddedW);
     for (int y = 0; y < w.inH; ++y)
-        std::memcpy(padded + (static_cast<long long>(y + w.padTop) * paddedW + w.padLeft) * w.channels,
-                    image + static_cast<long long>(y) * w.inW * w.channels, pixelBytes * w.inW);
+        std::memcpy(
+            padded + (static_cast<long long>(y + w.padTop) * paddedW + w.padLeft) * w.channels,
+            image + static_cast<long long>(y) * w.inW * w.channels, pixelBytes * w.inW);
 }
 
 }  // namespace
 
 bool directConvAvailable() {
-    static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    static const bool available =
+        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
     return available;
 }
 
-DirectConvWeights packDirectConv(const Window2D& window, int filters, const float* weights, const float* bias) {
+DirectConvWeights packDirectConv(const Window2D& window, int filters, const float* weights,
+                                 const float* bias) {
     DirectConvWeights p;
     p.window = window;
     p.filters = filters;
@@ -155,7 +167,8 @@ DirectConvWeights packDirectConv(const Window2D& window, int filters, const floa
     for (int f0 = 0; f0 < padded; f0 += 16 * p.vectorsPerBlock) {
         const int width = std::min(16 * p.vectorsPerBlock, padded - f0);
         for (long long k = 0; k < taps; ++k, dst += width)
-            for (int f = f0; f < std::min(f0 + width, filters); ++f) dst[f - f0] = weights[k * filters + f];
+            for (int f = f0; f < std::min(f0 + width, filters); ++f)
+                dst[f - f0] = weights[k * filters + f];
     }
     int paddedH, paddedW;
     paddedSize(window, paddedH, paddedW);
@@ -163,7 +176,8 @@ DirectConvWeights packDirectConv(const Window2D& window, int filters, const floa
     const long long run = static_cast<long long>(window.kernelW) * window.channels;
     p.steps.assign(static_cast<std::size_t>(taps), 1);
     for (long long k = run - 1; k < taps; k += run)
-        p.steps[static_cast<std::size_t>(k)] = static_cast<long long>(paddedW) * window.channels - run + 1;
+        p.steps[static_cast<std::size_t>(k)] =
+            static_cast<long long>(paddedW) * window.channels - run + 1;
     return p;
 }
 
@@ -174,8 +188,8 @@ std::size_t conv2dDirectScratchFloats(const Window2D& window) {
     return static_cast<std::size_t>(paddedH) * paddedW * window.channels;
 }
 
-void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activation, const float* input, int batch,
-                  float* output, float* scratch) {
+void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activation,
+                  const float* input, int batch, float* output, float* scratch) {
     const Window2D& window = packed.window;
     const int filters = packed.filters;
     const bool pad = needsPadding(window);
@@ -204,7 +218,8 @@ void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activat
         const float* blockWeights = packed.weights.data();
         for (int f0 = 0; f0 < padded; f0 += 16 * packed.vectorsPerBlock) {
             const int vectors = std::min(packed.vectorsPerBlock, (padded - f0) / 16);
-            const int tail = std::min(16, filters - (f0 + 16 * (vectors - 1)));  // real filters in the last vector
+            const int tail = std::min(
+                16, filters - (f0 + 16 * (vectors - 1)));  // real filters in the last vector
             t.lastMask = static_cast<__mmask16>(tail >= 16 ? 0xFFFF : (1u << tail) - 1);
             t.w = blockWeights;
             t.bias = packed.bias.data() + f0;
@@ -216,7 +231,8 @@ void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activat
             for (long long i = 0; i < tiles; ++i) {
                 const int count = static_cast<int>((pixels - p) / (tiles - i));
                 long long offsets[kMaxPixels[1]];  // where each pixel's window starts in the image
-                long long oy = p / window.outW, ox = p % window.outW;  // once per tile: divisions are slow
+                long long oy = p / window.outW,
+                          ox = p % window.outW;  // once per tile: divisions are slow
                 for (int r = 0; r < count; ++r) {
                     offsets[r] = (oy * window.strideH * paddedW + ox * window.strideW) * c;
                     if (++ox == window.outW) ox = 0, ++oy;

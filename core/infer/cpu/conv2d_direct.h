@@ -21,18 +21,19 @@ struct DirectConvWeights {
     int filters = 0;
     int vectorsPerBlock = 1;
     std::vector<float> weights;
-    std::vector<float> bias;        // padded to whole vectors; zeros when the layer has none
-    std::vector<long long> steps;   // input pointer advance after each tap (next kernel row: a jump)
+    std::vector<float> bias;       // padded to whole vectors; zeros when the layer has none
+    std::vector<long long> steps;  // input pointer advance after each tap (next kernel row: a jump)
 };
 
 // weights: Keras layout (kh, kw, cin, filters); bias may be null.
-DirectConvWeights packDirectConv(const Window2D& window, int filters, const float* weights, const float* bias);
+DirectConvWeights packDirectConv(const Window2D& window, int filters, const float* weights,
+                                 const float* bias);
 
 // Floats of scratch conv2dDirect needs (a zero-padded copy of one image for 'same').
 std::size_t conv2dDirectScratchFloats(const Window2D& window);
 
 // output = activation(conv(input) + bias). Only call when directConvAvailable().
-void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activation, const float* input, int batch,
-                  float* output, float* scratch);
+void conv2dDirect(const DirectConvWeights& packed, const ActivationSpec& activation,
+                  const float* input, int batch, float* output, float* scratch);
 
 }  // namespace cwb::cpu

@@ -22,10 +22,14 @@ namespace {
 class CpuEngine final : public InferenceEngine {
 public:
     CpuEngine(Plan plan, const CpuEngineOptions& options)
-        : m_plan(std::move(plan)), m_strategy(options.strategy),
-          m_threads(resolveThreads(options.engine.threads)), m_convAlgorithm(options.convAlgorithm) {
+        : m_plan(std::move(plan)),
+          m_strategy(options.strategy),
+          m_threads(resolveThreads(options.engine.threads)),
+          m_convAlgorithm(options.convAlgorithm) {
         if (!cpu::convAlgorithmAvailable(m_convAlgorithm))
-            throw Error("the direct convolution kernel needs a CPU with AVX-512; use the patch (im2col) algorithm");
+            throw Error(
+                "the direct convolution kernel needs a CPU with AVX-512; use the patch (im2col) "
+                "algorithm");
         m_stages = stageSizes(m_plan);
         m_staging = Staging::of(m_stages, m_plan.inputSize, options.chunkImages);
         const auto& ops = m_plan.ops;
@@ -33,8 +37,9 @@ public:
         m_direct.resize(ops.size());
         for (std::size_t i = 0; i < ops.size(); ++i)
             if (ops[i].kind == OpKind::Conv2D && usesDirectConv())
-                m_direct[i] = cpu::packDirectConv(ops[i].window, ops[i].outFeatures, ops[i].weights.data(),
-                                                  ops[i].bias.empty() ? nullptr : ops[i].bias.data());
+                m_direct[i] =
+                    cpu::packDirectConv(ops[i].window, ops[i].outFeatures, ops[i].weights.data(),
+                                        ops[i].bias.empty() ? nullptr : ops[i].bias.data());
         m_scratch.resize(m_strategy == CpuStrategy::BatchSlices ? m_threads : 1);
         if (m_strategy == CpuStrategy::BatchSlices)
             for (auto& s : m_scratch) reserve(s, m_staging);  // once, not per batch
@@ -47,7 +52,8 @@ public:
     void forward(const float* input, int batch, float* output) override {
         if (batch <= 0) return;
         if (m_plan.ops.empty()) {
-            std::memcpy(output, input, sizeof(float) * static_cast<std::size_t>(batch * m_plan.inputSize));
+            std::memcpy(output, input,
+                        sizeof(float) * static_cast<std::size_t>(batch * m_plan.inputSize));
             return;
         }
         if (m_strategy == CpuStrategy::WholeBatchBlas) {
@@ -75,10 +81,13 @@ private:
             s.ping.resize(activations);
             s.pong.resize(activations);
         }
-        if (staging.featureBufferFloats() > s.features.size()) s.features.resize(staging.featureBufferFloats());
+        if (staging.featureBufferFloats() > s.features.size())
+            s.features.resize(staging.featureBufferFloats());
         for (const PlanOp& op : m_plan.ops)
             if (op.kind == OpKind::Conv2D)
-                s.patches.resize(std::max(s.patches.size(), cpu::conv2dScratchFloats(op.window, convSettings(op, staging.chunk))));
+                s.patches.resize(
+                    std::max(s.patches.size(),
+                             cpu::conv2dScratchFloats(op.window, convSettings(op, staging.chunk))));
     }
 
     bool usesDirectConv() const {
@@ -95,18 +104,20 @@ private:
 
     // One thread's contiguous slice of n images.
     void runSlice(const float* input, int n, float* output, Scratch& s) const {
-        m_staging.run(m_plan.ops.size(), m_plan.inputSize, m_plan.outputSize, input, n, output, s.features.data(),
-                      [&](std::size_t begin, std::size_t end, const float* in, int images, float* out) {
-                          runOps(begin, end, in, images, out, s);
-                      });
+        m_staging.run(m_plan.ops.size(), m_plan.inputSize, m_plan.outputSize, input, n, output,
+                      s.features.data(),
+                      [&](std::size_t begin, std::size_t end, const float* in, int images,
+                          float* out) { runOps(begin, end, in, images, out, s); });
     }
 
     // Runs ops [begin, end) on n images, alternating between the two scratch buffers; the
     // last op writes to `output`.
-    void runOps(std::size_t begin, std::size_t end, const float* input, int n, float* output, Scratch& s) const {
+    void runOps(std::size_t begin, std::size_t end, const float* input, int n, float* output,
+                Scratch& s) const {
         const float* in = input;
         for (std::size_t i = begin; i < end; ++i) {
-            float* out = i + 1 == end ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
+            float* out =
+                i + 1 == end ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
             runOp(i, in, n, out, s);
             in = out;
         }
@@ -122,8 +133,8 @@ private:
         } else if (m_direct[index].filters > 0) {  // Conv2D
             cpu::conv2dDirect(m_direct[index], op.activation, in, n, out, s.patches.data());
         } else {
-            cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n, out,
-                        s.patches.data(), convSettings(op, n));
+            cpu::conv2d(op.window, op.outFeatures, op.weights.data(), bias, op.activation, in, n,
+                        out, s.patches.data(), convSettings(op, n));
         }
     }
 
@@ -139,7 +150,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<InferenceEngine> makeCpuEngine(const Model& model, const CpuEngineOptions& options) {
+std::unique_ptr<InferenceEngine> makeCpuEngine(const Model& model,
+                                               const CpuEngineOptions& options) {
     PlanOptions planOptions;
     planOptions.logits = options.engine.logits;
     planOptions.foldBatchNorm = options.foldBatchNorm;

@@ -22,8 +22,10 @@ enum class CpuStrategy {
 struct CpuEngineOptions {
     EngineOptions engine;
     CpuStrategy strategy = CpuStrategy::BatchSlices;
-    int chunkImages = 0;        // BatchSlices: images per pass through the convolutional head; 0 = sized for L2
-    bool foldBatchNorm = true;  // false runs BatchNormalization as its own op (tests compare the two)
+    int chunkImages =
+        0;  // BatchSlices: images per pass through the convolutional head; 0 = sized for L2
+    bool foldBatchNorm =
+        true;  // false runs BatchNormalization as its own op (tests compare the two)
     cpu::ConvAlgorithm convAlgorithm = cpu::ConvAlgorithm::Auto;  // BatchSlices only
 };
 

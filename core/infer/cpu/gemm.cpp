@@ -14,8 +14,8 @@ void sgemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb
                 for (int j = 0; j < n; ++j) c[static_cast<long long>(i) * ldc + j] = 0.f;
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb, accumulate ? 1.f : 0.f, c,
-                ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb,
+                accumulate ? 1.f : 0.f, c, ldc);
 }
 
 void setBlasThreads(int threads) {

@@ -37,9 +37,12 @@ CWB_VNNI std::vector<ColumnBlock> columnBlocks(const PackedB& b, const ImageRequ
         const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
         ColumnBlock& c = blocks[block];
         c.mask = m;
-        c.zeroSums = _mm512_mullo_epi32(_mm512_set1_epi32(q.zero), _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0));
-        c.offsets = q.colOffset ? _mm512_maskz_loadu_epi32(m, q.colOffset + j0) : _mm512_setzero_si512();
-        c.scaledStep = _mm512_mul_ps(_mm512_set1_ps(q.step), _mm512_maskz_loadu_ps(m, q.colStep + j0));
+        c.zeroSums = _mm512_mullo_epi32(_mm512_set1_epi32(q.zero),
+                                        _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0));
+        c.offsets =
+            q.colOffset ? _mm512_maskz_loadu_epi32(m, q.colOffset + j0) : _mm512_setzero_si512();
+        c.scaledStep =
+            _mm512_mul_ps(_mm512_set1_ps(q.step), _mm512_maskz_loadu_ps(m, q.colStep + j0));
         c.bias = q.bias ? _mm512_maskz_loadu_ps(m, q.bias + j0) : _mm512_setzero_ps();
         c.scale = q.scale ? _mm512_maskz_loadu_ps(m, q.scale + j0) : _mm512_set1_ps(1.f);
         c.shift = q.scale ? _mm512_maskz_loadu_ps(m, q.shift + j0) : _mm512_setzero_ps();
@@ -51,8 +54,11 @@ CWB_VNNI std::vector<ColumnBlock> columnBlocks(const PackedB& b, const ImageRequ
 class PatchWalk {
 public:
     explicit PatchWalk(const ImplicitConv& cv)
-        : m_cv(cv), m_step(static_cast<long long>(cv.strideW) * cv.channels),
-          m_rowStep(static_cast<long long>(cv.strideH) * cv.inW * cv.channels), m_row(cv.image), m_next(cv.image) {}
+        : m_cv(cv),
+          m_step(static_cast<long long>(cv.strideW) * cv.channels),
+          m_rowStep(static_cast<long long>(cv.strideH) * cv.inW * cv.channels),
+          m_row(cv.image),
+          m_next(cv.image) {}
     const std::uint8_t* next() {
         const std::uint8_t* here = m_next;
         if (++m_x == m_cv.outW) {
@@ -80,8 +86,10 @@ struct BlockColumn {
     int block0;
     int quadsPerRow;
     long long rowBytes;
-    __m512i ones, lastOnes;  // B lines of ones over a kernel row's real bytes (the last group may be partial)
-    __m512i zeroTaps;        // zero point times the real taps: a patch's sum of codes minus this is centred
+    __m512i ones,
+        lastOnes;  // B lines of ones over a kernel row's real bytes (the last group may be partial)
+    __m512i
+        zeroTaps;  // zero point times the real taps: a patch's sum of codes minus this is centred
 };
 
 // R pixels x V filter blocks: the broadcast for pixel r and 4-byte group q comes from the
@@ -89,8 +97,8 @@ struct BlockColumn {
 // also sum each patch's codes (against a line of ones), which the offsets' correction
 // needs. Offsets and Relu are template arguments so that the requantization has no branches.
 template <int R, int V, bool Offsets, bool Relu>
-CWB_VNNI inline void tile(const ImplicitConv& cv, const std::uint8_t* const* base, const BlockColumn& bc,
-                          const ImageRequant& q, int n, int pixel0) {
+CWB_VNNI inline void tile(const ImplicitConv& cv, const std::uint8_t* const* base,
+                          const BlockColumn& bc, const ImageRequant& q, int n, int pixel0) {
     __m512i acc[R][V], sums[R];
     CWB_UNROLL for (int r = 0; r < R; ++r) {
         sums[r] = _mm512_setzero_si512();
@@ -100,11 +108,13 @@ CWB_VNNI inline void tile(const ImplicitConv& cv, const std::uint8_t* const* bas
     for (int ky = 0; ky < cv.kernelH; ++ky)
         for (int j = 0; j < bc.quadsPerRow; ++j, ++quad) {
             __m512i bv[V];
-            CWB_UNROLL for (int v = 0; v < V; ++v) bv[v] = _mm512_load_si512(bc.weights[v] + quad * 64);
+            CWB_UNROLL for (int v = 0; v < V; ++v) bv[v] =
+                _mm512_load_si512(bc.weights[v] + quad * 64);
             const __m512i ones = j + 1 == bc.quadsPerRow ? bc.lastOnes : bc.ones;
             CWB_UNROLL for (int r = 0; r < R; ++r) {
                 const __m512i av = _mm512_set1_epi32(loadQuad(base[r] + ky * bc.rowBytes + j * 4));
-                CWB_UNROLL for (int v = 0; v < V; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
+                CWB_UNROLL for (int v = 0; v < V; ++v) acc[r][v] =
+                    _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
                 if constexpr (Offsets) sums[r] = _mm512_dpbusd_epi32(sums[r], av, ones);
             }
         }
@@ -117,14 +127,16 @@ CWB_VNNI inline void tile(const ImplicitConv& cv, const std::uint8_t* const* bas
             __m512 y = _mm512_add_ps(_mm512_mul_ps(c.scaledStep, _mm512_cvtepi32_ps(t)), c.bias);
             y = _mm512_add_ps(_mm512_mul_ps(y, c.scale), c.shift);
             if constexpr (Relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
-            _mm512_mask_storeu_ps(q.out + static_cast<long long>(pixel0 + r) * n + 16 * (bc.block0 + v), c.mask, y);
+            _mm512_mask_storeu_ps(
+                q.out + static_cast<long long>(pixel0 + r) * n + 16 * (bc.block0 + v), c.mask, y);
         }
     }
 }
 
 // Every pixel of the image against V filter blocks, kPixels at a time.
 template <int V, bool Offsets, bool Relu>
-CWB_VNNI void blockColumn(const ImplicitConv& cv, const BlockColumn& bc, const ImageRequant& q, int n) {
+CWB_VNNI void blockColumn(const ImplicitConv& cv, const BlockColumn& bc, const ImageRequant& q,
+                          int n) {
     const int pixels = cv.outH * cv.outW;
     PatchWalk walk(cv);
     const std::uint8_t* base[kPixels];
@@ -163,10 +175,18 @@ CWB_VNNI void convolve(const ImplicitConv& cv, const PackedB& b, const ImageRequ
         const int v = std::min(kBlocks, blocks - block);
         for (int i = 0; i < v; ++i) bc.weights[i] = b.block(block + i);
         switch (v) {
-            case 4: blockColumn<4, Offsets, Relu>(cv, bc, q, b.n); break;
-            case 3: blockColumn<3, Offsets, Relu>(cv, bc, q, b.n); break;
-            case 2: blockColumn<2, Offsets, Relu>(cv, bc, q, b.n); break;
-            default: blockColumn<1, Offsets, Relu>(cv, bc, q, b.n); break;
+            case 4:
+                blockColumn<4, Offsets, Relu>(cv, bc, q, b.n);
+                break;
+            case 3:
+                blockColumn<3, Offsets, Relu>(cv, bc, q, b.n);
+                break;
+            case 2:
+                blockColumn<2, Offsets, Relu>(cv, bc, q, b.n);
+                break;
+            default:
+                blockColumn<1, Offsets, Relu>(cv, bc, q, b.n);
+                break;
         }
     }
 }
@@ -175,7 +195,8 @@ CWB_VNNI void convolve(const ImplicitConv& cv, const PackedB& b, const ImageRequ
 
 PackedB packKernelRows(const PackedB& b, int kernelH, int kernelW, int channels) {
     const int rowBytes = kernelW * channels, paddedRow = (rowBytes + 3) / 4 * 4;
-    if (b.k != kernelH * rowBytes) throw Error("internal: int8 kernel rows do not match the convolution");
+    if (b.k != kernelH * rowBytes)
+        throw Error("internal: int8 kernel rows do not match the convolution");
     std::vector<std::int8_t> padded(static_cast<std::size_t>(kernelH) * paddedRow * b.n, 0);
     for (int kk = 0; kk < b.k; ++kk)
         for (int j = 0; j < b.n; ++j) {
@@ -188,16 +209,22 @@ PackedB packKernelRows(const PackedB& b, int kernelH, int kernelW, int channels)
 }
 
 bool implicitConvAvailable(const ImplicitConv& cv, const PackedB& b) {
-    return isaAvailable(Isa::Avx512Vnni) && b.k == cv.kernelH * cv.quadsPerKernelRow() * 4 && b.kPadded == b.k;
+    return isaAvailable(Isa::Avx512Vnni) && b.k == cv.kernelH * cv.quadsPerKernelRow() * 4 &&
+           b.kPadded == b.k;
 }
 
 void convU8S8Implicit(const ImplicitConv& cv, const PackedB& b, const ImageRequant& q) {
-    if (!implicitConvAvailable(cv, b)) throw Error("internal: implicit int8 convolution used where it does not apply");
+    if (!implicitConvAvailable(cv, b))
+        throw Error("internal: implicit int8 convolution used where it does not apply");
     const bool offsets = q.colOffset != nullptr;
-    if (offsets && q.relu) convolve<true, true>(cv, b, q);
-    else if (offsets) convolve<true, false>(cv, b, q);
-    else if (q.relu) convolve<false, true>(cv, b, q);
-    else convolve<false, false>(cv, b, q);
+    if (offsets && q.relu)
+        convolve<true, true>(cv, b, q);
+    else if (offsets)
+        convolve<true, false>(cv, b, q);
+    else if (q.relu)
+        convolve<false, true>(cv, b, q);
+    else
+        convolve<false, false>(cv, b, q);
 }
 
 }  // namespace cwb::int8

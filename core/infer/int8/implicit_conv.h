@@ -23,7 +23,8 @@ struct ImplicitConv {
 
     // The geometry of a convolution window; the image is set per call.
     static ImplicitConv of(const Window2D& w) {
-        return {nullptr, w.inW, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.outH, w.outW};
+        return {nullptr,   w.inW,     w.channels, w.kernelH, w.kernelW,
+                w.strideH, w.strideW, w.outH,     w.outW};
     }
     int quadsPerKernelRow() const { return (kernelW * channels + 3) / 4; }
 };

@@ -13,8 +13,9 @@
 namespace cwb::int8 {
 namespace {
 
-constexpr int kRows = 4;    // rows of A per register tile
-constexpr int kBlocks = 4;  // 16-column blocks per register tile (64 columns): 16 accumulators, no spills
+constexpr int kRows = 4;  // rows of A per register tile
+constexpr int kBlocks =
+    4;  // 16-column blocks per register tile (64 columns): 16 accumulators, no spills
 
 // R rows x V column blocks: R * V accumulators, one broadcast of 4 bytes of A per row and
 // one load of 64 bytes of B per block for each 4 rows of k.
@@ -29,7 +30,8 @@ CWB_VNNI inline ColumnTerms columnTerms(const Requant& q, const PackedB& b, int 
     ColumnTerms c;
     c.mask = m;
     c.sums = _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0);
-    c.offsets = q.colOffset ? _mm512_maskz_loadu_epi32(m, q.colOffset + j0) : _mm512_setzero_si512();
+    c.offsets =
+        q.colOffset ? _mm512_maskz_loadu_epi32(m, q.colOffset + j0) : _mm512_setzero_si512();
     c.step = _mm512_maskz_loadu_ps(m, q.colStep + j0);
     c.bias = q.bias ? _mm512_maskz_loadu_ps(m, q.bias + j0) : _mm512_setzero_ps();
     c.scale = q.scale ? _mm512_maskz_loadu_ps(m, q.scale + j0) : _mm512_setzero_ps();
@@ -38,11 +40,14 @@ CWB_VNNI inline ColumnTerms columnTerms(const Requant& q, const PackedB& b, int 
 }
 
 // Row i, columns [j0, j0 + 16) of the requantized result from 16 int32 products.
-CWB_VNNI inline void requantStore(const Requant& q, const ColumnTerms& c, int i, int j0, __m512i acc) {
+CWB_VNNI inline void requantStore(const Requant& q, const ColumnTerms& c, int i, int j0,
+                                  __m512i acc) {
     __m512i t = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowZero[i]), c.sums));
-    if (q.colOffset) t = _mm512_add_epi32(t, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowCentred[i]), c.offsets));
+    if (q.colOffset)
+        t = _mm512_add_epi32(t, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowCentred[i]), c.offsets));
     float* out = q.out + static_cast<long long>(i) * q.ldo + j0;
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(q.rowScale[i]), c.step), _mm512_cvtepi32_ps(t));
+    __m512 y =
+        _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(q.rowScale[i]), c.step), _mm512_cvtepi32_ps(t));
     if (q.accumulate) y = _mm512_add_ps(_mm512_maskz_loadu_ps(c.mask, out), y);
     if (q.finish) {
         if (q.bias) y = _mm512_add_ps(y, c.bias);
@@ -54,9 +59,10 @@ CWB_VNNI inline void requantStore(const Requant& q, const ColumnTerms& c, int i,
 
 // Requantizes and stores an R x V tile of products, column block by column block.
 template <int R, int V>
-CWB_VNNI inline void requantTile(const Requant& shared, const PackedB& b, int block0, int columns, int row0,
-                                 const __m512i (&acc)[R][V]) {
-    const Requant q = shared;  // a local copy: its flags provably do not change as results are stored
+CWB_VNNI inline void requantTile(const Requant& shared, const PackedB& b, int block0, int columns,
+                                 int row0, const __m512i (&acc)[R][V]) {
+    const Requant q =
+        shared;  // a local copy: its flags provably do not change as results are stored
     for (int v = 0; v < V; ++v) {
         const int left = columns - 16 * v;
         const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
@@ -67,8 +73,8 @@ CWB_VNNI inline void requantTile(const Requant& shared, const PackedB& b, int bl
 }
 
 template <int R, int V>
-CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int block0, std::int32_t* c, int ldc,
-                       int columns, const Requant* q, int row0) {
+CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int block0,
+                       std::int32_t* c, int ldc, int columns, const Requant* q, int row0) {
     __m512i acc[R][V];
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_si512();
@@ -79,7 +85,8 @@ CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int blo
         __m512i bv[V];
         for (int v = 0; v < V; ++v) bv[v] = _mm512_load_si512(w[v] + q * 64);
         for (int r = 0; r < R; ++r) {
-            const __m512i av = _mm512_set1_epi32(loadQuad(a + static_cast<long long>(r) * lda + q * 4));
+            const __m512i av =
+                _mm512_set1_epi32(loadQuad(a + static_cast<long long>(r) * lda + q * 4));
             for (int v = 0; v < V; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
         }
     }
@@ -99,8 +106,8 @@ CWB_VNNI void tileVnni(const std::uint8_t* a, int lda, const PackedB& b, int blo
 // cannot saturate (vpmaddubsw could). 8 columns per ymm; hadd leaves columns in the order
 // 0 1 4 5 | 2 3 6 7, undone at the store.
 template <int R>
-CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int block, std::int32_t* c, int ldc,
-                       int columns) {
+CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int block, std::int32_t* c,
+                       int ldc, int columns) {
     __m256i acc[R][2];
     for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     const std::int8_t* w = b.block(block);
@@ -108,8 +115,10 @@ CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int blo
     for (int q = 0; q < quads; ++q) {
         __m256i wv[2][2];
         for (int h = 0; h < 2; ++h) {  // columns 0-7 and 8-15
-            const __m256i raw = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + q * 64 + 32 * h));
-            wv[h][0] = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(raw));       // columns 0-3 of the half
+            const __m256i raw =
+                _mm256_load_si256(reinterpret_cast<const __m256i*>(w + q * 64 + 32 * h));
+            wv[h][0] =
+                _mm256_cvtepi8_epi16(_mm256_castsi256_si128(raw));  // columns 0-3 of the half
             wv[h][1] = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(raw, 1));  // columns 4-7
         }
         for (int r = 0; r < R; ++r) {
@@ -126,24 +135,34 @@ CWB_AVX2 void tileAvx2(const std::uint8_t* a, int lda, const PackedB& b, int blo
     for (int r = 0; r < R; ++r)
         for (int h = 0; h < 2; ++h) {
             alignas(32) std::int32_t lanes[8];
-            _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_permutevar8x32_epi32(acc[r][h], order));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(lanes),
+                               _mm256_permutevar8x32_epi32(acc[r][h], order));
             const int n = std::min(8, columns - 8 * h);
             for (int j = 0; j < n; ++j) c[static_cast<long long>(r) * ldc + 8 * h + j] = lanes[j];
         }
 }
 
 template <int R>
-void vnniRows(const std::uint8_t* a, int lda, const PackedB& b, std::int32_t* c, int ldc, const Requant* q, int row0) {
+void vnniRows(const std::uint8_t* a, int lda, const PackedB& b, std::int32_t* c, int ldc,
+              const Requant* q, int row0) {
     const int blocks = b.nPadded / 16;
     for (int block = 0; block < blocks; block += kBlocks) {
         const int v = std::min(kBlocks, blocks - block);
         const int columns = std::min(b.n - 16 * block, 16 * v);
         std::int32_t* cc = c ? c + 16 * block : nullptr;
         switch (v) {
-            case 4: tileVnni<R, 4>(a, lda, b, block, cc, ldc, columns, q, row0); break;
-            case 3: tileVnni<R, 3>(a, lda, b, block, cc, ldc, columns, q, row0); break;
-            case 2: tileVnni<R, 2>(a, lda, b, block, cc, ldc, columns, q, row0); break;
-            default: tileVnni<R, 1>(a, lda, b, block, cc, ldc, columns, q, row0); break;
+            case 4:
+                tileVnni<R, 4>(a, lda, b, block, cc, ldc, columns, q, row0);
+                break;
+            case 3:
+                tileVnni<R, 3>(a, lda, b, block, cc, ldc, columns, q, row0);
+                break;
+            case 2:
+                tileVnni<R, 2>(a, lda, b, block, cc, ldc, columns, q, row0);
+                break;
+            default:
+                tileVnni<R, 1>(a, lda, b, block, cc, ldc, columns, q, row0);
+                break;
         }
     }
 }
@@ -158,8 +177,10 @@ void avx2Rows(const std::uint8_t* a, int lda, const PackedB& b, std::int32_t* c,
 
 bool isaAvailable(Isa isa) {
     switch (isa) {
-        case Isa::Scalar: return true;
-        case Isa::Avx2: return __builtin_cpu_supports("avx2");
+        case Isa::Scalar:
+            return true;
+        case Isa::Avx2:
+            return __builtin_cpu_supports("avx2");
         case Isa::Avx512Vnni:
             return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
@@ -175,9 +196,12 @@ Isa bestIsa() {
 
 std::string isaName(Isa isa) {
     switch (isa) {
-        case Isa::Scalar: return "scalar";
-        case Isa::Avx2: return "avx2";
-        case Isa::Avx512Vnni: return "avx512-vnni";
+        case Isa::Scalar:
+            return "scalar";
+        case Isa::Avx2:
+            return "avx2";
+        case Isa::Avx512Vnni:
+            return "avx512-vnni";
     }
     return "?";
 }
@@ -201,19 +225,25 @@ PackedB packB(const std::int8_t* b, int k, int n) {
     return p;
 }
 
-void gemmU8S8Ref(const std::uint8_t* a, int m, int k, int lda, const std::int8_t* b, int n, std::int32_t* c, int ldc) {
+void gemmU8S8Ref(const std::uint8_t* a, int m, int k, int lda, const std::int8_t* b, int n,
+                 std::int32_t* c, int ldc) {
     for (int i = 0; i < m; ++i)
         for (int j = 0; j < n; ++j) {
             std::int32_t sum = 0;
             for (int kk = 0; kk < k; ++kk)
-                sum += static_cast<std::int32_t>(a[static_cast<long long>(i) * lda + kk]) * b[static_cast<long long>(kk) * n + j];
+                sum += static_cast<std::int32_t>(a[static_cast<long long>(i) * lda + kk]) *
+                       b[static_cast<long long>(kk) * n + j];
             c[static_cast<long long>(i) * ldc + j] = sum;
         }
 }
 
-void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, std::int32_t* c, int ldc) {
-    if (!isaAvailable(isa)) throw Error("the " + isaName(isa) + " int8 kernel needs a CPU that has it; use " + isaName(bestIsa()));
-    if (lda < b.kPadded) throw Error("internal: int8 GEMM operand rows shorter than the padded depth");
+void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, std::int32_t* c,
+              int ldc) {
+    if (!isaAvailable(isa))
+        throw Error("the " + isaName(isa) + " int8 kernel needs a CPU that has it; use " +
+                    isaName(bestIsa()));
+    if (lda < b.kPadded)
+        throw Error("internal: int8 GEMM operand rows shorter than the padded depth");
     if (isa == Isa::Scalar) {
         // Unpacked view of the packed data, one column at a time.
         for (int i = 0; i < m; ++i)
@@ -222,7 +252,9 @@ void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, 
                 std::int32_t sum = 0;
                 for (int q = 0; q < b.quads(); ++q)
                     for (int lane = 0; lane < 4; ++lane)
-                        sum += static_cast<std::int32_t>(a[static_cast<long long>(i) * lda + q * 4 + lane]) * w[q * 64 + lane];
+                        sum += static_cast<std::int32_t>(
+                                   a[static_cast<long long>(i) * lda + q * 4 + lane]) *
+                               w[q * 64 + lane];
                 c[static_cast<long long>(i) * ldc + j] = sum;
             }
         return;
@@ -231,23 +263,32 @@ void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, 
     for (; i + kRows <= m; i += kRows) {
         const auto* ai = a + static_cast<long long>(i) * lda;
         auto* ci = c + static_cast<long long>(i) * ldc;
-        if (isa == Isa::Avx512Vnni) vnniRows<kRows>(ai, lda, b, ci, ldc, nullptr, 0);
-        else avx2Rows<kRows>(ai, lda, b, ci, ldc);
+        if (isa == Isa::Avx512Vnni)
+            vnniRows<kRows>(ai, lda, b, ci, ldc, nullptr, 0);
+        else
+            avx2Rows<kRows>(ai, lda, b, ci, ldc);
     }
     for (; i < m; ++i) {
         const auto* ai = a + static_cast<long long>(i) * lda;
         auto* ci = c + static_cast<long long>(i) * ldc;
-        if (isa == Isa::Avx512Vnni) vnniRows<1>(ai, lda, b, ci, ldc, nullptr, 0);
-        else avx2Rows<1>(ai, lda, b, ci, ldc);
+        if (isa == Isa::Avx512Vnni)
+            vnniRows<1>(ai, lda, b, ci, ldc, nullptr, 0);
+        else
+            avx2Rows<1>(ai, lda, b, ci, ldc);
     }
 }
 
-void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, const Requant& q) {
+void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b,
+                     const Requant& q) {
     if (isa == Isa::Avx512Vnni) {
-        if (!isaAvailable(isa)) throw Error("the avx512-vnni int8 kernel needs a CPU that has it; use " + isaName(bestIsa()));
+        if (!isaAvailable(isa))
+            throw Error("the avx512-vnni int8 kernel needs a CPU that has it; use " +
+                        isaName(bestIsa()));
         int i = 0;
-        for (; i + kRows <= m; i += kRows) vnniRows<kRows>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
-        for (; i < m; ++i) vnniRows<1>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
+        for (; i + kRows <= m; i += kRows)
+            vnniRows<kRows>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
+        for (; i < m; ++i)
+            vnniRows<1>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
         return;
     }
     // Other ISAs: the int32 products a few rows at a time, then the same arithmetic in scalar.
@@ -260,7 +301,8 @@ void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const Packe
             const int i = i0 + r;
             float* out = q.out + static_cast<long long>(i) * q.ldo;
             for (int j = 0; j < b.n; ++j) {
-                std::int32_t t = c[static_cast<std::size_t>(r) * b.n + j] - q.rowZero[i] * b.columnSums[j];
+                std::int32_t t =
+                    c[static_cast<std::size_t>(r) * b.n + j] - q.rowZero[i] * b.columnSums[j];
                 if (q.colOffset) t += q.colOffset[j] * q.rowCentred[i];
                 float y = (q.rowScale[i] * q.colStep[j]) * static_cast<float>(t);
                 if (q.accumulate) y = out[j] + y;

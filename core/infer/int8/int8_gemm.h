@@ -38,7 +38,8 @@ PackedB packB(const std::int8_t* b, int k, int n);
 
 // C (m x n, row stride ldc) = A (m x k, uint8, row stride lda >= b.kPadded; the padding
 // columns of A may hold anything, B is zero there) * B.
-void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, std::int32_t* c, int ldc);
+void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, std::int32_t* c,
+              int ldc);
 
 // The float result of an int8 layer computed from the integer products in registers, so
 // that the int32 matrix is never stored: for row i and column j
@@ -62,9 +63,11 @@ struct Requant {
 };
 
 // out = requant(A * B). int32 intermediates: b.k * 255 * 383 must stay below 2^31.
-void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, const Requant& r);
+void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b,
+                     const Requant& r);
 
 // Reference on the unpacked B (k x n): three plain loops.
-void gemmU8S8Ref(const std::uint8_t* a, int m, int k, int lda, const std::int8_t* b, int n, std::int32_t* c, int ldc);
+void gemmU8S8Ref(const std::uint8_t* a, int m, int k, int lda, const std::int8_t* b, int n,
+                 std::int32_t* c, int ldc);
 
 }  // namespace cwb::int8

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/compress/compress_model.h"
-#include "core/infer/int8/int8_gemm.h"
 #include "core/infer/epilogue.h"
+#include "core/infer/int8/int8_gemm.h"
 #include "core/infer/plan.h"
 
 namespace cwb::int8 {
@@ -21,13 +21,13 @@ inline constexpr int kMaxDepth = 21000;
 
 struct Int8Weights {
     int k = 0, n = 0;
-    int groupRows = 0;               // rows of k per step group (k when per channel or tensor)
-    std::vector<PackedB> groups;     // one per group of rows
-    std::vector<float> steps;        // per (group, column)
+    int groupRows = 0;                  // rows of k per step group (k when per channel or tensor)
+    std::vector<PackedB> groups;        // one per group of rows
+    std::vector<float> steps;           // per (group, column)
     std::vector<std::int32_t> offsets;  // per (group, column): code = stored + offset
     bool anyOffset = false;
-    int codeBits = 8;                // bits the codes span (for the report)
-    bool requantized = false;        // true: not the compression's grid, re-quantized per channel
+    int codeBits = 8;          // bits the codes span (for the report)
+    bool requantized = false;  // true: not the compression's grid, re-quantized per channel
     // Convolutions whose kernel rows are not whole 4-byte groups (1 or 3 input channels):
     // the one group packed again with padded kernel rows (prepareConvolution), else empty.
     PackedB paddedKernelRows;
@@ -37,7 +37,8 @@ struct Int8Weights {
 
 // The codes of weights (k x n) that lie exactly on `grid`. Returns false with a reason
 // (not quantized, off the grid, a unit spanning more than 256 codes).
-bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8Weights& out, std::string& why);
+bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8Weights& out,
+                     std::string& why);
 
 // Symmetric int8 per output channel (step max|W| / 127): for float layers forced to int8.
 Int8Weights requantizePerChannel(const float* w, int k, int n);
@@ -60,11 +61,11 @@ void quantizeRows(const float* x, long long rows, int k, std::uint8_t* q, int ld
                   std::int32_t* zeros);
 
 // Dense on `rows` rows of w.k floats -> rows x w.n floats.
-void denseInt8(Isa isa, const Int8Weights& w, const Epilogue& epilogue, const float* in, long long rows,
-               float* out, Int8Scratch& scratch);
+void denseInt8(Isa isa, const Int8Weights& w, const Epilogue& epilogue, const float* in,
+               long long rows, float* out, Int8Scratch& scratch);
 
 // Conv2D on `batch` channels_last images of `window` -> (outH, outW, w.n) each.
-void conv2dInt8(Isa isa, const Window2D& window, const Int8Weights& w, const Epilogue& epilogue, const float* in,
-                int batch, float* out, Int8Scratch& scratch);
+void conv2dInt8(Isa isa, const Window2D& window, const Int8Weights& w, const Epilogue& epilogue,
+                const float* in, int batch, float* out, Int8Scratch& scratch);
 
 }  // namespace cwb::int8

@@ -34,8 +34,9 @@ CWB_AVX512 void rowAvx512(const CsrMatrix& a, int row, const float* xT, int m, f
         const __mmask16 mask = m - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (m - j)) - 1u);
         __m512 acc = _mm512_setzero_ps();
         for (int p = begin; p < end; ++p)
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(a.value[p]),
-                                  _mm512_maskz_loadu_ps(mask, xT + static_cast<long long>(a.column[p]) * m + j), acc);
+            acc = _mm512_fmadd_ps(
+                _mm512_set1_ps(a.value[p]),
+                _mm512_maskz_loadu_ps(mask, xT + static_cast<long long>(a.column[p]) * m + j), acc);
         _mm512_mask_storeu_ps(y + j, mask, acc);
     }
 }
@@ -73,8 +74,10 @@ void spmm(const CsrMatrix& a, const float* xT, int m, float* yT) {
     static const bool avx512 = __builtin_cpu_supports("avx512f");
     for (int row = 0; row < a.rows; ++row) {
         float* y = yT + static_cast<long long>(row) * m;
-        if (avx512) rowAvx512(a, row, xT, m, y);
-        else rowScalar(a, row, xT, m, y);
+        if (avx512)
+            rowAvx512(a, row, xT, m, y);
+        else
+            rowScalar(a, row, xT, m, y);
     }
 }
 
@@ -83,7 +86,8 @@ void spmmRef(const CsrMatrix& a, const float* x, int m, float* y) {
         for (int row = 0; row < a.rows; ++row) {
             double sum = 0.0;
             for (int p = a.rowStart[row]; p < a.rowStart[row + 1]; ++p)
-                sum += static_cast<double>(a.value[p]) * x[static_cast<long long>(i) * a.cols + a.column[p]];
+                sum += static_cast<double>(a.value[p]) *
+                       x[static_cast<long long>(i) * a.cols + a.column[p]];
             y[static_cast<long long>(i) * a.rows + row] = static_cast<float>(sum);
         }
 }
@@ -93,7 +97,8 @@ void transpose(const float* in, long long rows, long long cols, float* out) {
     for (long long r0 = 0; r0 < rows; r0 += kTile)
         for (long long c0 = 0; c0 < cols; c0 += kTile)
             for (long long r = r0; r < std::min(rows, r0 + kTile); ++r)
-                for (long long c = c0; c < std::min(cols, c0 + kTile); ++c) out[c * rows + r] = in[r * cols + c];
+                for (long long c = c0; c < std::min(cols, c0 + kTile); ++c)
+                    out[c * rows + r] = in[r * cols + c];
 }
 
 }  // namespace cwb::sparse

@@ -12,8 +12,8 @@
 namespace cwb::sparse {
 
 struct CsrMatrix {
-    int rows = 0;  // output channels (n)
-    int cols = 0;  // inputs (k)
+    int rows = 0;                        // output channels (n)
+    int cols = 0;                        // inputs (k)
     std::vector<std::int32_t> rowStart;  // rows + 1
     std::vector<std::int32_t> column;
     std::vector<float> value;

@@ -5,8 +5,8 @@
 
 namespace cwb::sparse {
 
-void denseSparse(const CsrMatrix& a, const Epilogue& epilogue, const float* in, long long rows, float* out,
-                 SparseScratch& s) {
+void denseSparse(const CsrMatrix& a, const Epilogue& epilogue, const float* in, long long rows,
+                 float* out, SparseScratch& s) {
     s.xT.resize(static_cast<std::size_t>(rows) * a.cols);
     s.yT.resize(static_cast<std::size_t>(rows) * a.rows);
     transpose(in, rows, a.cols, s.xT.data());
@@ -15,8 +15,8 @@ void denseSparse(const CsrMatrix& a, const Epilogue& epilogue, const float* in, 
     applyEpilogue(epilogue, out, rows, a.rows);
 }
 
-void conv2dSparse(const Window2D& win, const CsrMatrix& a, const Epilogue& epilogue, const float* in, int batch,
-                  float* out, SparseScratch& s) {
+void conv2dSparse(const Window2D& win, const CsrMatrix& a, const Epilogue& epilogue,
+                  const float* in, int batch, float* out, SparseScratch& s) {
     const long long pixels = win.outputPixels();
     const long long columns = pixels * batch;  // every image's pixels side by side: long rows
     const int channels = win.channels;
@@ -26,7 +26,9 @@ void conv2dSparse(const Window2D& win, const CsrMatrix& a, const Epilogue& epilo
     for (int ky = 0; ky < win.kernelH; ++ky)
         for (int kx = 0; kx < win.kernelW; ++kx)
             for (int c = 0; c < channels; ++c) {
-                float* row = s.xT.data() + ((static_cast<long long>(ky) * win.kernelW + kx) * channels + c) * columns;
+                float* row =
+                    s.xT.data() +
+                    ((static_cast<long long>(ky) * win.kernelW + kx) * channels + c) * columns;
                 for (int b = 0; b < batch; ++b) {
                     const float* image = in + b * win.inputSize();
                     float* dst = row + b * pixels;
@@ -36,7 +38,10 @@ void conv2dSparse(const Window2D& win, const CsrMatrix& a, const Epilogue& epilo
                             const int ix = ox * win.strideW - win.padLeft + kx;
                             const bool inside = iy >= 0 && iy < win.inH && ix >= 0 && ix < win.inW;
                             dst[static_cast<long long>(oy) * win.outW + ox] =
-                                inside ? image[(static_cast<long long>(iy) * win.inW + ix) * channels + c] : 0.f;
+                                inside
+                                    ? image[(static_cast<long long>(iy) * win.inW + ix) * channels +
+                                            c]
+                                    : 0.f;
                         }
                     }
                 }

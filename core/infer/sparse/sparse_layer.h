@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "core/infer/epilogue.h"
-#include "core/infer/window.h"
 #include "core/infer/sparse/csr_spmm.h"
+#include "core/infer/window.h"
 
 namespace cwb::sparse {
 
@@ -16,11 +16,11 @@ struct SparseScratch {
 };
 
 // Dense on `rows` rows of a.cols floats -> rows x a.rows floats.
-void denseSparse(const CsrMatrix& a, const Epilogue& epilogue, const float* in, long long rows, float* out,
-                 SparseScratch& scratch);
+void denseSparse(const CsrMatrix& a, const Epilogue& epilogue, const float* in, long long rows,
+                 float* out, SparseScratch& scratch);
 
 // Conv2D on `batch` channels_last images of `window`.
-void conv2dSparse(const Window2D& window, const CsrMatrix& a, const Epilogue& epilogue, const float* in,
-                  int batch, float* out, SparseScratch& scratch);
+void conv2dSparse(const Window2D& window, const CsrMatrix& a, const Epilogue& epilogue,
+                  const float* in, int batch, float* out, SparseScratch& scratch);
 
 }  // namespace cwb::sparse

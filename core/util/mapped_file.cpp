@@ -1,0 +1,79 @@
+// mmap(2) behind MappedFile (see mapped_file.h).
+#include "core/util/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace cwb {
+
+namespace {
+
+// Page-aligned [begin, end) covering [offset, offset + bytes) inside a mapping of `size`.
+void pageRange(std::size_t size, std::size_t offset, std::size_t bytes, std::size_t& begin,
+               std::size_t& length) {
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    if (offset >= size) {
+        begin = length = 0;
+        return;
+    }
+    const std::size_t end = bytes > size - offset ? size : offset + bytes;
+    begin = offset / page * page;
+    length = end - begin;
+}
+
+}  // namespace
+
+MappedFile::MappedFile(const std::string& path) : m_path(path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        throw Error(path + (err == ENOENT
+                                ? ": file not found"
+                                : ": cannot open (" + std::string(std::strerror(err)) + ")"));
+    }
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        ::close(fd);
+        throw Error(path + ": is not a regular file; give the path of a file");
+    }
+    m_size = static_cast<std::size_t>(info.st_size);
+    if (m_size > 0) {
+        void* p = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            const int err = errno;
+            ::close(fd);
+            throw Error(path + ": cannot map the file into memory (" + std::strerror(err) + ")");
+        }
+        m_data = static_cast<std::byte*>(p);
+    }
+    ::close(fd);  // the mapping keeps the file open
+}
+
+MappedFile::~MappedFile() {
+    if (m_data) ::munmap(m_data, m_size);
+}
+
+void MappedFile::willNeed(std::size_t offset, std::size_t bytes) const {
+    std::size_t begin, length;
+    pageRange(m_size, offset, bytes, begin, length);
+    if (length) ::madvise(m_data + begin, length, MADV_WILLNEED);
+}
+
+void MappedFile::dontNeed(std::size_t offset, std::size_t bytes) const {
+    std::size_t begin, length;
+    pageRange(m_size, offset, bytes, begin, length);
+    if (length) ::madvise(m_data + begin, length, MADV_DONTNEED);
+}
+
+std::shared_ptr<MappedStorage> mapFile(const std::string& path) {
+    return std::make_shared<MappedStorage>(path);
+}
+
+}  // namespace cwb

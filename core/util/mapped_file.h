@@ -1,0 +1,53 @@
+// A read-only memory mapping of a whole file. Checkpoints of many gigabytes are opened as
+// mappings so that nothing is read until a tensor is used, and the page cache, not the heap,
+// holds what was read.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/model/tensor.h"
+
+namespace cwb {
+
+class MappedFile {
+public:
+    // Maps `path` read-only; throws cwb::Error "<path>: ..." when it cannot (not found, not a
+    // regular file, mmap refused). An empty file maps to size 0 and a null data pointer.
+    explicit MappedFile(const std::string& path);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const std::byte* data() const { return m_data; }
+    std::size_t size() const { return m_size; }
+    const std::string& path() const { return m_path; }
+
+    // Tells the kernel that [offset, offset + bytes) will be read soon (or not again).
+    void willNeed(std::size_t offset, std::size_t bytes) const;
+    void dontNeed(std::size_t offset, std::size_t bytes) const;
+
+private:
+    std::string m_path;
+    std::byte* m_data = nullptr;
+    std::size_t m_size = 0;
+};
+
+// A Storage whose bytes are a mapped file: tensors of a checkpoint are views into it, and
+// it stays mapped while any of them lives. Read-only: mutableData() is nullptr.
+class MappedStorage final : public Storage {
+public:
+    explicit MappedStorage(const std::string& path) : m_file(path) {}
+    const std::byte* data() const override { return m_file.data(); }
+    std::byte* mutableData() override { return nullptr; }
+    std::size_t size() const override { return m_file.size(); }
+    const MappedFile& file() const { return m_file; }
+
+private:
+    MappedFile m_file;
+};
+
+std::shared_ptr<MappedStorage> mapFile(const std::string& path);
+
+}  // namespace cwb
