@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/train/rng.h"
+#include "core/util/rng.h"
 
 namespace cwb::train {
 namespace {

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/train/activation_math.h"
 #include "core/train/layer_op.h"
-#include "core/train/rng.h"
+#include "core/util/rng.h"
 
 namespace cwb::train {
 namespace {

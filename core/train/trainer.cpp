@@ -10,10 +10,10 @@
 
 #include "core/error.h"
 #include "core/train/gemm_slices.h"
-#include "core/train/rng.h"
 #include "core/train/soft_targets.h"
 #include "core/train/training_graph.h"
 #include "core/util/parallel.h"
+#include "core/util/rng.h"
 
 namespace cwb::train {
 namespace {

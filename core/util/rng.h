@@ -1,11 +1,11 @@
-// Counter-based random numbers for training. Every draw is a pure function of
+// Counter-based random numbers (training, synthetic checkpoints). Every draw is a pure function of
 // (seed, stream ids), so dropout masks, shuffles and initial weights do not depend on
 // how the work was split across threads.
 #pragma once
 
 #include <cstdint>
 
-namespace cwb::train {
+namespace cwb {
 
 // SplitMix64's finaliser: a well-mixed 64-bit hash of a 64-bit value.
 inline std::uint64_t mix64(std::uint64_t x) {
@@ -42,4 +42,4 @@ private:
     std::uint64_t m_state;
 };
 
-}  // namespace cwb::train
+}  // namespace cwb
