@@ -35,6 +35,8 @@ public:
     virtual int vocabularySize() const = 0;
     virtual int bos() const = 0;  // -1 when the vocabulary has none
     virtual int eos() const = 0;  // -1 when the vocabulary has none
+    // SentencePiece's add_dummy_prefix: encode puts "▁" before the text, decode drops it.
+    virtual bool addsSpacePrefix() const = 0;
 
     // The text that token `id` adds when it follows `previous` (-1: nothing before it), for
     // streaming generated tokens one at a time: the piece decoded alone, its leading space

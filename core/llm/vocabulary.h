@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cwb {
@@ -27,5 +28,21 @@ struct Vocabulary {
     bool addSpacePrefix = true;  // SentencePiece's add_dummy_prefix
     bool empty() const { return pieces.empty(); }
 };
+
+// U+2581 "▁", SentencePiece's spelling of a space inside pieces.
+inline constexpr std::string_view kSpacePiece = "\xE2\x96\x81";
+
+// How SentencePiece decodes the unknown piece: " ⁇ ".
+inline constexpr std::string_view kUnknownSurface = " \xE2\x81\x87 ";
+
+// A text piece as text: each "▁" a space; with dropLeadingSpace, a "▁" that begins it
+// (the dummy prefix) is dropped.
+std::string pieceText(std::string_view piece, bool dropLeadingSpace);
+
+// The byte a byte piece stands for: "<0x0A>" -> 10; -1 when `piece` is not spelled <0xXX>
+// (two hexadecimal digits, either case).
+int bytePieceValue(std::string_view piece);
+// "<0x0A>" for 10: SentencePiece's spelling, upper-case hexadecimal.
+std::string bytePiece(unsigned char value);
 
 }  // namespace cwb
