@@ -18,7 +18,9 @@
 #include "core/io/keras_config.h"
 #include "core/io/keras_h5.h"
 #include "core/io/keras_zip.h"
+#include "core/io/llama2c_tokenizer.h"
 #include "core/io/safetensors.h"
+#include "core/llm/vocabulary_tokenizer.h"
 #include "core/util/child_process.h"
 #include "core/util/json_guard.h"
 #include "core/util/memory.h"
@@ -146,6 +148,19 @@ void runKerasConfig(const std::uint8_t* data, std::size_t size) {
     (void)model.flopsPerSample();
 }
 
+// llama2.c's tokenizer.bin, then the tokenizer built on what it read: hostile pieces and
+// scores must not upset the merge loop, and every id it gives must decode.
+void runLlama2cTokenizer(const std::uint8_t* data, std::size_t size) {
+    const VocabularyTokenizer tokenizer(parseLlama2cTokenizer(data, size, "fuzz.bin", -1),
+                                        "fuzz.bin");
+    const std::vector<int> ids = tokenizer.encode(
+        "The dream align,  as I seep\tinto the void.\n\xC3\xA9\xE6\x97\xA5\xF0\x9F\x99\x82 "
+        "\xFF<0x41><s>",
+        true);
+    (void)tokenizer.decode(ids);
+    for (int id = 0; id < tokenizer.vocabularySize(); ++id) (void)tokenizer.tokenText(1, id);
+}
+
 }  // namespace
 
 const std::vector<Entry>& entries() {
@@ -155,6 +170,7 @@ const std::vector<Entry>& entries() {
         {"keras_h5", runKerasH5},
         {"keras_zip", runKerasZip},
         {"keras_config", runKerasConfig},
+        {"llama2c_tokenizer", runLlama2cTokenizer},
     };
     return all;
 }
