@@ -122,7 +122,8 @@ VocabularyTokenizer::VocabularyTokenizer(Vocabulary vocabulary, const std::strin
                 break;
             case PieceKind::UserDefined:
                 m_mergeable.emplace(piece, id);
-                if (!piece.empty()) m_userDefined.push_back(piece);
+                if (!piece.empty())
+                    m_userDefined[static_cast<unsigned char>(piece[0])].push_back(piece);
                 break;
             case PieceKind::Byte: {
                 const int value = bytePieceValue(piece);
@@ -143,8 +144,10 @@ VocabularyTokenizer::VocabularyTokenizer(Vocabulary vocabulary, const std::strin
                             std::to_string(static_cast<int>(m_vocab.kinds[i])));
         }
     }
-    std::stable_sort(m_userDefined.begin(), m_userDefined.end(),
-                     [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+    for (auto& bucket : m_userDefined)
+        std::stable_sort(bucket.begin(), bucket.end(), [](std::string_view a, std::string_view b) {
+            return a.size() > b.size();
+        });
 }
 
 int VocabularyTokenizer::lookup(std::string_view piece) const {
@@ -153,10 +156,15 @@ int VocabularyTokenizer::lookup(std::string_view piece) const {
     return -1;
 }
 
-// One final symbol's ids: its own, or its bytes (byte fallback), or the unknown piece.
-void VocabularyTokenizer::appendPieceIds(std::string_view piece, std::vector<int>& ids) const {
+// One final symbol's ids: its own, or its bytes (byte fallback), or the unknown piece, once
+// for a run of unknown symbols as SentencePiece gives it.
+void VocabularyTokenizer::appendPieceIds(std::string_view piece, std::vector<int>& ids,
+                                         bool& afterUnknown) const {
     const int id = lookup(piece);
-    if (id >= 0 && m_vocab.kinds[static_cast<std::size_t>(id)] != PieceKind::Unknown) {
+    const bool known = id >= 0 && m_vocab.kinds[static_cast<std::size_t>(id)] != PieceKind::Unknown;
+    const bool continuesRun = afterUnknown;
+    afterUnknown = !known && !m_byteFallback;
+    if (known) {
         ids.push_back(id);
         return;
     }
@@ -168,7 +176,7 @@ void VocabularyTokenizer::appendPieceIds(std::string_view piece, std::vector<int
         return m_vocab.unknown;
     };
     if (!m_byteFallback) {
-        ids.push_back(unknown());
+        if (!continuesRun) ids.push_back(unknown());
         return;
     }
     for (const char c : piece) {
@@ -193,7 +201,7 @@ std::vector<int> VocabularyTokenizer::encode(std::string_view text, bool addBos)
     for (std::size_t i = 0; i < normalized.size();) {
         std::size_t size = 0;
         bool frozen = false;
-        for (std::string_view user : m_userDefined) {
+        for (std::string_view user : m_userDefined[static_cast<unsigned char>(all[i])]) {
             if (all.substr(i, user.size()) == user) {
                 size = user.size();
                 frozen = true;
@@ -243,6 +251,7 @@ std::vector<int> VocabularyTokenizer::encode(std::string_view text, bool addBos)
         consider(top.left, left.next);
     }
 
+    bool afterUnknown = false;
     const auto emit = [&](const auto& self, std::string_view piece) -> void {
         if (!unusedSplit.empty()) {
             const int id = lookup(piece);
@@ -254,7 +263,7 @@ std::vector<int> VocabularyTokenizer::encode(std::string_view text, bool addBos)
                 }
             }
         }
-        appendPieceIds(piece, ids);
+        appendPieceIds(piece, ids, afterUnknown);
     };
     for (int i = 0; i >= 0; i = symbols[static_cast<std::size_t>(i)].next)
         emit(emit, spelling(symbols[static_cast<std::size_t>(i)]));

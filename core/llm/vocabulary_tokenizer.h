@@ -6,7 +6,9 @@
 //  - repeatedly merge the adjacent pair whose joined piece is in the vocabulary with the
 //    highest score, the leftmost on ties; a merge into an unused piece is undone at the end;
 //  - a symbol not in the vocabulary becomes its UTF-8 bytes as <0xXX> pieces when the
-//    vocabulary has byte pieces, or the unknown piece.
+//    vocabulary has byte pieces, or else the unknown piece (one for a run of them).
+// SentencePiece models that remove extra whitespace (normalizer_spec.remove_extra_whitespaces,
+// spm_train's default) or normalize (nmt_nfkc) differ; Llama's tokenizers do neither.
 // Pairs wait in a priority queue over a linked list of symbols: O(n log n) in the text.
 #pragma once
 
@@ -41,7 +43,7 @@ public:
 
 private:
     int lookup(std::string_view piece) const;  // SentencePiece's PieceToId; -1 when absent
-    void appendPieceIds(std::string_view piece, std::vector<int>& ids) const;
+    void appendPieceIds(std::string_view piece, std::vector<int>& ids, bool& afterUnknown) const;
 
     Vocabulary m_vocab;
     std::string m_where;
@@ -49,8 +51,8 @@ private:
     // unknown, byte) are found only as a whole symbol, as in SentencePiece.
     std::unordered_map<std::string_view, int> m_mergeable;
     std::unordered_map<std::string_view, int> m_reserved;
-    std::vector<std::string_view> m_userDefined;  // longest first
-    std::array<int, 256> m_byteIds{};             // -1 where the vocabulary lacks <0xXX>
+    std::array<std::vector<std::string_view>, 256> m_userDefined;  // by first byte, longest first
+    std::array<int, 256> m_byteIds{};  // -1 where the vocabulary lacks <0xXX>
     bool m_byteFallback = false;
 };
 

@@ -6,6 +6,7 @@
 #include "core/llm/tokenizer.h"
 
 #include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
 
 #include <QtTest>
 #include <limits>
@@ -65,6 +66,52 @@ QByteArray firstDifference(const std::vector<int>& got, const std::vector<int>& 
         .toUtf8();
 }
 
+// The texts the fixture's evaluation text never holds: spaces in every position, other
+// scripts, characters outside the vocabulary (byte fallback), bytes that are not UTF-8.
+std::vector<std::pair<const char*, QByteArray>> edgeCases() {
+    std::vector<std::pair<const char*, QByteArray>> rows;
+    const auto row = [&](const char* name, QByteArray text) { rows.emplace_back(name, text); };
+    row("empty", "");
+    row("one letter", "a");
+    row("one space", " ");
+    row("two spaces", "  ");
+    row("leading spaces", "   And the Lord");
+    row("trailing spaces", "the Lord   ");
+    row("multiple spaces", "And  the   Lord    said");
+    row("newline", "\n");
+    row("newlines", "unto him:\n\nGo up\n");
+    row("crlf", "one\r\ntwo\r\n");
+    row("tabs", "\tand\tthe\t\tLord\t");
+    row("accented", "café naïve résumé Ærøskøbing Ωmega");
+    row("cjk", "日本語のテキストと中文");
+    row("emoji", "I 🙂 the 👍🏽 and 👨‍👩‍👧");
+    row("digits", "0123456789 2024 3.14159 1,000,000 chapter 22:21");
+    row("punctuation runs", "!!! ??? ... ,,, ;;; --- ''' \"\"\" (((*))) [[]] {{}}");
+    row("quoted", "\"Behold,\" he said; (and it was so) -- [selah]!");
+    row("symbols", "a@b.c #tag $5 % ^ & * _ + = | \\ / < > ~ `");
+    row("control characters", QByteArray("a\x01\x1f\x7f"
+                                         "b",
+                                         5));
+    row("NUL", QByteArray("a\0b", 3));
+    row("literal space piece", "\xE2\x96\x81the \xE2\x96\x81\xE2\x96\x81");
+    row("literal special pieces", "<s> </s> <unk> <pad> <0x41> <0x0A>");
+    row("invalid byte",
+        "a\xFF"
+        "b\xFE");
+    row("overlong", "\xC0\xAF \xE0\x80\xAF");
+    row("surrogate", "x\xED\xA0\x80y");
+    row("past U+10FFFF", "\xF4\x90\x80\x80!");
+    row("truncated character", "end\xE2\x96");
+    row("lone continuation",
+        "\x80\xBF"
+        "ab");
+    row("long run", QByteArray(300, 'e'));
+    row("long spaces", QByteArray(100, ' '));
+    row("repeated word", QByteArray("the ").repeated(200));
+    row("mixed", "In the beginning 起初 — «God» créa 🌍\tand\nit was good.");
+    return rows;
+}
+
 Vocabulary handMade(const std::vector<std::pair<std::string, float>>& pieces,
                     std::vector<PieceKind> kinds = {}) {
     Vocabulary v;
@@ -101,49 +148,9 @@ private slots:
         m_vocab = std::make_unique<VocabularyTokenizer>(vocabularyOf(m_sp), "kjv vocabulary");
     }
 
-    // The rows the fixture's text never holds: spaces in every position, other scripts,
-    // characters outside the vocabulary (byte fallback), bytes that are not UTF-8.
     void encodesAsSentencePiece_data() {
         QTest::addColumn<QByteArray>("text");
-        const auto row = [](const char* name, QByteArray text) { QTest::newRow(name) << text; };
-        row("empty", "");
-        row("one letter", "a");
-        row("one space", " ");
-        row("two spaces", "  ");
-        row("leading spaces", "   And the Lord");
-        row("trailing spaces", "the Lord   ");
-        row("multiple spaces", "And  the   Lord    said");
-        row("newline", "\n");
-        row("newlines", "unto him:\n\nGo up\n");
-        row("crlf", "one\r\ntwo\r\n");
-        row("tabs", "\tand\tthe\t\tLord\t");
-        row("accented", "café naïve résumé Ærøskøbing Ωmega");
-        row("cjk", "日本語のテキストと中文");
-        row("emoji", "I 🙂 the 👍🏽 and 👨‍👩‍👧");
-        row("digits", "0123456789 2024 3.14159 1,000,000 chapter 22:21");
-        row("punctuation runs", "!!! ??? ... ,,, ;;; --- ''' \"\"\" (((*))) [[]] {{}}");
-        row("quoted", "\"Behold,\" he said; (and it was so) -- [selah]!");
-        row("symbols", "a@b.c #tag $5 % ^ & * _ + = | \\ / < > ~ `");
-        row("control characters", QByteArray("a\x01\x1f\x7f"
-                                             "b",
-                                             5));
-        row("NUL", QByteArray("a\0b", 3));
-        row("literal space piece", "\xE2\x96\x81the \xE2\x96\x81\xE2\x96\x81");
-        row("literal special pieces", "<s> </s> <unk> <pad> <0x41> <0x0A>");
-        row("invalid byte",
-            "a\xFF"
-            "b\xFE");
-        row("overlong", "\xC0\xAF \xE0\x80\xAF");
-        row("surrogate", "x\xED\xA0\x80y");
-        row("past U+10FFFF", "\xF4\x90\x80\x80!");
-        row("truncated character", "end\xE2\x96");
-        row("lone continuation",
-            "\x80\xBF"
-            "ab");
-        row("long run", QByteArray(300, 'e'));
-        row("long spaces", QByteArray(100, ' '));
-        row("repeated word", QByteArray("the ").repeated(200));
-        row("mixed", "In the beginning 起初 — «God» créa 🌍\tand\nit was good.");
+        for (const auto& [name, text] : edgeCases()) QTest::newRow(name) << text;
     }
     void encodesAsSentencePiece() {
         QFETCH(QByteArray, text);
@@ -313,6 +320,67 @@ private slots:
                          e.what());
                 QVERIFY2(!QString(e.what()).contains('\n'), e.what());
             }
+        }
+    }
+
+    // Options the fixture's model does not use, on small BPE models libsentencepiece trains
+    // here from the evaluation text: no byte fallback (unknown pieces), no dummy prefix,
+    // user-defined pieces (taken whole). The kinds and add_dummy_prefix come through
+    // SentencePieceTokenizer::vocabulary(); the ids and text must be libsentencepiece's.
+    void matchesSentencePieceWithOtherOptions_data() {
+        QTest::addColumn<QString>("options");
+        QTest::addColumn<bool>("bytes");
+        QTest::addColumn<bool>("prefix");
+        QTest::newRow("no byte fallback, no dummy prefix, user-defined")
+            << "--byte_fallback=false --add_dummy_prefix=false "
+               "--user_defined_symbols=<sep>,Lord,the"
+            << false << false;
+        QTest::newRow("byte fallback, dummy prefix, user-defined with a space")
+            << "--byte_fallback=true --add_dummy_prefix=true "
+               "--user_defined_symbols=<sep>,\xE2\x96\x81the,ea"
+            << true << true;
+    }
+    void matchesSentencePieceWithOtherOptions() {
+        QFETCH(QString, options);
+        QFETCH(bool, bytes);
+        QFETCH(bool, prefix);
+        const std::string prefixPath = test::tempDir() + "/trained-" + (bytes ? "bytes" : "plain");
+        const std::string args =
+            "--input=" + test::llmFixture("eval_revelation.txt") + " --model_prefix=" + prefixPath +
+            " --vocab_size=400 --model_type=bpe --normalization_rule_name=identity "
+            "--character_coverage=0.98 --remove_extra_whitespaces=false --num_threads=1 "
+            "--minloglevel=2 " +
+            options.toStdString();
+        const auto trained = sentencepiece::SentencePieceTrainer::Train(args);
+        QVERIFY2(trained.ok(), trained.ToString().c_str());
+        sentencepiece::SentencePieceProcessor sp;
+        QVERIFY(sp.Load(prefixPath + ".model").ok());
+
+        const auto tokenizer = loadSentencePieceTokenizer(prefixPath + ".model");
+        QCOMPARE(tokenizer->addsSpacePrefix(), prefix);
+        const Vocabulary vocabulary = tokenizer->vocabulary();
+        QCOMPARE(vocabulary.kinds[std::size_t(sp.PieceToId("<sep>"))], PieceKind::UserDefined);
+        QCOMPARE(std::count(vocabulary.kinds.begin(), vocabulary.kinds.end(), PieceKind::Byte),
+                 bytes ? 256 : 0);
+        const VocabularyTokenizer mine(vocabulary, "trained");
+
+        std::vector<std::pair<std::string, std::string>> texts;
+        for (const auto& [name, text] : edgeCases()) texts.emplace_back(name, toStd(text));
+        texts.emplace_back("user-defined", "the Lord<sep>said<sep><sep> unto theLord ea eat");
+        texts.emplace_back("unknown runs", "\xE6\x97\xA5\xE6\x9C\xAC  \xF0\x9F\x99\x82Q#");
+        const std::string eval = test::readBytes(test::llmFixture("eval_revelation.txt"));
+        texts.emplace_back("evaluation text", eval);
+        for (std::size_t at = 0, line = 0; line < 200; ++line) {
+            const std::size_t end = eval.find('\n', at);
+            texts.emplace_back("line " + std::to_string(line), eval.substr(at, end - at));
+            at = end + 1;
+        }
+        for (const auto& [name, text] : texts) {
+            std::vector<int> want;
+            QVERIFY(sp.Encode(text, &want).ok());
+            const std::vector<int> got = mine.encode(text, false);
+            QVERIFY2(got == want, (name + ": " + firstDifference(got, want).toStdString()).c_str());
+            QVERIFY2(mine.decode(got) == sp.DecodeIds(got), name.c_str());
         }
     }
 
