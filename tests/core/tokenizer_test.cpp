@@ -12,6 +12,8 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/io/llama2c_tokenizer.h"
+#include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/sentencepiece_tokenizer.h"
 #include "core/llm/vocabulary_tokenizer.h"
 #include "tests/support/test_paths.h"
@@ -320,6 +322,33 @@ private slots:
                          e.what());
                 QVERIFY2(!QString(e.what()).contains('\n'), e.what());
             }
+        }
+    }
+
+    // Ids from spm_encode ("The dream" -> 382 1846) and llama2.c's encode (llama2c_tokenizer_test).
+    void loadsTheCheckpointsTokenizer() {
+        LlamaCheckpoint folder;
+        folder.path = test::llmFixture("kjv-llama-6m");
+        QCOMPARE(idsText(loadCheckpointTokenizer(folder)->encode("The dream", true)),
+                 QString("1 382 1846"));
+        LlamaCheckpoint file;
+        file.path = test::llmFixture("kjv-llama-6m/model.safetensors.index.json");
+        QCOMPARE(idsText(loadCheckpointTokenizer(file)->encode("The dream", true)),
+                 QString("1 382 1846"));
+        LlamaCheckpoint llama2c;
+        llama2c.path = test::llmFixture("aidreams260K/aidreams260K.bin");
+        llama2c.vocabulary = readLlama2cTokenizer(test::llmFixture("aidreams260K/tok512.bin"), 512);
+        QCOMPARE(idsText(loadCheckpointTokenizer(llama2c)->encode("The dream", true)),
+                 QString("1 368 430 281 269 435 447"));
+        LlamaCheckpoint bare;
+        bare.path = test::tempDir();
+        try {
+            loadCheckpointTokenizer(bare);
+            QFAIL("found a tokenizer where there is none");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).startsWith(QString::fromStdString(bare.path + ": ")),
+                     e.what());
+            QVERIFY2(QString(e.what()).contains("has no tokenizer.model"), e.what());
         }
     }
 
