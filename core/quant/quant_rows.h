@@ -1,0 +1,70 @@
+// Rows and matrices of weights in llama.cpp's block formats (and F32/F16/BF16), for the
+// language-model forward pass: decode or encode a row, a dot product of a packed weight row
+// with an activation row quantized once per token, and a multithreaded product of a packed
+// matrix with a batch of activations that never converts the weights to float32.
+//
+// Stable API: the forward pass calls these.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/model/dtype.h"
+
+namespace cwb::quant {
+
+// Whether `type` can be a weight row here: a block dtype with a dot product (not Q8_1/Q8_K
+// alone), F32, F16 or BF16.
+bool isWeightType(DType type);
+// Bytes of a row of n values; n must be a multiple of the block size (throws otherwise).
+std::size_t rowBytes(DType type, std::int64_t n);
+
+// Exact decoding of n values (block dtypes, F32, F16, BF16).
+void dequantizeRow(DType type, const std::byte* row, float* out, std::int64_t n);
+// Encoding by the reference rules (llama.cpp's quantize_row_*_ref; F16/BF16 round to nearest
+// even). `out` holds rowBytes(type, n).
+void quantizeRow(DType type, const float* in, std::byte* out, std::int64_t n);
+
+// The activation format a weight row of `weightType` is multiplied with: Q8_0, Q8_1, Q8_K,
+// or F32 for F32/F16/BF16 weights.
+DType activationType(DType weightType);
+// Quantizes an activation row for weights of `weightType` (F32: a copy), with the active
+// Isa's kernel; the bytes equal the reference quantizer's.
+void quantizeActivationRow(DType weightType, const float* in, std::byte* out, std::int64_t n);
+// Dot product of a weight row with an activation row from quantizeActivationRow, with the
+// active Isa's kernel.
+float vecDot(DType weightType, const std::byte* weightRow, const std::byte* activationRow,
+             std::int64_t n);
+
+// A row-major matrix of `rows` rows of `cols` values in `type`, each row rowStride bytes
+// apart (0: rowBytes(type, cols), rows back to back). Not owning.
+struct PackedMatrix {
+    DType type = DType::F32;
+    const std::byte* data = nullptr;
+    std::int64_t rows = 0, cols = 0;
+    std::size_t rowStride = 0;
+};
+
+// A batch of `tokens` activation rows of `cols` values quantized for one weight dtype, to be
+// reused by every matrix of a compatible dtype (q, k, v; gate, up).
+struct ActivationRows {
+    DType type = DType::F32;  // activationType(weight dtype)
+    std::int64_t tokens = 0, cols = 0;
+    std::size_t rowBytes = 0;
+    std::vector<std::byte> bytes;
+    const std::byte* row(std::int64_t t) const { return bytes.data() + t * rowBytes; }
+};
+ActivationRows quantizeActivations(DType weightType, const float* x, std::int64_t tokens,
+                                   std::int64_t cols, int threads = 1);
+
+// y[t * ldy + r] = dot(row r of w, activation row t) for t < tokens, r < w.rows; ldy 0 means
+// w.rows. Split over rows on `threads` workers (a pool kept per thread count); each value
+// is computed by one dot product, so y does not depend on the thread count.
+void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int threads,
+                  std::int64_t ldy = 0);
+// The same from float activations x [tokens x w.cols], quantized once here.
+void matmulPacked(const PackedMatrix& w, const float* x, std::int64_t tokens, float* y, int threads,
+                  std::int64_t ldy = 0);
+
+}  // namespace cwb::quant
