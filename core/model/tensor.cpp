@@ -1,11 +1,12 @@
 // Tensor storage, views and dtype conversion (see tensor.h).
 #include "core/model/tensor.h"
 
-#include <bit>
 #include <cstring>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/quant/block_formats.h"
+#include "core/quant/fp16.h"
 
 namespace cwb {
 
@@ -58,28 +59,6 @@ std::span<float> Tensor::mutableFloats() {
 
 namespace {
 
-float halfToFloat(std::uint16_t h) {
-    const std::uint32_t sign = (h & 0x8000u) << 16;
-    std::uint32_t exponent = (h >> 10) & 0x1f;
-    std::uint32_t mantissa = h & 0x3ffu;
-    std::uint32_t bits;
-    if (exponent == 0x1f) {
-        bits = sign | 0x7f800000u | (mantissa << 13);  // Inf or NaN
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign;
-    } else {  // subnormal: renormalise
-        exponent = 113;
-        while (!(mantissa & 0x400u)) {
-            mantissa <<= 1;
-            --exponent;
-        }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-    }
-    return std::bit_cast<float>(bits);
-}
-
 template <typename T>
 void convertInto(const std::byte* src, std::size_t n, std::vector<float>& out) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -107,8 +86,7 @@ std::vector<float> Tensor::toFloatVector() const {
             for (std::size_t i = 0; i < n; ++i) {
                 std::uint16_t h;
                 std::memcpy(&h, src + 2 * i, 2);
-                out[i] = m_dtype == DType::F16 ? halfToFloat(h)
-                                               : std::bit_cast<float>(std::uint32_t(h) << 16);
+                out[i] = m_dtype == DType::F16 ? halfToFloat(h) : bf16ToFloat(h);
             }
             break;
         case DType::I64:
@@ -148,7 +126,8 @@ std::vector<float> Tensor::toFloatVector() const {
         case DType::Q5_K:
         case DType::Q6_K:
         case DType::Q8_K:
-            throw Error("decoding " + dtypeName(m_dtype) + " blocks to float32 is not built yet");
+            quant::blockFormat(m_dtype).toFloat(src, out.data(), static_cast<std::int64_t>(n));
+            break;
     }
     return out;
 }

@@ -1,0 +1,106 @@
+// The traits table of block formats and the run-time choice of kernel family.
+#include "core/quant/block_formats.h"
+
+#include <atomic>
+
+#include "core/error.h"
+#include "core/quant/kernels.h"
+
+namespace cwb::quant {
+namespace {
+
+using namespace detail;
+
+// A format whose vector dot products exist for AVX2 and AVX-512.
+#define CWB_DOTS(T) \
+    { dot##T##Ref, dot##T##Avx2, dot##T##Avx512 }
+// The K formats: AVX-512 machines run their AVX2 kernels.
+#define CWB_K_DOTS(T) \
+    { dot##T##Ref, dot##T##Avx2, dot##T##Avx2 }
+#define CWB_NO_DOTS \
+    { nullptr, nullptr, nullptr }
+#define CWB_REF(T) \
+    { fromFloat##T##Ref, fromFloat##T##Ref, fromFloat##T##Ref }
+#define CWB_ACT(T) \
+    { fromFloat##T##Ref, quantize##T##Avx2, quantize##T##Avx2 }
+
+// clang-format off
+const BlockFormat kFormats[] = {
+    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_REF(Q4_0), CWB_DOTS(Q4_0)},
+    {DType::Q4_1, 32, 20, DType::Q8_1, toFloatQ4_1, fromFloatQ4_1Ref, CWB_REF(Q4_1), CWB_DOTS(Q4_1)},
+    {DType::Q5_0, 32, 22, DType::Q8_0, toFloatQ5_0, fromFloatQ5_0Ref, CWB_REF(Q5_0), CWB_DOTS(Q5_0)},
+    {DType::Q5_1, 32, 24, DType::Q8_1, toFloatQ5_1, fromFloatQ5_1Ref, CWB_REF(Q5_1), CWB_DOTS(Q5_1)},
+    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_DOTS(Q8_0)},
+    {DType::Q8_1, 32, 36, DType::Q8_1, toFloatQ8_1, fromFloatQ8_1Ref, CWB_ACT(Q8_1), CWB_NO_DOTS},
+    {DType::Q2_K, 256, 84, DType::Q8_K, toFloatQ2_K, fromFloatQ2_KRef, CWB_REF(Q2_K), CWB_K_DOTS(Q2_K)},
+    {DType::Q3_K, 256, 110, DType::Q8_K, toFloatQ3_K, fromFloatQ3_KRef, CWB_REF(Q3_K), CWB_K_DOTS(Q3_K)},
+    {DType::Q4_K, 256, 144, DType::Q8_K, toFloatQ4_K, fromFloatQ4_KRef, CWB_REF(Q4_K), CWB_K_DOTS(Q4_K)},
+    {DType::Q5_K, 256, 176, DType::Q8_K, toFloatQ5_K, fromFloatQ5_KRef, CWB_REF(Q5_K), CWB_K_DOTS(Q5_K)},
+    {DType::Q6_K, 256, 210, DType::Q8_K, toFloatQ6_K, fromFloatQ6_KRef, CWB_REF(Q6_K), CWB_K_DOTS(Q6_K)},
+    {DType::Q8_K, 256, 292, DType::Q8_K, toFloatQ8_K, fromFloatQ8_KRef, CWB_ACT(Q8_K), CWB_NO_DOTS},
+};
+// clang-format on
+
+#undef CWB_DOTS
+#undef CWB_K_DOTS
+#undef CWB_NO_DOTS
+#undef CWB_REF
+#undef CWB_ACT
+
+std::atomic<int>& activeSlot() {
+    static std::atomic<int> slot{static_cast<int>(bestIsa())};
+    return slot;
+}
+
+}  // namespace
+
+bool isaSupported(Isa isa) {
+    switch (isa) {
+        case Isa::Scalar:
+            return true;
+        case Isa::Avx2:
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                   __builtin_cpu_supports("f16c");
+        case Isa::Avx512:
+            return isaSupported(Isa::Avx2) && __builtin_cpu_supports("avx512f") &&
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512vnni");
+    }
+    return false;
+}
+
+Isa bestIsa() {
+    static const Isa best = isaSupported(Isa::Avx512) ? Isa::Avx512
+                            : isaSupported(Isa::Avx2) ? Isa::Avx2
+                                                      : Isa::Scalar;
+    return best;
+}
+
+std::string isaName(Isa isa) {
+    switch (isa) {
+        case Isa::Scalar:
+            return "scalar";
+        case Isa::Avx2:
+            return "AVX2";
+        case Isa::Avx512:
+            return "AVX-512 VNNI";
+    }
+    return "?";
+}
+
+Isa activeIsa() { return static_cast<Isa>(activeSlot().load(std::memory_order_relaxed)); }
+
+void setActiveIsa(Isa isa) {
+    if (!isaSupported(isa))
+        throw Error("this CPU has no " + isaName(isa) + "; choose a kernel family it supports");
+    activeSlot().store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+const BlockFormat& blockFormat(DType type) {
+    for (const auto& f : kFormats)
+        if (f.type == type) return f;
+    throw Error(dtypeName(type) +
+                " is not a block format; expected one of llama.cpp's (Q4_0 ... Q8_K)");
+}
+
+}  // namespace cwb::quant

@@ -1,0 +1,289 @@
+// The K formats with sub-blocks of 16 values: Q2_K (4-bit scale and minimum per sub-block),
+// Q3_K (signed 6-bit scales packed in 12 bytes) and Q6_K (int8 scales). Exact decoding,
+// llama.cpp's reference quantizers and the reference dot products with Q8_K activations.
+#include <algorithm>
+
+#include "core/quant/block_layouts.h"
+#include "core/quant/fp16.h"
+#include "core/quant/k_quant_search.h"
+#include "core/quant/k_scales.h"
+#include "core/quant/kernels.h"
+
+namespace cwb::quant::detail {
+namespace {
+
+template <typename Block>
+const Block* blocksOf(const std::byte* p) {
+    return reinterpret_cast<const Block*>(p);
+}
+template <typename Block>
+Block* blocksOf(std::byte* p) {
+    return reinterpret_cast<Block*>(p);
+}
+
+// 2-bit fields of Q2_K and Q3_K: value e of a 128-value half h sits in byte 32 h + e % 32 of
+// qs, at bits 2 * ((e % 128) / 32).
+int twoBits(const std::uint8_t* qs, int e) {
+    return (qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+}
+void packTwoBits(const std::uint8_t* codes, std::uint8_t* qs) {
+    for (int h = 0; h < kQKK; h += 128)
+        for (int l = 0; l < 32; ++l)
+            qs[h / 4 + l] =
+                static_cast<std::uint8_t>(codes[h + l] | (codes[h + l + 32] << 2) |
+                                          (codes[h + l + 64] << 4) | (codes[h + l + 96] << 6));
+}
+
+// Q3_K's code of value e in [-4, 3]: two bits, less 4 where the value's hmask bit is clear.
+int codeQ3(const BlockQ3_K& b, int e) {
+    const bool high = b.hmask[e % 32] & (1u << (e / 32));
+    return twoBits(b.qs, e) - (high ? 0 : 4);
+}
+// Q6_K's code of value e in [-32, 31]: in each half of 128, quarter k of 32 takes the low or
+// high nibble of ql[l] or ql[l + 32] and bits 2k of qh[l].
+int codeQ6(const BlockQ6_K& b, int e) {
+    const int h = e / 128, k = (e % 128) / 32, l = e % 32;
+    const std::uint8_t lowByte = b.ql[64 * h + l + 32 * (k & 1)];
+    const int low = k < 2 ? lowByte & 0xf : lowByte >> 4;
+    return (low | (((b.qh[32 * h + l] >> (2 * k)) & 3) << 4)) - 32;
+}
+
+int dot16(const int* q, const std::int8_t* a) {
+    int sum = 0;
+    for (int l = 0; l < 16; ++l) sum += q[l] * a[l];
+    return sum;
+}
+
+}  // namespace
+
+// ---- Q2_K
+
+void toFloatQ2_K(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ2_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d), min = halfToFloat(x[i].dmin);
+        for (int e = 0; e < kQKK; ++e) {
+            const std::uint8_t sc = x[i].scales[e / 16];
+            const float dl = d * static_cast<float>(sc & 0xf),
+                        ml = min * static_cast<float>(sc >> 4);
+            *out++ = dl * static_cast<float>(twoBits(x[i].qs, e)) - ml;
+        }
+    }
+}
+
+void fromFloatQ2_KRef(const float* x, std::byte* blocks, std::int64_t n) {
+    auto* y = blocksOf<BlockQ2_K>(blocks);
+    constexpr float kQ4Scale = 15.f;
+    std::uint8_t codes[kQKK];
+    float weights[16], mins[16], scales[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
+            scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, codes + 16 * j, &mins[j], -0.5f,
+                                       0.1f, 15, true);
+            if (scales[j] > maxScale) maxScale = scales[j];
+            if (mins[j] > maxMin) maxMin = mins[j];
+        }
+        if (maxScale > 0) {
+            const float iscale = kQ4Scale / maxScale;
+            for (int j = 0; j < 16; ++j)
+                y[i].scales[j] = static_cast<std::uint8_t>(nearestInt(iscale * scales[j]));
+            y[i].d = floatToHalf(maxScale / kQ4Scale);
+        } else {
+            std::fill(y[i].scales, y[i].scales + 16, std::uint8_t{0});
+            y[i].d = floatToHalf(0.f);
+        }
+        if (maxMin > 0) {
+            const float iscale = kQ4Scale / maxMin;
+            for (int j = 0; j < 16; ++j)
+                y[i].scales[j] |= static_cast<std::uint8_t>(nearestInt(iscale * mins[j]) << 4);
+            y[i].dmin = floatToHalf(maxMin / kQ4Scale);
+        } else {
+            y[i].dmin = floatToHalf(0.f);
+        }
+        // Codes again against the scales as stored.
+        for (int j = 0; j < 16; ++j) {
+            const float d = halfToFloat(y[i].d) * static_cast<float>(y[i].scales[j] & 0xf);
+            if (d == 0.f) continue;
+            const float dm = halfToFloat(y[i].dmin) * static_cast<float>(y[i].scales[j] >> 4);
+            for (int l = 0; l < 16; ++l)
+                codes[16 * j + l] = static_cast<std::uint8_t>(
+                    std::clamp(nearestInt((x[16 * j + l] + dm) / d), 0, 3));
+        }
+        packTwoBits(codes, y[i].qs);
+    }
+}
+
+float dotQ2_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ2_K>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    int q[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        int scaled = 0, mins = 0;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) q[l] = twoBits(x[i].qs, 16 * j + l);
+            scaled += (x[i].scales[j] & 0xf) * dot16(q, y[i].qs + 16 * j);
+            mins += (x[i].scales[j] >> 4) * y[i].bsums[j];
+        }
+        sum += y[i].d * halfToFloat(x[i].d) * static_cast<float>(scaled) -
+               y[i].d * halfToFloat(x[i].dmin) * static_cast<float>(mins);
+    }
+    return sum;
+}
+
+// ---- Q3_K
+
+void toFloatQ3_K(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ3_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d);
+        for (int e = 0; e < kQKK; ++e) {
+            const float dl = d * static_cast<float>(scaleQ3(x[i].scales, e / 16));
+            *out++ = dl * static_cast<float>(codeQ3(x[i], e));
+        }
+    }
+}
+
+void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
+    auto* y = blocksOf<BlockQ3_K>(blocks);
+    std::int8_t codes[kQKK];
+    float scales[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        float maxScale = 0, amax = 0;
+        for (int j = 0; j < 16; ++j) {
+            scales[j] = makeQ3Quants(16, 4, x + 16 * j, codes + 16 * j);
+            if (std::fabs(scales[j]) > amax) {
+                amax = std::fabs(scales[j]);
+                maxScale = scales[j];
+            }
+        }
+        std::fill(y[i].scales, y[i].scales + 12, std::uint8_t{0});
+        if (maxScale != 0.f) {
+            const float iscale = -32.f / maxScale;
+            for (int j = 0; j < 16; ++j) {
+                const auto l8 = static_cast<std::int8_t>(nearestInt(iscale * scales[j]));
+                const int l = std::clamp<int>(l8, -32, 31) + 32;
+                if (j < 8)
+                    y[i].scales[j] = static_cast<std::uint8_t>(l & 0xf);
+                else
+                    y[i].scales[j - 8] |= static_cast<std::uint8_t>((l & 0xf) << 4);
+                y[i].scales[j % 4 + 8] |= static_cast<std::uint8_t>((l >> 4) << (2 * (j / 4)));
+            }
+            y[i].d = floatToHalf(1 / iscale);
+        } else {
+            y[i].d = floatToHalf(0.f);
+        }
+        for (int j = 0; j < 16; ++j) {
+            const float d = halfToFloat(y[i].d) * static_cast<float>(scaleQ3(y[i].scales, j));
+            if (d == 0.f) continue;
+            for (int l = 0; l < 16; ++l)
+                codes[16 * j + l] =
+                    static_cast<std::int8_t>(std::clamp(nearestInt(x[16 * j + l] / d), -4, 3) + 4);
+        }
+        // The third bit of value e goes to bit e / 32 of hmask[e % 32].
+        std::fill(y[i].hmask, y[i].hmask + 32, std::uint8_t{0});
+        std::uint8_t low[kQKK];
+        for (int e = 0; e < kQKK; ++e) {
+            int c = codes[e];
+            if (c > 3) {
+                y[i].hmask[e % 32] |= static_cast<std::uint8_t>(1u << (e / 32));
+                c -= 4;
+            }
+            low[e] = static_cast<std::uint8_t>(c);
+        }
+        packTwoBits(low, y[i].qs);
+    }
+}
+
+float dotQ3_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ3_K>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    int q[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        int scaled = 0;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) q[l] = codeQ3(x[i], 16 * j + l);
+            scaled += scaleQ3(x[i].scales, j) * dot16(q, y[i].qs + 16 * j);
+        }
+        sum += halfToFloat(x[i].d) * y[i].d * static_cast<float>(scaled);
+    }
+    return sum;
+}
+
+// ---- Q6_K
+
+void toFloatQ6_K(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ6_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d);
+        for (int e = 0; e < kQKK; ++e)
+            *out++ =
+                d * static_cast<float>(x[i].scales[e / 16]) * static_cast<float>(codeQ6(x[i], e));
+    }
+}
+
+void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
+    auto* y = blocksOf<BlockQ6_K>(blocks);
+    std::int8_t codes[kQKK];
+    float scales[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        float maxScale = 0, maxAbsScale = 0;
+        for (int j = 0; j < 16; ++j) {
+            scales[j] = makeQxQuants(16, 32, x + 16 * j, codes + 16 * j);
+            if (std::fabs(scales[j]) > maxAbsScale) {
+                maxAbsScale = std::fabs(scales[j]);
+                maxScale = scales[j];
+            }
+        }
+        if (maxAbsScale < 1e-15f) {
+            std::memset(&y[i], 0, sizeof(BlockQ6_K));
+            continue;
+        }
+        const float iscale = -128.f / maxScale;
+        y[i].d = floatToHalf(1 / iscale);
+        for (int j = 0; j < 16; ++j)
+            y[i].scales[j] =
+                static_cast<std::int8_t>(std::min(127, nearestInt(iscale * scales[j])));
+        for (int j = 0; j < 16; ++j) {
+            const float d = halfToFloat(y[i].d) * static_cast<float>(y[i].scales[j]);
+            if (d == 0.f) continue;
+            for (int l = 0; l < 16; ++l)
+                codes[16 * j + l] = static_cast<std::int8_t>(
+                    std::clamp(nearestInt(x[16 * j + l] / d), -32, 31) + 32);
+        }
+        for (int h = 0; h < 2; ++h) {
+            const std::int8_t* c = codes + 128 * h;
+            std::uint8_t* ql = y[i].ql + 64 * h;
+            std::uint8_t* qh = y[i].qh + 32 * h;
+            for (int l = 0; l < 32; ++l) {
+                ql[l] = static_cast<std::uint8_t>((c[l] & 0xf) | ((c[l + 64] & 0xf) << 4));
+                ql[l + 32] =
+                    static_cast<std::uint8_t>((c[l + 32] & 0xf) | ((c[l + 96] & 0xf) << 4));
+                qh[l] =
+                    static_cast<std::uint8_t>((c[l] >> 4) | ((c[l + 32] >> 4) << 2) |
+                                              ((c[l + 64] >> 4) << 4) | ((c[l + 96] >> 4) << 6));
+            }
+        }
+    }
+}
+
+float dotQ6_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ6_K>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    int q[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        int scaled = 0;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) q[l] = codeQ6(x[i], 16 * j + l);
+            scaled += x[i].scales[j] * dot16(q, y[i].qs + 16 * j);
+        }
+        sum += halfToFloat(x[i].d) * y[i].d * static_cast<float>(scaled);
+    }
+    return sum;
+}
+
+}  // namespace cwb::quant::detail

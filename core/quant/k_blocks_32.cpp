@@ -1,0 +1,223 @@
+// The K formats with sub-blocks of 32 values, Q4_K and Q5_K (a 6-bit scale and 6-bit minimum
+// per sub-block, packed in 12 bytes), and Q8_K, the activations of every K format: exact
+// decoding, llama.cpp's reference quantizers and the reference dot products.
+#include <algorithm>
+
+#include "core/quant/block_layouts.h"
+#include "core/quant/fp16.h"
+#include "core/quant/k_quant_search.h"
+#include "core/quant/k_scales.h"
+#include "core/quant/kernels.h"
+
+namespace cwb::quant::detail {
+namespace {
+
+template <typename Block>
+const Block* blocksOf(const std::byte* p) {
+    return reinterpret_cast<const Block*>(p);
+}
+template <typename Block>
+Block* blocksOf(std::byte* p) {
+    return reinterpret_cast<Block*>(p);
+}
+
+void packScaleMinK4(std::uint8_t* s, const std::uint8_t* scales, const std::uint8_t* mins) {
+    for (int j = 0; j < 8; ++j) {
+        if (j < 4) {
+            s[j] = scales[j];
+            s[j + 4] = mins[j];
+        } else {
+            s[j + 4] = static_cast<std::uint8_t>((scales[j] & 0xf) | ((mins[j] & 0xf) << 4));
+            s[j - 4] |= static_cast<std::uint8_t>((scales[j] >> 4) << 6);
+            s[j] |= static_cast<std::uint8_t>((mins[j] >> 4) << 6);
+        }
+    }
+}
+
+// Value e of Q4_K/Q5_K: chunk c = e / 64 of 32 bytes, the low nibble for its first 32
+// values and the high nibble for the next 32; Q5_K's fifth bit is bit 2c (or 2c + 1) of
+// qh[e % 32].
+int nibble(const std::uint8_t* qs, int e) {
+    const std::uint8_t b = qs[32 * (e / 64) + e % 32];
+    return (e % 64) < 32 ? b & 0xf : b >> 4;
+}
+int codeQ5(const BlockQ5_K& b, int e) {
+    return nibble(b.qs, e) | (((b.qh[e % 32] >> (e / 32)) & 1) << 4);
+}
+
+// The shared rule of Q4_K and Q5_K: a scale and minimum per sub-block of 32 from
+// make_qkx2_quants with weights av_x + |x|, 6-bit codes for both against their maxima, then
+// the codes again against the stored scales.
+template <int Nmax>
+void quantizeScaleMin(const float* x, std::uint16_t& dOut, std::uint16_t& dminOut,
+                      std::uint8_t* packed, std::uint8_t* codes, float rmin, int nstep) {
+    float weights[32], mins[8], scales[8];
+    float maxScale = 0, maxMin = 0;
+    for (int j = 0; j < 8; ++j) {
+        const float* xs = x + 32 * j;
+        float sumX2 = 0;
+        for (int l = 0; l < 32; ++l) sumX2 += xs[l] * xs[l];
+        const float avX = std::sqrt(sumX2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = avX + std::fabs(xs[l]);
+        scales[j] = makeQkx2Quants(32, Nmax, xs, weights, codes + 32 * j, &mins[j], rmin, 0.1f,
+                                   nstep, false);
+        if (scales[j] > maxScale) maxScale = scales[j];
+        if (mins[j] > maxMin) maxMin = mins[j];
+    }
+    const float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+    const float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+    std::uint8_t ls[8], lm[8];
+    for (int j = 0; j < 8; ++j) {
+        ls[j] =
+            std::min<std::uint8_t>(63, static_cast<std::uint8_t>(nearestInt(invScale * scales[j])));
+        lm[j] = std::min<std::uint8_t>(63, static_cast<std::uint8_t>(nearestInt(invMin * mins[j])));
+    }
+    packScaleMinK4(packed, ls, lm);
+    dOut = floatToHalf(maxScale / 63.f);
+    dminOut = floatToHalf(maxMin / 63.f);
+    for (int j = 0; j < 8; ++j) {
+        int sc, m;
+        scaleMinK4(packed, j, sc, m);
+        const float d = halfToFloat(dOut) * static_cast<float>(sc);
+        if (d == 0.f) continue;
+        const float dm = halfToFloat(dminOut) * static_cast<float>(m);
+        for (int l = 0; l < 32; ++l)
+            codes[32 * j + l] = static_cast<std::uint8_t>(
+                std::clamp(nearestInt((x[32 * j + l] + dm) / d), 0, Nmax));
+    }
+}
+
+// Dot product of one Q4_K/Q5_K block with a Q8_K block, given the block's codes.
+template <typename Block, typename Code>
+float dotScaleMin(const Block& b, const BlockQ8_K& a, Code code) {
+    int scaled = 0, mins = 0;
+    for (int j = 0; j < 8; ++j) {
+        int sc, m;
+        scaleMinK4(b.scales, j, sc, m);
+        int s = 0;
+        for (int l = 0; l < 32; ++l) s += code(32 * j + l) * a.qs[32 * j + l];
+        scaled += sc * s;
+        mins += m * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+    }
+    return a.d * halfToFloat(b.d) * static_cast<float>(scaled) -
+           a.d * halfToFloat(b.dmin) * static_cast<float>(mins);
+}
+
+}  // namespace
+
+// ---- Q4_K
+
+void toFloatQ4_K(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ4_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d), min = halfToFloat(x[i].dmin);
+        for (int j = 0; j < 8; ++j) {
+            int sc, m;
+            scaleMinK4(x[i].scales, j, sc, m);
+            const float dl = d * static_cast<float>(sc), ml = min * static_cast<float>(m);
+            for (int l = 0; l < 32; ++l)
+                *out++ = dl * static_cast<float>(nibble(x[i].qs, 32 * j + l)) - ml;
+        }
+    }
+}
+
+void fromFloatQ4_KRef(const float* x, std::byte* blocks, std::int64_t n) {
+    auto* y = blocksOf<BlockQ4_K>(blocks);
+    std::uint8_t codes[kQKK];
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        std::uint16_t d, dmin;
+        quantizeScaleMin<15>(x, d, dmin, y[i].scales, codes, -1.f, 20);
+        y[i].d = d;
+        y[i].dmin = dmin;
+        for (int c = 0; c < 4; ++c)
+            for (int l = 0; l < 32; ++l)
+                y[i].qs[32 * c + l] =
+                    static_cast<std::uint8_t>(codes[64 * c + l] | (codes[64 * c + l + 32] << 4));
+    }
+}
+
+float dotQ4_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ4_K>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    for (std::int64_t i = 0; i < n / kQKK; ++i)
+        sum += dotScaleMin(x[i], y[i], [&](int e) { return nibble(x[i].qs, e); });
+    return sum;
+}
+
+// ---- Q5_K
+
+void toFloatQ5_K(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ5_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d), min = halfToFloat(x[i].dmin);
+        for (int j = 0; j < 8; ++j) {
+            int sc, m;
+            scaleMinK4(x[i].scales, j, sc, m);
+            const float dl = d * static_cast<float>(sc), ml = min * static_cast<float>(m);
+            for (int l = 0; l < 32; ++l)
+                *out++ = dl * static_cast<float>(codeQ5(x[i], 32 * j + l)) - ml;
+        }
+    }
+}
+
+void fromFloatQ5_KRef(const float* x, std::byte* blocks, std::int64_t n) {
+    auto* y = blocksOf<BlockQ5_K>(blocks);
+    std::uint8_t codes[kQKK];
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        std::uint16_t d, dmin;
+        quantizeScaleMin<31>(x, d, dmin, y[i].scales, codes, -0.5f, 15);
+        y[i].d = d;
+        y[i].dmin = dmin;
+        std::fill(y[i].qh, y[i].qh + 32, std::uint8_t{0});
+        for (int c = 0; c < 4; ++c)
+            for (int l = 0; l < 32; ++l) {
+                const int lo = codes[64 * c + l], hi = codes[64 * c + l + 32];
+                y[i].qh[l] |=
+                    static_cast<std::uint8_t>(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+                y[i].qs[32 * c + l] = static_cast<std::uint8_t>((lo & 0xf) | ((hi & 0xf) << 4));
+            }
+    }
+}
+
+float dotQ5_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ5_K>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    for (std::int64_t i = 0; i < n / kQKK; ++i)
+        sum += dotScaleMin(x[i], y[i], [&](int e) { return codeQ5(x[i], e); });
+    return sum;
+}
+
+// ---- Q8_K
+
+void toFloatQ8_K(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<BlockQ8_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i)
+        for (int e = 0; e < kQKK; ++e) *out++ = x[i].d * static_cast<float>(x[i].qs[e]);
+}
+
+// Sums of 16 codes are written for every block (llama.cpp leaves them unset in an all-zero
+// block; zero here).
+void fromFloatQ8_KRef(const float* x, std::byte* blocks, std::int64_t n) {
+    auto* y = blocksOf<BlockQ8_K>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        float amax;
+        const float max = signedAbsMax(x, kQKK, amax);
+        if (amax == 0.f) {
+            std::memset(&y[i], 0, sizeof(BlockQ8_K));
+            continue;
+        }
+        const float iscale = -127.f / max;
+        for (int e = 0; e < kQKK; ++e)
+            y[i].qs[e] = static_cast<std::int8_t>(std::min(127, nearestInt(iscale * x[e])));
+        for (int j = 0; j < 16; ++j) {
+            int sum = 0;
+            for (int l = 0; l < 16; ++l) sum += y[i].qs[16 * j + l];
+            y[i].bsums[j] = static_cast<std::int16_t>(sum);
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
+}  // namespace cwb::quant::detail
