@@ -8,6 +8,7 @@
 // The GGUF header is read here with a minimal parser of the v3 layout (the project's reader
 // lives in core/io and is tested on its own).
 #include <QtTest>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -104,9 +105,10 @@ private:
     std::map<std::string, GgufTensor> m_tensors;
 };
 
-// The bf16 weights of the Hugging Face folder by name, as float32 rows.
-std::map<std::string, Tensor> hfWeights() {
-    std::map<std::string, Tensor> out;
+// The bf16 weights of the Hugging Face folder by name (read once).
+const std::map<std::string, Tensor>& hfWeights() {
+    static std::map<std::string, Tensor> out;
+    if (!out.empty()) return out;
     for (const char* shard :
          {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}) {
         const std::string path = test::llmFixture(std::string("kjv-llama-6m/") + shard);
@@ -163,7 +165,7 @@ private slots:
     void referenceQuantizersGiveLlamaCppBytes() {
         QFETCH(QString, file);
         const MiniGguf gguf(test::llmFixture(file.toStdString()));
-        const auto hf = hfWeights();
+        const auto& hf = hfWeights();
         std::int64_t blocks = 0, same = 0, tensors = 0;
         for (const auto& [name, weights] : hf) {
             int ropeHeads;
@@ -190,6 +192,81 @@ private slots:
               static_cast<long long>(tensors));
         QCOMPARE(tensors, std::int64_t(2 + 6 * 7));
         QCOMPARE(same, blocks);
+    }
+
+    // Decode every block of a fixture and quantize it again. Q8_0 and Q4_0 must give every
+    // block back; the K formats search scales again on the decoded values, so only most.
+    void fixtureBlocksSurviveDequantizeQuantize_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<double>("least");  // the share of blocks that must come back
+        QTest::newRow("Q8_0") << "kjv-llama-6m.Q8_0.gguf" << 1.0;
+        QTest::newRow("Q4_0") << "kjv-llama-6m.Q4_0.gguf" << 1.0;
+        QTest::newRow("Q4_K") << "kjv-llama-6m.Q4_K.gguf" << 0.999;  // 99.97 % measured
+        QTest::newRow("Q2_K") << "kjv-llama-6m.Q2_K.gguf" << 0.99;   // 99.20 % measured
+    }
+    void fixtureBlocksSurviveDequantizeQuantize() {
+        QFETCH(QString, file);
+        QFETCH(double, least);
+        const MiniGguf gguf(test::llmFixture(file.toStdString()));
+        std::int64_t blocks = 0, same = 0;
+        for (const auto& [name, g] : gguf.tensors()) {
+            if (!dtypeIsBlock(g.type)) continue;
+            const auto& format = quant::blockFormat(g.type);
+            const std::size_t rowBytes = quant::rowBytes(g.type, g.cols());
+            std::vector<float> values(static_cast<std::size_t>(g.cols()));
+            std::vector<std::byte> again(rowBytes);
+            for (std::int64_t r = 0; r < g.rows(); ++r) {
+                const std::byte* row = g.data + r * rowBytes;
+                quant::dequantizeRow(g.type, row, values.data(), g.cols());
+                quant::quantizeRow(g.type, values.data(), again.data(), g.cols());
+                for (std::size_t b = 0; b < rowBytes; b += format.blockBytes, ++blocks)
+                    same += std::memcmp(again.data() + b, row + b, format.blockBytes) == 0;
+            }
+        }
+        const double share = double(same) / double(blocks);
+        qInfo("%s: %lld of %lld blocks (%.2f %%) come back from their decoded values",
+              qPrintable(file), static_cast<long long>(same), static_cast<long long>(blocks),
+              100 * share);
+        QVERIFY(blocks > 0);
+        QVERIFY(share >= least);
+    }
+
+    // The decoded fixtures against the bf16 weights they came from: the error of each format
+    // as a signal-to-noise ratio, within what the bits allow (6 dB a bit, less the block
+    // overhead). A decoder reading the wrong field gives noise, near 0 dB.
+    void decodedFixturesAreCloseToTheirWeights_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<double>("leastDb");
+        QTest::newRow("Q8_0") << "kjv-llama-6m.Q8_0.gguf" << 44.0;  // 45.7 measured
+        QTest::newRow("Q4_0") << "kjv-llama-6m.Q4_0.gguf" << 20.0;  // 21.6
+        QTest::newRow("Q4_K") << "kjv-llama-6m.Q4_K.gguf" << 22.0;  // 23.2
+        QTest::newRow("Q2_K") << "kjv-llama-6m.Q2_K.gguf" << 10.0;  // 10.8
+    }
+    void decodedFixturesAreCloseToTheirWeights() {
+        QFETCH(QString, file);
+        QFETCH(double, leastDb);
+        const MiniGguf gguf(test::llmFixture(file.toStdString()));
+        double signal = 0, noise = 0;
+        for (const auto& [name, weights] : hfWeights()) {
+            int ropeHeads;
+            const std::string target = ggufName(name, ropeHeads);
+            if (target.empty()) continue;
+            const GgufTensor& g = gguf.tensors().at(target);
+            const std::vector<float> original = weights.toFloatVector();
+            const std::size_t rowBytes = quant::rowBytes(g.type, g.cols());
+            std::vector<float> row(static_cast<std::size_t>(g.cols()));
+            for (std::int64_t r = 0; r < g.rows(); ++r) {
+                quant::dequantizeRow(g.type, g.data + r * rowBytes, row.data(), g.cols());
+                const float* w = original.data() + hfRow(r, g.rows(), ropeHeads) * g.cols();
+                for (std::int64_t i = 0; i < g.cols(); ++i) {
+                    signal += double(w[i]) * w[i];
+                    noise += double(row[i] - w[i]) * (row[i] - w[i]);
+                }
+            }
+        }
+        const double db = 10 * std::log10(signal / noise);
+        qInfo("%s: SQNR %.1f dB", qPrintable(file), db);
+        QVERIFY(db >= leastDb);
     }
 };
 
