@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 
 #include "core/error.h"
 #include "core/quant/block_formats.h"
+#include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
 #include "core/quant/kernels.h"
+#include "core/quant/tile_kernels.h"
 #include "core/util/worker_pool.h"
 
 namespace cwb::quant {
@@ -50,6 +53,48 @@ void checkRow(DType type, std::int64_t n) {
         throw Error("a row of " + std::to_string(n) + " values does not fill whole " +
                     dtypeName(type) + " blocks of " + std::to_string(block) +
                     "; use a row length that is a multiple of it");
+}
+
+// The batched path over tiles of 8 rows (tile_avx2.cpp); false where it has no kernel.
+bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationRows& x, float* y,
+                    int threads, std::int64_t ldy) {
+    constexpr long long kTileRows = 8;
+    if (!detail::hasTiles(w.type)) return false;
+    std::vector<std::int32_t> sums;  // Q8_0 activations: sums of each block's codes
+    if (x.type == DType::Q8_0) {
+        const std::int64_t blocks = x.cols / 32;
+        sums.resize(static_cast<std::size_t>(x.tokens * blocks));
+        for (std::int64_t t = 0; t < x.tokens; ++t)
+            for (std::int64_t b = 0; b < blocks; ++b) {
+                const auto* codes = reinterpret_cast<const std::int8_t*>(
+                    x.row(t) + b * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs));
+                int s = 0;
+                for (int j = 0; j < 32; ++j) s += codes[j];
+                sums[static_cast<std::size_t>(t * blocks + b)] = s;
+            }
+    }
+    detail::TileJob job;
+    job.weights = w.data;
+    job.stride = stride;
+    job.cols = w.cols;
+    job.activations = x.bytes.data();
+    job.activationStride = x.rowBytes;
+    job.tokens = x.tokens;
+    job.blockSums = sums.empty() ? nullptr : sums.data();
+    job.y = y;
+    job.ldy = ldy;
+    auto body = [&](long long begin, long long end, int) {
+        detail::TileJob part = job;
+        part.rowBegin = begin * kTileRows;
+        part.rowEnd = std::min<long long>(end * kTileRows, w.rows);
+        detail::tileMatmulAvx2(w.type, part);
+    };
+    const long long tiles = (w.rows + kTileRows - 1) / kTileRows;
+    if (threads == 1)
+        body(0, tiles, 0);
+    else
+        WorkerPool::shared(threads).run(tiles, body);
+    return true;
 }
 
 }  // namespace
@@ -153,6 +198,9 @@ void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int 
                     " columns; quantize them with quantizeActivations for this weight dtype");
     checkRow(w.type, w.cols);
     if (ldy == 0) ldy = w.rows;
+    if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar && dtypeIsBlock(w.type) &&
+        batchedProduct(w, stride, x, y, threads, ldy))
+        return;
     const VecDotFn dot = dotFor(w.type);
     // A tile of weight rows stays in the first-level cache while every token passes over it.
     constexpr long long kRowTile = 16;

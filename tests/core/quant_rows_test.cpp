@@ -74,23 +74,32 @@ private slots:
     void matmulEqualsDotProducts() {
         QFETCH(int, type);
         const auto t = static_cast<DType>(type);
-        const Problem p = makeProblem(t, 37, 512, 5, static_cast<unsigned>(type));
-        const std::size_t rowBytes = quant::rowBytes(t, p.cols);
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-            if (!quant::isaSupported(isa)) continue;
-            IsaScope scope(isa);
-            const auto y1 = run(p, 1);
-            for (std::int64_t tok = 0; tok < p.tokens; ++tok) {
-                std::vector<std::byte> a(quant::rowBytes(quant::activationType(t), p.cols));
-                quant::quantizeActivationRow(t, p.x.data() + tok * p.cols, a.data(), p.cols);
-                for (std::int64_t r = 0; r < p.rows; ++r) {
-                    const float expected =
-                        quant::vecDot(t, p.w.data() + r * rowBytes, a.data(), p.cols);
-                    QCOMPARE(y1[tok * p.rows + r], expected);
+        const std::size_t rowBytes = quant::rowBytes(t, 512);
+        // Batches below kBatchTokens use vecDot's kernel; larger ones (rows past a whole tile
+        // of 8) the tiles, equal to the reference kernels bit for bit.
+        for (std::int64_t tokens :
+             {std::int64_t(1), quant::kBatchTokens - 1, quant::kBatchTokens, std::int64_t(9)}) {
+            const Problem p = makeProblem(t, 37, 512, tokens, static_cast<unsigned>(type));
+            for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+                if (!quant::isaSupported(isa)) continue;
+                IsaScope scope(isa);
+                const bool tiles = tokens >= quant::kBatchTokens && dtypeIsBlock(t);
+                const auto y1 = run(p, 1);
+                for (std::int64_t tok = 0; tok < p.tokens; ++tok) {
+                    std::vector<std::byte> a(quant::rowBytes(quant::activationType(t), p.cols));
+                    quant::quantizeActivationRow(t, p.x.data() + tok * p.cols, a.data(), p.cols);
+                    for (std::int64_t r = 0; r < p.rows; ++r) {
+                        const std::byte* w = p.w.data() + r * rowBytes;
+                        const float expected =
+                            tiles ? quant::blockFormat(t).vecDot[0](w, a.data(), p.cols)
+                                  : quant::vecDot(t, w, a.data(), p.cols);
+                        QCOMPARE(y1[tok * p.rows + r], expected);
+                    }
                 }
+                for (int threads : {2, 3, 8}) QVERIFY(run(p, threads) == y1);
             }
-            for (int threads : {2, 3, 8}) QVERIFY(run(p, threads) == y1);
         }
+        const Problem p = makeProblem(t, 37, 512, 5, static_cast<unsigned>(type));
         // The scalar path is the naive loop of reference kernels.
         IsaScope scalar(Isa::Scalar);
         const auto y = run(p, 2);

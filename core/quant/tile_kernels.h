@@ -1,0 +1,31 @@
+// The batched (prefill) products over tiles of weight rows (internal to core/quant): what a
+// worker needs to fill y for its rows and every token.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/model/dtype.h"
+
+namespace cwb::quant::detail {
+
+struct TileJob {
+    const std::byte* weights = nullptr;  // row 0
+    std::size_t stride = 0;              // bytes between rows
+    std::int64_t cols = 0;
+    std::int64_t rowBegin = 0, rowEnd = 0;
+    const std::byte* activations = nullptr;  // token 0, in the weight type's activation format
+    std::size_t activationStride = 0;
+    std::int64_t tokens = 0;
+    const std::int32_t* blockSums = nullptr;  // Q8_0 activations: [token][block] sums of codes
+    float* y = nullptr;                       // y[t * ldy + r]
+    std::int64_t ldy = 0;
+};
+
+// The weight dtypes with tiles: the block formats with a dot product.
+bool hasTiles(DType type);
+// Fills the job's rows for every token with the reference dot products' exact values;
+// false for a type without tiles.
+bool tileMatmulAvx2(DType type, const TileJob& job);
+
+}  // namespace cwb::quant::detail
