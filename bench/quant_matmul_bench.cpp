@@ -8,7 +8,8 @@
 // Wall time (median of REPEATS) and the CPU time of all threads are both given; the load
 // average is printed, as the machine is shared.
 //
-// usage: quant_matmul_bench [REPEATS] [THREADS ...] [TYPE ...]   e.g. quant_matmul_bench 5 1 2 Q4_K
+// usage: quant_matmul_bench [REPEATS] [THREADS ...] [TYPE ...] [scalar|avx2|avx512]
+//   e.g. quant_matmul_bench 5 1 2 Q4_K avx2   (the kernel family: the best one unless named)
 #include <time.h>
 
 #include <algorithm>
@@ -86,7 +87,12 @@ int main(int argc, char** argv) {
     std::vector<DType> types;
     for (int i = 2; i < argc; ++i) {
         DType t;
-        if (parseDType(argv[i], t))
+        const std::string arg = argv[i];
+        if (arg == "scalar" || arg == "avx2" || arg == "avx512")
+            quant::setActiveIsa(arg == "scalar" ? quant::Isa::Scalar
+                                : arg == "avx2" ? quant::Isa::Avx2
+                                                : quant::Isa::Avx512);
+        else if (parseDType(arg, t))
             types.push_back(t);
         else
             threadCounts.push_back(std::max(1, std::atoi(argv[i])));

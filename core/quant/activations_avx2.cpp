@@ -1,5 +1,5 @@
 // AVX2 activation quantizers for the dot products: Q8_0, Q8_1 (per 32 values) and Q8_K (per
-// 256). They write the same bytes as the reference quantizers: the same scalar scale, the
+// 256). For finite inputs they write the reference quantizers' bytes: the same scalar scale, the
 // same float products, and roundf or round-half-even rebuilt exactly in vector form.
 #include <algorithm>
 
@@ -20,10 +20,11 @@ CWB_QUANT_AVX2 inline float hmax(__m256 v) {
 
 CWB_QUANT_AVX2 inline __m256 absf(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
 
-// max |x| over `n` values (a multiple of 8); exact in any order.
+// max |x| over `n` values (a multiple of 8); exact in any order. NaN never wins, as in the
+// reference (max returns its second operand when the first is NaN).
 CWB_QUANT_AVX2 inline float absMax(const float* x, int n) {
     __m256 m = _mm256_setzero_ps();
-    for (int j = 0; j < n; j += 8) m = _mm256_max_ps(m, absf(_mm256_loadu_ps(x + j)));
+    for (int j = 0; j < n; j += 8) m = _mm256_max_ps(absf(_mm256_loadu_ps(x + j)), m);
     return hmax(m);
 }
 
@@ -100,8 +101,9 @@ CWB_QUANT_AVX2 void quantizeQ8_KAvx2(const float* in, std::byte* blocks, std::in
             continue;
         }
         // The reference takes the first value of largest magnitude, with its sign.
-        const float max =
-            *std::find_if(x, x + kQKK, [amax](float v) { return std::fabs(v) == amax; });
+        const float* first =
+            std::find_if(x, x + kQKK, [amax](float v) { return std::fabs(v) == amax; });
+        const float max = first != x + kQKK ? *first : amax;
         const float iscale = -127.f / max;
         const __m256 vscale = _mm256_set1_ps(iscale);
         const __m256i top = _mm256_set1_epi32(127);

@@ -1,6 +1,8 @@
 // The traits table of block formats and the run-time choice of kernel family.
 #include "core/quant/block_formats.h"
 
+#include <cpuid.h>
+
 #include <atomic>
 
 #include "core/error.h"
@@ -47,6 +49,12 @@ const BlockFormat kFormats[] = {
 #undef CWB_REF
 #undef CWB_ACT
 
+// CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports has no "f16c").
+bool hasF16c() {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+
 std::atomic<int>& activeSlot() {
     static std::atomic<int> slot{static_cast<int>(bestIsa())};
     return slot;
@@ -59,8 +67,7 @@ bool isaSupported(Isa isa) {
         case Isa::Scalar:
             return true;
         case Isa::Avx2:
-            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                   __builtin_cpu_supports("f16c");
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && hasF16c();
         case Isa::Avx512:
             return isaSupported(Isa::Avx2) && __builtin_cpu_supports("avx512f") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&

@@ -55,10 +55,11 @@ void checkRow(DType type, std::int64_t n) {
                     "; use a row length that is a multiple of it");
 }
 
-// The batched path over tiles of 8 rows (tile_avx2.cpp); false where it has no kernel.
+// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512); false where it has no kernel.
 bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationRows& x, float* y,
                     int threads, std::int64_t ldy) {
-    constexpr long long kTileRows = 8;
+    const bool wide = activeIsa() == Isa::Avx512;
+    const long long kTileRows = wide ? 16 : 8;
     if (!detail::hasTiles(w.type)) return false;
     std::vector<std::int32_t> sums;  // Q8_0 activations: sums of each block's codes
     if (x.type == DType::Q8_0) {
@@ -87,7 +88,12 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
         detail::TileJob part = job;
         part.rowBegin = begin * kTileRows;
         part.rowEnd = std::min<long long>(end * kTileRows, w.rows);
-        detail::tileMatmulAvx2(w.type, part);
+        if (wide)
+            detail::tileMatmulAvx512(w.type, part);
+        else if (wide)
+            detail::tileMatmulAvx512(w.type, part);
+        else
+            detail::tileMatmulAvx2(w.type, part);
     };
     const long long tiles = (w.rows + kTileRows - 1) / kTileRows;
     if (threads == 1)

@@ -13,34 +13,16 @@
 #include "core/quant/avx2_blocks.h"
 #include "core/quant/k_scales.h"
 #include "core/quant/kernels.h"
+#include "core/quant/tile_common.h"
 #include "core/quant/tile_kernels.h"
 
 namespace cwb::quant::detail {
 namespace {
 
 using namespace avx2;
+using namespace tiles;
 
 constexpr int kTileRows = 8;
-
-// Rows r[0..7], each 8 int32 (4 codes each), become steps s[0..7] holding the int32 s of
-// every row.
-CWB_QUANT_AVX2 inline void transpose8(__m256i* r) {
-    __m256i t[8], u[8];
-    for (int k = 0; k < 8; k += 2) {
-        t[k] = _mm256_unpacklo_epi32(r[k], r[k + 1]);
-        t[k + 1] = _mm256_unpackhi_epi32(r[k], r[k + 1]);
-    }
-    for (int k = 0; k < 8; k += 4) {
-        u[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
-        u[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
-        u[k + 2] = _mm256_unpacklo_epi64(t[k + 1], t[k + 3]);
-        u[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
-    }
-    for (int s = 0; s < 4; ++s) {
-        r[s] = _mm256_permute2x128_si256(u[s], u[s + 4], 0x20);
-        r[s + 4] = _mm256_permute2x128_si256(u[s], u[s + 4], 0x31);
-    }
-}
 
 CWB_QUANT_AVX2 inline __m256i broadcast4(const std::int8_t* p) {
     std::int32_t v;
@@ -66,9 +48,10 @@ CWB_QUANT_AVX2 inline __m256i rowPairs(const int* even, const int* odd) {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(v));
 }
 
-// One register's worth of a tile (a struct: vector types lose their attributes as
-// template arguments).
-struct Reg {
+// One register's worth of a tile (a struct: vector types lose their attributes as template
+// arguments). alignas: a translation unit built without AVX gives __m256i only 16-byte
+// alignment, while the AVX2 code stores with aligned moves.
+struct alignas(32) Reg {
     __m256i v;
 };
 
@@ -86,8 +69,6 @@ Tile& threadTile() {
 }
 
 // ---- 32-value formats
-
-enum class Legacy { Offset8, Offset16, Min, Signed };
 
 template <typename Block, Legacy kind>
 CWB_QUANT_AVX2 void decodeLegacy(const Block* const* rows, std::int64_t blocks, Tile& tile) {
@@ -147,48 +128,6 @@ CWB_QUANT_AVX2 void runLegacy(const Tile& tile, std::int64_t blocks, const std::
 }
 
 // ---- K formats
-
-enum class Bias { Mins, Offsets };
-
-struct SubScales {
-    int scale[16];  // per sub-block of 16
-    int coef[16];   // the multiplier of the sub-block's activation sum: min or offset x scale
-};
-
-inline void subScales(const BlockQ2_K& b, SubScales& s) {
-    for (int j = 0; j < 16; ++j) {
-        s.scale[j] = b.scales[j] & 0xf;
-        s.coef[j] = b.scales[j] >> 4;
-    }
-}
-inline void subScales(const BlockQ3_K& b, SubScales& s) {
-    for (int j = 0; j < 16; ++j) {
-        s.scale[j] = scaleQ3(b.scales, j);
-        s.coef[j] = 4 * s.scale[j];
-    }
-}
-template <typename Block>
-inline void subScalesK4(const Block& b, SubScales& s) {
-    for (int g = 0; g < 8; ++g) {
-        int sc, m;
-        scaleMinK4(b.scales, g, sc, m);
-        s.scale[2 * g] = s.scale[2 * g + 1] = sc;
-        s.coef[2 * g] = s.coef[2 * g + 1] = m;
-    }
-}
-inline void subScales(const BlockQ4_K& b, SubScales& s) { subScalesK4(b, s); }
-inline void subScales(const BlockQ5_K& b, SubScales& s) { subScalesK4(b, s); }
-inline void subScales(const BlockQ6_K& b, SubScales& s) {
-    for (int j = 0; j < 16; ++j) {
-        s.scale[j] = b.scales[j];
-        s.coef[j] = 32 * s.scale[j];
-    }
-}
-CWB_QUANT_AVX2 inline float minScale(const BlockQ2_K& b) { return h2f(b.dmin); }
-CWB_QUANT_AVX2 inline float minScale(const BlockQ4_K& b) { return h2f(b.dmin); }
-CWB_QUANT_AVX2 inline float minScale(const BlockQ5_K& b) { return h2f(b.dmin); }
-inline float minScale(const BlockQ3_K&) { return 0.f; }
-inline float minScale(const BlockQ6_K&) { return 0.f; }
 
 template <typename Block>
 CWB_QUANT_AVX2 void decodeK(const Block* const* rows, std::int64_t superBlocks, Tile& tile) {
@@ -273,23 +212,13 @@ CWB_QUANT_AVX2 void runK(const Tile& tile, std::int64_t superBlocks, const std::
     }
 }
 
-template <typename Block>
-void rowPointers(const std::byte* w, std::size_t stride, std::int64_t r0, std::int64_t rowEnd,
-                 const Block** rows) {
-    for (int k = 0; k < kTileRows; ++k) {
-        const std::int64_t r =
-            std::min<std::int64_t>(r0 + k, rowEnd - 1);  // a short tile repeats its last row
-        rows[k] = reinterpret_cast<const Block*>(w + r * stride);
-    }
-}
-
 template <typename Block, typename ActBlock, Legacy kind>
 void tilesLegacy(const TileJob& job) {
     const std::int64_t blocks = job.cols / kQK;
     Tile& tile = threadTile();
     const Block* rows[kTileRows];
     for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kTileRows) {
-        rowPointers(job.weights, job.stride, r0, job.rowEnd, rows);
+        rowPointers(job.weights, job.stride, r0, job.rowEnd, rows, kTileRows);
         decodeLegacy<Block, kind>(rows, blocks, tile);
         runLegacy<ActBlock, kind>(tile, blocks, job.activations, job.activationStride, job.tokens,
                                   job.blockSums, job.y + r0, job.ldy,
@@ -303,7 +232,7 @@ void tilesK(const TileJob& job) {
     Tile& tile = threadTile();
     const Block* rows[kTileRows];
     for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kTileRows) {
-        rowPointers(job.weights, job.stride, r0, job.rowEnd, rows);
+        rowPointers(job.weights, job.stride, r0, job.rowEnd, rows, kTileRows);
         decodeK<Block>(rows, superBlocks, tile);
         runK<kind>(tile, superBlocks, job.activations, job.activationStride, job.tokens, job.y + r0,
                    job.ldy, static_cast<int>(std::min<std::int64_t>(8, job.rowEnd - r0)));

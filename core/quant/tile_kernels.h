@@ -26,6 +26,7 @@ struct TileJob {
 bool hasTiles(DType type);
 // Fills the job's rows for every token with the reference dot products' exact values;
 // false for a type without tiles.
-bool tileMatmulAvx2(DType type, const TileJob& job);
+bool tileMatmulAvx2(DType type, const TileJob& job);    // tiles of 8 rows
+bool tileMatmulAvx512(DType type, const TileJob& job);  // tiles of 16 rows
 
 }  // namespace cwb::quant::detail

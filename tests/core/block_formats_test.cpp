@@ -5,6 +5,7 @@
 // the F16C instruction.
 #include "core/quant/block_formats.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <QtTest>
@@ -45,7 +46,8 @@ Bytes encode(DType type, const std::vector<float>& values) {
 }
 
 __attribute__((target("f16c"))) std::uint16_t hardwareHalf(float f) {
-    return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+    return static_cast<std::uint16_t>(
+        _mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
 }
 
 // Q3_K (and Q2_K) 2-bit fields: value e of half h = e / 128 at byte 32 h + e % 32, bits
@@ -87,7 +89,8 @@ private slots:
             if (std::isnan(f)) continue;
             QCOMPARE(floatToHalf(f), static_cast<std::uint16_t>(h));
         }
-        if (!__builtin_cpu_supports("f16c")) QSKIP("no F16C on this CPU");
+        unsigned a, b, c, d;
+        if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 29))) QSKIP("no F16C on this CPU");
         std::mt19937 rng(1);
         std::uniform_int_distribution<std::uint32_t> bits;
         for (int i = 0; i < 200000; ++i) {
