@@ -55,12 +55,14 @@ void checkRow(DType type, std::int64_t n) {
                     "; use a row length that is a multiple of it");
 }
 
-// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512); false where it has no kernel.
+// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512), 6 for float rows; false
+// where it has no kernel.
 bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationRows& x, float* y,
                     int threads, std::int64_t ldy) {
-    const bool wide = activeIsa() == Isa::Avx512;
-    const long long kTileRows = wide ? 16 : 8;
-    if (!detail::hasTiles(w.type)) return false;
+    const bool floats = isFloatType(w.type);
+    const bool wide = activeIsa() == Isa::Avx512 && !floats;
+    const long long kTileRows = floats ? 6 : wide ? 16 : 8;
+    if (!floats && !detail::hasTiles(w.type)) return false;
     std::vector<std::int32_t> sums;  // Q8_0 activations: sums of each block's codes
     if (x.type == DType::Q8_0) {
         const std::int64_t blocks = x.cols / 32;
@@ -88,7 +90,9 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
         detail::TileJob part = job;
         part.rowBegin = begin * kTileRows;
         part.rowEnd = std::min<long long>(end * kTileRows, w.rows);
-        if (wide)
+        if (floats)
+            detail::floatTilesAvx2(w.type, part);
+        else if (wide)
             detail::tileMatmulAvx512(w.type, part);
         else if (wide)
             detail::tileMatmulAvx512(w.type, part);
@@ -204,7 +208,7 @@ void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int 
                     " columns; quantize them with quantizeActivations for this weight dtype");
     checkRow(w.type, w.cols);
     if (ldy == 0) ldy = w.rows;
-    if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar && dtypeIsBlock(w.type) &&
+    if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar &&
         batchedProduct(w, stride, x, y, threads, ldy))
         return;
     const VecDotFn dot = dotFor(w.type);

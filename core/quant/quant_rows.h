@@ -61,9 +61,9 @@ ActivationRows quantizeActivations(DType weightType, const float* x, std::int64_
 // y[t * ldy + r] = dot(row r of w, activation row t) for t < tokens, r < w.rows; ldy 0 means
 // w.rows. Split over rows on `threads` workers (a pool kept per thread count); each value
 // is computed by one dot product, so y does not depend on the thread count. Batches of at
-// least kBatchTokens tokens of block-format weights go through tiles of weight rows whose
-// results equal the reference dot products bit for bit; smaller batches use vecDot's kernel
-// (equal to the reference within float rounding).
+// least kBatchTokens tokens go through tiles of weight rows: for block formats their results
+// equal the reference dot products bit for bit, for F32/F16/BF16 within float rounding;
+// smaller batches use vecDot's kernel (equal to the reference within float rounding).
 constexpr std::int64_t kBatchTokens = 4;
 void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int threads,
                   std::int64_t ldy = 0);

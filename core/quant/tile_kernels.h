@@ -28,5 +28,8 @@ bool hasTiles(DType type);
 // false for a type without tiles.
 bool tileMatmulAvx2(DType type, const TileJob& job);    // tiles of 8 rows
 bool tileMatmulAvx512(DType type, const TileJob& job);  // tiles of 16 rows
+// F32, F16 and BF16 rows against float32 activations (AVX2 with FMA and F16C), in tiles of 6
+// rows; equal to the reference dot products within float rounding, not bit for bit.
+bool floatTilesAvx2(DType type, const TileJob& job);
 
 }  // namespace cwb::quant::detail
