@@ -30,12 +30,7 @@ CWB_QUANT_AVX2 inline __m256i mulSumS8(__m256i x, __m256i y) {
 CWB_QUANT_AVX2 inline __m256i mulSumU8S8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
-// Codes u (0..63) times activations, each half of 16 weighted by its own scale.
-CWB_QUANT_AVX2 inline __m256i scaledPair(__m256i u, __m256i a, int scaleLow, int scaleHigh) {
-    const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(scaleHigh)),
-                                            _mm_set1_epi16(static_cast<short>(scaleLow)));
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), scales);
-}
+// Codes u (0..63) times activations, weighted by one scale.
 CWB_QUANT_AVX2 inline __m256i scaledAll(__m256i u, __m256i a, int scale) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a),
                              _mm256_set1_epi16(static_cast<short>(scale)));
@@ -119,25 +114,79 @@ int bsum(const BlockQ8_K& b, int j) {
 }
 }  // namespace
 
+namespace {
+
+// Byte masks picking, for group g % 4 of a 128-value half, int16 scale 2 (g % 4) for the low
+// 128-bit lane and 2 (g % 4) + 1 for the high one.
+struct GroupMasks {
+    alignas(32) std::uint8_t bytes[4][32];
+    constexpr GroupMasks() : bytes() {
+        for (int m = 0; m < 4; ++m)
+            for (int i = 0; i < 16; ++i) {
+                bytes[m][i] = static_cast<std::uint8_t>(4 * m + i % 2);
+                bytes[m][16 + i] = static_cast<std::uint8_t>(4 * m + 2 + i % 2);
+            }
+    }
+};
+constexpr GroupMasks kGroupMasks;
+
+// The 16 int8 scales of a super-block's sub-blocks of 16, spread for madd per group of 32.
+struct SpreadScales {
+    __m256i low, high;  // scales 0-7 and 8-15 as int16, in both 128-bit lanes
+};
+CWB_QUANT_AVX2 inline SpreadScales spread(__m128i scales8) {
+    const __m256i s = _mm256_cvtepi8_epi16(scales8);
+    return {_mm256_permute2x128_si256(s, s, 0x00), _mm256_permute2x128_si256(s, s, 0x11)};
+}
+CWB_QUANT_AVX2 inline __m256i groupScales(const SpreadScales& s, int g) {
+    return _mm256_shuffle_epi8(g < 4 ? s.low : s.high, load32(kGroupMasks.bytes[g % 4]));
+}
+// sum over sub-blocks of coefficient x bsum, as 8 int32 lanes to add up later.
+CWB_QUANT_AVX2 inline __m256i weightedBsums(__m128i coef8, const BlockQ8_K& a) {
+    return _mm256_madd_epi16(
+        _mm256_cvtepi8_epi16(coef8),
+        load32(reinterpret_cast<const std::byte*>(&a) + offsetof(BlockQ8_K, bsums)));
+}
+
+// Q3_K's 16 scales, unpacked from 12 bytes: low nibbles of bytes 0-7 (scales 0-7) and their
+// high nibbles (8-15), the top 2 bits from bytes 8-11 at bits 2 (j / 4), less 32.
+CWB_QUANT_AVX2 inline __m128i scalesQ3(const std::uint8_t* packed) {
+    std::uint64_t low;
+    std::uint32_t top;
+    std::memcpy(&low, packed, 8);
+    std::memcpy(&top, packed + 8, 4);
+    const __m128i l = _mm_set1_epi64x(static_cast<long long>(low));
+    const __m128i nibbles =
+        _mm_and_si128(_mm_unpacklo_epi64(l, _mm_srli_epi16(l, 4)), _mm_set1_epi8(0x0f));
+    const __m128i high = _mm_and_si128(
+        _mm_srlv_epi32(_mm_set1_epi32(static_cast<int>(top)), _mm_setr_epi32(0, 2, 4, 6)),
+        _mm_set1_epi8(0x03));
+    return _mm_sub_epi8(_mm_or_si128(nibbles, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
+}
+
+}  // namespace
+
 CWB_QUANT_AVX2 float dotQ2_KAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
     const auto* x = blocksOf<BlockQ2_K>(w);
     const auto* y = blocksOf<BlockQ8_K>(a);
-    __m256 acc = _mm256_setzero_ps();
-    float minTerm = 0.f;
+    __m256 acc = _mm256_setzero_ps(), minAcc = _mm256_setzero_ps();
     __m256i u[8];
     for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        int mins = 0;
-        for (int j = 0; j < 16; ++j) mins += (x[i].scales[j] >> 4) * bsum(y[i], j);
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+        const __m128i low = _mm_set1_epi8(0x0f);
+        const SpreadScales sc = spread(_mm_and_si128(packed, low));
+        const __m256i mins = weightedBsums(_mm_and_si128(_mm_srli_epi16(packed, 4), low), y[i]);
         codes(x[i], u);
         __m256i sum = _mm256_setzero_si256();
         for (int g = 0; g < 8; ++g)
             sum = _mm256_add_epi32(
-                sum, scaledPair(u[g], load32(y[i].qs + 32 * g), x[i].scales[2 * g] & 0xf,
-                                x[i].scales[2 * g + 1] & 0xf));
+                sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(y[i].qs + 32 * g)),
+                                       groupScales(sc, g)));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(sum), acc);
-        minTerm += y[i].d * h2f(x[i].dmin) * static_cast<float>(mins);
+        minAcc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].dmin)), _mm256_cvtepi32_ps(mins),
+                                 minAcc);
     }
-    return hsum(acc) - minTerm;
+    return hsum(_mm256_sub_ps(acc, minAcc));
 }
 
 // Codes + 4 against the activations; 4 * sum(scale * bsum) taken off.
@@ -145,24 +194,20 @@ CWB_QUANT_AVX2 float dotQ3_KAvx2(const std::byte* w, const std::byte* a, std::in
     const auto* x = blocksOf<BlockQ3_K>(w);
     const auto* y = blocksOf<BlockQ8_K>(a);
     __m256 acc = _mm256_setzero_ps();
-    float offsetTerm = 0.f;
     __m256i u[8];
     for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        int scales[16], offset = 0;
-        for (int j = 0; j < 16; ++j) {
-            scales[j] = scaleQ3(x[i].scales, j);
-            offset += scales[j] * bsum(y[i], j);
-        }
+        const __m128i scales = scalesQ3(x[i].scales);
+        const SpreadScales sc = spread(scales);
+        const __m256i offset = _mm256_slli_epi32(weightedBsums(scales, y[i]), 2);
         codes(x[i], u);
-        __m256i sum = _mm256_setzero_si256();
+        __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
         for (int g = 0; g < 8; ++g)
             sum = _mm256_add_epi32(
-                sum, scaledPair(u[g], load32(y[i].qs + 32 * g), scales[2 * g], scales[2 * g + 1]));
-        const float d = h2f(x[i].d) * y[i].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
-        offsetTerm += d * static_cast<float>(4 * offset);
+                sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(y[i].qs + 32 * g)),
+                                       groupScales(sc, g)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sum), acc);
     }
-    return hsum(acc) - offsetTerm;
+    return hsum(acc);
 }
 
 // Q4_K and Q5_K: one scale per group of 32, minimums from the sums of 16.
@@ -202,21 +247,20 @@ CWB_QUANT_AVX2 float dotQ6_KAvx2(const std::byte* w, const std::byte* a, std::in
     const auto* x = blocksOf<BlockQ6_K>(w);
     const auto* y = blocksOf<BlockQ8_K>(a);
     __m256 acc = _mm256_setzero_ps();
-    float offsetTerm = 0.f;
     __m256i u[8];
     for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        int offset = 0;
-        for (int j = 0; j < 16; ++j) offset += x[i].scales[j] * bsum(y[i], j);
+        const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+        const SpreadScales sc = spread(scales);
+        const __m256i offset = _mm256_slli_epi32(weightedBsums(scales, y[i]), 5);
         codes(x[i], u);
-        __m256i sum = _mm256_setzero_si256();
+        __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
         for (int g = 0; g < 8; ++g)
-            sum = _mm256_add_epi32(sum, scaledPair(u[g], load32(y[i].qs + 32 * g),
-                                                   x[i].scales[2 * g], x[i].scales[2 * g + 1]));
-        const float d = h2f(x[i].d) * y[i].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sum), acc);
-        offsetTerm += d * static_cast<float>(32 * offset);
+            sum = _mm256_add_epi32(
+                sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(y[i].qs + 32 * g)),
+                                       groupScales(sc, g)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sum), acc);
     }
-    return hsum(acc) - offsetTerm;
+    return hsum(acc);
 }
 
 }  // namespace cwb::quant::detail
