@@ -36,6 +36,7 @@ struct LlamaCheckpoint {
     LlamaConfig config;
     LlamaWeights weights;
     Vocabulary vocabulary;
+    std::string tokenizerModelPath;    // a SentencePiece tokenizer.model beside it, if any
     std::vector<NamedTensor> tensors;  // in file order
 };
 

@@ -1,0 +1,48 @@
+// Choosing a checkpoint reader (see llama_checkpoint.h).
+#include "core/io/llama_checkpoint.h"
+
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/io/gguf_llama.h"
+#include "core/io/hf_checkpoint.h"
+#include "core/io/llama2c_checkpoint.h"
+#include "core/util/mapped_file.h"
+
+namespace cwb {
+
+namespace fs = std::filesystem;
+
+LlamaCheckpoint openLlamaCheckpoint(const std::string& path) {
+    std::error_code ec;
+    const std::string name = fs::path(path).filename().string();
+    if (fs::is_directory(path, ec) || name == "config.json" ||
+        name == "model.safetensors.index.json" || name.ends_with(".safetensors"))
+        return openHfCheckpoint(path);
+    const std::shared_ptr<MappedStorage> bytes = mapFile(path);
+    if (bytes->size() >= 4 && std::memcmp(bytes->data(), "GGUF", 4) == 0)
+        return readGgufCheckpoint(bytes, path);
+    if (name.ends_with(".bin") || isLlama2cCheckpoint(*bytes))
+        return readLlama2cCheckpoint(bytes, path);
+    throw Error(path + ": not a recognised language-model checkpoint (give a Hugging Face "
+                       "folder, a GGUF file or a llama2.c .bin)");
+}
+
+std::string findLlama2cTokenizer(const std::string& checkpointPath) {
+    const fs::path folder = fs::path(checkpointPath).parent_path();
+    std::error_code ec;
+    const fs::path standard = (folder.empty() ? fs::path(".") : folder) / "tokenizer.bin";
+    if (fs::is_regular_file(standard, ec)) return standard.string();
+    std::string found;
+    for (const auto& entry : fs::directory_iterator(folder.empty() ? "." : folder, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with("tok") && name.ends_with(".bin") && entry.is_regular_file(ec)) {
+            if (!found.empty()) return "";  // more than one: the user has to say which
+            found = entry.path().string();
+        }
+    }
+    return found;
+}
+
+}  // namespace cwb

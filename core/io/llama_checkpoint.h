@@ -1,0 +1,20 @@
+// The front door for language-model checkpoints: picks the reader by what the path is and
+// what the file holds, not by its name alone.
+#pragma once
+
+#include <string>
+
+#include "core/llm/llama_weights.h"
+
+namespace cwb {
+
+// Opens a Llama checkpoint: a Hugging Face folder (or its config.json, index or any shard),
+// a GGUF file (by its magic), or a llama2.c .bin (by a plausible header). Throws cwb::Error
+// "<path>: ..." with one line otherwise.
+LlamaCheckpoint openLlamaCheckpoint(const std::string& path);
+
+// The llama2.c tokenizer for a checkpoint: tokenizer.bin beside it, else the only tok*.bin
+// beside it (llama2.c's tok512.bin, tok4096.bin); empty when there is none.
+std::string findLlama2cTokenizer(const std::string& checkpointPath);
+
+}  // namespace cwb
