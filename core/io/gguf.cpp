@@ -18,9 +18,9 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "GGUF is read as little-endian");
 
 constexpr std::uint64_t kDefaultAlignment = 32;
-constexpr std::uint32_t kMaxDims = 4;         // GGML_MAX_DIMS
-constexpr int kMaxArrayDepth = 4;             // arrays of arrays, skipped up to this depth
-constexpr std::uint64_t kMinEntryBytes = 13;  // key length 8, type 4, a value of at least 1
+constexpr std::uint32_t kMaxDims = 4;              // GGML_MAX_DIMS
+constexpr int kMaxArrayDepth = 4;                  // arrays of arrays, skipped up to this depth
+constexpr std::uint64_t kMinEntryBytes = 13;       // key length 8, type 4, a value of at least 1
 constexpr std::uint64_t kMinTensorInfoBytes = 24;  // name length 8, dims 4, type 4, offset 8
 constexpr std::uint64_t kMinArrayBytes = 12;       // element type 4, count 8
 
@@ -177,9 +177,9 @@ GgufValue readArray(Cursor& in, const std::string& key, int depth) {
     v.count = in.read<std::uint64_t>("the length of array '" + key + "'");
     v.offset = in.pos();
     const std::uint64_t fixed = scalarBytes(v.elementType);
-    const std::uint64_t least = fixed ? fixed
+    const std::uint64_t least = fixed                               ? fixed
                                 : v.elementType == GgufType::String ? 8
-                                                                     : kMinArrayBytes;
+                                                                    : kMinArrayBytes;
     if (v.count > in.remaining() / least)
         throw Error(in.where() + ": GGUF array '" + key + "' claims " + std::to_string(v.count) +
                     " elements but only " + std::to_string(in.remaining()) +
@@ -212,9 +212,9 @@ std::string keyError(const std::string& where, std::string_view key, const std::
 }  // namespace
 
 std::string ggufTypeName(GgufType type) {
-    static const char* names[] = {"uint8",   "int8",   "uint16", "int16", "uint32",
-                                  "int32",   "float32", "bool",  "string", "array",
-                                  "uint64",  "int64",  "float64"};
+    static const char* names[] = {"uint8",  "int8",    "uint16", "int16",  "uint32",
+                                  "int32",  "float32", "bool",   "string", "array",
+                                  "uint64", "int64",   "float64"};
     const auto i = static_cast<std::uint32_t>(type);
     return i < std::size(names) ? names[i] : "type " + std::to_string(i);
 }
@@ -229,8 +229,9 @@ GgufFile GgufFile::parse(std::shared_ptr<Storage> storage, const std::string& wh
     in.skip(4);
     file.m_version = in.read<std::uint32_t>("the version");
     if (file.m_version == 0x02000000u || file.m_version == 0x03000000u)
-        throw Error(where + ": big-endian GGUF is not supported; convert it on a little-endian "
-                            "machine");
+        throw Error(where +
+                    ": big-endian GGUF is not supported; convert it on a little-endian "
+                    "machine");
     if (file.m_version != 2 && file.m_version != 3)
         throw Error(where + ": GGUF version " + std::to_string(file.m_version) +
                     " is not supported (only versions 2 and 3)");
@@ -248,13 +249,16 @@ GgufFile GgufFile::parse(std::shared_ptr<Storage> storage, const std::string& wh
     for (std::uint64_t i = 0; i < entryCount; ++i) {
         const std::string key(in.string("a metadata key"));
         const GgufType type = in.type("the type of '" + key + "'");
-        GgufValue value = type == GgufType::Array ? readArray(in, key, 1)
-                                                  : readScalar(in, type, "the value of '" + key + "'");
+        GgufValue value = type == GgufType::Array
+                              ? readArray(in, key, 1)
+                              : readScalar(in, type, "the value of '" + key + "'");
         if (!file.m_metadata.emplace(key, value).second)
-            throw Error(where + ": GGUF metadata key '" + key + "' appears twice; the file is corrupt");
+            throw Error(where + ": GGUF metadata key '" + key +
+                        "' appears twice; the file is corrupt");
     }
     if (const auto alignment = file.integer("general.alignment")) {
-        if (*alignment < 8 || *alignment > (1 << 30) || !std::has_single_bit(std::uint64_t(*alignment)))
+        if (*alignment < 8 || *alignment > (1 << 30) ||
+            !std::has_single_bit(std::uint64_t(*alignment)))
             throw Error(where + ": general.alignment " + std::to_string(*alignment) +
                         " is not a power of two from 8 to 2^30; the file is corrupt");
         file.m_alignment = static_cast<std::uint64_t>(*alignment);
@@ -293,7 +297,8 @@ GgufFile GgufFile::parse(std::shared_ptr<Storage> storage, const std::string& wh
         info.offset = in.read<std::uint64_t>("the offset of '" + info.name + "'");
         const std::int64_t elements =
             checkedElements(info.shape, std::numeric_limits<std::int64_t>::max() / 8);
-        if (elements < 0) throw Error(place + ": shape " + shapeToString(info.shape) + " overflows");
+        if (elements < 0)
+            throw Error(place + ": shape " + shapeToString(info.shape) + " overflows");
         const auto block = static_cast<std::int64_t>(dtypeBlockSize(info.dtype));
         const std::int64_t rowLength = info.shape.empty() ? 1 : info.shape.back();
         if (rowLength % block != 0)
@@ -327,8 +332,9 @@ GgufFile GgufFile::parse(std::shared_ptr<Storage> storage, const std::string& wh
         info.offset += file.m_dataOffset;
         byOffset.push_back(&info);
     }
-    std::sort(byOffset.begin(), byOffset.end(),
-              [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+    std::sort(
+        byOffset.begin(), byOffset.end(),
+        [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
     for (std::size_t i = 1; i < byOffset.size(); ++i)
         if (byOffset[i]->offset < byOffset[i - 1]->offset + byOffset[i - 1]->bytes)
             throw Error(where + ": GGUF tensors '" + byOffset[i - 1]->name + "' and '" +

@@ -41,9 +41,9 @@ std::string ggufTypeName(GgufType type);
 
 struct GgufValue {
     GgufType type = GgufType::UInt8;
-    std::int64_t integer = 0;    // integer and bool types (UInt64 above 2^63 is refused)
-    double number = 0;           // every numeric type, floats included
-    std::string_view text;       // String: a view into the file
+    std::int64_t integer = 0;  // integer and bool types (UInt64 above 2^63 is refused)
+    double number = 0;         // every numeric type, floats included
+    std::string_view text;     // String: a view into the file
     GgufType elementType = GgufType::UInt8;  // Array
     std::uint64_t count = 0;                 // Array: elements
     std::uint64_t offset = 0;                // Array: file offset of its first element

@@ -54,8 +54,7 @@ LlamaConfig readConfig(const GgufFile& file, const std::vector<NamedTensor>& ten
         throw Error(where + ": RoPE over part of a head is not supported");
     c.maxSequence = sizeKey(file, "llama.context_length", 0);
     const auto eps = file.number("llama.attention.layer_norm_rms_epsilon");
-    if (!eps)
-        throw Error(where + ": GGUF key 'llama.attention.layer_norm_rms_epsilon' is missing");
+    if (!eps) throw Error(where + ": GGUF key 'llama.attention.layer_norm_rms_epsilon' is missing");
     c.rmsNormEps = static_cast<float>(*eps);
     c.ropeTheta = static_cast<float>(file.number("llama.rope.freq_base").value_or(10000.0));
 
@@ -81,8 +80,9 @@ LlamaConfig readConfig(const GgufFile& file, const std::vector<NamedTensor>& ten
     for (const NamedTensor& t : tensors) {
         if (t.name == kGgufNames.output) c.tiedEmbeddings = false;
         if (t.name == "rope_freqs.weight")
-            throw Error(where + ": tensor 'rope_freqs.weight' (scaled RoPE frequencies, as in "
-                                "Llama 3.1) is not supported");
+            throw Error(where +
+                        ": tensor 'rope_freqs.weight' (scaled RoPE frequencies, as in "
+                        "Llama 3.1) is not supported");
     }
     checkLlamaConfig(c, where);
     return c;

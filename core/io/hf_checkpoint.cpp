@@ -39,9 +39,9 @@ int intField(const json& j, const char* key, std::optional<int> fallback,
         throw Error(where + ": '" + key + "' is missing");
     }
     if (!v->is_number_integer() ||
-        (v->is_number_unsigned() ? v->get<std::uint64_t>() > std::uint64_t(INT32_MAX)
-                                 : v->get<std::int64_t>() < 0 ||
-                                       v->get<std::int64_t>() > INT32_MAX))
+        (v->is_number_unsigned()
+             ? v->get<std::uint64_t>() > std::uint64_t(INT32_MAX)
+             : v->get<std::int64_t>() < 0 || v->get<std::int64_t>() > INT32_MAX))
         throw Error(where + ": '" + key + "' must be a non-negative integer, got " + v->dump());
     return v->get<int>();
 }
@@ -172,7 +172,7 @@ LlamaCheckpoint readHfCheckpoint(const std::string& folder, std::string_view con
     }
 
     std::unordered_map<std::string, std::string> holder;  // tensor -> the shard it is in
-    for (const std::string& shard : shards) {  // model-0000N-of-0000M sort in order
+    for (const std::string& shard : shards) {             // model-0000N-of-0000M sort in order
         const std::string shardPath = folder + "/" + shard;
         const std::shared_ptr<Storage> bytes = openShard(shard);
         if (!bytes)
@@ -192,8 +192,7 @@ LlamaCheckpoint readHfCheckpoint(const std::string& folder, std::string_view con
             throw Error(indexPath + ": tensor '" + tensor + "' is listed in " + shard +
                         ", which does not hold it; the checkpoint is incomplete or inconsistent");
     }
-    checkpoint.weights = assignLlamaRoles(checkpoint.config, checkpoint.tensors,
-                                          kHuggingFaceNames,
+    checkpoint.weights = assignLlamaRoles(checkpoint.config, checkpoint.tensors, kHuggingFaceNames,
                                           {DType::F32, DType::F16, DType::BF16}, folder);
     return checkpoint;
 }
@@ -208,8 +207,9 @@ std::string hfCheckpointFolder(const std::string& path) {
         throw Error(path + ": not a Hugging Face checkpoint; give its folder or its config.json");
     const std::string folder = p.has_parent_path() ? p.parent_path().string() : ".";
     if (!fs::is_regular_file(folder + "/" + kConfig, ec))
-        throw Error(path + ": no config.json beside it; a Hugging Face checkpoint is a folder "
-                           "with config.json and its safetensors files");
+        throw Error(path +
+                    ": no config.json beside it; a Hugging Face checkpoint is a folder "
+                    "with config.json and its safetensors files");
     return folder;
 }
 
@@ -224,9 +224,8 @@ LlamaCheckpoint openHfCheckpoint(const std::string& path) {
         if (!fs::exists(folder + "/" + name, missing)) return nullptr;
         return mapFile(folder + "/" + name);
     };
-    LlamaCheckpoint checkpoint =
-        readHfCheckpoint(folder, config, index ? std::optional<std::string_view>(*index)
-                                               : std::nullopt, open);
+    LlamaCheckpoint checkpoint = readHfCheckpoint(
+        folder, config, index ? std::optional<std::string_view>(*index) : std::nullopt, open);
     checkpoint.path = path;
     if (fs::is_regular_file(folder + "/tokenizer.model", ec))
         checkpoint.tokenizerModelPath = folder + "/tokenizer.model";

@@ -61,12 +61,18 @@ std::optional<Layout> layoutOf(const Storage& file, std::string& problem) {
     }
     const std::int64_t L = layers, d = dim, f = hidden, v = c.vocabSize;
     const std::int64_t kv = std::int64_t(kvHeads) * c.headDim;
-    l.arrays = {{"token_embedding_table", {v, d}}, {"rms_att_weight", {L, d}},
-                {"wq", {L, d, d}},                 {"wk", {L, kv, d}},
-                {"wv", {L, kv, d}},                {"wo", {L, d, d}},
-                {"rms_ffn_weight", {L, d}},        {"w1", {L, f, d}},
-                {"w2", {L, d, f}},                 {"w3", {L, f, d}},
-                {"rms_final_weight", {d}},         {"freq_cis_real", {seqLen, c.headDim / 2}},
+    l.arrays = {{"token_embedding_table", {v, d}},
+                {"rms_att_weight", {L, d}},
+                {"wq", {L, d, d}},
+                {"wk", {L, kv, d}},
+                {"wv", {L, kv, d}},
+                {"wo", {L, d, d}},
+                {"rms_ffn_weight", {L, d}},
+                {"w1", {L, f, d}},
+                {"w2", {L, d, f}},
+                {"w3", {L, f, d}},
+                {"rms_final_weight", {d}},
+                {"freq_cis_real", {seqLen, c.headDim / 2}},
                 {"freq_cis_imag", {seqLen, c.headDim / 2}}};
     if (!c.tiedEmbeddings) l.arrays.push_back({"wcls", {v, d}});
     // Each dimension is below 2^24 and layers below 2^16: every product fits in 64 bits.

@@ -25,8 +25,9 @@ LlamaCheckpoint openLlamaCheckpoint(const std::string& path) {
         return readGgufCheckpoint(bytes, path);
     if (name.ends_with(".bin") || isLlama2cCheckpoint(*bytes))
         return readLlama2cCheckpoint(bytes, path);
-    throw Error(path + ": not a recognised language-model checkpoint (give a Hugging Face "
-                       "folder, a GGUF file or a llama2.c .bin)");
+    throw Error(path +
+                ": not a recognised language-model checkpoint (give a Hugging Face "
+                "folder, a GGUF file or a llama2.c .bin)");
 }
 
 std::string findLlama2cTokenizer(const std::string& checkpointPath) {

@@ -37,11 +37,11 @@ const LlamaTensorNames kHuggingFaceNames{"model.embed_tokens.weight",
                                          ".mlp.up_proj.weight",
                                          ".mlp.down_proj.weight"};
 
-const LlamaTensorNames kGgufNames{"token_embd.weight",   "output_norm.weight", "output.weight",
-                                  "blk.",                ".attn_norm.weight",  ".attn_q.weight",
-                                  ".attn_k.weight",      ".attn_v.weight",     ".attn_output.weight",
-                                  ".ffn_norm.weight",    ".ffn_gate.weight",   ".ffn_up.weight",
-                                  ".ffn_down.weight"};
+const LlamaTensorNames kGgufNames{
+    "token_embd.weight",   "output_norm.weight", "output.weight",    "blk.",
+    ".attn_norm.weight",   ".attn_q.weight",     ".attn_k.weight",   ".attn_v.weight",
+    ".attn_output.weight", ".ffn_norm.weight",   ".ffn_gate.weight", ".ffn_up.weight",
+    ".ffn_down.weight"};
 
 void checkLlamaConfig(const LlamaConfig& c, const std::string& where) {
     const std::pair<const char*, int> sizes[] = {
@@ -58,8 +58,9 @@ void checkLlamaConfig(const LlamaConfig& c, const std::string& where) {
     if (c.maxSequence < 0)
         throw Error(where + ": context length " + std::to_string(c.maxSequence) + " is negative");
     if (c.heads % c.kvHeads != 0)
-        throw Error(where + ": " + std::to_string(c.heads) + " attention heads do not divide into " +
-                    std::to_string(c.kvHeads) + " key/value heads");
+        throw Error(where + ": " + std::to_string(c.heads) +
+                    " attention heads do not divide into " + std::to_string(c.kvHeads) +
+                    " key/value heads");
     if (c.headDim % 2 != 0)
         throw Error(where + ": head size " + std::to_string(c.headDim) +
                     " is odd; RoPE needs pairs of dimensions");

@@ -17,8 +17,9 @@ CheckpointInfo describeCheckpoint(const LlamaCheckpoint& checkpoint) {
         CheckpointTensorRow row{t.name, t.tensor.shape(), t.tensor.dtype(),
                                 static_cast<std::uint64_t>(t.tensor.elements()),
                                 t.tensor.byteSize()};
-        auto total = std::find_if(info.byDType.begin(), info.byDType.end(),
-                                  [&](const CheckpointDTypeTotal& d) { return d.dtype == row.dtype; });
+        auto total =
+            std::find_if(info.byDType.begin(), info.byDType.end(),
+                         [&](const CheckpointDTypeTotal& d) { return d.dtype == row.dtype; });
         if (total == info.byDType.end())
             total = info.byDType.insert(info.byDType.end(), CheckpointDTypeTotal{row.dtype});
         ++total->tensors;

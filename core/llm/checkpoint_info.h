@@ -32,7 +32,7 @@ struct CheckpointInfo {
     LlamaConfig config;
     int vocabularyPieces = 0;  // 0 when the tokenizer is a separate file
     std::string tokenizerModelPath;
-    std::vector<CheckpointTensorRow> tensors;  // in file order
+    std::vector<CheckpointTensorRow> tensors;   // in file order
     std::vector<CheckpointDTypeTotal> byDType;  // in order of first appearance
     std::uint64_t elements = 0;
     std::uint64_t bytes = 0;
