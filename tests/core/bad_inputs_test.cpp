@@ -15,6 +15,7 @@
 #include "core/io/model_loader.h"
 #include "core/util/memory.h"
 #include "tests/support/bad_files.h"
+#include "tests/support/readme_table.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
@@ -270,42 +271,6 @@ const std::vector<Row>& rows() {
     return all;
 }
 
-// A pattern from a row as a regex: {N} is a number, {*} any text, the rest literal.
-std::regex patternRegex(const std::string& pattern) {
-    std::string out;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern.compare(i, 3, "{N}") == 0) {
-            out += "[0-9][0-9.,]*";
-            i += 2;
-        } else if (pattern.compare(i, 3, "{*}") == 0) {
-            out += ".*";
-            i += 2;
-        } else {
-            if (std::string("\\^$.|?*+()[]{}").find(pattern[i]) != std::string::npos) out += '\\';
-            out += pattern[i];
-        }
-    }
-    return std::regex(out);
-}
-
-// The rows of README.md's "## Bad inputs" table as (kind, pattern) pairs.
-std::vector<std::pair<std::string, std::string>> readmeRows() {
-    std::ifstream in(std::string(CWB_SOURCE_DIR) + "/README.md");
-    std::vector<std::pair<std::string, std::string>> rows;
-    std::string line;
-    bool inSection = false;
-    while (std::getline(in, line)) {
-        if (line.rfind("## ", 0) == 0) inSection = line == "## Bad inputs";
-        if (!inSection || line.rfind("| ", 0) != 0) continue;
-        // | kind | `pattern` |
-        const auto tick = line.find(" | `");
-        const auto end = line.rfind("` |");
-        if (tick == std::string::npos || end == std::string::npos || end <= tick) continue;
-        rows.emplace_back(line.substr(2, tick - 2), line.substr(tick + 4, end - tick - 4));
-    }
-    return rows;
-}
-
 }  // namespace
 
 class BadInputsTest : public QObject {
@@ -331,7 +296,7 @@ private slots:
             QVERIFY2(message.find('\n') == std::string::npos, message.c_str());
             QVERIFY2(message.find(path) != std::string::npos,
                      ("does not name the file: " + message).c_str());
-            QVERIFY2(std::regex_search(message, patternRegex(bad.pattern)),
+            QVERIFY2(std::regex_search(message, test::patternRegex(bad.pattern)),
                      ("'" + message + "' does not match '" + bad.pattern + "'").c_str());
         }
     }
@@ -343,7 +308,8 @@ private slots:
         for (const auto& r : rows()) expected << "| " << r.kind << " | `" << r.pattern << "` |\n";
         std::vector<std::pair<std::string, std::string>> wanted;
         for (const auto& r : rows()) wanted.emplace_back(r.kind, r.pattern);
-        if (readmeRows() != wanted) {
+        if (test::readmeTableRows(std::string(CWB_SOURCE_DIR) + "/README.md", "## Bad inputs") !=
+            wanted) {
             const auto file = std::filesystem::current_path() / "bad_inputs_table.md";
             std::ofstream(file) << expected.str();
             QFAIL(("README.md's \"## Bad inputs\" table differs from the test rows; the rows it "

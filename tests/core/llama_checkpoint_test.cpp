@@ -256,7 +256,7 @@ private slots:
     // llama2.c classifier.
     void tinyFiles() {
         const std::string dir = test::tempDir();
-        test::llm::GgufBuilder g = test::llm::tinyLlamaGguf({}, "llama", 2);
+        test::llm::GgufBuilder g = test::llm::tinyLlamaGguf({}, {.version = 2});
         test::writeBytes(dir + "/tiny.gguf", g.build());
         LlamaCheckpoint c = openLlamaCheckpoint(dir + "/tiny.gguf");
         QCOMPARE(c.format, std::string("GGUF v2"));

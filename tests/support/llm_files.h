@@ -138,21 +138,29 @@ struct TinyLlama {
     std::uint32_t headDim() const { return hidden / heads; }
 };
 
+// What tinyLlamaGguf writes besides the tensors; changed to make files to refuse.
+struct TinyGgufOptions {
+    std::string arch = "llama";
+    std::string tokenizer = "llama";
+    std::uint32_t version = 3;
+    std::uint32_t declaredInter = 0;  // feed_forward_length when not 0, else the tensors'
+};
+
 // A tiny Llama in GGUF with the keys and tensor names llama.cpp writes, all float32; the
-// tokenizer has `vocab` SentencePiece pieces. `arch` replaces "llama" for refusals.
-inline GgufBuilder tinyLlamaGguf(const TinyLlama& m = {}, const std::string& arch = "llama",
-                                 std::uint32_t version = 3) {
-    GgufBuilder g(version);
+// tokenizer has `vocab` SentencePiece pieces.
+inline GgufBuilder tinyLlamaGguf(const TinyLlama& m = {}, const TinyGgufOptions& o = {}) {
+    GgufBuilder g(o.version);
+    const std::string& arch = o.arch;
     g.text("general.architecture", arch)
         .u32(arch + ".block_count", m.layers)
         .u32(arch + ".context_length", 64)
         .u32(arch + ".embedding_length", m.hidden)
-        .u32(arch + ".feed_forward_length", m.inter)
+        .u32(arch + ".feed_forward_length", o.declaredInter ? o.declaredInter : m.inter)
         .u32(arch + ".attention.head_count", m.heads)
         .u32(arch + ".attention.head_count_kv", m.kvHeads)
         .f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f)
         .f32(arch + ".rope.freq_base", 10000.0f)
-        .text("tokenizer.ggml.model", "llama");
+        .text("tokenizer.ggml.model", o.tokenizer);
     std::vector<std::string> pieces{"<unk>", "<s>", "</s>"};
     while (pieces.size() < m.vocab)
         pieces.push_back("\xe2\x96\x81p" + std::to_string(pieces.size()));
@@ -202,7 +210,8 @@ inline std::string tinySafetensors(
         std::string dims;
         for (auto d : shape) {
             n *= d;
-            dims += (dims.empty() ? "" : ",") + std::to_string(d);
+            if (!dims.empty()) dims += ',';
+            dims += std::to_string(d);
         }
         if (header.size() > 1) header += ",";
         header += "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + dims +
@@ -240,10 +249,12 @@ inline std::vector<std::pair<std::string, std::vector<std::uint64_t>>> tinyLlama
     return t;
 }
 
+// config.json of the tiny Llama; `inter` replaces its intermediate size when not 0.
 inline std::string tinyLlamaHfConfig(const TinyLlama& m = {},
-                                     const std::string& arch = "LlamaForCausalLM") {
+                                     const std::string& arch = "LlamaForCausalLM",
+                                     std::uint32_t inter = 0) {
     return "{\"architectures\":[\"" + arch + "\"],\"hidden_size\":" + std::to_string(m.hidden) +
-           ",\"intermediate_size\":" + std::to_string(m.inter) +
+           ",\"intermediate_size\":" + std::to_string(inter ? inter : m.inter) +
            ",\"num_hidden_layers\":" + std::to_string(m.layers) +
            ",\"num_attention_heads\":" + std::to_string(m.heads) +
            ",\"num_key_value_heads\":" + std::to_string(m.kvHeads) +
