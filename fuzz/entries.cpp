@@ -10,14 +10,18 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
 #include "core/error.h"
+#include "core/io/gguf_llama.h"
+#include "core/io/hf_checkpoint.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/keras_config.h"
 #include "core/io/keras_h5.h"
 #include "core/io/keras_zip.h"
+#include "core/io/llama2c_checkpoint.h"
 #include "core/io/llama2c_tokenizer.h"
 #include "core/io/safetensors.h"
 #include "core/llm/vocabulary_tokenizer.h"
@@ -53,12 +57,71 @@ void runIdx(const std::uint8_t* data, std::size_t size) {
     parseIdx(std::vector<std::uint8_t>(data, data + size), "fuzz.idx");
 }
 
-void runSafetensors(const std::uint8_t* data, std::size_t size) {
+// The input in heap memory of exactly its size, so that ASan sees a read past its end.
+std::shared_ptr<Storage> ownedCopy(const void* data, std::size_t size) {
     auto storage = std::make_shared<OwnedStorage>(size);
     if (size) std::memcpy(storage->mutableData(), data, size);
+    return storage;
+}
+
+void runSafetensors(const std::uint8_t* data, std::size_t size) {
     // Converting reads every byte each tensor claims, as `cwb info` statistics do.
-    for (const NamedTensor& t : parseSafetensors(storage, "fuzz.safetensors"))
+    for (const NamedTensor& t : parseSafetensors(ownedCopy(data, size), "fuzz.safetensors"))
         (void)t.tensor.toFloatVector();
+}
+
+// Reads every byte of every tensor a checkpoint hands out (by file name and by role) and
+// every vocabulary piece, as a forward pass and `cwb info` would.
+void touchCheckpoint(const LlamaCheckpoint& checkpoint) {
+    unsigned sum = 0;
+    auto touch = [&sum](const Tensor& t) {
+        const std::byte* bytes = t.bytes();
+        for (std::size_t i = 0; i < t.byteSize(); ++i) sum += std::to_integer<unsigned>(bytes[i]);
+    };
+    for (const NamedTensor& t : checkpoint.tensors) touch(t.tensor);
+    const LlamaWeights& w = checkpoint.weights;
+    for (const Tensor* t : {&w.embedding, &w.finalNorm, &w.output}) touch(*t);
+    for (const LlamaBlockWeights& b : w.blocks)
+        for (const Tensor* t :
+             {&b.attnNorm, &b.q, &b.k, &b.v, &b.o, &b.ffnNorm, &b.gate, &b.up, &b.down})
+            touch(*t);
+    for (const std::string& piece : checkpoint.vocabulary.pieces)
+        for (char c : piece) sum += static_cast<unsigned char>(c);
+    volatile unsigned sink = sum;
+    (void)sink;
+}
+
+void runGguf(const std::uint8_t* data, std::size_t size) {
+    touchCheckpoint(readGgufCheckpoint(ownedCopy(data, size), "fuzz.gguf"));
+}
+
+void runLlama2c(const std::uint8_t* data, std::size_t size) {
+    touchCheckpoint(readLlama2cCheckpoint(ownedCopy(data, size), "fuzz.bin"));
+}
+
+// A Hugging Face folder in one input: config.json, a NUL, the index (empty: none, so the
+// weights are model.safetensors), a NUL, then the bytes of the first weights file asked for;
+// any other file is missing.
+void runHf(const std::uint8_t* data, std::size_t size) {
+    const std::string_view all(reinterpret_cast<const char*>(data), size);
+    const std::size_t first = all.find('\0');
+    const std::string_view config = all.substr(0, first);
+    std::optional<std::string_view> index;
+    std::string_view weights;
+    if (first != std::string_view::npos) {
+        const std::size_t second = all.find('\0', first + 1);
+        const std::string_view middle =
+            all.substr(first + 1, second == std::string_view::npos ? second : second - first - 1);
+        if (!middle.empty()) index = middle;
+        if (second != std::string_view::npos) weights = all.substr(second + 1);
+    }
+    bool given = false;
+    const auto open = [&](const std::string&) -> std::shared_ptr<Storage> {
+        if (given) return nullptr;
+        given = true;
+        return ownedCopy(weights.data(), weights.size());
+    };
+    touchCheckpoint(readHfCheckpoint("fuzz", config, index, open));
 }
 
 // The HDF5 readers parse in a child process (core/util/child_process.h) and turn its crash
@@ -171,6 +234,9 @@ const std::vector<Entry>& entries() {
         {"keras_zip", runKerasZip},
         {"keras_config", runKerasConfig},
         {"llama2c_tokenizer", runLlama2cTokenizer},
+        {"gguf", runGguf},
+        {"hf", runHf},
+        {"llama2c", runLlama2c},
     };
     return all;
 }

@@ -144,6 +144,7 @@ struct TinyGgufOptions {
     std::string tokenizer = "llama";
     std::uint32_t version = 3;
     std::uint32_t declaredInter = 0;  // feed_forward_length when not 0, else the tensors'
+    bool output = true;               // false: no output.weight (tied to token_embd)
 };
 
 // A tiny Llama in GGUF with the keys and tensor names llama.cpp writes, all float32; the
@@ -196,7 +197,7 @@ inline GgufBuilder tinyLlamaGguf(const TinyLlama& m = {}, const TinyGgufOptions&
         add(p + "ffn_down.weight", {f, h});
     }
     add("output_norm.weight", {h});
-    add("output.weight", {h, v});
+    if (o.output) add("output.weight", {h, v});
     return g;
 }
 
