@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/io/llama_roles.h"
+#include "core/io/tensor_checks.h"
 #include "core/util/mapped_file.h"
 
 namespace cwb {
@@ -75,14 +76,24 @@ std::optional<Layout> layoutOf(const Storage& file, std::string& problem) {
                 {"freq_cis_real", {seqLen, c.headDim / 2}},
                 {"freq_cis_imag", {seqLen, c.headDim / 2}}};
     if (!c.tiedEmbeddings) l.arrays.push_back({"wcls", {v, d}});
-    // Each dimension is below 2^24 and layers below 2^16: every product fits in 64 bits.
+    // Sizes add up to the file's or the header is wrong; an array larger than the whole file
+    // stops the sum before it can overflow.
+    const auto limit = static_cast<std::int64_t>(file.size() / 4);
     l.bytes = kHeaderBytes;
-    for (const Array& a : l.arrays) l.bytes += std::uint64_t(shapeElements(a.shape)) * 4;
+    for (const Array& a : l.arrays) {
+        const std::int64_t elements = checkedElements(a.shape, limit);
+        if (elements < 0 || l.bytes > file.size()) {
+            l.bytes = UINT64_MAX;
+            break;
+        }
+        l.bytes += std::uint64_t(elements) * 4;
+    }
     if (l.bytes != file.size()) {
         problem = "holds " + std::to_string(file.size()) + " bytes but its llama2.c header (dim " +
                   std::to_string(dim) + ", hidden " + std::to_string(hidden) + ", " +
                   std::to_string(layers) + " layers, vocabulary " + std::to_string(vocab) +
-                  ", seq_len " + std::to_string(seqLen) + ") needs " + std::to_string(l.bytes) +
+                  ", seq_len " + std::to_string(seqLen) + ") needs " +
+                  (l.bytes == UINT64_MAX ? "more" : std::to_string(l.bytes)) +
                   "; the file is truncated or not a llama2.c checkpoint";
         return std::nullopt;
     }
