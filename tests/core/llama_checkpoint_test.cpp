@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/io/gguf.h"
+#include "core/io/hf_checkpoint.h"
 #include "core/llm/checkpoint_info.h"
 #include "core/util/mapped_file.h"
 #include "tests/support/llm_files.h"
@@ -272,6 +273,71 @@ private slots:
         // No .bin suffix: told by its header.
         test::writeBytes(dir + "/tiny.checkpoint", test::llm::tinyLlama2c());
         QCOMPARE(openLlamaCheckpoint(dir + "/tiny.checkpoint").format, std::string("llama2.c"));
+    }
+
+    // config.json as transformers 4 (rope_theta at the top level) and 5 (rope_parameters)
+    // write it, Mistral's, and the defaults of absent or null fields.
+    void huggingFaceConfigs_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("architecture");
+        QTest::addColumn<int>("kvHeads");
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<float>("theta");
+        QTest::addColumn<float>("eps");
+        QTest::addColumn<bool>("tied");
+        const QString base = R"("hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "vocab_size": 32)";
+        QTest::newRow("transformers 4")
+            << R"({"architectures": ["LlamaForCausalLM"], )" + base +
+                   R"(, "num_key_value_heads": 2, "rope_theta": 500000.0,
+            "rms_norm_eps": 1e-05, "tie_word_embeddings": true})"
+            << "llama" << 2 << 16 << 500000.0f << 1e-5f << true;
+        QTest::newRow("transformers 5") << R"({"architectures": ["LlamaForCausalLM"], )" + base +
+                                               R"(, "head_dim": 32, "rope_parameters":
+            {"rope_theta": 1000.0, "rope_type": "default"}})"
+                                        << "llama" << 4 << 32 << 1000.0f << 1e-6f << false;
+        QTest::newRow("mistral") << R"({"architectures": ["MistralForCausalLM"], )" + base +
+                                        R"(, "head_dim": null, "num_key_value_heads": null,
+            "sliding_window": 4096, "rope_scaling": null})"
+                                 << "mistral" << 4 << 16 << 10000.0f << 1e-6f << false;
+    }
+    void huggingFaceConfigs() {
+        QFETCH(QString, json);
+        QFETCH(QString, architecture);
+        QFETCH(int, kvHeads);
+        QFETCH(int, headDim);
+        QFETCH(float, theta);
+        QFETCH(float, eps);
+        QFETCH(bool, tied);
+        const LlamaConfig c = parseHfLlamaConfig(json.toStdString(), "config.json");
+        QCOMPARE(QString::fromStdString(c.architecture), architecture);
+        QCOMPARE(c.hiddenSize, 64);
+        QCOMPARE(c.layers, 2);
+        QCOMPARE(c.kvHeads, kvHeads);
+        QCOMPARE(c.headDim, headDim);
+        QCOMPARE(c.ropeTheta, theta);
+        QCOMPARE(c.rmsNormEps, eps);
+        QCOMPARE(c.tiedEmbeddings, tied);
+    }
+
+    // A tied checkpoint without lm_head.weight, read from memory: the output is the embedding.
+    void huggingFaceTiedFromMemory() {
+        auto tensors = test::llm::tinyLlamaHfTensors();
+        tensors.pop_back();  // lm_head.weight
+        const std::string bytes = test::llm::tinySafetensors(tensors);
+        std::string config = test::llm::tinyLlamaHfConfig();
+        config.replace(config.rfind("false"), 5, "true");  // tie_word_embeddings
+        const auto open = [&](const std::string& name) -> std::shared_ptr<Storage> {
+            if (name != "model.safetensors") return nullptr;
+            auto storage = std::make_shared<OwnedStorage>(bytes.size());
+            std::memcpy(storage->mutableData(), bytes.data(), bytes.size());
+            return storage;
+        };
+        const LlamaCheckpoint c = readHfCheckpoint("tiny", config, std::nullopt, open);
+        QVERIFY(c.config.tiedEmbeddings);
+        QCOMPARE(c.tensors.size(), tensors.size());
+        QCOMPARE(c.weights.output.bytes(), c.weights.embedding.bytes());
+        QCOMPARE(c.weights.blocks[0].k.shape(), (Shape{4, 8}));
     }
 
     // GGUF metadata of every value type, nested arrays included, read back by type.
