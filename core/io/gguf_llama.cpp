@@ -55,8 +55,8 @@ LlamaConfig readConfig(const GgufFile& file, const std::vector<NamedTensor>& ten
     c.maxSequence = sizeKey(file, "llama.context_length", 0);
     const auto eps = file.number("llama.attention.layer_norm_rms_epsilon");
     if (!eps) throw Error(where + ": GGUF key 'llama.attention.layer_norm_rms_epsilon' is missing");
-    c.rmsNormEps = static_cast<float>(*eps);
-    c.ropeTheta = static_cast<float>(file.number("llama.rope.freq_base").value_or(10000.0));
+    c.rmsNormEps = toFloatSaturated(*eps);
+    c.ropeTheta = toFloatSaturated(file.number("llama.rope.freq_base").value_or(10000.0));
 
     // The vocabulary's size: its tokens, else the key, else the embedding's rows.
     const std::uint64_t tokens = file.arrayCount("tokenizer.ggml.tokens");
@@ -119,14 +119,14 @@ Vocabulary readVocabulary(const GgufFile& file) {
     v.scores.assign(n, 0.0f);
     if (count("tokenizer.ggml.scores")) {
         const std::vector<double> scores = file.numberArray("tokenizer.ggml.scores");
-        for (std::size_t i = 0; i < n; ++i) v.scores[i] = static_cast<float>(scores[i]);
+        for (std::size_t i = 0; i < n; ++i) v.scores[i] = toFloatSaturated(scores[i]);
     }
     v.kinds.assign(n, PieceKind::Normal);
     if (count("tokenizer.ggml.token_type")) {
         const std::vector<double> kinds = file.numberArray("tokenizer.ggml.token_type");
         for (std::size_t i = 0; i < n; ++i) {
             // 0 is llama.cpp's "undefined", which it treats as normal.
-            if (kinds[i] < 0 || kinds[i] > 6 || kinds[i] != static_cast<int>(kinds[i]))
+            if (!(kinds[i] >= 0 && kinds[i] <= 6) || kinds[i] != static_cast<int>(kinds[i]))
                 throw Error(where + ": token " + std::to_string(i) + " has type " +
                             std::to_string(kinds[i]) + ", not a SentencePiece piece kind (1 to 6)");
             if (kinds[i] >= 1) v.kinds[i] = static_cast<PieceKind>(static_cast<int>(kinds[i]));

@@ -75,7 +75,7 @@ float ropeTheta(const json& config, const std::string& where) {
         }
         theta = numberField(*p, "rope_theta", theta, where);
     }
-    return static_cast<float>(theta);
+    return toFloatSaturated(theta);
 }
 
 // A shard's file name as the index gives it: a plain name inside the folder.
@@ -135,7 +135,7 @@ LlamaConfig parseHfLlamaConfig(std::string_view text, const std::string& where) 
     c.headDim = intField(config, "head_dim", c.heads ? c.hiddenSize / c.heads : 0, where);
     c.vocabSize = intField(config, "vocab_size", std::nullopt, where);
     c.maxSequence = intField(config, "max_position_embeddings", 0, where);
-    c.rmsNormEps = static_cast<float>(numberField(config, "rms_norm_eps", 1e-6, where));
+    c.rmsNormEps = toFloatSaturated(numberField(config, "rms_norm_eps", 1e-6, where));
     c.ropeTheta = ropeTheta(config, where);
     c.tiedEmbeddings = boolField(config, "tie_word_embeddings", false, where);
     checkLlamaConfig(c, where);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -42,6 +43,13 @@ const LlamaTensorNames kGgufNames{
     ".attn_norm.weight",   ".attn_q.weight",     ".attn_k.weight",   ".attn_v.weight",
     ".attn_output.weight", ".ffn_norm.weight",   ".ffn_gate.weight", ".ffn_up.weight",
     ".ffn_down.weight"};
+
+float toFloatSaturated(double value) {
+    constexpr double kMax = std::numeric_limits<float>::max();
+    if (value > kMax) return std::numeric_limits<float>::infinity();
+    if (value < -kMax) return -std::numeric_limits<float>::infinity();
+    return static_cast<float>(value);
+}
 
 void checkLlamaConfig(const LlamaConfig& c, const std::string& where) {
     const std::pair<const char*, int> sizes[] = {

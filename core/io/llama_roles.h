@@ -17,6 +17,10 @@ namespace cwb {
 // eps and theta are finite and positive.
 void checkLlamaConfig(const LlamaConfig& config, const std::string& where);
 
+// A double from a file as a float: values beyond float's range become infinities (a plain
+// cast would be undefined), which checkLlamaConfig then refuses.
+float toFloatSaturated(double value);
+
 // How one format names the tensors of each role. A block tensor's name is
 // blockPrefix + layer index + the role's suffix ("blk." "3" ".attn_q.weight").
 struct LlamaTensorNames {

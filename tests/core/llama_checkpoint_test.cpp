@@ -13,6 +13,7 @@
 #include "core/io/gguf.h"
 #include "core/io/hf_checkpoint.h"
 #include "core/llm/checkpoint_info.h"
+#include "core/llm/synthetic_checkpoint.h"
 #include "core/util/mapped_file.h"
 #include "tests/support/llm_files.h"
 #include "tests/support/test_paths.h"
@@ -338,6 +339,21 @@ private slots:
         QCOMPARE(c.tensors.size(), tensors.size());
         QCOMPARE(c.weights.output.bytes(), c.weights.embedding.bytes());
         QCOMPARE(c.weights.blocks[0].k.shape(), (Shape{4, 8}));
+    }
+
+    // What `cwb synth` writes opens as the shape it was asked for, in several shards.
+    void syntheticFolder() {
+        const std::string dir = test::tempDir() + "/synth-small";
+        SyntheticCheckpointOptions options;
+        options.shardBytes = 4'000'000;
+        const LlamaConfig shape = syntheticShape("small");
+        writeSyntheticCheckpoint(shape, dir, options, Progress{});
+        const LlamaCheckpoint c = openLlamaCheckpoint(dir);
+        QCOMPARE(c.config.hiddenSize, shape.hiddenSize);
+        QCOMPARE(c.config.layers, shape.layers);
+        QCOMPARE(c.config.kvHeads, shape.kvHeads);
+        QCOMPARE(c.config.vocabSize, shape.vocabSize);
+        QCOMPARE(describeCheckpoint(c).bytes, syntheticCheckpointBytes(shape));
     }
 
     // GGUF metadata of every value type, nested arrays included, read back by type.
