@@ -148,8 +148,8 @@ LlamaCheckpoint readLlama2cCheckpoint(std::shared_ptr<Storage> storage, const st
     }
     w.finalNorm = whole(10);
     w.output = checkpoint.config.tiedEmbeddings ? w.embedding : whole(13);
-    // The vocabulary lives in the separate tokenizer.bin; the front door that knows where it
-    // is fills checkpoint.vocabulary.
+    // The vocabulary is a separate file (findLlama2cTokenizer in llama_checkpoint.h); reading
+    // it belongs to the tokenizer module, which the lead wires into the front door at merge.
     return checkpoint;
 }
 
