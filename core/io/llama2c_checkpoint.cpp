@@ -148,8 +148,7 @@ LlamaCheckpoint readLlama2cCheckpoint(std::shared_ptr<Storage> storage, const st
     }
     w.finalNorm = whole(10);
     w.output = checkpoint.config.tiedEmbeddings ? w.embedding : whole(13);
-    // The vocabulary is a separate file (findLlama2cTokenizer in llama_checkpoint.h); reading
-    // it belongs to the tokenizer module, which the lead wires into the front door at merge.
+    // The vocabulary is a separate file: openLlamaCheckpoint reads it (llama2c_tokenizer.h).
     return checkpoint;
 }
 

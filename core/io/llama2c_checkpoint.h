@@ -18,7 +18,7 @@ bool isLlama2cCheckpoint(const Storage& bytes);
 
 // A checkpoint from the file's bytes. Throws cwb::Error "<where>: ..." when the header is not
 // plausible or does not match the file's size. The vocabulary is left empty: it comes from
-// the separate tokenizer file.
+// the separate tokenizer file (openLlamaCheckpoint reads it).
 LlamaCheckpoint readLlama2cCheckpoint(std::shared_ptr<Storage> storage, const std::string& where);
 
 // Maps the file and reads it.

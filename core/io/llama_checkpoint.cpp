@@ -8,13 +8,14 @@
 #include "core/io/gguf_llama.h"
 #include "core/io/hf_checkpoint.h"
 #include "core/io/llama2c_checkpoint.h"
+#include "core/io/llama2c_tokenizer.h"
 #include "core/util/mapped_file.h"
 
 namespace cwb {
 
 namespace fs = std::filesystem;
 
-LlamaCheckpoint openLlamaCheckpoint(const std::string& path) {
+LlamaCheckpoint openLlamaCheckpoint(const std::string& path, const std::string& llama2cTokenizer) {
     std::error_code ec;
     const std::string name = fs::path(path).filename().string();
     if (fs::is_directory(path, ec) || name == "config.json" ||
@@ -23,8 +24,14 @@ LlamaCheckpoint openLlamaCheckpoint(const std::string& path) {
     const std::shared_ptr<MappedStorage> bytes = mapFile(path);
     if (bytes->size() >= 4 && std::memcmp(bytes->data(), "GGUF", 4) == 0)
         return readGgufCheckpoint(bytes, path);
-    if (name.ends_with(".bin") || isLlama2cCheckpoint(*bytes))
-        return readLlama2cCheckpoint(bytes, path);
+    if (name.ends_with(".bin") || isLlama2cCheckpoint(*bytes)) {
+        LlamaCheckpoint checkpoint = readLlama2cCheckpoint(bytes, path);
+        const std::string tokenizer =
+            llama2cTokenizer.empty() ? findLlama2cTokenizer(path) : llama2cTokenizer;
+        if (!tokenizer.empty())
+            checkpoint.vocabulary = readLlama2cTokenizer(tokenizer, checkpoint.config.vocabSize);
+        return checkpoint;
+    }
     throw Error(path +
                 ": not a recognised language-model checkpoint (give a Hugging Face "
                 "folder, a GGUF file or a llama2.c .bin)");

@@ -9,9 +9,12 @@
 namespace cwb {
 
 // Opens a Llama checkpoint: a Hugging Face folder (or its config.json, index or any shard),
-// a GGUF file (by its magic), or a llama2.c .bin (by a plausible header). Throws cwb::Error
-// "<path>: ..." with one line otherwise.
-LlamaCheckpoint openLlamaCheckpoint(const std::string& path);
+// a GGUF file (by its magic), or a llama2.c .bin (by a plausible header). A llama2.c
+// checkpoint's vocabulary comes from `llama2cTokenizer` when given, else from
+// findLlama2cTokenizer (left empty when there is none). Throws cwb::Error "<path>: ..." with
+// one line otherwise.
+LlamaCheckpoint openLlamaCheckpoint(const std::string& path,
+                                    const std::string& llama2cTokenizer = {});
 
 // The llama2.c tokenizer for a checkpoint: tokenizer.bin beside it, else the only tok*.bin
 // beside it (llama2.c's tok512.bin, tok4096.bin); empty when there is none.

@@ -13,6 +13,7 @@
 #include "core/io/gguf.h"
 #include "core/io/hf_checkpoint.h"
 #include "core/llm/checkpoint_info.h"
+#include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/synthetic_checkpoint.h"
 #include "core/util/mapped_file.h"
 #include "tests/support/llm_files.h"
@@ -208,6 +209,17 @@ private slots:
         }
     }
 
+    // The vocabulary a GGUF file embeds encodes text as tokenizer.model beside the Hugging
+    // Face folder does (libsentencepiece), through loadCheckpointTokenizer.
+    void ggufVocabularyEncodesAsTheFolderTokenizer() {
+        const std::string text = "And the Lord said unto him, Go up \xc2\xa3 42.";
+        const auto fromGguf = loadCheckpointTokenizer(openLlamaCheckpoint(gguf("Q4_K")));
+        const auto fromFolder = loadCheckpointTokenizer(openLlamaCheckpoint(kjvFolder()));
+        const std::vector<int> ids = fromFolder->encode(text, true);
+        QVERIFY(ids.size() > 8);
+        QCOMPARE(fromGguf->encode(text, true), ids);
+    }
+
     void llama2c() {
         const LlamaCheckpoint c = openLlamaCheckpoint(aidreams());
         QCOMPARE(c.format, std::string("llama2.c"));
@@ -222,7 +234,12 @@ private slots:
         QCOMPARE(k.maxSequence, 128);
         QVERIFY(k.tiedEmbeddings);
         QCOMPARE(k.rope, RopeLayout::AdjacentPairs);
-        QVERIFY(c.vocabulary.empty());
+        // tok512.bin beside it, read by the tokenizer module; figures from the file by Python.
+        QCOMPARE(c.vocabulary.pieces.size(), std::size_t(512));
+        QCOMPARE(c.vocabulary.pieces[300], std::string("ke"));
+        QCOMPARE(c.vocabulary.scores[300], -41.0f);
+        QCOMPARE(c.vocabulary.scores[511], -252.0f);
+        QCOMPARE(c.vocabulary.bos, 1);
 
         QCOMPARE(c.tensors.size(), std::size_t(13));
         QCOMPARE(c.tensors[2].name, std::string("wq"));
@@ -252,6 +269,9 @@ private slots:
         QVERIFY(std::abs(f32At(c.tensors[12].tensor, 9) - std::sin(std::pow(10000.0f, -0.125f))) <
                 1e-6f);
         QCOMPARE(findLlama2cTokenizer(aidreams()), test::llmFixture("aidreams260K/tok512.bin"));
+        const LlamaCheckpoint named =
+            openLlamaCheckpoint(aidreams(), test::llmFixture("aidreams260K/tok512.bin"));
+        QCOMPARE(named.vocabulary.pieces, c.vocabulary.pieces);
     }
 
     // The tiny builders' files, also the fuzz seeds: a tied GGUF v2, and an unshared
