@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -20,6 +21,17 @@ double numberIn(const Args& args, const std::string& option, double lo, double h
     const double v = args.number(option, lo);
     if (!(v >= lo && v <= hi)) bad(option, args.text(option), expected);
     return v;
+}
+
+// The option's value (or `fallback`) through one of the core's name parsers; a refusal
+// names the option.
+template <class Parse>
+auto named(const Args& args, const std::string& option, const std::string& fallback, Parse parse) {
+    try {
+        return parse(args.text(option, fallback));
+    } catch (const Error& e) {
+        throw Error("option --" + option + ": " + e.what());
+    }
 }
 
 }  // namespace
@@ -75,36 +87,11 @@ CompressionPlan parseCompressionPlan(const Args& args) {
             throw Error(
                 "give either --alpha (a fixed step) or --bits (a step from the range), not both");
     }
-    const std::string g = args.text("granularity", "tensor");
-    if (g == "tensor")
-        q.granularity = Granularity::Tensor;
-    else if (g == "channel")
-        q.granularity = Granularity::Channel;
-    else if (g == "group32" || g == "group64" || g == "group128") {
-        q.granularity = Granularity::Group;
-        q.groupSize = std::atoi(g.c_str() + 5);
-    } else
-        bad("granularity", g, "tensor, channel, group32, group64 or group128");
-    const std::string scheme = args.text("scheme", "sym");
-    if (scheme == "sym")
-        q.scheme = QuantScheme::Symmetric;
-    else if (scheme == "asym")
-        q.scheme = QuantScheme::Asymmetric;
-    else
-        bad("scheme", scheme, "sym or asym");
-    const std::string clip = args.text("clip", "none");
-    if (clip == "none")
-        q.clip = ClipMethod::None;
-    else if (clip == "mse")
-        q.clip = ClipMethod::Mse;
-    else if (clip.size() > 1 && clip[0] == 'p') {
-        char* end = nullptr;
-        q.clip = ClipMethod::Percentile;
-        q.clipPercentile = std::strtod(clip.c_str() + 1, &end);
-        if (*end != '\0' || !(q.clipPercentile > 0 && q.clipPercentile <= 100))
-            bad("clip", clip, "none, mse or pPCT such as p99.9");
-    } else
-        bad("clip", clip, "none, mse or pPCT such as p99.9");
+    q.granularity = named(args, "granularity", "tensor",
+                          [&](std::string_view t) { return parseGranularity(t, &q.groupSize); });
+    q.scheme = named(args, "scheme", "sym", parseScheme);
+    q.clip = named(args, "clip", "none",
+                   [&](std::string_view t) { return parseClip(t, &q.clipPercentile); });
 
     // Pruning: the method follows from the options unless --prune names it.
     p.method = PruneMethod::Threshold;
@@ -124,28 +111,8 @@ CompressionPlan parseCompressionPlan(const Args& args) {
         p.method = PruneMethod::NM;
     }
     if (args.has("textbook")) p.method = PruneMethod::TextbookThreshold;
-    if (args.has("prune")) {
-        const std::string m = args.text("prune");
-        if (m == "threshold")
-            p.method = PruneMethod::Threshold;
-        else if (m == "sparsity")
-            p.method = PruneMethod::TargetSparsity;
-        else if (m == "l1")
-            p.method = PruneMethod::StructuredL1;
-        else if (m == "l2")
-            p.method = PruneMethod::StructuredL2;
-        else if (m == "nm")
-            p.method = PruneMethod::NM;
-        else
-            bad("prune", m, "threshold, sparsity, l1, l2 or nm");
-    }
-    const std::string scope = args.text("sparsity-scope", "layer");
-    if (scope == "layer")
-        p.scope = SparsityScope::PerLayer;
-    else if (scope == "global")
-        p.scope = SparsityScope::Global;
-    else
-        bad("sparsity-scope", scope, "layer or global");
+    if (args.has("prune")) p.method = named(args, "prune", "", parsePruneMethod);
+    p.scope = named(args, "sparsity-scope", "layer", parseSparsityScope);
 
     plan.onlyLayer = args.text("only");
     std::stringstream keep(args.text("keep"));

@@ -99,11 +99,12 @@ int main(int argc, char** argv) {
         QObject::connect(
             &window, &cwb::ui::MainWindow::modelReady, &window,
             [&window, shot] {
-                cwb::ui::CompressionSettings s = window.settings();
-                if (shot.alpha) s.alpha = *shot.alpha;
-                if (shot.rho) s.rho = *shot.rho;
-                if (shot.bits) s.bits = *shot.bits;
-                window.applyUserSettings(s, QStringLiteral("command line"));
+                using cwb::ui::SettingsField;
+                cwb::WorkbenchSettings s = window.settings();
+                if (shot.alpha) setFieldValue(s, SettingsField::Alpha, *shot.alpha);
+                if (shot.rho) setFieldValue(s, SettingsField::Rho, *shot.rho);
+                if (shot.bits) setFieldValue(s, SettingsField::Bits, *shot.bits);
+                window.settingsOwner()->editAll(s, QStringLiteral("command line"));
             },
             Qt::SingleShotConnection);
     }

@@ -48,6 +48,18 @@ class WeightProfile;
 std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const StatsOptions& stats,
                                                     int threads = 0, const Progress& progress = {});
 
+// One Dense/Conv2D layer's statistics and the settings it was compressed with.
+struct LayerStats {
+    int layerIndex = -1;
+    std::string name;
+    std::string className;     // "Dense", "Conv2D"
+    bool compressed = false;   // false: kept float32 (override, onlyLayer, ...)
+    LayerSettings settings;    // as applied (meaningful when compressed)
+    std::string settingsText;  // "alpha 0.05, rho 0.02" / "4-bit sym per channel, 2:4"
+    TensorStats kernel;
+    std::vector<TensorStats> others;  // biases / BN parameters when the plan opts them in
+};
+
 struct CompressionResult {
     Model model;                     // the compressed copy; untouched tensors are shared
     std::vector<KernelGrid> grids;   // one per model layer (quantized == false if untouched)

@@ -1,4 +1,5 @@
-// Plan resolution and validation (see compression_settings.h).
+// Plan resolution and validation (see compression_settings.h); the names are in
+// settings_names.cpp.
 #include "core/compress/compression_settings.h"
 
 #include <cmath>
@@ -24,6 +25,16 @@ bool PruneSettings::enabled() const {
             return n < m;
     }
     return false;
+}
+
+void clearBitWidth(QuantSettings& q) {
+    const QuantSettings defaults;
+    q.bits = 0;
+    q.granularity = defaults.granularity;
+    q.groupSize = defaults.groupSize;
+    q.scheme = defaults.scheme;
+    q.clip = defaults.clip;
+    q.clipPercentile = defaults.clipPercentile;
 }
 
 CompressionPlan CompressionPlan::uniform(float alpha, float rho) {
@@ -111,38 +122,6 @@ void validatePlan(const CompressionPlan& plan, const Model& model) {
                         model.sourcePath);
         if (o.settings) validateSettings(*o.settings, "settings for layer '" + o.layer + "'");
     }
-}
-
-std::string granularityName(Granularity g, int groupSize) {
-    switch (g) {
-        case Granularity::Tensor:
-            return "tensor";
-        case Granularity::Channel:
-            return "channel";
-        case Granularity::Group:
-            return "group" + std::to_string(groupSize);
-    }
-    return "?";
-}
-
-std::string pruneMethodName(PruneMethod m) {
-    switch (m) {
-        case PruneMethod::None:
-            return "none";
-        case PruneMethod::Threshold:
-            return "threshold";
-        case PruneMethod::TextbookThreshold:
-            return "textbook";
-        case PruneMethod::TargetSparsity:
-            return "sparsity";
-        case PruneMethod::StructuredL1:
-            return "structured-l1";
-        case PruneMethod::StructuredL2:
-            return "structured-l2";
-        case PruneMethod::NM:
-            return "nm";
-    }
-    return "?";
 }
 
 }  // namespace cwb

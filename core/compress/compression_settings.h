@@ -1,10 +1,13 @@
 // What to do to the weights: quantization and pruning settings, and a plan that applies
-// them to a model with per-layer overrides. Plain values, cheap to copy: the window builds
-// one per slider move and hands it to compressModel() on a worker thread.
+// them to a model with per-layer overrides; the kernels that run the result; and every
+// setting's one name (parse and format), which the command line, the window's boxes and
+// its remembered settings all use. Plain values, cheap to copy: the window holds one
+// WorkbenchSettings and hands its plan to compressModel() on a worker thread.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cwb {
@@ -42,7 +45,12 @@ struct QuantSettings {
     double clipPercentile = 99.9;  // ClipMethod::Percentile, in (0, 100]
 
     bool enabled() const { return bits > 0 || alpha > 0.f; }
+    bool operator==(const QuantSettings&) const = default;
 };
+
+// bits = 0: the uniform step alpha. Granularity, scheme and clip only mean something with a
+// bit width, so they go back to their defaults and the settings stay valid.
+void clearBitWidth(QuantSettings& q);
 
 enum class PruneMethod {
     None,
@@ -68,12 +76,14 @@ struct PruneSettings {
     int n = 2, m = 4;                               // NM
 
     bool enabled() const;
+    bool operator==(const PruneSettings&) const = default;
 };
 
 // Everything applied to one layer.
 struct LayerSettings {
     QuantSettings quant;
     PruneSettings prune;
+    bool operator==(const LayerSettings&) const = default;
 };
 
 // A per-layer exception to the plan's defaults, by layer name.
@@ -81,6 +91,7 @@ struct LayerOverride {
     std::string layer;
     bool keepFloat = false;                 // leave this layer untouched
     std::optional<LayerSettings> settings;  // otherwise, these settings instead of the defaults
+    bool operator==(const LayerOverride&) const = default;
 };
 
 struct CompressionPlan {
@@ -97,6 +108,36 @@ struct CompressionPlan {
 
     // Convenience for the seed article's two sliders.
     static CompressionPlan uniform(float alpha, float rho);
+    bool operator==(const CompressionPlan&) const = default;
+};
+
+// Which kernels run a compressed model: timed per layer (Auto), or one kind forced.
+enum class KernelChoice { Auto, Float, Int8, Sparse };
+
+// Distillation's settings. They sit beside the compression's so that one owner, one undo
+// history and one save cover everything the window's controls set.
+struct DistillSettings {
+    double temperature = 4.0;  // T of the soft targets
+    double lambda = 0.5;       // weight of the soft-target loss
+    std::string student;       // architecture spec (core/train/arch_spec.h); empty = default
+    bool operator==(const DistillSettings&) const = default;
+};
+
+// Everything the workbench's controls set.
+struct WorkbenchSettings {
+    CompressionPlan plan;
+    KernelChoice kernels = KernelChoice::Auto;  // for accuracy and latency
+    DistillSettings distill;
+    bool operator==(const WorkbenchSettings&) const = default;
+
+    // Does the compressed model change between a and b?
+    static bool compressionDiffers(const WorkbenchSettings& a, const WorkbenchSettings& b) {
+        return a.plan != b.plan;
+    }
+    // Do accuracy or latency change (the compression, or the kernels that run it)?
+    static bool evaluationDiffers(const WorkbenchSettings& a, const WorkbenchSettings& b) {
+        return a.plan != b.plan || a.kernels != b.kernels;
+    }
 };
 
 // The plan resolved for one layer of a model: nullopt when the layer stays float32
@@ -109,7 +150,33 @@ std::optional<LayerSettings> settingsForLayer(const CompressionPlan& plan, const
 // group size 48, negative alpha, sparsity 1.5, N > M, a layer name that does not exist...).
 void validatePlan(const CompressionPlan& plan, const Model& model);
 
+// Names. *Name() gives a value's one name; parse*() also takes the short forms in the
+// comments and throws cwb::Error with one line, "unknown scheme 'x'; expected symmetric or
+// asymmetric", for anything else; *Names() lists the names in the order a box shows them.
 std::string granularityName(Granularity g, int groupSize);  // "tensor", "channel", "group32"
-std::string pruneMethodName(PruneMethod m);                 // "threshold", "textbook", ...
+// Sets *groupSize for Granularity::Group (32, 64 or 128).
+Granularity parseGranularity(std::string_view text, int* groupSize);
+std::vector<std::string> granularityNames();
+
+std::string schemeName(QuantScheme s);  // "symmetric" (sym), "asymmetric" (asym)
+QuantScheme parseScheme(std::string_view text);
+std::vector<std::string> schemeNames();
+
+std::string clipName(ClipMethod c, double percentile);  // "none", "mse", "p99.9"
+// Sets *percentile for ClipMethod::Percentile ("pPCT", PCT in (0, 100]).
+ClipMethod parseClip(std::string_view text, double* percentile);
+
+std::string pruneMethodName(PruneMethod m);  // "threshold", "textbook", "sparsity", "l1"...
+PruneMethod parsePruneMethod(std::string_view text);
+std::vector<std::string> pruneMethodNames();
+
+std::string sparsityScopeName(SparsityScope s);  // "layer" (per-layer), "global"
+SparsityScope parseSparsityScope(std::string_view text);
+
+std::string kernelChoiceName(KernelChoice choice);  // "auto", "float", "int8", "sparse"
+KernelChoice parseKernelChoice(std::string_view text);
+std::vector<std::string> kernelChoiceNames();
+// The same without throwing: false for an unknown name.
+bool parseKernelChoice(const std::string& text, KernelChoice& out);
 
 }  // namespace cwb

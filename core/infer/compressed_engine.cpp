@@ -210,30 +210,6 @@ std::string pathName(Path p, int8::Isa isa) {
 
 }  // namespace
 
-std::string kernelChoiceName(KernelChoice choice) {
-    switch (choice) {
-        case KernelChoice::Auto:
-            return "auto";
-        case KernelChoice::Float:
-            return "float";
-        case KernelChoice::Int8:
-            return "int8";
-        case KernelChoice::Sparse:
-            return "sparse";
-    }
-    return "?";
-}
-
-bool parseKernelChoice(const std::string& text, KernelChoice& out) {
-    for (KernelChoice c :
-         {KernelChoice::Auto, KernelChoice::Float, KernelChoice::Int8, KernelChoice::Sparse})
-        if (text == kernelChoiceName(c)) {
-            out = c;
-            return true;
-        }
-    return false;
-}
-
 std::string KernelReport::text() const {
     std::ostringstream out;
     out << "engine: " << engine << "\n";

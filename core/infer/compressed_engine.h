@@ -14,10 +14,7 @@
 
 namespace cwb {
 
-enum class KernelChoice { Auto, Float, Int8, Sparse };
-
-std::string kernelChoiceName(KernelChoice choice);  // "auto", "float", "int8", "sparse"
-bool parseKernelChoice(const std::string& text, KernelChoice& out);
+// KernelChoice and its names are in core/compress/compression_settings.h.
 
 struct LayerKernel {
     std::string layer;  // the Dense/Conv2D layer

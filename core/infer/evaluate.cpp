@@ -22,7 +22,9 @@ EvalResult evaluate(InferenceEngine& engine, const Dataset& data, const EvalOpti
                     data.name + " has " + std::to_string(data.classes) + " classes; choose a " +
                     std::to_string(data.classes) + "-class classifier");
 
-    const int total = options.limit > 0 ? std::min(options.limit, data.size()) : data.size();
+    const int first = std::clamp(options.first, 0, data.size());
+    const int available = data.size() - first;
+    const int total = options.limit > 0 ? std::min(options.limit, available) : available;
     const int classes = engine.outputSize();
     EvalResult result;
     result.samples = total;
@@ -34,14 +36,15 @@ EvalResult evaluate(InferenceEngine& engine, const Dataset& data, const EvalOpti
     for (int begin = 0; begin < total; begin += options.batchSize) {
         const int n = std::min(options.batchSize, total - begin);
         const auto start = Clock::now();
-        engine.forward(data.image(begin), n, outputs.data());
+        engine.forward(data.image(first + begin), n, outputs.data());
         busy += Clock::now() - start;
         for (int i = 0; i < n; ++i) {
             const float* row = outputs.data() + static_cast<std::size_t>(i) * classes;
             const int predicted = static_cast<int>(std::max_element(row, row + classes) -
                                                    row);  // first maximum, as argmax
             result.predictions[static_cast<std::size_t>(begin + i)] = predicted;
-            if (predicted == data.labels[static_cast<std::size_t>(begin + i)]) ++result.correct;
+            if (predicted == data.labels[static_cast<std::size_t>(first + begin + i)])
+                ++result.correct;
         }
         options.progress.step(begin + n, total);
     }

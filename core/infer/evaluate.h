@@ -10,7 +10,8 @@
 namespace cwb {
 
 struct EvalOptions {
-    int limit = 0;  // 0 = the whole data set, else its first `limit` samples
+    int first = 0;  // the first sample evaluated (a later part of the data set)
+    int limit = 0;  // 0 = every sample from `first` on, else at most `limit` of them
     int batchSize = 512;
     Progress progress;  // called after every batch with (samples done, total)
 };

@@ -1,12 +1,13 @@
-// Statistics of a compressed tensor, layer and model, as compressModel() reports them:
-// error measures, sparsity, levels, histograms and the size under a real encoding.
+// Statistics of a compressed tensor and model, as compressModel() reports them: error
+// measures, sparsity, levels, histograms and the size under a real encoding. (A layer's,
+// which carry its settings, are LayerStats in core/compress/compress_model.h: stats does
+// not depend on compress.)
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "core/compress/compression_settings.h"
 #include "core/stats/histogram.h"
 
 namespace cwb {
@@ -59,17 +60,6 @@ struct TensorStats {
     float minValue = 0.f, maxValue = 0.f;  // of the original
     Histogram original, compressed, error;
     EncodedSize size;
-};
-
-struct LayerStats {
-    int layerIndex = -1;
-    std::string name;
-    std::string className;     // "Dense", "Conv2D"
-    bool compressed = false;   // false: kept float32 (override, onlyLayer, ...)
-    LayerSettings settings;    // as applied (meaningful when compressed)
-    std::string settingsText;  // "alpha 0.05, rho 0.02" / "4-bit sym per channel, 2:4"
-    TensorStats kernel;
-    std::vector<TensorStats> others;  // biases / BN parameters when the plan opts them in
 };
 
 // All reported tensors together. Histograms are the sums of the layers' (shared edges).

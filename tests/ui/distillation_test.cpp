@@ -73,9 +73,7 @@ private slots:
         MainWindow& w = *m_window;
         w.tabs()->setCurrentWidget(w.distillationPage());
         QSignalSpy previews(w.distillController(), &DistillController::previewReady);
-        CompressionSettings s = w.settings();
-        s.temperature = temperature;
-        w.applyUserSettings(s, "T");
+        w.settingsOwner()->edit(SettingsField::Temperature, temperature);
         w.distillationPage()->panel()->sampleBox()->setValue(sample);
         QTRY_VERIFY_WITH_TIMEOUT(
             !previews.isEmpty() &&
@@ -134,11 +132,9 @@ private slots:
         QSignalSpy finished(d, &DistillController::trainingFinished);
         m_window->distillationPage()->panel()->setEpochs(2);
         m_window->distillationPage()->panel()->setTrainImages(10000);
-        CompressionSettings s = m_window->settings();
-        s.student = "mlp:32";
-        s.temperature = 4;
-        s.lambda = 0.5;
-        m_window->applyUserSettings(s, "student");
+        WorkbenchSettings s = m_window->settings();
+        s.distill = {4.0, 0.5, "mlp:32"};
+        m_window->settingsOwner()->editAll(s, "student");
         m_window->distillationPage()->startTraining();
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 300000);
         QVERIFY2(finished.last().first().toBool(), qPrintable(finished.last().at(1).toString()));

@@ -13,7 +13,7 @@
 #include "core/compress/compress_model.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
-#include "core/stats/sensitivity.h"
+#include "core/measure/sensitivity.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/layer_panel.h"
@@ -91,11 +91,12 @@ class MainWindowTest : public QObject {
 
     MainWindow& window() { return *m_window; }
     void setSettings(double alpha, double rho) {
-        CompressionSettings s = window().settings();
-        s.alpha = alpha;
-        s.rho = rho;
-        window().applyUserSettings(s, "test");
+        WorkbenchSettings s = window().settings();
+        s.plan.defaults.quant.alpha = float(alpha);
+        s.plan.defaults.prune.rho = float(rho);
+        window().settingsOwner()->editAll(s, "test");
     }
+    static float alphaOf(const WorkbenchSettings& s) { return s.plan.defaults.quant.alpha; }
 
 private slots:
     void initTestCase() {
@@ -192,28 +193,31 @@ private slots:
             if (i % 10 == 0) QCoreApplication::processEvents();
         }
         const int last = 50 + (199 * 13) % 300;
-        const double alpha = window().controls()->alphaSlider()->valueAt(last);
-        QCOMPARE(window().settings().alpha, alpha);
+        const float alpha = float(window().controls()->alphaSlider()->valueAt(last));
+        QCOMPARE(alphaOf(window().settings()), alpha);
         CWB_WAIT_IDLE(window(), 60000);
-        QCOMPARE(window().controller()->resultSettings().alpha, alpha);
-        const TensorStats expected = coreStats(m_model, alpha, window().settings().rho, {});
+        QCOMPARE(alphaOf(window().controller()->resultSettings()), alpha);
+        const TensorStats expected =
+            coreStats(m_model, alpha, window().settings().plan.defaults.prune.rho, {});
         compareBars(window().compressionPage()->weightPlot()->compressedBars(),
                     expected.compressed);
         // Coalescing: far fewer compressions than moves, and nothing left behind.
         QVERIFY2(compressed.count() < 100, qPrintable(QString::number(compressed.count())));
         QTRY_COMPARE_WITH_TIMEOUT(LatestWinsLane::liveJobs(), 0, 2000);
         // One drag is one undo step.
-        const CompressionSettings before = window().settings();
+        const WorkbenchSettings before = window().settings();
         window().undoStack()->undo();
-        QVERIFY(window().settings().alpha != before.alpha);
+        QVERIFY(alphaOf(window().settings()) != alphaOf(before));
         window().undoStack()->redo();
-        QCOMPARE(window().settings().alpha, before.alpha);
+        QCOMPARE(alphaOf(window().settings()), alphaOf(before));
+        // Undo and redo render into the slider too: it stands where the drag ended.
+        QCOMPARE(slider->value(), last);
     }
 
     void cancellingASweepStopsItQuickly() {
         RecomputeController* c = window().controller();
         QSignalSpy points(c, &RecomputeController::sweepPoint);
-        emit window().controls()->sweepRequested(Parameter::Alpha);
+        emit window().controls()->sweepRequested(SweepParameter::Alpha);
         QVERIFY(c->isSweeping());
         QTRY_VERIFY_WITH_TIMEOUT(!points.isEmpty(),
                                  60000);  // mid-sweep: one point done, more to come
@@ -253,7 +257,7 @@ private slots:
         const CpuTimes cpuBefore = CpuTimes::now();
         clock.start();
         ticker.start();
-        emit window().controls()->sweepRequested(Parameter::Rho);
+        emit window().controls()->sweepRequested(SweepParameter::Rho);
         // Slider moves while the sweep runs: the compress and evaluate lanes work too.
         for (int i = 0; i < 20; ++i) {
             QTest::qWait(50);
@@ -292,10 +296,13 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty(), 60000);
         CWB_WAIT_IDLE(window(), 60000);
         // The core's own call on the same settings and images, made here.
-        const Dataset data = loadFashionMnist(test::datasetDir(), Split::Test, 1000);
+        const Measurer measurer(std::make_shared<const Model>(m_model),
+                                std::make_shared<const Dataset>(
+                                    loadFashionMnist(test::datasetDir(), Split::Test, 1000)));
         SensitivityOptions options;
+        options.limit = 1000;
         const SensitivityResult expected =
-            layerSensitivity(m_model, CompressionPlan::uniform(0.2f, 0.05f), data, options);
+            layerSensitivity(measurer, CompressionPlan::uniform(0.2f, 0.05f), options);
         auto* table = window().layers()->table();
         int checked = 0;
         for (const SensitivityRow& row : expected.rows)

@@ -1,6 +1,7 @@
 // The small pieces under the window, against hand-worked figures: the log slider's mapping,
-// undo merging, settings persistence, the CSV table, the Pareto front, sweep spacing, the
-// Wilson interval, and the settings -> CompressionPlan translation.
+// the settings owner (undo merging by field id, no edit pushed back into the panel that
+// sent it), settings persistence, the CSV table, the Pareto front, the Wilson interval,
+// and the fields -> CompressionPlan translation.
 #include <QSlider>
 #include <QUndoStack>
 #include <QtTest>
@@ -8,9 +9,9 @@
 #include "tests/ui/ui_test_support.h"
 #include "ui/panels/log_slider.h"
 #include "ui/settings/evaluation_history.h"
+#include "ui/settings/settings_owner.h"
+#include "ui/settings/settings_store.h"
 #include "ui/settings/settings_undo.h"
-#include "ui/worker/plan_builder.h"
-#include "ui/worker/sweep_job.h"
 #include "ui/worker/wilson.h"
 
 using namespace cwb;
@@ -19,13 +20,25 @@ using namespace cwb::ui;
 namespace {
 EvaluatedPoint point(double alpha, double rho, double accuracy, double sizeBytes) {
     EvaluatedPoint p;
-    p.settings.alpha = alpha;
-    p.settings.rho = rho;
+    p.settings.plan.defaults.quant.alpha = float(alpha);
+    p.settings.plan.defaults.prune.rho = float(rho);
     p.accuracy = accuracy;
     p.sizeBytes = sizeBytes;
     p.samples = 10000;
     return p;
 }
+// A stand-in for a panel: it reports edits and records what the owner shows it.
+class FakePanel : public QObject {
+    Q_OBJECT
+public:
+    QList<SettingsField> shown;
+    void showSettings(const WorkbenchSettings&, SettingsField field) { shown << field; }
+    void send(SettingsField field, const QVariant& value) { emit fieldEdited(field, value); }
+signals:
+    void fieldEdited(SettingsField field, const QVariant& value);
+};
+
+float alphaOf(const SettingsOwner& o) { return o.settings().plan.defaults.quant.alpha; }
 }  // namespace
 
 class SettingsTest : public QObject {
@@ -52,56 +65,108 @@ private slots:
         QCOMPARE(edited.first().first().toDouble(), 0.0);
     }
 
-    void oneDragIsOneUndoStep() {
-        QUndoStack stack;
-        CompressionSettings current;
-        auto apply = [&current](const CompressionSettings& s) { current = s; };
-        auto push = [&](double alpha, const QString& control) {
-            CompressionSettings next = current;
-            next.alpha = alpha;
-            stack.push(new SetSettingsCommand(current, next, control, apply));
-        };
-        for (double a : {0.01, 0.02, 0.03, 0.04}) push(a, "alpha");
-        CompressionSettings withRho = current;
-        withRho.rho = 0.1;
-        stack.push(new SetSettingsCommand(current, withRho, "rho", apply));
-        QCOMPARE(stack.count(), 2);
+    void undoMergesByFieldId() {
+        SettingsOwner owner;
+        QUndoStack& stack = *owner.undoStack();
+        for (double a : {0.01, 0.02, 0.03, 0.04}) owner.edit(SettingsField::Alpha, a);
+        QCOMPARE(stack.count(), 1);  // one drag, one step
+        owner.edit(SettingsField::Rho, 0.1);
+        QCOMPARE(stack.count(), 2);  // another field, another step
+        owner.edit(SettingsField::Alpha, 0.05);
+        QCOMPARE(stack.count(), 3);  // alpha again, after rho: not merged into the first
         stack.undo();
-        QCOMPARE(current.rho, 0.0);
-        QCOMPARE(current.alpha, 0.04);
+        QCOMPARE(alphaOf(owner), 0.04f);
         stack.undo();
-        QCOMPARE(current.alpha, 0.0);
+        QCOMPARE(owner.settings().plan.defaults.prune.rho, 0.0f);
+        QCOMPARE(alphaOf(owner), 0.04f);
+        stack.undo();
+        QCOMPARE(alphaOf(owner), 0.0f);
         stack.redo();
-        QCOMPARE(current.alpha, 0.04);
+        QCOMPARE(alphaOf(owner), 0.04f);
+
+        // The id is the field's, whatever the label says: two fields under one label do not
+        // merge, one field under two labels does.
+        QUndoStack raw;
+        WorkbenchSettings current;
+        auto apply = [&current](const WorkbenchSettings& s, const QObject*) { current = s; };
+        auto push = [&](SettingsField field, const QVariant& value, const QString& label) {
+            WorkbenchSettings next = current;
+            QVERIFY(setFieldValue(next, field, value));
+            raw.push(new SetSettingsCommand(current, next, field, label, nullptr, apply));
+        };
+        push(SettingsField::Alpha, 0.01, "slider");
+        push(SettingsField::Rho, 0.02, "slider");
+        QCOMPARE(raw.count(), 2);
+        push(SettingsField::Rho, 0.03, "\u03c1");
+        QCOMPARE(raw.count(), 2);
+        QCOMPARE(current.plan.defaults.prune.rho, 0.03f);
+        // Choices of layers, and several fields at once, never merge.
+        push(SettingsField::OnlyLayer, QStringLiteral("dense"), "only");
+        push(SettingsField::OnlyLayer, QStringLiteral("dense_1"), "only");
+        QCOMPARE(raw.count(), 4);
+        raw.push(new SetSettingsCommand(current, WorkbenchSettings{}, std::nullopt, "reset",
+                                        nullptr, apply));
+        raw.push(new SetSettingsCommand(current, current, std::nullopt, "reset", nullptr, apply));
+        QCOMPARE(raw.count(), 6);
     }
 
-    void settingsSurviveARestart() {
-        CompressionSettings s;
-        s.alpha = 0.0125;
-        s.rho = 0.03;
-        s.textbookRho = true;
-        s.bits = 4;
-        s.granularity = "channel";
-        s.scheme = "asymmetric";
-        s.temperature = 6.5;
-        s.lambda = 0.7;
-        s.student = "mlp:32";
-        s.kernels = "int8";
-        {
-            QSettings q;
-            s.save(q);
-        }
-        QSettings q;
-        const CompressionSettings back = CompressionSettings::load(q);
-        QVERIFY(back == s);
+    void aDragBackToItsStartLeavesNoStep() {
+        SettingsOwner owner;
+        owner.edit(SettingsField::Rho, 0.2);
+        owner.edit(SettingsField::Rho, 0.0);
+        QCOMPARE(owner.undoStack()->count(), 0);
+        QCOMPARE(owner.settings().plan.defaults.prune.rho, 0.0f);
     }
 
-    void planFollowsTheSettings() {
-        CompressionSettings s;
-        s.alpha = 0.05;
-        s.rho = 0.02;
-        s.overrides["dense_1"] = LayerMode::KeepFloat;
-        CompressionPlan plan = toPlan(s);
+    void editsAreNotPushedBackIntoTheirPanel() {
+        SettingsOwner owner;
+        FakePanel controls, other;
+        owner.attach(&controls);
+        owner.attach(&other);
+        const int fields = int(std::size(kSettingsFields));
+        QCOMPARE(controls.shown.size(), fields);  // every field shown once on attaching
+        controls.shown.clear();
+        other.shown.clear();
+        QSignalSpy applied(&owner, &SettingsOwner::applied);
+
+        controls.send(SettingsField::Alpha, 0.05);
+        QCOMPARE(alphaOf(owner), 0.05f);
+        QVERIFY(controls.shown.isEmpty());  // it shows the value already
+        QCOMPARE(other.shown, QList<SettingsField>{SettingsField::Alpha});
+        QCOMPARE(applied.count(), 1);
+
+        // Bits, then back to the step: what follows from the edit (granularity back to per
+        // tensor) is news to the sender too; the bit width itself is not.
+        controls.send(SettingsField::Bits, 4);
+        controls.send(SettingsField::Granularity, QStringLiteral("channel"));
+        controls.shown.clear();
+        other.shown.clear();
+        controls.send(SettingsField::Bits, 0);
+        QCOMPARE(controls.shown, QList<SettingsField>{SettingsField::Granularity});
+        QCOMPARE(other.shown,
+                 (QList<SettingsField>{SettingsField::Bits, SettingsField::Granularity}));
+        QVERIFY(owner.settings().plan.defaults.quant.granularity == Granularity::Tensor);
+
+        // Undo tells everyone, the sender included.
+        controls.shown.clear();
+        owner.undoStack()->undo();
+        QVERIFY(controls.shown.contains(SettingsField::Bits));
+
+        // An edit that changes nothing, or a value the field does not take, does nothing.
+        const int steps = owner.undoStack()->count();
+        other.shown.clear();
+        controls.send(SettingsField::Alpha, 0.05);
+        controls.send(SettingsField::Scheme, QStringLiteral("diagonal"));
+        QCOMPARE(owner.undoStack()->count(), steps);
+        QVERIFY(other.shown.isEmpty());
+    }
+
+    void fieldsMakeThePlan() {
+        WorkbenchSettings s;
+        QVERIFY(setFieldValue(s, SettingsField::Alpha, 0.05));
+        QVERIFY(setFieldValue(s, SettingsField::Rho, 0.02));
+        QVERIFY(setFieldValue(s, SettingsField::KeepFloat, QStringList{"dense_1"}));
+        const CompressionPlan& plan = s.plan;
         QCOMPARE(plan.defaults.quant.alpha, 0.05f);
         QCOMPARE(plan.defaults.quant.bits, 0);
         QCOMPARE(plan.defaults.prune.rho, 0.02f);
@@ -109,18 +174,66 @@ private slots:
         QCOMPARE(int(plan.overrides.size()), 1);
         QCOMPARE(plan.overrides[0].layer, std::string("dense_1"));
         QVERIFY(plan.overrides[0].keepFloat);
-        s.textbookRho = true;
-        s.bits = 4;
-        s.granularity = "group64";
-        s.scheme = "asymmetric";
-        plan = toPlan(s);
-        QVERIFY(plan.defaults.prune.method == PruneMethod::TextbookThreshold);
-        QVERIFY(plan.defaults.quant.granularity == Granularity::Group);
-        QCOMPARE(plan.defaults.quant.groupSize, 64);
-        QVERIFY(plan.defaults.quant.scheme == QuantScheme::Asymmetric);
-        // Granularity needs a bit width; in alpha mode it is left per tensor, as core requires.
-        s.bits = 0;
-        QVERIFY(toPlan(s).defaults.quant.granularity == Granularity::Tensor);
+        QVERIFY(setFieldValue(s, SettingsField::Textbook, true));
+        QVERIFY(setFieldValue(s, SettingsField::Bits, 4));
+        QVERIFY(setFieldValue(s, SettingsField::Granularity, QStringLiteral("group64")));
+        QVERIFY(setFieldValue(s, SettingsField::Scheme, QStringLiteral("asymmetric")));
+        QVERIFY(setFieldValue(s, SettingsField::Kernels, QStringLiteral("int8")));
+        QVERIFY(s.plan.defaults.prune.method == PruneMethod::TextbookThreshold);
+        QVERIFY(s.plan.defaults.quant.granularity == Granularity::Group);
+        QCOMPARE(s.plan.defaults.quant.groupSize, 64);
+        QVERIFY(s.plan.defaults.quant.scheme == QuantScheme::Asymmetric);
+        QVERIFY(s.kernels == KernelChoice::Int8);
+        // Bit widths out of range are clamped, names that no parser takes are refused.
+        QVERIFY(setFieldValue(s, SettingsField::Bits, 12));
+        QCOMPARE(s.plan.defaults.quant.bits, 8);
+        QVERIFY(!setFieldValue(s, SettingsField::Granularity, QStringLiteral("group48")));
+        QCOMPARE(s.plan.defaults.quant.groupSize, 64);
+        // Every field reads back as it was set.
+        for (SettingsField f : kSettingsFields) {
+            WorkbenchSettings copy = s;
+            QVERIFY(setFieldValue(copy, f, fieldValue(s, f)));
+            QVERIFY(copy == s);
+        }
+        // Back to the step: granularity and scheme need a bit width, so they go too.
+        QVERIFY(setFieldValue(s, SettingsField::Bits, 0));
+        QVERIFY(s.plan.defaults.quant.granularity == Granularity::Tensor);
+        QVERIFY(s.plan.defaults.quant.scheme == QuantScheme::Symmetric);
+    }
+
+    void settingsSurviveARestart() {
+        WorkbenchSettings s;
+        s.plan.defaults.quant.alpha = 0.0125f;
+        s.plan.defaults.prune.rho = 0.03f;
+        s.plan.defaults.prune.method = PruneMethod::TextbookThreshold;
+        s.plan.defaults.quant.bits = 4;
+        s.plan.defaults.quant.granularity = Granularity::Channel;
+        s.plan.defaults.quant.scheme = QuantScheme::Asymmetric;
+        s.distill.temperature = 6.5;
+        s.distill.lambda = 0.7;
+        s.distill.student = "mlp:32";
+        s.kernels = KernelChoice::Int8;
+        {
+            QSettings q;
+            saveSettings(s, q);
+        }
+        {
+            QSettings q;
+            QVERIFY(loadSettings(q) == s);
+            // As an earlier version wrote them: QStrings, and a granularity beside the step.
+            q.setValue("settings/scheme", "sym");
+            q.setValue("settings/bits", 0);
+            q.setValue("settings/granularity", "channel");
+            q.setValue("settings/kernels", "warp drive");  // damaged: the default
+        }
+        QSettings q;
+        const WorkbenchSettings back = loadSettings(q);
+        QVERIFY(back.plan.defaults.quant.scheme == QuantScheme::Symmetric);
+        QCOMPARE(back.plan.defaults.quant.bits, 0);
+        QVERIFY(back.plan.defaults.quant.granularity == Granularity::Tensor);
+        QVERIFY(back.kernels == KernelChoice::Auto);
+        QCOMPARE(back.plan.defaults.quant.alpha, 0.0125f);
+        QCOMPARE(back.distill.student, std::string("mlp:32"));
     }
 
     void paretoFrontOfAHandMadeSet() {
@@ -148,12 +261,12 @@ private slots:
         h.add(point(0.02, 0.01, 0.8, 1));
         h.add(point(0.01, 0.01, 0.9, 1));
         h.add(point(0.01, 0.05, 0.7, 1));  // other rho: not on the alpha curve at rho 0.01
-        CompressionSettings at;
-        at.rho = 0.01;
-        const auto curve = h.curve(at, Parameter::Alpha);
+        WorkbenchSettings at;
+        at.plan.defaults.prune.rho = 0.01f;
+        const auto curve = h.curve(at, SweepParameter::Alpha);
         QCOMPARE(curve.size(), 2);
-        QCOMPARE(curve[0].settings.alpha, 0.01);
-        QCOMPARE(curve[1].settings.alpha, 0.02);
+        QCOMPARE(curve[0].settings.plan.defaults.quant.alpha, 0.01f);
+        QCOMPARE(curve[1].settings.plan.defaults.quant.alpha, 0.02f);
     }
 
     void csvIsExact() {
@@ -179,12 +292,6 @@ private slots:
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(f.readAll()), h.toCsv());
-    }
-
-    void sweepValuesAreLogSpaced() {
-        QCOMPARE(logSpaced(0.001, 1.0, 4), (QVector<double>{0.001, 0.01, 0.1, 1.0}));
-        QCOMPARE(logSpaced(0.01, 0.04, 3), (QVector<double>{0.01, 0.02, 0.04}));
-        QVERIFY(logSpaced(0.0, 1.0, 5).isEmpty());
     }
 
     void wilsonIntervalByHand_data() {

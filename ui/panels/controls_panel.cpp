@@ -13,8 +13,6 @@
 #include <QVBoxLayout>
 
 #include "ui/panels/log_slider.h"
-#include "ui/worker/accuracy_job.h"
-#include "ui/worker/plan_builder.h"
 
 namespace cwb::ui {
 
@@ -25,8 +23,17 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(buildQuantization());
     layout->addWidget(buildPruning());
     layout->addWidget(buildActions());
-    setSettings(m_settings);
+    const WorkbenchSettings defaults;
+    for (SettingsField field : kSettingsFields) showSettings(defaults, field);
 }
+
+namespace {
+QStringList fromNames(const std::vector<std::string>& names) {
+    QStringList out;
+    for (const auto& n : names) out << QString::fromStdString(n);
+    return out;
+}
+}  // namespace
 
 QWidget* ControlsPanel::buildQuantization() {
     auto* box = new QGroupBox(tr("Quantization step \u03b1"), this);
@@ -44,29 +51,25 @@ QWidget* ControlsPanel::buildQuantization() {
         tr("k-bit codes take their step from the weight range; \u03b1 is then ignored."));
     form->addRow(tr("Codes"), m_bits);
     m_granularity = new QComboBox(box);
-    m_granularity->addItems(granularityChoices());
+    m_granularity->addItems(fromNames(granularityNames()));
     m_granularity->setToolTip(
         tr("Which weights share one step: the whole tensor, each output channel, "
            "or groups along the input axis (needs a bit width)."));
     form->addRow(tr("Granularity"), m_granularity);
     m_scheme = new QComboBox(box);
-    m_scheme->addItems(schemeChoices());
+    m_scheme->addItems(fromNames(schemeNames()));
     form->addRow(tr("Scheme"), m_scheme);
 
     connect(m_alpha, &LogSlider::valueEdited, this, [this](double v) {
-        setActiveParameter(Parameter::Alpha);
-        edit(QStringLiteral("\u03b1"), [v](CompressionSettings& s) { s.alpha = v; });
+        setActiveParameter(SweepParameter::Alpha);
+        edit(SettingsField::Alpha, v);
     });
-    connect(m_bits, &QComboBox::currentIndexChanged, this, [this](int) {
-        const int bits = m_bits->currentData().toInt();
-        edit(tr("bit width"), [bits](CompressionSettings& s) { s.bits = bits; });
-    });
-    connect(m_granularity, &QComboBox::currentTextChanged, this, [this](const QString& g) {
-        edit(tr("granularity"), [g](CompressionSettings& s) { s.granularity = g; });
-    });
-    connect(m_scheme, &QComboBox::currentTextChanged, this, [this](const QString& v) {
-        edit(tr("scheme"), [v](CompressionSettings& s) { s.scheme = v; });
-    });
+    connect(m_bits, &QComboBox::currentIndexChanged, this,
+            [this](int) { edit(SettingsField::Bits, m_bits->currentData()); });
+    connect(m_granularity, &QComboBox::currentTextChanged, this,
+            [this](const QString& g) { edit(SettingsField::Granularity, g); });
+    connect(m_scheme, &QComboBox::currentTextChanged, this,
+            [this](const QString& v) { edit(SettingsField::Scheme, v); });
     return box;
 }
 
@@ -84,12 +87,11 @@ QWidget* ControlsPanel::buildPruning() {
            "For teaching; it wrecks accuracy."));
     layout->addWidget(m_textbook);
     connect(m_rho, &LogSlider::valueEdited, this, [this](double v) {
-        setActiveParameter(Parameter::Rho);
-        edit(QStringLiteral("\u03c1"), [v](CompressionSettings& s) { s.rho = v; });
+        setActiveParameter(SweepParameter::Rho);
+        edit(SettingsField::Rho, v);
     });
-    connect(m_textbook, &QCheckBox::toggled, this, [this](bool on) {
-        edit(tr("textbook formula"), [on](CompressionSettings& s) { s.textbookRho = on; });
-    });
+    connect(m_textbook, &QCheckBox::toggled, this,
+            [this](bool on) { edit(SettingsField::Textbook, on); });
     return box;
 }
 
@@ -103,7 +105,7 @@ QWidget* ControlsPanel::buildActions() {
     if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model()))
         model->item(1)->setEnabled(false);
     m_kernels = new QComboBox(box);
-    m_kernels->addItems(kernelChoices());
+    m_kernels->addItems(fromNames(kernelChoiceNames()));
     m_kernels->setToolTip(
         tr("Kernels that run the compressed model for accuracy and latency: auto times "
            "float32, int8 and sparse on each layer and keeps the fastest"));
@@ -115,9 +117,8 @@ QWidget* ControlsPanel::buildActions() {
     engineRow->addWidget(new QLabel(tr("Kernels"), box));
     engineRow->addWidget(m_kernels, 1);
     form->addRow(tr("Device"), engineRow);
-    connect(m_kernels, &QComboBox::currentTextChanged, this, [this](const QString& k) {
-        edit(tr("kernels"), [k](CompressionSettings& s) { s.kernels = k; });
-    });
+    connect(m_kernels, &QComboBox::currentTextChanged, this,
+            [this](const QString& k) { edit(SettingsField::Kernels, k); });
     m_sweep = new QPushButton(box);
     m_sweep->setToolTip(
         tr("Evaluate the active parameter over its range in the background (Ctrl+Shift+W)"));
@@ -142,39 +143,52 @@ QWidget* ControlsPanel::buildActions() {
     return box;
 }
 
-void ControlsPanel::edit(const QString& control,
-                         const std::function<void(CompressionSettings&)>& change) {
+void ControlsPanel::edit(SettingsField field, const QVariant& value) {
     if (m_updating) return;
-    CompressionSettings next = m_settings;
-    change(next);
-    if (next == m_settings) return;
-    m_settings = next;
     updateEnabled();
-    emit settingsEdited(next, control);
+    emit fieldEdited(field, value);
 }
 
-void ControlsPanel::setSettings(const CompressionSettings& s) {
+void ControlsPanel::showSettings(const WorkbenchSettings& s, SettingsField field) {
     m_updating = true;
-    m_settings = s;
-    m_alpha->setValue(s.alpha);
-    m_rho->setValue(s.rho);
-    m_bits->setCurrentIndex(qMax(0, m_bits->findData(s.bits)));
-    m_granularity->setCurrentText(s.granularity);
-    m_scheme->setCurrentText(s.scheme);
-    m_textbook->setChecked(s.textbookRho);
-    m_kernels->setCurrentText(s.kernels);
+    const QVariant value = fieldValue(s, field);
+    switch (field) {
+        case SettingsField::Alpha:
+            m_alpha->setValue(value.toDouble());
+            break;
+        case SettingsField::Rho:
+            m_rho->setValue(value.toDouble());
+            break;
+        case SettingsField::Bits:
+            m_bits->setCurrentIndex(qMax(0, m_bits->findData(value.toInt())));
+            break;
+        case SettingsField::Granularity:
+            m_granularity->setCurrentText(value.toString());
+            break;
+        case SettingsField::Scheme:
+            m_scheme->setCurrentText(value.toString());
+            break;
+        case SettingsField::Textbook:
+            m_textbook->setChecked(value.toBool());
+            break;
+        case SettingsField::Kernels:
+            m_kernels->setCurrentText(value.toString());
+            break;
+        default:  // fields of other panels
+            break;
+    }
     m_updating = false;
     updateEnabled();
 }
 
 void ControlsPanel::updateEnabled() {
-    const bool kbit = m_settings.bits > 0;
+    const bool kbit = m_bits->currentData().toInt() > 0;
     m_alpha->setEnabled(!kbit);
     m_granularity->setEnabled(kbit);
     m_scheme->setEnabled(kbit);
 }
 
-void ControlsPanel::setActiveParameter(Parameter p) {
+void ControlsPanel::setActiveParameter(SweepParameter p) {
     const bool changed = p != m_active;
     m_active = p;
     m_sweep->setText(tr("Sweep %1").arg(parameterSymbol(p)));

@@ -1,12 +1,16 @@
 // The compression controls: alpha (quantization step, with the bit width, granularity and
 // scheme options), rho (pruning threshold, with a live sparsity readout and the textbook
-// rule), the device, and the sweep and reset buttons. The panel only reports edits; the
-// main window turns them into undoable commands and pushes the result back with setSettings.
+// rule), the device, and the sweep and reset buttons. The panel reports edits as (field,
+// value) to the settings owner and shows the fields the owner says changed, except those it
+// edited itself (SettingsOwner::attach).
 #pragma once
 
+#include <QVariant>
 #include <QWidget>
 
-#include "ui/settings/compression_settings.h"
+#include "core/compress/compression_settings.h"
+#include "core/measure/sweep.h"
+#include "ui/settings/settings_field.h"
 
 class QCheckBox;
 class QComboBox;
@@ -23,11 +27,10 @@ class ControlsPanel : public QWidget {
 public:
     explicit ControlsPanel(QWidget* parent = nullptr);
 
-    // Shows `settings` without emitting settingsEdited.
-    void setSettings(const CompressionSettings& settings);
-    const CompressionSettings& settings() const { return m_settings; }
-    Parameter activeParameter() const { return m_active; }
-    void setActiveParameter(Parameter p);
+    // Shows `field` of `settings` without emitting fieldEdited.
+    void showSettings(const WorkbenchSettings& settings, SettingsField field);
+    SweepParameter activeParameter() const { return m_active; }
+    void setActiveParameter(SweepParameter p);
 
     void setSparsityReadout(const QString& text);
     void setAlphaReadout(const QString& text);
@@ -42,10 +45,9 @@ public:
     QCheckBox* textbookBox() const { return m_textbook; }
 
 signals:
-    // `control` names what the user changed ("alpha", "rho", "bits", ...).
-    void settingsEdited(const CompressionSettings& settings, const QString& control);
-    void activeParameterChanged(Parameter p);
-    void sweepRequested(Parameter p);
+    void fieldEdited(SettingsField field, const QVariant& value);
+    void activeParameterChanged(SweepParameter p);
+    void sweepRequested(SweepParameter p);
     void sweepCancelRequested();
     void resetRequested();
 
@@ -53,11 +55,10 @@ private:
     QWidget* buildQuantization();
     QWidget* buildPruning();
     QWidget* buildActions();
-    void edit(const QString& control, const std::function<void(CompressionSettings&)>& change);
+    void edit(SettingsField field, const QVariant& value);
     void updateEnabled();
 
-    CompressionSettings m_settings;
-    Parameter m_active = Parameter::Alpha;
+    SweepParameter m_active = SweepParameter::Alpha;
     bool m_updating = false;
     LogSlider* m_alpha;
     LogSlider* m_rho;

@@ -101,42 +101,45 @@ DistillPanel::DistillPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(run);
     layout->addStretch(1);
 
-    connect(m_temperature, &LogSlider::valueEdited, this, [this](double t) {
-        edit(QStringLiteral("T"), [t](CompressionSettings& s) { s.temperature = t; });
-    });
-    connect(m_lambda, &QDoubleSpinBox::valueChanged, this, [this](double l) {
-        edit(QStringLiteral("\u03bb"), [l](CompressionSettings& s) { s.lambda = l; });
-    });
-    connect(m_student, &QComboBox::currentTextChanged, this, [this](const QString& spec) {
-        edit(tr("student"), [spec](CompressionSettings& s) { s.student = spec; });
-    });
+    connect(m_temperature, &LogSlider::valueEdited, this,
+            [this](double t) { edit(SettingsField::Temperature, t); });
+    connect(m_lambda, &QDoubleSpinBox::valueChanged, this,
+            [this](double l) { edit(SettingsField::Lambda, l); });
+    connect(m_student, &QComboBox::currentTextChanged, this,
+            [this](const QString& spec) { edit(SettingsField::Student, spec); });
     connect(m_sample, &QSpinBox::valueChanged, this, &DistillPanel::sampleChanged);
     connect(m_train, &QPushButton::clicked, this, &DistillPanel::trainRequested);
     connect(m_stop, &QPushButton::clicked, this, &DistillPanel::stopRequested);
     connect(m_save, &QPushButton::clicked, this, &DistillPanel::saveStudentRequested);
     connect(m_open, &QPushButton::clicked, this, &DistillPanel::openStudentRequested);
-    setSettings(m_settings);
+    const WorkbenchSettings defaults;
+    for (SettingsField field : kSettingsFields) showSettings(defaults, field);
     setTraining(false);
     setStudentReady(false);
 }
 
-void DistillPanel::edit(const QString& control,
-                        const std::function<void(CompressionSettings&)>& change) {
-    if (m_updating) return;
-    CompressionSettings next = m_settings;
-    change(next);
-    if (next == m_settings) return;
-    m_settings = next;
-    emit settingsEdited(next, control);
+void DistillPanel::edit(SettingsField field, const QVariant& value) {
+    if (!m_updating) emit fieldEdited(field, value);
 }
 
-void DistillPanel::setSettings(const CompressionSettings& s) {
+void DistillPanel::showSettings(const WorkbenchSettings& s, SettingsField field) {
     m_updating = true;
-    m_settings = s;
-    m_temperature->setValue(s.temperature);
-    m_lambda->setValue(s.lambda);
-    m_student->setCurrentText(s.student.isEmpty() ? studentChoices().at(1) : s.student);
-    if (s.student.isEmpty()) m_settings.student = m_student->currentText();
+    switch (field) {
+        case SettingsField::Temperature:
+            m_temperature->setValue(s.distill.temperature);
+            break;
+        case SettingsField::Lambda:
+            m_lambda->setValue(s.distill.lambda);
+            break;
+        case SettingsField::Student:
+            // Empty is the default student, which the box shows by name.
+            m_student->setCurrentText(s.distill.student.empty()
+                                          ? studentChoices().at(1)
+                                          : QString::fromStdString(s.distill.student));
+            break;
+        default:
+            break;
+    }
     m_updating = false;
 }
 

@@ -3,9 +3,11 @@
 // to train, stop, save or open the student.
 #pragma once
 
+#include <QVariant>
 #include <QWidget>
 
-#include "ui/settings/compression_settings.h"
+#include "core/compress/compression_settings.h"
+#include "ui/settings/settings_field.h"
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -24,7 +26,9 @@ class DistillPanel : public QWidget {
 public:
     explicit DistillPanel(QWidget* parent = nullptr);
 
-    void setSettings(const CompressionSettings& settings);  // T, lambda, student; no signal
+    // Shows T, lambda or the student without emitting fieldEdited; other fields are not
+    // this panel's.
+    void showSettings(const WorkbenchSettings& settings, SettingsField field);
     int sample() const;
     int epochs() const;
     void setEpochs(int epochs);
@@ -47,7 +51,7 @@ public:
     static QStringList studentChoices();
 
 signals:
-    void settingsEdited(const CompressionSettings& settings, const QString& control);
+    void fieldEdited(SettingsField field, const QVariant& value);
     void sampleChanged(int sample);
     void trainRequested();
     void stopRequested();
@@ -55,8 +59,7 @@ signals:
     void openStudentRequested();
 
 private:
-    void edit(const QString& control, const std::function<void(CompressionSettings&)>& change);
-    CompressionSettings m_settings;
+    void edit(SettingsField field, const QVariant& value);
     bool m_updating = false;
     LogSlider* m_temperature;
     QDoubleSpinBox* m_lambda;

@@ -59,8 +59,11 @@ LayerPanel::LayerPanel(QWidget* parent) : QWidget(parent) {
             });
     connect(m_table, &QStandardItemModel::itemChanged, this, [this](QStandardItem* item) {
         if (m_updating || item->column() != KeepFloat) return;
-        const QString name = m_table->item(item->row(), Name)->data(kNameRole).toString();
-        emit keepFloatToggled(name, item->checkState() == Qt::Checked);
+        QStringList kept;
+        for (int row = 1; row < m_table->rowCount(); ++row)
+            if (m_table->item(row, KeepFloat)->checkState() == Qt::Checked)
+                kept << m_table->item(row, Name)->data(kNameRole).toString();
+        emit fieldEdited(SettingsField::KeepFloat, kept);
     });
     connect(m_view, &QWidget::customContextMenuRequested, this, &LayerPanel::showContextMenu);
     setModel(nullptr);
@@ -157,16 +160,29 @@ void LayerPanel::setSensitivity(const QMap<QString, double>& dropByLayer, int sa
     m_updating = false;
 }
 
-void LayerPanel::setOverrides(const CompressionSettings& settings) {
+void LayerPanel::showSettings(const WorkbenchSettings& settings, SettingsField field) {
+    if (field == SettingsField::OnlyLayer)
+        showOnlyLayer(QString::fromStdString(settings.plan.onlyLayer));
+    if (field != SettingsField::KeepFloat) return;
+    const QStringList kept = keptFloatLayers(settings.plan);
     m_updating = true;
     for (int row = 1; row < m_table->rowCount(); ++row) {
         QStandardItem* keep = m_table->item(row, KeepFloat);
         if (!keep->isCheckable()) continue;
         const QString name = m_table->item(row, Name)->data(kNameRole).toString();
-        keep->setCheckState(settings.keepsFloat(name) ? Qt::Checked : Qt::Unchecked);
-        QFont font = m_table->item(row, Name)->font();
-        font.setItalic(!settings.onlyLayer.isEmpty() && settings.onlyLayer != name);
-        m_table->item(row, Name)->setFont(font);
+        keep->setCheckState(kept.contains(name) ? Qt::Checked : Qt::Unchecked);
+    }
+    m_updating = false;
+}
+
+void LayerPanel::showOnlyLayer(const QString& only) {
+    m_updating = true;
+    for (int row = 1; row < m_table->rowCount(); ++row) {
+        if (!m_table->item(row, KeepFloat)->isCheckable()) continue;
+        QStandardItem* name = m_table->item(row, Name);
+        QFont font = name->font();
+        font.setItalic(!only.isEmpty() && only != name->data(kNameRole).toString());
+        name->setFont(font);
     }
     m_updating = false;
 }
@@ -193,10 +209,15 @@ void LayerPanel::showContextMenu(const QPoint& pos) {
         index.isValid() ? m_table->item(index.row(), Name)->data(kNameRole).toString() : QString();
     QMenu menu(this);
     if (!name.isEmpty()) {
-        menu.addAction(tr("Compress only %1").arg(name), this,
-                       [this, name] { emit onlyLayerRequested(name); });
+        menu.addAction(tr("Compress only %1").arg(name), this, [this, name] {
+            showOnlyLayer(name);  // the owner tells every panel but the one that asked
+            emit fieldEdited(SettingsField::OnlyLayer, name);
+        });
     }
-    menu.addAction(tr("Compress all layers"), this, [this] { emit onlyLayerRequested({}); });
+    menu.addAction(tr("Compress all layers"), this, [this] {
+        showOnlyLayer({});
+        emit fieldEdited(SettingsField::OnlyLayer, QString());
+    });
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }
 

@@ -5,12 +5,13 @@
 #pragma once
 
 #include <QMap>
+#include <QVariant>
 #include <QWidget>
 #include <vector>
 
+#include "core/compress/compress_model.h"
 #include "core/model/model.h"
-#include "core/stats/weight_stats.h"
-#include "ui/settings/compression_settings.h"
+#include "ui/settings/settings_field.h"
 
 class QStandardItemModel;
 class QTableView;
@@ -38,7 +39,9 @@ public:
 
     void setModel(const Model* model);  // null: empty table
     void setStats(const std::vector<LayerStats>& layers, const ModelStats& total);
-    void setOverrides(const CompressionSettings& settings);  // checkboxes, without emitting
+    // The keep-float checkboxes (KeepFloat) and the only-layer italics (OnlyLayer), without
+    // emitting fieldEdited; other fields are not this panel's.
+    void showSettings(const WorkbenchSettings& settings, SettingsField field);
     // The kernel that ran each layer in the last measurement (empty: float32 engine).
     void setKernelPaths(const QMap<QString, QString>& pathByLayer);
     // Accuracy drop with only that layer compressed (fraction); an empty map clears the column.
@@ -51,11 +54,12 @@ public:
 
 signals:
     void layerSelected(const QString& name);  // "" = all layers
-    void keepFloatToggled(const QString& layer, bool keepFloat);
-    void onlyLayerRequested(const QString& layer);  // "" = all layers again
+    // KeepFloat (the checked layers) or OnlyLayer (a name; "" = all layers again).
+    void fieldEdited(SettingsField field, const QVariant& value);
 
 private:
     void showContextMenu(const QPoint& pos);
+    void showOnlyLayer(const QString& only);
     int rowOf(const QString& name) const;
     QStandardItemModel* m_table;
     QTableView* m_view;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ui/plots/log_ticker.h"
+#include "ui/settings/settings_field.h"
 
 namespace cwb::ui {
 
@@ -52,12 +53,12 @@ MetricCurvePlot::MetricCurvePlot(QWidget* parent) : PlotBase(tr("Accuracy and la
     clearData(tr("no model loaded"));
 }
 
-void MetricCurvePlot::setCurve(const QVector<EvaluatedPoint>& points, Parameter p) {
+void MetricCurvePlot::setCurve(const QVector<EvaluatedPoint>& points, SweepParameter p) {
     m_parameter = p;
     xAxis->setLabel(parameterName(p) + tr(", log scale"));
     QVector<double> x, acc, lat;
     for (const auto& point : points) {
-        const double v = parameterValue(point.settings, p);
+        const double v = sweepValue(point.settings.plan, p);
         if (v <= 0) continue;  // "off" is the baseline line, not a point on a log axis
         x.append(v);
         acc.append(point.accuracy * 100.0);
@@ -130,7 +131,7 @@ void MetricCurvePlot::updateRanges() {
         amax = std::max(amax, m_baselineAccuracy * 100);
     }
     if (xmax <= 0) {
-        xmin = m_parameter == Parameter::Alpha ? 1e-4 : 1e-3;
+        xmin = m_parameter == SweepParameter::Alpha ? 1e-4 : 1e-3;
         xmax = 1;
     }
     // At least a decade and a half, so the log axis has labelled decades to read from.

@@ -24,7 +24,7 @@ class MetricCurvePlot : public PlotBase {
 public:
     explicit MetricCurvePlot(QWidget* parent = nullptr);
 
-    void setCurve(const QVector<EvaluatedPoint>& points, Parameter p);
+    void setCurve(const QVector<EvaluatedPoint>& points, SweepParameter p);
     void setBaseline(double accuracy, double latencyMs);  // negative: unknown
     void setCurrent(const CurrentAccuracy& current);
     void clearData(const QString& message);
@@ -34,7 +34,7 @@ public:
 
 private:
     void updateRanges();
-    Parameter m_parameter = Parameter::Alpha;
+    SweepParameter m_parameter = SweepParameter::Alpha;
     QCPGraph* m_accuracy;
     QCPGraph* m_latency;
     QCPGraph* m_current;

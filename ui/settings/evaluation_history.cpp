@@ -5,27 +5,38 @@
 #include <QTextStream>
 #include <algorithm>
 
+#include "ui/settings/settings_field.h"
+
 namespace cwb::ui {
 
 namespace {
-bool sameExcept(const CompressionSettings& a, const CompressionSettings& b, Parameter p) {
-    CompressionSettings x = a;
-    setParameterValue(x, p, parameterValue(b, p));
-    return !CompressionSettings::evaluationDiffers(x, b);
-}
-
-int floatLayers(const CompressionSettings& s) {
-    int n = 0;
-    for (auto o : s.overrides) n += o == LayerMode::KeepFloat;
-    return n;
+bool sameExcept(const WorkbenchSettings& a, const WorkbenchSettings& b, SweepParameter p) {
+    WorkbenchSettings x = a;
+    setSweepValue(x.plan, p, sweepValue(b.plan, p));
+    return !WorkbenchSettings::evaluationDiffers(x, b);
 }
 }  // namespace
+
+EvaluatedPoint makePoint(const WorkbenchSettings& settings, const ModelStats& stats,
+                         const Accuracy& accuracy) {
+    EvaluatedPoint p;
+    p.settings = settings;
+    p.samples = accuracy.samples;
+    p.correct = accuracy.correct;
+    p.accuracy = accuracy.fraction();
+    p.latencyMs = accuracy.msPerSample();
+    p.engine = QString::fromStdString(accuracy.engine);
+    p.sizeBytes = double(stats.encodedBytes);
+    p.sparsity = stats.weights.sparsity;
+    p.effectiveBits = stats.weights.effectiveBits;
+    return p;
+}
 
 EvaluationHistory::EvaluationHistory(QObject* parent) : QAbstractTableModel(parent) {}
 
 void EvaluationHistory::add(const EvaluatedPoint& point) {
     for (int i = 0; i < m_points.size(); ++i) {
-        if (CompressionSettings::evaluationDiffers(m_points[i].settings, point.settings)) continue;
+        if (WorkbenchSettings::evaluationDiffers(m_points[i].settings, point.settings)) continue;
         if (m_points[i].samples > point.samples) return;  // keep the better-measured one
         m_points[i] = point;
         emit dataChanged(index(i, 0), index(i, ColumnCount - 1));
@@ -45,13 +56,13 @@ void EvaluationHistory::clear() {
     emit changed();
 }
 
-QVector<EvaluatedPoint> EvaluationHistory::curve(const CompressionSettings& current,
-                                                 Parameter p) const {
+QVector<EvaluatedPoint> EvaluationHistory::curve(const WorkbenchSettings& current,
+                                                 SweepParameter p) const {
     QVector<EvaluatedPoint> out;
     for (const auto& point : m_points)
         if (sameExcept(point.settings, current, p)) out.append(point);
     std::sort(out.begin(), out.end(), [p](const EvaluatedPoint& a, const EvaluatedPoint& b) {
-        return parameterValue(a.settings, p) < parameterValue(b.settings, p);
+        return sweepValue(a.settings.plan, p) < sweepValue(b.settings.plan, p);
     });
     return out;
 }
@@ -82,21 +93,22 @@ int EvaluationHistory::columnCount(const QModelIndex& parent) const {
 
 QVariant EvaluationHistory::cell(const EvaluatedPoint& p, int column) const {
     const auto& s = p.settings;
+    const QuantSettings& q = s.plan.defaults.quant;
     switch (column) {
         case Alpha:
-            return s.alpha;
+            return q.alpha;  // float: written with a float's digits ("0.05")
         case Rho:
-            return s.rho;
+            return s.plan.defaults.prune.rho;
         case Textbook:
-            return s.textbookRho ? 1 : 0;
+            return s.plan.defaults.prune.method == PruneMethod::TextbookThreshold ? 1 : 0;
         case Bits:
-            return s.bits;
+            return q.bits;
         case Granularity:
-            return s.granularity;
+            return QString::fromStdString(granularityName(q.granularity, q.groupSize));
         case Scheme:
-            return s.scheme;
+            return QString::fromStdString(schemeName(q.scheme));
         case Floats:
-            return floatLayers(s);
+            return static_cast<int>(keptFloatLayers(s.plan).size());
         case Samples:
             return p.samples;
         case Accuracy:
@@ -110,7 +122,7 @@ QVariant EvaluationHistory::cell(const EvaluatedPoint& p, int column) const {
         case EffBits:
             return p.effectiveBits;
         case Kernels:
-            return s.kernels;
+            return QString::fromStdString(kernelChoiceName(s.kernels));
         case Engine:
             return p.engine;
         case Source:
@@ -125,7 +137,8 @@ QVariant EvaluationHistory::data(const QModelIndex& index, int role) const {
     if (role == Qt::DisplayRole) {
         if (index.column() == Accuracy || index.column() == Sparsity)
             return QString::number(v.toDouble() * 100.0, 'f', 2) + " %";
-        if (v.typeId() == QMetaType::Double) return QString::number(v.toDouble(), 'g', 5);
+        if (v.typeId() == QMetaType::Double || v.typeId() == QMetaType::Float)
+            return QString::number(v.toDouble(), 'g', 5);
         return v;
     }
     if (role == Qt::UserRole) return v;
@@ -151,8 +164,9 @@ QString EvaluationHistory::toCsv() const {
     for (const auto& p : m_points) {
         for (int c = 0; c < ColumnCount; ++c) {
             const QVariant v = cell(p, c);
-            QString text = v.typeId() == QMetaType::Double ? QString::number(v.toDouble(), 'g', 10)
-                                                           : v.toString();
+            QString text = v.typeId() == QMetaType::Double  ? QString::number(v.toDouble(), 'g', 10)
+                           : v.typeId() == QMetaType::Float ? QString::number(v.toFloat(), 'g', 7)
+                                                            : v.toString();
             if (text.contains(',') || text.contains('"'))
                 text = '"' + text.replace('"', "\"\"") + '"';
             s << (c ? "," : "") << text;

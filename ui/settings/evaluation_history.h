@@ -6,12 +6,14 @@
 #include <QAbstractTableModel>
 #include <QVector>
 
-#include "ui/settings/compression_settings.h"
+#include "core/compress/compression_settings.h"
+#include "core/measure/measurer.h"
+#include "core/measure/sweep.h"
 
 namespace cwb::ui {
 
 struct EvaluatedPoint {
-    CompressionSettings settings;
+    WorkbenchSettings settings;
     int samples = 0;  // images evaluated
     int correct = 0;
     double accuracy = 0.0;       // fraction
@@ -22,6 +24,10 @@ struct EvaluatedPoint {
     double effectiveBits = 0.0;  // bits per weight, as core counts it
     bool fromSweep = false;
 };
+
+// One row from a compression's statistics and a measurement of it.
+EvaluatedPoint makePoint(const WorkbenchSettings& settings, const ModelStats& stats,
+                         const Accuracy& accuracy);
 
 class EvaluationHistory : public QAbstractTableModel {
     Q_OBJECT
@@ -54,7 +60,7 @@ public:
     const QVector<EvaluatedPoint>& points() const { return m_points; }
 
     // Points that differ from `current` only in parameter `p`, sorted by that parameter.
-    QVector<EvaluatedPoint> curve(const CompressionSettings& current, Parameter p) const;
+    QVector<EvaluatedPoint> curve(const WorkbenchSettings& current, SweepParameter p) const;
     // Indices of the points on the Pareto front (no other point is both smaller and more accurate).
     QVector<int> paretoFront() const;
 

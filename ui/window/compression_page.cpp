@@ -65,9 +65,9 @@ void CompressionPage::showResult(const CompressionResult& result, const QString&
     m_error->setHistogram(edgesOf(stats->error), countsOf(stats->error), errorSummary(*stats));
 }
 
-void CompressionPage::showAccuracy(const AccuracyUpdate& u, Parameter active) {
+void CompressionPage::showAccuracy(const AccuracyUpdate& u, SweepParameter active) {
     CurrentAccuracy c;
-    c.x = parameterValue(u.settings, active);
+    c.x = sweepValue(u.settings.plan, active);
     c.accuracy = u.accuracy();
     c.low = u.low;
     c.high = u.high;
@@ -78,12 +78,12 @@ void CompressionPage::showAccuracy(const AccuracyUpdate& u, Parameter active) {
 }
 
 void CompressionPage::showHistory(const EvaluationHistory& history,
-                                  const CompressionSettings& current, Parameter active) {
+                                  const WorkbenchSettings& current, SweepParameter active) {
     m_metric->setCurve(history.curve(current, active), active);
     int currentIndex = -1;
     const auto& points = history.points();
     for (int i = 0; i < points.size(); ++i)
-        if (!CompressionSettings::evaluationDiffers(points[i].settings, current)) currentIndex = i;
+        if (!WorkbenchSettings::evaluationDiffers(points[i].settings, current)) currentIndex = i;
     m_pareto->setPoints(history, currentIndex);
 }
 

@@ -26,9 +26,9 @@ public:
     explicit CompressionPage(QWidget* parent = nullptr);
 
     void showResult(const CompressionResult& result, const QString& layer);
-    void showAccuracy(const AccuracyUpdate& update, Parameter active);
-    void showHistory(const EvaluationHistory& history, const CompressionSettings& current,
-                     Parameter active);
+    void showAccuracy(const AccuracyUpdate& update, SweepParameter active);
+    void showHistory(const EvaluationHistory& history, const WorkbenchSettings& current,
+                     SweepParameter active);
     void setBaseline(const EvaluatedPoint& baseline);
     void clearAll(const QString& message);
     void clearAccuracy(const QString& message);

@@ -9,12 +9,14 @@
 #include "ui/plots/class_names.h"
 #include "ui/plots/temperature_plot.h"
 #include "ui/plots/training_curve_plot.h"
+#include "ui/settings/settings_owner.h"
 #include "ui/worker/distill_controller.h"
 
 namespace cwb::ui {
 
-DistillationPage::DistillationPage(DistillController* controller, QWidget* parent)
-    : QWidget(parent), m_controller(controller) {
+DistillationPage::DistillationPage(DistillController* controller, SettingsOwner* settings,
+                                   QWidget* parent)
+    : QWidget(parent), m_controller(controller), m_settings(settings) {
     m_panel = new DistillPanel(this);
     m_temperature = new TemperaturePlot(this);
     m_training = new TrainingCurvePlot(this);
@@ -28,7 +30,10 @@ DistillationPage::DistillationPage(DistillController* controller, QWidget* paren
     layout->addWidget(m_panel);
     layout->addWidget(plots, 1);
 
-    connect(m_panel, &DistillPanel::settingsEdited, this, &DistillationPage::settingsEdited);
+    settings->attach(m_panel);
+    connect(settings, &SettingsOwner::changed, this, [this](SettingsField field, const QObject*) {
+        if (field == SettingsField::Temperature) requestPreview();
+    });
     connect(m_panel, &DistillPanel::sampleChanged, this, [this] { requestPreview(); });
     connect(m_panel, &DistillPanel::trainRequested, this, &DistillationPage::startTraining);
     connect(m_panel, &DistillPanel::stopRequested, controller, &DistillController::cancelTraining);
@@ -64,13 +69,6 @@ DistillationPage::DistillationPage(DistillController* controller, QWidget* paren
 
 QList<PlotBase*> DistillationPage::plots() const { return {m_temperature, m_training}; }
 
-void DistillationPage::setSettings(const CompressionSettings& settings) {
-    const bool temperatureChanged = settings.temperature != m_settings.temperature;
-    m_settings = settings;
-    m_panel->setSettings(settings);
-    if (temperatureChanged) requestPreview();
-}
-
 void DistillationPage::teacherChanged(bool canTrain, const QString& why) {
     m_panel->setTeacherReady(canTrain, why);
     m_panel->setStudentReady(false);
@@ -86,11 +84,12 @@ void DistillationPage::setTeacherAccuracy(double accuracy) {
 
 void DistillationPage::startTraining() {
     if (m_controller->isTraining()) return;
+    const DistillSettings& settings = m_settings->settings().distill;
     DistillRequest request;
-    request.studentSpec =
-        m_settings.student.isEmpty() ? DistillPanel::studentChoices().at(1) : m_settings.student;
-    request.temperature = m_settings.temperature;
-    request.lambda = m_settings.lambda;
+    request.studentSpec = settings.student.empty() ? DistillPanel::studentChoices().at(1)
+                                                   : QString::fromStdString(settings.student);
+    request.temperature = settings.temperature;
+    request.lambda = settings.lambda;
     request.epochs = m_panel->epochs();
     request.trainLimit = m_panel->trainImages();
     m_training->clearData(tr("starting\u2026"));
@@ -105,7 +104,7 @@ void DistillationPage::showEvent(QShowEvent* event) {
 
 void DistillationPage::requestPreview() {
     m_previewWanted = false;
-    m_controller->requestPreview(m_panel->sample(), m_settings.temperature);
+    m_controller->requestPreview(m_panel->sample(), m_settings->settings().distill.temperature);
 }
 
 }  // namespace cwb::ui

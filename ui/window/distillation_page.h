@@ -1,15 +1,15 @@
 // The distillation page: the controls on the left, the teacher's soft targets at T on top,
 // and the student's live training curves below. Wires the panel and plots to the
-// DistillController; settings edits go out through settingsEdited for the undo stack.
+// DistillController. T, lambda and the student live in the settings owner, which the
+// panel is attached to; the page reads them from there.
 #pragma once
 
 #include <QWidget>
 
-#include "ui/settings/compression_settings.h"
-
 namespace cwb::ui {
 
 class DistillController;
+class SettingsOwner;
 class DistillPanel;
 class TemperaturePlot;
 class TrainingCurvePlot;
@@ -19,9 +19,9 @@ struct EvaluatedPoint;
 class DistillationPage : public QWidget {
     Q_OBJECT
 public:
-    DistillationPage(DistillController* controller, QWidget* parent = nullptr);
+    DistillationPage(DistillController* controller, SettingsOwner* settings,
+                     QWidget* parent = nullptr);
 
-    void setSettings(const CompressionSettings& settings);
     // A new teacher was opened; `canTrain` false with `why` when it cannot be one.
     void teacherChanged(bool canTrain, const QString& why);
     void setTeacherAccuracy(double accuracy);
@@ -33,7 +33,6 @@ public:
     QList<PlotBase*> plots() const;
 
 signals:
-    void settingsEdited(const CompressionSettings& settings, const QString& control);
     void saveStudentRequested();
     void openStudentRequested();
 
@@ -43,10 +42,10 @@ protected:
 private:
     void requestPreview();
     DistillController* m_controller;
+    SettingsOwner* m_settings;
     DistillPanel* m_panel;
     TemperaturePlot* m_temperature;
     TrainingCurvePlot* m_training;
-    CompressionSettings m_settings;
     bool m_previewWanted = true;
 };
 

@@ -26,7 +26,6 @@
 #include "ui/panels/layer_panel.h"
 #include "ui/panels/log_slider.h"
 #include "ui/panels/summary_panel.h"
-#include "ui/settings/settings_undo.h"
 #include "ui/window/app_icon.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
@@ -37,7 +36,6 @@
 #include "ui/worker/distill_controller.h"
 #include "ui/worker/model_saver.h"
 #include "ui/worker/recompute_controller.h"
-#include "ui/worker/sweep_job.h"
 
 namespace cwb::ui {
 
@@ -54,10 +52,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setAcceptDrops(true);
     resize(1280, 800);
 
+    m_settings = new SettingsOwner(this);
     m_controller = new RecomputeController(this);
     m_controller->setDatasetDir(datasetDir());
     m_history = new EvaluationHistory(this);
-    m_undo = new QUndoStack(this);
 
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);
@@ -65,7 +63,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_page, tr("Compression"));
     m_distill = new DistillController(this);
     m_distill->setDatasetDir(datasetDir());
-    m_distillPage = new DistillationPage(m_distill, m_tabs);
+    m_distillPage = new DistillationPage(m_distill, m_settings, m_tabs);
     m_tabs->addTab(m_distillPage, tr("Distillation"));
     m_saver = new ModelSaver(this);
     m_tabs->setCornerWidget(m_page->logToggle(), Qt::TopRightCorner);
@@ -108,33 +106,21 @@ void MainWindow::buildDocks() {
     resizeDocks({controlsDock}, {330}, Qt::Horizontal);
     resizeDocks({layersDock}, {190}, Qt::Vertical);
 
-    connect(m_controls, &ControlsPanel::settingsEdited, this, &MainWindow::applyUserSettings);
+    // The route of a slider move: panel -> settings owner -> controller -> core -> result
+    // -> plots. The owner shows each change in every panel but the one that made it.
+    m_settings->attach(m_controls);
+    m_settings->attach(m_layers);
+    connect(m_settings, &SettingsOwner::applied, this, &MainWindow::onSettingsApplied);
     connect(m_controls, &ControlsPanel::activeParameterChanged, this, [this] { refreshHistory(); });
     connect(m_controls, &ControlsPanel::sweepRequested, this, &MainWindow::startSweep);
     connect(m_controls, &ControlsPanel::sweepCancelRequested, m_controller,
             &RecomputeController::cancelSweep);
     connect(m_controls, &ControlsPanel::resetRequested, this, [this] {
-        CompressionSettings reset;
-        reset.temperature = m_settings.temperature;
-        reset.lambda = m_settings.lambda;
-        reset.student = m_settings.student;
-        applyUserSettings(reset, tr("reset"));
+        WorkbenchSettings reset;
+        reset.distill = settings().distill;  // the distillation page has no reset
+        m_settings->editAll(reset, tr("reset"));
     });
     connect(m_layers, &LayerPanel::layerSelected, this, &MainWindow::selectLayer);
-    connect(m_layers, &LayerPanel::keepFloatToggled, this, [this](const QString& layer, bool keep) {
-        CompressionSettings next = m_settings;
-        if (keep)
-            next.overrides[layer] = LayerMode::KeepFloat;
-        else
-            next.overrides.remove(layer);
-        applyUserSettings(next, tr("keep %1 float").arg(layer));
-    });
-    connect(m_layers, &LayerPanel::onlyLayerRequested, this, [this](const QString& layer) {
-        CompressionSettings next = m_settings;
-        next.onlyLayer = layer;
-        applyUserSettings(
-            next, layer.isEmpty() ? tr("compress all layers") : tr("compress only %1").arg(layer));
-    });
     connect(m_page, &CompressionPage::logCountsToggled, this,
             [](bool on) { QSettings().setValue("logCounts", on); });
 }
@@ -166,8 +152,8 @@ void MainWindow::connectWorker() {
     connect(c, &RecomputeController::accuracyChanged, this, &MainWindow::onAccuracy);
     connect(c, &RecomputeController::kernelsChosen, m_layers, &LayerPanel::setKernelPaths);
     connect(c, &RecomputeController::sensitivityReady, this,
-            [this](const CompressionSettings& s, const QMap<QString, double>& drops, int samples) {
-                if (CompressionSettings::compressionDiffers(s, m_settings))
+            [this](const WorkbenchSettings& s, const QMap<QString, double>& drops, int samples) {
+                if (WorkbenchSettings::compressionDiffers(s, settings()))
                     return;  // settings moved on
                 m_layers->setSensitivity(drops, samples);
             });
@@ -199,7 +185,6 @@ void MainWindow::connectWorker() {
     });
     connect(m_history, &EvaluationHistory::changed, this, &MainWindow::refreshHistory);
 
-    connect(m_distillPage, &DistillationPage::settingsEdited, this, &MainWindow::applyUserSettings);
     connect(m_distillPage, &DistillationPage::saveStudentRequested, this, [this] {
         if (!m_distill->student()) return;
         const QString path = QFileDialog::getSaveFileName(
@@ -254,12 +239,11 @@ void MainWindow::onModelLoaded() {
     m_recent->add(session->path);
     QSettings().setValue("lastModel", session->path);
     m_history->clear();
-    m_undo->clear();
     m_summary->clear();
     // Overrides name layers of the previous model; everything else carries over.
-    CompressionSettings carried = m_settings;
-    carried.overrides.clear();
-    carried.onlyLayer.clear();
+    WorkbenchSettings carried = settings();
+    carried.plan.overrides.clear();
+    carried.plan.onlyLayer.clear();
     m_layers->setModel(&model);
     m_page->clearAll(tr("compressing\u2026"));
     if (!session->canEvaluate())
@@ -272,24 +256,15 @@ void MainWindow::onModelLoaded() {
                                       ? tr("%1 cannot be run, so it cannot teach").arg(name)
                                       : datasetInstallHint());
     m_firstResult = true;
-    applySettings(carried);
+    m_settings->load(carried);
 }
 
-void MainWindow::applyUserSettings(const CompressionSettings& settings, const QString& control) {
-    if (settings == m_settings) return;
-    m_undo->push(new SetSettingsCommand(
-        m_settings, settings, control, [this](const CompressionSettings& s) { applySettings(s); }));
-}
-
-void MainWindow::applySettings(const CompressionSettings& settings) {
-    m_settings = settings;
-    m_controls->setSettings(settings);
-    m_distillPage->setSettings(settings);
-    m_layers->setOverrides(settings);
+void MainWindow::onSettingsApplied() {
+    const WorkbenchSettings& s = settings();
     if (!m_controller->result() ||
-        CompressionSettings::evaluationDiffers(settings, m_controller->resultSettings()))
+        WorkbenchSettings::evaluationDiffers(s, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));
-    m_controller->requestSettings(settings);
+    m_controller->requestSettings(s);
     refreshHistory();
 }
 
@@ -328,10 +303,10 @@ void MainWindow::onAccuracy(const AccuracyUpdate& update) {
 }
 
 void MainWindow::refreshHistory() {
-    m_page->showHistory(*m_history, m_settings, m_controls->activeParameter());
+    m_page->showHistory(*m_history, settings(), m_controls->activeParameter());
 }
 
-void MainWindow::startSweep(Parameter p) {
+void MainWindow::startSweep(SweepParameter p) {
     const auto session = m_controller->session();
     const auto result = m_controller->result();
     if (!session || !result || !session->canEvaluate()) return;
@@ -341,8 +316,9 @@ void MainWindow::startSweep(Parameter p) {
         std::max(std::fabs(double(all.minValue)), std::fabs(double(all.maxValue)));
     if (!(maxAbs > 0)) return;
     // alpha from ~2^11 levels down to 5; rho from pruning almost nothing to most weights.
-    const QVector<double> values = p == Parameter::Alpha ? logSpaced(maxAbs / 1024, maxAbs / 2, 12)
-                                                         : logSpaced(maxAbs / 1000, maxAbs / 2, 12);
+    const std::vector<double> values = p == SweepParameter::Alpha
+                                           ? logSpaced(maxAbs / 1024, maxAbs / 2, 12)
+                                           : logSpaced(maxAbs / 1000, maxAbs / 2, 12);
     m_controls->setSweepState(true, 0, static_cast<int>(values.size()));
     m_controller->startSweep(p, values, sweepLimitFor(*session->model));
 }

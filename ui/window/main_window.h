@@ -1,13 +1,15 @@
-// The workbench's main window. It owns the worker (RecomputeController), the undo stack
-// and the list of evaluated settings, and wires the panels and plots to them; the panels,
-// plots and lanes do the work in their own files.
+// The workbench's main window. It owns the settings (SettingsOwner: the core's
+// WorkbenchSettings and their undo history), the worker (RecomputeController) and the list
+// of evaluated settings, and wires the panels and plots to them; the panels, plots and
+// lanes do the work in their own files.
 #pragma once
 
 #include <QMainWindow>
 #include <QUndoStack>
 
-#include "ui/settings/compression_settings.h"
+#include "core/measure/sweep.h"
 #include "ui/settings/evaluation_history.h"
+#include "ui/settings/settings_owner.h"
 
 class QTabWidget;
 
@@ -35,8 +37,6 @@ public:
     void openModel(const QString& path);
     // Opens the last model, or the bundled default; false (with a message shown) if none.
     bool openStartupModel();
-    // Applies settings as if the user had set them (one undo step).
-    void applyUserSettings(const CompressionSettings& settings, const QString& control);
     void selectLayer(const QString& name);
     void restoreLayout();  // geometry, docks, log toggle (not done in tests)
 
@@ -49,9 +49,10 @@ public:
     LayerPanel* layers() const { return m_layers; }
     SummaryPanel* summary() const { return m_summary; }
     EvaluationHistory* history() const { return m_history; }
-    QUndoStack* undoStack() const { return m_undo; }
+    SettingsOwner* settingsOwner() const { return m_settings; }
+    QUndoStack* undoStack() const { return m_settings->undoStack(); }
     StatusLine* statusLine() const { return m_status; }
-    const CompressionSettings& settings() const { return m_settings; }
+    const WorkbenchSettings& settings() const { return m_settings->settings(); }
 
 signals:
     void modelReady();  // a model is loaded and its first compression is on display
@@ -66,20 +67,19 @@ private:
     void buildDocks();
     void buildMenus();
     void connectWorker();
-    void applySettings(const CompressionSettings& settings);  // the undo stack's hook
+    void onSettingsApplied();
     void onModelLoaded();
     void onCompressed();
     void onAccuracy(const AccuracyUpdate& update);
     void refreshHistory();
-    void startSweep(Parameter p);
+    void startSweep(SweepParameter p);
     void saveLayout();
     void exportCompressedModel();
     QString studentFileName() const;
 
+    SettingsOwner* m_settings;
     RecomputeController* m_controller;
     EvaluationHistory* m_history;
-    QUndoStack* m_undo;
-    CompressionSettings m_settings;
     CompressionPage* m_page;
     DistillController* m_distill;
     DistillationPage* m_distillPage;

@@ -10,6 +10,7 @@
 #include <QSettings>
 #include <QStatusBar>
 
+#include "ui/settings/settings_store.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
 #include "ui/window/main_window.h"
@@ -22,7 +23,7 @@ namespace cwb::ui {
 QString MainWindow::studentFileName() const {
     QString spec = m_distill->studentSpec();
     spec.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9]+")), QStringLiteral("-"));
-    return tr("student-%1-T%2.h5").arg(spec).arg(m_settings.temperature, 0, 'g', 3);
+    return tr("student-%1-T%2.h5").arg(spec).arg(settings().distill.temperature, 0, 'g', 3);
 }
 
 void MainWindow::exportCompressedModel() {
@@ -69,15 +70,14 @@ void MainWindow::restoreLayout() {
     restoreGeometry(s.value("geometry").toByteArray());
     restoreState(s.value("windowState").toByteArray());
     m_page->setLogCounts(s.value("logCounts", false).toBool());
-    applySettings(CompressionSettings::load(s));
-    m_undo->clear();
+    m_settings->load(loadSettings(s));
 }
 
 void MainWindow::saveLayout() {
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());
-    m_settings.save(s);
+    saveSettings(settings(), s);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -55,12 +55,13 @@ void ScreenshotRunner::start() {
 }
 
 void ScreenshotRunner::applyOptions() {
-    CompressionSettings s = m_window->settings();
-    if (m_options.alpha) s.alpha = *m_options.alpha;
-    if (m_options.rho) s.rho = *m_options.rho;
-    if (m_options.bits) s.bits = *m_options.bits;
-    if (m_options.rho && !m_options.alpha) m_window->controls()->setActiveParameter(Parameter::Rho);
-    m_window->applyUserSettings(s, QStringLiteral("screenshot"));
+    WorkbenchSettings s = m_window->settings();
+    if (m_options.alpha) setFieldValue(s, SettingsField::Alpha, *m_options.alpha);
+    if (m_options.rho) setFieldValue(s, SettingsField::Rho, *m_options.rho);
+    if (m_options.bits) setFieldValue(s, SettingsField::Bits, *m_options.bits);
+    if (m_options.rho && !m_options.alpha)
+        m_window->controls()->setActiveParameter(SweepParameter::Rho);
+    m_window->settingsOwner()->editAll(s, QStringLiteral("screenshot"));
     if (!m_options.layer.isEmpty()) m_window->selectLayer(m_options.layer);
 }
 

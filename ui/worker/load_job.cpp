@@ -13,22 +13,9 @@ namespace {
 
 void loadData(Session& s, const QString& dir, const JobContext& context) {
     try {
-        auto data = std::make_shared<Dataset>(loadFashionMnist(dir.toStdString(), Split::Test));
+        s.testData =
+            std::make_shared<const Dataset>(loadFashionMnist(dir.toStdString(), Split::Test));
         context.checkCancelled();
-        for (int begin = 0; begin < data->size(); begin += kAccuracyChunk) {
-            const int end = std::min(data->size(), begin + kAccuracyChunk);
-            auto chunk = std::make_shared<Dataset>();
-            chunk->name = data->name;
-            chunk->rows = data->rows;
-            chunk->cols = data->cols;
-            chunk->classes = data->classes;
-            chunk->images.assign(
-                data->image(begin),
-                data->image(begin) + std::size_t(end - begin) * data->pixelsPerImage());
-            chunk->labels.assign(data->labels.begin() + begin, data->labels.begin() + end);
-            s.testChunks.push_back(std::move(chunk));
-        }
-        s.testData = std::move(data);
     } catch (const Cancelled&) {
         throw;
     } catch (const Error& e) {
@@ -52,9 +39,16 @@ std::shared_ptr<const Session> loadSession(const QString& modelPath, const QStri
     s->model = std::move(model);
     if (cached && cached->testData) {
         s->testData = cached->testData;
-        s->testChunks = cached->testChunks;
     } else {  // never loaded, or missing last time: the user may have installed it since
         loadData(*s, datasetDir, context);
+    }
+    if (s->testData) {
+        MeasurerOptions options;
+        options.batchSize = kEvalBatch;
+        options.chunk = kAccuracyChunk;
+        options.stats = s->stats;
+        options.profile = s->profile;
+        s->measurer = std::make_shared<const Measurer>(s->model, s->testData, options);
     }
     s->loadSeconds = timer.elapsed() / 1000.0;
     return s;

@@ -12,6 +12,9 @@ namespace cwb::ui {
 
 // Images per chunk of the test set: the accuracy updates after each.
 inline constexpr int kAccuracyChunk = 1000;
+// Batch size of every measurement, so latencies are comparable; small enough that a
+// cancel is seen within a few ms of work even for the CNNs.
+inline constexpr int kEvalBatch = 250;
 
 // Throws cwb::Error (one line for the user) when the model cannot be read. A missing data
 // set is not an error: the session then has no test data and says how to install it.

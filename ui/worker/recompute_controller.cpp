@@ -2,26 +2,29 @@
 #include "ui/worker/recompute_controller.h"
 
 #include "core/error.h"
-#include "core/stats/sensitivity.h"
-#include "ui/worker/accuracy_job.h"
+#include "core/measure/sensitivity.h"
 #include "ui/worker/load_job.h"
-#include "ui/worker/plan_builder.h"
-#include "ui/worker/sweep_job.h"
 #include "ui/worker/wilson.h"
 
 namespace cwb::ui {
 
 namespace {
-AccuracyUpdate makeUpdate(const CompressionSettings& settings, const AccuracyResult& r, int total,
-                          bool final) {
+AccuracyUpdate makeUpdate(const WorkbenchSettings& settings, const Accuracy& r, bool final) {
     AccuracyUpdate u;
     u.settings = settings;
     u.samples = r.samples;
     u.correct = r.correct;
-    u.total = total;
+    u.total = r.total;
     u.final = final;
     std::tie(u.low, u.high) = wilsonInterval(r.correct, r.samples);
     return u;
+}
+
+QMap<QString, QString> kernelPathsOf(const Accuracy& accuracy) {
+    QMap<QString, QString> out;
+    for (const LayerKernel& k : accuracy.kernels)
+        out.insert(QString::fromStdString(k.layer), QString::fromStdString(k.path));
+    return out;
 }
 }  // namespace
 
@@ -91,7 +94,7 @@ void RecomputeController::openModel(const QString& path) {
         });
 }
 
-void RecomputeController::requestSettings(const CompressionSettings& settings) {
+void RecomputeController::requestSettings(const WorkbenchSettings& settings) {
     m_settings = settings;
     if (m_session && !isLoading()) m_coalesce.start();
 }
@@ -99,10 +102,10 @@ void RecomputeController::requestSettings(const CompressionSettings& settings) {
 void RecomputeController::submitCompress() {
     m_coalesce.stop();
     if (!m_session) return;
-    const CompressionSettings settings = m_settings;
-    if (m_result && !CompressionSettings::compressionDiffers(settings, m_resultSettings)) {
+    const WorkbenchSettings settings = m_settings;
+    if (m_result && !WorkbenchSettings::compressionDiffers(settings, m_resultSettings)) {
         // Only distillation settings or the kernels changed: no new compression.
-        const bool remeasure = CompressionSettings::evaluationDiffers(settings, m_resultSettings);
+        const bool remeasure = WorkbenchSettings::evaluationDiffers(settings, m_resultSettings);
         m_resultSettings = settings;
         if (remeasure) submitEvaluate();
         return;
@@ -115,7 +118,7 @@ void RecomputeController::submitCompress() {
             options.stats = session->stats;
             options.profile = session->profile;
             return std::make_shared<const CompressionResult>(
-                compressModel(*session->model, toPlan(settings), options, context.progress));
+                compressModel(*session->model, settings.plan, options, context.progress));
         },
         [this, settings](std::shared_ptr<const CompressionResult> result) {
             m_result = std::move(result);
@@ -129,24 +132,21 @@ void RecomputeController::submitEvaluate() {
     if (!m_session || !m_session->canEvaluate() || !m_result) return;
     const auto session = m_session;
     const auto result = m_result;
-    const CompressionSettings settings = m_resultSettings;
-    const int total = session->testData->size();
-    m_evaluate.submit<AccuracyResult>(
-        [this, session, result, settings, total](const JobContext& context) {
-            const EngineChoice engine{settings.kernels, &result->grids};
-            return measureAccuracy(
-                result->model, engine, *session, context.progress,
-                [&](const AccuracyResult& partial) {
-                    if (partial.samples >= total)
-                        return;  // the final one is delivered as the result
-                    context.post([this, update = makeUpdate(settings, partial, total, false)] {
+    const WorkbenchSettings settings = m_resultSettings;
+    m_evaluate.submit<Accuracy>(
+        [this, session, result, settings](const JobContext& context) {
+            return session->measurer->accuracy(
+                result->model, {settings.kernels, &result->grids}, 0, context.progress,
+                [&](const Accuracy& partial) {
+                    if (partial.done()) return;  // the final one is delivered as the result
+                    context.post([this, update = makeUpdate(settings, partial, false)] {
                         emit accuracyChanged(update);
                     });
                 });
         },
-        [this, result, settings, total](AccuracyResult accuracy) {
-            emit accuracyChanged(makeUpdate(settings, accuracy, total, true));
-            emit kernelsChosen(accuracy.kernelPaths);
+        [this, result, settings](Accuracy accuracy) {
+            emit accuracyChanged(makeUpdate(settings, accuracy, true));
+            emit kernelsChosen(kernelPathsOf(accuracy));
             emit evaluated(makePoint(settings, result->total, accuracy));
         });
 }
@@ -156,32 +156,39 @@ void RecomputeController::submitBaseline() {
     const auto session = m_session;
     m_baseline.submit<EvaluatedPoint>(
         [session](const JobContext& context) {
-            CompressOptions options;
-            options.stats = session->stats;
-            options.stats.histograms = false;
-            options.profile = session->profile;
-            const CompressionSettings none;
-            const CompressionResult plain =
-                compressModel(*session->model, toPlan(none), options, context.progress);
-            return makePoint(none, plain.total,
-                             measureAccuracy(*session->model, {}, *session, context.progress));
+            // The default plan compresses nothing: the float32 model, with its statistics.
+            const WorkbenchSettings none;
+            const Measurement m =
+                session->measurer->measure(none.plan, KernelChoice::Float, 0, context.progress);
+            return makePoint(none, m.total, m.accuracy);
         },
         [this](EvaluatedPoint point) { emit baselineEvaluated(point); });
 }
 
-void RecomputeController::startSweep(Parameter parameter, const QVector<double>& values,
+void RecomputeController::startSweep(SweepParameter parameter, const std::vector<double>& values,
                                      int limit) {
-    if (!m_session || !m_session->canEvaluate() || values.isEmpty()) return;
-    SweepRequest request{m_session, m_settings, parameter, values, limit};
+    if (!m_session || !m_session->canEvaluate() || values.empty()) return;
+    const auto session = m_session;
+    const WorkbenchSettings base = m_settings;
+    SweepOptions options;
+    options.parameter = parameter;
+    options.values = values;
+    options.kernels = base.kernels;
+    options.limit = limit;
     m_sweepCount = static_cast<int>(values.size());
     m_sweep.submit<bool>(
-        [this, request](const JobContext& context) {
-            const int count = static_cast<int>(request.values.size());
-            runSweep(request, context,
-                     [this, &context, count](const EvaluatedPoint& point, int index) {
-                         context.post(
-                             [this, point, index, count] { emit sweepPoint(point, index, count); });
-                     });
+        [this, session, base, options](const JobContext& context) {
+            const int count = static_cast<int>(options.values.size());
+            sweep(*session->measurer, base.plan, options, context.progress,
+                  [&](const SweepRow& row, int index) {
+                      WorkbenchSettings settings = base;
+                      settings.plan = row.measurement.plan;
+                      EvaluatedPoint point =
+                          makePoint(settings, row.measurement.total, row.measurement.accuracy);
+                      point.fromSweep = true;
+                      context.post(
+                          [this, point, index, count] { emit sweepPoint(point, index, count); });
+                  });
             return true;
         },
         [this](bool) { emit sweepFinished(true); });
@@ -190,13 +197,12 @@ void RecomputeController::startSweep(Parameter parameter, const QVector<double>&
 void RecomputeController::startSensitivity(int limit) {
     if (!m_session || !m_session->canEvaluate()) return;
     const auto session = m_session;
-    const CompressionSettings settings = m_settings;
+    const WorkbenchSettings settings = m_settings;
     m_sensitivity.submit<SensitivityResult>(
         [session, settings, limit](const JobContext& context) {
             SensitivityOptions options;
             options.limit = limit;
-            options.progress = context.progress;
-            return layerSensitivity(*session->model, toPlan(settings), *session->testData, options);
+            return layerSensitivity(*session->measurer, settings.plan, options, context.progress);
         },
         [this, settings](SensitivityResult r) {
             QMap<QString, double> drops;

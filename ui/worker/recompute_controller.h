@@ -7,7 +7,9 @@
 //   evaluate  accuracy and latency of the newest compressed model, chunk by chunk
 //   baseline  the float32 model's accuracy, once per model
 //   sweep     the active parameter over a range, point by point
-// (the last three take turns on one measuring thread, so measured latencies stay clean).
+//   sensitivity  accuracy with one layer compressed at a time
+// (the last four take turns on one measuring thread, so measured latencies stay clean, and
+// all measure through the session's core Measurer: core/measure).
 // Slider moves are coalesced by a single-shot timer; a new request makes older work stale
 // (its next Progress::step throws Cancelled) and its results are dropped on arrival. The
 // compress lane never waits for accuracy: histograms follow the sliders, accuracy follows
@@ -21,7 +23,8 @@
 #include <memory>
 
 #include "core/compress/compress_model.h"
-#include "ui/settings/compression_settings.h"
+#include "core/compress/compression_settings.h"
+#include "core/measure/sweep.h"
 #include "ui/settings/evaluation_history.h"
 #include "ui/worker/latest_wins_lane.h"
 #include "ui/worker/session.h"
@@ -30,7 +33,7 @@ namespace cwb::ui {
 
 // A running or final accuracy for the newest settings.
 struct AccuracyUpdate {
-    CompressionSettings settings;
+    WorkbenchSettings settings;
     int samples = 0, correct = 0, total = 0;
     bool final = false;
     double low = 0.0, high = 1.0;  // 95 % Wilson interval
@@ -52,14 +55,16 @@ public:
     std::shared_ptr<const Session> session() const { return m_session; }
     bool isLoading() const { return !m_load.isIdle(); }
 
-    // The newest settings; recomputation follows.
-    void requestSettings(const CompressionSettings& settings);
-    const CompressionSettings& settings() const { return m_settings; }
+    // The newest settings (the settings owner's); recomputation follows.
+    void requestSettings(const WorkbenchSettings& settings);
+    const WorkbenchSettings& settings() const { return m_settings; }
     // The compression of resultSettings(), the newest settings whose result arrived.
     std::shared_ptr<const CompressionResult> result() const { return m_result; }
-    const CompressionSettings& resultSettings() const { return m_resultSettings; }
+    const WorkbenchSettings& resultSettings() const { return m_resultSettings; }
 
-    void startSweep(Parameter parameter, const QVector<double>& values, int limit = 0);
+    // The core's sweep() of `parameter` over `values` from the newest settings; `limit`
+    // images per point (0 = all).
+    void startSweep(SweepParameter parameter, const std::vector<double>& values, int limit = 0);
     // Accuracy with only one layer compressed at the current settings, for every layer,
     // on the first `limit` test images (the core's layerSensitivity).
     void startSensitivity(int limit);
@@ -86,7 +91,7 @@ signals:
     void sweepProgress(qint64 done, qint64 total);
     void sweepFinished(bool completed);
     // Accuracy drop (fraction, positive = worse) per layer name when only it is compressed.
-    void sensitivityReady(const CompressionSettings& settings,
+    void sensitivityReady(const WorkbenchSettings& settings,
                           const QMap<QString, double>& dropByLayer, int samples);
     void sensitivityProgress(qint64 done, qint64 total);
     void evaluationProgress(qint64 done, qint64 total);
@@ -110,8 +115,8 @@ private:
     LatestWinsLane m_sweep{QStringLiteral("sweep"), &m_measurePool};
     LatestWinsLane m_sensitivity{QStringLiteral("sensitivity"), &m_measurePool};
     std::shared_ptr<const Session> m_session;
-    CompressionSettings m_settings;
-    CompressionSettings m_resultSettings;
+    WorkbenchSettings m_settings;
+    WorkbenchSettings m_resultSettings;
     std::shared_ptr<const CompressionResult> m_result;
     int m_sweepCount = 0;
     bool m_busy = false;

@@ -1,21 +1,18 @@
 // Which layers hurt accuracy most: for every compressible layer, the accuracy when only
 // that layer is compressed at the current settings, as a table sorted most sensitive first.
+// Every figure is measured through a Measurer with the float32 engine (what the weights
+// do to accuracy, not which kernel runs them).
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "core/compress/compression_settings.h"
-#include "core/io/idx_dataset.h"
-#include "core/model/model.h"
-#include "core/util/progress.h"
+#include "core/measure/measurer.h"
 
 namespace cwb {
 
 struct SensitivityOptions {
     int limit = 0;  // 0 = whole data set, else its first `limit` samples
-    int threads = 0;
-    Progress progress;  // (evaluations done, evaluations total)
 };
 
 struct SensitivityRow {
@@ -33,7 +30,10 @@ struct SensitivityResult {
     std::vector<SensitivityRow> rows;  // sorted by accuracy ascending (ties: model order)
 };
 
-SensitivityResult layerSensitivity(const Model& model, const CompressionPlan& plan,
-                                   const Dataset& data, const SensitivityOptions& options = {});
+// `progress` gets (samples done, samples total) over every evaluation (baseline, the whole
+// plan, then one per layer) and cancels (Cancelled) when it returns false.
+SensitivityResult layerSensitivity(const Measurer& measurer, const CompressionPlan& plan,
+                                   const SensitivityOptions& options = {},
+                                   const Progress& progress = {});
 
 }  // namespace cwb

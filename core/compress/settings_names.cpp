@@ -1,0 +1,181 @@
+// Every setting's one name, both ways (see compression_settings.h). Each enum is a table of
+// (value, name, short form); formatting, parsing and the refusal line all read that table.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/compress/compression_settings.h"
+#include "core/error.h"
+
+namespace cwb {
+namespace {
+
+template <class E>
+struct Named {
+    E value;
+    std::string_view name;
+    std::string_view alias;  // a short form parse also takes; empty for none
+};
+
+// "a, b or c"
+std::string listOf(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i) out += i + 1 == names.size() ? " or " : ", ";
+        out += names[i];
+    }
+    return out;
+}
+
+[[noreturn]] void refuse(std::string_view what, std::string_view text,
+                         const std::string& expected) {
+    throw Error("unknown " + std::string(what) + " '" + std::string(text) + "'; expected " +
+                expected);
+}
+
+template <class E, std::size_t N>
+std::vector<std::string> namesIn(const Named<E> (&table)[N]) {
+    std::vector<std::string> out;
+    for (const auto& e : table) out.emplace_back(e.name);
+    return out;
+}
+
+template <class E, std::size_t N>
+std::string nameIn(const Named<E> (&table)[N], E value) {
+    for (const auto& e : table)
+        if (e.value == value) return std::string(e.name);
+    return "?";
+}
+
+template <class E, std::size_t N>
+const Named<E>* find(const Named<E> (&table)[N], std::string_view text) {
+    for (const auto& e : table)
+        if (text == e.name || (!e.alias.empty() && text == e.alias)) return &e;
+    return nullptr;
+}
+
+template <class E, std::size_t N>
+E parseIn(const Named<E> (&table)[N], std::string_view text, std::string_view what) {
+    if (const auto* e = find(table, text)) return e->value;
+    refuse(what, text, listOf(namesIn(table)));
+}
+
+constexpr Named<QuantScheme> kSchemes[] = {
+    {QuantScheme::Symmetric, "symmetric", "sym"},
+    {QuantScheme::Asymmetric, "asymmetric", "asym"},
+};
+
+constexpr Named<PruneMethod> kPruneMethods[] = {
+    {PruneMethod::None, "none", ""},
+    {PruneMethod::Threshold, "threshold", ""},
+    {PruneMethod::TextbookThreshold, "textbook", ""},
+    {PruneMethod::TargetSparsity, "sparsity", ""},
+    {PruneMethod::StructuredL1, "l1", "structured-l1"},
+    {PruneMethod::StructuredL2, "l2", "structured-l2"},
+    {PruneMethod::NM, "nm", ""},
+};
+
+constexpr Named<SparsityScope> kScopes[] = {
+    {SparsityScope::PerLayer, "layer", "per-layer"},
+    {SparsityScope::Global, "global", ""},
+};
+
+constexpr Named<KernelChoice> kKernels[] = {
+    {KernelChoice::Auto, "auto", ""},
+    {KernelChoice::Float, "float", ""},
+    {KernelChoice::Int8, "int8", ""},
+    {KernelChoice::Sparse, "sparse", ""},
+};
+
+constexpr int kGroupSizes[] = {32, 64, 128};
+
+}  // namespace
+
+std::string granularityName(Granularity g, int groupSize) {
+    switch (g) {
+        case Granularity::Tensor:
+            return "tensor";
+        case Granularity::Channel:
+            return "channel";
+        case Granularity::Group:
+            return "group" + std::to_string(groupSize);
+    }
+    return "?";
+}
+
+std::vector<std::string> granularityNames() {
+    std::vector<std::string> out{granularityName(Granularity::Tensor, 0),
+                                 granularityName(Granularity::Channel, 0)};
+    for (int size : kGroupSizes) out.push_back(granularityName(Granularity::Group, size));
+    return out;
+}
+
+Granularity parseGranularity(std::string_view text, int* groupSize) {
+    if (text == "tensor") return Granularity::Tensor;
+    if (text == "channel") return Granularity::Channel;
+    for (int size : kGroupSizes)
+        if (text == granularityName(Granularity::Group, size)) {
+            if (groupSize) *groupSize = size;
+            return Granularity::Group;
+        }
+    refuse("granularity", text, listOf(granularityNames()));
+}
+
+std::string schemeName(QuantScheme s) { return nameIn(kSchemes, s); }
+QuantScheme parseScheme(std::string_view text) { return parseIn(kSchemes, text, "scheme"); }
+std::vector<std::string> schemeNames() { return namesIn(kSchemes); }
+
+std::string clipName(ClipMethod c, double percentile) {
+    switch (c) {
+        case ClipMethod::None:
+            return "none";
+        case ClipMethod::Mse:
+            return "mse";
+        case ClipMethod::Percentile: {
+            char buf[40];
+            std::snprintf(buf, sizeof buf, "p%g", percentile);
+            return buf;
+        }
+    }
+    return "?";
+}
+
+ClipMethod parseClip(std::string_view text, double* percentile) {
+    if (text == "none") return ClipMethod::None;
+    if (text == "mse") return ClipMethod::Mse;
+    if (text.size() > 1 && text[0] == 'p') {
+        const std::string number(text.substr(1));
+        char* end = nullptr;
+        const double v = std::strtod(number.c_str(), &end);
+        if (*end == '\0' && v > 0.0 && v <= 100.0) {
+            if (percentile) *percentile = v;
+            return ClipMethod::Percentile;
+        }
+    }
+    refuse("clip", text, "none, mse or pPCT such as p99.9 (PCT in (0, 100])");
+}
+
+std::string pruneMethodName(PruneMethod m) { return nameIn(kPruneMethods, m); }
+PruneMethod parsePruneMethod(std::string_view text) {
+    return parseIn(kPruneMethods, text, "pruning method");
+}
+std::vector<std::string> pruneMethodNames() { return namesIn(kPruneMethods); }
+
+std::string sparsityScopeName(SparsityScope s) { return nameIn(kScopes, s); }
+SparsityScope parseSparsityScope(std::string_view text) {
+    return parseIn(kScopes, text, "sparsity scope");
+}
+
+std::string kernelChoiceName(KernelChoice choice) { return nameIn(kKernels, choice); }
+KernelChoice parseKernelChoice(std::string_view text) {
+    return parseIn(kKernels, text, "kernel choice");
+}
+std::vector<std::string> kernelChoiceNames() { return namesIn(kKernels); }
+
+bool parseKernelChoice(const std::string& text, KernelChoice& out) {
+    const auto* e = find(kKernels, text);
+    if (e) out = e->value;
+    return e != nullptr;
+}
+
+}  // namespace cwb
