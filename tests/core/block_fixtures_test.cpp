@@ -4,14 +4,13 @@
 // block. Also: dequantize-then-quantize of the fixtures' own blocks (every block for Q8_0 and
 // Q4_0; a stated share for Q4_K and Q2_K, whose scale search sees other inputs then), and the
 // decoders against the fixtures' Q8_0 values computed from their raw codes.
-//
-// The GGUF header is read here with a minimal parser of the v3 layout (the project's reader
-// lives in core/io and is tested on its own).
+// The fixtures are opened with the project's GGUF reader (core/io/gguf.h, tested on its own).
 #include <QtTest>
 #include <cmath>
 #include <cstring>
 #include <map>
 
+#include "core/io/gguf.h"
 #include "core/io/safetensors.h"
 #include "core/model/tensor.h"
 #include "core/quant/block_formats.h"
@@ -23,87 +22,22 @@ using namespace cwb;
 
 namespace {
 
-struct GgufTensor {
-    std::vector<std::uint64_t> dims;  // ne0 (row length) first
-    DType type = DType::F32;
-    const std::byte* data = nullptr;
-    std::int64_t rows() const { return dims.size() > 1 ? static_cast<std::int64_t>(dims[1]) : 1; }
-    std::int64_t cols() const { return static_cast<std::int64_t>(dims[0]); }
-};
-
-class MiniGguf {
+// A fixture's tensors by their GGUF names, as the project's reader gives them: row-major
+// [rows, cols] views into the mapped file.
+class FixtureGguf {
 public:
-    explicit MiniGguf(const std::string& path) : m_file(mapFile(path)) {
-        const std::byte* p = m_file->data();
-        m_at = p;
-        m_end = p + m_file->size();
-        if (std::memcmp(p, "GGUF", 4) != 0) throw std::runtime_error(path + ": not GGUF");
-        m_at += 4;
-        if (read<std::uint32_t>() != 3) throw std::runtime_error(path + ": not GGUF v3");
-        const auto tensors = read<std::uint64_t>(), kvs = read<std::uint64_t>();
-        std::uint64_t alignment = 32;
-        for (std::uint64_t i = 0; i < kvs; ++i) {
-            const std::string key = readString();
-            const auto type = read<std::uint32_t>();
-            if (key == "general.alignment") {
-                alignment = read<std::uint32_t>();
-                continue;
-            }
-            skipValue(type);
-        }
-        std::vector<std::pair<std::string, std::uint64_t>> offsets;
-        for (std::uint64_t i = 0; i < tensors; ++i) {
-            const std::string name = readString();
-            GgufTensor t;
-            const auto dims = read<std::uint32_t>();
-            for (std::uint32_t d = 0; d < dims; ++d) t.dims.push_back(read<std::uint64_t>());
-            if (!dtypeFromGgmlId(read<std::uint32_t>(), t.type))
-                throw std::runtime_error(path + ": unknown type");
-            offsets.emplace_back(name, read<std::uint64_t>());
-            m_tensors[name] = t;
-        }
-        const auto header = static_cast<std::uint64_t>(m_at - p);
-        const std::uint64_t data = (header + alignment - 1) / alignment * alignment;
-        for (const auto& [name, offset] : offsets) m_tensors[name].data = p + data + offset;
+    explicit FixtureGguf(const std::string& path) : m_file(GgufFile::parse(mapFile(path), path)) {
+        for (const auto& info : m_file.tensorInfos()) m_tensors[info.name] = m_file.tensor(info);
     }
-    const std::map<std::string, GgufTensor>& tensors() const { return m_tensors; }
+    const std::map<std::string, Tensor>& tensors() const { return m_tensors; }
 
 private:
-    template <typename T>
-    T read() {
-        if (m_at + sizeof(T) > m_end) throw std::runtime_error("GGUF header truncated");
-        T v;
-        std::memcpy(&v, m_at, sizeof(T));
-        m_at += sizeof(T);
-        return v;
-    }
-    std::string readString() {
-        const auto n = read<std::uint64_t>();
-        if (n > static_cast<std::uint64_t>(m_end - m_at)) throw std::runtime_error("bad string");
-        std::string s(reinterpret_cast<const char*>(m_at), n);
-        m_at += n;
-        return s;
-    }
-    void skipValue(std::uint32_t type) {
-        static const int kSizes[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
-        if (type == 8) {
-            readString();
-        } else if (type == 9) {
-            const auto inner = read<std::uint32_t>();
-            const auto n = read<std::uint64_t>();
-            for (std::uint64_t i = 0; i < n; ++i) skipValue(inner);
-        } else if (type < 13) {
-            m_at += kSizes[type];
-        } else {
-            throw std::runtime_error("bad GGUF value type");
-        }
-    }
-
-    std::shared_ptr<MappedStorage> m_file;
-    const std::byte* m_at = nullptr;
-    const std::byte* m_end = nullptr;
-    std::map<std::string, GgufTensor> m_tensors;
+    GgufFile m_file;
+    std::map<std::string, Tensor> m_tensors;
 };
+
+std::int64_t rowsOf(const Tensor& t) { return t.shape().size() > 1 ? t.shape()[0] : 1; }
+std::int64_t colsOf(const Tensor& t) { return t.shape().back(); }
 
 // The bf16 weights of the Hugging Face folder by name (read once).
 const std::map<std::string, Tensor>& hfWeights() {
@@ -164,24 +98,24 @@ private slots:
     }
     void referenceQuantizersGiveLlamaCppBytes() {
         QFETCH(QString, file);
-        const MiniGguf gguf(test::llmFixture(file.toStdString()));
+        const FixtureGguf gguf(test::llmFixture(file.toStdString()));
         const auto& hf = hfWeights();
         std::int64_t blocks = 0, same = 0, tensors = 0;
         for (const auto& [name, weights] : hf) {
             int ropeHeads;
             const std::string target = ggufName(name, ropeHeads);
             if (target.empty()) continue;
-            const GgufTensor& g = gguf.tensors().at(target);
-            const std::int64_t rows = g.rows(), cols = g.cols();
+            const Tensor& g = gguf.tensors().at(target);
+            const std::int64_t rows = rowsOf(g), cols = colsOf(g);
             QCOMPARE(weights.shape(), (Shape{rows, cols}));
             const std::vector<float> values = weights.toFloatVector();  // bf16, exact
-            const std::size_t rowBytes = quant::rowBytes(g.type, cols);
-            const auto& format = quant::blockFormat(g.type);
+            const std::size_t rowBytes = quant::rowBytes(g.dtype(), cols);
+            const auto& format = quant::blockFormat(g.dtype());
             std::vector<std::byte> row(rowBytes);
             for (std::int64_t r = 0; r < rows; ++r) {
-                quant::quantizeRow(g.type, values.data() + hfRow(r, rows, ropeHeads) * cols,
+                quant::quantizeRow(g.dtype(), values.data() + hfRow(r, rows, ropeHeads) * cols,
                                    row.data(), cols);
-                const std::byte* expected = g.data + r * rowBytes;
+                const std::byte* expected = g.bytes() + r * rowBytes;
                 for (std::size_t b = 0; b < rowBytes; b += format.blockBytes, ++blocks)
                     same += std::memcmp(row.data() + b, expected + b, format.blockBytes) == 0;
             }
@@ -207,18 +141,18 @@ private slots:
     void fixtureBlocksSurviveDequantizeQuantize() {
         QFETCH(QString, file);
         QFETCH(double, least);
-        const MiniGguf gguf(test::llmFixture(file.toStdString()));
+        const FixtureGguf gguf(test::llmFixture(file.toStdString()));
         std::int64_t blocks = 0, same = 0;
         for (const auto& [name, g] : gguf.tensors()) {
-            if (!dtypeIsBlock(g.type)) continue;
-            const auto& format = quant::blockFormat(g.type);
-            const std::size_t rowBytes = quant::rowBytes(g.type, g.cols());
-            std::vector<float> values(static_cast<std::size_t>(g.cols()));
+            if (!dtypeIsBlock(g.dtype())) continue;
+            const auto& format = quant::blockFormat(g.dtype());
+            const std::size_t rowBytes = quant::rowBytes(g.dtype(), colsOf(g));
+            std::vector<float> values(static_cast<std::size_t>(colsOf(g)));
             std::vector<std::byte> again(rowBytes);
-            for (std::int64_t r = 0; r < g.rows(); ++r) {
-                const std::byte* row = g.data + r * rowBytes;
-                quant::dequantizeRow(g.type, row, values.data(), g.cols());
-                quant::quantizeRow(g.type, values.data(), again.data(), g.cols());
+            for (std::int64_t r = 0; r < rowsOf(g); ++r) {
+                const std::byte* row = g.bytes() + r * rowBytes;
+                quant::dequantizeRow(g.dtype(), row, values.data(), colsOf(g));
+                quant::quantizeRow(g.dtype(), values.data(), again.data(), colsOf(g));
                 for (std::size_t b = 0; b < rowBytes; b += format.blockBytes, ++blocks)
                     same += std::memcmp(again.data() + b, row + b, format.blockBytes) == 0;
             }
@@ -245,20 +179,20 @@ private slots:
     void decodedFixturesAreCloseToTheirWeights() {
         QFETCH(QString, file);
         QFETCH(double, leastDb);
-        const MiniGguf gguf(test::llmFixture(file.toStdString()));
+        const FixtureGguf gguf(test::llmFixture(file.toStdString()));
         double signal = 0, noise = 0;
         for (const auto& [name, weights] : hfWeights()) {
             int ropeHeads;
             const std::string target = ggufName(name, ropeHeads);
             if (target.empty()) continue;
-            const GgufTensor& g = gguf.tensors().at(target);
+            const Tensor& g = gguf.tensors().at(target);
             const std::vector<float> original = weights.toFloatVector();
-            const std::size_t rowBytes = quant::rowBytes(g.type, g.cols());
-            std::vector<float> row(static_cast<std::size_t>(g.cols()));
-            for (std::int64_t r = 0; r < g.rows(); ++r) {
-                quant::dequantizeRow(g.type, g.data + r * rowBytes, row.data(), g.cols());
-                const float* w = original.data() + hfRow(r, g.rows(), ropeHeads) * g.cols();
-                for (std::int64_t i = 0; i < g.cols(); ++i) {
+            const std::size_t rowBytes = quant::rowBytes(g.dtype(), colsOf(g));
+            std::vector<float> row(static_cast<std::size_t>(colsOf(g)));
+            for (std::int64_t r = 0; r < rowsOf(g); ++r) {
+                quant::dequantizeRow(g.dtype(), g.bytes() + r * rowBytes, row.data(), colsOf(g));
+                const float* w = original.data() + hfRow(r, rowsOf(g), ropeHeads) * colsOf(g);
+                for (std::int64_t i = 0; i < colsOf(g); ++i) {
                     signal += double(w[i]) * w[i];
                     noise += double(row[i] - w[i]) * (row[i] - w[i]);
                 }
