@@ -2,12 +2,13 @@
 // Keras's .h5 layout (it loads back here and in Keras) and a JSON report of the statistics.
 // Both files are written atomically; the input is never overwritten.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
 #include "app/cwb/compression_report.h"
+#include "app/cwb/typed_options.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
 #include "core/io/keras_h5_writer.h"
@@ -17,25 +18,20 @@
 namespace cwb::cli {
 namespace {
 
-int runCompress(const Args& args) {
-    args.allowOnly(
-        withCompressionOptions({"output", "report", "threads", "histogram-bins", "json"}));
-    // `-o OUT` arrives as two positional tokens (the parser knows only --options).
-    std::vector<std::string> positional = args.positional();
-    std::string output = args.text("output");
-    for (std::size_t i = 0; i + 1 < positional.size(); ++i)
-        if (positional[i] == "-o") {
-            output = positional[i + 1];
-            positional.erase(positional.begin() + static_cast<long>(i),
-                             positional.begin() + static_cast<long>(i) + 2);
-            break;
-        }
-    if (positional.size() != 1 || output.empty())
-        throw Error(
-            "expects one MODEL and -o OUT.h5; usage: cwb compress MODEL -o OUT.h5 [options] "
-            "[--report R.json]");
-    const std::string path = positional[0];
-    const std::string reportPath = args.text("report");
+struct CompressArgs {
+    std::string model, output, report;
+    int threads = 0, histogramBins = 128;
+    bool json = false;
+    CompressionArgs compression;
+};
+
+int runCompress(const CompressArgs& o) {
+    const std::string& path = o.model;
+    const std::string& output = o.output;
+    const std::string& reportPath = o.report;
+    if (output.empty())
+        throw UsageError("-o OUT.h5 is required: where to write the compressed model");
+    const CompressionPlan plan = asUsage([&] { return parseCompressionPlan(o.compression); });
     refuseToOverwriteSource(output, path);
     if (!reportPath.empty()) {
         refuseToOverwriteSource(reportPath, path);
@@ -47,27 +43,15 @@ int runCompress(const Args& args) {
         throw Error(path + " holds weights only (" + model.notEvaluableReason +
                     "); compress needs a full model to write back as Keras .h5");
     CompressOptions options;
-    options.threads = args.integer("threads", 0);
-    options.stats.weights.bins = options.stats.error.bins = args.integer("histogram-bins", 128);
-    if (options.stats.weights.bins < 1 || options.stats.weights.bins > 65000)
-        throw Error("option --histogram-bins must be in 1..65000");
-    const CompressionResult result = compressModel(model, parseCompressionPlan(args), options);
+    options.threads = o.threads;
+    options.stats.weights.bins = options.stats.error.bins = o.histogramBins;
+    const CompressionResult result = compressModel(model, plan, options);
 
     saveKerasH5(result.model, output);
     const Json report{
         {"model", path}, {"output", output}, {"compression", compressionJson(result, true)}};
-    if (!reportPath.empty())
-        writeFileAtomically(
-            reportPath,
-            [&](const std::string& temp) {
-                std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-                out << report.dump(1) << "\n";
-                if (!out)
-                    throw Error("could not write the report " + reportPath +
-                                "; check the folder and free space");
-            },
-            path);
-    if (args.has("json")) {
+    if (!reportPath.empty()) writeBytesAtomically(reportPath, report.dump(1) + "\n", path);
+    if (o.json) {
         std::cout << Json{{"model", path},
                           {"output", output},
                           {"compression", compressionJson(result, false)}}
@@ -94,20 +78,22 @@ int runCompress(const Args& args) {
     return 0;
 }
 
-std::vector<std::string> compressFlags() {
-    std::vector<std::string> flags{"json"};
-    for (const auto& f : compressionFlagNames()) flags.push_back(f);
-    return flags;
-}
-
-const CommandRegistration registration{{
-    "compress",
-    "compress MODEL -o OUT.h5 [--report R.json] [--histogram-bins N] [--threads N] [--json] " +
-        compressionUsage(),
-    "write the compressed model as Keras .h5 and a JSON report of its statistics",
-    compressFlags(),
-    runCompress,
-}};
+const CommandRegistration registration{
+    "compress", "write the compressed model as Keras .h5 and a JSON report of its statistics",
+    [](CLI::App& app) -> RunFunction {
+        auto o = std::make_shared<CompressArgs>();
+        app.add_option("MODEL", o->model, "a Keras .h5 or .keras model")->required();
+        app.add_option("-o,--output", o->output, "where to write the compressed model (.h5)")
+            ->type_name("OUT.h5");
+        app.add_option("--report", o->report, "also write the statistics as JSON here")
+            ->type_name("R.json");
+        addInteger(app, "--histogram-bins", o->histogramBins, 1, 65000,
+                   "bins of the report's histograms");
+        addInteger(app, "--threads", o->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+        app.add_flag("--json", o->json, "print the statistics as JSON instead of text");
+        addCompressionOptions(app, o->compression);
+        return [o] { return runCompress(*o); };
+    }};
 
 }  // namespace
 }  // namespace cwb::cli

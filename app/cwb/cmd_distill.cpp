@@ -3,10 +3,12 @@
 // softened outputs (Hinton et al.), the teacher's logits computed once and cached.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include "app/cwb/command.h"
 #include "app/cwb/distill_cli.h"
 #include "app/cwb/train_cli.h"
+#include "app/cwb/typed_options.h"
 #include "core/error.h"
 #include "core/io/keras_h5_writer.h"
 #include "core/util/atomic_file.h"
@@ -15,29 +17,26 @@
 namespace cwb::cli {
 namespace {
 
-int runDistill(const Args& args) {
-    auto known = trainOptionNames();
-    known.insert(known.end(), {"student", "temperature", "kd-weight", "csv", "baseline"});
-    args.allowOnly(known);
-    const auto positionals = plainPositionals(args);
-    if (positionals.size() != 1)
-        throw Error(
-            "expected one TEACHER model; usage: cwb distill TEACHER --student SPEC --temperature T "
-            "-o OUT.h5");
-    const std::string out = outputPath(args);
-    if (out.empty()) throw Error("-o STUDENT.h5 is required: where to save the distilled student");
-    if (!args.has("temperature")) throw Error("--temperature is required, e.g. --temperature 4");
-    const double temperature = args.number("temperature", 1.0);
-    if (!(temperature > 0 && temperature <= 1000))
-        throw Error("--temperature must be in (0, 1000]");
-    const double weight = args.number("kd-weight", kDefaultKdWeight);
-    if (!(weight >= 0 && weight <= 1)) throw Error("--kd-weight must be in [0, 1]");
-    refuseToOverwriteSource(out, positionals[0]);
-    const TrainCli cli = parseTrainCli(args, 5, kDefaultDistillBatch);
-    const std::string spec = args.text("student", kDefaultStudent);
-    Model student = buildStudent(spec, cli);  // checks the spec before the slow steps
+struct DistillArgs {
+    std::string teacher, output, csv, student = kDefaultStudent;
+    double temperature = 1.0;
+    double kdWeight = kDefaultKdWeight;
+    bool baseline = false;
+    TrainArgs train;
+};
 
-    const DistillSetup setup = prepareDistillation(positionals[0], cli);
+int runDistill(const DistillArgs& a) {
+    const std::string& out = a.output;
+    if (out.empty())
+        throw UsageError("-o STUDENT.h5 is required: where to save the distilled student");
+    const double temperature = a.temperature, weight = a.kdWeight;
+    refuseToOverwriteSource(out, a.teacher);
+    const TrainCli cli = parseTrainCli(a.train);
+    const std::string& spec = a.student;
+    // The spec is checked before the slow steps.
+    Model student = asUsage([&] { return buildStudent(spec, cli); });
+
+    const DistillSetup setup = prepareDistillation(a.teacher, cli);
     std::printf(
         "distilling %s (%lld parameters) at T = %g, kd-weight %g: %s lr %g, batch %d, %d threads, "
         "seed %llu\n",
@@ -51,11 +50,11 @@ int runDistill(const Args& args) {
         train::trainModel(student, setup.data.train, &setup.data.test, options, consoleCallbacks());
     student.format = "Keras .h5 distilled by cwb distill (student " + spec + ")";
     saveKerasH5(student, out);
-    if (args.has("csv")) writeCurveCsv(args.text("csv"), result);
+    if (!a.csv.empty()) writeCurveCsv(a.csv, result);
     std::printf("wrote %s: test accuracy %.4f, loss %.4f (teacher %.4f)\n", out.c_str(),
                 result.epochs.back().testAccuracy, result.epochs.back().testLoss,
                 setup.teacherAccuracy);
-    if (args.has("baseline")) {
+    if (a.baseline) {
         Model baseline = buildStudent(spec, cli);
         std::printf(
             "baseline: the same student, seed and epochs without the teacher (kd-weight 0)\n");
@@ -69,14 +68,23 @@ int runDistill(const Args& args) {
     return 0;
 }
 
-const CommandRegistration registration{{
-    "distill",
-    "distill TEACHER --student SPEC --temperature T [--kd-weight L] [--epochs E] [--seed S] -o "
-    "OUT.h5 [--csv F]",
-    "train a student against a teacher's softened outputs (knowledge distillation)",
-    {"baseline"},
-    runDistill,
-}};
+const CommandRegistration registration{
+    "distill", "train a student against a teacher's softened outputs (knowledge distillation)",
+    [](CLI::App& app) -> RunFunction {
+        auto a = std::make_shared<DistillArgs>();
+        app.add_option("TEACHER", a->teacher, "the teacher: any model cwb can evaluate")
+            ->required();
+        requiredOption(addNumber(app, "--temperature", a->temperature, Interval::leftOpen(0, 1000),
+                                 "softens the teacher's and the student's outputs, e.g. 4"));
+        addStudentOptions(app, a->student, a->kdWeight, Interval::closed(0, 1));
+        app.add_option("-o,--output", a->output, "where to save the student (.h5)")
+            ->type_name("OUT.h5");
+        app.add_option("--csv", a->csv, "also write the learning curve here")->type_name("F");
+        app.add_flag("--baseline", a->baseline,
+                     "also train the same student without the teacher, to compare");
+        addTrainOptions(app, a->train, 5, kDefaultDistillBatch);
+        return [a] { return runDistill(*a); };
+    }};
 
 }  // namespace
 }  // namespace cwb::cli

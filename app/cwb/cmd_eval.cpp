@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
 #include "app/cwb/compression_report.h"
+#include "app/cwb/typed_options.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
 #include "core/infer/compressed_engine.h"
@@ -21,31 +23,23 @@
 namespace cwb::cli {
 namespace {
 
-int nonNegative(const Args& args, const std::string& option, int fallback, int minimum) {
-    const int value = args.integer(option, fallback);
-    if (value < minimum)
-        throw Error("option --" + option + " must be at least " + std::to_string(minimum) +
-                    ", got " + std::to_string(value));
-    return value;
-}
+struct EvalArgs {
+    std::string model;
+    std::string data = kDefaultDatasetDir;
+    int limit = 0, threads = 0, batch = 512;
+    int repeats = 3;  // latency is the median of 3 runs by default
+    std::optional<std::string> kernel;
+    bool json = false;
+    CompressionArgs compression;
+};
 
-int runEval(const Args& args) {
-    args.allowOnly(
-        withCompressionOptions({"data", "limit", "threads", "batch", "json", "kernel", "repeats"}));
-    if (args.positional().size() != 1)
-        throw Error("expects one MODEL file; usage: cwb eval MODEL [options]");
-    const std::string path = args.positional()[0];
-    const int limit = nonNegative(args, "limit", 0, 0);
-    const int threads = nonNegative(args, "threads", 0, 0);
-    const int batch = nonNegative(args, "batch", 512, 1);
-    const int repeats =
-        nonNegative(args, "repeats", 3, 1);  // latency is the median of 3 runs by default
-    KernelChoice kernel = KernelChoice::Float;
-    if (args.has("kernel") && !parseKernelChoice(args.text("kernel"), kernel))
-        throw Error("option --kernel got '" + args.text("kernel") +
-                    "'; expected auto, float, int8 or sparse");
-    const bool compress = anyCompressionOption(args);
-    if (compress && !args.has("kernel")) kernel = KernelChoice::Auto;
+int runEval(const EvalArgs& o) {
+    const std::string& path = o.model;
+    const int limit = o.limit, threads = o.threads, batch = o.batch, repeats = o.repeats;
+    const bool compress = o.compression.any();
+    const KernelChoice kernel =
+        kernelChoice(o.kernel, compress ? KernelChoice::Auto : KernelChoice::Float);
+    const CompressionPlan plan = asUsage([&] { return parseCompressionPlan(o.compression); });
 
     Model model = loadModel(path);
     if (!model.evaluable)
@@ -53,8 +47,7 @@ int runEval(const Args& args) {
                     (model.notEvaluableReason.empty() ? "it holds no runnable model"
                                                       : model.notEvaluableReason) +
                     "; 'cwb info' can still inspect its tensors");
-    const Dataset data =
-        loadFashionMnist(args.text("data", kDefaultDatasetDir), Split::Test, limit);
+    const Dataset data = loadFashionMnist(o.data, Split::Test, limit);
 
     // The compressed copy and its statistics (an empty plan compresses nothing).
     CompressOptions compressOptions;
@@ -62,8 +55,7 @@ int runEval(const Args& args) {
     compressOptions.stats.histograms = false;
     compressOptions.stats.exactLevels =
         false;  // not reported here; float32 layers would need a sort
-    const CompressionResult compressed =
-        compressModel(model, parseCompressionPlan(args), compressOptions);
+    const CompressionResult compressed = compressModel(model, plan, compressOptions);
 
     CompressedEngineOptions engineOptions;
     engineOptions.engine.threads = threads;
@@ -89,7 +81,7 @@ int runEval(const Args& args) {
         result.samples > 0 ? result.seconds / result.samples * 1000.0 * 1000.0 : 0.0;
     const int usedThreads = resolveThreads(threads);
     const auto& total = compressed.total;
-    if (args.has("json")) {
+    if (o.json) {
         Json out{
             {"model", path},
             {"format", model.format},
@@ -137,21 +129,27 @@ int runEval(const Args& args) {
     return 0;
 }
 
-std::vector<std::string> evalFlags() {
-    std::vector<std::string> flags{"json"};
-    for (const auto& f : compressionFlagNames()) flags.push_back(f);
-    return flags;
-}
-
-const CommandRegistration registration{{
+const CommandRegistration registration{
     "eval",
-    "eval MODEL [--data DIR] [--limit N] [--threads N] [--batch N] [--repeats N] [--kernel "
-    "auto|float|int8|sparse] "
-    "[compression options] [--json]",
-    "accuracy and measured speed on the Fashion-MNIST test set, optionally of the compressed model",
-    evalFlags(),
-    runEval,
-}};
+    "accuracy and measured speed on the Fashion-MNIST test set, optionally of the compressed "
+    "model",
+    [](CLI::App& app) -> RunFunction {
+        auto o = std::make_shared<EvalArgs>();
+        app.add_option("MODEL", o->model, "a Keras .h5 or .keras model")->required();
+        addDataOption(app, o->data, "the Fashion-MNIST folder");
+        addInteger(app, "--limit", o->limit, 0, 100000000, "test images to use (0 = all)");
+        addInteger(app, "--threads", o->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+        addInteger(app, "--batch", o->batch, 1, 65536, "images per batch");
+        addInteger(app, "--repeats", o->repeats, 1, 1000,
+                   "evaluations; the time reported is their median");
+        addKernelOption(app, o->kernel)
+            ->description(
+                "kernels: auto (the fastest measured per layer), float, int8 or sparse; default "
+                "float, or auto with compression options");
+        app.add_flag("--json", o->json, "print JSON instead of text");
+        addCompressionOptions(app, o->compression);
+        return [o] { return runEval(*o); };
+    }};
 
 }  // namespace
 }  // namespace cwb::cli

@@ -1,10 +1,12 @@
 // `cwb info MODEL [--json]`: what a model file holds — format, input, layers with output
 // shapes, parameters and activations, totals — or, for weights-only files, each tensor with
 // its dtype, shape and value range, and why the file cannot be evaluated.
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/cwb/command.h"
@@ -150,24 +152,28 @@ void printText(const Model& model) {
     }
 }
 
-int runInfo(const Args& args) {
-    args.allowOnly({"json"});
-    if (args.positional().size() != 1) throw Error("usage: cwb info MODEL [--json]");
-    const Model model = loadModel(args.positional()[0]);
-    if (args.has("json"))
+struct InfoArgs {
+    std::string model;
+    bool json = false;
+};
+
+int runInfo(const InfoArgs& o) {
+    const Model model = loadModel(o.model);
+    if (o.json)
         std::cout << toJson(model).dump(2) << "\n";
     else
         printText(model);
     return 0;
 }
 
-const CommandRegistration registration({
-    "info",
-    "info MODEL [--json]",
-    "show a model file's format, layers, parameter and FLOP counts (or its tensors)",
-    {"json"},
-    runInfo,
-});
+const CommandRegistration registration{
+    "info", "show a model file's format, layers, parameter and FLOP counts (or its tensors)",
+    [](CLI::App& app) -> RunFunction {
+        auto o = std::make_shared<InfoArgs>();
+        app.add_option("MODEL", o->model, "a Keras .h5/.keras or safetensors file")->required();
+        app.add_flag("--json", o->json, "print JSON instead of a table");
+        return [o] { return runInfo(*o); };
+    }};
 
 }  // namespace
 }  // namespace cwb::cli

@@ -6,23 +6,27 @@
 // dispatched to it first.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
-#include <sstream>
+#include <memory>
 
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
+#include "app/cwb/plot/line_plot_png.h"
+#include "app/cwb/sweep_args.h"
 #include "app/cwb/sweep_temperature.h"
+#include "app/cwb/typed_options.h"
 #include "core/error.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
 #include "core/measure/sweep.h"
-#include "core/stats/plot_png.h"
 #include "core/util/atomic_file.h"
+#include "core/util/csv.h"
 
 namespace cwb::cli {
 namespace {
@@ -73,70 +77,75 @@ private:
 };
 
 std::string formatNumber(double v) {
-    if (std::isnan(v)) return "";
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.8g", v);
     return buf;
 }
 
-void writeText(const std::string& path, const std::string& text, const std::string& source) {
-    writeFileAtomically(
-        path,
-        [&](const std::string& temp) {
-            std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-            out << text;
-            if (!out) throw Error("could not write " + path + "; check the folder and free space");
-        },
-        source);
+// The options that do not apply to the sweep asked for: the first one given, if any.
+const CLI::Option* firstGivenIn(const CLI::App& app, const std::vector<std::string>& groups) {
+    for (const CLI::Option* option : app.get_options())
+        if (option->count() > 0 &&
+            std::find(groups.begin(), groups.end(), option->get_group()) != groups.end())
+            return option;
+    return nullptr;
 }
 
-int runSweep(const Args& args) {
-    if (args.text("param") == "temperature") return runTemperatureSweep(args);
-    args.allowOnly(withCompressionOptions(
-        {"param", "from", "to", "steps", "csv", "png", "data", "limit", "threads", "kernel"}));
-    if (args.positional().size() != 1)
-        throw Error(
-            "expects one MODEL; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps "
-            "N");
-    const std::string path = args.positional()[0];
-    for (const char* required : {"param", "from", "to", "steps"})
-        if (!args.has(required))
-            throw Error(
-                std::string("option --") + required +
-                " is required; usage: cwb sweep MODEL --param alpha|rho --from X --to Y --steps N");
-    const SweepParameter parameter = sweepParameter(args.text("param"));
+const std::string kCompressionSweepGroup = "Options of --param alpha and rho";
+const std::string kTemperatureSweepGroup = "Options of --param temperature";
+const std::string kCompressionGroup = "Compression options";
+const std::string kTrainingGroup = "Training options";
+
+// "800x500" as width and height, each 100..10000 pixels.
+bool parsePngSize(const std::string& text, int& width, int& height) {
+    const auto x = text.find('x');
+    if (x == std::string::npos) return false;
+    char* end = nullptr;
+    const long w = std::strtol(text.c_str(), &end, 10);
+    if (end != text.c_str() + x) return false;
+    const long h = std::strtol(text.c_str() + x + 1, &end, 10);
+    if (*end != '\0' || text[x + 1] == '-' || text[x + 1] == '+' || w < 100 || w > 10000 ||
+        h < 100 || h > 10000)
+        return false;
+    width = static_cast<int>(w);
+    height = static_cast<int>(h);
+    return true;
+}
+
+int runSweep(const SweepArgs& a, const CLI::App& app) {
+    const bool temperature = a.param == "temperature";
+    const auto misplaced =
+        firstGivenIn(app, temperature ? std::vector{kCompressionSweepGroup, kCompressionGroup}
+                                      : std::vector{kTemperatureSweepGroup, kTrainingGroup});
+    if (misplaced)
+        throw UsageError("option " + misplaced->get_name() + " does not apply to --param " +
+                         a.param);
+    if (temperature) return runTemperatureSweep(a);
+    const std::string& path = a.model;
+    const SweepParameter parameter = sweepParameter(a.param);
     const std::string name = sweepParameterName(parameter);
-    const double from = args.number("from", 0.0), to = args.number("to", 0.0);
-    const int steps = args.integer("steps", 0);
-    if (steps < 1 || steps > 10000) throw Error("option --steps must be in 1..10000");
-    if (!std::isfinite(from) || !std::isfinite(to))
-        throw Error("options --from and --to must be finite numbers");
-    const std::string csvPath = args.text("csv"), pngPath = args.text("png");
+    const int steps = a.steps;
+    const std::string &csvPath = a.csv, &pngPath = a.png;
+    if (!pngPath.empty() && !pngPlotsAvailable())
+        throw UsageError(
+            "option --png is unavailable in this build (cwb was built without Qt); "
+            "plot the --csv table instead");
     if (!csvPath.empty()) refuseToOverwriteSource(csvPath, path);
     if (!pngPath.empty()) refuseToOverwriteSource(pngPath, path);
-    KernelChoice kernel = KernelChoice::Float;
-    if (args.has("kernel") && !parseKernelChoice(args.text("kernel"), kernel))
-        throw Error("option --kernel got '" + args.text("kernel") +
-                    "'; expected auto, float, int8 or sparse");
-    const int limit = args.integer("limit", 0);
-    if (limit < 0) throw Error("option --limit must be at least 0");
-
-    const CompressionPlan base = parseCompressionPlan(args);
+    const CompressionPlan base = asUsage([&] { return parseCompressionPlan(a.compression); });
 
     auto model = std::make_shared<const Model>(loadModel(path));
     if (!model->evaluable) throw Error(path + " cannot be evaluated: " + model->notEvaluableReason);
-    auto data = std::make_shared<const Dataset>(
-        loadFashionMnist(args.text("data", kDefaultDatasetDir), Split::Test, limit));
-
+    auto data =
+        std::make_shared<const Dataset>(loadFashionMnist(a.train.data, Split::Test, a.train.limit));
     MeasurerOptions measure;
-    measure.threads = args.integer("threads", 0);
+    measure.threads = a.train.threads;
     measure.batchSize = 512;  // as `cwb eval`, so their latencies compare
     const Measurer measurer(model, data, measure);
     SweepOptions options;
     options.parameter = parameter;
-    options.values = linearSpaced(from, to, steps);
-    options.kernels = kernel;
+    options.values = linearSpaced(a.from, a.to, steps);
+    options.kernels = kernelChoice(a.kernel, KernelChoice::Float);
     ProgressBar bar(steps);
     const long long perRow = measurer.samplesFor(0);
     Progress progress;
@@ -151,17 +160,17 @@ int runSweep(const Args& args) {
     bar.show(steps, 0.0, "done");
     bar.done();
 
-    std::ostringstream csv;
-    csv << name;
-    for (const auto& [column, v] : columnsOf(rows.front().measurement)) csv << "," << column;
-    csv << "\n";
+    CsvWriter csv;
+    csv.text(name);
+    for (const auto& [column, v] : columnsOf(rows.front().measurement)) csv.text(column);
+    csv.endRow();
     for (const auto& row : rows) {
-        csv << formatNumber(row.value);
-        for (const auto& [column, v] : columnsOf(row.measurement)) csv << "," << formatNumber(v);
-        csv << "\n";
+        csv.number(row.value);
+        for (const auto& [column, v] : columnsOf(row.measurement)) csv.number(v);
+        csv.endRow();
     }
     std::cout << csv.str();
-    if (!csvPath.empty()) writeText(csvPath, csv.str(), path);
+    if (!csvPath.empty()) csv.save(csvPath, path);
     if (!pngPath.empty()) {
         LinePlot plot;
         const std::string file = path.substr(path.find_last_of('/') + 1);
@@ -180,23 +189,66 @@ int runSweep(const Args& args) {
         }
         plot.series.push_back(accuracy);
         plot.series.push_back(sparsity);
-        writePlotPng(plot, pngPath);
+        int width = 0, height = 0;
+        parsePngSize(a.pngSize, width, height);  // checked while parsing
+        writeLinePlotPng(plot, pngPath, width, height, path);
     }
     return 0;
 }
 
-std::vector<std::string> sweepFlags() { return compressionFlagNames(); }
-
-const CommandRegistration registration{{
+const CommandRegistration registration{
     "sweep",
-    "sweep MODEL --param alpha|rho|temperature --from X --to Y --steps N [--csv F] [--png F] "
-    "[--limit N] "
-    "[--kernel K] [compression options]",
     "accuracy, sparsity and size over a series of compression settings (CSV, PNG plot); "
     "--param temperature: distilled students per temperature",
-    sweepFlags(),
-    runSweep,
-}};
+    [](CLI::App& app) -> RunFunction {
+        auto a = std::make_shared<SweepArgs>();
+        app.add_option("MODEL", a->model, "the model (the teacher for --param temperature)")
+            ->required();
+        app.add_option("--param", a->param, "the setting to sweep: alpha, rho or temperature")
+            ->type_name("P")
+            ->required()
+            ->check(wordIn(
+                [](const std::string& p) {
+                    return p == "alpha" || p == "rho" || p == "temperature";
+                },
+                "alpha, rho or temperature"));
+        const Interval anyNumber = Interval::open(-INFINITY, INFINITY);
+        requiredOption(addNumber(app, "--from", a->from, anyNumber, "the first value"));
+        requiredOption(addNumber(app, "--to", a->to, anyNumber, "the last value"));
+        requiredOption(addInteger(app, "--steps", a->steps, 1, 10000,
+                                  "values from --from to --to, evenly spaced"));
+        app.add_option("--csv", a->csv, "also write the table here")->type_name("F");
+        addDataOption(app, a->train.data, "the Fashion-MNIST folder");
+        addInteger(app, "--limit", a->train.limit, 0, 100000000,
+                   "images to use (0 = all): test images for alpha and rho, training images for "
+                   "temperature");
+        addInteger(app, "--threads", a->train.threads, 0, kMaxThreads,
+                   "worker threads (0 = all cores)");
+
+        addKernelOption(app, a->kernel)->group(kCompressionSweepGroup);
+        app.add_option("--png", a->png,
+                       pngPlotsAvailable()
+                           ? "also draw accuracy and sparsity against the setting, as PNG"
+                           : "unavailable in this build (cwb was built without Qt)")
+            ->type_name("F")
+            ->group(kCompressionSweepGroup);
+        app.add_option("--png-size", a->pngSize, "size of the --png image in pixels")
+            ->type_name("WxH")
+            ->capture_default_str()
+            ->check(wordIn(
+                [](const std::string& t) {
+                    int w = 0, h = 0;
+                    return parsePngSize(t, w, h);
+                },
+                "WIDTHxHEIGHT such as 800x500, 100..10000 pixels each"))
+            ->group(kCompressionSweepGroup);
+        addCompressionOptions(app, a->compression);
+
+        addTrainOptions(app, a->train, 2, kDefaultDistillBatch, false);
+        addStudentOptions(app, a->student, a->kdWeight, Interval::leftOpen(0, 1),
+                          kTemperatureSweepGroup);
+        return [a, &app] { return runSweep(*a, app); };
+    }};
 
 }  // namespace
 }  // namespace cwb::cli

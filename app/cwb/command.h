@@ -1,46 +1,59 @@
-// Subcommands of `cwb`. Each lives in its own cmd_*.cpp and registers itself with a
-// static CommandRegistration, so adding a command touches no shared table.
+// Subcommands of `cwb`. Each lives in its own cmd_*.cpp and registers itself with a static
+// CommandRegistration: a name, a one-line summary, and a setup function that declares the
+// command's options on its CLI11 subcommand (bound to the command's own option struct) and
+// returns the function that runs it. main.cpp parses and dispatches; nothing else is shared.
 #pragma once
 
 #include <functional>
-#include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace cwb::cli {
 
-// Parsed command line: positional arguments and --options (an option followed by a value
-// unless it is declared as a flag by the command).
-class Args {
+// A command line that cannot run as given (a bad or missing option, conflicting options):
+// main prints it on one line with the command's name and exits 2. Failures of the work
+// itself are cwb::Error (exit 1).
+class UsageError : public std::runtime_error {
 public:
-    Args(std::vector<std::string> tokens, const std::vector<std::string>& flags);
-
-    const std::vector<std::string>& positional() const { return m_positional; }
-    bool has(const std::string& option) const { return m_options.count(option) > 0; }
-    std::string text(const std::string& option, const std::string& fallback = "") const;
-    double number(const std::string& option, double fallback) const;
-    int integer(const std::string& option, int fallback) const;
-    // Throws cwb::Error naming the first option that the command does not know.
-    void allowOnly(const std::vector<std::string>& known) const;
-
-private:
-    std::vector<std::string> m_positional;
-    std::map<std::string, std::string> m_options;
+    explicit UsageError(const std::string& message) : std::runtime_error(message) {}
 };
+
+// Runs `parse` and reports a cwb::Error from it as a usage error: for option values that
+// core's parsers check (compression settings, architecture specs).
+template <class Parse>
+auto asUsage(Parse&& parse) -> decltype(parse()) {
+    try {
+        return parse();
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+}
+
+// Returns the process's exit status.
+using RunFunction = std::function<int()>;
+// Declares the options on `app` and returns the run function; the run function may read
+// what the options were parsed into (keep it in a shared_ptr the function captures).
+using SetupFunction = std::function<RunFunction(CLI::App& app)>;
 
 struct Command {
     std::string name;
-    std::string usage;               // one line: "info MODEL"
-    std::string summary;             // one line: what it does
-    std::vector<std::string> flags;  // options that take no value
-    std::function<int(const Args&)> run;
+    std::string summary;  // one line: what it does
+    SetupFunction setup;
 };
 
-std::map<std::string, Command>& commandRegistry();
+// The registered commands, in registration order.
+std::vector<Command>& commandRegistry();
 
 struct CommandRegistration {
-    explicit CommandRegistration(Command command) {
-        commandRegistry()[command.name] = std::move(command);
+    CommandRegistration(std::string name, std::string summary, SetupFunction setup) {
+        commandRegistry().push_back({std::move(name), std::move(summary), std::move(setup)});
     }
 };
 

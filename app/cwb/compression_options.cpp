@@ -1,11 +1,13 @@
 // Parsing of the compression options (see compression_options.h).
 #include "app/cwb/compression_options.h"
 
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <string_view>
 
+#include "app/cwb/typed_options.h"
 #include "core/error.h"
 
 namespace cwb::cli {
@@ -16,91 +18,110 @@ namespace {
     throw Error("option --" + option + " got '" + value + "'; expected " + expected);
 }
 
-double numberIn(const Args& args, const std::string& option, double lo, double hi,
-                const std::string& expected) {
-    const double v = args.number(option, lo);
-    if (!(v >= lo && v <= hi)) bad(option, args.text(option), expected);
-    return v;
+// The names of the settings are core's (compression_settings.h): its parsers check them.
+void checkGranularity(std::string_view t) {
+    int groupSize = 0;
+    parseGranularity(t, &groupSize);
 }
-
-// The option's value (or `fallback`) through one of the core's name parsers; a refusal
-// names the option.
-template <class Parse>
-auto named(const Args& args, const std::string& option, const std::string& fallback, Parse parse) {
-    try {
-        return parse(args.text(option, fallback));
-    } catch (const Error& e) {
-        throw Error("option --" + option + ": " + e.what());
-    }
+void checkScheme(std::string_view t) { parseScheme(t); }
+void checkClip(std::string_view t) {
+    double percentile = 0.0;
+    parseClip(t, &percentile);
 }
+void checkPruneMethod(std::string_view t) { parsePruneMethod(t); }
+void checkSparsityScope(std::string_view t) { parseSparsityScope(t); }
+void checkKernel(std::string_view t) { parseKernelChoice(t); }
 
 }  // namespace
 
-const std::vector<std::string>& compressionOptionNames() {
-    static const std::vector<std::string> names{"alpha",  "rho",  "bits",     "granularity",
-                                                "scheme", "clip", "sparsity", "sparsity-scope",
-                                                "prune",  "nm",   "only",     "keep"};
-    return names;
+bool CompressionArgs::any() const {
+    return alpha || rho || sparsity || bits || granularity || scheme || clip || sparsityScope ||
+           prune || nm || only || keep || textbook || keepFirst || keepLast || includeBiases ||
+           includeBatchNorm;
 }
 
-const std::vector<std::string>& compressionFlagNames() {
-    static const std::vector<std::string> flags{"textbook", "keep-first", "keep-last",
-                                                "include-biases", "include-bn"};
-    return flags;
+void addCompressionOptions(CLI::App& app, CompressionArgs& a) {
+    const std::string group = "Compression options";
+    const auto word = [&](const char* name, std::optional<std::string>& target,
+                          const char* typeName, void (*check)(std::string_view), const char* help) {
+        CLI::Option* option = app.add_option(name, target, help)->type_name(typeName);
+        if (check) option->check(parsedBy(check));
+        option->group(group);
+    };
+    const auto flag = [&](const char* name, bool& target, const char* help) {
+        app.add_flag(name, target, help)->group(group);
+    };
+    addNumber(app, "--alpha", a.alpha, Interval::rightOpen(0, INFINITY),
+              "quantization step (0 = off)")
+        ->group(group);
+    addNumber(app, "--rho", a.rho, Interval::open(-INFINITY, INFINITY),
+              "pruning threshold: |w| < rho becomes 0")
+        ->group(group);
+    flag("--textbook", a.textbook, "prune by the textbook rule: keep w >= rho");
+    addInteger(app, "--bits", a.bits, 2, 8,
+               "k-bit codes, the step from the range (not with --alpha)")
+        ->group(group);
+    word("--granularity", a.granularity, "G", checkGranularity,
+         "one step per tensor, channel, group32, group64 or group128 (default tensor)");
+    word("--scheme", a.scheme, "S", checkScheme, "sym or asym codes (default sym)");
+    word("--clip", a.clip, "C", checkClip,
+         "range clipping for --bits: none, mse or pPCT such as p99.9");
+    addNumber(app, "--sparsity", a.sparsity, Interval::closed(0, 1),
+              "prune to this fraction of zeros")
+        ->group(group);
+    word("--sparsity-scope", a.sparsityScope, "S", checkSparsityScope,
+         "layer or global (default layer)");
+    word("--prune", a.prune, "M", checkPruneMethod,
+         "threshold, sparsity, l1, l2 or nm (default: from the options)");
+    word("--nm", a.nm, "N:M", nullptr, "N:M structured sparsity such as 2:4");
+    word("--only", a.only, "LAYER", nullptr, "compress this layer only");
+    word("--keep", a.keep, "L1,L2", nullptr, "keep these layers float32 (comma-separated)");
+    flag("--keep-first", a.keepFirst, "keep the first layer float32");
+    flag("--keep-last", a.keepLast, "keep the last layer float32");
+    flag("--include-biases", a.includeBiases, "compress biases too");
+    flag("--include-bn", a.includeBatchNorm, "compress BatchNormalization too");
 }
 
-std::string compressionUsage() {
-    return "[--alpha A] [--rho R] [--textbook] [--bits K --granularity "
-           "tensor|channel|group32|group64|group128 "
-           "--scheme sym|asym --clip none|mse|pPCT] [--sparsity S --sparsity-scope layer|global] "
-           "[--prune threshold|sparsity|l1|l2|nm] [--nm N:M] [--only LAYER] [--keep L1,L2] "
-           "[--keep-first] "
-           "[--keep-last] [--include-biases] [--include-bn]";
+CLI::Option* addKernelOption(CLI::App& app, std::optional<std::string>& kernel) {
+    return app
+        .add_option("--kernel", kernel,
+                    "kernels of the compressed model: auto (the fastest measured per layer), "
+                    "float, int8 or sparse")
+        ->type_name("K")
+        ->check(parsedBy(checkKernel));
 }
 
-std::vector<std::string> withCompressionOptions(std::vector<std::string> known) {
-    for (const auto& n : compressionOptionNames()) known.push_back(n);
-    for (const auto& n : compressionFlagNames()) known.push_back(n);
-    return known;
+KernelChoice kernelChoice(const std::optional<std::string>& kernel, KernelChoice fallback) {
+    return kernel ? parseKernelChoice(*kernel) : fallback;
 }
 
-bool anyCompressionOption(const Args& args) {
-    for (const auto& n : compressionOptionNames())
-        if (args.has(n)) return true;
-    for (const auto& n : compressionFlagNames())
-        if (args.has(n)) return true;
-    return false;
-}
-
-CompressionPlan parseCompressionPlan(const Args& args) {
+CompressionPlan parseCompressionPlan(const CompressionArgs& args) {
     CompressionPlan plan;
     QuantSettings& q = plan.defaults.quant;
     PruneSettings& p = plan.defaults.prune;
-    q.alpha = static_cast<float>(numberIn(args, "alpha", 0.0, 1e30, "a step >= 0 (0 = off)"));
-    p.rho = static_cast<float>(args.number("rho", 0.0));
-    if (!std::isfinite(p.rho)) bad("rho", args.text("rho"), "a finite threshold");
-    if (args.has("bits")) {
-        q.bits = args.integer("bits", 0);
-        if (q.bits < 2 || q.bits > 8) bad("bits", args.text("bits"), "2..8");
+    // The ranges of the numbers are checked while parsing (addCompressionOptions).
+    q.alpha = static_cast<float>(args.alpha.value_or(0.0));
+    p.rho = static_cast<float>(args.rho.value_or(0.0));
+    if (args.bits) {
+        q.bits = *args.bits;
         q.alpha = 0.f;
-        if (args.has("alpha"))
+        if (args.alpha)
             throw Error(
                 "give either --alpha (a fixed step) or --bits (a step from the range), not both");
     }
-    q.granularity = named(args, "granularity", "tensor",
-                          [&](std::string_view t) { return parseGranularity(t, &q.groupSize); });
-    q.scheme = named(args, "scheme", "sym", parseScheme);
-    q.clip = named(args, "clip", "none",
-                   [&](std::string_view t) { return parseClip(t, &q.clipPercentile); });
+    // The names were checked while parsing (addCompressionOptions).
+    q.granularity = parseGranularity(args.granularity.value_or("tensor"), &q.groupSize);
+    q.scheme = parseScheme(args.scheme.value_or("sym"));
+    q.clip = parseClip(args.clip.value_or("none"), &q.clipPercentile);
 
     // Pruning: the method follows from the options unless --prune names it.
     p.method = PruneMethod::Threshold;
-    if (args.has("sparsity")) {
-        p.sparsity = numberIn(args, "sparsity", 0.0, 1.0, "a fraction in [0, 1]");
+    if (args.sparsity) {
+        p.sparsity = *args.sparsity;
         p.method = PruneMethod::TargetSparsity;
     }
-    if (args.has("nm")) {
-        const std::string nm = args.text("nm");
+    if (args.nm) {
+        const std::string nm = *args.nm;
         const auto colon = nm.find(':');
         char* end = nullptr;
         p.n = static_cast<int>(std::strtol(nm.c_str(), &end, 10));
@@ -110,18 +131,18 @@ CompressionPlan parseCompressionPlan(const Args& args) {
         if (*end != '\0') bad("nm", nm, "N:M such as 2:4");
         p.method = PruneMethod::NM;
     }
-    if (args.has("textbook")) p.method = PruneMethod::TextbookThreshold;
-    if (args.has("prune")) p.method = named(args, "prune", "", parsePruneMethod);
-    p.scope = named(args, "sparsity-scope", "layer", parseSparsityScope);
+    if (args.textbook) p.method = PruneMethod::TextbookThreshold;
+    if (args.prune) p.method = parsePruneMethod(*args.prune);
+    p.scope = parseSparsityScope(args.sparsityScope.value_or("layer"));
 
-    plan.onlyLayer = args.text("only");
-    std::stringstream keep(args.text("keep"));
+    plan.onlyLayer = args.only.value_or("");
+    std::stringstream keep(args.keep.value_or(""));
     for (std::string name; std::getline(keep, name, ',');)
         if (!name.empty()) plan.overrides.push_back({name, true, std::nullopt});
-    plan.keepFirstFloat = args.has("keep-first");
-    plan.keepLastFloat = args.has("keep-last");
-    plan.includeBiases = args.has("include-biases");
-    plan.includeBatchNorm = args.has("include-bn");
+    plan.keepFirstFloat = args.keepFirst;
+    plan.keepLastFloat = args.keepLast;
+    plan.includeBiases = args.includeBiases;
+    plan.includeBatchNorm = args.includeBatchNorm;
     return plan;
 }
 

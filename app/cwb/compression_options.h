@@ -1,28 +1,40 @@
-// The compression options shared by `cwb eval`, `cwb compress` and `cwb sweep`: one parser
-// from command-line options to a CompressionPlan, and the option names for usage and
-// Args::allowOnly.
+// The compression options shared by `cwb eval`, `cwb compress` and `cwb sweep`: their
+// declaration on a command, and one parser from what was given to a CompressionPlan.
 #pragma once
 
+#include <optional>
 #include <string>
-#include <vector>
 
-#include "app/cwb/command.h"
 #include "core/compress/compression_settings.h"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
 namespace cwb::cli {
 
-// Options that take a value, and options that are flags.
-const std::vector<std::string>& compressionOptionNames();
-const std::vector<std::string>& compressionFlagNames();
-// One usage fragment: "[--alpha A] [--rho R] [--bits K ...]".
-std::string compressionUsage();
+// As given on the command line; empty when not given.
+struct CompressionArgs {
+    std::optional<double> alpha, rho, sparsity;
+    std::optional<int> bits;
+    std::optional<std::string> granularity, scheme, clip, sparsityScope, prune, nm, only, keep;
+    bool textbook = false, keepFirst = false, keepLast = false, includeBiases = false,
+         includeBatchNorm = false;
+
+    // True when any compression option was given.
+    bool any() const;
+};
+
+// Declares the options on `app` (in a group of their own in --help), bound to `args`.
+void addCompressionOptions(CLI::App& app, CompressionArgs& args);
+
+// --kernel auto|float|int8|sparse, checked while parsing.
+CLI::Option* addKernelOption(CLI::App& app, std::optional<std::string>& kernel);
+// The kernel asked for, else `fallback`.
+KernelChoice kernelChoice(const std::optional<std::string>& kernel, KernelChoice fallback);
 
 // The plan the options ask for. Throws cwb::Error naming the option for a bad value.
-CompressionPlan parseCompressionPlan(const Args& args);
-// True when any compression option was given.
-bool anyCompressionOption(const Args& args);
-
-// A copy of `known` with the compression options (and flags) appended.
-std::vector<std::string> withCompressionOptions(std::vector<std::string> known);
+CompressionPlan parseCompressionPlan(const CompressionArgs& args);
 
 }  // namespace cwb::cli

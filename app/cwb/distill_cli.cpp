@@ -1,9 +1,11 @@
 // Teacher and data preparation for the distillation commands (see distill_cli.h).
 #include "app/cwb/distill_cli.h"
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 
+#include "app/cwb/typed_options.h"
 #include "core/infer/evaluate.h"
 #include "core/io/model_loader.h"
 #include "core/train/arch_spec.h"
@@ -38,6 +40,18 @@ DistillSetup prepareDistillation(const std::string& teacherPath, const TrainCli&
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     std::fflush(stdout);
     return setup;
+}
+
+void addStudentOptions(CLI::App& app, std::string& student, double& kdWeight,
+                       const Interval& kdWeightRange, const std::string& group) {
+    CLI::Option* options[] = {
+        app.add_option("--student", student, "the student's architecture spec")
+            ->type_name("SPEC")
+            ->capture_default_str(),
+        addNumber(app, "--kd-weight", kdWeight, kdWeightRange,
+                  "weight of the teacher's soft targets against the labels")};
+    if (!group.empty())
+        for (CLI::Option* option : options) option->group(group);
 }
 
 Model buildStudent(const std::string& spec, const TrainCli& cli) {

@@ -8,7 +8,13 @@
 #include "app/cwb/train_cli.h"
 #include "core/model/model.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace cwb::cli {
+
+struct Interval;
 
 inline constexpr const char* kDefaultStudent = "mlp:128";
 inline constexpr double kDefaultKdWeight = 0.5;
@@ -26,6 +32,10 @@ struct DistillSetup {
 // Loads the teacher and the data, prints the teacher's test accuracy and caches its logits
 // on the training set (printing how long that took).
 DistillSetup prepareDistillation(const std::string& teacherPath, const TrainCli& cli);
+
+// --student SPEC and --kd-weight L (within `kdWeightRange`), in `group` of --help when given.
+void addStudentOptions(CLI::App& app, std::string& student, double& kdWeight,
+                       const Interval& kdWeightRange, const std::string& group = {});
 
 // A student from an architecture spec, initialised from the run's seed.
 Model buildStudent(const std::string& spec, const TrainCli& cli);

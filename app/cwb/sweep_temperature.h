@@ -3,17 +3,11 @@
 // the teacher (kd-weight 0). cmd_sweep.cpp dispatches --param temperature here.
 #pragma once
 
-#include <string>
-#include <vector>
-
-#include "app/cwb/command.h"
+#include "app/cwb/sweep_args.h"
 
 namespace cwb::cli {
 
-// The options this sweep understands (beyond --param), for the dispatcher's allowOnly.
-std::vector<std::string> temperatureSweepOptions();
-
 // Runs the sweep; prints a table (and writes --csv). Returns the exit code.
-int runTemperatureSweep(const Args& args);
+int runTemperatureSweep(const SweepArgs& args);
 
 }  // namespace cwb::cli

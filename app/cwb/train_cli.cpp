@@ -5,76 +5,62 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <limits>
 
+#include "app/cwb/command.h"
+#include "app/cwb/typed_options.h"
 #include "core/error.h"
-#include "core/util/atomic_file.h"
+#include "core/util/csv.h"
 
 namespace cwb::cli {
 
-std::vector<std::string> trainOptionNames() {
-    return {"epochs",  "seed",  "batch",   "lr",   "optimizer",  "momentum",
-            "threads", "limit", "dropout", "data", "eval-limit", "output"};
+void addTrainOptions(CLI::App& app, TrainArgs& a, int defaultEpochs, int defaultBatch,
+                     bool withCommon) {
+    a.epochs = defaultEpochs;
+    a.batch = defaultBatch;
+    const std::string group = "Training options";
+    addInteger(app, "--epochs", a.epochs, 1, 10000, "passes over the training images")
+        ->group(group);
+    addInteger(app, "--seed", a.seed, 0, std::numeric_limits<long long>::max(),
+               "seed of the initial weights and the shuffling")
+        ->group(group);
+    addInteger(app, "--batch", a.batch, 1, 65536, "images per step")->group(group);
+    addNumber(app, "--lr", a.learningRate, Interval::open(0, 100), "learning rate")->group(group);
+    app.add_option("--optimizer", a.optimizer, "adam or sgd")
+        ->type_name("O")
+        ->capture_default_str()
+        ->group(group);
+    addNumber(app, "--momentum", a.momentum, Interval::rightOpen(0, 1), "momentum of sgd")
+        ->group(group);
+    addNumber(app, "--dropout", a.dropout, Interval::rightOpen(0, 1),
+              "dropout rate of architectures built from a spec")
+        ->group(group);
+    addInteger(app, "--eval-limit", a.evalLimit, 0, 100000000, "test images to use (0 = all)")
+        ->group(group);
+    if (!withCommon) return;
+    addInteger(app, "--threads", a.threads, 0, kMaxThreads, "worker threads (0 = all cores)")
+        ->group(group);
+    addInteger(app, "--limit", a.limit, 0, 100000000, "training images to use (0 = all)")
+        ->group(group);
+    addDataOption(app, a.data, "the Fashion-MNIST folder")->group(group);
 }
 
-TrainCli parseTrainCli(const Args& args, int defaultEpochs, int defaultBatch) {
+TrainCli parseTrainCli(const TrainArgs& a) {
     TrainCli cli;
     auto& o = cli.options;
-    o.epochs = args.integer("epochs", defaultEpochs);
-    if (o.epochs < 1 || o.epochs > 10000)
-        throw Error("--epochs must be in 1..10000, got " + std::to_string(o.epochs));
-    const double seed = args.number("seed", 1);
-    if (seed < 0 || seed != static_cast<double>(static_cast<long long>(seed)))
-        throw Error("--seed must be a non-negative whole number");
-    o.seed = static_cast<std::uint64_t>(seed);
-    o.batchSize = args.integer("batch", defaultBatch);
-    if (o.batchSize < 1 || o.batchSize > 65536)
-        throw Error("--batch must be in 1..65536, got " + std::to_string(o.batchSize));
-    o.optimizer.learningRate = args.number("lr", 1e-3);
-    if (!(o.optimizer.learningRate > 0 && o.optimizer.learningRate < 100))
-        throw Error("--lr must be a positive number below 100");
-    const std::string optimizer = args.text("optimizer", "adam");
-    if (!train::parseOptimizer(optimizer, o.optimizer.kind))
-        throw Error("--optimizer must be 'adam' or 'sgd', got '" + optimizer + "'");
-    o.optimizer.momentum = args.number("momentum", 0.9);
-    if (!(o.optimizer.momentum >= 0 && o.optimizer.momentum < 1))
-        throw Error("--momentum must be in [0, 1)");
-    o.threads = args.integer("threads", 0);
-    if (o.threads < 0 || o.threads > 1024)
-        throw Error("--threads must be in 0..1024 (0 = all cores)");
-    cli.limit = args.integer("limit", 0);
-    if (cli.limit < 0)
-        throw Error("--limit must be 0 (all) or a positive number of training images");
-    o.evalLimit = args.integer("eval-limit", 0);
-    if (o.evalLimit < 0)
-        throw Error("--eval-limit must be 0 (all) or a positive number of test images");
-    cli.dropout = static_cast<float>(args.number("dropout", 0));
-    if (!(cli.dropout >= 0 && cli.dropout < 1)) throw Error("--dropout must be in [0, 1)");
-    cli.dataDir = args.text("data", kDefaultDatasetDir);
+    o.epochs = a.epochs;
+    o.seed = a.seed;
+    o.batchSize = a.batch;
+    o.optimizer.learningRate = a.learningRate;
+    if (!train::parseOptimizer(a.optimizer, o.optimizer.kind))
+        throw UsageError("--optimizer must be 'adam' or 'sgd', got '" + a.optimizer + "'");
+    o.optimizer.momentum = a.momentum;
+    o.threads = a.threads;
+    cli.limit = a.limit;
+    o.evalLimit = a.evalLimit;
+    cli.dropout = static_cast<float>(a.dropout);
+    cli.dataDir = a.data;
     return cli;
-}
-
-std::string outputPath(const Args& args) {
-    const auto& p = args.positional();
-    for (std::size_t i = 0; i < p.size(); ++i)
-        if (p[i] == "-o") {
-            if (i + 1 >= p.size()) throw Error("-o needs a file name");
-            return p[i + 1];
-        }
-    return args.text("output");
-}
-
-std::vector<std::string> plainPositionals(const Args& args) {
-    std::vector<std::string> out;
-    const auto& p = args.positional();
-    for (std::size_t i = 0; i < p.size(); ++i) {
-        if (p[i] == "-o") {
-            ++i;
-            continue;
-        }
-        out.push_back(p[i]);
-    }
-    return out;
 }
 
 LoadedData loadTrainingData(const TrainCli& cli) {
@@ -109,20 +95,19 @@ train::TrainCallbacks consoleCallbacks(const std::string& prefix) {
 }
 
 void writeCurveCsv(const std::string& path, const train::TrainResult& result) {
-    writeFileAtomically(path, [&](const std::string& temp) {
-        std::ofstream out(temp);
-        out << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_"
-               "second\n";
-        char line[256];
-        for (const auto& r : result.epochs) {
-            std::snprintf(line, sizeof line, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.0f\n", r.epoch,
-                          r.trainLoss, r.trainAccuracy, r.testLoss, r.testAccuracy, r.trainSeconds,
-                          r.imagesPerSecond);
-            out << line;
-        }
-        out.flush();
-        if (!out) throw Error(path + ": could not write the CSV (disk full or not writable?)");
-    });
+    CsvWriter csv;
+    csv.row({"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds",
+             "images_per_second"});
+    for (const auto& r : result.epochs)
+        csv.integer(r.epoch)
+            .fixed(r.trainLoss, 6)
+            .fixed(r.trainAccuracy, 6)
+            .fixed(r.testLoss, 6)
+            .fixed(r.testAccuracy, 6)
+            .fixed(r.trainSeconds, 3)
+            .fixed(r.imagesPerSecond, 0)
+            .endRow();
+    csv.save(path);
 }
 
 }  // namespace cwb::cli

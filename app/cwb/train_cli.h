@@ -2,12 +2,16 @@
 // options on the command line, the per-epoch report lines and the learning-curve CSV.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "app/cwb/command.h"
 #include "core/io/idx_dataset.h"
 #include "core/train/trainer.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace cwb::cli {
 
@@ -18,17 +22,22 @@ struct TrainCli {
     std::string dataDir;
 };
 
-// The options every training command takes, for Args::allowOnly.
-std::vector<std::string> trainOptionNames();
+// The options every training command takes, as given on the command line.
+struct TrainArgs {
+    int epochs = 5, batch = 32, threads = 0, limit = 0, evalLimit = 0;
+    std::uint64_t seed = 1;
+    double learningRate = 1e-3, momentum = 0.9, dropout = 0.0;
+    std::string optimizer = "adam", data = kDefaultDatasetDir;
+};
 
-// Reads --epochs --seed --batch --lr --optimizer --momentum --threads --limit --dropout
-// --data --eval-limit with the given defaults; throws cwb::Error naming a bad value.
-TrainCli parseTrainCli(const Args& args, int defaultEpochs, int defaultBatch);
+// Declares --epochs --seed --batch --lr --optimizer --momentum --dropout --eval-limit and,
+// with `withCommon`, --threads --limit --data on `app` (the group "Training options"), bound
+// to `args`, with the command's defaults.
+void addTrainOptions(CLI::App& app, TrainArgs& args, int defaultEpochs, int defaultBatch,
+                     bool withCommon = true);
 
-// `-o OUT` (a positional pair, since Args reads only --options) or --output OUT; "" if absent.
-std::string outputPath(const Args& args);
-// The positional arguments other than `-o OUT`.
-std::vector<std::string> plainPositionals(const Args& args);
+// The training options the arguments ask for; throws UsageError for a bad --optimizer.
+TrainCli parseTrainCli(const TrainArgs& args);
 
 struct LoadedData {
     Dataset train, test;

@@ -119,22 +119,24 @@ private slots:
 
     void failuresExitNonZeroWithOneLine_data() {
         QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("exitCode");  // 1: the file, 2: the command line
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing file") << QStringList{"info", "/nonexistent/model.h5"}
+        QTest::newRow("missing file") << QStringList{"info", "/nonexistent/model.h5"} << 1
                                       << "/nonexistent/model.h5: file not found";
         QTest::newRow("negative fixture")
-            << QStringList{"info", fixturePath("k3_tfsmlayer_NEGATIVE.keras")}
+            << QStringList{"info", fixturePath("k3_tfsmlayer_NEGATIVE.keras")} << 1
             << "layer 'tfsm_layer' (TFSMLayer) is not supported";
-        QTest::newRow("no model") << QStringList{"info"} << "usage: cwb info MODEL [--json]";
+        QTest::newRow("no model") << QStringList{"info"} << 2 << "MODEL is required";
         QTest::newRow("unknown option")
-            << QStringList{"info", fixturePath("k3_cnn_umer.keras"), "--verbose", "x"}
+            << QStringList{"info", fixturePath("k3_cnn_umer.keras"), "--verbose", "x"} << 2
             << "unknown option --verbose";
     }
     void failuresExitNonZeroWithOneLine() {
         QFETCH(QStringList, args);
+        QFETCH(int, exitCode);
         QFETCH(QString, expected);
         const CliRun run = runCwb(args);
-        QCOMPARE(run.exitCode, 1);
+        QCOMPARE(run.exitCode, exitCode);
         QVERIFY2(run.out.isEmpty(), run.out.constData());
         QCOMPARE(run.err.count('\n'), 1);
         QVERIFY2(run.err.startsWith("cwb info: "), run.err.constData());

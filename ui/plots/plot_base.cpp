@@ -4,6 +4,9 @@
 #include <QFileDialog>
 #include <QMenu>
 
+#include "core/error.h"
+#include "core/util/atomic_file.h"
+
 namespace cwb::ui {
 
 QFont PlotBase::plotFont(int delta, bool bold) {
@@ -86,10 +89,21 @@ void PlotBase::setMessage(const QString& message) {
 QString PlotBase::message() const { return m_message->visible() ? m_message->text() : QString(); }
 
 bool PlotBase::saveTo(const QString& path, int width, int height) {
-    if (path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive))
-        return savePdf(path, width, height, QCP::epNoCosmetic,
-                       QStringLiteral("Compression Workbench"), title());
-    return savePng(path, width, height, 2.0);
+    const bool pdf = path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive);
+    try {
+        // QCustomPlot writes in place; the core's writer gives it a temporary file and
+        // renames it over `path` only once the plot is complete.
+        writeFileAtomically(QFile::encodeName(path).toStdString(), [&](const std::string& temp) {
+            const QString file = QFile::decodeName(temp.c_str());
+            const bool saved = pdf ? savePdf(file, width, height, QCP::epNoCosmetic,
+                                             QStringLiteral("Compression Workbench"), title())
+                                   : savePng(file, width, height, 2.0);
+            if (!saved) throw Error(temp + ": QCustomPlot could not write the plot");
+        });
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
 }
 
 void PlotBase::showContextMenu(const QPoint& pos) {

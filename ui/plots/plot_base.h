@@ -25,7 +25,8 @@ public:
     // A grey message across the plot (e.g. "no model loaded"); empty hides it.
     void setMessage(const QString& message);
     QString message() const;
-    // Saves by extension: .pdf as vector graphics, anything else as PNG. Returns false on failure.
+    // Saves by extension: .pdf as vector graphics, anything else as PNG; atomically (an
+    // existing file survives a failure). Returns false on failure.
     bool saveTo(const QString& path, int width = 0, int height = 0);
     void queueReplot() { replot(QCustomPlot::rpQueuedReplot); }
 

@@ -1,10 +1,12 @@
 // The list of evaluated settings (see evaluation_history.h).
 #include "ui/settings/evaluation_history.h"
 
-#include <QSaveFile>
-#include <QTextStream>
+#include <QFile>
 #include <algorithm>
 
+#include "core/error.h"
+#include "core/util/atomic_file.h"
+#include "core/util/csv.h"
 #include "ui/settings/settings_field.h"
 
 namespace cwb::ui {
@@ -156,38 +158,33 @@ QVariant EvaluationHistory::headerData(int section, Qt::Orientation orientation,
 }
 
 QString EvaluationHistory::toCsv() const {
-    QString out;
-    QTextStream s(&out);
+    CsvWriter csv;
     for (int c = 0; c < ColumnCount; ++c)
-        s << (c ? "," : "") << headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
-    s << "\n";
+        csv.text(headerData(c, Qt::Horizontal, Qt::DisplayRole).toString().toStdString());
+    csv.endRow();
     for (const auto& p : m_points) {
         for (int c = 0; c < ColumnCount; ++c) {
             const QVariant v = cell(p, c);
-            QString text = v.typeId() == QMetaType::Double  ? QString::number(v.toDouble(), 'g', 10)
-                           : v.typeId() == QMetaType::Float ? QString::number(v.toFloat(), 'g', 7)
-                                                            : v.toString();
-            if (text.contains(',') || text.contains('"'))
-                text = '"' + text.replace('"', "\"\"") + '"';
-            s << (c ? "," : "") << text;
+            if (v.typeId() == QMetaType::Double)
+                csv.number(v.toDouble(), 10);
+            else if (v.typeId() == QMetaType::Float)
+                csv.number(v.toFloat(), 7);  // a float's digits: 0.05f is "0.05"
+            else
+                csv.text(v.toString().toStdString());
         }
-        s << "\n";
+        csv.endRow();
     }
-    return out;
+    return QString::fromStdString(csv.str());
 }
 
 bool EvaluationHistory::writeCsv(const QString& path, QString* error) const {
-    QSaveFile file(path);  // atomic: temp file + rename on commit
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
-        if (error) *error = file.errorString();
+    try {
+        writeBytesAtomically(QFile::encodeName(path).toStdString(), toCsv().toStdString());
+        return true;
+    } catch (const Error& e) {
+        if (error) *error = QString::fromStdString(e.what());
         return false;
     }
-    file.write(toCsv().toUtf8());
-    if (!file.commit()) {
-        if (error) *error = file.errorString();
-        return false;
-    }
-    return true;
 }
 
 }  // namespace cwb::ui

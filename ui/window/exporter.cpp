@@ -5,7 +5,6 @@
 #include <QFileDialog>
 #include <QInputDialog>
 #include <QMessageBox>
-#include <QSaveFile>
 #include <QTemporaryDir>
 
 #include "ui/plots/plot_base.h"
@@ -30,11 +29,7 @@ QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const Q
         for (int n = 2; used.contains(name); ++n) name = plotSlug(plot) + QString::number(n);
         used << name;
         const QString path = QDir(dir).filePath(name + "." + format);
-        // QCustomPlot writes in place; write beside the target and rename for atomicity.
-        const QString temp = path + ".part." + format;
-        const bool ok = plot->saveTo(temp, qMax(plot->width(), 800), qMax(plot->height(), 500));
-        if (!ok || (QFile::exists(path) && !QFile::remove(path)) || !QFile::rename(temp, path)) {
-            QFile::remove(temp);
+        if (!plot->saveTo(path, qMax(plot->width(), 800), qMax(plot->height(), 500))) {
             if (error && error->isEmpty()) *error = QObject::tr("could not write %1").arg(path);
             continue;
         }

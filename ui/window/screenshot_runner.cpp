@@ -2,14 +2,17 @@
 #include "ui/window/screenshot_runner.h"
 
 #include <QApplication>
+#include <QBuffer>
 #include <QDir>
 #include <QFileInfo>
 #include <QPixmap>
-#include <QSaveFile>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
+#include <string>
 
+#include "core/error.h"
+#include "core/util/atomic_file.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/distill_panel.h"
 #include "ui/window/app_paths.h"
@@ -108,10 +111,21 @@ bool ScreenshotRunner::save() {
     QApplication::processEvents();
     for (QWidget* w : m_window->findChildren<QWidget*>()) w->update();
     const QPixmap pixmap = m_window->grab();
-    QSaveFile file(m_options.file);
-    if (!file.open(QIODevice::WriteOnly) || !pixmap.save(&file, "PNG") || !file.commit()) {
-        std::fprintf(stderr, "compression-workbench: cannot write %s\n",
-                     qPrintable(m_options.file));
+    QByteArray png;
+    QBuffer buffer(&png);
+    std::string error = "could not encode the window as PNG";
+    bool written = buffer.open(QIODevice::WriteOnly) && pixmap.save(&buffer, "PNG");
+    try {
+        if (written)
+            writeBytesAtomically(QFile::encodeName(m_options.file).toStdString(),
+                                 std::string_view(png.constData(), png.size()));
+    } catch (const Error& e) {
+        written = false;
+        error = e.what();
+    }
+    if (!written) {
+        std::fprintf(stderr, "compression-workbench: cannot write %s: %s\n",
+                     qPrintable(m_options.file), error.c_str());
         return false;
     }
     std::printf("wrote %s (%dx%d) in %.1f s\n",
