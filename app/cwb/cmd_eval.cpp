@@ -142,10 +142,9 @@ const CommandRegistration registration{
         addInteger(app, "--batch", o->batch, 1, 65536, "images per batch");
         addInteger(app, "--repeats", o->repeats, 1, 1000,
                    "evaluations; the time reported is their median");
-        addKernelOption(app, o->kernel)
-            ->description(
-                "kernels: auto (the fastest measured per layer), float, int8 or sparse; default "
-                "float, or auto with compression options");
+        CLI::Option* kernel = addKernelOption(app, o->kernel);
+        kernel->description(kernel->get_description() +
+                            "; default float, or auto with compression options");
         app.add_flag("--json", o->json, "print JSON instead of text");
         addCompressionOptions(app, o->compression);
         return [o] { return runEval(*o); };

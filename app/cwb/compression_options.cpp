@@ -18,6 +18,14 @@ namespace {
     throw Error("option --" + option + " got '" + value + "'; expected " + expected);
 }
 
+// "a, b or c".
+std::string listOf(const std::vector<std::string>& names) {
+    std::string text;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    return text;
+}
+
 // The names of the settings are core's (compression_settings.h): its parsers check them.
 void checkGranularity(std::string_view t) {
     int groupSize = 0;
@@ -43,7 +51,8 @@ bool CompressionArgs::any() const {
 void addCompressionOptions(CLI::App& app, CompressionArgs& a) {
     const std::string group = "Compression options";
     const auto word = [&](const char* name, std::optional<std::string>& target,
-                          const char* typeName, void (*check)(std::string_view), const char* help) {
+                          const char* typeName, void (*check)(std::string_view),
+                          const std::string& help) {
         CLI::Option* option = app.add_option(name, target, help)->type_name(typeName);
         if (check) option->check(parsedBy(check));
         option->group(group);
@@ -62,8 +71,9 @@ void addCompressionOptions(CLI::App& app, CompressionArgs& a) {
                "k-bit codes, the step from the range (not with --alpha)")
         ->group(group);
     word("--granularity", a.granularity, "G", checkGranularity,
-         "one step per tensor, channel, group32, group64 or group128 (default tensor)");
-    word("--scheme", a.scheme, "S", checkScheme, "sym or asym codes (default sym)");
+         "one step per " + listOf(granularityNames()) + " (default tensor)");
+    word("--scheme", a.scheme, "S", checkScheme,
+         "codes: " + listOf(schemeNames()) + " (default symmetric)");
     word("--clip", a.clip, "C", checkClip,
          "range clipping for --bits: none, mse or pPCT such as p99.9");
     addNumber(app, "--sparsity", a.sparsity, Interval::closed(0, 1),
@@ -72,7 +82,7 @@ void addCompressionOptions(CLI::App& app, CompressionArgs& a) {
     word("--sparsity-scope", a.sparsityScope, "S", checkSparsityScope,
          "layer or global (default layer)");
     word("--prune", a.prune, "M", checkPruneMethod,
-         "threshold, sparsity, l1, l2 or nm (default: from the options)");
+         listOf(pruneMethodNames()) + " (default: from the options)");
     word("--nm", a.nm, "N:M", nullptr, "N:M structured sparsity such as 2:4");
     word("--only", a.only, "LAYER", nullptr, "compress this layer only");
     word("--keep", a.keep, "L1,L2", nullptr, "keep these layers float32 (comma-separated)");
@@ -85,8 +95,8 @@ void addCompressionOptions(CLI::App& app, CompressionArgs& a) {
 CLI::Option* addKernelOption(CLI::App& app, std::optional<std::string>& kernel) {
     return app
         .add_option("--kernel", kernel,
-                    "kernels of the compressed model: auto (the fastest measured per layer), "
-                    "float, int8 or sparse")
+                    "kernels of the compressed model: " + listOf(kernelChoiceNames()) +
+                        " (auto: the fastest measured per layer)")
         ->type_name("K")
         ->check(parsedBy(checkKernel));
 }

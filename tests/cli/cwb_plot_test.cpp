@@ -100,7 +100,7 @@ private slots:
     void badPngSizeIsAUsageError() {
         QStringList args = sweepArgs(tempPath("never.png"));
         args.last() = "640by400";
-        expectUsageError(runCwb(args), "sweep", "option --png-size expects WIDTHxHEIGHT");
+        expectUsageError(runCwb(args), "sweep", "option --png-size: expects WIDTHxHEIGHT");
         args.last() = "64x40";
         expectUsageError(runCwb(args), "sweep", "100..10000 pixels each, got '64x40'");
         QVERIFY(!QFile::exists(tempPath("never.png")));

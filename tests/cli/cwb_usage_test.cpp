@@ -86,27 +86,27 @@ private slots:
             << "unknown option --arhc";
         QTest::newRow("threads out of range")
             << QStringList{"eval", model, "--threads", "99999999999"} << "eval"
-            << "option --threads expects a whole number in 0..1024, got '99999999999'";
+            << "option --threads: expects a whole number in 0..1024, got '99999999999'";
         QTest::newRow("threads out of range, train")
             << QStringList{"train", "--arch", "mlp:8", "-o", "x.h5", "--threads", "99999999999"}
             << "train"
-            << "--threads expects a whole number in 0..1024";
+            << "option --threads: expects a whole number in 0..1024";
         QTest::newRow("negative count")
             << QStringList{"eval", model, "--limit", "-3"} << "eval"
-            << "option --limit expects a whole number in 0..100000000, got '-3'";
+            << "option --limit: expects a whole number in 0..100000000, got '-3'";
         QTest::newRow("not a number")
             << QStringList{"eval", model, "--batch", "lots"} << "eval"
-            << "option --batch expects a whole number in 1..65536, got 'lots'";
+            << "option --batch: expects a whole number in 1..65536, got 'lots'";
         QTest::newRow("fraction for a count")
             << QStringList{"compress", model, "-o", "x.h5", "--bits", "4.5"} << "compress"
-            << "option --bits expects a whole number in 2..8, got '4.5'";
+            << "option --bits: expects a whole number in 2..8, got '4.5'";
         QTest::newRow("number out of interval")
             << QStringList{"eval", model, "--sparsity", "1.5"} << "eval"
-            << "option --sparsity expects a number in [0, 1], got '1.5'";
+            << "option --sparsity: expects a number in [0, 1], got '1.5'";
         QTest::newRow("not finite") << QStringList{"sweep", model,  "--param", "rho",     "--from",
                                                    "0",     "--to", "inf",     "--steps", "3"}
                                     << "sweep"
-                                    << "option --to expects a number";
+                                    << "option --to: expects a number in (-inf, inf), got 'inf'";
         QTest::newRow("missing value") << QStringList{"eval", model, "--limit"} << "eval"
                                        << "option --limit needs a value";
         QTest::newRow("missing value of -o") << QStringList{"compress", model, "-o"} << "compress"
@@ -120,7 +120,11 @@ private slots:
                                         << "unexpected argument 'other.h5'";
         QTest::newRow("bad word")
             << QStringList{"eval", model, "--kernel", "gpu"} << "eval"
-            << "option --kernel expects auto, float, int8 or sparse, got 'gpu'";
+            << "option --kernel: unknown kernel choice 'gpu'; expected auto, float, int8 or sparse";
+        QTest::newRow("bad setting name")
+            << QStringList{"compress", model, "-o", "x.h5", "--bits", "4", "--scheme", "skew"}
+            << "compress"
+            << "option --scheme: unknown scheme 'skew'; expected";
         QTest::newRow("option of the other sweep")
             << QStringList{"sweep", model, "--param", "alpha", "--from",   "0",
                            "--to",  "1",   "--steps", "2",     "--epochs", "3"}
