@@ -1,0 +1,24 @@
+// The one seam through which every matrix product of a language model goes: a weight matrix
+// [out, in] in the dtype its file (or the compressor) gave it, times a batch of activation
+// rows. Plain types (F32, F16, BF16) are converted to float32 a tile of rows at a time and
+// multiplied by SGEMM; nothing converts a whole matrix.
+#pragma once
+
+#include <vector>
+
+#include "core/model/tensor.h"
+#include "core/util/worker_pool.h"
+
+namespace cwb {
+
+// True when linear() can multiply by a matrix of this dtype.
+bool linearSupports(DType type);
+
+// y[t * out + o] = sum_i W[o, i] * x[t * in + i] for t < tokens, o < out, where W is a 2-D
+// tensor [out, in]. Each output is computed by the same code whatever the thread count.
+void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool);
+
+// Row r of a 2-D tensor [rows, cols] as float32 (an embedding lookup).
+void tensorRowToFloat(const Tensor& matrix, long long row, float* out);
+
+}  // namespace cwb

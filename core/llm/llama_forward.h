@@ -1,0 +1,77 @@
+// The forward pass of a Llama-family model on the CPU: RMSNorm, RoPE in either layout,
+// grouped-query attention with a causal mask over a KV cache, SwiGLU, tied or untied output.
+// A call runs a batch of tokens at once (prefill: every product is matrix-matrix) and
+// appends their keys and values to the cache, so generation is the same call with one token.
+// Deterministic for a thread count. Weights stay in their dtype; products go through linear().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/llm/llama_config.h"
+#include "core/llm/llama_weights.h"
+#include "core/util/worker_pool.h"
+
+namespace cwb {
+
+struct ForwardOptions {
+    int threads = 0;        // 0 = all cores
+    int contextLength = 0;  // KV cache capacity in tokens; 0 = the model's maxSequence or 2048
+    // Checked before every layer; returning true stops the call with Cancelled.
+    std::function<bool()> cancel;
+};
+
+// Throws cwb::Error naming the first tensor whose shape or dtype does not fit the config, or
+// the config's own inconsistency (heads not a multiple of kv heads, an odd head size ...).
+void validateLlama(const LlamaConfig& config, const LlamaWeights& weights);
+
+class LlamaForward {
+public:
+    // Keeps a copy of `weights` (views: cheap) and the config. Validates both.
+    LlamaForward(const LlamaConfig& config, const LlamaWeights& weights,
+                 const ForwardOptions& options = {});
+    ~LlamaForward();
+    LlamaForward(const LlamaForward&) = delete;
+    LlamaForward& operator=(const LlamaForward&) = delete;
+
+    const LlamaConfig& config() const { return m_config; }
+    int threads() const { return m_pool.threads(); }
+    int position() const { return m_position; }  // tokens held in the KV cache
+    int capacity() const { return m_capacity; }
+    void reset() { m_position = 0; }
+
+    // Runs `tokens` at positions position() ... position() + size - 1 and keeps their keys and
+    // values. Writes the logits of the call's tokens [logitsFrom, logitsTo) to `logits`, row
+    // after row ((logitsTo - logitsFrom) x vocab). Throws cwb::Error for a token id outside the
+    // vocabulary or a cache overflow (nothing is appended then), Cancelled when asked to stop.
+    void forward(std::span<const std::int32_t> tokens, int logitsFrom, int logitsTo,
+                 std::vector<float>& logits);
+
+    // The logits of the last token only (generation).
+    void forwardLast(std::span<const std::int32_t> tokens, std::vector<float>& logits) {
+        const int n = static_cast<int>(tokens.size());
+        forward(tokens, n - 1, n, logits);
+    }
+
+private:
+    void attention(int layer, int tokens);
+    void rmsNorm(const float* x, const std::vector<float>& weight, int rows, float* out);
+    void rope(float* rows, int tokens, int stride, int heads);
+
+    LlamaConfig m_config;
+    LlamaWeights m_weights;
+    ForwardOptions m_options;
+    WorkerPool m_pool;
+    int m_capacity = 0;
+    int m_position = 0;
+    std::vector<std::vector<float>> m_attnNorm, m_ffnNorm;
+    std::vector<float> m_finalNorm;
+    std::vector<float> m_cos, m_sin;                   // [capacity, headDim / 2]
+    std::vector<std::vector<float>> m_keys, m_values;  // per layer [capacity, kvHeads * headDim]
+    std::vector<float> m_x, m_xn, m_q, m_attn, m_tmp, m_gate, m_up;
+};
+
+}  // namespace cwb
