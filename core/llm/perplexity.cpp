@@ -1,0 +1,166 @@
+// llama-perplexity's protocol on the Llama forward pass; see perplexity.h.
+#include "core/llm/perplexity.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/llm/llama_forward.h"
+#include "core/util/parallel.h"
+
+namespace cwb {
+
+namespace {
+
+// log-softmax of one row at `index`, with the row's maximum and sum of exponentials.
+struct Softmax {
+    float max = 0.f;
+    double logSum = 0.0;  // log(sum exp(l - max))
+    double logProb(float logit) const { return logit - max - logSum; }
+};
+
+Softmax softmaxOf(const float* logits, int n) {
+    Softmax s;
+    s.max = *std::max_element(logits, logits + n);
+    double sum = 0.0;
+    for (int i = 0; i < n; ++i) sum += std::exp(logits[i] - s.max);
+    s.logSum = std::log(sum);
+    return s;
+}
+
+int argmax(const float* logits, int n) {
+    return static_cast<int>(std::max_element(logits, logits + n) - logits);
+}
+
+// KL(p || q) = sum p (log p - log q) over one row.
+double klDivergence(const float* reference, const Softmax& p, const float* model, const Softmax& q,
+                    int n) {
+    double kl = 0.0;
+    for (int i = 0; i < n; ++i) {
+        const double logP = p.logProb(reference[i]);
+        kl += std::exp(logP) * (logP - q.logProb(model[i]));
+    }
+    return kl;
+}
+
+// The standard error of a mean from sums of x and x^2 over n samples, as llama.cpp gives it.
+double meanError(double sum, double sumSquares, long long n) {
+    if (n < 2) return 0.0;
+    const double mean = sum / n;
+    const double variance = sumSquares / n - mean * mean;
+    return variance > 0.0 ? std::sqrt(variance / (n - 1)) : 0.0;
+}
+
+struct Totals {
+    double nll = 0, nll2 = 0, kl = 0, kl2 = 0;
+    long long sameTop = 0, scored = 0;
+};
+
+PerplexityStats statsOf(const Totals& t, int chunks, int totalChunks, bool hasKl) {
+    PerplexityStats s;
+    s.chunks = chunks;
+    s.totalChunks = totalChunks;
+    s.scored = t.scored;
+    if (t.scored == 0) return s;
+    const double n = static_cast<double>(t.scored);
+    s.meanNll = t.nll / n;
+    s.perplexity = std::exp(s.meanNll);
+    const double error = meanError(t.nll, t.nll2, t.scored);
+    s.perplexityError = s.perplexity * error;
+    s.low = std::exp(s.meanNll - 1.96 * error);
+    s.high = std::exp(s.meanNll + 1.96 * error);
+    s.hasKl = hasKl;
+    if (hasKl) {
+        s.meanKl = t.kl / n;
+        s.klError = meanError(t.kl, t.kl2, t.scored);
+        s.sameTop = static_cast<double>(t.sameTop) / n;
+        s.sameTopError = t.scored > 1 ? std::sqrt(s.sameTop * (1.0 - s.sameTop) / (n - 1)) : 0.0;
+    }
+    return s;
+}
+
+}  // namespace
+
+PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights& weights,
+                                   std::span<const std::int32_t> tokens,
+                                   const PerplexityOptions& options) {
+    const auto start = std::chrono::steady_clock::now();
+    const int context = options.context;
+    if (context < 4 || context % 2 != 0)
+        throw Error("perplexity: the context must be an even number of at least 4 tokens, not " +
+                    std::to_string(context));
+    if (options.bos < 0 || options.bos >= config.vocabSize)
+        throw Error("perplexity: BOS id " + std::to_string(options.bos) +
+                    " is outside the vocabulary");
+    const long long whole = static_cast<long long>(tokens.size()) / context;
+    if (whole == 0)
+        throw Error("perplexity: the text gives " + std::to_string(tokens.size()) +
+                    " tokens, fewer than one chunk of " + std::to_string(context) +
+                    "; use a longer text or a smaller context");
+    const int chunks = static_cast<int>(
+        options.maxChunks > 0 ? std::min<long long>(whole, options.maxChunks) : whole);
+
+    const ForwardOptions forwardOptions{options.threads, context, options.cancel};
+    LlamaForward model(config, weights, forwardOptions);
+    std::unique_ptr<LlamaForward> reference;
+    if (options.reference)
+        reference = std::make_unique<LlamaForward>(config, *options.reference, forwardOptions);
+
+    const int first = context / 2, scoredPerChunk = context - 1 - first;
+    const int vocab = config.vocabSize;
+    const int threads = model.threads();
+    std::vector<std::int32_t> chunk(static_cast<std::size_t>(context));
+    std::vector<float> logits, referenceLogits;
+    std::vector<double> nll(static_cast<std::size_t>(scoredPerChunk)), kl(nll.size());
+    std::vector<char> same(nll.size());
+    Totals totals;
+    for (int c = 0; c < chunks; ++c) {
+        const auto begin = tokens.begin() + static_cast<std::ptrdiff_t>(c) * context;
+        std::copy(begin, begin + context, chunk.begin());
+        chunk[0] = options.bos;
+        model.reset();
+        model.forward(chunk, first, context - 1, logits);
+        if (reference) {
+            reference->reset();
+            reference->forward(chunk, first, context - 1, referenceLogits);
+        }
+        parallelFor(scoredPerChunk, threads, [&](long long r0, long long r1, int) {
+            for (long long r = r0; r < r1; ++r) {
+                const float* row = logits.data() + r * vocab;
+                const Softmax q = softmaxOf(row, vocab);
+                const std::size_t i = static_cast<std::size_t>(r);
+                nll[i] = -q.logProb(row[chunk[static_cast<std::size_t>(first + r + 1)]]);
+                if (reference) {
+                    const float* refRow = referenceLogits.data() + r * vocab;
+                    kl[i] = klDivergence(refRow, softmaxOf(refRow, vocab), row, q, vocab);
+                    same[i] = argmax(refRow, vocab) == argmax(row, vocab);
+                }
+            }
+        });
+        for (std::size_t i = 0; i < nll.size(); ++i) {  // in order: the sums are deterministic
+            totals.nll += nll[i];
+            totals.nll2 += nll[i] * nll[i];
+            if (reference) {
+                totals.kl += kl[i];
+                totals.kl2 += kl[i] * kl[i];
+                totals.sameTop += same[i];
+            }
+        }
+        totals.scored += scoredPerChunk;
+        if (options.onChunk) options.onChunk(statsOf(totals, c + 1, chunks, reference != nullptr));
+    }
+
+    PerplexityResult result;
+    result.stats = statsOf(totals, chunks, chunks, reference != nullptr);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double run = static_cast<double>(chunks) * context * (reference ? 2 : 1);
+    result.tokensPerSecond = result.seconds > 0 ? run / result.seconds : 0.0;
+    return result;
+}
+
+}  // namespace cwb
