@@ -16,6 +16,8 @@ namespace {
 // Query rows per attention task: bounds the score scratch and gives the pool enough tasks.
 constexpr int kQueryBlock = 64;
 constexpr int kDefaultContext = 2048;
+// Element-wise work below this size runs on the calling thread (waking the pool costs more).
+constexpr std::size_t kParallelElements = 1 << 14;
 
 void checkTensor(const Tensor& t, const Shape& want, const std::string& what, bool matrix) {
     if (t.empty()) throw Error("Llama weights: " + what + " is missing");
@@ -105,6 +107,23 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
 }
 
 LlamaForward::~LlamaForward() = default;
+
+void LlamaForward::elementwise(std::size_t n,
+                               const std::function<void(std::size_t, std::size_t)>& body) {
+    if (n < kParallelElements) {
+        body(0, n);
+        return;
+    }
+    m_pool.run(static_cast<long long>(n), [&](long long begin, long long end, int) {
+        body(static_cast<std::size_t>(begin), static_cast<std::size_t>(end));
+    });
+}
+
+void LlamaForward::addInto(float* x, const float* y, std::size_t n) {
+    elementwise(n, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) x[i] += y[i];
+    });
+}
 
 void LlamaForward::rmsNorm(const float* x, const std::vector<float>& weight, int rows, float* out) {
     const int h = m_config.hiddenSize;
@@ -235,14 +254,16 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
         rope(keys, n, static_cast<int>(kvDim), c.kvHeads);
         attention(layer, n);
         linear(b.o, m_attn.data(), n, m_tmp.data(), m_pool);
-        for (std::size_t i = 0; i < rows * h; ++i) m_x[i] += m_tmp[i];
+        addInto(m_x.data(), m_tmp.data(), rows * h);
 
         rmsNorm(m_x.data(), m_ffnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
         linear(b.gate, m_xn.data(), n, m_gate.data(), m_pool);
         linear(b.up, m_xn.data(), n, m_up.data(), m_pool);
-        for (std::size_t i = 0; i < rows * f; ++i) m_gate[i] = silu(m_gate[i]) * m_up[i];
+        elementwise(rows * f, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) m_gate[i] = silu(m_gate[i]) * m_up[i];
+        });
         linear(b.down, m_gate.data(), n, m_tmp.data(), m_pool);
-        for (std::size_t i = 0; i < rows * h; ++i) m_x[i] += m_tmp[i];
+        addInto(m_x.data(), m_tmp.data(), rows * h);
     }
     m_position += n;
 

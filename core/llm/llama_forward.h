@@ -58,6 +58,8 @@ public:
 
 private:
     void attention(int layer, int tokens);
+    void addInto(float* x, const float* y, std::size_t n);
+    void elementwise(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body);
     void rmsNorm(const float* x, const std::vector<float>& weight, int rows, float* out);
     void rope(float* rows, int tokens, int stride, int heads);
 
