@@ -10,41 +10,33 @@
 
 #include "core/error.h"
 #include "core/llm/llama_forward.h"
+#include "core/util/memory.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
 
 namespace {
 
-// log-softmax of one row at `index`, with the row's maximum and sum of exponentials.
-struct Softmax {
-    float max = 0.f;
-    double logSum = 0.0;  // log(sum exp(l - max))
-    double logProb(float logit) const { return logit - max - logSum; }
-};
-
-Softmax softmaxOf(const float* logits, int n) {
-    Softmax s;
-    s.max = *std::max_element(logits, logits + n);
+// log-softmax of a row of logits, in float32 (as a recorded reference keeps it); the sum of
+// exponentials in double.
+void logSoftmax(const float* logits, int n, float* out) {
+    const float max = *std::max_element(logits, logits + n);
     double sum = 0.0;
-    for (int i = 0; i < n; ++i) sum += std::exp(logits[i] - s.max);
-    s.logSum = std::log(sum);
-    return s;
+    for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
+    const double logSum = std::log(sum);
+    for (int i = 0; i < n; ++i) out[i] = static_cast<float>(logits[i] - max - logSum);
 }
 
-int argmax(const float* logits, int n) {
-    return static_cast<int>(std::max_element(logits, logits + n) - logits);
-}
-
-// KL(p || q) = sum p (log p - log q) over one row.
-double klDivergence(const float* reference, const Softmax& p, const float* model, const Softmax& q,
-                    int n) {
+// KL(p || q) = sum p (log p - log q) over one row of log-probabilities.
+double klDivergence(const float* logP, const float* logQ, int n) {
     double kl = 0.0;
-    for (int i = 0; i < n; ++i) {
-        const double logP = p.logProb(reference[i]);
-        kl += std::exp(logP) * (logP - q.logProb(model[i]));
-    }
+    for (int i = 0; i < n; ++i)
+        kl += std::exp(static_cast<double>(logP[i])) * (static_cast<double>(logP[i]) - logQ[i]);
     return kl;
+}
+
+int argmax(const float* values, int n) {
+    return static_cast<int>(std::max_element(values, values + n) - values);
 }
 
 // The standard error of a mean from sums of x and x^2 over n samples, as llama.cpp gives it.
@@ -83,6 +75,16 @@ PerplexityStats statsOf(const Totals& t, int chunks, int totalChunks, bool hasKl
     return s;
 }
 
+// FNV-1a over the token ids.
+std::uint64_t hashTokens(std::span<const std::int32_t> tokens) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const std::int32_t t : tokens) {
+        h ^= static_cast<std::uint32_t>(t);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
 }  // namespace
 
 PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights& weights,
@@ -103,18 +105,38 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
                     "; use a longer text or a smaller context");
     const int chunks = static_cast<int>(
         options.maxChunks > 0 ? std::min<long long>(whole, options.maxChunks) : whole);
+    const int first = context / 2, scoredPerChunk = context - 1 - first;
+    const int vocab = config.vocabSize;
+    const std::size_t rowFloats = static_cast<std::size_t>(vocab);
+    const std::size_t chunkFloats = static_cast<std::size_t>(scoredPerChunk) * rowFloats;
+    const std::uint64_t hash = hashTokens(tokens.first(static_cast<std::size_t>(chunks) * context));
+
+    const PerplexityReference* recorded = options.recorded;
+    if (recorded &&
+        (recorded->context != context || recorded->chunks != chunks || recorded->vocab != vocab ||
+         recorded->tokensHash != hash || recorded->logProbs.size() != chunkFloats * chunks))
+        throw Error(
+            "perplexity: the recorded reference is of another text, context or model; "
+            "record it again with these settings");
+    if (options.record) {
+        const std::uint64_t bytes = chunkFloats * chunks * sizeof(float);
+        ensureFitsInMemory(bytes, "the reference's log-probabilities");
+        *options.record = PerplexityReference{context, chunks, vocab, hash, {}};
+        options.record->logProbs.resize(chunkFloats * chunks);
+    }
 
     const ForwardOptions forwardOptions{options.threads, context, options.cancel};
     LlamaForward model(config, weights, forwardOptions);
     std::unique_ptr<LlamaForward> reference;
-    if (options.reference)
+    if (options.reference && !recorded)
         reference = std::make_unique<LlamaForward>(config, *options.reference, forwardOptions);
+    const bool hasKl = reference || recorded;
 
-    const int first = context / 2, scoredPerChunk = context - 1 - first;
-    const int vocab = config.vocabSize;
     const int threads = model.threads();
     std::vector<std::int32_t> chunk(static_cast<std::size_t>(context));
-    std::vector<float> logits, referenceLogits;
+    std::vector<float> logits, referenceLogits, logQ, liveLogP;
+    logQ.resize(chunkFloats);
+    if (reference) liveLogP.resize(chunkFloats);
     std::vector<double> nll(static_cast<std::size_t>(scoredPerChunk)), kl(nll.size());
     std::vector<char> same(nll.size());
     Totals totals;
@@ -128,34 +150,45 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
             reference->reset();
             reference->forward(chunk, first, context - 1, referenceLogits);
         }
+        float* logQChunk = options.record
+                               ? options.record->logProbs.data() + chunkFloats * std::size_t(c)
+                               : logQ.data();
+        const float* recordedChunk =
+            recorded ? recorded->logProbs.data() + chunkFloats * std::size_t(c) : nullptr;
         parallelFor(scoredPerChunk, threads, [&](long long r0, long long r1, int) {
             for (long long r = r0; r < r1; ++r) {
-                const float* row = logits.data() + r * vocab;
-                const Softmax q = softmaxOf(row, vocab);
                 const std::size_t i = static_cast<std::size_t>(r);
-                nll[i] = -q.logProb(row[chunk[static_cast<std::size_t>(first + r + 1)]]);
-                if (reference) {
-                    const float* refRow = referenceLogits.data() + r * vocab;
-                    kl[i] = klDivergence(refRow, softmaxOf(refRow, vocab), row, q, vocab);
-                    same[i] = argmax(refRow, vocab) == argmax(row, vocab);
+                float* q = logQChunk + i * rowFloats;
+                logSoftmax(logits.data() + i * rowFloats, vocab, q);
+                nll[i] = -static_cast<double>(q[chunk[static_cast<std::size_t>(first + r + 1)]]);
+                if (!hasKl) continue;
+                const float* p = nullptr;
+                if (recorded) {
+                    p = recordedChunk + i * rowFloats;
+                } else {
+                    float* live = liveLogP.data() + i * rowFloats;
+                    logSoftmax(referenceLogits.data() + i * rowFloats, vocab, live);
+                    p = live;
                 }
+                kl[i] = klDivergence(p, q, vocab);
+                same[i] = argmax(p, vocab) == argmax(q, vocab);
             }
         });
         for (std::size_t i = 0; i < nll.size(); ++i) {  // in order: the sums are deterministic
             totals.nll += nll[i];
             totals.nll2 += nll[i] * nll[i];
-            if (reference) {
+            if (hasKl) {
                 totals.kl += kl[i];
                 totals.kl2 += kl[i] * kl[i];
                 totals.sameTop += same[i];
             }
         }
         totals.scored += scoredPerChunk;
-        if (options.onChunk) options.onChunk(statsOf(totals, c + 1, chunks, reference != nullptr));
+        if (options.onChunk) options.onChunk(statsOf(totals, c + 1, chunks, hasKl));
     }
 
     PerplexityResult result;
-    result.stats = statsOf(totals, chunks, chunks, reference != nullptr);
+    result.stats = statsOf(totals, chunks, chunks, hasKl);
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double run = static_cast<double>(chunks) * context * (reference ? 2 : 1);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "core/llm/llama_config.h"
 #include "core/llm/llama_weights.h"
@@ -33,6 +34,15 @@ struct PerplexityStats {
     double sameTop = 0.0, sameTopError = 0.0;  // fraction with the same most likely token
 };
 
+// The log-probabilities of a model over every scored token of a run (float32, vocab per
+// token: 148 MB for kjv-llama-6m on eval_revelation.txt), recorded once so that many compressed
+// variants are compared with the original without running it again.
+struct PerplexityReference {
+    int context = 0, chunks = 0, vocab = 0;
+    std::uint64_t tokensHash = 0;  // of the chunks' tokens: a reference fits one text only
+    std::vector<float> logProbs;   // [chunks * (context/2 - 1) scored rows, vocab]
+};
+
 struct PerplexityResult {
     PerplexityStats stats;
     double seconds = 0.0;          // wall time of the whole run
@@ -47,14 +57,19 @@ struct PerplexityOptions {
     // When set, the KL divergence and same-top-token rate of the model against this one
     // (the original of a compressed model, with the same config) over the scored tokens.
     const LlamaWeights* reference = nullptr;
+    // The same against a recorded run (the same text, context and chunks), instead of running
+    // `reference` again.
+    const PerplexityReference* recorded = nullptr;
+    // When set, this run's log-probabilities are recorded here.
+    PerplexityReference* record = nullptr;
     // Called after every chunk with the running figures.
     std::function<void(const PerplexityStats&)> onChunk;
     // Checked before every layer of every chunk; true stops the run with cwb::Cancelled.
     std::function<bool()> cancel;
 };
 
-// Throws cwb::Error when the text is shorter than one chunk or the options are out of range,
-// cwb::Cancelled when asked to stop.
+// Throws cwb::Error when the text is shorter than one chunk, the options are out of range or a
+// recorded reference is of another text or settings; cwb::Cancelled when asked to stop.
 PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights& weights,
                                    std::span<const std::int32_t> tokens,
                                    const PerplexityOptions& options);

@@ -105,17 +105,46 @@ private slots:
         QVERIFY(std::fabs(r.stats.meanNll - std::log(r.stats.low) - 1.96 * error) < 1e-9);
     }
 
-    // The original against itself: no divergence, every top token the same.
-    void klAgainstItselfIsZero() {
+    // The original against itself: no divergence, every top token the same. A compressed
+    // model against a recorded run of the original: the same figures as running both.
+    void klAgainstTheOriginal() {
         PerplexityOptions options;
         options.threads = 2;
         options.maxChunks = 2;
         options.reference = &m_ckpt.weights;
-        const PerplexityResult r =
+        const PerplexityResult self =
             measurePerplexity(m_ckpt.config, m_ckpt.weights, m_tokens, options);
-        QVERIFY(r.stats.hasKl);
-        QVERIFY(std::fabs(r.stats.meanKl) < 1e-9);
-        QCOMPARE(r.stats.sameTop, 1.0);
+        QVERIFY(self.stats.hasKl);
+        QVERIFY(std::fabs(self.stats.meanKl) < 1e-9);
+        QCOMPARE(self.stats.sameTop, 1.0);
+
+        const LlmCompressionResult compressed =
+            compressLlama(m_ckpt.config, m_ckpt.weights, alphaRho(0.05f, 0.f), {2, {}});
+        const PerplexityResult live =
+            measurePerplexity(m_ckpt.config, compressed.weights, m_tokens, options);
+        QVERIFY(live.stats.meanKl > 0.01);
+        QVERIFY(live.stats.sameTop < 1.0);
+
+        PerplexityReference original;
+        options.reference = nullptr;
+        options.record = &original;
+        const PerplexityResult recording =
+            measurePerplexity(m_ckpt.config, m_ckpt.weights, m_tokens, options);
+        QVERIFY(!recording.stats.hasKl);
+        QCOMPARE(original.logProbs.size(), std::size_t(2 * 127 * 4096));
+        options.record = nullptr;
+        options.recorded = &original;
+        const PerplexityResult replayed =
+            measurePerplexity(m_ckpt.config, compressed.weights, m_tokens, options);
+        QCOMPARE(replayed.stats.meanKl, live.stats.meanKl);
+        QCOMPARE(replayed.stats.sameTop, live.stats.sameTop);
+        QCOMPARE(replayed.stats.perplexity, live.stats.perplexity);
+
+        // A recording of other tokens is refused.
+        std::vector<std::int32_t> other = m_tokens;
+        other[300] = 7;
+        QVERIFY_THROWS_EXCEPTION(
+            Error, measurePerplexity(m_ckpt.config, compressed.weights, other, options));
     }
 
     void cancelStopsTheRun() {
