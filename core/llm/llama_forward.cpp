@@ -76,7 +76,10 @@ void validateLlama(const LlamaConfig& c, const LlamaWeights& w) {
 
 LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weights,
                            const ForwardOptions& options)
-    : m_config(config), m_weights(weights), m_options(options), m_pool(options.threads) {
+    : m_config(config),
+      m_weights(weights),
+      m_options(options),
+      m_pool(WorkerPool::shared(options.threads)) {
     validateLlama(m_config, m_weights);
     m_capacity = options.contextLength > 0  ? options.contextLength
                  : m_config.maxSequence > 0 ? m_config.maxSequence

@@ -66,7 +66,7 @@ private:
     LlamaConfig m_config;
     LlamaWeights m_weights;
     ForwardOptions m_options;
-    WorkerPool m_pool;
+    WorkerPool& m_pool;  // the process's pool for this thread count
     int m_capacity = 0;
     int m_position = 0;
     std::vector<std::vector<float>> m_attnNorm, m_ffnNorm;

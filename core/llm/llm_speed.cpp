@@ -38,7 +38,7 @@ std::vector<std::int32_t> benchTokens(int count, int vocab) {
 double measureReadBandwidth(int threads, std::size_t bytes) {
     const std::size_t floats = std::max<std::size_t>(bytes / 64, 1) * 16;
     std::vector<float> buffer(floats, 1.f);
-    WorkerPool pool(threads);
+    WorkerPool& pool = WorkerPool::shared(threads);
     std::vector<float> sums(static_cast<std::size_t>(pool.threads()) * 16);
     double best = 0.0;
     for (int pass = 0; pass < 4; ++pass) {  // the first pass also faults the pages in
