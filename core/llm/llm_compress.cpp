@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "core/llm/linear.h"
 #include "core/llm/llama_forward.h"
+#include "core/quant/quant_rows.h"
+#include "core/stats/row_comparison.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -113,6 +115,146 @@ LlmCompressionResult compressWithPlan(const LlamaConfig& config, const LlamaWeig
     return result;
 }
 
+// A tensor a block format applies to: where it goes in the result, and its name.
+struct FormatTarget {
+    std::string name;
+    Tensor* target = nullptr;
+    Tensor source;
+};
+
+RowDecoder rowsOf(const Tensor& t) {
+    return [&t](long long row, float* out) { tensorRowToFloat(t, row, out); };
+}
+
+// Every row of `source` encoded by the format's reference quantizer into owned storage.
+Tensor quantizeMatrix(const Tensor& source, DType format, int threads) {
+    const std::int64_t rows = source.shape()[0], cols = source.shape()[1];
+    const std::size_t rowBytes = quant::rowBytes(format, cols);
+    auto storage = std::make_shared<OwnedStorage>(rowBytes * static_cast<std::size_t>(rows));
+    std::byte* out = storage->mutableData();
+    parallelFor(rows, threads, [&](long long begin, long long end, int) {
+        std::vector<float> row(static_cast<std::size_t>(cols));
+        for (long long r = begin; r < end; ++r) {
+            tensorRowToFloat(source, r, row.data());
+            quant::quantizeRow(format, row.data(), out + r * rowBytes, cols);
+        }
+    });
+    return Tensor(source.shape(), format, storage);
+}
+
+HistogramSpec symmetricSpec(const HistogramSpec& wanted, double bound, double fallback) {
+    if (!wanted.automatic()) return wanted;
+    const double m = (bound > 0.0 && std::isfinite(bound) ? bound : fallback) * (1.0 + 1e-6);
+    return {wanted.bins, -m, m};
+}
+
+EncodedSize blockSize(const TensorStats& s, const Tensor& packed) {
+    EncodedSize size;
+    size.bytes = static_cast<std::int64_t>(packed.byteSize());
+    size.codeBytes = size.bytes;
+    size.float32Bytes = s.elements * 4;
+    size.ratio = size.bytes ? static_cast<double>(size.float32Bytes) / size.bytes : 1.0;
+    const DType type = packed.dtype();
+    size.codeBits = static_cast<int>(8 * dtypeBlockBytes(type) / dtypeBlockSize(type));
+    size.description =
+        dtypeName(type) + (dtypeIsBlock(type) ? " blocks of " + std::to_string(dtypeBlockSize(type))
+                                              : std::string(" values"));
+    return size;
+}
+
+// A llama.cpp block format on the chosen tensors: quantized row by row from the original
+// values, then compared with them row by row (two passes: the error's range, then histograms).
+LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWeights& weights,
+                                        DType format, LlmScope scope,
+                                        const LlmCompressOptions& options,
+                                        const Progress& progress) {
+    if (!quant::isWeightType(format) || format == DType::F32)
+        throw Error("compression: " + dtypeName(format) +
+                    " is not a weight format; choose Q8_0, Q6_K, Q5_K, Q5_1, Q5_0, Q4_K, Q4_1, "
+                    "Q4_0, Q3_K, Q2_K, F16 or BF16");
+    const int threads = resolveThreads(options.threads);
+    LlmCompressionResult result;
+    result.weights = weights;
+    std::vector<FormatTarget> targets;
+    if (scope == LlmScope::All)
+        targets.push_back(
+            {llamaTensorName("token_embd"), &result.weights.embedding, weights.embedding});
+    for (int layer = 0; layer < config.layers; ++layer)
+        for (const Projection& p : kProjections)
+            targets.push_back({llamaTensorName(p.role, layer),
+                               &(result.weights.blocks[static_cast<std::size_t>(layer)].*p.member),
+                               weights.blocks[static_cast<std::size_t>(layer)].*p.member});
+    const bool tied = weights.output.bytes() == weights.embedding.bytes();
+    if (scope == LlmScope::All && !tied)
+        targets.push_back({llamaTensorName("output"), &result.weights.output, weights.output});
+
+    const auto block = static_cast<std::int64_t>(dtypeBlockSize(format));
+    for (const FormatTarget& t : targets)
+        if (t.source.shape()[1] % block != 0)
+            throw Error("compression: " + t.name + " has rows of " +
+                        std::to_string(t.source.shape()[1]) + " values, not a whole number of " +
+                        dtypeName(format) + " blocks of " + std::to_string(block) +
+                        "; choose a format with blocks of 32 (Q8_0, Q4_0 ...)");
+
+    // Steps: the ranges, then per tensor quantize, the error's range and the histograms.
+    const long long steps = 1 + 3 * static_cast<long long>(targets.size());
+    long long step = 0;
+    auto advance = [&] { progress.step(++step, steps); };
+    double weightBound = 0.0;
+    for (const FormatTarget& t : targets) {
+        const RowRange range =
+            rowRange(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source), threads);
+        if (range.nonFinite > 0)
+            throw Error("compression: " + t.name + " holds " + std::to_string(range.nonFinite) +
+                        " NaN or infinite weights; the checkpoint is damaged");
+        weightBound =
+            std::max({weightBound, std::fabs(double(range.min)), std::fabs(double(range.max))});
+    }
+    advance();
+
+    std::vector<TensorStats> stats;
+    double errorBound = 0.0;
+    for (const FormatTarget& t : targets) {
+        *t.target = quantizeMatrix(t.source, format, threads);
+        advance();
+        RowComparisonOptions plain;
+        plain.threads = threads;
+        plain.histograms = false;
+        stats.push_back(compareRows(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source),
+                                    rowsOf(*t.target), plain));
+        errorBound = std::max(errorBound, stats.back().maxAbsError);
+        advance();
+    }
+    RowComparisonOptions withHistograms;
+    withHistograms.threads = threads;
+    withHistograms.histograms = options.stats.histograms;
+    withHistograms.weights = symmetricSpec(options.stats.weights, weightBound, 1.0);
+    withHistograms.error =
+        options.stats.errorSharesWeightEdges
+            ? withHistograms.weights
+            : symmetricSpec(options.stats.error, errorBound, 1e-6 * std::max(weightBound, 1.0));
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+        const FormatTarget& t = targets[k];
+        if (withHistograms.histograms)
+            stats[k] = compareRows(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source),
+                                   rowsOf(*t.target), withHistograms);
+        advance();
+        LlmTensorReport report;
+        report.name = t.name;
+        report.shape = t.source.shape();
+        report.original = t.source.dtype();
+        report.stored = format;
+        report.stats = std::move(stats[k]);
+        report.stats.size = blockSize(report.stats, *t.target);
+        report.bitsPerWeight = bitsPerWeight(report.stats);
+        addComparedStats(result.total, report.stats, k == 0);
+        result.tensors.push_back(std::move(report));
+    }
+    if (scope == LlmScope::All && tied) result.weights.output = result.weights.embedding;
+    result.bitsPerWeight = bitsPerWeight(result.total);
+    return result;
+}
+
 }  // namespace
 
 std::string llamaTensorName(const std::string& role, int layer) {
@@ -125,10 +267,20 @@ LlmCompressionResult compressLlama(const LlamaConfig& config, const LlamaWeights
     const auto start = std::chrono::steady_clock::now();
     validateLlama(config, weights);
     LlmCompressionResult result;
+    const bool changesSomething =
+        compression.settings.quant.enabled() || compression.settings.prune.enabled();
     if (compression.format) {
-        throw Error("compression: block format " + dtypeName(*compression.format) +
-                    " is not available in this build");
+        if (changesSomething)
+            throw Error(
+                "compression: choose either a block format or the workbench's "
+                "quantization and pruning, not both");
+        result = compressWithFormat(config, weights, *compression.format, compression.scope,
+                                    options, progress);
     } else {
+        if (compression.scope == LlmScope::All && changesSomething)
+            throw Error(
+                "compression: the scope 'all' (token_embd and output too) applies to "
+                "block formats; the workbench's schemes compress the block matrices");
         result = compressWithPlan(config, weights, compression.settings, options, progress);
     }
     result.seconds =

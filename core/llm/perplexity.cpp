@@ -17,12 +17,12 @@ namespace cwb {
 
 namespace {
 
-// log-softmax of a row of logits, in float32 (as a recorded reference keeps it); the sum of
-// exponentials in double.
+// log-softmax of a row of logits, in float32 (as a recorded reference keeps it); the
+// exponentials in float as llama.cpp takes them, summed in double.
 void logSoftmax(const float* logits, int n, float* out) {
     const float max = *std::max_element(logits, logits + n);
     double sum = 0.0;
-    for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
+    for (int i = 0; i < n; ++i) sum += std::exp(logits[i] - max);
     const double logSum = std::log(sum);
     for (int i = 0; i < n; ++i) out[i] = static_cast<float>(logits[i] - max - logSum);
 }
@@ -30,8 +30,7 @@ void logSoftmax(const float* logits, int n, float* out) {
 // KL(p || q) = sum p (log p - log q) over one row of log-probabilities.
 double klDivergence(const float* logP, const float* logQ, int n) {
     double kl = 0.0;
-    for (int i = 0; i < n; ++i)
-        kl += std::exp(static_cast<double>(logP[i])) * (static_cast<double>(logP[i]) - logQ[i]);
+    for (int i = 0; i < n; ++i) kl += std::exp(logP[i]) * (static_cast<double>(logP[i]) - logQ[i]);
     return kl;
 }
 
@@ -125,7 +124,8 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
         options.record->logProbs.resize(chunkFloats * chunks);
     }
 
-    const ForwardOptions forwardOptions{options.threads, context, options.cancel};
+    const ForwardOptions forwardOptions{options.threads, context, options.cancel,
+                                        options.batchKernel};
     LlamaForward model(config, weights, forwardOptions);
     std::unique_ptr<LlamaForward> reference;
     if (options.reference && !recorded)

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "core/llm/linear.h"
 #include "core/llm/llama_config.h"
 #include "core/llm/llama_weights.h"
 
@@ -66,6 +67,8 @@ struct PerplexityOptions {
     std::function<void(const PerplexityStats&)> onChunk;
     // Checked before every layer of every chunk; true stops the run with cwb::Cancelled.
     std::function<bool()> cancel;
+    // How chunks are multiplied by block-format weights (see linear.h).
+    BatchKernel batchKernel = BatchKernel::DecodedTiles;
 };
 
 // Throws cwb::Error when the text is shorter than one chunk, the options are out of range or a
