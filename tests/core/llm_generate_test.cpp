@@ -16,13 +16,16 @@ private slots:
 
     // EXPECTED.md: from "And the Lord said unto" kjv-llama-6m continues "him, Go up, and go
     // into the city, and go out to the city, and say, Thus saith the Lord GOD; Behold," where
-    // the space after the second "go" is a newline (Markdown shows it as a space). The ids are
-    // libsentencepiece's for that text.
+    // the space after the second "go" is a newline (Markdown shows it as a space).
     void kjvContinuesAsExpected() {
-        const std::vector<std::int32_t> prompt{1, 315, 261, 698, 420, 345};
-        const std::vector<std::int32_t> expected{
-            364, 4003, 1277, 383,  4003, 270, 421,  514,  261, 776, 4003, 270,  421,  13,  529,
-            292, 261,  776,  4003, 270,  475, 4003, 1055, 678, 261, 698,  1346, 4022, 939, 4003};
+        const auto tokenizer = kjvTokenizer();
+        const std::vector<std::int32_t> prompt = tokenizer->encode("And the Lord said unto", true);
+        const std::string text =
+            "And the Lord said unto him, Go up, and go into the city, and go\n"
+            "out to the city, and say, Thus saith the Lord GOD; Behold,";
+        const std::vector<std::int32_t> whole = tokenizer->encode(text, true);
+        const std::vector<std::int32_t> expected(whole.begin() + prompt.size(), whole.end());
+        QCOMPARE(expected.size(), std::size_t(30));
         GenerateOptions options;
         options.maxTokens = static_cast<int>(expected.size());
         options.threads = 2;
@@ -32,6 +35,9 @@ private slots:
         const GenerateResult r = generateGreedy(m_ckpt.config, m_ckpt.weights, prompt, options);
         QCOMPARE(r.tokens, expected);
         QCOMPARE(streamed, expected);
+        std::vector<int> all = prompt;
+        all.insert(all.end(), r.tokens.begin(), r.tokens.end());
+        QCOMPARE(tokenizer->decode(all), text);
         QVERIFY(!r.stoppedAtEos);
     }
 

@@ -1,13 +1,14 @@
 // kjv-llama-6m for the language-model tests, read without the checkpoint readers: the two
 // safetensors shards through parseSafetensors, the config written out here from its
-// config.json, the evaluation text's token ids from a fixture file made by libsentencepiece,
-// and numpy .npy arrays (float32, C order) for reference logits.
+// config.json; the evaluation text's token ids; numpy .npy arrays (float32, C order) for
+// reference logits.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "core/io/safetensors.h"
 #include "core/llm/llama_weights.h"
+#include "core/llm/tokenizer.h"
 #include "core/util/mapped_file.h"
 #include "tests/support/test_paths.h"
 
@@ -77,15 +79,14 @@ inline LlamaCheckpoint loadKjvSafetensors() {
     return ckpt;
 }
 
-// eval_revelation.txt as kjv-llama-6m's tokenizer encodes it, BOS (1) first.
+// kjv-llama-6m's tokenizer (libsentencepiece on its tokenizer.model).
+inline std::unique_ptr<Tokenizer> kjvTokenizer() {
+    return loadSentencePieceTokenizer(llmFixture("kjv-llama-6m/tokenizer.model"));
+}
+
+// eval_revelation.txt as kjv-llama-6m's tokenizer encodes the whole text, BOS first.
 inline std::vector<std::int32_t> revelationTokens() {
-    std::ifstream in(llmFixture("eval_revelation.ids.txt"));
-    if (!in) throw std::runtime_error("cannot read eval_revelation.ids.txt");
-    std::string line;
-    std::getline(in, line);  // the comment saying how the file was made
-    std::vector<std::int32_t> ids{1};
-    for (std::int32_t id; in >> id;) ids.push_back(id);
-    return ids;
+    return kjvTokenizer()->encode(readBytes(llmFixture("eval_revelation.txt")), true);
 }
 
 struct NpyArray {
