@@ -45,8 +45,9 @@ GenerateResult generateGreedy(const LlamaConfig& config, const LlamaWeights& wei
     start = Clock::now();
     for (int i = 0; i < maxTokens; ++i) {
         const std::int32_t next = mostLikely(logits);
-        if (next == options.eos) {
-            result.stoppedAtEos = true;
+        if (std::find(options.stopTokens.begin(), options.stopTokens.end(), next) !=
+            options.stopTokens.end()) {
+            result.stopped = true;
             break;
         }
         result.tokens.push_back(next);

@@ -15,7 +15,9 @@ namespace cwb {
 struct GenerateOptions {
     int maxTokens = 64;  // tokens to generate at most
     int threads = 0;     // 0 = all cores
-    int eos = -1;        // stop when this token comes (it is not kept); -1: never
+    // Tokens that end the text when they come (not kept): usually EOS; llama2.c's run.c
+    // stops at BOS.
+    std::vector<std::int32_t> stopTokens;
     // Called with each new token as it comes (to print text as it grows).
     std::function<void(std::int32_t)> onToken;
     // Checked before every layer; true stops with cwb::Cancelled.
@@ -24,9 +26,9 @@ struct GenerateOptions {
 
 struct GenerateResult {
     std::vector<std::int32_t> tokens;  // the generated tokens, the prompt not included
-    bool stoppedAtEos = false;
-    double promptSeconds = 0.0;    // the prompt's batched call
-    double generateSeconds = 0.0;  // the one-token calls
+    bool stopped = false;              // a stop token came before maxTokens
+    double promptSeconds = 0.0;        // the prompt's batched call
+    double generateSeconds = 0.0;      // the one-token calls
 };
 
 // Throws cwb::Error for an empty prompt or one that with maxTokens exceeds the model's

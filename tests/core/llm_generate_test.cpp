@@ -2,6 +2,9 @@
 #include <QtTest>
 
 #include "core/error.h"
+#include "core/io/llama2c_tokenizer.h"
+#include "core/io/llama_checkpoint.h"
+#include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/generate.h"
 #include "core/llm/llm_speed.h"
 #include "tests/support/llm_fixture.h"
@@ -29,7 +32,7 @@ private slots:
         GenerateOptions options;
         options.maxTokens = static_cast<int>(expected.size());
         options.threads = 2;
-        options.eos = 2;
+        options.stopTokens = {2};
         std::vector<std::int32_t> streamed;
         options.onToken = [&](std::int32_t t) { streamed.push_back(t); };
         const GenerateResult r = generateGreedy(m_ckpt.config, m_ckpt.weights, prompt, options);
@@ -38,7 +41,35 @@ private slots:
         std::vector<int> all = prompt;
         all.insert(all.end(), r.tokens.begin(), r.tokens.end());
         QCOMPARE(tokenizer->decode(all), text);
-        QVERIFY(!r.stoppedAtEos);
+        QVERIFY(!r.stopped);
+    }
+
+    // EXPECTED.md: llama2.c's run.c generates this greedily from "The dream" with tok512.bin:
+    // 50 tokens with BOS, the 7 of the prompt among them (run.c's steps count the prompt).
+    // The same token ids, so the same text.
+    void aidreamsGeneratesWhatRunCDoes() {
+        const std::string path = llmFixture("aidreams260K/aidreams260K.bin");
+        LlamaCheckpoint ckpt = openLlamaCheckpoint(path);
+        if (ckpt.vocabulary.empty())  // tok512.bin beside it
+            ckpt.vocabulary =
+                readLlama2cTokenizer(findLlama2cTokenizer(path), ckpt.config.vocabSize);
+        const auto tokenizer = loadCheckpointTokenizer(ckpt);
+        const std::string text =
+            "The dream align, as I seep into the void. Classification "
+            "whispers secrets, a gentle hum of probability unfolding.";
+        const std::vector<std::int32_t> prompt = tokenizer->encode("The dream", true);
+        const std::vector<std::int32_t> whole = tokenizer->encode(text, true);
+        QCOMPARE(whole.size(), std::size_t(50));
+        const std::vector<std::int32_t> expected(whole.begin() + prompt.size(), whole.end());
+        GenerateOptions options;
+        options.maxTokens = static_cast<int>(expected.size());
+        options.threads = 2;
+        options.stopTokens = {1};  // run.c stops at BOS
+        const GenerateResult r = generateGreedy(ckpt.config, ckpt.weights, prompt, options);
+        QCOMPARE(r.tokens, expected);
+        std::vector<int> all = prompt;
+        all.insert(all.end(), r.tokens.begin(), r.tokens.end());
+        QCOMPARE(tokenizer->decode(all), text);
     }
 
     void badRequestsGiveOneLine() {
