@@ -19,6 +19,9 @@ constexpr int kGemmMinTokens = 4;
 // The same for block weights (BatchKernel::DecodedTiles): decoding a tile costs more than a
 // plain conversion, so it pays from larger batches on.
 constexpr int kDecodedTilesMinTokens = 32;
+// Products smaller than this many multiply-adds run on the calling thread: waking the pool
+// costs more (generation on a small model).
+constexpr double kParallelMacs = 1 << 18;
 // The float32 budget of one converted tile of weight rows.
 constexpr long long kTileFloats = 1 << 16;
 // Q8_1 blocks: fp16 d, fp16 s = d * sum(q) (from the unrounded d), then 32 int8 codes. Q4_1
@@ -145,7 +148,8 @@ void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPo
     }
     const quant::PackedMatrix packed{weight.dtype(), weight.bytes(), weight.shape()[0],
                                      weight.shape()[1], 0};
-    quant::matmulPacked(packed, x, tokens, y, pool.threads());
+    const double macs = double(tokens) * double(weight.shape()[0]) * double(weight.shape()[1]);
+    quant::matmulPacked(packed, x, tokens, y, macs < kParallelMacs ? 1 : pool.threads());
 }
 
 }  // namespace cwb

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/infer/cpu/gemm.h"
 #include "core/llm/linear.h"
+#include "core/util/memory.h"
 
 namespace cwb {
 
@@ -16,8 +17,10 @@ namespace {
 // Query rows per attention task: bounds the score scratch and gives the pool enough tasks.
 constexpr int kQueryBlock = 64;
 constexpr int kDefaultContext = 2048;
-// Element-wise work below this size runs on the calling thread (waking the pool costs more).
+// Work below these sizes runs on the calling thread (waking the pool costs more): elements
+// of element-wise steps, floats touched by norms and RoPE, multiply-adds of attention.
 constexpr std::size_t kParallelElements = 1 << 14;
+constexpr double kParallelAttention = 1 << 18;
 
 void checkTensor(const Tensor& t, const Shape& want, const std::string& what, bool matrix) {
     if (t.empty()) throw Error("Llama weights: " + what + " is missing");
@@ -105,6 +108,8 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
     }
     const std::size_t kvFloats =
         static_cast<std::size_t>(m_capacity) * m_config.kvHeads * m_config.headDim;
+    ensureFitsInMemory(2 * kvFloats * m_config.layers * sizeof(float),
+                       "a KV cache of " + std::to_string(m_capacity) + " tokens");
     m_keys.assign(static_cast<std::size_t>(m_config.layers), std::vector<float>(kvFloats));
     m_values.assign(static_cast<std::size_t>(m_config.layers), std::vector<float>(kvFloats));
 }
@@ -122,6 +127,15 @@ void LlamaForward::elementwise(std::size_t n,
     });
 }
 
+void LlamaForward::runRows(long long rows, std::size_t floats,
+                           const std::function<void(long long, long long)>& body) {
+    if (floats < kParallelElements) {
+        body(0, rows);
+        return;
+    }
+    m_pool.run(rows, [&](long long begin, long long end, int) { body(begin, end); });
+}
+
 void LlamaForward::addInto(float* x, const float* y, std::size_t n) {
     elementwise(n, [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) x[i] += y[i];
@@ -131,7 +145,7 @@ void LlamaForward::addInto(float* x, const float* y, std::size_t n) {
 void LlamaForward::rmsNorm(const float* x, const std::vector<float>& weight, int rows, float* out) {
     const int h = m_config.hiddenSize;
     const float eps = m_config.rmsNormEps;
-    m_pool.run(rows, [&](long long begin, long long end, int) {
+    runRows(rows, static_cast<std::size_t>(rows) * h, [&](long long begin, long long end) {
         for (long long r = begin; r < end; ++r) {
             const float* in = x + r * h;
             float* o = out + r * h;
@@ -149,23 +163,24 @@ void LlamaForward::rmsNorm(const float* x, const std::vector<float>& weight, int
 void LlamaForward::rope(float* rows, int tokens, int stride, int heads) {
     const int d = m_config.headDim, half = d / 2;
     const bool adjacent = m_config.rope == RopeLayout::AdjacentPairs;
-    m_pool.run(tokens, [&](long long begin, long long end, int) {
-        for (long long t = begin; t < end; ++t) {
-            const std::size_t p = static_cast<std::size_t>(m_position + t);
-            const float* c = m_cos.data() + p * half;
-            const float* s = m_sin.data() + p * half;
-            for (int hd = 0; hd < heads; ++hd) {
-                float* v = rows + t * stride + hd * d;
-                for (int i = 0; i < half; ++i) {
-                    const int a = adjacent ? 2 * i : i;
-                    const int b = adjacent ? 2 * i + 1 : i + half;
-                    const float x0 = v[a], x1 = v[b];
-                    v[a] = x0 * c[i] - x1 * s[i];
-                    v[b] = x1 * c[i] + x0 * s[i];
+    runRows(tokens, static_cast<std::size_t>(tokens) * heads * d,
+            [&](long long begin, long long end) {
+                for (long long t = begin; t < end; ++t) {
+                    const std::size_t p = static_cast<std::size_t>(m_position + t);
+                    const float* c = m_cos.data() + p * half;
+                    const float* s = m_sin.data() + p * half;
+                    for (int hd = 0; hd < heads; ++hd) {
+                        float* v = rows + t * stride + hd * d;
+                        for (int i = 0; i < half; ++i) {
+                            const int a = adjacent ? 2 * i : i;
+                            const int b = adjacent ? 2 * i + 1 : i + half;
+                            const float x0 = v[a], x1 = v[b];
+                            v[a] = x0 * c[i] - x1 * s[i];
+                            v[b] = x1 * c[i] + x0 * s[i];
+                        }
+                    }
                 }
-            }
-        }
-    });
+            });
 }
 
 void LlamaForward::attention(int layer, int tokens) {
@@ -176,7 +191,9 @@ void LlamaForward::attention(int layer, int tokens) {
     const float scale = 1.f / std::sqrt(static_cast<float>(d));
     const float* keys = m_keys[static_cast<std::size_t>(layer)].data();
     const float* values = m_values[static_cast<std::size_t>(layer)].data();
-    m_pool.run(static_cast<long long>(heads) * blocks, [&](long long begin, long long end, int) {
+    const long long tasks = static_cast<long long>(heads) * blocks;
+    const double macs = 2.0 * heads * tokens * (m_position + tokens) * d;
+    const auto body = [&](long long begin, long long end, int) {
         thread_local std::vector<float> scores;
         for (long long task = begin; task < end; ++task) {
             const int head = static_cast<int>(task / blocks);
@@ -201,7 +218,11 @@ void LlamaForward::attention(int layer, int tokens) {
             cpu::sgemm(rows, d, seen, scores.data(), seen, values + kvHead * d, kvDim,
                        m_attn.data() + std::size_t(t0) * qDim + head * d, qDim);
         }
-    });
+    };
+    if (macs < kParallelAttention)
+        body(0, tasks, 0);
+    else
+        m_pool.run(tasks, body);
 }
 
 void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom, int logitsTo,

@@ -63,6 +63,9 @@ private:
     void attention(int layer, int tokens);
     void addInto(float* x, const float* y, std::size_t n);
     void elementwise(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body);
+    // Rows [0, rows) of work touching `floats` values: on the pool when that is large.
+    void runRows(long long rows, std::size_t floats,
+                 const std::function<void(long long, long long)>& body);
     void rmsNorm(const float* x, const std::vector<float>& weight, int rows, float* out);
     void rope(float* rows, int tokens, int stride, int heads);
 
