@@ -1,9 +1,10 @@
 // The one seam through which every matrix product of a language model goes: a weight matrix
 // [out, in] in the dtype its file (or the compressor) gave it, times a batch of activation
-// rows. Block formats stay packed and are multiplied by core/quant's dot products with
-// activations quantized once per call (Q8_0, Q8_1 or Q8_K, as llama.cpp does); plain types
-// (F32, F16, BF16) are converted to float32 a tile of rows at a time and multiplied by SGEMM
-// for a batch, by dot products for a token or two. Nothing converts a whole matrix.
+// rows. Block formats stay packed and are multiplied by core/quant's packed products, with
+// the activations quantized once per call to the Q8 format llama.cpp pairs with each (Q8_0,
+// Q8_1 or Q8_K). Plain types (F32, F16, BF16) are converted to float32 a tile of rows at a
+// time and multiplied by SGEMM for a batch, by core/quant's dot products for a token or
+// three. Nothing converts a whole matrix.
 #pragma once
 
 #include "core/model/tensor.h"
@@ -14,21 +15,9 @@ namespace cwb {
 // True when linear() can multiply by a matrix of this dtype.
 bool linearSupports(DType type);
 
-// How batches of many tokens (prefill) are multiplied by block-format weights.
-enum class BatchKernel {
-    // Tiles of weight rows decoded to float32 (exactly, as llama.cpp decodes them) and SGEMM
-    // with the activations rounded through the Q8 format the packed kernels take: the same
-    // products as the packed kernels up to the order of float summation (and Q8_1's fp16 sum
-    // term), at SGEMM's speed. llama.cpp's BLAS backend decodes large batches the same way.
-    DecodedTiles,
-    // The packed int8 dot products for every batch: what "speed on the real kernels" times.
-    Packed,
-};
-
 // y[t * out + o] = sum_i W[o, i] * x[t * in + i] for t < tokens, o < out, where W is a 2-D
 // tensor [out, in]. Each output is computed by the same code whatever the thread count.
-void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool,
-            BatchKernel batch = BatchKernel::DecodedTiles);
+void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool);
 
 // Row r of a 2-D tensor [rows, cols] of any weight dtype as float32 (an embedding lookup).
 void tensorRowToFloat(const Tensor& matrix, long long row, float* out);

@@ -245,6 +245,7 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
             throw Error("Llama forward: token id " + std::to_string(id) +
                         " is outside the vocabulary of " + std::to_string(c.vocabSize));
 
+    cpu::setBlasThreads(1);  // attention and linear() call BLAS from the pool's threads
     const std::size_t h = static_cast<std::size_t>(c.hiddenSize);
     const std::size_t qDim = static_cast<std::size_t>(c.heads) * c.headDim;
     const std::size_t kvDim = static_cast<std::size_t>(c.kvHeads) * c.headDim;
@@ -271,22 +272,22 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
         float* values = m_values[static_cast<std::size_t>(layer)].data() + m_position * kvDim;
 
         rmsNorm(m_x.data(), m_attnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
-        linear(b.q, m_xn.data(), n, m_q.data(), m_pool, m_options.batchKernel);
-        linear(b.k, m_xn.data(), n, keys, m_pool, m_options.batchKernel);
-        linear(b.v, m_xn.data(), n, values, m_pool, m_options.batchKernel);
+        linear(b.q, m_xn.data(), n, m_q.data(), m_pool);
+        linear(b.k, m_xn.data(), n, keys, m_pool);
+        linear(b.v, m_xn.data(), n, values, m_pool);
         rope(m_q.data(), n, static_cast<int>(qDim), c.heads);
         rope(keys, n, static_cast<int>(kvDim), c.kvHeads);
         attention(layer, n);
-        linear(b.o, m_attn.data(), n, m_tmp.data(), m_pool, m_options.batchKernel);
+        linear(b.o, m_attn.data(), n, m_tmp.data(), m_pool);
         addInto(m_x.data(), m_tmp.data(), rows * h);
 
         rmsNorm(m_x.data(), m_ffnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
-        linear(b.gate, m_xn.data(), n, m_gate.data(), m_pool, m_options.batchKernel);
-        linear(b.up, m_xn.data(), n, m_up.data(), m_pool, m_options.batchKernel);
+        linear(b.gate, m_xn.data(), n, m_gate.data(), m_pool);
+        linear(b.up, m_xn.data(), n, m_up.data(), m_pool);
         elementwise(rows * f, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) m_gate[i] = silu(m_gate[i]) * m_up[i];
         });
-        linear(b.down, m_gate.data(), n, m_tmp.data(), m_pool, m_options.batchKernel);
+        linear(b.down, m_gate.data(), n, m_tmp.data(), m_pool);
         addInto(m_x.data(), m_tmp.data(), rows * h);
     }
     m_position += n;
@@ -295,7 +296,7 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
     logits.resize(static_cast<std::size_t>(out) * c.vocabSize);
     if (out == 0) return;
     rmsNorm(m_x.data() + logitsFrom * h, m_finalNorm, out, m_xn.data());
-    linear(m_weights.output, m_xn.data(), out, logits.data(), m_pool, m_options.batchKernel);
+    linear(m_weights.output, m_xn.data(), out, logits.data(), m_pool);
 }
 
 }  // namespace cwb

@@ -11,7 +11,6 @@
 #include <span>
 #include <vector>
 
-#include "core/llm/linear.h"
 #include "core/llm/llama_config.h"
 #include "core/llm/llama_weights.h"
 #include "core/util/worker_pool.h"
@@ -23,8 +22,6 @@ struct ForwardOptions {
     int contextLength = 0;  // KV cache capacity in tokens; 0 = the model's maxSequence or 2048
     // Checked before every layer; returning true stops the call with Cancelled.
     std::function<bool()> cancel;
-    // Prefill with block-format weights (see linear.h); speed measurements use Packed.
-    BatchKernel batchKernel = BatchKernel::DecodedTiles;
 };
 
 // Throws cwb::Error naming the first tensor whose shape or dtype does not fit the config, or

@@ -74,9 +74,7 @@ SpeedResult measureSpeed(const LlamaConfig& config, const LlamaWeights& weights,
     if (config.maxSequence > 0 && context > config.maxSequence)
         throw Error("speed: " + std::to_string(context) + " tokens exceed the model's context of " +
                     std::to_string(config.maxSequence));
-    // Timed on the packed kernels: block weights are never decoded to float32 here.
-    LlamaForward model(config, weights,
-                       {options.threads, context, options.cancel, BatchKernel::Packed});
+    LlamaForward model(config, weights, {options.threads, context, options.cancel});
     SpeedResult result;
     result.threads = model.threads();
     result.weightBytesPerToken = weightBytesPerToken(config, weights);

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/llm/llama_forward.h"
 #include "core/util/memory.h"
-#include "core/util/parallel.h"
+#include "core/util/worker_pool.h"
 
 namespace cwb {
 
@@ -124,15 +124,15 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
         options.record->logProbs.resize(chunkFloats * chunks);
     }
 
-    const ForwardOptions forwardOptions{options.threads, context, options.cancel,
-                                        options.batchKernel};
+    const ForwardOptions forwardOptions{options.threads, context, options.cancel};
     LlamaForward model(config, weights, forwardOptions);
     std::unique_ptr<LlamaForward> reference;
     if (options.reference && !recorded)
         reference = std::make_unique<LlamaForward>(config, *options.reference, forwardOptions);
     const bool hasKl = reference || recorded;
 
-    const int threads = model.threads();
+    // The forward pass's own threads score the rows (other threads would compete with them).
+    WorkerPool& pool = WorkerPool::shared(model.threads());
     std::vector<std::int32_t> chunk(static_cast<std::size_t>(context));
     std::vector<float> logits, referenceLogits, logQ, liveLogP;
     logQ.resize(chunkFloats);
@@ -155,7 +155,7 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
                                : logQ.data();
         const float* recordedChunk =
             recorded ? recorded->logProbs.data() + chunkFloats * std::size_t(c) : nullptr;
-        parallelFor(scoredPerChunk, threads, [&](long long r0, long long r1, int) {
+        pool.run(scoredPerChunk, [&](long long r0, long long r1, int) {
             for (long long r = r0; r < r1; ++r) {
                 const std::size_t i = static_cast<std::size_t>(r);
                 float* q = logQChunk + i * rowFloats;

@@ -13,7 +13,6 @@
 #include <span>
 #include <vector>
 
-#include "core/llm/linear.h"
 #include "core/llm/llama_config.h"
 #include "core/llm/llama_weights.h"
 
@@ -67,8 +66,6 @@ struct PerplexityOptions {
     std::function<void(const PerplexityStats&)> onChunk;
     // Checked before every layer of every chunk; true stops the run with cwb::Cancelled.
     std::function<bool()> cancel;
-    // How chunks are multiplied by block-format weights (see linear.h).
-    BatchKernel batchKernel = BatchKernel::DecodedTiles;
 };
 
 // Throws cwb::Error when the text is shorter than one chunk, the options are out of range or a

@@ -1,12 +1,10 @@
 // llama.cpp's block formats applied by the workbench to kjv-llama-6m's bf16 weights (every
 // 2-D tensor, as llama-quantize --pure): Q8_0, Q6_K and the 5-bit formats against EXPECTED.md
-// (llm_block_formats_low_test has the rest), the statistics per tensor, and the prefill by
-// decoded tiles against the packed kernels.
+// (llm_block_formats_low_test has the rest), and the statistics per tensor.
 #include <QtTest>
 #include <cmath>
 
 #include "core/error.h"
-#include "core/llm/linear.h"
 #include "tests/support/llm_format_rows.h"
 
 using namespace cwb;
@@ -84,45 +82,6 @@ private slots:
         c.format = DType::Q4_0;
         c.settings.quant.alpha = 0.01f;
         QVERIFY_THROWS_EXCEPTION(Error, compressLlama(m_ckpt.config, m_ckpt.weights, c));
-    }
-
-    // Prefill by decoded tiles and SGEMM computes the packed kernels' products: for every
-    // matrix of a block, on 64 rows of activations, they agree to float rounding. (Whole runs
-    // differ more: a rounding-level difference can move an activation across a Q8 rounding
-    // boundary in a later layer; the perplexity rows hold both to llama.cpp's figures.)
-    void decodedTilesMatchPackedKernels_data() {
-        QTest::addColumn<QString>("format");
-        for (const char* f :
-             {"Q8_0", "Q6_K", "Q5_1", "Q5_0", "Q5_K", "Q4_K", "Q4_1", "Q4_0", "Q3_K", "Q2_K"})
-            QTest::newRow(f) << f;
-    }
-    void decodedTilesMatchPackedKernels() {
-        QFETCH(QString, format);
-        LlmCompression c;
-        c.format = formatType(qPrintable(format));
-        const LlmCompressionResult compressed =
-            compressLlama(m_ckpt.config, m_ckpt.weights, c, {2, {}});
-        const int tokens = 64;
-        WorkerPool& pool = WorkerPool::shared(2);
-        const LlamaBlockWeights& b = compressed.weights.blocks[1];
-        double worst = 0;
-        for (const Tensor* w : {&b.q, &b.v, &b.up, &b.down}) {
-            const std::int64_t out = w->shape()[0], in = w->shape()[1];
-            std::vector<float> x(static_cast<std::size_t>(tokens * in));
-            for (int t = 0; t < tokens; ++t)
-                for (std::int64_t i = 0; i < in; ++i)
-                    x[t * in + i] = std::sin(0.37f * float(i) + 1.3f * float(t)) * (1 + t % 5);
-            std::vector<float> tiles(static_cast<std::size_t>(tokens * out)), packed(tiles.size());
-            linear(*w, x.data(), tokens, tiles.data(), pool, BatchKernel::DecodedTiles);
-            linear(*w, x.data(), tokens, packed.data(), pool, BatchKernel::Packed);
-            double scale = 0, error = 0;
-            for (std::size_t i = 0; i < tiles.size(); ++i) {
-                scale = std::max(scale, double(std::fabs(packed[i])));
-                error = std::max(error, double(std::fabs(tiles[i] - packed[i])));
-            }
-            worst = std::max(worst, error / scale);
-        }
-        QVERIFY2(worst < 1e-5, qPrintable(QString("max |difference| / max |y| = %1").arg(worst)));
     }
 
 private:

@@ -2,7 +2,6 @@
 #include <QtTest>
 
 #include "core/error.h"
-#include "core/io/llama2c_tokenizer.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/generate.h"
@@ -48,11 +47,9 @@ private slots:
     // 50 tokens with BOS, the 7 of the prompt among them (run.c's steps count the prompt).
     // The same token ids, so the same text.
     void aidreamsGeneratesWhatRunCDoes() {
-        const std::string path = llmFixture("aidreams260K/aidreams260K.bin");
-        LlamaCheckpoint ckpt = openLlamaCheckpoint(path);
-        if (ckpt.vocabulary.empty())  // tok512.bin beside it
-            ckpt.vocabulary =
-                readLlama2cTokenizer(findLlama2cTokenizer(path), ckpt.config.vocabSize);
+        // The reader takes the vocabulary from tok512.bin beside the checkpoint.
+        const LlamaCheckpoint ckpt =
+            openLlamaCheckpoint(llmFixture("aidreams260K/aidreams260K.bin"));
         const auto tokenizer = loadCheckpointTokenizer(ckpt);
         const std::string text =
             "The dream align, as I seep into the void. Classification "

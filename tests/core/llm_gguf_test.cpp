@@ -42,10 +42,7 @@ private slots:
         auto ids = revelationTokensOf(ckpt);
         QCOMPARE(ids, revelationTokens());  // the embedded vocabulary encodes as SentencePiece
         ids.resize(64);
-        // On the packed kernels, as llama.cpp computes it. Position 31 is a near tie (its top
-        // two are 0.04 apart in transformers): the decoded-tiles prefill, whose float sums
-        // round in another order, swaps them by 0.003.
-        LlamaForward model(ckpt.config, ckpt.weights, {2, 64, {}, BatchKernel::Packed});
+        LlamaForward model(ckpt.config, ckpt.weights, {2, 64, {}});
         std::vector<float> logits;
         model.forward(ids, 0, 64, logits);
         const int vocab = 4096;

@@ -1,82 +1,26 @@
-// kjv-llama-6m for the language-model tests, read without the checkpoint readers: the two
-// safetensors shards through parseSafetensors, the config written out here from its
-// config.json; the evaluation text's token ids; numpy .npy arrays (float32, C order) for
-// reference logits.
+// kjv-llama-6m for the language-model tests: its Hugging Face folder, the evaluation text's
+// token ids, and numpy .npy arrays (float32, C order) for reference logits.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "core/io/safetensors.h"
+#include "core/io/llama_checkpoint.h"
 #include "core/llm/llama_weights.h"
 #include "core/llm/tokenizer.h"
-#include "core/util/mapped_file.h"
 #include "tests/support/test_paths.h"
 
 namespace cwb::test {
 
-inline LlamaConfig kjvConfig() {
-    LlamaConfig c;
-    c.hiddenSize = 256;
-    c.intermediateSize = 768;
-    c.layers = 6;
-    c.heads = 8;
-    c.kvHeads = 2;
-    c.headDim = 32;
-    c.vocabSize = 4096;
-    c.maxSequence = 512;
-    c.rmsNormEps = 1e-5f;
-    c.ropeTheta = 10000.f;
-    c.tiedEmbeddings = false;
-    c.rope = RopeLayout::RotateHalf;
-    return c;
-}
-
 // kjv-llama-6m's bf16 weights from its Hugging Face folder.
 inline LlamaCheckpoint loadKjvSafetensors() {
-    std::map<std::string, Tensor> byName;
-    LlamaCheckpoint ckpt;
-    for (const char* shard :
-         {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}) {
-        const std::string path = llmFixture(std::string("kjv-llama-6m/") + shard);
-        for (auto& named : parseSafetensors(mapFile(path), path)) {
-            byName[named.name] = named.tensor;
-            ckpt.tensors.push_back(named);
-        }
-    }
-    auto get = [&](const std::string& name) {
-        const auto it = byName.find(name);
-        if (it == byName.end()) throw std::runtime_error("kjv-llama-6m: no tensor " + name);
-        return it->second;
-    };
-    ckpt.path = llmFixture("kjv-llama-6m");
-    ckpt.format = "Hugging Face safetensors";
-    ckpt.config = kjvConfig();
-    ckpt.weights.embedding = get("model.embed_tokens.weight");
-    ckpt.weights.finalNorm = get("model.norm.weight");
-    ckpt.weights.output = get("lm_head.weight");
-    for (int i = 0; i < ckpt.config.layers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
-        LlamaBlockWeights b;
-        b.attnNorm = get(p + "input_layernorm.weight");
-        b.q = get(p + "self_attn.q_proj.weight");
-        b.k = get(p + "self_attn.k_proj.weight");
-        b.v = get(p + "self_attn.v_proj.weight");
-        b.o = get(p + "self_attn.o_proj.weight");
-        b.ffnNorm = get(p + "post_attention_layernorm.weight");
-        b.gate = get(p + "mlp.gate_proj.weight");
-        b.up = get(p + "mlp.up_proj.weight");
-        b.down = get(p + "mlp.down_proj.weight");
-        ckpt.weights.blocks.push_back(b);
-    }
-    return ckpt;
+    return openLlamaCheckpoint(llmFixture("kjv-llama-6m"));
 }
 
 // kjv-llama-6m's tokenizer (libsentencepiece on its tokenizer.model).
