@@ -1,7 +1,10 @@
 // The linear seam; see linear.h.
 #include "core/llm/linear.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "core/error.h"
@@ -17,19 +20,48 @@ constexpr int kGemmMinTokens = 4;
 // Products smaller than this many multiply-adds run on the calling thread: waking the pool
 // costs more (generation on a small model).
 constexpr double kParallelMacs = 1 << 18;
-// The float32 budget of one converted tile of weight rows.
-constexpr long long kTileFloats = 1 << 16;
+// The float32 budget of one converted tile of weight rows (1 MB).
+constexpr long long kTileFloats = 1 << 18;
 
 bool isPlain(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
 std::size_t rowBytesOf(const Tensor& w) { return quant::rowBytes(w.dtype(), w.shape().at(1)); }
 
-// Tiles of rows converted to float32 times the activations by SGEMM.
+// Rows [row, row + rows) of a plain matrix as float32. F16 and BF16 are converted 8 at a time
+// with AVX2 and F16C where the CPU has them: prefill converts every weight per call, and
+// core/quant's row decoder is exact but scalar.
+void plainRows(const Tensor& w, long long row, long long rows, long long cols, float* out) {
+    const std::byte* first = w.bytes() + row * rowBytesOf(w);
+    const long long n = rows * cols;  // rows are back to back
+    long long i = 0;
+#if defined(__AVX2__) && defined(__F16C__)
+    const auto* src = reinterpret_cast<const std::uint16_t*>(first);
+    if (w.dtype() == DType::F16)
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(
+                out + i,
+                _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+    if (w.dtype() == DType::BF16)
+        for (; i + 8 <= n; i += 8) {
+            const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+            _mm256_storeu_ps(out + i,
+                             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+        }
+#endif
+    if (i < n)
+        quant::dequantizeRow(w.dtype(), first + i * static_cast<long long>(dtypeSize(w.dtype())),
+                             out + i, n - i);
+}
+
+// Tiles of rows converted to float32 times the activations by SGEMM. A tile is as wide as
+// the float budget allows (SGEMM packs the activations once per call), but there are at least
+// two per thread.
 void gemmPlain(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool) {
     const long long out = weight.shape()[0], in = weight.shape()[1];
-    const std::size_t stride = rowBytesOf(weight);
+    const long long byBudget = kTileFloats / std::max<long long>(in, 1);
+    const long long bySplit = (out + 2LL * pool.threads() - 1) / (2LL * pool.threads());
     const long long tileRows =
-        std::max<long long>(16, kTileFloats / std::max<long long>(in, 1) / 16 * 16);
+        std::max<long long>(16, (std::min(byBudget, bySplit) + 15) / 16 * 16);
     const long long tiles = (out + tileRows - 1) / tileRows;
     pool.run(tiles, [&](long long begin, long long end, int) {
         thread_local std::vector<float> tile;
@@ -41,9 +73,7 @@ void gemmPlain(const Tensor& weight, const float* x, int tokens, float* y, Worke
                 w = reinterpret_cast<const float*>(weight.bytes()) + o0 * in;
             } else {
                 tile.resize(static_cast<std::size_t>(rows * in));
-                for (long long r = 0; r < rows; ++r)
-                    quant::dequantizeRow(weight.dtype(), weight.bytes() + (o0 + r) * stride,
-                                         tile.data() + r * in, in);
+                plainRows(weight, o0, rows, in, tile.data());
                 w = tile.data();
             }
             cpu::sgemmNT(tokens, static_cast<int>(rows), static_cast<int>(in), x,

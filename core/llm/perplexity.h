@@ -28,7 +28,7 @@ struct PerplexityStats {
     double perplexity = 0.0;       // exp(meanNll)
     double perplexityError = 0.0;  // llama.cpp's "±": perplexity * standard error of meanNll
     double low = 0.0, high = 0.0;  // 95 % confidence interval: exp(meanNll -/+ 1.96 error)
-    // Against a reference model (PerplexityOptions::reference), else 0.
+    // Against a reference (PerplexityOptions::reference or ::recorded), else 0.
     bool hasKl = false;
     double meanKl = 0.0, klError = 0.0;        // mean KL(reference || model) over the scored tokens
     double sameTop = 0.0, sameTopError = 0.0;  // fraction with the same most likely token
