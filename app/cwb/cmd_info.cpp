@@ -1,6 +1,7 @@
 // `cwb info MODEL [--json]`: what a model file holds — format, input, layers with output
 // shapes, parameters and activations, totals — or, for weights-only files, each tensor with
-// its dtype, shape and value range, and why the file cannot be evaluated.
+// its dtype, shape and value range; for a language-model checkpoint, its architecture and
+// every tensor with its dtype and size (checkpoint_report.h).
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +10,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "app/cwb/checkpoint_report.h"
 #include "app/cwb/command.h"
 #include "core/error.h"
+#include "core/io/llama_checkpoint.h"
 #include "core/io/model_loader.h"
 
 namespace cwb::cli {
@@ -158,6 +161,14 @@ struct InfoArgs {
 };
 
 int runInfo(const InfoArgs& o) {
+    if (isLlamaCheckpointPath(o.model)) {
+        const CheckpointInfo info = describeCheckpoint(openLlamaCheckpoint(o.model));
+        if (o.json)
+            std::cout << checkpointJson(info).dump(2) << "\n";
+        else
+            printCheckpoint(info);
+        return 0;
+    }
     const Model model = loadModel(o.model);
     if (o.json)
         std::cout << toJson(model).dump(2) << "\n";

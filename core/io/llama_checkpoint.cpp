@@ -1,6 +1,7 @@
 // Choosing a checkpoint reader (see llama_checkpoint.h).
 #include "core/io/llama_checkpoint.h"
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -35,6 +36,24 @@ LlamaCheckpoint openLlamaCheckpoint(const std::string& path, const std::string& 
     throw Error(path +
                 ": not a recognised language-model checkpoint (give a Hugging Face "
                 "folder, a GGUF file or a llama2.c .bin)");
+}
+
+bool isLlamaCheckpointPath(const std::string& path) {
+    std::error_code ec;
+    const fs::path p(path);
+    const std::string name = p.filename().string();
+    if (fs::is_directory(p, ec) || name == "config.json" || name == "model.safetensors.index.json")
+        return true;
+    if (name.ends_with(".safetensors"))
+        return fs::is_regular_file(p.parent_path() / "config.json", ec);
+    char head[8] = {};
+    if (FILE* file = std::fopen(path.c_str(), "rb")) {
+        const std::size_t got = std::fread(head, 1, sizeof head, file);
+        std::fclose(file);
+        if (got >= 4 && std::memcmp(head, "GGUF", 4) == 0) return true;
+        if (got >= 8 && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return false;
+    }
+    return name.ends_with(".bin");
 }
 
 std::string findLlama2cTokenizer(const std::string& checkpointPath) {

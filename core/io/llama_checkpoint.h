@@ -16,6 +16,11 @@ namespace cwb {
 LlamaCheckpoint openLlamaCheckpoint(const std::string& path,
                                     const std::string& llama2cTokenizer = {});
 
+// Whether `path` names a language-model checkpoint rather than a network file: a folder, a
+// Hugging Face config.json, index or shard (a .safetensors with config.json beside it), a GGUF
+// file, or a .bin that is not HDF5. Looks at names and the first bytes only; never throws.
+bool isLlamaCheckpointPath(const std::string& path);
+
 // The llama2.c tokenizer for a checkpoint: tokenizer.bin beside it, else the only tok*.bin
 // beside it (llama2.c's tok512.bin, tok4096.bin); empty when there is none.
 std::string findLlama2cTokenizer(const std::string& checkpointPath);

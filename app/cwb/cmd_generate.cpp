@@ -1,0 +1,74 @@
+// `cwb generate CHECKPOINT --prompt TEXT [-n N] [compression]`: greedy text from a prompt,
+// printed as it comes, from the model as stored or compressed.
+#include <cstdio>
+#include <memory>
+
+#include "app/cwb/command.h"
+#include "app/cwb/llm_options.h"
+#include "app/cwb/typed_options.h"
+#include "core/llm/checkpoint_tokenizer.h"
+#include "core/llm/generate.h"
+
+namespace cwb::cli {
+namespace {
+
+struct GenerateArgs {
+    std::string checkpoint, prompt;
+    int tokens = 32, threads = 0;
+    LlmCompressionArgs compression;
+};
+
+int runGenerate(const GenerateArgs& a) {
+    const LlmCompression compression = llmCompression(a.compression);
+    const LlamaCheckpoint checkpoint = openCheckpointVerbose(a.checkpoint);
+    const auto tokenizer = loadCheckpointTokenizer(checkpoint);
+    LlamaWeights weights = checkpoint.weights;
+    if (a.compression.any()) {
+        LlmCompressOptions options;
+        options.threads = a.threads;
+        weights =
+            compressLlama(checkpoint.config, checkpoint.weights, compression, options).weights;
+    }
+    const std::vector<int> ids = tokenizer->encode(a.prompt, true);
+    const std::vector<std::int32_t> prompt(ids.begin(), ids.end());
+
+    GenerateOptions options;
+    options.maxTokens = a.tokens;
+    options.threads = a.threads;
+    options.stopTokens = {tokenizer->eos()};
+    int previous = prompt.back();
+    options.onToken = [&](std::int32_t id) {
+        std::fputs(tokenizer->tokenText(previous, id).c_str(), stdout);
+        std::fflush(stdout);
+        previous = id;
+    };
+    std::fputs(a.prompt.c_str(), stdout);
+    const GenerateResult result = generateGreedy(checkpoint.config, weights, prompt, options);
+    std::fputs("\n", stdout);
+    const double perToken =
+        result.tokens.empty() ? 0 : result.generateSeconds / double(result.tokens.size());
+    std::fprintf(stderr, "%zu tokens (%s), prompt %.1f ms, %.1f tokens/s\n", result.tokens.size(),
+                 describeCompression(a.compression).c_str(), 1000 * result.promptSeconds,
+                 perToken > 0 ? 1 / perToken : 0.0);
+    return 0;
+}
+
+const CommandRegistration registration{
+    "generate", "greedy text from a prompt with a language model, compressed or not",
+    [](CLI::App& app) -> RunFunction {
+        auto a = std::make_shared<GenerateArgs>();
+        app.add_option("checkpoint", a->checkpoint,
+                       "a Hugging Face folder, a .gguf file or a llama2.c .bin")
+            ->type_name("CHECKPOINT")
+            ->required();
+        app.add_option("--prompt", a->prompt, "the text to continue")
+            ->type_name("TEXT")
+            ->required();
+        addInteger(app, "-n,--tokens", a->tokens, 1, 1 << 20, "tokens to generate at most");
+        addLlmCompressionOptions(app, a->compression);
+        addInteger(app, "--threads", a->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+        return [a] { return runGenerate(*a); };
+    }};
+
+}  // namespace
+}  // namespace cwb::cli
