@@ -247,15 +247,7 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
                               &mine[chunk.job]};
             runChunk(ctx, blocks[chunk.job], chunk);
             storeFence();  // streaming stores are visible to other threads after this
-            const long long d = ++done;
-            if (worker == 0) {
-                try {
-                    progress.step(d, total);
-                } catch (...) {
-                    stop = true;
-                    throw;
-                }
-            }
+            progress.stepFromWorker(worker, ++done, total, stop);
         }
     });
 

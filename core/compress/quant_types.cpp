@@ -17,22 +17,18 @@ AffineQuantizer scaleRule(float lo, float hi) {
                : makeAsymmetricQuantizer(lo, hi, Bits);
 }
 
-template <bool PerUnit>
-std::array<QuantizeRunFn, kKeepKinds> referenceKernels() {
-    using K = KeepRule::Kind;
-    return {&fused::valuesRef<QuantKind::Affine, PerUnit, K::All>,
-            &fused::valuesRef<QuantKind::Affine, PerUnit, K::Threshold>,
-            &fused::valuesRef<QuantKind::Affine, PerUnit, K::Textbook>,
-            &fused::valuesRef<QuantKind::Affine, PerUnit, K::Explicit>};
+template <bool PerUnit, bool Reference, KeepRule::Kind K>
+constexpr QuantizeRunFn kernel() {
+    if constexpr (Reference) return &fused::valuesRef<QuantKind::Affine, PerUnit, K>;
+    return &fused::values<QuantKind::Affine, PerUnit, K>;
 }
 
-template <bool PerUnit>
-std::array<QuantizeRunFn, kKeepKinds> fastKernels() {
+// The element kernels by keep rule: the `_ref` ones or the fast ones.
+template <bool PerUnit, bool Reference>
+std::array<QuantizeRunFn, kKeepKinds> kernels() {
     using K = KeepRule::Kind;
-    return {&fused::values<QuantKind::Affine, PerUnit, K::All>,
-            &fused::values<QuantKind::Affine, PerUnit, K::Threshold>,
-            &fused::values<QuantKind::Affine, PerUnit, K::Textbook>,
-            &fused::values<QuantKind::Affine, PerUnit, K::Explicit>};
+    return {kernel<PerUnit, Reference, K::All>(), kernel<PerUnit, Reference, K::Threshold>(),
+            kernel<PerUnit, Reference, K::Textbook>(), kernel<PerUnit, Reference, K::Explicit>()};
 }
 
 // "q4s_g32", "q8a_channel". Built with snprintf: GCC 12 warns falsely (-Wrestrict, bug
@@ -57,8 +53,8 @@ void addRows(std::vector<QuantTypeTraits>& rows) {
         t.qmax = range.qmax;
         t.quantizer = &scaleRule<Bits, Sym>;
         const bool perUnit = g != Granularity::Tensor;
-        t.quantizeRef = perUnit ? referenceKernels<true>() : referenceKernels<false>();
-        t.quantize = perUnit ? fastKernels<true>() : fastKernels<false>();
+        t.quantizeRef = perUnit ? kernels<true, true>() : kernels<false, true>();
+        t.quantize = perUnit ? kernels<true, false>() : kernels<false, false>();
         rows.push_back(std::move(t));
     };
     row("tensor", Granularity::Tensor, 0);

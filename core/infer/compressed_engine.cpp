@@ -69,17 +69,13 @@ public:
     }
 
 private:
-    // Runs steps [first, last) on n images, alternating between the two scratch buffers; the
-    // last step writes to `output`.
+    // Runs steps [first, last) on n images (see runChain).
     void runSteps(std::size_t first, std::size_t last, const float* input, int n, float* output,
                   Scratch& s) const {
-        const float* in = input;
-        for (std::size_t i = first; i < last; ++i) {
-            float* out =
-                i + 1 == last ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
-            runStep(m_steps[i], m_isa, in, n, out, s);
-            in = out;
-        }
+        runChain(first, last, input, output, s.ping.data(), s.pong.data(),
+                 [&](std::size_t i, const float* in, float* out) {
+                     runStep(m_steps[i], m_isa, in, n, out, s);
+                 });
     }
 
     std::shared_ptr<const Plans> m_planHolder;

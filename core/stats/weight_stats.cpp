@@ -1,18 +1,16 @@
 // Names for the statistics' enums (see weight_stats.h).
 #include "core/stats/weight_stats.h"
 
+#include "core/util/enum_names.h"
+
 namespace cwb {
 
 std::string sparseFormatName(SparseFormat f) {
-    switch (f) {
-        case SparseFormat::Dense:
-            return "dense";
-        case SparseFormat::Bitmask:
-            return "bitmask";
-        case SparseFormat::Csr:
-            return "csr";
-    }
-    return "?";
+    static constexpr std::array<EnumName<SparseFormat>, 3> kNames{
+        {{SparseFormat::Dense, "dense"},
+         {SparseFormat::Bitmask, "bitmask"},
+         {SparseFormat::Csr, "csr"}}};
+    return nameOf(kNames, f);
 }
 
 }  // namespace cwb
