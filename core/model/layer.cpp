@@ -18,7 +18,7 @@ constexpr std::array<EnumName<ActivationKind>, 15> kActivationNames{
      {ActivationKind::Selu, "selu"},
      {ActivationKind::Softplus, "softplus"},
      {ActivationKind::Softsign, "softsign"},
-     {ActivationKind::Swish, "swish"},
+     {ActivationKind::Swish, "swish", "silu"},
      {ActivationKind::Gelu, "gelu"},
      {ActivationKind::HardSigmoid, "hard_sigmoid"},
      {ActivationKind::Relu6, "relu6"},
@@ -42,7 +42,7 @@ constexpr std::array<EnumName<LayerKind>, 10> kLayerKindNames{
 std::string activationName(ActivationKind kind) { return nameOf(kActivationNames, kind); }
 
 bool parseActivation(const std::string& name, ActivationKind& out) {
-    return parseName(kActivationNames, name == "silu" ? "swish" : name, out);
+    return parseName(kActivationNames, name, out);
 }
 
 std::string layerKindName(LayerKind kind) { return nameOf(kLayerKindNames, kind); }

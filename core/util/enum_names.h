@@ -1,9 +1,8 @@
 // Names of an enum's values as one table per enum: naming a value and parsing a name are one
-// lookup in it, not a switch and a loop written again for every enum.
+// lookup in it, not a switch and a loop written again for every enum. A table is any range of
+// EnumName (a C array or a std::array).
 #pragma once
 
-#include <array>
-#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -13,21 +12,22 @@ template <typename E>
 struct EnumName {
     E value;
     std::string_view name;
+    std::string_view alias = {};  // a short form that parsing also takes; empty for none
 };
 
 // The value's name, or "?" for a value the table lacks.
-template <typename E, std::size_t N>
-std::string nameOf(const std::array<EnumName<E>, N>& table, E value) {
+template <typename Table, typename E>
+std::string nameOf(const Table& table, E value) {
     for (const auto& entry : table)
         if (entry.value == value) return std::string(entry.name);
     return "?";
 }
 
-// The value named `text`; false (and `out` untouched) for a name the table lacks.
-template <typename E, std::size_t N>
-bool parseName(const std::array<EnumName<E>, N>& table, std::string_view text, E& out) {
+// The value named (or aliased) `text`; false, and `out` untouched, for a name the table lacks.
+template <typename Table, typename E>
+bool parseName(const Table& table, std::string_view text, E& out) {
     for (const auto& entry : table)
-        if (entry.name == text) {
+        if (entry.name == text || (!entry.alias.empty() && entry.alias == text)) {
             out = entry.value;
             return true;
         }
