@@ -7,17 +7,10 @@
 #include <sstream>
 
 #include "core/infer/cpu/gemm.h"
-#include "core/util/enum_names.h"
 
 namespace cwb {
 
 namespace {
-
-constexpr std::array<EnumName<KernelChoice>, 4> kKernelChoiceNames{
-    {{KernelChoice::Auto, "auto"},
-     {KernelChoice::Float, "float"},
-     {KernelChoice::Int8, "int8"},
-     {KernelChoice::Sparse, "sparse"}}};
 
 std::string msText(double ms) {
     std::ostringstream out;
@@ -28,12 +21,6 @@ std::string msText(double ms) {
 }
 
 }  // namespace
-
-std::string kernelChoiceName(KernelChoice choice) { return nameOf(kKernelChoiceNames, choice); }
-
-bool parseKernelChoice(const std::string& text, KernelChoice& out) {
-    return parseName(kKernelChoiceNames, text, out);
-}
 
 std::string KernelReport::text() const {
     std::ostringstream out;

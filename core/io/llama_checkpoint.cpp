@@ -1,40 +1,30 @@
-// Choosing a checkpoint reader (see llama_checkpoint.h).
+// Opening a checkpoint through the reader registry (see llama_checkpoint.h).
 #include "core/io/llama_checkpoint.h"
 
-#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/io/gguf_llama.h"
-#include "core/io/hf_checkpoint.h"
-#include "core/io/llama2c_checkpoint.h"
 #include "core/io/llama2c_tokenizer.h"
-#include "core/util/mapped_file.h"
+#include "core/io/reader_registry.h"
 
 namespace cwb {
 
 namespace fs = std::filesystem;
 
 LlamaCheckpoint openLlamaCheckpoint(const std::string& path, const std::string& llama2cTokenizer) {
-    std::error_code ec;
-    const std::string name = fs::path(path).filename().string();
-    if (fs::is_directory(path, ec) || name == "config.json" ||
-        name == "model.safetensors.index.json" || name.ends_with(".safetensors"))
-        return openHfCheckpoint(path);
-    const std::shared_ptr<MappedStorage> bytes = mapFile(path);
-    if (bytes->size() >= 4 && std::memcmp(bytes->data(), "GGUF", 4) == 0)
-        return readGgufCheckpoint(bytes, path);
-    if (name.ends_with(".bin") || isLlama2cCheckpoint(*bytes)) {
-        LlamaCheckpoint checkpoint = readLlama2cCheckpoint(bytes, path);
+    const Reader* reader = findReader(path, ReaderKind::Checkpoint);
+    if (!reader)
+        throw Error(path +
+                    ": not a recognised language-model checkpoint (give a Hugging Face "
+                    "folder, a GGUF file or a llama2.c .bin)");
+    LlamaCheckpoint checkpoint = std::get<LlamaCheckpoint>(reader->open(path));
+    if (checkpoint.format == "llama2.c") {  // its vocabulary is a file of its own
         const std::string tokenizer =
             llama2cTokenizer.empty() ? findLlama2cTokenizer(path) : llama2cTokenizer;
         if (!tokenizer.empty())
             checkpoint.vocabulary = readLlama2cTokenizer(tokenizer, checkpoint.config.vocabSize);
-        return checkpoint;
     }
-    throw Error(path +
-                ": not a recognised language-model checkpoint (give a Hugging Face "
-                "folder, a GGUF file or a llama2.c .bin)");
+    return checkpoint;
 }
 
 std::string findLlama2cTokenizer(const std::string& checkpointPath) {

@@ -1,5 +1,5 @@
-// The front door for language-model checkpoints: picks the reader by what the path is and
-// what the file holds, not by its name alone.
+// The front door for language-model checkpoints: the reader registry (reader_registry.h)
+// picks the reader by what the path is and what the file holds, not by its name alone.
 #pragma once
 
 #include <string>

@@ -6,10 +6,9 @@
 namespace cwb {
 
 std::string sparseFormatName(SparseFormat f) {
-    static constexpr std::array<EnumName<SparseFormat>, 3> kNames{
-        {{SparseFormat::Dense, "dense"},
-         {SparseFormat::Bitmask, "bitmask"},
-         {SparseFormat::Csr, "csr"}}};
+    static constexpr EnumName<SparseFormat> kNames[]{{SparseFormat::Dense, "dense"},
+                                                     {SparseFormat::Bitmask, "bitmask"},
+                                                     {SparseFormat::Csr, "csr"}};
     return nameOf(kNames, f);
 }
 

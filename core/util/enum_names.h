@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cwb {
 
@@ -32,6 +33,14 @@ bool parseName(const Table& table, std::string_view text, E& out) {
             return true;
         }
     return false;
+}
+
+// Every name in the table's order (a list box's entries, an error's "expected ...").
+template <typename Table>
+std::vector<std::string> namesOf(const Table& table) {
+    std::vector<std::string> out;
+    for (const auto& entry : table) out.emplace_back(entry.name);
+    return out;
 }
 
 }  // namespace cwb

@@ -196,8 +196,8 @@ Isa bestIsa() {
 }
 
 std::string isaName(Isa isa) {
-    static constexpr std::array<EnumName<Isa>, 3> kNames{
-        {{Isa::Scalar, "scalar"}, {Isa::Avx2, "avx2"}, {Isa::Avx512Vnni, "avx512-vnni"}}};
+    static constexpr EnumName<Isa> kNames[]{
+        {Isa::Scalar, "scalar"}, {Isa::Avx2, "avx2"}, {Isa::Avx512Vnni, "avx512-vnni"}};
     return nameOf(kNames, isa);
 }
 
