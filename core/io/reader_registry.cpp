@@ -61,10 +61,7 @@ ProbeInput probeInput(const std::string& path) {
     ProbeInput in;
     in.path = path;
     in.isFolder = fs::is_directory(status);
-    if (fs::is_regular_file(status)) {
-        in.head = readFilePrefix(path, kProbeBytes);
-        in.size = fs::file_size(path, ec);
-    }
+    if (fs::is_regular_file(status)) in.head = readFilePrefix(path, kProbeBytes);
     return in;
 }
 
@@ -74,13 +71,6 @@ Probe startsWith(std::string_view magic, std::size_t offset) {
     return [magic = std::string(magic), offset](const ProbeInput& in) {
         return !in.isFolder && in.head.size() >= offset + magic.size() &&
                in.head.compare(offset, magic.size(), magic) == 0;
-    };
-}
-
-Probe folderHolding(std::string name) {
-    return [name = std::move(name)](const ProbeInput& in) {
-        std::error_code ec;
-        return in.isFolder && std::filesystem::is_regular_file(in.path + "/" + name, ec);
     };
 }
 

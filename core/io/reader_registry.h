@@ -9,12 +9,11 @@
 // would also take its files. The loader is a plain function
 // `Model f(const std::string& path)` or `LlamaCheckpoint f(const std::string& path)`:
 //     {"GGUF", startsWith("GGUF"), openGgufCheckpoint},
-// A probe only looks at ProbeInput (the first bytes, the size, or the folder's path) and the
-// file it names; it never throws.
+// A probe only looks at ProbeInput (the first bytes, or the folder's path) and the file it
+// names; it never throws.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -31,15 +30,12 @@ inline constexpr std::size_t kProbeBytes = 64;
 struct ProbeInput {
     std::string path;
     bool isFolder = false;
-    std::string head;        // empty for a folder; shorter than kProbeBytes for a short file
-    std::uint64_t size = 0;  // of a regular file
+    std::string head;  // empty for a folder; shorter than kProbeBytes for a short file
 };
 
 using Probe = std::function<bool(const ProbeInput&)>;
 // A file whose bytes at `offset` are `magic`.
 Probe startsWith(std::string_view magic, std::size_t offset = 0);
-// A folder that holds a file named `name`.
-Probe folderHolding(std::string name);
 
 using ModelLoader = Model (*)(const std::string& path);
 using CheckpointLoader = LlamaCheckpoint (*)(const std::string& path);
