@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages the project needs to build, test and run.
 DEB_PACKAGES := build-essential cmake pkgconf qt6-base-dev qt6-base-dev-tools \
-  libqcustomplot-dev libeigen3-dev libhdf5-dev nlohmann-json3-dev libzip-dev zlib1g-dev \
+  libqcustomplot-dev libhdf5-dev nlohmann-json3-dev libzip-dev zlib1g-dev \
   libopenblas-dev dataset-fashion-mnist xvfb xauth libgl-dev \
   libcli11-dev libsentencepiece-dev clang-format-14
 # Extra packages for the sanitizer and fuzzing builds (make sanitize, make fuzz).

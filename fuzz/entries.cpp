@@ -20,6 +20,7 @@
 #include "core/io/idx_dataset.h"
 #include "core/io/keras_config.h"
 #include "core/io/keras_h5.h"
+#include "core/io/keras_weights.h"
 #include "core/io/keras_zip.h"
 #include "core/io/llama2c_checkpoint.h"
 #include "core/io/llama2c_tokenizer.h"

@@ -8,6 +8,7 @@
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
 #include "app/cwb/compression_report.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/typed_options.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
@@ -21,6 +22,7 @@ namespace {
 struct CompressArgs {
     std::string model, output, report;
     int threads = 0, histogramBins = 128;
+    std::string device = "auto";
     bool json = false;
     CompressionArgs compression;
 };
@@ -44,6 +46,7 @@ int runCompress(const CompressArgs& o) {
                     "); compress needs a full model to write back as Keras .h5");
     CompressOptions options;
     options.threads = o.threads;
+    options.backend = deviceBackend(o.device);
     options.stats.weights.bins = options.stats.error.bins = o.histogramBins;
     const CompressionResult result = compressModel(model, plan, options);
 
@@ -90,6 +93,7 @@ const CommandRegistration registration{
         addInteger(app, "--histogram-bins", o->histogramBins, 1, 65000,
                    "bins of the report's histograms");
         addInteger(app, "--threads", o->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+        addDeviceOption(app, o->device);
         app.add_flag("--json", o->json, "print the statistics as JSON instead of text");
         addCompressionOptions(app, o->compression);
         return [o] { return runCompress(*o); };

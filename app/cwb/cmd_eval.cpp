@@ -10,6 +10,7 @@
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
 #include "app/cwb/compression_report.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/typed_options.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
@@ -29,6 +30,7 @@ struct EvalArgs {
     int limit = 0, threads = 0, batch = 512;
     int repeats = 3;  // latency is the median of 3 runs by default
     std::optional<std::string> kernel;
+    std::string device = "auto";
     bool json = false;
     CompressionArgs compression;
 };
@@ -48,10 +50,12 @@ int runEval(const EvalArgs& o) {
                                                       : model.notEvaluableReason) +
                     "; 'cwb info' can still inspect its tensors");
     const Dataset data = loadFashionMnist(o.data, Split::Test, limit);
+    Backend* backend = deviceBackend(o.device);
 
     // The compressed copy and its statistics (an empty plan compresses nothing).
     CompressOptions compressOptions;
     compressOptions.threads = threads;
+    compressOptions.backend = backend;
     compressOptions.stats.histograms = false;
     compressOptions.stats.exactLevels =
         false;  // not reported here; float32 layers would need a sort
@@ -59,6 +63,7 @@ int runEval(const EvalArgs& o) {
 
     CompressedEngineOptions engineOptions;
     engineOptions.engine.threads = threads;
+    engineOptions.backend = backend;
     engineOptions.kernel = kernel;
     engineOptions.grids = &compressed.grids;
     KernelReport report;
@@ -139,6 +144,7 @@ const CommandRegistration registration{
         addDataOption(app, o->data, "the Fashion-MNIST folder");
         addInteger(app, "--limit", o->limit, 0, 100000000, "test images to use (0 = all)");
         addInteger(app, "--threads", o->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+        addDeviceOption(app, o->device);
         addInteger(app, "--batch", o->batch, 1, 65536, "images per batch");
         addInteger(app, "--repeats", o->repeats, 1, 1000,
                    "evaluations; the time reported is their median");

@@ -17,6 +17,7 @@
 
 #include "app/cwb/command.h"
 #include "app/cwb/compression_options.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/plot/line_plot_png.h"
 #include "app/cwb/sweep_args.h"
 #include "app/cwb/sweep_temperature.h"
@@ -140,6 +141,7 @@ int runSweep(const SweepArgs& a, const CLI::App& app) {
         std::make_shared<const Dataset>(loadFashionMnist(a.train.data, Split::Test, a.train.limit));
     MeasurerOptions measure;
     measure.threads = a.train.threads;
+    measure.backend = deviceBackend(a.device);
     measure.batchSize = 512;  // as `cwb eval`, so their latencies compare
     const Measurer measurer(model, data, measure);
     SweepOptions options;
@@ -226,6 +228,7 @@ const CommandRegistration registration{
                    "worker threads (0 = all cores)");
 
         addKernelOption(app, a->kernel)->group(kCompressionSweepGroup);
+        addDeviceOption(app, a->device)->group(kCompressionSweepGroup);
         app.add_option("--png", a->png,
                        pngPlotsAvailable()
                            ? "also draw accuracy and sparsity against the setting, as PNG"

@@ -17,6 +17,7 @@ struct SweepArgs {
     int steps = 1;
     std::string pngSize = "800x500";
     std::optional<std::string> kernel;
+    std::string device = "auto";
     CompressionArgs compression;
     // --data, --limit and --threads serve both kinds of sweep.
     TrainArgs train;

@@ -38,11 +38,6 @@ public:
         m_free.emplace(bytes, std::move(buffer));
         m_freeBytes += bytes;
     }
-    void clear() {
-        std::lock_guard lock(m_mutex);
-        m_free.clear();
-        m_freeBytes = 0;
-    }
 
 private:
     std::mutex m_mutex;
@@ -82,7 +77,5 @@ private:
 std::shared_ptr<Storage> pooledStorage(std::size_t bytes) {
     return std::make_shared<PooledStorage>(bytes);
 }
-
-void releasePooledBuffers() { pool().clear(); }
 
 }  // namespace cwb

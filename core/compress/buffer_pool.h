@@ -14,7 +14,4 @@ namespace cwb {
 // last tensor holding it goes. Thread-safe.
 std::shared_ptr<Storage> pooledStorage(std::size_t bytes);
 
-// Frees every buffer the pool holds (e.g. when a model is closed).
-void releasePooledBuffers();
-
 }  // namespace cwb

@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/backend/backend.h"
 #include "core/compress/buffer_pool.h"
 #include "core/compress/encoded_size.h"
 #include "core/compress/fused_pass.h"
@@ -222,8 +223,8 @@ std::string codeText(const Task& t, int codeBits) {
         return out.str();
     }
     const auto units = t.units->unitCount();
-    if (const QuantTypeTraits* type = quantTypeFor(t.settings->quant))
-        out << type->name << " blocks of " << type->blockSize << ": ";
+    if (t.units->type->granularity == Granularity::Group)
+        out << t.units->type->name << " blocks of " << t.units->type->blockSize << ": ";
     out << codeBits << "-bit codes + " << units << " float32 step" << (units == 1 ? "" : "s");
     if (t.settings->quant.scheme == QuantScheme::Asymmetric)
         out << " + " << units << " zero points";
@@ -456,7 +457,7 @@ CompressionResult compressModel(const Model& model, const CompressionPlan& plan,
     // come from the profile's sorted values (the same integers, without per-weight counting).
     for (std::size_t k = 0; k < tasks.size(); ++k)
         jobs[k].countInPass = !profileCanCount(jobs[k], tasks[k].profile, fused);
-    auto sums = runFusedPass(jobs, fused, progress);
+    auto sums = backendOr(options.backend).runFusedPass(jobs, fused, progress);
     // Tensors are independent: one per thread, each result in its own slot.
     parallelFor(static_cast<long long>(tasks.size()), threads,
                 [&](long long begin, long long end, int) {

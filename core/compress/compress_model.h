@@ -9,8 +9,8 @@
 // Thread safety: compressModel only reads the model and the profile, so a worker thread may
 // run it while other threads read the same model; results share untouched tensors with it.
 //
-// Backend-neutral: only the types below cross this interface, so a CUDA implementation
-// can provide the same function.
+// Backend-neutral: the fused pass over the weights runs on the backend the options name
+// (core/backend/backend.h), the CPU when none.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,8 @@
 #include "core/util/progress.h"
 
 namespace cwb {
+
+class Backend;
 
 // The quantization grid of one compressed kernel, so that integer kernels use the exact
 // codes: code = round(W' / step) + zeroPoint. Steps are per tensor (1), per output channel
@@ -72,6 +74,7 @@ struct CompressOptions {
     StatsOptions stats;
     int threads = 0;                               // 0 = all cores
     std::shared_ptr<const WeightProfile> profile;  // from profileWeights() on the same model
+    Backend* backend = nullptr;                    // runs the fused pass; nullptr: the CPU
 };
 
 // Throws cwb::Error for an invalid plan (see validatePlan) and Cancelled when the

@@ -1,7 +1,9 @@
 // The element kernels of the fused pass: apply mask and quantizer to a block, and compute
 // histogram slots. Each has a plain scalar *Ref version and, where the compiler targets
-// AVX-512, a vector version made of the same IEEE operations in the same order, so both
-// give identical bits (tests check that on random data).
+// AVX-512, a vector version made of the same IEEE operations in the same order, so both give
+// identical bits (fused_kernels_test and quant_types_test check that on random data).
+// Nothing here is named `slots`: Qt defines that word as a macro, and tests include this
+// header beside Qt.
 #pragma once
 
 #include <bit>
@@ -75,16 +77,15 @@ void valuesRef(const BlockParams& p, int len) {
     }
 }
 
-inline void slotsRef(const float* values, int len, const BinScale& b, std::uint16_t* slots) {
+inline void weightSlotsRef(const float* values, int len, const BinScale& b, std::uint16_t* out) {
     for (int j = 0; j < len; ++j)
-        slots[j] =
-            static_cast<std::uint16_t>(histogramSlot(values[j], b.lo, b.hi, b.scale, b.bins));
+        out[j] = static_cast<std::uint16_t>(histogramSlot(values[j], b.lo, b.hi, b.scale, b.bins));
 }
 
 inline void errorSlotsRef(const float* in, const float* out, int len, const BinScale& b,
-                          std::uint16_t* slots) {
+                          std::uint16_t* slotOut) {
     for (int j = 0; j < len; ++j)
-        slots[j] =
+        slotOut[j] =
             static_cast<std::uint16_t>(histogramSlot(out[j] - in[j], b.lo, b.hi, b.scale, b.bins));
 }
 
@@ -186,21 +187,21 @@ inline __m512i slots16(__m512 v, const BinScale& b) {
     return _mm512_mask_mov_epi32(s, below, _mm512_setzero_si512());
 }
 
-inline void slotsAvx512(const float* values, int len, const BinScale& b, std::uint16_t* slots) {
+inline void weightSlotsAvx512(const float* values, int len, const BinScale& b, std::uint16_t* out) {
     for (int j = 0; j < len; j += 16) {
         const __mmask16 m = tailMask(len - j);
         const __m512i s = slots16(_mm512_maskz_loadu_ps(m, values + j), b);
-        _mm256_mask_storeu_epi16(slots + j, m, _mm512_cvtepi32_epi16(s));
+        _mm256_mask_storeu_epi16(out + j, m, _mm512_cvtepi32_epi16(s));
     }
 }
 
 inline void errorSlotsAvx512(const float* in, const float* out, int len, const BinScale& b,
-                             std::uint16_t* slots) {
+                             std::uint16_t* slotOut) {
     for (int j = 0; j < len; j += 16) {
         const __mmask16 m = tailMask(len - j);
         const __m512 e =
             _mm512_sub_ps(_mm512_maskz_loadu_ps(m, out + j), _mm512_maskz_loadu_ps(m, in + j));
-        _mm256_mask_storeu_epi16(slots + j, m, _mm512_cvtepi32_epi16(slots16(e, b)));
+        _mm256_mask_storeu_epi16(slotOut + j, m, _mm512_cvtepi32_epi16(slots16(e, b)));
     }
 }
 inline void sumsAvx512(const float* in, const float* out, int len, LaneSums& s) {
@@ -249,11 +250,11 @@ void values(const BlockParams& p, int len) {
 #endif
 }
 
-inline void slots(const float* values, int len, const BinScale& b, std::uint16_t* out) {
+inline void weightSlots(const float* values, int len, const BinScale& b, std::uint16_t* out) {
 #if CWB_FUSED_AVX512
-    slotsAvx512(values, len, b, out);
+    weightSlotsAvx512(values, len, b, out);
 #else
-    slotsRef(values, len, b, out);
+    weightSlotsRef(values, len, b, out);
 #endif
 }
 

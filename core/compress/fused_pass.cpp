@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/compress/fused_kernels.h"
+#include "core/compress/quant_types.h"
 #include "core/error.h"
 #include "core/util/parallel.h"
 
@@ -76,12 +77,16 @@ void runBlock(const Context& ctx, long long i, int len, long long unit) {
     p.rho = job.keep.rho;
     p.alpha = job.alpha;
     if constexpr (Q == QuantKind::Affine) {
+        // k-bit codes: the quantization type's own kernel (quant_types.h).
+        const QuantTypeTraits& type = *job.units->type;
         p.steps = job.units->steps.data() + unit;
         p.zeroPoints = job.units->zeroPoints.data() + unit;
-        p.qmin = static_cast<float>(job.units->units[0].qmin);
-        p.qmax = static_cast<float>(job.units->units[0].qmax);
+        p.qmin = static_cast<float>(type.qmin);
+        p.qmax = static_cast<float>(type.qmax);
+        type.kernel(K)(p, len);
+    } else {
+        values<Q, PerUnit, K>(p, len);
     }
-    values<Q, PerUnit, K>(p, len);
     const float* in = p.in;
     const float* out = p.out;
 
@@ -92,12 +97,12 @@ void runBlock(const Context& ctx, long long i, int len, long long unit) {
     alignas(64) std::uint16_t slotA[kBlock], slotB[kBlock];
     if (!job.countInPass) return;
     if (ctx.histograms) {
-        slots(in, len, ctx.weights, slotA);
+        weightSlots(in, len, ctx.weights, slotA);
         errorSlots(in, out, len, ctx.errors, slotB);
         countInterleaved(counts.original.data(), slotA, len);
         countInterleaved(counts.error.data(), slotB, len);
         if (!ctx.compressedFromCodes) {
-            slots(out, len, ctx.weights, slotA);
+            weightSlots(out, len, ctx.weights, slotA);
             countInterleaved(counts.compressed.data(), slotA, len);
         }
     }
@@ -128,7 +133,7 @@ BlockFn pickKeep(KeepRule::Kind k) {
 }
 
 bool perUnit(const FusedJob& job) {
-    return job.quant == QuantKind::Affine && job.units->granularity != Granularity::Tensor;
+    return job.quant == QuantKind::Affine && job.units->type->granularity != Granularity::Tensor;
 }
 
 BlockFn pickBlock(const FusedJob& job) {
@@ -188,8 +193,13 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
             if (s->bins < 1 || s->bins > 65000 || !(s->hi > s->lo))
                 throw Error("histogram needs 1..65000 bins and a range with hi > lo");
     }
-    for (const auto& job : jobs)
+    for (const auto& job : jobs) {
         if (job.codeSpan > kMaxCountedCodes) throw Error("internal: code span too large to count");
+        if (job.quant == QuantKind::Affine &&
+            (!job.units || !job.units->type ||
+             job.units->type->granularity != job.units->granularity))
+            throw Error("internal: k-bit job without its quantization type");
+    }
     std::vector<Chunk> chunks;
     for (std::size_t t = 0; t < jobs.size(); ++t)
         for (long long b = 0; b < jobs[t].in.size(); b += options.chunk)
@@ -237,15 +247,7 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
                               &mine[chunk.job]};
             runChunk(ctx, blocks[chunk.job], chunk);
             storeFence();  // streaming stores are visible to other threads after this
-            const long long d = ++done;
-            if (worker == 0) {
-                try {
-                    progress.step(d, total);
-                } catch (...) {
-                    stop = true;
-                    throw;
-                }
-            }
+            progress.stepFromWorker(worker, ++done, total, stop);
         }
     });
 

@@ -1,111 +1,95 @@
-// The block quantization traits table (see quant_types.h).
+// The k-bit quantization traits table (see quant_types.h).
 #include "core/compress/quant_types.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+#include <cstdio>
+#include <vector>
 
 #include "core/compress/fused_kernels.h"
-#include "core/compress/quantize.h"
 
 namespace cwb {
 namespace {
 
-// The block's quantizer, exactly as chooseUnitQuantizers builds it for an unclipped unit.
 template <int Bits, bool Sym>
-AffineQuantizer blockQuantizer(float lo, float hi) {
+AffineQuantizer scaleRule(float lo, float hi) {
     return Sym ? makeSymmetricQuantizer(std::max(std::fabs(lo), std::fabs(hi)), Bits)
                : makeAsymmetricQuantizer(lo, hi, Bits);
 }
 
+template <bool PerUnit, bool Reference, KeepRule::Kind K>
+constexpr QuantizeRunFn kernel() {
+    if constexpr (Reference) return &fused::valuesRef<QuantKind::Affine, PerUnit, K>;
+    return &fused::values<QuantKind::Affine, PerUnit, K>;
+}
+
+// The element kernels by keep rule: the `_ref` ones or the fast ones.
+template <bool PerUnit, bool Reference>
+std::array<QuantizeRunFn, kKeepKinds> kernels() {
+    using K = KeepRule::Kind;
+    return {kernel<PerUnit, Reference, K::All>(), kernel<PerUnit, Reference, K::Threshold>(),
+            kernel<PerUnit, Reference, K::Textbook>(), kernel<PerUnit, Reference, K::Explicit>()};
+}
+
+// "q4s_g32", "q8a_channel". Built with snprintf: GCC 12 warns falsely (-Wrestrict, bug
+// 105329) on chains of std::string operator+ here.
+std::string typeName(int bits, bool sym, const char* granularity) {
+    char name[32];
+    std::snprintf(name, sizeof name, "q%d%c_%s", bits, sym ? 's' : 'a', granularity);
+    return name;
+}
+
 template <int Bits, bool Sym>
-float quantizeBlockRef(const float* in, float* out, std::int32_t* codes, int n) {
-    float lo = in[0], hi = in[0];
-    for (int i = 1; i < n; ++i) {
-        lo = std::min(lo, in[i]);
-        hi = std::max(hi, in[i]);
-    }
-    const AffineQuantizer q = blockQuantizer<Bits, Sym>(lo, hi);
-    for (int i = 0; i < n; ++i) {
-        const std::int32_t c = q.code(in[i]);
-        codes[i] = q.step == 0.f ? 0 : c - q.zeroPoint;
-        out[i] = q.value(c);
-    }
-    return q.step;
+void addRows(std::vector<QuantTypeTraits>& rows) {
+    const AffineQuantizer range = scaleRule<Bits, Sym>(-1.f, 1.f);
+    auto row = [&](const char* granularityName, Granularity g, int block) {
+        QuantTypeTraits t;
+        t.name = typeName(Bits, Sym, granularityName);
+        t.bits = Bits;
+        t.symmetric = Sym;
+        t.granularity = g;
+        t.blockSize = block;
+        t.qmin = range.qmin;
+        t.qmax = range.qmax;
+        t.quantizer = &scaleRule<Bits, Sym>;
+        const bool perUnit = g != Granularity::Tensor;
+        t.quantizeRef = perUnit ? kernels<true, true>() : kernels<false, true>();
+        t.quantize = perUnit ? kernels<true, false>() : kernels<false, false>();
+        rows.push_back(std::move(t));
+    };
+    row("tensor", Granularity::Tensor, 0);
+    row("channel", Granularity::Channel, 0);
+    row("g32", Granularity::Group, 32);
+    row("g64", Granularity::Group, 64);
+    row("g128", Granularity::Group, 128);
 }
 
-// The same through the fused pass's vector kernel (one unit for the whole block).
-template <int Bits, bool Sym>
-float quantizeBlockFast(const float* in, float* out, std::int32_t* codes, int n) {
-    float lo = in[0], hi = in[0];
-    for (int i = 1; i < n; ++i) {
-        lo = in[i] < lo ? in[i] : lo;
-        hi = in[i] > hi ? in[i] : hi;
-    }
-    const AffineQuantizer q = blockQuantizer<Bits, Sym>(lo, hi);
-    const float step = q.step, zp = static_cast<float>(q.zeroPoint);
-    float codesF[128];
-    fused::BlockParams p{};
-    p.in = in;
-    p.out = out;
-    p.codes = codesF;
-    p.steps = &step;
-    p.zeroPoints = &zp;
-    p.qmin = static_cast<float>(q.qmin);
-    p.qmax = static_cast<float>(q.qmax);
-    for (int i0 = 0; i0 < n; i0 += 128) {
-        const int len = std::min(128, n - i0);
-        fused::BlockParams part = p;
-        part.in = in + i0;
-        part.out = out + i0;
-        fused::values<QuantKind::Affine, false, KeepRule::Kind::All>(part, len);
-        for (int i = 0; i < len; ++i) codes[i0 + i] = static_cast<std::int32_t>(codesF[i]);
-    }
-    return step;
+template <int... Bits>
+std::vector<QuantTypeTraits> allRows(std::integer_sequence<int, Bits...>) {
+    std::vector<QuantTypeTraits> rows;
+    ((addRows<Bits + 2, true>(rows), addRows<Bits + 2, false>(rows)), ...);
+    return rows;
 }
-
-template <int Bits, bool Sym, int Block>
-constexpr QuantTypeTraits row(const char* name) {
-    return {name,
-            Block,
-            Bits,
-            Sym,
-            ScaleEncoding::F32,
-            &quantizeBlockRef<Bits, Sym>,
-            &quantizeBlockFast<Bits, Sym>};
-}
-
-#define CWB_QUANT_ROWS(B)                                                      \
-    row<B, true, 32>("q" #B "s_g32"), row<B, true, 64>("q" #B "s_g64"),        \
-        row<B, true, 128>("q" #B "s_g128"), row<B, false, 32>("q" #B "a_g32"), \
-        row<B, false, 64>("q" #B "a_g64"), row<B, false, 128>("q" #B "a_g128")
-
-constexpr std::array<QuantTypeTraits, 42> kTypes{
-    {CWB_QUANT_ROWS(2), CWB_QUANT_ROWS(3), CWB_QUANT_ROWS(4), CWB_QUANT_ROWS(5), CWB_QUANT_ROWS(6),
-     CWB_QUANT_ROWS(7), CWB_QUANT_ROWS(8)}};
-#undef CWB_QUANT_ROWS
 
 }  // namespace
 
-long long QuantTypeTraits::encodedBytes(long long weights) const {
-    const long long blocks = (weights + blockSize - 1) / blockSize;
-    const long long zeroPoints = symmetric ? 0 : (blocks * bits + 7) / 8;
-    return (weights * bits + 7) / 8 + blocks * 4 + zeroPoints;
+std::span<const QuantTypeTraits> quantTypes() {
+    static const std::vector<QuantTypeTraits> rows = allRows(std::make_integer_sequence<int, 7>());
+    return rows;
 }
 
-std::span<const QuantTypeTraits> quantTypes() { return kTypes; }
-
 const QuantTypeTraits* findQuantType(const std::string& name) {
-    for (const auto& t : kTypes)
+    for (const auto& t : quantTypes())
         if (name == t.name) return &t;
     return nullptr;
 }
 
-const QuantTypeTraits* quantTypeFor(const QuantSettings& s) {
-    if (s.granularity != Granularity::Group) return nullptr;
-    for (const auto& t : kTypes)
-        if (t.bits == s.bits && t.blockSize == s.groupSize &&
-            t.symmetric == (s.scheme == QuantScheme::Symmetric))
+const QuantTypeTraits* quantTypeFor(int bits, QuantScheme scheme, Granularity granularity,
+                                    int groupSize) {
+    for (const auto& t : quantTypes())
+        if (t.bits == bits && t.symmetric == (scheme == QuantScheme::Symmetric) &&
+            t.granularity == granularity &&
+            (granularity != Granularity::Group || t.blockSize == groupSize))
             return &t;
     return nullptr;
 }

@@ -1,21 +1,16 @@
 // Every setting's one name, both ways (see compression_settings.h). Each enum is a table of
-// (value, name, short form); formatting, parsing and the refusal line all read that table.
+// (value, name, short form) (core/util/enum_names.h); formatting, parsing and the refusal
+// line all read that table.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "core/compress/compression_settings.h"
 #include "core/error.h"
+#include "core/util/enum_names.h"
 
 namespace cwb {
 namespace {
-
-template <class E>
-struct Named {
-    E value;
-    std::string_view name;
-    std::string_view alias;  // a short form parse also takes; empty for none
-};
 
 // "a, b or c"
 std::string listOf(const std::vector<std::string>& names) {
@@ -33,39 +28,20 @@ std::string listOf(const std::vector<std::string>& names) {
                 expected);
 }
 
-template <class E, std::size_t N>
-std::vector<std::string> namesIn(const Named<E> (&table)[N]) {
-    std::vector<std::string> out;
-    for (const auto& e : table) out.emplace_back(e.name);
-    return out;
+// The value named `text`, or the refusal naming every accepted name.
+template <class Table>
+auto parseIn(const Table& table, std::string_view text, std::string_view what) {
+    decltype(std::begin(table)->value) value{};
+    if (!parseName(table, text, value)) refuse(what, text, listOf(namesOf(table)));
+    return value;
 }
 
-template <class E, std::size_t N>
-std::string nameIn(const Named<E> (&table)[N], E value) {
-    for (const auto& e : table)
-        if (e.value == value) return std::string(e.name);
-    return "?";
-}
-
-template <class E, std::size_t N>
-const Named<E>* find(const Named<E> (&table)[N], std::string_view text) {
-    for (const auto& e : table)
-        if (text == e.name || (!e.alias.empty() && text == e.alias)) return &e;
-    return nullptr;
-}
-
-template <class E, std::size_t N>
-E parseIn(const Named<E> (&table)[N], std::string_view text, std::string_view what) {
-    if (const auto* e = find(table, text)) return e->value;
-    refuse(what, text, listOf(namesIn(table)));
-}
-
-constexpr Named<QuantScheme> kSchemes[] = {
+constexpr EnumName<QuantScheme> kSchemes[] = {
     {QuantScheme::Symmetric, "symmetric", "sym"},
     {QuantScheme::Asymmetric, "asymmetric", "asym"},
 };
 
-constexpr Named<PruneMethod> kPruneMethods[] = {
+constexpr EnumName<PruneMethod> kPruneMethods[] = {
     {PruneMethod::None, "none", ""},
     {PruneMethod::Threshold, "threshold", ""},
     {PruneMethod::TextbookThreshold, "textbook", ""},
@@ -75,12 +51,12 @@ constexpr Named<PruneMethod> kPruneMethods[] = {
     {PruneMethod::NM, "nm", ""},
 };
 
-constexpr Named<SparsityScope> kScopes[] = {
+constexpr EnumName<SparsityScope> kScopes[] = {
     {SparsityScope::PerLayer, "layer", "per-layer"},
     {SparsityScope::Global, "global", ""},
 };
 
-constexpr Named<KernelChoice> kKernels[] = {
+constexpr EnumName<KernelChoice> kKernels[] = {
     {KernelChoice::Auto, "auto", ""},
     {KernelChoice::Float, "float", ""},
     {KernelChoice::Int8, "int8", ""},
@@ -121,9 +97,9 @@ Granularity parseGranularity(std::string_view text, int* groupSize) {
     refuse("granularity", text, listOf(granularityNames()));
 }
 
-std::string schemeName(QuantScheme s) { return nameIn(kSchemes, s); }
+std::string schemeName(QuantScheme s) { return nameOf(kSchemes, s); }
 QuantScheme parseScheme(std::string_view text) { return parseIn(kSchemes, text, "scheme"); }
-std::vector<std::string> schemeNames() { return namesIn(kSchemes); }
+std::vector<std::string> schemeNames() { return namesOf(kSchemes); }
 
 std::string clipName(ClipMethod c, double percentile) {
     switch (c) {
@@ -155,27 +131,25 @@ ClipMethod parseClip(std::string_view text, double* percentile) {
     refuse("clip", text, "none, mse or pPCT such as p99.9 (PCT in (0, 100])");
 }
 
-std::string pruneMethodName(PruneMethod m) { return nameIn(kPruneMethods, m); }
+std::string pruneMethodName(PruneMethod m) { return nameOf(kPruneMethods, m); }
 PruneMethod parsePruneMethod(std::string_view text) {
     return parseIn(kPruneMethods, text, "pruning method");
 }
-std::vector<std::string> pruneMethodNames() { return namesIn(kPruneMethods); }
+std::vector<std::string> pruneMethodNames() { return namesOf(kPruneMethods); }
 
-std::string sparsityScopeName(SparsityScope s) { return nameIn(kScopes, s); }
+std::string sparsityScopeName(SparsityScope s) { return nameOf(kScopes, s); }
 SparsityScope parseSparsityScope(std::string_view text) {
     return parseIn(kScopes, text, "sparsity scope");
 }
 
-std::string kernelChoiceName(KernelChoice choice) { return nameIn(kKernels, choice); }
+std::string kernelChoiceName(KernelChoice choice) { return nameOf(kKernels, choice); }
 KernelChoice parseKernelChoice(std::string_view text) {
     return parseIn(kKernels, text, "kernel choice");
 }
-std::vector<std::string> kernelChoiceNames() { return namesIn(kKernels); }
+std::vector<std::string> kernelChoiceNames() { return namesOf(kKernels); }
 
 bool parseKernelChoice(const std::string& text, KernelChoice& out) {
-    const auto* e = find(kKernels, text);
-    if (e) out = e->value;
-    return e != nullptr;
+    return parseName(kKernels, text, out);
 }
 
 }  // namespace cwb

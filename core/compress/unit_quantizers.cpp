@@ -5,16 +5,12 @@
 #include <cmath>
 #include <limits>
 
+#include "core/compress/quant_types.h"
+#include "core/error.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
 namespace {
-
-AffineQuantizer quantizerFor(float lo, float hi, const QuantSettings& s) {
-    return s.scheme == QuantScheme::Symmetric
-               ? makeSymmetricQuantizer(std::max(std::fabs(lo), std::fabs(hi)), s.bits)
-               : makeAsymmetricQuantizer(lo, hi, s.bits);
-}
 
 // Nearest-rank percentile of sorted-able values: the value at ceil(p/100 * n) - 1.
 float percentile(std::vector<float>& v, double p) {
@@ -35,25 +31,26 @@ double squaredError(const std::vector<float>& v, const AffineQuantizer& q) {
 }
 
 // `kept` holds the unit's kept weights when clipping needs them (it is empty for ClipMethod::None).
-AffineQuantizer chooseOne(std::vector<float>& kept, float lo, float hi, const QuantSettings& s) {
+AffineQuantizer chooseOne(std::vector<float>& kept, float lo, float hi, const QuantSettings& s,
+                          const QuantTypeTraits& type) {
     switch (s.clip) {
         case ClipMethod::None:
-            return quantizerFor(lo, hi, s);
+            return type.quantizer(lo, hi);
         case ClipMethod::Percentile: {
             if (s.scheme == QuantScheme::Symmetric) {
                 for (float& w : kept) w = std::fabs(w);
                 const float m = percentile(kept, s.clipPercentile);
-                return quantizerFor(-m, m, s);
+                return type.quantizer(-m, m);
             }
             const float top = percentile(kept, s.clipPercentile);
             const float bottom = percentile(kept, 100.0 - s.clipPercentile);
-            return quantizerFor(bottom, top, s);
+            return type.quantizer(bottom, top);
         }
         case ClipMethod::Mse: {
-            AffineQuantizer best = quantizerFor(lo, hi, s);
+            AffineQuantizer best = type.quantizer(lo, hi);
             double bestError = squaredError(kept, best);
             for (float ratio : mseClipRatios()) {
-                const AffineQuantizer q = quantizerFor(lo * ratio, hi * ratio, s);
+                const AffineQuantizer q = type.quantizer(lo * ratio, hi * ratio);
                 const double e = squaredError(kept, q);
                 if (e < bestError) {
                     bestError = e;
@@ -63,7 +60,7 @@ AffineQuantizer chooseOne(std::vector<float>& kept, float lo, float hi, const Qu
             return best;
         }
     }
-    return quantizerFor(lo, hi, s);
+    return type.quantizer(lo, hi);
 }
 
 // One row's values where kept, +inf / -inf where pruned (a loop per rule so that it vectorizes).
@@ -181,6 +178,12 @@ UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep,
     UnitQuantizers out;
     out.granularity =
         w.rows <= 1 && s.granularity != Granularity::Tensor ? Granularity::Tensor : s.granularity;
+    out.type = quantTypeFor(s.bits, s.scheme, out.granularity, s.groupSize);
+    if (!out.type)
+        throw Error("no " + std::to_string(s.bits) + "-bit " +
+                    granularityName(s.granularity, s.groupSize) +
+                    " quantization; use 2..8 bits and groups of 32, 64 or 128");
+    const QuantTypeTraits& type = *out.type;
     out.groupSize = out.granularity == Granularity::Group ? s.groupSize : 0;
     out.cols = w.cols;
     long long count = 1;
@@ -195,8 +198,8 @@ UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep,
         unitRanges(w, keep, out, threads);
         for (long long u = 0; u < count; ++u)
             out.units[u] = out.rawMin[u] > out.rawMax[u]
-                               ? quantizerFor(0.f, 0.f, s)
-                               : quantizerFor(out.rawMin[u], out.rawMax[u], s);
+                               ? type.quantizer(0.f, 0.f)
+                               : type.quantizer(out.rawMin[u], out.rawMax[u]);
     } else {
         // Clipping looks at each unit's values: gather them. Units are independent, so
         // splitting them over threads gives the same result.
@@ -226,7 +229,8 @@ UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep,
                     }
                 out.rawMin[u] = lo;
                 out.rawMax[u] = hi;
-                out.units[u] = lo > hi ? quantizerFor(0.f, 0.f, s) : chooseOne(kept, lo, hi, s);
+                out.units[u] =
+                    lo > hi ? type.quantizer(0.f, 0.f) : chooseOne(kept, lo, hi, s, type);
             }
         });
     }

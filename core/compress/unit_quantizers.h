@@ -11,7 +11,10 @@
 
 namespace cwb {
 
+struct QuantTypeTraits;
+
 struct UnitQuantizers {
+    const QuantTypeTraits* type = nullptr;  // the table row: scale rule and kernels
     Granularity granularity = Granularity::Tensor;
     int groupSize = 0;
     long long cols = 0;
@@ -39,7 +42,8 @@ struct UnitQuantizers {
     float valueBound() const;
 };
 
-// settings.bits must be 2..8. 1-D tensors (rows == 1 and Channel/Group) fall back to one unit.
+// settings.bits must be 2..8 and a group size 32, 64 or 128 (validatePlan); throws cwb::Error
+// otherwise. 1-D tensors (rows == 1 and Channel/Group) fall back to one unit (a tensor type).
 UnitQuantizers chooseUnitQuantizers(const MatrixView& w, const KeepRule& keep,
                                     const QuantSettings& settings, int threads);
 

@@ -122,14 +122,7 @@ std::shared_ptr<const WeightProfile> profileWeights(const Model& model, const St
     parallelFor(static_cast<long long>(sources.size()), resolveThreads(threads),
                 [&](long long begin, long long end, int worker) {
                     for (long long k = begin; k < end && !stop; ++k) {
-                        if (worker == 0) {
-                            try {
-                                progress.step(done, total);
-                            } catch (...) {
-                                stop = true;
-                                throw;
-                            }
-                        }
+                        progress.stepFromWorker(worker, done, total, stop);
                         const Tensor& t = *sources[static_cast<std::size_t>(k)];
                         TensorProfile& p = profile->tensors[static_cast<std::size_t>(k)];
                         p.data = t.bytes();

@@ -16,6 +16,8 @@ namespace cwb {
 
 // KernelChoice and its names are in core/compress/compression_settings.h.
 
+class Backend;
+
 struct LayerKernel {
     std::string layer;  // the Dense/Conv2D layer
     std::string className;
@@ -42,12 +44,19 @@ struct CompressedEngineOptions {
     const std::vector<KernelGrid>* grids = nullptr;
     double sparseCandidate = 0.5;  // Auto: layers at least this sparse also try the sparse kernel
     bool measure = true;           // time the candidates (Auto picks the fastest measured)
+    Backend* backend = nullptr;    // where it runs (core/backend/backend.h); nullptr: the CPU
 };
 
-// Throws cwb::Error if the model is not evaluable. KernelChoice::Float returns the float32
-// engine of core/infer (makeCpuEngine).
+// The engine of `model` on the options' backend. Throws cwb::Error if the model is not
+// evaluable.
 std::unique_ptr<InferenceEngine> makeCompressedEngine(const Model& model,
                                                       const CompressedEngineOptions& options,
                                                       KernelReport* report = nullptr);
+
+// The CPU backend's engine: int8, sparse or float32 kernels per layer as described above;
+// KernelChoice::Float returns the float32 engine of core/infer (makeCpuEngine).
+std::unique_ptr<InferenceEngine> makeCpuCompressedEngine(const Model& model,
+                                                         const CompressedEngineOptions& options,
+                                                         KernelReport* report = nullptr);
 
 }  // namespace cwb

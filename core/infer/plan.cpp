@@ -186,12 +186,6 @@ void addActivation(std::vector<PlanOp>& ops, const ActivationSpec& spec, const L
 
 }  // namespace
 
-long long Plan::maxActivationSize() const {
-    long long n = inputSize;
-    for (const auto& op : ops) n = std::max({n, op.inputSize, op.outputSize});
-    return n;
-}
-
 float hardSigmoidSlope(const Model& model) {
     return model.format.find("Keras 3") != std::string::npos ? 1.f / 6.f : 0.2f;
 }

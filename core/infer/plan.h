@@ -60,8 +60,6 @@ struct Plan {
     long long inputSize = 0;  // floats per sample
     long long outputSize = 0;
     std::vector<PlanOp> ops;
-
-    long long maxActivationSize() const;  // the largest input or output of any op, per sample
 };
 
 // Throws cwb::Error (naming the file and layer) if the model is not evaluable or a layer

@@ -13,6 +13,20 @@
 
 namespace cwb {
 
+// Runs items [first, last) on a batch, each reading what the previous one wrote: the first
+// reads `input`, the last writes `output`, and those between alternate between the two scratch
+// buffers. run(i, in, out) runs item i.
+template <typename Run>
+void runChain(std::size_t first, std::size_t last, const float* input, float* output, float* ping,
+              float* pong, Run&& run) {
+    const float* in = input;
+    for (std::size_t i = first; i < last; ++i) {
+        float* out = i + 1 == last ? output : (in == ping ? pong : ping);
+        run(i, in, out);
+        in = out;
+    }
+}
+
 struct StageSizes {
     long long input = 0, output = 0;  // floats per image
 };

@@ -1,4 +1,4 @@
-// Whole-file and prefix reads (see file_bytes.h).
+// File size and prefix reads (see file_bytes.h).
 #include "core/io/file_bytes.h"
 
 #include <cerrno>
@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/util/memory.h"
 
 namespace cwb {
 namespace {
@@ -42,18 +41,6 @@ std::string readFilePrefix(const std::string& path, std::size_t count) {
     std::string bytes(count, '\0');
     bytes.resize(std::fread(bytes.data(), 1, count, file.get()));
     return bytes;
-}
-
-std::shared_ptr<Storage> readWholeFile(const std::string& path) {
-    const std::uint64_t size = regularFileSize(path);
-    ensureFitsInMemory(size, path + ": reading the file");
-    FilePtr file = openForReading(path);
-    auto storage = std::make_shared<OwnedStorage>(static_cast<std::size_t>(size));
-    const std::size_t got = size ? std::fread(storage->mutableData(), 1, size, file.get()) : 0;
-    if (got != size)
-        throw Error(path + ": read " + std::to_string(got) + " of " + std::to_string(size) +
-                    " bytes; the file changed or cannot be read");
-    return storage;
 }
 
 }  // namespace cwb

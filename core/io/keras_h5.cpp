@@ -7,6 +7,7 @@
 #include "core/io/hdf5_file.h"
 #include "core/io/hdf5_lock.h"
 #include "core/io/keras_config.h"
+#include "core/io/keras_weights.h"
 #include "core/util/json_guard.h"
 
 namespace cwb {

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/io/hdf5_file.h"
 #include "core/io/hdf5_lock.h"
-#include "core/io/keras_config.h"
+#include "core/io/keras_weights.h"
 #include "core/io/tensor_checks.h"
 #include "core/util/atomic_file.h"
 

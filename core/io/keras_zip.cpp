@@ -11,6 +11,7 @@
 #include "core/io/hdf5_file.h"
 #include "core/io/hdf5_lock.h"
 #include "core/io/keras_config.h"
+#include "core/io/keras_weights.h"
 #include "core/util/json_guard.h"
 #include "core/util/memory.h"
 

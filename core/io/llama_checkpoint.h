@@ -1,5 +1,5 @@
-// The front door for language-model checkpoints: picks the reader by what the path is and
-// what the file holds, not by its name alone.
+// The front door for language-model checkpoints: the reader registry (reader_registry.h)
+// picks the reader by what the path is and what the file holds, not by its name alone.
 #pragma once
 
 #include <string>
@@ -16,9 +16,8 @@ namespace cwb {
 LlamaCheckpoint openLlamaCheckpoint(const std::string& path,
                                     const std::string& llama2cTokenizer = {});
 
-// Whether `path` names a language-model checkpoint rather than a network file: a folder, a
-// Hugging Face config.json, index or shard (a .safetensors with config.json beside it), a GGUF
-// file, or a .bin that is not HDF5. Looks at names and the first bytes only; never throws.
+// Whether a checkpoint reader of the registry takes `path` (a Hugging Face folder or one of its
+// files, a GGUF file, a llama2.c .bin) rather than a network reader. Never throws.
 bool isLlamaCheckpointPath(const std::string& path);
 
 // The llama2.c tokenizer for a checkpoint: tokenizer.bin beside it, else the only tok*.bin

@@ -1,5 +1,6 @@
-// Opening model files. The reader is chosen by the file's content (HDF5 signature, zip
-// signature, safetensors header), not by its extension.
+// Opening network files. The reader is chosen by the file's content (HDF5 signature, zip
+// signature, safetensors header), not by its extension: see reader_registry.h, which also
+// opens language-model checkpoints.
 #pragma once
 
 #include <string>

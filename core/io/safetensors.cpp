@@ -6,9 +6,9 @@
 #include <limits>
 
 #include "core/error.h"
-#include "core/io/file_bytes.h"
 #include "core/io/tensor_checks.h"
 #include "core/util/json_guard.h"
+#include "core/util/mapped_file.h"
 
 namespace cwb {
 namespace {
@@ -130,7 +130,8 @@ std::vector<NamedTensor> parseSafetensors(const std::shared_ptr<Storage>& file,
                 {entry.name, Tensor(std::move(entry.shape), entry.dtype, file, offset)});
         } else {
             // Headers of odd length leave data unaligned; typed access needs alignment, so
-            // such a tensor gets its own aligned copy.
+            // such a tensor gets its own aligned copy. Writers pad the header to 8 bytes, so
+            // checkpoints of real size stay views into the mapping.
             auto copy = std::make_shared<OwnedStorage>(entry.end - entry.begin);
             if (copy->size()) std::memcpy(copy->mutableData(), bytes + offset, copy->size());
             tensors.push_back(
@@ -146,7 +147,7 @@ Model loadSafetensors(const std::string& path) {
     model.format = "safetensors (weights only)";
     model.evaluable = false;
     model.notEvaluableReason = "weights only: the file has no architecture";
-    model.tensors = parseSafetensors(readWholeFile(path), path);
+    model.tensors = parseSafetensors(mapFile(path), path);
     return model;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/quant/fp16.h"
 
 namespace cwb {
 namespace {
@@ -19,18 +20,22 @@ std::int64_t scanFloats(const std::byte* data, std::int64_t n) {
     return -1;
 }
 
-// 16-bit floats are not finite when every exponent bit is set.
-std::int64_t scanHalves(const std::byte* data, std::int64_t n, std::uint16_t exponentMask) {
-    for (std::int64_t i = 0; i < n; ++i) {
-        std::uint16_t v;
-        std::memcpy(&v, data + i * 2, 2);
-        if ((v & exponentMask) == exponentMask) return i;
-    }
+// 16-bit floats through the one decoder (core/quant/fp16.h).
+template <float (*Decode)(std::uint16_t)>
+float halfAt(const std::byte* data, std::int64_t i) {
+    std::uint16_t v;
+    std::memcpy(&v, data + i * 2, 2);
+    return Decode(v);
+}
+
+template <float (*Decode)(std::uint16_t)>
+std::int64_t scanHalves(const std::byte* data, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(halfAt<Decode>(data, i))) return i;
     return -1;
 }
 
 float elementAsFloat(const std::byte* element, DType type) {
-    std::uint16_t half;
     switch (type) {
         case DType::F32: {
             float v;
@@ -43,11 +48,9 @@ float elementAsFloat(const std::byte* element, DType type) {
             return static_cast<float>(v);
         }
         case DType::F16:
-            std::memcpy(&half, element, 2);
-            return (half & 0x03ff) ? NAN : INFINITY;
+            return halfAt<halfToFloat>(element, 0);
         case DType::BF16:
-            std::memcpy(&half, element, 2);
-            return (half & 0x007f) ? NAN : INFINITY;
+            return halfAt<bf16ToFloat>(element, 0);
         default:
             return 0.f;
     }
@@ -65,9 +68,9 @@ std::int64_t firstNonFinite(const Tensor& tensor) {
         case DType::F64:
             return scanFloats<double>(data, n);
         case DType::F16:
-            return scanHalves(data, n, 0x7c00);
+            return scanHalves<halfToFloat>(data, n);
         case DType::BF16:
-            return scanHalves(data, n, 0x7f80);
+            return scanHalves<bf16ToFloat>(data, n);
         default:
             return -1;
     }

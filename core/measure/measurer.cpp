@@ -33,9 +33,11 @@ int Measurer::samplesFor(int limit) const {
 
 void Measurer::warmUp() const {
     std::call_once(m_warm, [this] {
-        EngineOptions options;
-        options.threads = m_options.threads;
-        const auto engine = makeCpuEngine(*m_model, options);
+        CompressedEngineOptions options;  // the float32 engine of the backend
+        options.engine.threads = m_options.threads;
+        options.kernel = KernelChoice::Float;
+        options.backend = m_options.backend;
+        const auto engine = makeCompressedEngine(*m_model, options);
         // A model that does not fit the data is refused by evaluate(), with the reason.
         if (engine->inputSize() != m_data->pixelsPerImage() || m_data->size() == 0) return;
         const int n = std::min(m_options.batchSize, m_data->size());
@@ -50,20 +52,17 @@ Accuracy Measurer::accuracy(const Model& model, const EngineChoice& choice, int 
     warmUp();
     Accuracy result;
     result.total = samplesFor(limit);
-    std::unique_ptr<InferenceEngine> engine;
-    if (choice.kernels == KernelChoice::Float || !choice.grids) {
-        EngineOptions options;
-        options.threads = m_options.threads;
-        engine = makeCpuEngine(model, options);
-    } else {
-        CompressedEngineOptions options;
-        options.engine.threads = m_options.threads;
-        options.kernel = choice.kernels;
-        options.grids = choice.grids;
-        KernelReport report;
-        engine = makeCompressedEngine(model, options, &report);
-        result.kernels = std::move(report.layers);
-    }
+    // Without grids, or asked for float32, the backend's float32 engine.
+    const bool compressedKernels = choice.kernels != KernelChoice::Float && choice.grids;
+    CompressedEngineOptions engineOptions;
+    engineOptions.engine.threads = m_options.threads;
+    engineOptions.kernel = compressedKernels ? choice.kernels : KernelChoice::Float;
+    engineOptions.grids = choice.grids;
+    engineOptions.backend = m_options.backend;
+    KernelReport report;
+    const std::unique_ptr<InferenceEngine> engine =
+        makeCompressedEngine(model, engineOptions, compressedKernels ? &report : nullptr);
+    if (compressedKernels) result.kernels = std::move(report.layers);
     result.engine = engine->name();
     for (int first = 0; first < result.total; first += m_options.chunk) {
         EvalOptions options;
@@ -90,6 +89,7 @@ CompressionResult Measurer::compress(const CompressionPlan& plan, const Progress
     options.stats.exactLevels = exactLevels;
     options.threads = m_options.threads;
     options.profile = m_options.profile;
+    options.backend = m_options.backend;
     return compressModel(*m_model, plan, options, progress);
 }
 

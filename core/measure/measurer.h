@@ -23,12 +23,15 @@
 
 namespace cwb {
 
+class Backend;
+
 struct MeasurerOptions {
     int threads = 0;      // compression and engines; 0 = all cores
     int batchSize = 250;  // one batch size for every measurement, so latencies compare
     int chunk = 1000;     // a running accuracy after every `chunk` samples
     StatsOptions stats;   // compression statistics (histograms are never made here)
     std::shared_ptr<const WeightProfile> profile;  // of the same model; optional, only faster
+    Backend* backend = nullptr;  // runs compression and engines (core/backend); null: the CPU
 };
 
 // Which engine runs a model: the float32 engine, or the compressed-model engine with a

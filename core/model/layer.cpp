@@ -2,73 +2,50 @@
 #include "core/model/layer.h"
 
 #include <array>
-#include <utility>
+
+#include "core/util/enum_names.h"
 
 namespace cwb {
 namespace {
 
-constexpr std::array<std::pair<ActivationKind, const char*>, 15> kActivationNames{{
-    {ActivationKind::Linear, "linear"},
-    {ActivationKind::Relu, "relu"},
-    {ActivationKind::Softmax, "softmax"},
-    {ActivationKind::Sigmoid, "sigmoid"},
-    {ActivationKind::Tanh, "tanh"},
-    {ActivationKind::Elu, "elu"},
-    {ActivationKind::Selu, "selu"},
-    {ActivationKind::Softplus, "softplus"},
-    {ActivationKind::Softsign, "softsign"},
-    {ActivationKind::Swish, "swish"},
-    {ActivationKind::Gelu, "gelu"},
-    {ActivationKind::HardSigmoid, "hard_sigmoid"},
-    {ActivationKind::Relu6, "relu6"},
-    {ActivationKind::Exponential, "exponential"},
-    {ActivationKind::LeakyRelu, "leaky_relu"},
-}};
+constexpr std::array<EnumName<ActivationKind>, 15> kActivationNames{
+    {{ActivationKind::Linear, "linear"},
+     {ActivationKind::Relu, "relu"},
+     {ActivationKind::Softmax, "softmax"},
+     {ActivationKind::Sigmoid, "sigmoid"},
+     {ActivationKind::Tanh, "tanh"},
+     {ActivationKind::Elu, "elu"},
+     {ActivationKind::Selu, "selu"},
+     {ActivationKind::Softplus, "softplus"},
+     {ActivationKind::Softsign, "softsign"},
+     {ActivationKind::Swish, "swish", "silu"},
+     {ActivationKind::Gelu, "gelu"},
+     {ActivationKind::HardSigmoid, "hard_sigmoid"},
+     {ActivationKind::Relu6, "relu6"},
+     {ActivationKind::Exponential, "exponential"},
+     {ActivationKind::LeakyRelu, "leaky_relu"}}};
+
+constexpr std::array<EnumName<LayerKind>, 10> kLayerKindNames{
+    {{LayerKind::Input, "InputLayer"},
+     {LayerKind::Dense, "Dense"},
+     {LayerKind::Conv2D, "Conv2D"},
+     {LayerKind::MaxPooling2D, "MaxPooling2D"},
+     {LayerKind::AveragePooling2D, "AveragePooling2D"},
+     {LayerKind::BatchNormalization, "BatchNormalization"},
+     {LayerKind::Activation, "Activation"},
+     {LayerKind::Dropout, "Dropout"},
+     {LayerKind::Flatten, "Flatten"},
+     {LayerKind::Reshape, "Reshape"}}};
 
 }  // namespace
 
-std::string activationName(ActivationKind kind) {
-    for (const auto& [k, name] : kActivationNames)
-        if (k == kind) return name;
-    return "?";
-}
+std::string activationName(ActivationKind kind) { return nameOf(kActivationNames, kind); }
 
 bool parseActivation(const std::string& name, ActivationKind& out) {
-    const std::string key = name == "silu" ? "swish" : name;
-    for (const auto& [k, n] : kActivationNames) {
-        if (key == n) {
-            out = k;
-            return true;
-        }
-    }
-    return false;
+    return parseName(kActivationNames, name, out);
 }
 
-std::string layerKindName(LayerKind kind) {
-    switch (kind) {
-        case LayerKind::Input:
-            return "InputLayer";
-        case LayerKind::Dense:
-            return "Dense";
-        case LayerKind::Conv2D:
-            return "Conv2D";
-        case LayerKind::MaxPooling2D:
-            return "MaxPooling2D";
-        case LayerKind::AveragePooling2D:
-            return "AveragePooling2D";
-        case LayerKind::BatchNormalization:
-            return "BatchNormalization";
-        case LayerKind::Activation:
-            return "Activation";
-        case LayerKind::Dropout:
-            return "Dropout";
-        case LayerKind::Flatten:
-            return "Flatten";
-        case LayerKind::Reshape:
-            return "Reshape";
-    }
-    return "?";
-}
+std::string layerKindName(LayerKind kind) { return nameOf(kLayerKindNames, kind); }
 
 long long windowOutputSize(long long input, int window, int stride, Padding padding) {
     if (padding == Padding::Same) return (input + stride - 1) / stride;

@@ -5,8 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/quant/block_formats.h"
-#include "core/quant/fp16.h"
+#include "core/quant/quant_rows.h"
 
 namespace cwb {
 
@@ -75,19 +74,8 @@ std::vector<float> Tensor::toFloatVector() const {
     std::vector<float> out(n);
     const std::byte* src = bytes();
     switch (m_dtype) {
-        case DType::F32:
-            if (n) std::memcpy(out.data(), src, n * 4);
-            break;
         case DType::F64:
             convertInto<double>(src, n, out);
-            break;
-        case DType::F16:
-        case DType::BF16:
-            for (std::size_t i = 0; i < n; ++i) {
-                std::uint16_t h;
-                std::memcpy(&h, src + 2 * i, 2);
-                out[i] = m_dtype == DType::F16 ? halfToFloat(h) : bf16ToFloat(h);
-            }
             break;
         case DType::I64:
             convertInto<std::int64_t>(src, n, out);
@@ -114,6 +102,9 @@ std::vector<float> Tensor::toFloatVector() const {
         case DType::Bool:
             convertInto<std::uint8_t>(src, n, out);
             break;
+        case DType::F32:  // the types a weight row can have: one decoder for them all
+        case DType::F16:
+        case DType::BF16:
         case DType::Q4_0:
         case DType::Q4_1:
         case DType::Q5_0:
@@ -126,7 +117,7 @@ std::vector<float> Tensor::toFloatVector() const {
         case DType::Q5_K:
         case DType::Q6_K:
         case DType::Q8_K:
-            quant::blockFormat(m_dtype).toFloat(src, out.data(), static_cast<std::int64_t>(n));
+            quant::dequantizeRow(m_dtype, src, out.data(), static_cast<std::int64_t>(n));
             break;
     }
     return out;

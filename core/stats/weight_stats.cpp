@@ -1,18 +1,15 @@
 // Names for the statistics' enums (see weight_stats.h).
 #include "core/stats/weight_stats.h"
 
+#include "core/util/enum_names.h"
+
 namespace cwb {
 
 std::string sparseFormatName(SparseFormat f) {
-    switch (f) {
-        case SparseFormat::Dense:
-            return "dense";
-        case SparseFormat::Bitmask:
-            return "bitmask";
-        case SparseFormat::Csr:
-            return "csr";
-    }
-    return "?";
+    static constexpr EnumName<SparseFormat> kNames[]{{SparseFormat::Dense, "dense"},
+                                                     {SparseFormat::Bitmask, "bitmask"},
+                                                     {SparseFormat::Csr, "csr"}};
+    return nameOf(kNames, f);
 }
 
 }  // namespace cwb

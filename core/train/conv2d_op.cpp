@@ -46,12 +46,9 @@ public:
         gemmRows(false, false, static_cast<int>(rows), m_f, m_k, m_cols.data(), m_k,
                  m_layer->kernel.floats().data(), m_f, m_layer->useBias ? 1.f : 0.f, z, m_f,
                  ctx.threads);
-        if (m_activation != ActivationKind::Linear) {
-            forSlices(rows, m_f, ctx.threads, [&](long long b, long long e, int) {
-                activationForward(m_activation, m_layer->activationAlpha, z + b * m_f,
-                                  out + b * m_f, (e - b) * m_f, m_f);
-            });
-        }
+        if (m_activation != ActivationKind::Linear)
+            activationForwardSlices(m_activation, m_layer->activationAlpha, z, out, rows, m_f, m_f,
+                                    ctx.threads);
     }
 
     void backward(const float*, const float* out, float* dOut, float* dIn, int batch,
@@ -59,14 +56,10 @@ public:
         const long long pixels = static_cast<long long>(m_g.oh) * m_g.ow;
         const long long rows = batch * pixels;
         float* dz = dOut;
-        if (m_activation != ActivationKind::Linear) {
-            const float* z = m_z.empty() ? nullptr : m_z.data();
-            forSlices(rows, m_f, ctx.threads, [&](long long b, long long e, int) {
-                const long long o = b * m_f;
-                activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr,
-                                   out + o, dz + o, dz + o, (e - b) * m_f, m_f);
-            });
-        }
+        if (m_activation != ActivationKind::Linear)
+            activationBackwardSlices(m_activation, m_layer->activationAlpha,
+                                     m_z.empty() ? nullptr : m_z.data(), out, dz, dz, rows, m_f,
+                                     m_f, ctx.threads);
         gemmRows(true, false, m_k, m_f, static_cast<int>(rows), m_cols.data(), m_k, dz, m_f, 0.f,
                  m_gradKernel.data(), m_f, ctx.threads);
         if (m_layer->useBias) {
@@ -85,13 +78,7 @@ public:
     }
 
     std::vector<Parameter> parameters() override {
-        std::vector<Parameter> params{{m_layer->name + "/kernel",
-                                       m_layer->kernel.mutableFloats().data(), m_gradKernel.data(),
-                                       m_layer->kernel.elements()}};
-        if (m_layer->useBias)
-            params.push_back({m_layer->name + "/bias", m_layer->bias.mutableFloats().data(),
-                              m_gradBias.data(), m_f});
-        return params;
+        return kernelParameters(*m_layer, m_gradKernel, m_gradBias);
     }
 
 private:

@@ -33,26 +33,19 @@ public:
         }
         gemmRows(false, false, rows, m_out, m_in, in, m_in, m_layer->kernel.floats().data(), m_out,
                  m_layer->useBias ? 1.f : 0.f, z, m_out, ctx.threads);
-        if (m_activation != ActivationKind::Linear) {
-            forSlices(rows, m_out, ctx.threads, [&](long long b, long long e, int) {
-                activationForward(m_activation, m_layer->activationAlpha, z + b * m_out,
-                                  out + b * m_out, (e - b) * m_out, m_out);
-            });
-        }
+        if (m_activation != ActivationKind::Linear)
+            activationForwardSlices(m_activation, m_layer->activationAlpha, z, out, rows, m_out,
+                                    m_out, ctx.threads);
     }
 
     void backward(const float* in, const float* out, float* dOut, float* dIn, int batch,
                   const StepContext& ctx) override {
         const int rows = static_cast<int>(batch * m_inputSize / m_in);
         float* dz = dOut;  // the activation's backward runs in place
-        if (m_activation != ActivationKind::Linear) {
-            const float* z = m_z.empty() ? nullptr : m_z.data();
-            forSlices(rows, m_out, ctx.threads, [&](long long b, long long e, int) {
-                const long long o = b * m_out;
-                activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr,
-                                   out + o, dz + o, dz + o, (e - b) * m_out, m_out);
-            });
-        }
+        if (m_activation != ActivationKind::Linear)
+            activationBackwardSlices(m_activation, m_layer->activationAlpha,
+                                     m_z.empty() ? nullptr : m_z.data(), out, dz, dz, rows, m_out,
+                                     m_out, ctx.threads);
         gemmRows(true, false, m_in, m_out, rows, in, m_in, dz, m_out, 0.f, m_gradKernel.data(),
                  m_out, ctx.threads);
         if (m_layer->useBias) {
@@ -68,13 +61,7 @@ public:
     }
 
     std::vector<Parameter> parameters() override {
-        std::vector<Parameter> params{{m_layer->name + "/kernel",
-                                       m_layer->kernel.mutableFloats().data(), m_gradKernel.data(),
-                                       m_layer->kernel.elements()}};
-        if (m_layer->useBias)
-            params.push_back({m_layer->name + "/bias", m_layer->bias.mutableFloats().data(),
-                              m_gradBias.data(), m_out});
-        return params;
+        return kernelParameters(*m_layer, m_gradKernel, m_gradBias);
     }
 
 private:

@@ -2,6 +2,7 @@
 #include "core/train/layer_op.h"
 
 #include "core/error.h"
+#include "core/train/activation_math.h"
 #include "core/util/parallel.h"
 
 namespace cwb::train {
@@ -22,6 +23,16 @@ ImageGeometry imageGeometry(const Layer& layer) {
     return g;
 }
 
+std::vector<Parameter> kernelParameters(Layer& layer, std::vector<float>& gradKernel,
+                                        std::vector<float>& gradBias) {
+    std::vector<Parameter> params{{layer.name + "/kernel", layer.kernel.mutableFloats().data(),
+                                   gradKernel.data(), layer.kernel.elements()}};
+    if (layer.useBias)
+        params.push_back({layer.name + "/bias", layer.bias.mutableFloats().data(), gradBias.data(),
+                          layer.bias.elements()});
+    return params;
+}
+
 void forSlices(long long count, long long workPerItem, int threads,
                const std::function<void(long long, long long, int)>& body) {
     // Starting a thread costs about 50-200 us here; below ~256k element-operations the
@@ -32,6 +43,24 @@ void forSlices(long long count, long long workPerItem, int threads,
         return;
     }
     parallelFor(count, threads, body);
+}
+
+void activationForwardSlices(ActivationKind kind, float alpha, const float* z, float* y,
+                             long long items, long long itemSize, int width, int threads) {
+    forSlices(items, itemSize, threads, [&](long long b, long long e, int) {
+        activationForward(kind, alpha, z + b * itemSize, y + b * itemSize, (e - b) * itemSize,
+                          width);
+    });
+}
+
+void activationBackwardSlices(ActivationKind kind, float alpha, const float* z, const float* y,
+                              const float* dy, float* dz, long long items, long long itemSize,
+                              int width, int threads) {
+    forSlices(items, itemSize, threads, [&](long long b, long long e, int) {
+        const long long o = b * itemSize;
+        activationBackward(kind, alpha, z ? z + o : nullptr, y + o, dy + o, dz + o,
+                           (e - b) * itemSize, width);
+    });
 }
 
 std::unique_ptr<LayerOp> makeLayerOp(Layer& layer, bool finalLogits) {

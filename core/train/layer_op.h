@@ -68,6 +68,11 @@ struct ImageGeometry {
 };
 ImageGeometry imageGeometry(const Layer& layer);
 
+// The trainable parameters of a Dense or Conv2D layer: its kernel and, where it has one, its
+// bias, each with the gradient buffer of the same size.
+std::vector<Parameter> kernelParameters(Layer& layer, std::vector<float>& gradKernel,
+                                        std::vector<float>& gradBias);
+
 // The op for `layer` (shapes already inferred). `finalLogits`: this is the model's last
 // layer and its softmax is to be left out (the loss works on logits). Throws cwb::Error
 // naming the layer for anything training does not support.
@@ -86,5 +91,14 @@ std::unique_ptr<LayerOp> makeIdentityOp(Layer& layer);
 // small to pay for starting threads (about 100 us on this machine).
 void forSlices(long long count, long long workPerItem, int threads,
                const std::function<void(long long begin, long long end, int worker)>& body);
+
+// activationForward / activationBackward (activation_math.h) over `items` runs of `itemSize`
+// values in forSlices' slices; softmax normalises each run of `width`. z may be null where
+// y suffices for the slope; dz may alias dy.
+void activationForwardSlices(ActivationKind kind, float alpha, const float* z, float* y,
+                             long long items, long long itemSize, int width, int threads);
+void activationBackwardSlices(ActivationKind kind, float alpha, const float* z, const float* y,
+                              const float* dy, float* dz, long long items, long long itemSize,
+                              int width, int threads);
 
 }  // namespace cwb::train

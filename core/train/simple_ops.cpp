@@ -38,20 +38,15 @@ public:
     void forward(const float* in, float* out, int batch, const StepContext& ctx) override {
         if (!derivativeFromOutput(m_activation) && ctx.training)
             m_input.assign(in, in + batch * m_inputSize);
-        forSlices(batch, m_inputSize, ctx.threads, [&](long long b, long long e, int) {
-            activationForward(m_activation, m_layer->activationAlpha, in + b * m_inputSize,
-                              out + b * m_inputSize, (e - b) * m_inputSize, m_width);
-        });
+        activationForwardSlices(m_activation, m_layer->activationAlpha, in, out, batch, m_inputSize,
+                                m_width, ctx.threads);
     }
     void backward(const float*, const float* out, float* dOut, float* dIn, int batch,
                   const StepContext& ctx) override {
         if (!dIn) return;
         const float* z = derivativeFromOutput(m_activation) ? nullptr : m_input.data();
-        forSlices(batch, m_inputSize, ctx.threads, [&](long long b, long long e, int) {
-            const long long o = b * m_inputSize;
-            activationBackward(m_activation, m_layer->activationAlpha, z ? z + o : nullptr, out + o,
-                               dOut + o, dIn + o, (e - b) * m_inputSize, m_width);
-        });
+        activationBackwardSlices(m_activation, m_layer->activationAlpha, z, out, dOut, dIn, batch,
+                                 m_inputSize, m_width, ctx.threads);
     }
 
 private:

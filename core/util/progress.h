@@ -3,6 +3,7 @@
 // when the caller asked to stop.
 #pragma once
 
+#include <atomic>
 #include <functional>
 
 #include "core/error.h"
@@ -15,6 +16,19 @@ struct Progress {
 
     void step(long long done, long long total) const {
         if (callback && !callback(done, total)) throw Cancelled();
+    }
+
+    // step() from worker 0 of a parallel loop (the others never call back); when it throws,
+    // `stop` tells the other workers to end their slices before the exception is rethrown.
+    void stepFromWorker(int worker, long long done, long long total,
+                        std::atomic<bool>& stop) const {
+        if (worker != 0) return;
+        try {
+            step(done, total);
+        } catch (...) {
+            stop = true;
+            throw;
+        }
     }
 };
 

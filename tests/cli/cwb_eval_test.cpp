@@ -45,6 +45,16 @@ private slots:
         QVERIFY(r.out.contains("100 samples"));
     }
 
+    // A device this build cannot run falls back to the CPU with core's one-line note.
+    void unavailableDeviceFallsBackToTheCpu() {
+        const CliRun r = runCwb({"eval", fixturePath("k3legacy_mlp_ntu113.h5"), "--limit", "100",
+                                 "--repeats", "1", "--device", "cuda:1"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.err.trimmed(), QByteArray("cuda:1: not available (this build has no CUDA "
+                                             "backend); running on the CPU"));
+        QVERIFY(r.out.contains("engine:     cpu"));
+    }
+
     void missingDataSetNamesThePackage() {
         expectOneLineError(
             runCwb({"eval", fixturePath("k2_mlp_dropout_percy.h5"), "--data", "/nonexistent"}),

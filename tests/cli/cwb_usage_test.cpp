@@ -121,6 +121,9 @@ private slots:
         QTest::newRow("bad word")
             << QStringList{"eval", model, "--kernel", "gpu"} << "eval"
             << "option --kernel: unknown kernel choice 'gpu'; expected auto, float, int8 or sparse";
+        QTest::newRow("unknown device")
+            << QStringList{"eval", model, "--device", "gpu"} << "eval"
+            << "option --device: device 'gpu' is not known; choose cpu, cuda, cuda:N or auto";
         QTest::newRow("bad setting name")
             << QStringList{"compress", model, "-o", "x.h5", "--bits", "4", "--scheme", "skew"}
             << "compress"

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/io/keras_config.h"
+#include "core/io/keras_weights.h"
 
 using namespace cwb;
 using nlohmann::json;

@@ -89,11 +89,9 @@ std::string nestedJson(int depth) {
     return text + "0" + std::string(static_cast<std::size_t>(depth), '}');
 }
 
-std::string sparseSafetensors(const std::string& path, std::uint64_t bytes) {
-    const std::string header = R"({"huge":{"dtype":"U8","shape":[)" + std::to_string(bytes) +
-                               R"(],"data_offsets":[0,)" + std::to_string(bytes) + "]}}";
-    writeBytes(path, safetensors(header, ""));
-    std::filesystem::resize_file(path, 8 + header.size() + bytes);  // a hole: no disk used
+std::string sparseFile(const std::string& path, const std::string& head, std::uint64_t size) {
+    writeBytes(path, head);
+    std::filesystem::resize_file(path, size);  // a hole: no disk used
     return path;
 }
 

@@ -32,9 +32,9 @@ std::string safetensors(const std::string& header, const std::string& data,
                         long long declaredLength = -1);
 // `depth` nested JSON objects: {"a":{"a":...0}}.
 std::string nestedJson(int depth);
-// A sparse safetensors file holding one U8 tensor of `bytes` bytes that are never written:
-// the file is that large but takes no disk space.
-std::string sparseSafetensors(const std::string& path, std::uint64_t bytes);
+// A sparse file of `size` bytes that starts with `head`; the rest is a hole that is never
+// written, so the file is that large but takes no disk space.
+std::string sparseFile(const std::string& path, const std::string& head, std::uint64_t size);
 
 // An HDF5 file with one dataset of random floats and nothing of Keras.
 std::string plainHdf5(const std::string& path);

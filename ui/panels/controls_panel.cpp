@@ -12,6 +12,7 @@
 #include <QStandardItemModel>
 #include <QVBoxLayout>
 
+#include "core/backend/backend.h"
 #include "ui/panels/log_slider.h"
 
 namespace cwb::ui {
@@ -99,17 +100,27 @@ QWidget* ControlsPanel::buildActions() {
     auto* box = new QGroupBox(tr("Run"), this);
     auto* form = new QFormLayout(box);
     m_device = new QComboBox(box);
-    m_device->addItem(tr("CPU"));
-    m_device->addItem(tr("GPU (CUDA): not available in this build"));
-    // Core has no GPU backend in this build: the entry is shown, never selectable.
-    if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model()))
-        model->item(1)->setEnabled(false);
+    // The core's device list: a device that cannot run here is shown with the reason, never
+    // selectable. The item data is the device name that chooseBackend() takes.
+    for (const DeviceInfo& device : listDevices()) {
+        const QString label = QString::fromStdString(device.label);
+        m_device->addItem(
+            device.available
+                ? label
+                : tr("%1: %2").arg(label, QString::fromStdString(device.unavailableReason)),
+            QString::fromStdString(device.name));
+        m_device->setItemData(m_device->count() - 1, QString::fromStdString(device.description),
+                              Qt::ToolTipRole);
+        if (auto* model = qobject_cast<QStandardItemModel*>(m_device->model());
+            model && !device.available)
+            model->item(m_device->count() - 1)->setEnabled(false);
+    }
     m_kernels = new QComboBox(box);
     m_kernels->addItems(fromNames(kernelChoiceNames()));
     m_kernels->setToolTip(
         tr("Kernels that run the compressed model for accuracy and latency: auto times "
            "float32, int8 and sparse on each layer and keeps the fastest"));
-    // The disabled GPU entry is long; the closed box need not be as wide as it.
+    // A disabled entry with its reason is long; the closed box need not be as wide as it.
     m_device->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_device->setMinimumContentsLength(6);
     auto* engineRow = new QHBoxLayout;

@@ -110,17 +110,11 @@ private:
                           float* out) { runOps(begin, end, in, images, out, s); });
     }
 
-    // Runs ops [begin, end) on n images, alternating between the two scratch buffers; the
-    // last op writes to `output`.
+    // Runs ops [begin, end) on n images (see runChain).
     void runOps(std::size_t begin, std::size_t end, const float* input, int n, float* output,
                 Scratch& s) const {
-        const float* in = input;
-        for (std::size_t i = begin; i < end; ++i) {
-            float* out =
-                i + 1 == end ? output : (in == s.ping.data() ? s.pong.data() : s.ping.data());
-            runOp(i, in, n, out, s);
-            in = out;
-        }
+        runChain(begin, end, input, output, s.ping.data(), s.pong.data(),
+                 [&](std::size_t i, const float* in, float* out) { runOp(i, in, n, out, s); });
     }
 
     void runOp(std::size_t index, const float* in, int n, float* out, Scratch& s) const {

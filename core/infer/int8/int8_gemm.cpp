@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/infer/int8/vector_target.h"
+#include "core/util/enum_names.h"
 
 namespace cwb::int8 {
 namespace {
@@ -195,15 +196,9 @@ Isa bestIsa() {
 }
 
 std::string isaName(Isa isa) {
-    switch (isa) {
-        case Isa::Scalar:
-            return "scalar";
-        case Isa::Avx2:
-            return "avx2";
-        case Isa::Avx512Vnni:
-            return "avx512-vnni";
-    }
-    return "?";
+    static constexpr EnumName<Isa> kNames[]{
+        {Isa::Scalar, "scalar"}, {Isa::Avx2, "avx2"}, {Isa::Avx512Vnni, "avx512-vnni"}};
+    return nameOf(kNames, isa);
 }
 
 PackedB packB(const std::int8_t* b, int k, int n) {

@@ -1,0 +1,69 @@
+// A compute backend runs whole jobs: the fused compression pass over a set of tensors, and a
+// network compiled into an engine that evaluates batches. Jobs are plain data (host tensors,
+// option structs), so the window's worker lanes and the command line call the same entry
+// points, compressModel() and makeCompressedEngine(), whichever device runs them; those hand
+// the job to the backend their options name (the CPU when none). The CPU backend runs the
+// kernels of core/compress and core/infer; a CUDA backend (issue 12) adds a row to the device
+// list in backend_registry.cpp and implements this interface.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/compress/fused_pass.h"
+#include "core/infer/compressed_engine.h"
+#include "core/util/progress.h"
+
+namespace cwb {
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    // What --device and the Device box call it: "cpu", "cuda:0".
+    virtual std::string name() const = 0;
+    // One line for the Device box and reports: "CPU, 16 threads, int8 avx512-vnni".
+    virtual std::string description() const = 0;
+
+    // The fused compression pass of core/compress/fused_pass.h over `jobs`. Every backend
+    // gives the CPU's masks and values exactly and its statistics to float32 rounding.
+    virtual std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
+                                                  const FusedOptions& options,
+                                                  const Progress& progress) = 0;
+
+    // `model` compiled to evaluate batches here (InferenceEngine::forward). Throws cwb::Error
+    // if the model is not evaluable.
+    virtual std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
+                                                        const CompressedEngineOptions& options,
+                                                        KernelReport* report) = 0;
+};
+
+// The CPU backend: always available.
+Backend& cpuBackend();
+// `backend`, or the CPU backend where options leave it unset.
+inline Backend& backendOr(Backend* backend) { return backend ? *backend : cpuBackend(); }
+
+// A device this build knows, whether or not it can run here.
+struct DeviceInfo {
+    std::string name;         // "cpu", "cuda", "cuda:1"
+    std::string label;        // short, for a list: "CPU", "GPU (CUDA)"
+    std::string description;  // Backend::description() where available
+    bool available = false;
+    std::string unavailableReason;  // "this build has no CUDA backend"
+};
+
+// Every device, the CPU first, for the Device box and `--device` help.
+std::vector<DeviceInfo> listDevices();
+
+struct BackendChoice {
+    Backend* backend = nullptr;  // never null
+    std::string note;            // one line when another device than the one asked runs the jobs
+};
+
+// The backend for a device name: "cpu", "cuda", "cuda:N", or "auto" (a GPU where one works,
+// else the CPU, without a note). A known device that cannot run here falls back to the CPU
+// with a note ("cuda:1: not available (this build has no CUDA backend); running on the CPU");
+// an unknown name throws cwb::Error naming the choices.
+BackendChoice chooseBackend(const std::string& device);
+
+}  // namespace cwb

@@ -1,0 +1,38 @@
+// The CPU backend: the fused pass and the compressed engine of core/compress and core/infer.
+#include <sstream>
+
+#include "core/backend/backend.h"
+#include "core/infer/int8/int8_gemm.h"
+#include "core/util/parallel.h"
+
+namespace cwb {
+namespace {
+
+class CpuBackend final : public Backend {
+public:
+    std::string name() const override { return "cpu"; }
+    std::string description() const override {
+        std::ostringstream out;
+        out << "CPU, " << resolveThreads(0) << " threads, int8 " << int8::isaName(int8::bestIsa());
+        return out.str();
+    }
+    std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
+                                          const FusedOptions& options,
+                                          const Progress& progress) override {
+        return cwb::runFusedPass(jobs, options, progress);
+    }
+    std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
+                                                const CompressedEngineOptions& options,
+                                                KernelReport* report) override {
+        return makeCpuCompressedEngine(model, options, report);
+    }
+};
+
+}  // namespace
+
+Backend& cpuBackend() {
+    static CpuBackend cpu;
+    return cpu;
+}
+
+}  // namespace cwb
