@@ -21,15 +21,9 @@ struct BenchArgs {
 };
 
 int runBench(const BenchArgs& a) {
-    const LlmCompression compression = llmCompression(a.compression);
+    llmCompression(a.compression);  // usage errors before the checkpoint is opened
     const LlamaCheckpoint checkpoint = openCheckpointVerbose(a.checkpoint);
-    LlamaWeights weights = checkpoint.weights;
-    if (a.compression.any()) {
-        LlmCompressOptions options;
-        options.threads = a.threads;
-        weights =
-            compressLlama(checkpoint.config, checkpoint.weights, compression, options).weights;
-    }
+    const LlamaWeights weights = compressedWeights(checkpoint, a.compression, a.threads);
     SpeedOptions options;
     options.promptTokens = a.prompt;
     options.generateTokens = a.generate;
@@ -69,10 +63,7 @@ const CommandRegistration registration{
     "bench", "prefill and generation tokens/s of a language model on the real kernels",
     [](CLI::App& app) -> RunFunction {
         auto a = std::make_shared<BenchArgs>();
-        app.add_option("checkpoint", a->checkpoint,
-                       "a Hugging Face folder, a .gguf file or a llama2.c .bin")
-            ->type_name("CHECKPOINT")
-            ->required();
+        addCheckpointArgument(app, a->checkpoint);
         addInteger(app, "-p,--prompt", a->prompt, 0, 1 << 16, "prefill test: tokens (0 = skip)");
         addInteger(app, "-n,--generate", a->generate, 0, 1 << 16,
                    "generation test: tokens (0 = skip)");

@@ -19,16 +19,10 @@ struct GenerateArgs {
 };
 
 int runGenerate(const GenerateArgs& a) {
-    const LlmCompression compression = llmCompression(a.compression);
+    llmCompression(a.compression);  // usage errors before the checkpoint is opened
     const LlamaCheckpoint checkpoint = openCheckpointVerbose(a.checkpoint);
     const auto tokenizer = loadCheckpointTokenizer(checkpoint);
-    LlamaWeights weights = checkpoint.weights;
-    if (a.compression.any()) {
-        LlmCompressOptions options;
-        options.threads = a.threads;
-        weights =
-            compressLlama(checkpoint.config, checkpoint.weights, compression, options).weights;
-    }
+    const LlamaWeights weights = compressedWeights(checkpoint, a.compression, a.threads);
     const std::vector<int> ids = tokenizer->encode(a.prompt, true);
     const std::vector<std::int32_t> prompt(ids.begin(), ids.end());
 
@@ -57,10 +51,7 @@ const CommandRegistration registration{
     "generate", "greedy text from a prompt with a language model, compressed or not",
     [](CLI::App& app) -> RunFunction {
         auto a = std::make_shared<GenerateArgs>();
-        app.add_option("checkpoint", a->checkpoint,
-                       "a Hugging Face folder, a .gguf file or a llama2.c .bin")
-            ->type_name("CHECKPOINT")
-            ->required();
+        addCheckpointArgument(app, a->checkpoint);
         app.add_option("--prompt", a->prompt, "the text to continue")
             ->type_name("TEXT")
             ->required();

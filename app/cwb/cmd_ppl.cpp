@@ -119,10 +119,7 @@ const CommandRegistration registration{
     "ppl", "perplexity of a language model (llama-perplexity's protocol), compressed or not",
     [](CLI::App& app) -> RunFunction {
         auto a = std::make_shared<PplArgs>();
-        app.add_option("checkpoint", a->checkpoint,
-                       "a Hugging Face folder, a .gguf file or a llama2.c .bin")
-            ->type_name("CHECKPOINT")
-            ->required();
+        addCheckpointArgument(app, a->checkpoint);
         app.add_option("--text", a->text,
                        "the text to score (default: the Book of Revelation, resources/llm)")
             ->type_name("FILE");

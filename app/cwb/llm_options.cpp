@@ -71,6 +71,21 @@ std::string describeCompression(const LlmCompressionArgs& args) {
     return text;
 }
 
+void addCheckpointArgument(CLI::App& app, std::string& path) {
+    app.add_option("checkpoint", path, "a Hugging Face folder, a .gguf file or a llama2.c .bin")
+        ->type_name("CHECKPOINT")
+        ->required();
+}
+
+LlamaWeights compressedWeights(const LlamaCheckpoint& checkpoint, const LlmCompressionArgs& args,
+                               int threads) {
+    if (!args.any()) return checkpoint.weights;
+    LlmCompressOptions options;
+    options.threads = threads;
+    return compressLlama(checkpoint.config, checkpoint.weights, llmCompression(args), options)
+        .weights;
+}
+
 LlamaCheckpoint openCheckpointVerbose(const std::string& path) {
     LlamaCheckpoint checkpoint = openLlamaCheckpoint(path);
     const LlamaConfig& c = checkpoint.config;

@@ -25,6 +25,13 @@ LlmCompression llmCompression(const LlmCompressionArgs& args);
 // "alpha 0.02, rho 0.01", "Q4_K on the block matrices", "as stored".
 std::string describeCompression(const LlmCompressionArgs& args);
 
+// Declares the positional CHECKPOINT argument (required).
+void addCheckpointArgument(CLI::App& app, std::string& path);
+
+// The checkpoint's weights with the compression applied (the stored ones when none is asked).
+LlamaWeights compressedWeights(const LlamaCheckpoint& checkpoint, const LlmCompressionArgs& args,
+                               int threads);
+
 // Opens the checkpoint, printing one line of what it is to stderr.
 LlamaCheckpoint openCheckpointVerbose(const std::string& path);
 

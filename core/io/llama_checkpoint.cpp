@@ -28,6 +28,12 @@ LlamaCheckpoint openLlamaCheckpoint(const std::string& path, const std::string& 
 }
 
 bool isLlamaCheckpointPath(const std::string& path) {
+    // A lone .safetensors file is a network's weights; a shard has its folder's config.json.
+    const fs::path file(path);
+    std::error_code ec;
+    if (file.extension() == ".safetensors" &&
+        !fs::is_regular_file(file.parent_path() / "config.json", ec))
+        return false;
     try {
         return findReader(path, ReaderKind::Checkpoint) != nullptr;
     } catch (const Error&) {  // nothing at `path`: the caller's reader says so

@@ -17,7 +17,8 @@ LlamaCheckpoint openLlamaCheckpoint(const std::string& path,
                                     const std::string& llama2cTokenizer = {});
 
 // Whether a checkpoint reader of the registry takes `path` (a Hugging Face folder or one of its
-// files, a GGUF file, a llama2.c .bin) rather than a network reader. Never throws.
+// files, a GGUF file, a llama2.c .bin) rather than a network reader; a .safetensors file
+// without config.json beside it is a network's. Never throws.
 bool isLlamaCheckpointPath(const std::string& path);
 
 // The llama2.c tokenizer for a checkpoint: tokenizer.bin beside it, else the only tok*.bin
