@@ -2,7 +2,7 @@
 // (llama-perplexity's protocol, 71 chunks of 256) and tokens/s as llama-bench measures them
 // (prefill of 64 tokens, generation of 16) on cwb synth's tinyllama shape in Q8_0, Q4_0, Q4_K
 // and F16, with generation's weight bytes per second against a read bandwidth measured in the
-// same run. Writes bench/results/llm.md.
+// same run. Writes bench/results/llm_bench.md.
 //   llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR]
 // The tinyllama folder (2.2 GB) is written to a temporary folder and removed, or to DIR and
 // kept (and reused when DIR exists).
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     int threads = 2;
     bool tinyllama = true;
     std::string tinyDir;
-    std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/llm.md";
+    std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_bench.md";
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
         if (!std::strcmp(argv[i], "--out") && i + 1 < argc) outPath = argv[++i];
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
         }
 
         std::ostringstream md;
-        md << "# Language models on the CPU\n\n"
+        md << "# Language models on the CPU (bench/llm_bench)\n\n"
            << "- Machine: " << cpuName() << ", " << std::thread::hardware_concurrency()
            << " cores; block kernels: " << quant::isaName(quant::activeIsa()) << "\n"
            << "- Threads: " << threads << "\n"

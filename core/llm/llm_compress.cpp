@@ -11,6 +11,7 @@
 #include "core/llm/llama_forward.h"
 #include "core/quant/quant_rows.h"
 #include "core/stats/row_comparison.h"
+#include "core/util/memory.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -66,6 +67,12 @@ LlmCompressionResult compressWithPlan(const LlamaConfig& config, const LlamaWeig
                                       const LayerSettings& settings,
                                       const LlmCompressOptions& options, const Progress& progress) {
     const int threads = resolveThreads(options.threads);
+    std::uint64_t weights32 = 0;
+    for (const auto& b : weights.blocks)
+        for (const Projection& p : kProjections)
+            weights32 += static_cast<std::uint64_t>((b.*p.member).elements()) * sizeof(float);
+    // compressModel works on float32 kernels and writes float32 results: two copies.
+    ensureFitsInMemory(2 * weights32, "the workbench's schemes on the block matrices (float32)");
     Model model;
     model.sourcePath = "the language model";
     model.format = "Llama block matrices";
