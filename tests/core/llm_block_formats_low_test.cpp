@@ -8,24 +8,10 @@
 using namespace cwb;
 using namespace cwb::test;
 
-namespace {
-
-#ifdef CWB_SANITIZER_BUILD
-constexpr int kChunks = 2;  // the memory handling; the figures are the normal build's
-#else
-constexpr int kChunks = 0;
-#endif
-
-}  // namespace
-
 class LlmBlockFormatsLowTest : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() {
-        m_ckpt = loadKjvSafetensors();
-        m_tokens = revelationTokens();
-        m_original = recordOriginal(m_ckpt, m_tokens, kChunks);
-    }
+    void initTestCase() { m_rows.load(); }
 
     void formatsMatchLlamaCpp_data() {
 #ifdef CWB_SANITIZER_BUILD
@@ -36,13 +22,11 @@ private slots:
     }
     void formatsMatchLlamaCpp() {
         QFETCH(int, row);
-        checkFormatRow(kFormatRows[row], m_ckpt, m_tokens, m_original, kChunks);
+        m_rows.check(row);
     }
 
 private:
-    LlamaCheckpoint m_ckpt;
-    std::vector<std::int32_t> m_tokens;
-    PerplexityReference m_original;
+    FormatRowsFixture m_rows;
 };
 
 QTEST_GUILESS_MAIN(LlmBlockFormatsLowTest)

@@ -89,4 +89,29 @@ inline void checkFormatRow(const FormatRow& row, const LlamaCheckpoint& ckpt,
                  "mean KL divergence more than 5 % from llama.cpp's");
 }
 
+// Chunks each block-format test scores: all in the normal build; two under the sanitizers,
+// which check the memory handling (the figures are the normal build's).
+#ifdef CWB_SANITIZER_BUILD
+inline constexpr int kFormatChunks = 2;
+#else
+inline constexpr int kFormatChunks = 0;
+#endif
+
+// What both block-format test executables hold: kjv-llama-6m, the evaluation tokens and the
+// original's recorded log-probabilities, loaded once in initTestCase.
+struct FormatRowsFixture {
+    LlamaCheckpoint checkpoint;
+    std::vector<std::int32_t> tokens;
+    PerplexityReference original;
+
+    void load() {
+        checkpoint = loadKjvSafetensors();
+        tokens = revelationTokens();
+        original = recordOriginal(checkpoint, tokens, kFormatChunks);
+    }
+    void check(int row) const {
+        checkFormatRow(kFormatRows[row], checkpoint, tokens, original, kFormatChunks);
+    }
+};
+
 }  // namespace cwb::test
