@@ -78,6 +78,15 @@ void toFloatSigned16(const std::byte* blocks, float* out, std::int64_t n) {
     }
 }
 
+// Each sub-block of 16 quantized on its own by `quantize(values, codes)`, which returns its
+// scale; the scale of largest magnitude, signed (its magnitude in amax).
+template <typename Quantize>
+float subBlockScales(const float* x, std::int8_t* codes, float* scales, float& amax,
+                     Quantize quantize) {
+    for (int j = 0; j < 16; ++j) scales[j] = quantize(x + 16 * j, codes + 16 * j);
+    return signedAbsMax(scales, 16, amax);
+}
+
 // The reference dot product of the formats with sub-blocks of 16: the exact integer sum of
 // scale x (codes . activations) per super-block; Q2_K's minimums through the bsums.
 template <typename Block>
@@ -179,9 +188,10 @@ void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     std::int8_t codes[kQKK];
     float scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        for (int j = 0; j < 16; ++j) scales[j] = makeQ3Quants(16, 4, x + 16 * j, codes + 16 * j);
         float amax;
-        const float maxScale = signedAbsMax(scales, 16, amax);
+        const float maxScale = subBlockScales(
+            x, codes, scales, amax,
+            [](const float* v, std::int8_t* c) { return makeQ3Quants(16, 4, v, c); });
         std::fill(y[i].scales, y[i].scales + 12, std::uint8_t{0});
         if (maxScale != 0.f) {
             const float iscale = -32.f / maxScale;
@@ -230,9 +240,10 @@ void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     std::int8_t codes[kQKK];
     float scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        for (int j = 0; j < 16; ++j) scales[j] = makeQxQuants(16, 32, x + 16 * j, codes + 16 * j);
         float maxAbsScale;
-        const float maxScale = signedAbsMax(scales, 16, maxAbsScale);
+        const float maxScale = subBlockScales(
+            x, codes, scales, maxAbsScale,
+            [](const float* v, std::int8_t* c) { return makeQxQuants(16, 32, v, c); });
         if (maxAbsScale < 1e-15f) {
             std::memset(&y[i], 0, sizeof(BlockQ6_K));
             continue;

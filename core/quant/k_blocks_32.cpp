@@ -158,33 +158,21 @@ float dotRefScaleMin(const std::byte* w, const std::byte* a, std::int64_t n) {
 
 }  // namespace
 
-// ---- Q4_K
+// ---- Q4_K and Q5_K: kernels.h's entry points, the rule's maximum code, rmin and steps
 
-void toFloatQ4_K(const std::byte* blocks, float* out, std::int64_t n) {
-    toFloatScaleMin<BlockQ4_K>(blocks, out, n);
-}
-
-void fromFloatQ4_KRef(const float* x, std::byte* blocks, std::int64_t n) {
-    fromFloatScaleMin<BlockQ4_K, 15>(x, blocks, n, -1.f, 20);
-}
-
-float dotQ4_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotRefScaleMin<BlockQ4_K>(w, a, n);
-}
-
-// ---- Q5_K
-
-void toFloatQ5_K(const std::byte* blocks, float* out, std::int64_t n) {
-    toFloatScaleMin<BlockQ5_K>(blocks, out, n);
-}
-
-void fromFloatQ5_KRef(const float* x, std::byte* blocks, std::int64_t n) {
-    fromFloatScaleMin<BlockQ5_K, 31>(x, blocks, n, -0.5f, 15);
-}
-
-float dotQ5_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotRefScaleMin<BlockQ5_K>(w, a, n);
-}
+#define CWB_SCALE_MIN_FORMAT(T, NMAX, RMIN, STEPS)                              \
+    void toFloat##T(const std::byte* blocks, float* out, std::int64_t n) {      \
+        toFloatScaleMin<Block##T>(blocks, out, n);                              \
+    }                                                                           \
+    void fromFloat##T##Ref(const float* x, std::byte* blocks, std::int64_t n) { \
+        fromFloatScaleMin<Block##T, NMAX>(x, blocks, n, RMIN, STEPS);           \
+    }                                                                           \
+    float dot##T##Ref(const std::byte* w, const std::byte* a, std::int64_t n) { \
+        return dotRefScaleMin<Block##T>(w, a, n);                               \
+    }
+CWB_SCALE_MIN_FORMAT(Q4_K, 15, -1.f, 20)
+CWB_SCALE_MIN_FORMAT(Q5_K, 31, -0.5f, 15)
+#undef CWB_SCALE_MIN_FORMAT
 
 // ---- Q8_K
 
