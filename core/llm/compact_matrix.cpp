@@ -76,7 +76,7 @@ std::shared_ptr<OwnedStorage> storageFor(DType type, std::int64_t out, std::int6
 }  // namespace
 
 CompactMatrix compactMatrix(const Tensor& kernel, const std::vector<float>& steps,
-                            const std::string& name, std::uint64_t allFloat32Bytes, int threads) {
+                            const std::string& name, std::uint64_t float32Reserve, int threads) {
     const std::int64_t in = kernel.shape()[0], out = kernel.shape()[1];
     const Shape shape{out, in};
     CompactMatrix result;
@@ -112,14 +112,15 @@ CompactMatrix compactMatrix(const Tensor& kernel, const std::vector<float>& step
         if (exact) return {Tensor(shape, DType::BF16, storage), maxAbs};
     }
 
-    const std::uint64_t bytes = static_cast<std::uint64_t>(out * in) * sizeof(float);
+    // Pessimistic on purpose: when one matrix needs float32, the ones after it likely do too,
+    // and finding that out at the edge of memory would take the machine there first.
     const std::uint64_t available = availableMemoryBytes();
-    if (bytes > available) {
+    if (float32Reserve > available) {
         const auto mib = [](std::uint64_t b) { return std::to_string(b >> 20); };
         throw Error("compression: " + name +
-                    "'s values are not on one step per row with 8-bit codes, so they need " +
-                    mib(bytes) + " MiB in float32 (" + mib(allFloat32Bytes) +
-                    " MiB for all block matrices) where " + mib(available) +
+                    "'s values are not on one step per row with 8-bit codes; in float32 it and "
+                    "the block matrices after it need " +
+                    mib(float32Reserve) + " MiB where " + mib(available) +
                     " MiB are available; choose a larger alpha (max |W| / alpha <= 127) or a "
                     "block format such as Q8_0");
     }

@@ -23,9 +23,9 @@ struct CompactMatrix {
 
 // `kernel` is a float32 Dense kernel (in, out) as compressModel returns it; `steps` holds one
 // step for the tensor, one per output channel, or is empty (not on a grid). The float32
-// fallback is checked against the available memory: cwb::Error naming `name`, what it and
-// all matrices (`allFloat32Bytes`) need, and the way out.
+// fallback needs `float32Reserve` (this matrix and those still to come, in float32) to fit
+// in the available memory, else cwb::Error naming `name`, the need and the way out.
 CompactMatrix compactMatrix(const Tensor& kernel, const std::vector<float>& steps,
-                            const std::string& name, std::uint64_t allFloat32Bytes, int threads);
+                            const std::string& name, std::uint64_t float32Reserve, int threads);
 
 }  // namespace cwb

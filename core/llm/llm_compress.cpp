@@ -145,6 +145,7 @@ LlmCompressionResult compressWithPlan(const LlamaConfig& config, const LlamaWeig
 
     std::vector<TensorStats> stats;
     double weightBound = 0.0, errorBound = 0.0;
+    std::uint64_t float32Left = float32Bytes;  // this matrix and those after it
     for (std::size_t first = 0; first < targets.size(); first += group) {
         Model model;
         model.sourcePath = "the language model";
@@ -172,12 +173,13 @@ LlmCompressionResult compressWithPlan(const LlamaConfig& config, const LlamaWeig
                 const KernelGrid& grid = compressed.grids[j];
                 const CompactMatrix c =
                     compactMatrix(kernel, grid.quantized ? grid.steps : std::vector<float>{},
-                                  t.name, float32Bytes, threads);
+                                  t.name, float32Left, threads);
                 *t.target = c.values;
                 weightBound = std::max(weightBound, c.maxAbsValue);
                 errorBound = std::max(errorBound, s.maxAbsError);
             }
             releaseResident(t.source);
+            float32Left -= static_cast<std::uint64_t>(t.source.elements()) * sizeof(float);
             stats.push_back(std::move(s));
         }
         advance();
