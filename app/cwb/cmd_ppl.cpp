@@ -53,6 +53,8 @@ int runPpl(const PplArgs& a) {
     if (a.compression.any()) {
         LlmCompressOptions options;
         options.threads = a.threads;
+        options.stats.histograms = false;  // not shown; a pass over every weight less
+        options.stats.exactLevels = false;
         const LlmCompressionResult result =
             compressLlama(checkpoint.config, checkpoint.weights, compression, options);
         weights = result.weights;

@@ -82,6 +82,8 @@ LlamaWeights compressedWeights(const LlamaCheckpoint& checkpoint, const LlmCompr
     if (!args.any()) return checkpoint.weights;
     LlmCompressOptions options;
     options.threads = threads;
+    options.stats.histograms = false;  // only the weights are used
+    options.stats.exactLevels = false;
     return compressLlama(checkpoint.config, checkpoint.weights, llmCompression(args), options)
         .weights;
 }

@@ -1,13 +1,12 @@
 // Streaming safetensors output (see safetensors_writer.h).
 #include "core/io/safetensors_writer.h"
 
-#include <cstdio>
 #include <filesystem>
-#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/util/atomic_file.h"
+#include "core/util/sequential_writer.h"
 
 namespace cwb {
 
@@ -31,11 +30,6 @@ std::string headerJson(const std::vector<TensorDeclaration>& tensors) {
     return text;
 }
 
-void writeAll(std::FILE* file, const void* data, std::size_t bytes, const std::string& path) {
-    if (bytes && std::fwrite(data, 1, bytes, file) != bytes)
-        throw Error(path + ": cannot write (disk full?)");
-}
-
 }  // namespace
 
 void writeSafetensors(const std::string& path, const std::vector<TensorDeclaration>& tensors,
@@ -45,21 +39,21 @@ void writeSafetensors(const std::string& path, const std::vector<TensorDeclarati
                     ": already exists; choose a new name (existing files are never replaced)");
     const std::string header = headerJson(tensors);
     writeFileAtomically(path, [&](const std::string& tempPath) {
-        std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(tempPath.c_str(), "wb"),
-                                                             &std::fclose);
-        if (!file) throw Error(tempPath + ": cannot create the file");
+        std::uint64_t total = 8 + header.size();
+        for (const auto& t : tensors) total += t.bytes();
+        SequentialWriter file(tempPath, total);
         unsigned char length[8];
         for (int i = 0; i < 8; ++i)
             length[i] = static_cast<unsigned char>(header.size() >> (8 * i));
-        writeAll(file.get(), length, 8, path);
-        writeAll(file.get(), header.data(), header.size(), path);
+        file.write(length, 8);
+        file.write(header.data(), header.size());
         std::vector<std::byte> buffer;
         for (const auto& t : tensors) {
             buffer.resize(t.bytes());
             fill(t, buffer.data());
-            writeAll(file.get(), buffer.data(), buffer.size(), path);
+            file.write(buffer.data(), buffer.size());
         }
-        if (std::fflush(file.get()) != 0) throw Error(path + ": cannot write (disk full?)");
+        file.finish();
     });
 }
 

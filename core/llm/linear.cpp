@@ -25,10 +25,15 @@ constexpr long long kTileFloats = 1 << 18;
 
 bool isPlain(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
+// Q8_K has no packed product (llama.cpp uses it for activations only): the workbench's
+// alpha grids are stored in it (core/llm/compact_matrix.h) and converted a tile at a time
+// for any number of tokens.
+bool isTiled(DType t) { return isPlain(t) || t == DType::Q8_K; }
+
 std::size_t rowBytesOf(const Tensor& w) { return quant::rowBytes(w.dtype(), w.shape().at(1)); }
 
-// Rows [row, row + rows) of a plain matrix as float32. F16 and BF16 are converted 8 at a time
-// with AVX2 and F16C where the CPU has them: prefill converts every weight per call, and
+// Rows [row, row + rows) of a plain (or Q8_K) matrix as float32. F16 and BF16 are converted 8 at a
+// time with AVX2 and F16C where the CPU has them: prefill converts every weight per call, and
 // core/quant's row decoder is exact but scalar.
 void plainRows(const Tensor& w, long long row, long long rows, long long cols, float* out) {
     const std::byte* first = w.bytes() + row * rowBytesOf(w);
@@ -85,7 +90,7 @@ void gemmPlain(const Tensor& weight, const float* x, int tokens, float* y, Worke
 
 }  // namespace
 
-bool linearSupports(DType type) { return quant::isWeightType(type); }
+bool linearSupports(DType type) { return quant::isWeightType(type) || type == DType::Q8_K; }
 
 void tensorRowToFloat(const Tensor& matrix, long long row, float* out) {
     const std::int64_t cols = matrix.shape().at(1);
@@ -97,7 +102,8 @@ void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPo
         throw Error("linear: weights of type " + dtypeName(weight.dtype()) +
                     " cannot be multiplied; use F32, F16, BF16 or a llama.cpp block format");
     if (tokens <= 0 || weight.shape().at(0) <= 0) return;
-    if (isPlain(weight.dtype()) && tokens >= kGemmMinTokens) {
+    const DType type = weight.dtype();
+    if (isTiled(type) && (tokens >= kGemmMinTokens || !isPlain(type))) {
         cpu::setBlasThreads(1);  // the pool's threads call BLAS concurrently
         gemmPlain(weight, x, tokens, y, pool);
         return;

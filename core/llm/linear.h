@@ -4,7 +4,8 @@
 // the activations quantized once per call to the Q8 format llama.cpp pairs with each (Q8_0,
 // Q8_1 or Q8_K). Plain types (F32, F16, BF16) are converted to float32 a tile of rows at a
 // time and multiplied by SGEMM for a batch, by core/quant's dot products for a token or
-// three. Nothing converts a whole matrix.
+// three. Q8_K weights (the workbench's alpha grids, see compact_matrix.h) always go the
+// tile way. Nothing converts a whole matrix.
 #pragma once
 
 #include "core/model/tensor.h"

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/infer/cpu/gemm.h"
 #include "core/llm/linear.h"
+#include "core/util/mapped_file.h"
 #include "core/util/memory.h"
 
 namespace cwb {
@@ -36,7 +37,19 @@ void checkTensor(const Tensor& t, const Shape& want, const std::string& what, bo
 
 float silu(float x) { return x / (1.f + std::exp(-x)); }
 
+void releaseBlock(const LlamaBlockWeights& b) {
+    for (const Tensor* t : {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down}) releaseResident(*t);
+}
+
 }  // namespace
+
+bool weightsCrowdMemory(const LlamaWeights& w) {
+    std::uint64_t mapped = mappedBytes(w.embedding) + mappedBytes(w.output);
+    for (const auto& b : w.blocks)
+        for (const Tensor* t : {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down})
+            mapped += mappedBytes(*t);
+    return mapped > physicalMemoryBytes() / 2;
+}
 
 void validateLlama(const LlamaConfig& c, const LlamaWeights& w) {
     if (c.hiddenSize <= 0 || c.intermediateSize <= 0 || c.layers <= 0 || c.heads <= 0 ||
@@ -84,6 +97,8 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
       m_options(options),
       m_pool(WorkerPool::shared(options.threads)) {
     validateLlama(m_config, m_weights);
+    m_release = options.resident == ResidentWeights::Release ||
+                (options.resident == ResidentWeights::Auto && weightsCrowdMemory(m_weights));
     m_capacity = options.contextLength > 0  ? options.contextLength
                  : m_config.maxSequence > 0 ? m_config.maxSequence
                                             : kDefaultContext;
@@ -264,6 +279,7 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
             tensorRowToFloat(m_weights.embedding, tokens[static_cast<std::size_t>(t)],
                              m_x.data() + t * h);
     });
+    if (m_release) releaseResident(m_weights.embedding);
 
     for (int layer = 0; layer < c.layers; ++layer) {
         if (m_options.cancel && m_options.cancel()) throw Cancelled();
@@ -289,6 +305,7 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
         });
         linear(b.down, m_gate.data(), n, m_tmp.data(), m_pool);
         addInto(m_x.data(), m_tmp.data(), rows * h);
+        if (m_release) releaseBlock(b);
     }
     m_position += n;
 
@@ -297,6 +314,7 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
     if (out == 0) return;
     rmsNorm(m_x.data() + logitsFrom * h, m_finalNorm, out, m_xn.data());
     linear(m_weights.output, m_xn.data(), out, logits.data(), m_pool);
+    if (m_release) releaseResident(m_weights.output);
 }
 
 }  // namespace cwb

@@ -17,12 +17,22 @@
 
 namespace cwb {
 
+// Whether weights in a mapped file stay in the process's resident set after a layer used
+// them. Dropping them (they stay in the page cache) keeps the peak resident memory of a
+// pass over a checkpoint near one layer's weights, at the cost of mapping pages again on
+// the next call. Auto drops them when the mapped weights exceed half the physical memory.
+enum class ResidentWeights { Auto, Keep, Release };
+
 struct ForwardOptions {
     int threads = 0;        // 0 = all cores
     int contextLength = 0;  // KV cache capacity in tokens; 0 = the model's maxSequence or 2048
     // Checked before every layer; returning true stops the call with Cancelled.
     std::function<bool()> cancel;
+    ResidentWeights resident = ResidentWeights::Auto;
 };
+
+// True when `weights` held in mapped files take more than half of the physical memory.
+bool weightsCrowdMemory(const LlamaWeights& weights);
 
 // Throws cwb::Error naming the first tensor whose shape or dtype does not fit the config, or
 // the config's own inconsistency (heads not a multiple of kv heads, an odd head size ...).
@@ -72,6 +82,7 @@ private:
     WorkerPool& m_pool;  // the process's pool for this thread count
     int m_capacity = 0;
     int m_position = 0;
+    bool m_release = false;  // drop mapped weights from the resident set after use
     std::vector<std::vector<float>> m_attnNorm, m_ffnNorm;
     std::vector<float> m_finalNorm;
     std::vector<float> m_cos, m_sin;                   // [capacity, headDim / 2]

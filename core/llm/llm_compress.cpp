@@ -7,10 +7,12 @@
 
 #include "core/compress/compress_model.h"
 #include "core/error.h"
+#include "core/llm/compact_matrix.h"
 #include "core/llm/linear.h"
 #include "core/llm/llama_forward.h"
 #include "core/quant/quant_rows.h"
 #include "core/stats/row_comparison.h"
+#include "core/util/mapped_file.h"
 #include "core/util/memory.h"
 #include "core/util/parallel.h"
 
@@ -30,6 +32,25 @@ constexpr Projection kProjections[] = {
     {"ffn_down", &LlamaBlockWeights::down},
 };
 
+// A tensor a scheme applies to: where it goes in the result, and its name.
+struct Target {
+    std::string name;
+    Tensor* target = nullptr;
+    Tensor source;
+};
+
+// The seven projection matrices of every block, in model order.
+std::vector<Target> blockTargets(const LlamaConfig& config, const LlamaWeights& weights,
+                                 LlamaWeights& result) {
+    std::vector<Target> targets;
+    for (int layer = 0; layer < config.layers; ++layer)
+        for (const Projection& p : kProjections)
+            targets.push_back({llamaTensorName(p.role, layer),
+                               &(result.blocks[static_cast<std::size_t>(layer)].*p.member),
+                               weights.blocks[static_cast<std::size_t>(layer)].*p.member});
+    return targets;
+}
+
 // A [out, in] matrix of any dtype as a Keras Dense kernel: float32 (in, out).
 Tensor toDenseKernel(const Tensor& w, int threads) {
     const std::int64_t out = w.shape()[0], in = w.shape()[1];
@@ -45,92 +66,142 @@ Tensor toDenseKernel(const Tensor& w, int threads) {
     return Tensor::fromFloats({in, out}, std::move(kernel));
 }
 
-// A Dense kernel (in, out) back to a [out, in] float32 matrix.
-Tensor fromDenseKernel(const Tensor& kernel) {
-    const std::int64_t in = kernel.shape()[0], out = kernel.shape()[1];
-    const auto src = kernel.floats();
-    std::vector<float> w(src.size());
-    for (std::int64_t i = 0; i < in; ++i)
-        for (std::int64_t o = 0; o < out; ++o)
-            w[static_cast<std::size_t>(o * in + i)] = src[static_cast<std::size_t>(i * out + o)];
-    return Tensor::fromFloats({out, in}, std::move(w));
-}
-
 double bitsPerWeight(const TensorStats& s) {
     return s.elements ? 8.0 * static_cast<double>(s.size.bytes) / static_cast<double>(s.elements)
                       : 0.0;
 }
 
-// The workbench's schemes on the block matrices: each one a Dense layer of a Model handed to
-// compressModel, so that semantics and statistics are the Keras ones by construction.
+RowDecoder rowsOf(const Tensor& t) {
+    return [&t](long long row, float* out) { tensorRowToFloat(t, row, out); };
+}
+
+HistogramSpec symmetricSpec(const HistogramSpec& wanted, double bound, double fallback) {
+    if (!wanted.automatic()) return wanted;
+    const double m = (bound > 0.0 && std::isfinite(bound) ? bound : fallback) * (1.0 + 1e-6);
+    return {wanted.bins, -m, m};
+}
+
+// The three histograms of every compressed tensor on edges shared by all of them, from a
+// second pass over the original and the stored values (the first gave every other figure).
+void fillHistograms(const std::vector<Target>& targets, std::vector<TensorStats>& stats,
+                    double weightBound, double errorBound, const StatsOptions& wanted, int threads,
+                    const std::function<void()>& advance) {
+    RowComparisonOptions options;
+    options.threads = threads;
+    options.weights = symmetricSpec(wanted.weights, weightBound, 1.0);
+    options.error =
+        wanted.errorSharesWeightEdges
+            ? options.weights
+            : symmetricSpec(wanted.error, errorBound, 1e-6 * std::max(weightBound, 1.0));
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+        const Target& t = targets[k];
+        TensorStats h = compareRows(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source),
+                                    rowsOf(*t.target), options);
+        stats[k].original = std::move(h.original);
+        stats[k].compressed = std::move(h.compressed);
+        stats[k].error = std::move(h.error);
+        releaseResident(t.source);
+        advance();
+    }
+}
+
+// The workbench's schemes on the block matrices, with the Keras semantics and statistics by
+// construction: each matrix is a Dense layer of a one-layer Model handed to compressModel
+// (all of them in one Model for global sparsity, which ranks every weight), and its result is
+// kept in the compact exact form of compact_matrix.h, so that a 7B model never has more
+// than one matrix in float32.
 LlmCompressionResult compressWithPlan(const LlamaConfig& config, const LlamaWeights& weights,
                                       const LayerSettings& settings,
                                       const LlmCompressOptions& options, const Progress& progress) {
     const int threads = resolveThreads(options.threads);
-    std::uint64_t weights32 = 0;
-    for (const auto& b : weights.blocks)
-        for (const Projection& p : kProjections)
-            weights32 += static_cast<std::uint64_t>((b.*p.member).elements()) * sizeof(float);
-    // compressModel works on float32 kernels and writes float32 results: two copies.
-    ensureFitsInMemory(2 * weights32, "the workbench's schemes on the block matrices (float32)");
-    Model model;
-    model.sourcePath = "the language model";
-    model.format = "Llama block matrices";
-    for (int layer = 0; layer < config.layers; ++layer)
-        for (const Projection& p : kProjections) {
-            const Tensor& w = weights.blocks[static_cast<std::size_t>(layer)].*p.member;
-            Layer dense;
-            dense.name = llamaTensorName(p.role, layer);
-            dense.className = "Dense";
-            dense.kind = LayerKind::Dense;
-            dense.units = static_cast<int>(w.shape()[0]);
-            dense.useBias = false;
-            dense.kernel = toDenseKernel(w, threads);
-            model.layers.push_back(std::move(dense));
-        }
-    CompressionPlan plan;
-    plan.defaults = settings;
-    CompressOptions compressOptions;
-    compressOptions.stats = options.stats;
-    compressOptions.threads = threads;
-    CompressionResult compressed = compressModel(model, plan, compressOptions, progress);
-
     LlmCompressionResult result;
     result.weights = weights;
-    std::size_t k = 0;
-    for (int layer = 0; layer < config.layers; ++layer)
-        for (const Projection& p : kProjections) {
-            Tensor& target = result.weights.blocks[static_cast<std::size_t>(layer)].*p.member;
-            const Tensor& kernel = compressed.model.layers[k].kernel;
-            LlmTensorReport report;
-            report.name = model.layers[k].name;
-            report.shape = target.shape();
-            report.original = target.dtype();
-            if (kernel.bytes() != model.layers[k].kernel.bytes()) {  // changed
-                target = fromDenseKernel(kernel);
-                report.stored = DType::F32;
-            } else {
-                report.stored = report.original;
-            }
-            report.stats = std::move(compressed.layers[k].kernel);
-            report.bitsPerWeight = bitsPerWeight(report.stats);
-            result.tensors.push_back(std::move(report));
-            ++k;
+    const std::vector<Target> targets = blockTargets(config, weights, result.weights);
+    std::uint64_t float32Bytes = 0;
+    for (const Target& t : targets)
+        float32Bytes += static_cast<std::uint64_t>(t.source.elements()) * sizeof(float);
+    const bool global = settings.prune.enabled() &&
+                        settings.prune.method == PruneMethod::TargetSparsity &&
+                        settings.prune.scope == SparsityScope::Global;
+    const std::size_t group = global ? targets.size() : 1;
+    if (global)  // float32 kernels and compressModel's float32 results: two copies
+        ensureFitsInMemory(2 * float32Bytes,
+                           "global sparsity over every block matrix (float32; choose per-layer "
+                           "sparsity for a model this size)");
+
+    const bool histograms = options.stats.histograms;
+    const long long steps = static_cast<long long>((targets.size() + group - 1) / group +
+                                                   (histograms ? targets.size() : 0));
+    long long step = 0;
+    auto advance = [&] { progress.step(++step, steps); };
+    const Progress inner{
+        [&](long long, long long) { return !progress.callback || progress.callback(step, steps); }};
+    CompressOptions compressOptions;
+    compressOptions.stats = options.stats;
+    compressOptions.stats.histograms = false;
+    compressOptions.threads = threads;
+    CompressionPlan plan;
+    plan.defaults = settings;
+
+    std::vector<TensorStats> stats;
+    double weightBound = 0.0, errorBound = 0.0;
+    std::uint64_t float32Left = float32Bytes;  // this matrix and those after it
+    for (std::size_t first = 0; first < targets.size(); first += group) {
+        Model model;
+        model.sourcePath = "the language model";
+        model.format = "Llama block matrices";
+        const std::size_t last = std::min(targets.size(), first + group);
+        for (std::size_t k = first; k < last; ++k) {
+            Layer dense;
+            dense.name = targets[k].name;
+            dense.className = "Dense";
+            dense.kind = LayerKind::Dense;
+            dense.units = static_cast<int>(targets[k].source.shape()[0]);
+            dense.useBias = false;
+            dense.kernel = toDenseKernel(targets[k].source, threads);
+            model.layers.push_back(std::move(dense));
         }
-    result.total = compressed.total.weights;
+        CompressionResult compressed = compressModel(model, plan, compressOptions, inner);
+        for (std::size_t k = first; k < last; ++k) {
+            const std::size_t j = k - first;
+            const Target& t = targets[k];
+            const Tensor& kernel = compressed.model.layers[j].kernel;
+            TensorStats s = std::move(compressed.layers[j].kernel);
+            weightBound = std::max(
+                {weightBound, std::fabs(double(s.minValue)), std::fabs(double(s.maxValue))});
+            if (kernel.bytes() != model.layers[j].kernel.bytes()) {  // changed
+                const KernelGrid& grid = compressed.grids[j];
+                const CompactMatrix c =
+                    compactMatrix(kernel, grid.quantized ? grid.steps : std::vector<float>{},
+                                  t.name, float32Left, threads);
+                *t.target = c.values;
+                weightBound = std::max(weightBound, c.maxAbsValue);
+                errorBound = std::max(errorBound, s.maxAbsError);
+            }
+            releaseResident(t.source);
+            float32Left -= static_cast<std::uint64_t>(t.source.elements()) * sizeof(float);
+            stats.push_back(std::move(s));
+        }
+        advance();
+    }
+    if (histograms)
+        fillHistograms(targets, stats, weightBound, errorBound, options.stats, threads, advance);
+
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+        LlmTensorReport report;
+        report.name = targets[k].name;
+        report.shape = targets[k].source.shape();
+        report.original = targets[k].source.dtype();
+        report.stored = targets[k].target->dtype();
+        report.stats = std::move(stats[k]);
+        report.bitsPerWeight = bitsPerWeight(report.stats);
+        addComparedStats(result.total, report.stats, k == 0);
+        result.tensors.push_back(std::move(report));
+    }
+    result.total.levels = -1;  // distinct values are counted per tensor
+    result.total.effectiveBits = -1;
     result.bitsPerWeight = bitsPerWeight(result.total);
     return result;
-}
-
-// A tensor a block format applies to: where it goes in the result, and its name.
-struct FormatTarget {
-    std::string name;
-    Tensor* target = nullptr;
-    Tensor source;
-};
-
-RowDecoder rowsOf(const Tensor& t) {
-    return [&t](long long row, float* out) { tensorRowToFloat(t, row, out); };
 }
 
 // Every row of `source` encoded by the format's reference quantizer into owned storage.
@@ -147,12 +218,6 @@ Tensor quantizeMatrix(const Tensor& source, DType format, int threads) {
         }
     });
     return Tensor(source.shape(), format, storage);
-}
-
-HistogramSpec symmetricSpec(const HistogramSpec& wanted, double bound, double fallback) {
-    if (!wanted.automatic()) return wanted;
-    const double m = (bound > 0.0 && std::isfinite(bound) ? bound : fallback) * (1.0 + 1e-6);
-    return {wanted.bins, -m, m};
 }
 
 EncodedSize blockSize(const TensorStats& s, const Tensor& packed) {
@@ -182,21 +247,16 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
     const int threads = resolveThreads(options.threads);
     LlmCompressionResult result;
     result.weights = weights;
-    std::vector<FormatTarget> targets;
+    std::vector<Target> targets = blockTargets(config, weights, result.weights);
     if (scope == LlmScope::All)
-        targets.push_back(
-            {llamaTensorName("token_embd"), &result.weights.embedding, weights.embedding});
-    for (int layer = 0; layer < config.layers; ++layer)
-        for (const Projection& p : kProjections)
-            targets.push_back({llamaTensorName(p.role, layer),
-                               &(result.weights.blocks[static_cast<std::size_t>(layer)].*p.member),
-                               weights.blocks[static_cast<std::size_t>(layer)].*p.member});
+        targets.insert(targets.begin(), Target{llamaTensorName("token_embd"),
+                                               &result.weights.embedding, weights.embedding});
     const bool tied = weights.output.bytes() == weights.embedding.bytes();
     if (scope == LlmScope::All && !tied)
         targets.push_back({llamaTensorName("output"), &result.weights.output, weights.output});
 
     const auto block = static_cast<std::int64_t>(dtypeBlockSize(format));
-    for (const FormatTarget& t : targets)
+    for (const Target& t : targets)
         if (t.source.shape()[1] % block != 0)
             throw Error("compression: " + t.name + " has rows of " +
                         std::to_string(t.source.shape()[1]) + " values, not a whole number of " +
@@ -208,7 +268,7 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
     long long step = 0;
     auto advance = [&] { progress.step(++step, steps); };
     double weightBound = 0.0;
-    for (const FormatTarget& t : targets) {
+    for (const Target& t : targets) {
         const RowRange range =
             rowRange(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source), threads);
         if (range.nonFinite > 0)
@@ -216,12 +276,13 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
                         " NaN or infinite weights; the checkpoint is damaged");
         weightBound =
             std::max({weightBound, std::fabs(double(range.min)), std::fabs(double(range.max))});
+        releaseResident(t.source);  // each pass over a 7B checkpoint holds one tensor resident
     }
     advance();
 
     std::vector<TensorStats> stats;
     double errorBound = 0.0;
-    for (const FormatTarget& t : targets) {
+    for (const Target& t : targets) {
         *t.target = quantizeMatrix(t.source, format, threads);
         advance();
         RowComparisonOptions plain;
@@ -230,6 +291,7 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
         stats.push_back(compareRows(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source),
                                     rowsOf(*t.target), plain));
         errorBound = std::max(errorBound, stats.back().maxAbsError);
+        releaseResident(t.source);
         advance();
     }
     RowComparisonOptions withHistograms;
@@ -241,10 +303,12 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
             ? withHistograms.weights
             : symmetricSpec(options.stats.error, errorBound, 1e-6 * std::max(weightBound, 1.0));
     for (std::size_t k = 0; k < targets.size(); ++k) {
-        const FormatTarget& t = targets[k];
-        if (withHistograms.histograms)
+        const Target& t = targets[k];
+        if (withHistograms.histograms) {
             stats[k] = compareRows(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source),
                                    rowsOf(*t.target), withHistograms);
+            releaseResident(t.source);
+        }
         advance();
         LlmTensorReport report;
         report.name = t.name;

@@ -124,7 +124,7 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
         options.record->logProbs.resize(chunkFloats * chunks);
     }
 
-    const ForwardOptions forwardOptions{options.threads, context, options.cancel};
+    const ForwardOptions forwardOptions{options.threads, context, options.cancel, options.resident};
     LlamaForward model(config, weights, forwardOptions);
     std::unique_ptr<LlamaForward> reference;
     if (options.reference && !recorded)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/llm/llama_config.h"
+#include "core/llm/llama_forward.h"
 #include "core/llm/llama_weights.h"
 
 namespace cwb {
@@ -66,6 +67,8 @@ struct PerplexityOptions {
     std::function<void(const PerplexityStats&)> onChunk;
     // Checked before every layer of every chunk; true stops the run with cwb::Cancelled.
     std::function<bool()> cancel;
+    // Whether mapped weights stay resident between layers (see llama_forward.h).
+    ResidentWeights resident = ResidentWeights::Auto;
 };
 
 // Throws cwb::Error when the text is shorter than one chunk, the options are out of range or a

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "core/error.h"
 
@@ -26,6 +28,32 @@ void pageRange(std::size_t size, std::size_t offset, std::size_t bytes, std::siz
     const std::size_t end = bytes > size - offset ? size : offset + bytes;
     begin = offset / page * page;
     length = end - begin;
+}
+
+// Every live mapping by its first byte, so that a tensor (which knows its bytes, not its
+// storage) can be found in its file.
+std::mutex g_mappingsLock;
+std::map<const std::byte*, const MappedFile*> g_mappings;
+
+void registerMapping(const MappedFile* file, bool add) {
+    if (!file->data()) return;
+    const std::lock_guard<std::mutex> lock(g_mappingsLock);
+    if (add)
+        g_mappings[file->data()] = file;
+    else
+        g_mappings.erase(file->data());
+}
+
+// The live mapping that holds `p`, or nullptr. The caller holds a tensor whose storage keeps
+// the mapping alive while it asks.
+const MappedFile* mappingOf(const std::byte* p) {
+    if (!p) return nullptr;
+    const std::lock_guard<std::mutex> lock(g_mappingsLock);
+    auto it = g_mappings.upper_bound(p);
+    if (it == g_mappings.begin()) return nullptr;
+    --it;
+    const MappedFile* file = it->second;
+    return p < file->data() + file->size() ? file : nullptr;
 }
 
 }  // namespace
@@ -52,11 +80,13 @@ MappedFile::MappedFile(const std::string& path) : m_path(path) {
             throw Error(path + ": cannot map the file into memory (" + std::strerror(err) + ")");
         }
         m_data = static_cast<std::byte*>(p);
+        registerMapping(this, true);
     }
     ::close(fd);  // the mapping keeps the file open
 }
 
 MappedFile::~MappedFile() {
+    registerMapping(this, false);
     if (m_data) ::munmap(m_data, m_size);
 }
 
@@ -74,6 +104,17 @@ void MappedFile::dontNeed(std::size_t offset, std::size_t bytes) const {
 
 std::shared_ptr<MappedStorage> mapFile(const std::string& path) {
     return std::make_shared<MappedStorage>(path);
+}
+
+std::size_t mappedBytes(const Tensor& tensor) {
+    return mappingOf(tensor.bytes()) ? tensor.byteSize() : 0;
+}
+
+void releaseResident(const Tensor& tensor) {
+    // Only a read-only file mapping may be dropped: the same call on owned memory would
+    // zero it.
+    if (const MappedFile* file = mappingOf(tensor.bytes()))
+        file->dontNeed(static_cast<std::size_t>(tensor.bytes() - file->data()), tensor.byteSize());
 }
 
 }  // namespace cwb

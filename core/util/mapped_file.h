@@ -50,4 +50,13 @@ private:
 
 std::shared_ptr<MappedStorage> mapFile(const std::string& path);
 
+// Bytes of `tensor` that sit in a mapped file (0 for owned memory).
+std::size_t mappedBytes(const Tensor& tensor);
+
+// Drops the pages of a tensor in a mapped file from this process's resident set: they stay
+// in the page cache (a later read maps them again without reading the disk), but a pass
+// over a checkpoint larger than half the memory no longer holds all of it resident. Does
+// nothing for a tensor in owned memory.
+void releaseResident(const Tensor& tensor);
+
 }  // namespace cwb

@@ -40,6 +40,16 @@ std::uint64_t availableMemoryBytes() {
     return cap && cap < system ? cap : system;
 }
 
+std::uint64_t physicalMemoryBytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long pageSize = sysconf(_SC_PAGESIZE);
+    const std::uint64_t system = pages > 0 && pageSize > 0
+                                     ? std::uint64_t(pages) * std::uint64_t(pageSize)
+                                     : std::numeric_limits<std::uint64_t>::max();
+    const std::uint64_t cap = g_cap.load();
+    return cap && cap < system ? cap : system;
+}
+
 void setMemoryCap(std::uint64_t bytes) { g_cap.store(bytes); }
 
 void ensureFitsInMemory(std::uint64_t bytes, const std::string& what) {

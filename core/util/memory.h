@@ -11,8 +11,11 @@ namespace cwb {
 // never more than the cap set with setMemoryCap.
 std::uint64_t availableMemoryBytes();
 
-// Caps availableMemoryBytes() at `bytes` (0: no cap). Fuzzers and tests use it to stay far
-// below their own allocation limits while exercising the checks.
+// The machine's physical memory (sysconf), never more than the cap set with setMemoryCap.
+std::uint64_t physicalMemoryBytes();
+
+// Caps availableMemoryBytes() and physicalMemoryBytes() at `bytes` (0: no cap). Fuzzers and tests
+// use it to stay far below their own allocation limits while exercising the checks.
 void setMemoryCap(std::uint64_t bytes);
 
 // Throws cwb::Error "<what> needs N MiB but only M MiB of memory are available" when

@@ -1,11 +1,13 @@
 // Compression of kjv-llama-6m's weights: the workbench's alpha/rho on the block matrices
-// against a naive per-weight reference, what stays untouched, and the statistics per tensor.
+// against a naive per-weight reference (as stored: Q8_K codes decoded), what stays
+// untouched, the statistics per tensor, and rho alone kept in bf16.
 #include "core/llm/llm_compress.h"
 
 #include <QtTest>
 #include <cmath>
 
 #include "core/error.h"
+#include "core/llm/linear.h"
 #include "tests/support/llm_fixture.h"
 
 using namespace cwb;
@@ -42,9 +44,13 @@ private slots:
             const Tensor& original = m_ckpt.weights.blocks[2].*member;
             const Tensor& compressed = r.weights.blocks[2].*member;
             QCOMPARE(compressed.shape(), original.shape());
-            QCOMPARE(compressed.dtype(), DType::F32);
+            // Codes of 8 bits on one step: kept exactly as Q8_K blocks (d = alpha).
+            QCOMPARE(compressed.dtype(), DType::Q8_K);
             const auto w = original.toFloatVector();
-            const auto out = compressed.floats();
+            const auto cols = static_cast<std::size_t>(original.shape()[1]);
+            std::vector<float> out(w.size());
+            for (std::int64_t row = 0; row < original.shape()[0]; ++row)
+                tensorRowToFloat(compressed, row, out.data() + row * cols);
             double sumSquares = 0, sumError = 0;
             long long zeros = 0;
             for (std::size_t i = 0; i < w.size(); ++i) {
@@ -56,7 +62,7 @@ private slots:
             }
             const LlmTensorReport& report = r.tensors[2 * 7 + index];
             QCOMPARE(report.original, DType::BF16);
-            QCOMPARE(report.stored, DType::F32);
+            QCOMPARE(report.stored, DType::Q8_K);
             QCOMPARE(report.stats.zeros, zeros);
             QVERIFY(std::fabs(report.stats.sqnrDb - 10 * std::log10(sumSquares / sumError)) < 1e-6);
             QCOMPARE(report.stats.original.total(), std::uint64_t(w.size()));
@@ -77,6 +83,27 @@ private slots:
                      m_ckpt.weights.blocks[layer].gate.bytes());
         QCOMPARE(r.tensors[3].stored, DType::BF16);
         QVERIFY(std::isinf(r.tensors[3].stats.sqnrDb));
+    }
+
+    void rhoAloneKeepsTheOriginalValuesInBf16() {
+        LlmCompression c;
+        c.settings.prune.rho = 0.02f;
+        const LlmCompressionResult r = compressLlama(m_ckpt.config, m_ckpt.weights, c, {2, {}});
+        const Tensor& original = m_ckpt.weights.blocks[1].up;
+        const Tensor& pruned = r.weights.blocks[1].up;
+        QCOMPARE(pruned.dtype(), DType::BF16);
+        QVERIFY(pruned.bytes() != original.bytes());  // a copy, not the file's view
+        const auto w = original.toFloatVector(), out = pruned.toFloatVector();
+        for (std::size_t i = 0; i < w.size(); ++i)
+            QCOMPARE(out[i], naiveAlphaRho(w[i], 0.f, 0.02f));
+        // Histograms of every tensor share edges: the whole model's counts are their sums.
+        std::uint64_t counted = 0;
+        for (const LlmTensorReport& t : r.tensors) {
+            QCOMPARE(t.stats.compressed.spec.lo, r.total.compressed.spec.lo);
+            QCOMPARE(t.stats.compressed.spec.hi, r.total.compressed.spec.hi);
+            counted += t.stats.compressed.total();
+        }
+        QCOMPARE(counted, std::uint64_t(r.total.elements));
     }
 
     void cancelStops() {

@@ -3,8 +3,6 @@
 // not count against, but a heap copy would), builds a 4 GiB sparse file with a small tensor
 // at its start and one at its end, opens it through loadModel and reads both tensors back.
 // The values checked are the ones the test wrote; peak resident memory stays under 100 MB.
-#include <sys/resource.h>
-
 #include <QtTest>
 #include <cstring>
 #include <filesystem>
@@ -12,9 +10,12 @@
 
 #include "core/io/model_loader.h"
 #include "core/util/mapped_file.h"
+#include "tests/support/data_limit.h"
 #include "tests/support/test_paths.h"
 
 using namespace cwb;
+using cwb::test::DataLimit;
+using cwb::test::peakResidentKiB;
 
 namespace {
 
@@ -35,37 +36,6 @@ std::string floatBytes(const std::vector<float>& values) {
     std::string out(values.size() * 4, '\0');
     std::memcpy(out.data(), values.data(), out.size());
     return out;
-}
-
-// Caps the heap (RLIMIT_DATA, soft limit) while it lives. Not under AddressSanitizer: its
-// shadow is already terabytes of writable mappings, which the limit counts.
-class DataLimit {
-public:
-    explicit DataLimit(std::uint64_t bytes) {
-        getrlimit(RLIMIT_DATA, &m_old);
-#ifndef CWB_SANITIZER_BUILD
-        rlimit capped = m_old;
-        capped.rlim_cur = bytes;
-        m_set = setrlimit(RLIMIT_DATA, &capped) == 0;
-#else
-        (void)bytes;
-#endif
-    }
-    ~DataLimit() {
-        if (m_set) setrlimit(RLIMIT_DATA, &m_old);
-    }
-    DataLimit(const DataLimit&) = delete;
-    DataLimit& operator=(const DataLimit&) = delete;
-
-private:
-    rlimit m_old{};
-    bool m_set = false;
-};
-
-long peakResidentKiB() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss;  // KiB on Linux
 }
 
 }  // namespace
