@@ -104,11 +104,15 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string fixtures = argv[1], datasetDir = argv[2], outDir = argv[3];
-    const long long weights = argc > 4 ? static_cast<long long>(std::atof(argv[4])) : 1000000000ll;
+    [[maybe_unused]] const long long weights =
+        argc > 4 ? static_cast<long long>(std::atof(argv[4])) : 1000000000ll;
     try {
         for (const DeviceInfo& d : listDevices())
             std::printf("device %s: %s%s\n", d.name.c_str(), d.description.c_str(),
                         d.available ? "" : (" (" + d.unavailableReason + ")").c_str());
+        // The plans for bench/torch_cuda_anchor.py (they need no GPU).
+        for (const std::string& name : test::engineCheckModels())
+            writePlan(compilePlan(loadModel(fixtures + "/" + name)), outDir + "/plan_" + name);
         if (argc > 5 && std::string(argv[5]) == "self") {
             const Dataset data = loadFashionMnist(datasetDir, Split::Test);
             return runChecks(cpuBackend(), fixtures, data) ? 1 : 0;
@@ -134,6 +138,7 @@ int main(int argc, char** argv) {
             QuantKind quant;
             KeepRule::Kind keep;
             bool histograms, writeOut;
+            int ways = 0, threads = 256;
         };
         const FusedCase cases[] = {
             {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
@@ -144,6 +149,14 @@ int main(int argc, char** argv) {
              KeepRule::Kind::Threshold, false, false},
             {"threshold only, histograms, statistics only", QuantKind::None,
              KeepRule::Kind::Threshold, true, false},
+            {"as the first, 8 counter copies", QuantKind::Uniform, KeepRule::Kind::Threshold, true,
+             false, 8},
+            {"as the first, blocks of 512 threads", QuantKind::Uniform, KeepRule::Kind::Threshold,
+             true, false, 0, 512},
+            {"as the third, blocks of 512 threads", QuantKind::Uniform, KeepRule::Kind::Threshold,
+             false, false, 0, 512},
+            {"as the fourth, blocks of 512 threads", QuantKind::None, KeepRule::Kind::Threshold,
+             true, false, 0, 512},
         };
         for (const FusedCase& c : cases) {
             FusedJob job;
@@ -159,8 +172,8 @@ int main(int argc, char** argv) {
             options.histograms = c.histograms;
             options.weights = HistogramSpec{128, -0.15, 0.15};
             options.error = HistogramSpec{64, -0.006, 0.006};
-            const cuda::FusedTiming t =
-                cuda::timeFusedPass(device, weights, job, c.writeOut, options, 10);
+            const cuda::FusedTiming t = cuda::timeFusedPass(device, weights, job, c.writeOut,
+                                                            options, 10, c.ways, c.threads);
             md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
                << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
             std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros
@@ -173,7 +186,6 @@ int main(int argc, char** argv) {
               "|---|---|---|---|---|\n";
         for (const std::string& name : test::engineCheckModels()) {
             const Model model = loadModel(fixtures + "/" + name);
-            writePlan(compilePlan(model), outDir + "/plan_" + name);
             CompressedEngineOptions options;
             options.kernel = KernelChoice::Float;
             auto engine = gpu.makeEngine(model, options, nullptr);

@@ -74,12 +74,14 @@ __device__ inline float activate(ActivationKind kind, float a, float x) {
     return x;
 }
 
+// The element kernels index in 32 bits (64-bit division costs tens of instructions); the
+// host cuts larger work into launches of fewer than 2^31 elements (forSlices).
+
 // data (rows x cols) += bias[col], then the activation (not softmax).
-__global__ void biasActivate(float* data, long long count, int cols, const float* bias,
+__global__ void biasActivate(float* data, unsigned count, unsigned cols, const float* bias,
                              ActivationKind kind, float a) {
-    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-         i += stride) {
+    const unsigned stride = gridDim.x * blockDim.x;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += stride) {
         float x = data[i];
         if (bias) x += bias[i % cols];
         data[i] = activate(kind, a, x);
@@ -87,13 +89,12 @@ __global__ void biasActivate(float* data, long long count, int cols, const float
 }
 
 // out = in * scale[c] + shift[c] over the last axis, then the activation (not softmax).
-__global__ void channelAffine(const float* in, float* out, long long count, int channels,
+__global__ void channelAffine(const float* in, float* out, unsigned count, unsigned channels,
                               const float* scale, const float* shift, ActivationKind kind,
                               float a) {
-    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-         i += stride) {
-        const int c = static_cast<int>(i % channels);
+    const unsigned stride = gridDim.x * blockDim.x;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += stride) {
+        const unsigned c = i % channels;
         out[i] = activate(kind, a, in[i] * scale[c] + (shift ? shift[c] : 0.f));
     }
 }
@@ -116,20 +117,16 @@ __global__ void softmaxRows(float* data, long long rows, int n) {
 
 // Patches of `images` channels_last images: row (image, oy, ox), column (ky, kx, c), the
 // Keras kernel's row order; taps in the padding are 0.
-__global__ void im2col(const float* in, float* patches, Window2D w, int images) {
-    const long long k = static_cast<long long>(w.kernelH) * w.kernelW * w.channels;
-    const long long total = static_cast<long long>(images) * w.outH * w.outW * k;
-    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-         i += stride) {
-        const long long row = i / k;
-        const int col = static_cast<int>(i - row * k);
-        const int c = col % w.channels;
-        const int kx = (col / w.channels) % w.kernelW;
-        const int ky = col / (w.channels * w.kernelW);
-        const int ox = static_cast<int>(row % w.outW);
-        const int oy = static_cast<int>((row / w.outW) % w.outH);
-        const long long image = row / (static_cast<long long>(w.outW) * w.outH);
+__global__ void im2col(const float* in, float* patches, Window2D w, unsigned total) {
+    const unsigned k = w.kernelH * w.kernelW * w.channels;
+    const unsigned stride = gridDim.x * blockDim.x;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const unsigned row = i / k, col = i - row * k;
+        const unsigned tap = col / w.channels, c = col - tap * w.channels;
+        const int ky = static_cast<int>(tap / w.kernelW), kx = static_cast<int>(tap % w.kernelW);
+        const unsigned pixel = row / w.outW, image = pixel / w.outH;
+        const int ox = static_cast<int>(row - pixel * w.outW);
+        const int oy = static_cast<int>(pixel - image * w.outH);
         const int y = oy * w.strideH + ky - w.padTop, x = ox * w.strideW + kx - w.padLeft;
         patches[i] = y < 0 || y >= w.inH || x < 0 || x >= w.inW
                          ? 0.f
@@ -139,26 +136,37 @@ __global__ void im2col(const float* in, float* patches, Window2D w, int images) 
 
 // Max or average pooling; only taps inside the image take part (as the CPU's pooling.cpp),
 // combined row by row from the first one.
+// Max or average pooling; only taps inside the image take part (as the CPU's pooling.cpp),
+// combined row by row from the first one. With `bias` or an activation given, each tap first
+// gets the preceding convolution's epilogue (bias[c], then the activation): the same values
+// as running that epilogue as its own pass, without writing and re-reading the full map.
+struct TapEpilogue {
+    const float* bias = nullptr;
+    ActivationKind kind = ActivationKind::Linear;
+    float alpha = 0.f;
+};
+
 template <bool Max>
-__global__ void pool(const float* in, float* out, Window2D w, int images) {
-    const long long total = static_cast<long long>(images) * w.outH * w.outW * w.channels;
-    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-         i += stride) {
-        const int c = static_cast<int>(i % w.channels);
-        const long long pixel = i / w.channels;
-        const int ox = static_cast<int>(pixel % w.outW);
-        const int oy = static_cast<int>((pixel / w.outW) % w.outH);
-        const long long image = pixel / (static_cast<long long>(w.outW) * w.outH);
+__global__ void pool(const float* in, float* out, Window2D w, unsigned total, TapEpilogue e) {
+    const unsigned stride = gridDim.x * blockDim.x;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const unsigned pixel = i / w.channels, c = i - pixel * w.channels;
+        const unsigned rowIndex = pixel / w.outW, image = rowIndex / w.outH;
+        const int ox = static_cast<int>(pixel - rowIndex * w.outW);
+        const int oy = static_cast<int>(rowIndex - image * w.outH);
         const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
         const int ky0 = max(0, -y0), ky1 = min(w.kernelH, w.inH - y0);
         const int kx0 = max(0, -x0), kx1 = min(w.kernelW, w.inW - x0);
-        const float* base = in + (image * w.inH * w.inW) * w.channels + c;
-        float acc = base[(static_cast<long long>(y0 + ky0) * w.inW + x0 + kx0) * w.channels];
+        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels + c;
+        const float b = e.bias ? e.bias[c] : 0.f;
+        const auto tap = [&](int y, int x) {
+            const float v = base[(y * w.inW + x) * w.channels];
+            return activate(e.kind, e.alpha, e.bias ? v + b : v);
+        };
+        float acc = tap(y0 + ky0, x0 + kx0);
         for (int ky = ky0; ky < ky1; ++ky)
             for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; ++kx) {
-                const float v =
-                    base[(static_cast<long long>(y0 + ky) * w.inW + x0 + kx) * w.channels];
+                const float v = tap(y0 + ky, x0 + kx);
                 if constexpr (Max)
                     acc = acc > v ? acc : v;
                 else
@@ -167,6 +175,34 @@ __global__ void pool(const float* in, float* out, Window2D w, int images) {
         if constexpr (!Max) acc *= 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
         out[i] = acc;
     }
+}
+
+// im2col for channels a multiple of 4: one float4 a thread, the index arithmetic once per
+// four values.
+__global__ void im2col4(const float4* in, float4* patches, Window2D w, unsigned total) {
+    const unsigned c4 = w.channels / 4, taps = w.kernelH * w.kernelW, k4 = taps * c4;
+    const unsigned stride = gridDim.x * blockDim.x;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const unsigned row = i / k4, col = i - row * k4;
+        const unsigned tap = col / c4, c = col - tap * c4;
+        const int ky = static_cast<int>(tap / w.kernelW), kx = static_cast<int>(tap % w.kernelW);
+        const unsigned pixel = row / w.outW, image = pixel / w.outH;
+        const int ox = static_cast<int>(row - pixel * w.outW);
+        const int oy = static_cast<int>(pixel - image * w.outH);
+        const int y = oy * w.strideH + ky - w.padTop, x = ox * w.strideW + kx - w.padLeft;
+        patches[i] = y < 0 || y >= w.inH || x < 0 || x >= w.inW
+                         ? make_float4(0.f, 0.f, 0.f, 0.f)
+                         : in[((image * w.inH + y) * w.inW + x) * c4 + c];
+    }
+}
+
+// Calls fn(first, count) over [0, items) in runs of fewer than 2^31 / perItem items.
+template <class F>
+void forSlices(long long items, long long perItem, F fn) {
+    const long long most =
+        std::max<long long>(1, ((1ll << 31) - 1) / std::max<long long>(perItem, 1));
+    for (long long first = 0; first < items; first += most)
+        fn(first, std::min(most, items - first));
 }
 
 // ---- the engine ----------------------------------------------------------------------
@@ -222,9 +258,25 @@ public:
         for (const PlanOp& op : m_plan.ops) most = std::max({most, op.inputSize, op.outputSize});
         m_ping.resize(static_cast<std::size_t>(most * batch));
         m_pong.resize(static_cast<std::size_t>(most * batch));
+        m_third.resize(static_cast<std::size_t>(most * batch));
         const float* in = input;
         float* out = m_ping.data();
         for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
+            if (fusesWithPool(i)) {
+                // The convolution's bias and activation run inside the pooling that follows.
+                const PlanOp& op = m_plan.ops[i];
+                conv(op, m_ops[i], in, batch, out, false);
+                m_tapEpilogue = {op.bias.empty() ? nullptr : m_ops[i].bias.data(),
+                                 op.activation.kind, op.activation.alpha};
+                float* pooled = in == m_third.data() ? m_ping.data() : m_third.data();
+                if (pooled == out) pooled = m_pong.data();
+                runOp(i + 1, out, batch, pooled);
+                m_tapEpilogue = {};
+                in = pooled;
+                out = pooled == m_ping.data() ? m_pong.data() : m_ping.data();
+                ++i;
+                continue;
+            }
             runOp(i, in, batch, out);
             in = out;
             out = out == m_ping.data() ? m_pong.data() : m_ping.data();
@@ -247,9 +299,13 @@ private:
         const float* bias = op.bias.empty() ? nullptr : d.bias.data();
         const long long count = rows * cols;
         if (bias || (!act.isLinear() && act.kind != ActivationKind::Softmax)) {
-            biasActivate<<<blocksFor(count), kThreads, 0, cudaStreamPerThread>>>(
-                data, count, cols, bias, act.kind, act.alpha);
-            checkLaunch("bias and activation");
+            forSlices(rows, cols, [&](long long first, long long slice) {
+                const long long part = slice * cols;
+                biasActivate<<<blocksFor(part), kThreads, 0, cudaStreamPerThread>>>(
+                    data + first * cols, static_cast<unsigned>(part), static_cast<unsigned>(cols),
+                    bias, act.kind, act.alpha);
+                checkLaunch("bias and activation");
+            });
         }
         softmaxIfAny(act, data, count);
     }
@@ -278,21 +334,33 @@ private:
                 conv(op, d, in, n, out);
                 return;
             case OpKind::MaxPool2D:
-                pool<true><<<blocksFor(count), kThreads, 0, stream>>>(in, out, op.window, n);
-                checkLaunch("max pooling");
-                return;
             case OpKind::AvgPool2D:
-                pool<false><<<blocksFor(count), kThreads, 0, stream>>>(in, out, op.window, n);
-                checkLaunch("average pooling");
+                forSlices(n, op.outputSize, [&](long long first, long long images) {
+                    const auto total = static_cast<unsigned>(images * op.outputSize);
+                    const float* from = in + first * op.inputSize;
+                    float* to = out + first * op.outputSize;
+                    if (op.kind == OpKind::MaxPool2D)
+                        pool<true><<<blocksFor(total), kThreads, 0, stream>>>(from, to, op.window,
+                                                                              total, m_tapEpilogue);
+                    else
+                        pool<false><<<blocksFor(total), kThreads, 0, stream>>>(
+                            from, to, op.window, total, m_tapEpilogue);
+                    checkLaunch("pooling");
+                });
                 return;
             case OpKind::ChannelAffine: {
                 const ActivationSpec& act = op.activation;
                 const bool softmax = act.kind == ActivationKind::Softmax;
-                channelAffine<<<blocksFor(count), kThreads, 0, stream>>>(
-                    in, out, count, op.inFeatures, d.scale.data(),
-                    op.bias.empty() ? nullptr : d.bias.data(),
-                    softmax ? ActivationKind::Linear : act.kind, act.alpha);
-                checkLaunch("channel affine");
+                const long long rows = count / op.inFeatures;
+                forSlices(rows, op.inFeatures, [&](long long first, long long slice) {
+                    const long long part = slice * op.inFeatures;
+                    channelAffine<<<blocksFor(part), kThreads, 0, stream>>>(
+                        in + first * op.inFeatures, out + first * op.inFeatures,
+                        static_cast<unsigned>(part), static_cast<unsigned>(op.inFeatures),
+                        d.scale.data(), op.bias.empty() ? nullptr : d.bias.data(),
+                        softmax ? ActivationKind::Linear : act.kind, act.alpha);
+                    checkLaunch("channel affine");
+                });
                 softmaxIfAny(act, out, count);
                 return;
             }
@@ -305,7 +373,16 @@ private:
         }
     }
 
-    void conv(const PlanOp& op, const DeviceOp& d, const float* in, int n, float* out) {
+    // A Conv2D whose activation works element by element, followed by pooling.
+    bool fusesWithPool(std::size_t i) const {
+        if (i + 1 >= m_plan.ops.size() || m_plan.ops[i].kind != OpKind::Conv2D) return false;
+        const OpKind next = m_plan.ops[i + 1].kind;
+        return (next == OpKind::MaxPool2D || next == OpKind::AvgPool2D) &&
+               m_plan.ops[i].activation.kind != ActivationKind::Softmax;
+    }
+
+    void conv(const PlanOp& op, const DeviceOp& d, const float* in, int n, float* out,
+              bool withEpilogue = true) {
         const Window2D& w = op.window;
         const int k = w.kernelH * w.kernelW * w.channels;
         const long long pixels = w.outputPixels();
@@ -319,21 +396,29 @@ private:
             m_patches.resize(static_cast<std::size_t>(slice * pixels * k));
             for (int first = 0; first < n; first += slice) {
                 const int images = std::min(slice, n - first);
-                im2col<<<blocksFor(images * pixels * k), kThreads, 0, cudaStreamPerThread>>>(
-                    in + first * w.inputSize(), m_patches.data(), w, images);
+                const auto total = static_cast<unsigned>(images * pixels * k);
+                const float* from = in + first * w.inputSize();
+                if (w.channels % 4 == 0)
+                    im2col4<<<blocksFor(total / 4), kThreads, 0, cudaStreamPerThread>>>(
+                        reinterpret_cast<const float4*>(from),
+                        reinterpret_cast<float4*>(m_patches.data()), w, total / 4);
+                else
+                    im2col<<<blocksFor(total), kThreads, 0, cudaStreamPerThread>>>(
+                        from, m_patches.data(), w, total);
                 checkLaunch("im2col");
                 gemm(m_patches.data(), images * pixels, k, d.weights.data(), op.outFeatures,
                      out + first * pixels * op.outFeatures);
             }
         }
-        epilogue(op, d, out, n * pixels, op.outFeatures);
+        if (withEpilogue) epilogue(op, d, out, n * pixels, op.outFeatures);
     }
 
     int m_device;
     Plan m_plan;
     cublasHandle_t m_blas = nullptr;
     std::vector<DeviceOp> m_ops;
-    DeviceBuffer<float> m_input, m_ping, m_pong, m_patches;
+    DeviceBuffer<float> m_input, m_ping, m_pong, m_third, m_patches;
+    TapEpilogue m_tapEpilogue;  // set while a pooling runs its convolution's epilogue
 };
 
 double sparsityOf(const std::vector<float>& w) {

@@ -29,9 +29,12 @@ struct FusedTiming {
 };
 // Times the pass over `n` weights drawn on the device (normal, sigma 0.05, a fixed seed), with
 // the job's settings (its `in` and `out` are ignored; `writeOut` says whether values are
-// written to a device buffer).
+// written to a device buffer). `ways` > 0 caps the shared-memory copies of each counter
+// (a power of two up to 32; the pass takes the most that fit) and `threads` (256 or 512) sets
+// the block size, to compare layouts.
 FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
-                          const FusedOptions& options, int repeats);
+                          const FusedOptions& options, int repeats, int ways = 0,
+                          int threads = 256);
 
 // Times engine->forward over `batch` samples already on the device (input copied once); the
 // engine must come from makeEngine above. Median and minimum milliseconds per forward.

@@ -17,7 +17,9 @@
 namespace cwb::cuda {
 namespace {
 
-constexpr int kThreads = 512;
+// Threads a block: 256 with at most 64 registers (four blocks a multiprocessor), or 512
+// unbounded (the bench times both; see bench/results/cuda.md).
+constexpr int kThreads = 256;
 constexpr int kUnroll = 4;  // float4 loads in flight per thread
 
 enum UnitMode { kTensor = 0, kChannel = 1, kGroup = 2 };
@@ -36,12 +38,16 @@ struct Partial {
 struct Layout {
     int original, compressed, error, codes, total;
 };
-inline Layout layoutOf(int weightBins, int errorBins, int codeSpan) {
+// Offsets of the counted arrays; an array not counted takes no room (less shared memory, more
+// blocks per multiprocessor).
+inline Layout layoutOf(bool histograms, int weightBins, int errorBins, bool compressed,
+                       int codeSpan) {
     Layout l;
+    const int w = histograms ? weightBins + 2 : 0, e = histograms ? errorBins + 2 : 0;
     l.original = 0;
-    l.compressed = weightBins + 2;
-    l.error = 2 * (weightBins + 2);
-    l.codes = l.error + errorBins + 2;
+    l.compressed = w;
+    l.error = l.compressed + (compressed ? w : 0);
+    l.codes = l.error + e;
     l.total = l.codes + codeSpan;
     return l;
 }
@@ -157,8 +163,8 @@ __device__ inline long long unitOf(const Params& p, long long i) {
     return p.unitMode == kChannel ? col : (r / p.groupSize) * p.cols + col;
 }
 
-template <QuantKind Q, KeepRule::Kind K, bool PerUnit>
-__global__ void __launch_bounds__(kThreads) fusedKernel(Params p) {
+template <QuantKind Q, KeepRule::Kind K, bool PerUnit, int Threads>
+__global__ void __launch_bounds__(Threads, Threads == 256 ? 4 : 1) fusedKernel(Params p) {
     extern __shared__ unsigned sharedCounts[];
     const Layout l = p.layout;
     const Counter counter{sharedCounts, &p, static_cast<int>(threadIdx.x & 31)};
@@ -227,7 +233,7 @@ __global__ void __launch_bounds__(kThreads) fusedKernel(Params p) {
     }
 
     // The block's sums: a warp tree, then warp 0 over the warps, in a fixed order.
-    __shared__ Partial warpSums[kThreads / 32];
+    __shared__ Partial warpSums[Threads / 32];
     double sq = acc.squares, se = acc.errors, mx = acc.maxAbs;
     unsigned long long z = acc.zeros, oz = acc.originalZeros;
     for (int offset = 16; offset > 0; offset /= 2) {
@@ -261,30 +267,31 @@ __global__ void __launch_bounds__(kThreads) fusedKernel(Params p) {
 
 using KernelFn = void (*)(Params);
 
-template <QuantKind Q, bool PerUnit>
+template <QuantKind Q, bool PerUnit, int T>
 KernelFn pickKeep(KeepRule::Kind k) {
     switch (k) {
         case KeepRule::Kind::All:
-            return &fusedKernel<Q, KeepRule::Kind::All, PerUnit>;
+            return &fusedKernel<Q, KeepRule::Kind::All, PerUnit, T>;
         case KeepRule::Kind::Threshold:
-            return &fusedKernel<Q, KeepRule::Kind::Threshold, PerUnit>;
+            return &fusedKernel<Q, KeepRule::Kind::Threshold, PerUnit, T>;
         case KeepRule::Kind::Textbook:
-            return &fusedKernel<Q, KeepRule::Kind::Textbook, PerUnit>;
+            return &fusedKernel<Q, KeepRule::Kind::Textbook, PerUnit, T>;
         case KeepRule::Kind::Explicit:
-            return &fusedKernel<Q, KeepRule::Kind::Explicit, PerUnit>;
+            return &fusedKernel<Q, KeepRule::Kind::Explicit, PerUnit, T>;
     }
     return nullptr;
 }
 
+template <int T>
 KernelFn pickKernel(const FusedJob& job) {
     switch (job.quant) {
         case QuantKind::None:
-            return pickKeep<QuantKind::None, false>(job.keep.kind);
+            return pickKeep<QuantKind::None, false, T>(job.keep.kind);
         case QuantKind::Uniform:
-            return pickKeep<QuantKind::Uniform, false>(job.keep.kind);
+            return pickKeep<QuantKind::Uniform, false, T>(job.keep.kind);
         case QuantKind::Affine:
-            return fusedPerUnit(job) ? pickKeep<QuantKind::Affine, true>(job.keep.kind)
-                                     : pickKeep<QuantKind::Affine, false>(job.keep.kind);
+            return fusedPerUnit(job) ? pickKeep<QuantKind::Affine, true, T>(job.keep.kind)
+                                     : pickKeep<QuantKind::Affine, false, T>(job.keep.kind);
     }
     return nullptr;
 }
@@ -306,7 +313,8 @@ struct Workspace {
 // set by the caller) and assembles the result as the CPU pass does.
 // `start`/`stop`, where given, are recorded around the kernel alone.
 FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params p, Workspace& ws,
-                        int device, cudaEvent_t start = nullptr, cudaEvent_t stop = nullptr) {
+                        int device, cudaEvent_t start = nullptr, cudaEvent_t stop = nullptr,
+                        int ways = 0, int blockThreads = kThreads) {
     const bool hist = options.histograms && job.countInPass;
     const float step = fusedSingleStep(job);
     p.histograms = hist;
@@ -323,7 +331,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         p.qmin = static_cast<float>(job.units->type->qmin);
         p.qmax = static_cast<float>(job.units->type->qmax);
     }
-    const Layout l = layoutOf(hist ? p.weights.bins : -2, hist ? p.errors.bins : -2, p.codeSpan);
+    const Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan);
     p.layout = l;
 
     int optin = 0, sms = 0;
@@ -335,22 +343,23 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     // whose counters fit the shared memory; none fit: global atomics.
     const std::size_t budget = std::min<std::size_t>(optin, 100 * 1024);
     p.ways = 0;
-    for (int ways = 32; ways >= 1; ways /= 2)
-        if (static_cast<std::size_t>(l.total) * ways * sizeof(unsigned) <= budget) {
-            p.ways = ways;
+    for (int w = ways > 0 ? ways : 32; w >= 1; w /= 2)
+        if (static_cast<std::size_t>(l.total) * w * sizeof(unsigned) <= budget) {
+            p.ways = w;
             break;
         }
     const std::size_t shared =
         static_cast<std::size_t>(l.total) * std::max(p.ways, 0) * sizeof(unsigned);
-    const KernelFn kernel = pickKernel(job);
+    const int threads = blockThreads == 512 ? 512 : kThreads;
+    const KernelFn kernel = threads == 512 ? pickKernel<512>(job) : pickKernel<kThreads>(job);
     check(
         cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
                              cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
         "cudaFuncSetAttribute");
     int perSm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, kThreads, shared),
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, threads, shared),
           "occupancy");
-    const long long needed = (p.n / 4 + kThreads - 1) / kThreads;
+    const long long needed = (p.n / 4 + threads - 1) / threads;
     const int blocks = static_cast<int>(
         std::max<long long>(1, std::min<long long>(needed, std::max(perSm, 1) * sms)));
 
@@ -362,7 +371,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     check(cudaMemsetAsync(p.counts, 0, sizeof(unsigned long long) * std::max(l.total, 1), stream),
           "cudaMemset");
     if (start) check(cudaEventRecord(start, stream), "cudaEventRecord");
-    kernel<<<blocks, kThreads, shared, stream>>>(p);
+    kernel<<<blocks, threads, shared, stream>>>(p);
     checkLaunch("fused pass kernel");
     if (stop) check(cudaEventRecord(stop, stream), "cudaEventRecord");
 
@@ -470,7 +479,7 @@ std::vector<FusedResult> runFusedPass(int device, const std::vector<FusedJob>& j
 }
 
 FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
-                          const FusedOptions& options, int repeats) {
+                          const FusedOptions& options, int repeats, int ways, int threads) {
     checkFusedJobs({settings}, options);
     if (settings.keep.kind == KeepRule::Kind::Explicit || fusedPerUnit(settings))
         throw Error("timeFusedPass: explicit masks and per-unit steps are not timed");
@@ -501,7 +510,7 @@ FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, boo
     FusedTiming timing;
     std::vector<double> ms;
     for (int r = -2; r < repeats; ++r) {  // two warm-ups
-        timing.result = runOnDevice(job, options, p, ws, device, start, stop);
+        timing.result = runOnDevice(job, options, p, ws, device, start, stop, ways, threads);
         float elapsed = 0.f;
         check(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
         if (r >= 0) ms.push_back(elapsed);
