@@ -4,12 +4,15 @@
 // Each network's compiled plan is written beside the results so that bench/torch_cuda_anchor.py
 // times the same network in PyTorch in the same run.
 //
-//   cuda_bench FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self]
+//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self]]
+// (defaults: the source tree's fixtures, Debian's Fashion-MNIST, /tmp/cwb_cuda_bench; where no
+// GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
 // "self" runs the checks with the CPU in the GPU's place (the harness checking itself).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -99,11 +102,16 @@ int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 4) {
-        std::fprintf(stderr, "usage: cuda_bench FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS]\n");
+    if (argc != 1 && argc < 4) {
+        std::fprintf(stderr, "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS]]\n");
         return 2;
     }
-    const std::string fixtures = argv[1], datasetDir = argv[2], outDir = argv[3];
+    const bool defaults = argc == 1;
+    const std::string fixtures =
+        defaults ? std::string(CWB_SOURCE_DIR) + "/tests/fixtures/models" : argv[1];
+    const std::string datasetDir = defaults ? "/usr/share/datasets/fashion-mnist" : argv[2];
+    const std::string outDir = defaults ? "/tmp/cwb_cuda_bench" : argv[3];
+    if (defaults) std::filesystem::create_directories(outDir);
     [[maybe_unused]] const long long weights =
         argc > 4 ? static_cast<long long>(std::atof(argv[4])) : 1000000000ll;
     try {
