@@ -17,8 +17,15 @@ using namespace cwb::ui;
 namespace {
 
 const char* kModel = "k2_mlp_dropout_percy.h5";
-// The core's words for a CUDA device on a build without CUDA (backend.h's example).
-const char* kCudaNote = "cuda: not available (this build has no CUDA backend); running on the CPU";
+// The core's words for the "cuda" entry that cannot run here (backend.h's note), with the
+// device list's reason: "this build has no CUDA backend", or "no CUDA driver" in a CUDA build.
+QString cudaNote() {
+    for (const DeviceInfo& d : listDevices())
+        if (d.name == "cuda")
+            return QString::fromStdString("cuda: not available (" + d.unavailableReason +
+                                          "); running on the CPU");
+    return "(no cuda entry)";
+}
 
 bool cudaAvailable() {
     for (const DeviceInfo& d : listDevices())
@@ -66,11 +73,11 @@ private slots:
         MainWindow window;
         window.show();
         choose(window, "cuda");
-        QCOMPARE(window.statusLine()->deviceText(), QString(kCudaNote));
+        QCOMPARE(window.statusLine()->deviceText(), cudaNote());
         QCOMPARE(QSettings().value("device").toString(), QString("cuda"));
         openAndWait(window);
         checkRanOn(window, "cpu");
-        QCOMPARE(window.statusLine()->deviceText(), QString(kCudaNote));
+        QCOMPARE(window.statusLine()->deviceText(), cudaNote());
     }
 
     // Runs after the case above: the remembered CUDA choice comes back, then "cpu" is chosen
@@ -80,7 +87,7 @@ private slots:
         window.show();
         if (!cudaAvailable()) {
             QCOMPARE(window.controls()->deviceBox()->currentData().toString(), QString("cuda"));
-            QCOMPARE(window.statusLine()->deviceText(), QString(kCudaNote));
+            QCOMPARE(window.statusLine()->deviceText(), cudaNote());
         }
         openAndWait(window);
         QSignalSpy evaluated(window.controller(), &RecomputeController::evaluated);

@@ -1,0 +1,219 @@
+// The CUDA backend on a GPU: its agreement with the CPU (the checks of tests/support/gpu_checks,
+// for machines without Qt), the fused pass over many weights, and evaluation of the fixture
+// networks at batch 10 000 and 1 000, with data already on the GPU (CUDA events, median).
+// Each network's compiled plan is written beside the results so that bench/torch_cuda_anchor.py
+// times the same network in PyTorch in the same run.
+//
+//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self]]
+// (defaults: the source tree's fixtures, Debian's Fashion-MNIST, /tmp/cwb_cuda_bench; where no
+// GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
+// "self" runs the checks with the CPU in the GPU's place (the harness checking itself).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "core/backend/backend.h"
+#include "core/infer/evaluate.h"
+#include "core/infer/plan.h"
+#include "core/io/idx_dataset.h"
+#include "core/io/model_loader.h"
+#include "tests/support/gpu_checks.h"
+#ifdef CWB_HAVE_CUDA
+#include "core/backend/cuda/cuda_jobs.h"
+#endif
+
+using namespace cwb;
+
+namespace {
+
+// The plan as JSON plus one float32 file of its arrays.
+void writePlan(const Plan& plan, const std::string& stem) {
+    nlohmann::json ops = nlohmann::json::array();
+    std::ofstream bin(stem + ".bin", std::ios::binary);
+    long long offset = 0;
+    const auto put = [&](const std::vector<float>& v) {
+        bin.write(reinterpret_cast<const char*>(v.data()),
+                  static_cast<std::streamsize>(v.size() * sizeof(float)));
+        nlohmann::json at = {offset, v.size()};
+        offset += static_cast<long long>(v.size());
+        return at;
+    };
+    const char* kinds[] = {"Conv2D",    "Dense",         "MaxPool2D",
+                           "AvgPool2D", "ChannelAffine", "Activation"};
+    for (const PlanOp& op : plan.ops) {
+        const Window2D& w = op.window;
+        ops.push_back({{"kind", kinds[static_cast<int>(op.kind)]},
+                       {"layer", op.layerName},
+                       {"window",
+                        {w.inH, w.inW, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW,
+                         w.outH, w.outW, w.padTop, w.padLeft}},
+                       {"inFeatures", op.inFeatures},
+                       {"outFeatures", op.outFeatures},
+                       {"activation", activationName(op.activation.kind)},
+                       {"alpha", op.activation.alpha},
+                       {"weights", put(op.weights)},
+                       {"bias", put(op.bias)},
+                       {"scale", put(op.scale)},
+                       {"inputSize", op.inputSize},
+                       {"outputSize", op.outputSize}});
+    }
+    std::ofstream(stem + ".json") << nlohmann::json{
+        {"inputSize", plan.inputSize},
+        {"outputSize", plan.outputSize},
+        {"ops", ops}}.dump(1);
+}
+
+int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
+    int failures = 0;
+    for (const std::string& name : test::fusedCaseNames()) {
+        std::string failure;
+        try {
+            failure = test::checkFusedCase(gpu, name);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        failures += !failure.empty();
+        std::printf("%s   : fused pass %s %s\n", failure.empty() ? "PASS" : "FAIL", name.c_str(),
+                    failure.c_str());
+    }
+    for (const std::string& model : test::engineCheckModels()) {
+        test::EngineCheck r;
+        try {
+            r = test::checkEngine(gpu, fixtures + "/" + model, data);
+        } catch (const std::exception& e) {
+            r.failure = e.what();
+        }
+        failures += !r.failure.empty();
+        std::printf("%s   : engine %s accuracy CPU %.4f GPU %.4f, max |output diff| %.2e %s\n",
+                    r.failure.empty() ? "PASS" : "FAIL", model.c_str(), r.cpuAccuracy,
+                    r.gpuAccuracy, r.maxOutputDifference, r.failure.c_str());
+    }
+    std::printf("Totals: %d failed\n", failures);
+    return failures;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 1 && argc < 4) {
+        std::fprintf(stderr, "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS]]\n");
+        return 2;
+    }
+    const bool defaults = argc == 1;
+    const std::string fixtures =
+        defaults ? std::string(CWB_SOURCE_DIR) + "/tests/fixtures/models" : argv[1];
+    const std::string datasetDir = defaults ? "/usr/share/datasets/fashion-mnist" : argv[2];
+    const std::string outDir = defaults ? "/tmp/cwb_cuda_bench" : argv[3];
+    if (defaults) std::filesystem::create_directories(outDir);
+    [[maybe_unused]] const long long weights =
+        argc > 4 ? static_cast<long long>(std::atof(argv[4])) : 1000000000ll;
+    try {
+        for (const DeviceInfo& d : listDevices())
+            std::printf("device %s: %s%s\n", d.name.c_str(), d.description.c_str(),
+                        d.available ? "" : (" (" + d.unavailableReason + ")").c_str());
+        // The plans for bench/torch_cuda_anchor.py (they need no GPU).
+        for (const std::string& name : test::engineCheckModels())
+            writePlan(compilePlan(loadModel(fixtures + "/" + name)), outDir + "/plan_" + name);
+        if (argc > 5 && std::string(argv[5]) == "self") {
+            const Dataset data = loadFashionMnist(datasetDir, Split::Test);
+            return runChecks(cpuBackend(), fixtures, data) ? 1 : 0;
+        }
+        const BackendChoice choice = chooseBackend("cuda");
+        if (choice.backend == &cpuBackend()) {
+            std::printf("SKIP: no GPU: %s\n", choice.note.c_str());
+            return 0;
+        }
+        Backend& gpu = *choice.backend;
+        const Dataset data = loadFashionMnist(datasetDir, Split::Test);
+        const int failures = runChecks(gpu, fixtures, data);
+#ifdef CWB_HAVE_CUDA
+        const int device = 0;
+        std::ostringstream md;
+        md << "## Fused pass over " << weights << " float32 weights on the GPU ("
+           << gpu.description() << ")\n\n"
+           << "Weights N(0, 0.05) drawn on the device; histograms 128 bins over [-0.15, 0.15] "
+              "and 64 error bins; CUDA events around the kernel, median of 10 after 2 "
+              "warm-ups.\n\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
+        struct FusedCase {
+            const char* name;
+            QuantKind quant;
+            KeepRule::Kind keep;
+            bool histograms, writeOut;
+            int ways = 0, threads = 256;
+        };
+        const FusedCase cases[] = {
+            {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
+             KeepRule::Kind::Threshold, true, false},
+            {"threshold + uniform alpha, histograms + codes, values written", QuantKind::Uniform,
+             KeepRule::Kind::Threshold, true, true},
+            {"threshold + uniform alpha, no histograms, statistics only", QuantKind::Uniform,
+             KeepRule::Kind::Threshold, false, false},
+            {"threshold only, histograms, statistics only", QuantKind::None,
+             KeepRule::Kind::Threshold, true, false},
+            {"as the first, 8 counter copies", QuantKind::Uniform, KeepRule::Kind::Threshold, true,
+             false, 8},
+            {"as the first, blocks of 512 threads", QuantKind::Uniform, KeepRule::Kind::Threshold,
+             true, false, 0, 512},
+            {"as the third, blocks of 512 threads", QuantKind::Uniform, KeepRule::Kind::Threshold,
+             false, false, 0, 512},
+            {"as the fourth, blocks of 512 threads", QuantKind::None, KeepRule::Kind::Threshold,
+             true, false, 0, 512},
+        };
+        for (const FusedCase& c : cases) {
+            FusedJob job;
+            job.keep.kind = c.keep;
+            job.keep.rho = 0.02f;
+            job.quant = c.quant;
+            job.alpha = 0.01f;
+            if (c.quant == QuantKind::Uniform) {
+                job.codeBase = -64;  // |w| < 0.64: beyond 12 sigma
+                job.codeSpan = 129;
+            }
+            FusedOptions options;
+            options.histograms = c.histograms;
+            options.weights = HistogramSpec{128, -0.15, 0.15};
+            options.error = HistogramSpec{64, -0.006, 0.006};
+            const cuda::FusedTiming t = cuda::timeFusedPass(device, weights, job, c.writeOut,
+                                                            options, 10, c.ways, c.threads);
+            md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
+               << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
+            std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros
+                      << ", sum w^2 " << t.result.sumSquares << ")\n"
+                      << std::flush;
+        }
+
+        md << "\n## Evaluation of the 10 000 test images, data on the GPU\n\n"
+              "| model | MFLOP/img | accuracy (GPU) | batch 10 000 ms | batch 1 000 x 10 ms |\n"
+              "|---|---|---|---|---|\n";
+        for (const std::string& name : test::engineCheckModels()) {
+            const Model model = loadModel(fixtures + "/" + name);
+            CompressedEngineOptions options;
+            options.kernel = KernelChoice::Float;
+            auto engine = gpu.makeEngine(model, options, nullptr);
+            EvalOptions eval;
+            eval.batchSize = 10000;
+            const double accuracy = evaluate(*engine, data, eval).accuracy;
+            const auto whole = cuda::timeForward(*engine, data.images.data(), 10000, 10);
+            const auto slices = cuda::timeForward(*engine, data.images.data(), 1000, 10);
+            md << "| " << name << " | " << model.flopsPerSample() / 1e6 << " | " << accuracy
+               << " | " << whole.medianMs << " | " << slices.medianMs * 10 << " |\n";
+            std::cout << name << ": " << whole.medianMs << " ms at 10000, " << slices.medianMs * 10
+                      << " ms at 1000 x 10\n"
+                      << std::flush;
+        }
+        std::ofstream(outDir + "/cuda_bench.md") << md.str();
+        std::cout << "\n" << md.str();
+#endif
+        return failures ? 1 : 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cuda_bench: %s\n", e.what());
+        return 1;
+    }
+}

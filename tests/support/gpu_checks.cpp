@@ -1,0 +1,204 @@
+// The GPU-against-CPU checks (see gpu_checks.h).
+#include "tests/support/gpu_checks.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "core/compress/quant_types.h"
+#include "core/compress/unit_quantizers.h"
+#include "core/infer/evaluate.h"
+#include "core/io/model_loader.h"
+
+namespace cwb::test {
+namespace {
+
+constexpr long long kRows = 333, kCols = 97;  // odd: every tail and partial vector is taken
+
+const char* const kQuants[] = {"none", "uniform", "q4s_tensor", "q8a_channel", "q4s_g32"};
+const char* const kKeeps[] = {"all", "threshold", "textbook", "explicit"};
+
+// Normal weights with exact zeros, exact ties of the uniform step and values outside the
+// histogram range.
+std::vector<float> weights() {
+    std::mt19937 rng(20261201);
+    std::normal_distribution<float> normal(0.f, 0.05f);
+    std::vector<float> w(static_cast<std::size_t>(kRows * kCols));
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        w[i] = normal(rng);
+        if (i % 97 == 5) w[i] = 0.f;
+        if (i % 101 == 7) w[i] = (static_cast<float>(i % 11) - 5.f + 0.5f) * 0.01f;  // ties
+        if (i % 503 == 9) w[i] = (i % 2 ? 1.f : -1.f) * 0.4f;                        // outside
+    }
+    return w;
+}
+
+struct Case {
+    std::vector<float> in, outCpu, outGpu;
+    std::vector<std::uint8_t> keepMask;
+    std::unique_ptr<UnitQuantizers> units;
+    FusedJob job;
+    FusedOptions options;
+    bool writeOut = true;
+};
+
+std::unique_ptr<Case> makeCase(const std::string& name) {
+    auto c = std::make_unique<Case>();
+    c->in = weights();
+    std::string quant = "uniform", keep = "threshold";
+    bool histograms = true, countInPass = true;
+    if (name == "statistics only") {
+        c->writeOut = false;
+    } else if (name == "no histograms") {
+        histograms = false;
+    } else if (name == "values only") {
+        countInPass = false;
+    } else {
+        const auto slash = name.find('/');
+        quant = name.substr(0, slash);
+        keep = name.substr(slash + 1);
+    }
+    FusedJob& job = c->job;
+    job.in = MatrixView{c->in.data(), kRows, kCols};
+    job.countInPass = countInPass;
+    job.keep.rho = 0.02f;
+    if (keep == "all") job.keep.kind = KeepRule::Kind::All;
+    if (keep == "threshold") job.keep.kind = KeepRule::Kind::Threshold;
+    if (keep == "textbook") job.keep.kind = KeepRule::Kind::Textbook;
+    if (keep == "explicit") {
+        job.keep.kind = KeepRule::Kind::Explicit;
+        c->keepMask.resize(c->in.size());
+        for (std::size_t i = 0; i < c->keepMask.size(); ++i)
+            c->keepMask[i] = (i * 2654435761u >> 7) % 3 != 0;
+        job.keep.keep = c->keepMask.data();
+    }
+    if (quant == "uniform") {
+        job.quant = QuantKind::Uniform;
+        job.alpha = 0.01f;
+        float lo = 0.f, hi = 0.f;
+        for (float w : c->in) {
+            lo = std::min(lo, roundHalfAway(w / job.alpha));
+            hi = std::max(hi, roundHalfAway(w / job.alpha));
+        }
+        job.codeBase = static_cast<std::int64_t>(lo);
+        job.codeSpan = static_cast<std::int64_t>(hi - lo + 1);
+    } else if (quant != "none") {
+        QuantSettings s;
+        s.bits = quant[1] - '0';
+        s.scheme = quant[2] == 's' ? QuantScheme::Symmetric : QuantScheme::Asymmetric;
+        s.granularity = quant.find("channel") != std::string::npos ? Granularity::Channel
+                        : quant.find("_g") != std::string::npos    ? Granularity::Group
+                                                                   : Granularity::Tensor;
+        s.groupSize = 32;
+        c->units = std::make_unique<UnitQuantizers>(chooseUnitQuantizers(job.in, job.keep, s, 1));
+        job.quant = QuantKind::Affine;
+        job.units = c->units.get();
+        std::int32_t lo = 0, hi = 0;
+        for (const auto& u : c->units->units) {
+            lo = std::min(lo, u.qmin - u.zeroPoint);
+            hi = std::max(hi, u.qmax - u.zeroPoint);
+        }
+        job.codeBase = lo;
+        job.codeSpan = hi - lo + 1;
+    }
+    c->options.histograms = histograms;
+    c->options.weights = HistogramSpec{128, -0.15, 0.15};
+    c->options.error = HistogramSpec{64, -0.006, 0.006};
+    c->options.threads = 2;
+    return c;
+}
+
+bool close(double a, double b) { return std::fabs(a - b) <= 1e-6 * std::fabs(a) + 1e-12; }
+
+std::string compareHistograms(const char* which, const Histogram& a, const Histogram& b) {
+    if (a.counts != b.counts || a.underflow != b.underflow || a.overflow != b.overflow)
+        return std::string(which) + " histogram differs";
+    return "";
+}
+
+}  // namespace
+
+std::vector<std::string> fusedCaseNames() {
+    std::vector<std::string> names;
+    for (const char* q : kQuants)
+        for (const char* k : kKeeps) names.push_back(std::string(q) + "/" + k);
+    names.insert(names.end(), {"statistics only", "no histograms", "values only"});
+    return names;
+}
+
+std::string checkFusedCase(Backend& gpu, const std::string& name) {
+    auto c = makeCase(name);
+    c->outCpu.assign(c->in.size(), -1.f);
+    c->outGpu.assign(c->in.size(), -2.f);  // poisoned: every value must be written
+    FusedJob cpuJob = c->job, gpuJob = c->job;
+    cpuJob.out = c->writeOut ? c->outCpu.data() : nullptr;
+    gpuJob.out = c->writeOut ? c->outGpu.data() : nullptr;
+    const FusedResult a = cpuBackend().runFusedPass({cpuJob}, c->options, {}).at(0);
+    const FusedResult b = gpu.runFusedPass({gpuJob}, c->options, {}).at(0);
+    std::ostringstream out;
+    if (c->writeOut) {
+        for (std::size_t i = 0; i < c->in.size(); ++i)
+            if (std::memcmp(&c->outCpu[i], &c->outGpu[i], sizeof(float)) != 0) {
+                out << "value " << i << " of w = " << c->in[i] << ": CPU " << c->outCpu[i]
+                    << ", GPU " << c->outGpu[i];
+                return out.str();
+            }
+    } else if (c->outGpu[0] != -2.f) {
+        return "the statistics-only pass wrote values";
+    }
+    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
+        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
+            << b.originalZeros;
+        return out.str();
+    }
+    if (a.codeCounts != b.codeCounts) return "code counts differ";
+    for (const std::string& s : {compareHistograms("original", a.original, b.original),
+                                 compareHistograms("compressed", a.compressed, b.compressed),
+                                 compareHistograms("error", a.error, b.error)})
+        if (!s.empty()) return s;
+    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
+        !close(a.maxAbsError, b.maxAbsError)) {
+        out.precision(17);
+        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
+            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
+        return out.str();
+    }
+    return "";
+}
+
+std::vector<std::string> engineCheckModels() {
+    return {"k2_cnn_bn_evanchien.h5", "k3_cnn_umer.keras", "k2_mlp_dropout_percy.h5",
+            "k3legacy_mlp_ntu113.h5"};
+}
+
+EngineCheck checkEngine(Backend& gpu, const std::string& modelPath, const Dataset& data) {
+    const Model model = loadModel(modelPath);
+    CompressedEngineOptions options;
+    options.kernel = KernelChoice::Float;
+    options.measure = false;
+    auto cpu = cpuBackend().makeEngine(model, options, nullptr);
+    auto dev = gpu.makeEngine(model, options, nullptr);
+    EvalOptions eval;
+    eval.batchSize = 1000;
+    EngineCheck r;
+    r.cpuAccuracy = evaluate(*cpu, data, eval).accuracy;
+    r.gpuAccuracy = evaluate(*dev, data, eval).accuracy;
+    const int n = std::min(256, static_cast<int>(data.labels.size()));
+    std::vector<float> a(static_cast<std::size_t>(n) * cpu->outputSize()), b(a.size(), -1.f);
+    cpu->forward(data.images.data(), n, a.data());
+    dev->forward(data.images.data(), n, b.data());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        r.maxOutputDifference =
+            std::max(r.maxOutputDifference, std::fabs(static_cast<double>(a[i]) - b[i]));
+    std::ostringstream out;
+    if (std::fabs(r.cpuAccuracy - r.gpuAccuracy) > 0.0005)
+        out << "accuracy: CPU " << r.cpuAccuracy << ", GPU " << r.gpuAccuracy;
+    else if (!(r.maxOutputDifference <= 1e-4))
+        out << "outputs differ by " << r.maxOutputDifference;
+    r.failure = out.str();
+    return r;
+}
+
+}  // namespace cwb::test
