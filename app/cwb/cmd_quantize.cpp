@@ -8,6 +8,7 @@
 #include "app/cwb/command.h"
 #include "app/cwb/llm_options.h"
 #include "app/cwb/typed_options.h"
+#include "core/error.h"
 #include "core/io/gguf_llama_writer.h"
 #include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/llm_compress.h"
@@ -35,7 +36,7 @@ int runQuantize(const QuantizeArgs& a) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!a.force && fs::exists(a.output, ec))
-        throw UsageError(a.output + " exists; give --force to replace it");
+        throw Error(a.output + ": already exists; give --force to replace it");
     DType type;
     parseDType(a.format, type);
     const LlamaCheckpoint checkpoint = openCheckpointVerbose(a.checkpoint);

@@ -48,16 +48,25 @@ void setHyperparameters(GgufWriter& w, const LlamaConfig& c) {
     w.setUInt32("llama.vocab_size", u(c.vocabSize));
 }
 
-void setVocabulary(GgufWriter& w, const Vocabulary& v, int vocabSize) {
-    const std::size_t n = v.pieces.size();
-    if (n == 0)
+void setVocabulary(GgufWriter& w, const Vocabulary& given, int vocabSize) {
+    Vocabulary v = given;
+    const std::size_t n = static_cast<std::size_t>(vocabSize);
+    if (v.pieces.empty())
         throw Error(
             "GGUF output: the checkpoint has no vocabulary (llama.cpp needs one); "
             "put its tokenizer.model beside it");
-    if (n != static_cast<std::size_t>(vocabSize) || v.scores.size() != n || v.kinds.size() != n)
-        throw Error("GGUF output: the vocabulary has " + std::to_string(n) +
+    if (v.pieces.size() > n || v.scores.size() != v.pieces.size() ||
+        v.kinds.size() != v.pieces.size())
+        throw Error("GGUF output: the vocabulary has " + std::to_string(v.pieces.size()) +
                     " pieces but the model " + std::to_string(vocabSize) +
                     " token rows; the tokenizer does not belong to this checkpoint");
+    // Embedding rows past the tokenizer's pieces (a vocabulary padded for alignment, or
+    // cwb synth's): unused pieces, named as convert_hf_to_gguf.py names them.
+    for (std::size_t id = v.pieces.size(); id < n; ++id) {
+        v.pieces.push_back("[PAD" + std::to_string(id) + "]");
+        v.scores.push_back(0.0f);
+        v.kinds.push_back(PieceKind::Unused);
+    }
     std::vector<std::int32_t> kinds(n);
     for (std::size_t i = 0; i < n; ++i) kinds[i] = static_cast<std::int32_t>(v.kinds[i]);
     w.setString("tokenizer.ggml.model", "llama");

@@ -23,8 +23,10 @@ struct GgufLlamaOutput {
 // Q5_K file is its _M variant, Q3_K its _M (llama-quantize's names for those mixes).
 std::uint32_t llamaFileType(DType type);
 
-// Writes the model atomically. Throws cwb::Error for an empty vocabulary, a vocabulary that
-// does not match the config, a dtype GGUF cannot hold, or a failed write.
+// Writes the model atomically. A vocabulary with fewer pieces than the model has token rows
+// is padded with unused pieces "[PADn]" (as convert_hf_to_gguf.py pads it). Throws
+// cwb::Error for an empty vocabulary, one with more pieces than the model has rows, a dtype GGUF
+// cannot hold, or a failed write.
 void writeLlamaGguf(const std::string& path, const LlamaConfig& config, const LlamaWeights& weights,
                     const Vocabulary& vocabulary, const GgufLlamaOutput& output = {});
 
