@@ -29,6 +29,19 @@ const Block* blockRow(const std::byte* w, std::size_t stride, std::int64_t r) {
     return reinterpret_cast<const Block*>(w + static_cast<std::size_t>(r) * stride);
 }
 
+// A pass over R rows reads R short runs side by side (a row of 2048 values is 18 lines of
+// Q4_0), too short for the hardware prefetchers to lock on before each ends; so each pass asks
+// for the same blocks of the next pass's rows, which lie right after its own.
+template <typename Block>
+CWB_QUANT_AVX2 inline void prefetchNextPass(const Block* const* x, std::int64_t i, int rows,
+                                            std::size_t passBytes) {
+    for (int r = 0; r < rows; ++r) {
+        const char* next = reinterpret_cast<const char*>(x[r] + i) + passBytes;
+        for (std::size_t line = 0; line < (sizeof(Block) + 63) / 64; ++line)
+            _mm_prefetch(next + 64 * line, _MM_HINT_T0);
+    }
+}
+
 template <int R>
 CWB_QUANT_AVX2 void gemvQ4_0(const std::byte* w, std::size_t stride, std::int64_t r0,
                              const std::byte* act, std::int64_t n, float* y) {
@@ -43,6 +56,7 @@ CWB_QUANT_AVX2 void gemvQ4_0(const std::byte* w, std::size_t stride, std::int64_
         const __m256i ya = load32(a[i].qs);
         const float dy = h2f(a[i].d);
         const __m256i offset = _mm256_madd_epi16(_mm256_maddubs_epi16(eight, ya), ones);
+        prefetchNextPass(x, i, R, R * stride);
         for (int r = 0; r < R; ++r) {
             const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[r][i].qs));
             const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low);
@@ -67,6 +81,7 @@ CWB_QUANT_AVX2 void gemvQ8_0(const std::byte* w, std::size_t stride, std::int64_
     for (std::int64_t i = 0; i < n / kQK; ++i) {
         const __m256i ya = load32(a[i].qs);
         const float dy = h2f(a[i].d);
+        prefetchNextPass(x, i, R, R * stride);
         for (int r = 0; r < R; ++r) {
             const __m256i q = load32(x[r][i].qs);
             const __m256i s = _mm256_madd_epi16(
@@ -125,6 +140,7 @@ CWB_QUANT_AVX2 void gemvQ4_K(const std::byte* w, std::size_t stride, std::int64_
         const __m128i groupSums =
             _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
         const float dy = a[i].d;
+        prefetchNextPass(x, i, R, R * stride);
         __m256i ya[8];
         for (int g = 0; g < 8; ++g) ya[g] = load32(a[i].qs + 32 * g);
         for (int r = 0; r < R; ++r) {
