@@ -3,13 +3,13 @@
 // (prefill of 64 tokens, generation of 16) on cwb synth's tinyllama shape in Q8_0, Q4_0, Q4_K
 // and F16, with generation's weight bytes per second against a read bandwidth measured in the
 // same run. Writes bench/results/llm_bench.md.
-//   llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR]
+//   llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR] [--rounds N]
 // The tinyllama folder (2.2 GB) is written to a temporary folder and removed, or to DIR and
 // kept (and reused when DIR exists).
 // With LLAMA_CPP_BIN naming llama.cpp's bin folder (llama-bench in it), each tinyllama format
 // is also written as a GGUF file (cwb quantize's writer) and both programs measure that same
-// file back to back, twice in turn (cwb, llama-bench, cwb, llama-bench), the better of each
-// pair kept: the anchor comes from the same machine, the same load and the same weights.
+// file back to back, twice in turn (cwb, llama-bench, cwb, llama-bench; --rounds), the better
+// of each pair kept: the anchor comes from the same machine, the same load and the same weights.
 #include <time.h>
 
 #include <chrono>
@@ -127,12 +127,14 @@ int main(int argc, char** argv) {
     int threads = 2;
     bool tinyllama = true;
     std::string tinyDir;
+    int rounds = 2;
     std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_bench.md";
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
         if (!std::strcmp(argv[i], "--out") && i + 1 < argc) outPath = argv[++i];
         if (!std::strcmp(argv[i], "--no-tinyllama")) tinyllama = false;
         if (!std::strcmp(argv[i], "--tinyllama-dir") && i + 1 < argc) tinyDir = argv[++i];
+        if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
     }
     try {
         const std::string loadBefore = loadAverage();
@@ -182,17 +184,18 @@ int main(int argc, char** argv) {
                 LlmCompressOptions co;
                 co.threads = threads;
                 co.stats.histograms = false;
-                const auto compressed = compressLlama(tiny.config, tiny.weights, c, co);
                 if (llamaBin && *llamaBin) {
+                    // Written once and kept beside the folder: quantizing takes minutes.
                     const fs::path gguf = dir / ("tinyllama." + dtypeName(f.type) + ".gguf");
                     if (!fs::exists(gguf))
-                        writeLlamaGguf(gguf.string(), tiny.config, compressed.weights,
+                        writeLlamaGguf(gguf.string(), tiny.config,
+                                       compressLlama(tiny.config, tiny.weights, c, co).weights,
                                        loadCheckpointTokenizer(tiny)->vocabulary(),
                                        {"tinyllama", f.type, {}});
                     const LlamaCheckpoint file = openLlamaCheckpoint(gguf.string());
                     SpeedResult best;
                     LlamaBenchResult anchor;
-                    for (int round = 0; round < 2; ++round) {
+                    for (int round = 0; round < rounds; ++round) {
                         const SpeedResult r = measureSpeed(file.config, file.weights, speedOptions);
                         const LlamaBenchResult l = runLlamaBench(llamaBin, gguf.string(), threads);
                         std::printf(
@@ -216,6 +219,7 @@ int main(int argc, char** argv) {
                                      anchor.prefill, anchor.generate, true});
                     continue;
                 }
+                const auto compressed = compressLlama(tiny.config, tiny.weights, c, co);
                 const SpeedResult r = measureSpeed(tiny.config, compressed.weights, speedOptions);
                 std::printf(
                     "tinyllama %s: prefill %.1f tok/s, generation %.2f tok/s, %.0f %% of "
@@ -249,7 +253,7 @@ int main(int argc, char** argv) {
               "with random bf16 weights quantized by the workbench, every 2-D tensor. "
            << (sameRun ? "Anchor: llama-bench (-p 64 -n 16 -r 3) on the same GGUF file (written "
                          "by cwb quantize's writer), measured back to back with cwb in this run, "
-                         "twice in turn; the better of each pair is kept. "
+                         "in turn; the best of each program's rounds is kept. "
                        : "Anchor: llama-bench on the same shape on the project's earlier 2-core "
                          "machine (an AVX-512 Xeon), not this run. ")
            << "Bandwidth: the weight bytes a generated token reads times tokens/s, against a "
