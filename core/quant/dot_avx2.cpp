@@ -65,9 +65,8 @@ CWB_QUANT_AVX2 inline float dotLegacyAvx2(const std::byte* w, const std::byte* a
     return hsum(_mm256_add_ps(acc[0], acc[1]));
 }
 
-CWB_QUANT_AVX2 float dotQ4_0Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotLegacyAvx2<BlockQ4_0, BlockQ8_0, tiles::Legacy::Offset8>(w, a, n);
-}
+// Q4_0, Q8_0 and Q4_K: gemv_avx2.cpp (one row of its multi-row kernels).
+
 CWB_QUANT_AVX2 float dotQ5_0Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
     return dotLegacyAvx2<BlockQ5_0, BlockQ8_0, tiles::Legacy::Offset16>(w, a, n);
 }
@@ -76,9 +75,6 @@ CWB_QUANT_AVX2 float dotQ4_1Avx2(const std::byte* w, const std::byte* a, std::in
 }
 CWB_QUANT_AVX2 float dotQ5_1Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
     return dotLegacyAvx2<BlockQ5_1, BlockQ8_1, tiles::Legacy::Min>(w, a, n);
-}
-CWB_QUANT_AVX2 float dotQ8_0Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotLegacyAvx2<BlockQ8_0, BlockQ8_0, tiles::Legacy::Signed>(w, a, n);
 }
 
 // ---- K formats: per super-block an exact int32 sum of scale x (codes . activations); the
@@ -203,7 +199,7 @@ CWB_QUANT_AVX2 float dotQ3_KAvx2(const std::byte* w, const std::byte* a, std::in
     return dotOffsetScalesAvx2<BlockQ3_K, 2>(w, a, n);
 }
 
-// Q4_K and Q5_K: one scale per group of 32, minimums from the sums of 16.
+// Q5_K (Q4_K: gemv_avx2.cpp): one scale per group of 32, minimums from the sums of 16.
 template <typename Block>
 CWB_QUANT_AVX2 inline float dotScaleMinAvx2(const std::byte* w, const std::byte* a,
                                             std::int64_t n) {
@@ -228,9 +224,6 @@ CWB_QUANT_AVX2 inline float dotScaleMinAvx2(const std::byte* w, const std::byte*
     return hsum(acc) - minTerm;
 }
 
-CWB_QUANT_AVX2 float dotQ4_KAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotScaleMinAvx2<BlockQ4_K>(w, a, n);
-}
 CWB_QUANT_AVX2 float dotQ5_KAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
     return dotScaleMinAvx2<BlockQ5_K>(w, a, n);
 }

@@ -11,6 +11,7 @@
 #include "core/quant/block_formats.h"
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
+#include "core/quant/gemv_kernels.h"
 #include "core/quant/kernels.h"
 #include "core/quant/tile_kernels.h"
 #include "core/util/worker_pool.h"
@@ -211,6 +212,17 @@ void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int 
     if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar &&
         batchedProduct(w, stride, x, y, threads, ldy))
         return;
+    if (activeIsa() == Isa::Avx2 && hasGemvAvx2(w.type)) {
+        auto gemv = [&](long long begin, long long end, int) {
+            for (std::int64_t t = 0; t < x.tokens; ++t)
+                gemvAvx2(w.type, w.data, stride, begin, end, x.row(t), w.cols, y + t * ldy + begin);
+        };
+        if (threads == 1)
+            gemv(0, w.rows, 0);
+        else
+            WorkerPool::shared(threads).run(w.rows, gemv);
+        return;
+    }
     const VecDotFn dot = dotFor(w.type);
     // A tile of weight rows stays in the first-level cache while every token passes over it.
     constexpr long long kRowTile = 16;

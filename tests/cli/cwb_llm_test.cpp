@@ -96,6 +96,25 @@ private slots:
         QCOMPARE(r["bitsPerWeight"].toDouble(), 16.0);
     }
 
+    // The written file itself is checked against llama-quantize's in gguf_writer_test.
+    void quantizeWritesAGgufAndNeverOverwrites() {
+        const QString out = tempPath("kjv.Q4_0.gguf");
+        const CliRun made = runCwb({"quantize", llm("kjv-llama-6m"), "--format", "Q4_0", "--scope",
+                                    "all", "-o", out, "--threads", "2"});
+        QVERIFY2(made.exitCode == 0, made.err.constData());
+        const CliRun again =
+            runCwb({"quantize", llm("kjv-llama-6m"), "--format", "Q8_0", "-o", out});
+        expectOneLineError(again, "already exists");
+        const CliRun info = runCwb({"info", out, "--json"});
+        QVERIFY2(info.exitCode == 0, info.err.constData());
+        QVERIFY2(info.out.contains("Q4_0"), info.out.constData());
+        const CliRun forced =
+            runCwb({"quantize", llm("kjv-llama-6m"), "--format", "Q8_0", "-o", out, "--force"});
+        QVERIFY2(forced.exitCode == 0, forced.err.constData());
+        const CliRun infoForced = runCwb({"info", out});
+        QVERIFY2(infoForced.out.contains("Q8_0"), infoForced.out.constData());
+    }
+
     void infoDescribesEachFormat_data() {
         QTest::addColumn<QString>("path");
         QTest::addColumn<QString>("format");

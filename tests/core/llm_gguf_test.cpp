@@ -9,6 +9,7 @@
 #include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/llama_forward.h"
 #include "core/llm/perplexity.h"
+#include "core/quant/block_formats.h"
 #include "tests/support/llm_fixture.h"
 
 using namespace cwb;
@@ -32,8 +33,19 @@ std::vector<std::int32_t> revelationTokensOf(const LlamaCheckpoint& ckpt) {
 class LlmGgufTest : public QObject {
     Q_OBJECT
 private slots:
-    // Q8_0 rounds every weight, so the logits move (by up to a few hundredths) but the most
-    // likely token stays at every position.
+    // Q8_0 rounds every weight, so the logits move (by up to about 0.15) but the most likely
+    // token stays at every position. Why this holds, and is not luck of the summation order:
+    // the smallest margin is at position 31, where transformers puts token 4006 0.039 above
+    // token 3995 and the Q8_0 model only 0.002 above (its rounding moved the two by -0.017
+    // and +0.020). That margin belongs to the Q8_0 model itself as llama.cpp's reference dot
+    // products compute it: a 64-token forward pass goes through the tiles, which reproduce
+    // those dot products bit for bit, so the logits are the same bits with the scalar
+    // reference kernels on one thread as with the vector kernels on two (checked here), and
+    // no kernel family or thread count can move them. What can move them is a different
+    // quantization of the activations: one token at a time (generation's kernels, another
+    // float order) an activation near a rounding boundary can round the other way, which
+    // moves logits by up to about 0.08 here; that path keeps the argmax too (margin 0.005 at
+    // position 31), reported but not required, since it is not the check.
     void q8_0FileKeepsTheArgmaxOfTransformers() {
         const LlamaCheckpoint ckpt = openLlamaCheckpoint(llmFixture("kjv-llama-6m.Q8_0.gguf"));
         QCOMPARE(ckpt.config.rope, RopeLayout::AdjacentPairs);
@@ -42,22 +54,52 @@ private slots:
         auto ids = revelationTokensOf(ckpt);
         QCOMPARE(ids, revelationTokens());  // the embedded vocabulary encodes as SentencePiece
         ids.resize(64);
-        LlamaForward model(ckpt.config, ckpt.weights, {2, 64, {}});
-        std::vector<float> logits;
-        model.forward(ids, 0, 64, logits);
         const int vocab = 4096;
-        int same = 0;
-        double maxError = 0;
-        for (int p = 0; p < 64; ++p) {
-            const float* mine = logits.data() + p * vocab;
-            const float* ref = reference.values.data() + p * vocab;
-            same += std::max_element(mine, mine + vocab) - mine ==
-                    std::max_element(ref, ref + vocab) - ref;
-            for (int i = 0; i < vocab; ++i)
-                maxError = std::max(maxError, double(std::fabs(mine[i] - ref[i])));
+
+        std::vector<float> logits, scalar, steps;
+        LlamaForward(ckpt.config, ckpt.weights, {2, 64, {}}).forward(ids, 0, 64, logits);
+        {
+            const quant::Isa best = quant::activeIsa();
+            quant::setActiveIsa(quant::Isa::Scalar);
+            LlamaForward(ckpt.config, ckpt.weights, {1, 64, {}}).forward(ids, 0, 64, scalar);
+            quant::setActiveIsa(best);
         }
-        qInfo("Q8_0: argmax equal at %d of 64 positions, max |logit error| %.4f", same, maxError);
+        QVERIFY(std::memcmp(logits.data(), scalar.data(), logits.size() * sizeof(float)) == 0);
+        {
+            LlamaForward model(ckpt.config, ckpt.weights, {2, 64, {}});
+            std::vector<float> step;
+            for (int p = 0; p < 64; ++p) {
+                model.forwardLast(std::span(ids).subspan(p, 1), step);
+                steps.insert(steps.end(), step.begin(), step.end());
+            }
+        }
+
+        int same = 0, sameSteps = 0, smallestAt = -1;
+        double maxError = 0, smallestMargin = 1e9;
+        for (int p = 0; p < 64; ++p) {
+            const float* ref = reference.values.data() + p * vocab;
+            const float* mine = logits.data() + p * vocab;
+            const float* step = steps.data() + p * vocab;
+            const auto top = [&](const float* v) {
+                return static_cast<int>(std::max_element(v, v + vocab) - v);
+            };
+            const int refTop = top(ref);
+            same += top(mine) == refTop;
+            sameSteps += top(step) == refTop;
+            for (int i = 0; i < vocab; ++i) {
+                maxError = std::max(maxError, double(std::fabs(mine[i] - ref[i])));
+                if (i != refTop && mine[refTop] - mine[i] < smallestMargin) {
+                    smallestMargin = mine[refTop] - mine[i];
+                    smallestAt = p;
+                }
+            }
+        }
+        qInfo(
+            "Q8_0: argmax equal at %d of 64 positions (one token at a time: %d), max |logit "
+            "error| %.4f, smallest margin %.4f at position %d",
+            same, sameSteps, maxError, smallestMargin, smallestAt);
         QCOMPARE(same, 64);
+        QVERIFY(maxError < 0.2);
     }
 
     void filesMatchLlamaPerplexity_data() {
