@@ -86,8 +86,20 @@ private slots:
         LlmCompression q4k;
         q4k.format = DType::Q4_K;
         q4k.scope = LlmScope::All;
+        QSignalSpy updates(m_page->controller(), &LlmMeasureController::currentChanged);
         m_page->setCompression(q4k);
         waitIdle();
+        // Progressive: partial figures chunk by chunk, each inside its interval, then the final.
+        QVERIFY(updates.count() >= 2);
+        int chunks = 0;
+        for (const QList<QVariant>& update : updates) {
+            const LlmPoint u = update.first().value<LlmPoint>();
+            QVERIFY(u.stats.chunks > chunks);
+            chunks = u.stats.chunks;
+            QVERIFY(u.stats.low < u.stats.perplexity && u.stats.perplexity < u.stats.high);
+            QCOMPARE(u.final, u.stats.chunks == 71);
+        }
+        QCOMPARE(chunks, 71);
         const LlmPoint& p = m_page->currentPoint();
         QVERIFY(p.final);
         QVERIFY2(near(p.stats.perplexity, 30.0444, 0.005),
@@ -204,6 +216,28 @@ private slots:
         m_page->editChoices(next, "test");
         QVERIFY(!m_page->sweepRequest(request, &error));
         QVERIFY2(error.contains("Q9_9"), qPrintable(error));
+    }
+
+    // CWB_LLM_SCREENSHOT=FILE.png: the page at 1280x800 after a sweep of block formats, for a
+    // person to look at (not part of the suite's checks).
+    void screenshotWhenAsked() {
+        const QString file = qEnvironmentVariable("CWB_LLM_SCREENSHOT");
+        if (file.isEmpty()) QSKIP("CWB_LLM_SCREENSHOT not set");
+        LlmPageChoices choices = m_page->choices();
+        choices.sweepKind = LlmSweepKind::Formats;
+        choices.formats = "Q8_0 Q6_K Q5_K Q4_K Q3_K Q2_K";
+        m_page->editChoices(choices, "screenshot");
+        LlmCompression q4k;
+        q4k.format = DType::Q4_K;
+        m_page->setCompression(q4k);
+        m_page->startSweep();
+        m_page->generationPanel()->setPrompt("And the Lord said unto");
+        m_page->generationPanel()->generateButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->controller()->isIdle(), 10 * kRunMs);
+        m_page->resize(1280, 800);
+        m_page->show();
+        QTest::qWait(200);
+        QVERIFY(m_page->grab().save(file));
     }
 };
 

@@ -110,8 +110,11 @@ void LlmCurvePlot::setCurrent(const LlmCurrentPoint& current) {
     const bool onAxis = m_axis == Axis::Bits || current.x > 0;
     if (current.valid && onAxis) {
         m_current->addData(current.x, current.perplexity);
-        m_currentError->setData(QVector<double>{current.perplexity - current.low},
-                                QVector<double>{current.high - current.perplexity});
+        // The interval says how far a partial figure may still move; once every chunk is
+        // scored it would only hide the (paired, much smaller) differences between settings.
+        if (current.chunks < current.totalChunks)
+            m_currentError->setData(QVector<double>{current.perplexity - current.low},
+                                    QVector<double>{current.high - current.perplexity});
     }
     if (current.valid) setMessage({});
     updateRanges();
@@ -140,9 +143,11 @@ void LlmCurvePlot::updateRanges() {
         take(it->key, it->value);
     for (auto it = m_kl->data()->constBegin(); it != m_kl->data()->constEnd(); ++it)
         kmax = std::max(kmax, it->value);
-    if (!m_current->data()->isEmpty()) {
+    if (!m_currentError->data()->isEmpty()) {
         take(m_cur.x, m_cur.low);
         take(m_cur.x, m_cur.high);
+    } else if (!m_current->data()->isEmpty()) {
+        take(m_cur.x, m_cur.perplexity);
     }
     if (m_baselinePerplexity > 0) {
         pmin = std::min(pmin, m_baselinePerplexity);

@@ -1,7 +1,7 @@
 // Perplexity (left axis) and KL divergence from the original (right axis) of a language model
 // against what a sweep varies: α or ρ on a log axis, or the block formats by their bits per
 // weight. The original is a dashed line; the current setting is ringed, with its 95 %
-// interval while the perplexity is still partial.
+// interval while the perplexity is still partial (chunks < totalChunks).
 #pragma once
 
 #include <QVector>

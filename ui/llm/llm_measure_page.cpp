@@ -371,9 +371,12 @@ void LlmMeasurePage::setModel(std::shared_ptr<const LlamaCheckpoint> checkpoint,
     m_hasCurrent = m_hasBaseline = false;
     m_generation->clear();
     const bool open = checkpoint && tokenizer;
-    m_controller->setModel(std::move(checkpoint), std::move(tokenizer));
+    m_checkpoint = std::move(checkpoint);
+    m_tokenizer = std::move(tokenizer);
+    m_modelPending = true;
     m_curve->clearData(open ? tr("measuring…") : tr("no language model open"));
     m_pareto->clearData(open ? tr("measuring…") : tr("no language model open"));
+    if (m_active) catchUp();
     showCurrentFigures();
 }
 
@@ -386,9 +389,21 @@ void LlmMeasurePage::setCompression(const LlmCompression& compression) {
         m_current = m_history->points()[known];  // measured before: shown at once
         m_hasCurrent = true;
     }
-    m_controller->requestCompression(compression);
+    m_compressionPending = true;
+    if (m_active) catchUp();
     showCurrentFigures();
     refreshPlots();
+}
+
+void LlmMeasurePage::setActive(bool active) {
+    m_active = active;
+    if (active) catchUp();
+}
+
+void LlmMeasurePage::catchUp() {
+    if (m_compressionPending) m_controller->requestCompression(m_compression);
+    if (m_modelPending) m_controller->setModel(m_checkpoint, m_tokenizer);
+    m_compressionPending = m_modelPending = false;
 }
 
 bool LlmMeasurePage::sweepRequest(LlmSweepRequest& request, QString* error) const {
@@ -460,7 +475,7 @@ void LlmMeasurePage::onCurrent(const LlmPoint& point) {
 }
 
 void LlmMeasurePage::showCurrentFigures() {
-    if (!m_controller->hasModel()) {
+    if (!m_checkpoint || !m_tokenizer) {
         m_perplexity->setText(tr("Perplexity: no language model open"));
         m_kl->clear();
         m_speed->clear();
@@ -510,7 +525,7 @@ void LlmMeasurePage::showCurrentFigures() {
 }
 
 void LlmMeasurePage::refreshPlots() {
-    if (!m_controller->hasModel()) return;
+    if (!m_checkpoint || !m_tokenizer) return;
     const QVector<LlmPoint>& points = m_history->points();
     // The curve: every point on the swept axis around the current compression.
     QVector<LlmCurvePoint> curve;

@@ -53,6 +53,11 @@ public:
                   std::shared_ptr<const Tokenizer> tokenizer);
     // The current compression (from the window's settings).
     void setCompression(const LlmCompression& compression);
+    // Measurements start only while active (the window: while the page is on screen, so that
+    // opening a large checkpoint does not start a perplexity run that competes with the tensor
+    // browser); what arrived meanwhile is measured on activation. Active by default.
+    void setActive(bool active);
+    bool isActive() const { return m_active; }
     // Undo steps of the page's choices go here (the window's stack); null: none.
     void setUndoStack(QUndoStack* stack) { m_undo = stack; }
 
@@ -89,6 +94,7 @@ signals:
 
 private:
     void buildUi();
+    void catchUp();
     void showChoices();
     void onBaseline(const LlmPoint& point);
     void onCurrent(const LlmPoint& point);
@@ -103,6 +109,9 @@ private:
     QUndoStack* m_undo = nullptr;
     LlmPageChoices m_choices;
     LlmCompression m_compression;
+    std::shared_ptr<const LlamaCheckpoint> m_checkpoint;
+    std::shared_ptr<const Tokenizer> m_tokenizer;
+    bool m_active = true, m_modelPending = false, m_compressionPending = false;
     LlmPoint m_current, m_baseline;
     bool m_hasCurrent = false, m_hasBaseline = false;
 
