@@ -123,20 +123,35 @@ struct DistillSettings {
     bool operator==(const DistillSettings&) const = default;
 };
 
+// Which tensors of a language model a llama.cpp block format quantizes.
+enum class LlmScope {
+    Blocks,  // the seven projection matrices of every block
+    All      // every 2-D tensor: the block matrices, token_embd and output (--pure)
+};
+
+// Language models only: a llama.cpp block format as the scheme instead of the plan's alpha,
+// rho and k-bit (which then do not apply), and what it covers. Keras models ignore it.
+struct LlmSettings {
+    std::string format;  // "" = the plan's schemes; else a block format's name, "Q4_K"
+    LlmScope scope = LlmScope::Blocks;
+    bool operator==(const LlmSettings&) const = default;
+};
+
 // Everything the workbench's controls set.
 struct WorkbenchSettings {
     CompressionPlan plan;
     KernelChoice kernels = KernelChoice::Auto;  // for accuracy and latency
     DistillSettings distill;
+    LlmSettings llm;
     bool operator==(const WorkbenchSettings&) const = default;
 
     // Does the compressed model change between a and b?
     static bool compressionDiffers(const WorkbenchSettings& a, const WorkbenchSettings& b) {
-        return a.plan != b.plan;
+        return a.plan != b.plan || a.llm != b.llm;
     }
     // Do accuracy or latency change (the compression, or the kernels that run it)?
     static bool evaluationDiffers(const WorkbenchSettings& a, const WorkbenchSettings& b) {
-        return a.plan != b.plan || a.kernels != b.kernels;
+        return compressionDiffers(a, b) || a.kernels != b.kernels;
     }
 };
 
@@ -178,5 +193,15 @@ KernelChoice parseKernelChoice(std::string_view text);
 std::vector<std::string> kernelChoiceNames();
 // The same without throwing: false for an unknown name.
 bool parseKernelChoice(const std::string& text, KernelChoice& out);
+
+std::string llmScopeName(LlmScope s);  // "blocks", "all"
+LlmScope parseLlmScope(std::string_view text);
+std::vector<std::string> llmScopeNames();
+
+// The llama.cpp block formats a language model's weights can be quantized to, in the order a
+// box shows them: "Q8_0", "Q6_K", ... "Q2_K".
+std::vector<std::string> llmFormatNames();
+// Whether `name` is one of them ("" is not).
+bool isLlmFormatName(std::string_view name);
 
 }  // namespace cwb

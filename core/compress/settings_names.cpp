@@ -1,6 +1,7 @@
 // Every setting's one name, both ways (see compression_settings.h). Each enum is a table of
 // (value, name, short form) (core/util/enum_names.h); formatting, parsing and the refusal
 // line all read that table.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +65,15 @@ constexpr EnumName<KernelChoice> kKernels[] = {
 };
 
 constexpr int kGroupSizes[] = {32, 64, 128};
+
+constexpr EnumName<LlmScope> kLlmScopes[] = {
+    {LlmScope::Blocks, "blocks", ""},
+    {LlmScope::All, "all", ""},
+};
+
+// From the most bits to the fewest, as llama-quantize lists them.
+constexpr std::string_view kLlmFormats[] = {"Q8_0", "Q6_K", "Q5_1", "Q5_0", "Q5_K",
+                                            "Q4_1", "Q4_0", "Q4_K", "Q3_K", "Q2_K"};
 
 }  // namespace
 
@@ -150,6 +160,18 @@ std::vector<std::string> kernelChoiceNames() { return namesOf(kKernels); }
 
 bool parseKernelChoice(const std::string& text, KernelChoice& out) {
     return parseName(kKernels, text, out);
+}
+
+std::string llmScopeName(LlmScope s) { return nameOf(kLlmScopes, s); }
+LlmScope parseLlmScope(std::string_view text) { return parseIn(kLlmScopes, text, "scope"); }
+std::vector<std::string> llmScopeNames() { return namesOf(kLlmScopes); }
+
+std::vector<std::string> llmFormatNames() {
+    return {std::begin(kLlmFormats), std::end(kLlmFormats)};
+}
+
+bool isLlmFormatName(std::string_view name) {
+    return std::find(std::begin(kLlmFormats), std::end(kLlmFormats), name) != std::end(kLlmFormats);
 }
 
 }  // namespace cwb

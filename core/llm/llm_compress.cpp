@@ -1,8 +1,10 @@
 // Compression of Llama weights; see llm_compress.h.
 #include "core/llm/llm_compress.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/compress/compress_model.h"
@@ -262,7 +264,127 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
     return result;
 }
 
+// `rows` evenly spaced rows of a 2-D tensor, copied in its own dtype.
+Tensor sampleRows(const Tensor& t, std::int64_t rows) {
+    const std::int64_t all = t.shape()[0], cols = t.shape()[1];
+    const std::size_t rowBytes = dtypeStorageBytes(t.dtype(), static_cast<std::uint64_t>(cols));
+    auto storage = std::make_shared<OwnedStorage>(rowBytes * static_cast<std::size_t>(rows));
+    for (std::int64_t i = 0; i < rows; ++i) {
+        const std::int64_t r = i * all / rows;
+        std::memcpy(storage->mutableData() + i * rowBytes, t.bytes() + r * rowBytes, rowBytes);
+    }
+    return Tensor({rows, cols}, t.dtype(), storage);
+}
+
+// The distinct values of the 32 weights (a block, or a K format's sub-blocks) of `packed`
+// around the original's largest |W|.
+std::vector<float> levelsOfLargestBlock(const Tensor& original, const Tensor& packed) {
+    const std::int64_t rows = original.shape()[0], cols = original.shape()[1];
+    std::vector<float> row(static_cast<std::size_t>(cols));
+    float best = -1.f;
+    std::int64_t bestRow = 0, bestCol = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        tensorRowToFloat(original, r, row.data());
+        for (std::int64_t c = 0; c < cols; ++c)
+            if (std::fabs(row[static_cast<std::size_t>(c)]) > best) {
+                best = std::fabs(row[static_cast<std::size_t>(c)]);
+                bestRow = r;
+                bestCol = c;
+            }
+    }
+    tensorRowToFloat(packed, bestRow, row.data());
+    // K formats scale sub-blocks of 16 or 32 inside 256: 32 weights show one scale's grid.
+    const std::int64_t size = std::min<std::int64_t>(dtypeBlockSize(packed.dtype()), 32);
+    const std::int64_t first = bestCol / size * size;
+    std::vector<float> levels(row.begin() + first, row.begin() + first + size);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    return levels;
+}
+
 }  // namespace
+
+LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
+                                  const LlmCompression& compression,
+                                  const LlmTensorOptions& options, const Progress& progress) {
+    if (tensor.shape().size() != 2)
+        throw Error("compression: " + name + " is not a matrix " + shapeToString(tensor.shape()));
+    const int threads = resolveThreads(options.threads);
+    const std::int64_t rows = tensor.shape()[0], cols = tensor.shape()[1];
+    const bool sampled = options.sampleRows > 0 && options.sampleRows < rows;
+    const Tensor source = sampled ? sampleRows(tensor, options.sampleRows) : tensor;
+    const bool changes =
+        compression.settings.quant.enabled() || compression.settings.prune.enabled();
+    LlmTensorReport report;
+    report.name = name;
+    report.shape = tensor.shape();
+    report.original = report.stored = tensor.dtype();
+    report.rowsMeasured = source.shape()[0];
+    if (compression.format) {
+        if (changes)
+            throw Error(
+                "compression: choose either a block format or the workbench's "
+                "quantization and pruning, not both");
+        const DType format = *compression.format;
+        if (!quant::isWeightType(format) || format == DType::F32)
+            throw Error("compression: " + dtypeName(format) + " is not a weight format");
+        if (cols % static_cast<std::int64_t>(dtypeBlockSize(format)) != 0)
+            throw Error("compression: " + name + " has rows of " + std::to_string(cols) +
+                        " values, not a whole number of " + dtypeName(format) + " blocks");
+        const RowRange range = rowRange(source.shape()[0], cols, rowsOf(source), threads);
+        progress.step(1, 4);
+        const Tensor packed = quantizeMatrix(source, format, threads);
+        progress.step(2, 4);
+        RowComparisonOptions compare;
+        compare.threads = threads;
+        compare.histograms = options.stats.histograms;
+        const double bound = std::max(std::fabs(double(range.min)), std::fabs(double(range.max)));
+        compare.weights = symmetricSpec(options.stats.weights, bound, 1.0);
+        if (options.stats.errorSharesWeightEdges) {
+            compare.error = compare.weights;
+        } else if (!options.stats.error.automatic() || !compare.histograms) {
+            compare.error = options.stats.error;
+        } else {
+            RowComparisonOptions plain = compare;
+            plain.histograms = false;
+            const TensorStats first =
+                compareRows(source.shape()[0], cols, rowsOf(source), rowsOf(packed), plain);
+            compare.error =
+                symmetricSpec(options.stats.error, first.maxAbsError, 1e-6 * std::max(bound, 1.0));
+        }
+        progress.step(3, 4);
+        report.stats =
+            compareRows(source.shape()[0], cols, rowsOf(source), rowsOf(packed), compare);
+        report.stats.size = blockSize(report.stats, packed);
+        report.stored = format;
+        if (options.stats.exactLevels) report.blockLevels = levelsOfLargestBlock(source, packed);
+        progress.step(4, 4);
+    } else {
+        Model model;
+        model.sourcePath = name;
+        model.format = "one Llama matrix";
+        Layer dense;
+        dense.name = name;
+        dense.className = "Dense";
+        dense.kind = LayerKind::Dense;
+        dense.units = static_cast<int>(source.shape()[0]);
+        dense.useBias = false;
+        dense.kernel = toDenseKernel(source, threads);
+        model.layers.push_back(std::move(dense));
+        CompressionPlan plan;
+        plan.defaults = compression.settings;
+        CompressOptions compressOptions;
+        compressOptions.stats = options.stats;
+        compressOptions.threads = threads;
+        CompressionResult compressed = compressModel(model, plan, compressOptions, progress);
+        report.stats = std::move(compressed.layers[0].kernel);
+        if (changes) report.stored = DType::F32;
+    }
+    report.bitsPerWeight = changes || compression.format
+                               ? bitsPerWeight(report.stats)
+                               : 8.0 * double(dtypeStorageBytes(tensor.dtype(), 256)) / 256.0;
+    return report;
+}
 
 std::string llamaTensorName(const std::string& role, int layer) {
     return layer < 0 ? role + ".weight" : "blk." + std::to_string(layer) + "." + role + ".weight";

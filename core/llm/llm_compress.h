@@ -24,11 +24,6 @@
 
 namespace cwb {
 
-enum class LlmScope {
-    Blocks,  // the seven projection matrices of every block
-    All      // every 2-D tensor: the block matrices, token_embd and output (--pure)
-};
-
 struct LlmCompression {
     // The workbench's schemes; the default changes nothing.
     LayerSettings settings;
@@ -48,6 +43,11 @@ struct LlmTensorReport {
     DType original = DType::F32, stored = DType::F32;
     double bitsPerWeight = 0.0;  // as stored (block bytes, or the workbench's encoded size)
     TensorStats stats;           // SQNR, sparsity, histograms of original, compressed and error
+    // compressLlmTensor only: the rows measured (fewer than shape[0] for a sampled preview),
+    // and for a block format the distinct values of the 32 weights (one block, or a K
+    // format's sub-blocks) around the largest |W|: the levels its scales give the codes used.
+    std::int64_t rowsMeasured = 0;
+    std::vector<float> blockLevels;
 };
 
 struct LlmCompressionResult {
@@ -57,6 +57,25 @@ struct LlmCompressionResult {
     double bitsPerWeight = 0.0;            // over the compressed tensors
     double seconds = 0.0;
 };
+
+struct LlmTensorOptions {
+    int threads = 0;  // 0 = all cores
+    // Explicit histogram specs put the tensor on the caller's edges (then its counts equal
+    // compressLlama's for the same specs); automatic ones fit this tensor alone.
+    StatsOptions stats;
+    // > 0: measure at most this many rows, evenly spaced (a preview while a slider moves).
+    std::int64_t sampleRows = 0;
+};
+
+// One 2-D tensor [out, in] of a checkpoint under `compression`, with the figures
+// compressLlama reports for it: the workbench's schemes as one Dense kernel through
+// compressModel, a block format by its reference quantizer. The scope is the caller's choice
+// (llama_tensor_roles.h: compressionApplies); a compression that changes nothing reports the
+// tensor as stored. Throws cwb::Error as compressLlama does; Cancelled when asked to stop.
+LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
+                                  const LlmCompression& compression,
+                                  const LlmTensorOptions& options = {},
+                                  const Progress& progress = {});
 
 // llama.cpp's name of a tensor by role ("attn_q", "ffn_down", ...); layer < 0 for the
 // tensors outside the blocks ("token_embd", "output", "output_norm").

@@ -125,7 +125,10 @@ void WeightHistogramPlot::rebuild() {
         note = tr("exact zeros: %L1 (%2 %)")
                    .arg(v.zeros)
                    .arg(100.0 * double(v.zeros) / double(v.total), 0, 'f', 1);
-        if (!v.levels.empty()) note += tr("\ndistinct values: %L1").arg(v.levels.size());
+        if (!v.levelsNote.isEmpty())
+            note += QLatin1Char('\n') + v.levelsNote;
+        else if (!v.levels.empty())
+            note += tr("\ndistinct values: %L1").arg(v.levels.size());
     }
     m_zeroNote->setText(note);
     m_zeroNote->setVisible(!note.isEmpty());

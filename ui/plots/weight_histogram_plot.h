@@ -3,6 +3,7 @@
 // there are few of them, and the pruning spike at zero called out.
 #pragma once
 
+#include <QString>
 #include <vector>
 
 #include "ui/plots/plot_base.h"
@@ -16,6 +17,9 @@ struct HistogramView {
     std::vector<double> levels;      // distinct compressed values, when the core reports them
     long long zeros = 0;             // exact zeros in the compressed weights
     long long total = 0;             // weights counted
+    // Replaces "distinct values: N" in the note when the levels are not the whole tensor's
+    // (a block format's levels of one block).
+    QString levelsNote;
 };
 
 class WeightHistogramPlot : public PlotBase {

@@ -76,6 +76,10 @@ QVariant fieldValue(const WorkbenchSettings& s, SettingsField field) {
             return s.distill.lambda;
         case SettingsField::Student:
             return QString::fromStdString(s.distill.student);
+        case SettingsField::LlmFormat:
+            return QString::fromStdString(s.llm.format);
+        case SettingsField::LlmScope:
+            return QString::fromStdString(llmScopeName(s.llm.scope));
     }
     return {};
 }
@@ -136,6 +140,14 @@ bool setFieldValue(WorkbenchSettings& s, SettingsField field, const QVariant& va
         case SettingsField::Student:
             s.distill.student = value.toString().toStdString();
             return true;
+        case SettingsField::LlmFormat: {
+            const std::string name = value.toString().toStdString();
+            if (!name.empty() && !isLlmFormatName(name)) return false;
+            s.llm.format = name;
+            return true;
+        }
+        case SettingsField::LlmScope:
+            return parsed(value, [&](const std::string& t) { s.llm.scope = parseLlmScope(t); });
     }
     return false;
 }
@@ -169,6 +181,10 @@ QString fieldLabel(SettingsField field) {
             return QStringLiteral("\u03bb");
         case SettingsField::Student:
             return tr("student");
+        case SettingsField::LlmFormat:
+            return tr("block format");
+        case SettingsField::LlmScope:
+            return tr("format scope");
     }
     return {};
 }
@@ -198,6 +214,10 @@ QString fieldKey(SettingsField field) {
             return QStringLiteral("lambda");
         case SettingsField::Student:
             return QStringLiteral("student");
+        case SettingsField::LlmFormat:
+            return QStringLiteral("llmFormat");
+        case SettingsField::LlmScope:
+            return QStringLiteral("llmScope");
     }
     return {};
 }

@@ -4,7 +4,8 @@
 // panels which field changed. The value types: Alpha, Rho, Temperature, Lambda: double;
 // Textbook: bool; Bits: int (0 = the uniform step alpha); Granularity, Scheme, Kernels:
 // the core's name (granularityName(), ...); OnlyLayer, Student: QString ("" = none /
-// default); KeepFloat: QStringList of layer names.
+// default); KeepFloat: QStringList of layer names; LlmFormat: a llama.cpp block format's
+// name ("" = alpha, rho and k-bit); LlmScope: llmScopeName() ("blocks", "all").
 #pragma once
 
 #include <QString>
@@ -29,6 +30,8 @@ enum class SettingsField {
     Temperature,
     Lambda,
     Student,
+    LlmFormat,
+    LlmScope,
 };
 
 inline constexpr SettingsField kSettingsFields[] = {
@@ -36,6 +39,7 @@ inline constexpr SettingsField kSettingsFields[] = {
     SettingsField::Bits,        SettingsField::Granularity, SettingsField::Scheme,
     SettingsField::Kernels,     SettingsField::OnlyLayer,   SettingsField::KeepFloat,
     SettingsField::Temperature, SettingsField::Lambda,      SettingsField::Student,
+    SettingsField::LlmFormat,   SettingsField::LlmScope,
 };
 
 QVariant fieldValue(const WorkbenchSettings& settings, SettingsField field);

@@ -15,6 +15,7 @@
 #include <QSettings>
 #include <QShortcut>
 #include <QSlider>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -22,6 +23,10 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "core/io/llama_checkpoint.h"
+#include "ui/llm/llm_format_panel.h"
+#include "ui/llm/llm_mode.h"
+#include "ui/llm/tensor_browser.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/layer_panel.h"
 #include "ui/panels/log_slider.h"
@@ -34,6 +39,7 @@
 #include "ui/window/recent_files.h"
 #include "ui/window/status_line.h"
 #include "ui/worker/distill_controller.h"
+#include "ui/worker/llm_controller.h"
 #include "ui/worker/model_saver.h"
 #include "ui/worker/recompute_controller.h"
 
@@ -67,12 +73,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_distillPage, tr("Distillation"));
     m_saver = new ModelSaver(this);
     m_tabs->setCornerWidget(m_page->logToggle(), Qt::TopRightCorner);
-    setCentralWidget(m_tabs);
+    m_central = new QStackedWidget(this);
+    m_central->addWidget(m_tabs);
+    m_llm = new LlmMode(m_settings, m_central);
+    m_central->addWidget(m_llm->tabs());
+    setCentralWidget(m_central);
     m_status = new StatusLine(statusBar());
     m_status->setModel(tr("No model"), {});
     buildDocks();
     buildMenus();
     connectWorker();
+    connectLlm();
     m_page->clearAll(tr("Open a model with File \u25b8 Open (Ctrl+O) or drop one here"));
 }
 
@@ -85,6 +96,7 @@ void MainWindow::buildDocks() {
     auto* columnLayout = new QVBoxLayout(column);
     columnLayout->setContentsMargins(6, 4, 6, 4);
     columnLayout->addWidget(m_controls);
+    columnLayout->addWidget(m_llm->formatPanel());  // shown in the language-model mode
     columnLayout->addWidget(m_summary);
     columnLayout->addStretch(1);
     auto* controlsDock = new QDockWidget(tr("Controls"), this);
@@ -94,9 +106,14 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::LeftDockWidgetArea, controlsDock);
 
     m_layers = new LayerPanel(this);
-    auto* layersDock = new QDockWidget(tr("Layers"), this);
+    m_layersDock = new QDockWidget(tr("Layers"), this);
+    auto* layersDock = m_layersDock;
     layersDock->setObjectName("layersDock");
-    layersDock->setWidget(m_layers);
+    // The tensor browser takes the layer table's place in the language-model mode.
+    m_layerStack = new QStackedWidget(layersDock);
+    m_layerStack->addWidget(m_layers);
+    m_layerStack->addWidget(m_llm->browser());
+    layersDock->setWidget(m_layerStack);
     layersDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                             QDockWidget::DockWidgetClosable);
     // The layer table gets the full width under everything: it has eight columns.
@@ -216,6 +233,7 @@ void MainWindow::connectWorker() {
 }
 
 void MainWindow::onModelLoaded() {
+    m_llm->leave();
     const auto session = m_controller->session();
     const Model& model = *session->model;
     const QString name = QFileInfo(session->path).fileName();
@@ -261,6 +279,10 @@ void MainWindow::onModelLoaded() {
 
 void MainWindow::onSettingsApplied() {
     const WorkbenchSettings& s = settings();
+    if (m_llm->isActive()) {  // the Keras model waits hidden; don't spend cores on it
+        m_llm->settingsApplied(s);
+        return;
+    }
     if (!m_controller->result() ||
         WorkbenchSettings::evaluationDiffers(s, m_controller->resultSettings()))
         m_status->clearAccuracy(tr("accuracy: measuring\u2026"));

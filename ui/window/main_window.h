@@ -11,6 +11,8 @@
 #include "ui/settings/evaluation_history.h"
 #include "ui/settings/settings_owner.h"
 
+class QDockWidget;
+class QStackedWidget;
 class QTabWidget;
 
 namespace cwb::ui {
@@ -21,6 +23,8 @@ class DistillationPage;
 class ModelSaver;
 class ControlsPanel;
 class LayerPanel;
+class LlmController;
+class LlmMode;
 class RecentFiles;
 class RecomputeController;
 class StatusLine;
@@ -54,6 +58,15 @@ public:
     StatusLine* statusLine() const { return m_status; }
     const WorkbenchSettings& settings() const { return m_settings->settings(); }
 
+    // Language models (ui/llm/llm_session.h says how to reach the open checkpoint): opening
+    // a checkpoint switches the window to its language-model mode, opening a Keras model
+    // switches back. llmTabs() is the central tab widget of that mode (tensors, whole-model
+    // table, distillation's note); measurement plots add their tabs to it.
+    LlmController* llmController() const;
+    QTabWidget* llmTabs() const;
+    LlmMode* llmMode() const { return m_llm; }
+    bool isLlmMode() const;
+
 signals:
     void modelReady();  // a model is loaded and its first compression is on display
     void modelFailed(const QString& message);
@@ -67,6 +80,8 @@ private:
     void buildDocks();
     void buildMenus();
     void connectWorker();
+    void connectLlm();  // main_window_llm.cpp
+    void showLlmMode(bool on);
     void onSettingsApplied();
     void onModelLoaded();
     void onCompressed();
@@ -90,6 +105,10 @@ private:
     LayerPanel* m_layers;
     SummaryPanel* m_summary;
     StatusLine* m_status;
+    QStackedWidget* m_central = nullptr;     // m_tabs, or the language-model mode's tabs
+    QStackedWidget* m_layerStack = nullptr;  // the layer table, or the tensor browser
+    QDockWidget* m_layersDock = nullptr;
+    LlmMode* m_llm = nullptr;
     RecentFiles* m_recent = nullptr;
     QString m_selectedLayer;
     double m_lastLatencyMs = 0.0;

@@ -10,6 +10,8 @@
 #include <QSettings>
 #include <QStatusBar>
 
+#include "core/io/llama_checkpoint.h"
+#include "ui/llm/llm_mode.h"
 #include "ui/settings/settings_store.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
@@ -48,7 +50,12 @@ void MainWindow::exportCompressedModel() {
     m_saver->save(std::make_shared<const Model>(result->model), path);
 }
 
-void MainWindow::openModel(const QString& path) { m_controller->openModel(path); }
+void MainWindow::openModel(const QString& path) {
+    if (isLlamaCheckpointPath(path.toStdString()))
+        m_llm->open(path);
+    else
+        m_controller->openModel(path);
+}
 
 bool MainWindow::openStartupModel() {
     const QString last = QSettings().value("lastModel").toString();

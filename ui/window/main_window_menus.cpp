@@ -29,8 +29,15 @@ void MainWindow::buildMenus() {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open model"),
             QFileInfo(m_controller->session() ? m_controller->session()->path : QString()).path(),
-            tr("Models (*.h5 *.keras *.safetensors);;All files (*)"));
+            tr("Models and checkpoints (*.h5 *.keras *.safetensors *.gguf *.bin config.json);;"
+               "All files (*)"));
         if (!path.isEmpty()) openModel(path);
+    });
+    // A Hugging Face checkpoint is a folder; its config.json or a shard also opens it.
+    file->addAction(tr("Open checkpoint &folder…"), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Open language-model checkpoint folder"));
+        if (!dir.isEmpty()) openModel(dir);
     });
     m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openModel);
