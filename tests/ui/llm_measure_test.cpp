@@ -16,7 +16,9 @@
 #include "ui/llm/generation_panel.h"
 #include "ui/llm/llm_curve_plot.h"
 #include "ui/llm/llm_measure_page.h"
+#include "ui/llm/llm_mode.h"
 #include "ui/plots/pareto_plot.h"
+#include "ui/settings/settings_field.h"
 
 using namespace cwb;
 using namespace cwb::ui;
@@ -216,6 +218,32 @@ private slots:
         m_page->editChoices(next, "test");
         QVERIFY(!m_page->sweepRequest(request, &error));
         QVERIFY2(error.contains("Q9_9"), qPrintable(error));
+    }
+
+    // The window feeds the page: opening the checkpoint fills it once its tab is on screen,
+    // and a block format chosen in the settings is what it measures.
+    void windowFeedsThePage() {
+        QSettings().setValue("llm/maxChunks", 2);  // remembered: two chunks keep this short
+        MainWindow window;
+        window.resize(1280, 800);
+        window.openModel(QString::fromStdString(llmFixture("kjv-llama-6m")));
+        QTRY_VERIFY_WITH_TIMEOUT(window.isLlmMode(), kRunMs);
+        LlmMeasurePage* page = window.llmMeasurePage();
+        QVERIFY(page);
+        QVERIFY(!page->isActive());  // not on screen: nothing measured yet
+        QVERIFY(page->controller()->isIdle());
+        window.llmTabs()->setCurrentWidget(page);
+        QVERIFY(page->isActive());
+        window.settingsOwner()->edit(SettingsField::LlmFormat, QStringLiteral("Q8_0"));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            page->currentPoint().final && page->currentPoint().compression.format == DType::Q8_0,
+            kRunMs);
+        QCOMPARE(page->currentPoint().stats.chunks, 2);
+        QVERIFY(page->currentPoint().stats.hasKl);
+        QTRY_VERIFY_WITH_TIMEOUT(page->controller()->isIdle(), kRunMs);
+        window.undoStack()->undo();  // back to the model as stored
+        QTRY_VERIFY(page->currentPoint().original);
+        QSettings().remove("llm/maxChunks");
     }
 
     // CWB_LLM_SCREENSHOT=FILE.png: the page at 1280x800 after a sweep of block formats, for a

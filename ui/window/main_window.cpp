@@ -84,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     buildMenus();
     connectWorker();
     connectLlm();
+    connectLlmMeasure();
     m_page->clearAll(tr("Open a model with File \u25b8 Open (Ctrl+O) or drop one here"));
 }
 
