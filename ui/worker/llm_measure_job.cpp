@@ -1,12 +1,12 @@
 // One language-model measurement (see llm_measure_job.h).
 #include "ui/worker/llm_measure_job.h"
 
-#include <QObject>
 #include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
 #include "core/llm/llm_speed.h"
+#include "ui/llm/llm_session.h"
 
 namespace cwb::ui {
 
@@ -16,24 +16,13 @@ std::shared_ptr<const PerplexityReference> LlmEvalContext::reference() const {
 }
 
 QString describeCompression(const LlmCompression& c) {
-    if (c.format)
-        return QString::fromStdString(dtypeName(*c.format)) +
-               (c.scope == LlmScope::All ? QObject::tr(" (all 2-D)")
-                                         : QObject::tr(" (block matrices)"));
-    QStringList parts;
-    const QuantSettings& q = c.settings.quant;
-    if (q.bits > 0)
-        parts << QObject::tr("%1-bit").arg(q.bits);
-    else if (q.alpha > 0)
-        parts << QStringLiteral("α %1").arg(double(q.alpha), 0, 'g', 4);
-    const PruneSettings& p = c.settings.prune;
-    if (p.enabled()) {
-        if (p.method == PruneMethod::Threshold || p.method == PruneMethod::TextbookThreshold)
-            parts << QStringLiteral("ρ %1").arg(double(p.rho), 0, 'g', 4);
-        else
-            parts << QString::fromStdString(pruneMethodName(p.method));
+    WorkbenchSettings settings;
+    settings.plan.defaults = c.settings;
+    if (c.format) {
+        settings.llm.format = dtypeName(*c.format);
+        settings.llm.scope = c.scope;
     }
-    return parts.isEmpty() ? QObject::tr("as stored") : parts.join(QStringLiteral(", "));
+    return describeLlmCompression(settings);
 }
 
 bool sameCompression(const LlmCompression& a, const LlmCompression& b) {

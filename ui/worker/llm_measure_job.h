@@ -53,7 +53,8 @@ struct LlmPoint {
     double seconds = 0;  // compression, perplexity and speed together
 };
 
-// "as stored", "α 0.02, ρ 0.01", "4-bit, ρ 0.02", "Q4_K (block matrices)", "Q4_K (all 2-D)".
+// describeLlmCompression's words for a compression of a sweep or the history: "as stored",
+// "α 0.02, ρ 0.01", "Q4_K on the block matrices".
 QString describeCompression(const LlmCompression& c);
 bool sameCompression(const LlmCompression& a, const LlmCompression& b);
 bool changesNothing(const LlmCompression& c);
