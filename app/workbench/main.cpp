@@ -39,16 +39,26 @@ int main(int argc, char** argv) {
         "Compress a trained neural network by eye: quantize, prune and distil.");
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument("model", "Model to open (.h5, .keras, .safetensors).", "[model]");
+    parser.addPositionalArgument(
+        "model",
+        "Model to open (.h5, .keras, .safetensors), or a language-model checkpoint (a Hugging "
+        "Face folder or its config.json, a .gguf, a llama2.c .bin).",
+        "[model]");
     parser.addOption({"model", "Model to open (same as the positional argument).", "path"});
     parser.addOption({"screenshot", "Render the window to a PNG and exit.", "file"});
     parser.addOption({"alpha", "Quantization step alpha (0 = off).", "a"});
     parser.addOption({"rho", "Pruning threshold rho (0 = off).", "r"});
     parser.addOption({"bits", "k-bit codes, 2..8 (0 = use alpha).", "k"});
-    parser.addOption({"layer", "Show this layer's histograms.", "name"});
+    parser.addOption(
+        {"layer", "Show this layer's (or language-model tensor's) histograms.", "name"});
+    parser.addOption({"format", "A language model: a llama.cpp block format (Q4_K, ...).", "type"});
+    parser.addOption({"scope", "With --format: blocks (default) or all.", "scope"});
     parser.addOption({"sweep", "With --screenshot: run a sweep of the active parameter first."});
     parser.addOption(
-        {"tab", "With --screenshot: the page to show, compression or distillation.", "name"});
+        {"tab",
+         "With --screenshot: the page to show, compression or distillation; for a language "
+         "model tensors or table.",
+         "name"});
     parser.addOption({"train", "With --screenshot: train a student (distillation) first."});
     parser.addOption(
         {"epochs", "With --train: epochs of the student's training (default 1).", "n", "1"});
@@ -79,6 +89,8 @@ int main(int argc, char** argv) {
         shot.file = parser.value("screenshot");
         shot.model = model;
         shot.layer = parser.value("layer");
+        shot.format = parser.value("format");
+        shot.scope = parser.value("scope");
         shot.sweep = parser.isSet("sweep");
         shot.tab = parser.value("tab");
         shot.train = parser.isSet("train");

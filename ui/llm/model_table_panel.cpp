@@ -67,6 +67,9 @@ ModelTablePanel::ModelTablePanel(LlmController* controller, QWidget* parent)
     m_view->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_view->horizontalHeader()->setStretchLastSection(false);
+    m_view->horizontalHeader()->setMinimumSectionSize(60);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->setWordWrap(false);
     auto* sorter = new QSortFilterProxyModel(this);  // sorts by value, not by text
     sorter->setSourceModel(m_model);
     sorter->setSortRole(kSortValue);
@@ -137,10 +140,12 @@ void ModelTablePanel::reset() {
     for (DType f : m_running) {
         // Bits per weight are the format's for every tensor whose rows are whole blocks.
         const double bits = 8.0 * double(dtypeBlockBytes(f)) / double(dtypeBlockSize(f));
-        headers
-            << tr("%1\n%2 bits/w").arg(QString::fromStdString(dtypeName(f))).arg(bits, 0, 'f', 2);
+        headers << tr("%1\n%2 bpw").arg(QString::fromStdString(dtypeName(f))).arg(bits, 0, 'f', 2);
     }
     m_model->setHorizontalHeaderLabels(headers);
+    // The formats share what the tensor's name, shape and size leave.
+    for (int c = LeadCount; c < m_model->columnCount(); ++c)
+        m_view->horizontalHeader()->setSectionResizeMode(c, QHeaderView::Stretch);
     m_progress->setValue(0);
     m_export->setEnabled(false);
     const auto session = m_controller->session();
@@ -273,7 +278,12 @@ CsvWriter ModelTablePanel::table() const {
     if (!session) return w;
     for (const LlmTableRow& row : m_rows) {
         const LlamaTensorRole& r = session->roles[std::size_t(row.role)];
-        w.text(r.fileName).text(r.llamaName).text(shapeToString(r.tensor->shape()));
+        // "4096x256": no comma, so the field needs no quotes.
+        w.text(r.fileName)
+            .text(r.llamaName)
+            .text(shapeText(r.tensor->shape())
+                      .replace(QStringLiteral(" \u00d7 "), QStringLiteral("x"))
+                      .toStdString());
         w.text(dtypeName(r.tensor->dtype()))
             .integer(r.tensor->elements())
             .integer(static_cast<long long>(r.tensor->byteSize()));

@@ -8,6 +8,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 
 #include "ui/llm/llm_mode.h"
 #include "ui/llm/llm_tensor_page.h"
@@ -46,15 +47,19 @@ void MainWindow::connectLlm() {
         const QString name = QFileInfo(session->path).fileName();
         setWindowTitle(tr("%1 \u2014 Compression Workbench").arg(name));
         const LlamaConfig& config = session->config();
-        m_status->setModel(tr("%1: %2 layers, hidden %3, %L4 tensors, opened in %5 s")
+        m_status->setModel(tr("%1: %2, %3 layers, hidden %4, %L5 tensors, opened in %6 ms")
                                .arg(name)
+                               .arg(QString::fromStdString(session->info.format))
                                .arg(config.layers)
                                .arg(config.hiddenSize)
                                .arg(session->info.tensors.size())
-                               .arg(session->loadSeconds, 0, 'f', 2),
+                               .arg(session->loadSeconds * 1000, 0, 'f', 0),
                            QString::fromStdString(session->info.format) + "\n" + session->path);
-        m_status->setDataset(session->tokenizer ? tr("language model") : session->tokenizerMessage,
-                             bool(session->tokenizer));
+        m_status->setDataset(
+            session->tokenizer
+                ? tr("tokenizer: %L1 pieces").arg(session->tokenizer->vocabularySize())
+                : session->tokenizerMessage,
+            bool(session->tokenizer));
         m_recent->add(session->path);
         QSettings().setValue("lastModel", session->path);
         m_llm->settingsApplied(settings());
@@ -71,6 +76,10 @@ void MainWindow::showLlmMode(bool on) {
     m_central->setCurrentWidget(on ? static_cast<QWidget*>(m_llm->tabs()) : m_tabs);
     m_layerStack->setCurrentIndex(on ? 1 : 0);
     m_layersDock->setWindowTitle(on ? tr("Tensors") : tr("Layers"));
+    // The browser lists dozens to hundreds of tensors: give it more rows than the layer table.
+    // (Queued: a dock resized before the window is laid out keeps its old height.)
+    QTimer::singleShot(0, this,
+                       [this, on] { resizeDocks({m_layersDock}, {on ? 250 : 190}, Qt::Vertical); });
     // The Keras summary and actions speak of accuracy on images; the format panel replaces them.
     m_summary->setVisible(!on);
     m_controls->setModelReady(

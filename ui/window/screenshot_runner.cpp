@@ -13,12 +13,16 @@
 
 #include "core/error.h"
 #include "core/util/atomic_file.h"
+#include "ui/llm/llm_mode.h"
+#include "ui/llm/model_table_panel.h"
+#include "ui/llm/tensor_browser.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/distill_panel.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/distillation_page.h"
 #include "ui/window/main_window.h"
 #include "ui/worker/distill_controller.h"
+#include "ui/worker/llm_controller.h"
 #include "ui/worker/recompute_controller.h"
 
 namespace cwb::ui {
@@ -43,12 +47,13 @@ void ScreenshotRunner::start() {
                                  "pass --model PATH"));
         return;
     }
+    const QStringList tabs{"compression", "distillation", "tensors", "table"};
     if (m_options.tab == QLatin1String("distillation"))
         m_window->tabs()->setCurrentWidget(m_window->distillationPage());
-    else if (!m_options.tab.isEmpty() && m_options.tab != QLatin1String("compression")) {
-        finish(
-            2,
-            QStringLiteral("unknown --tab %1: use compression or distillation").arg(m_options.tab));
+    else if (!m_options.tab.isEmpty() && !tabs.contains(m_options.tab)) {
+        finish(2, QStringLiteral("unknown --tab %1: use compression or distillation (a Keras "
+                                 "model), tensors or table (a language model)")
+                      .arg(m_options.tab));
         return;
     }
     m_window->openModel(model);
@@ -62,10 +67,46 @@ void ScreenshotRunner::applyOptions() {
     if (m_options.alpha) setFieldValue(s, SettingsField::Alpha, *m_options.alpha);
     if (m_options.rho) setFieldValue(s, SettingsField::Rho, *m_options.rho);
     if (m_options.bits) setFieldValue(s, SettingsField::Bits, *m_options.bits);
+    if (!m_options.format.isEmpty() &&
+        !setFieldValue(s, SettingsField::LlmFormat, m_options.format)) {
+        finish(2, QStringLiteral("unknown --format %1: use Q8_0, Q6_K, Q5_1, Q5_0, Q5_K, Q4_1, "
+                                 "Q4_0, Q4_K, Q3_K or Q2_K")
+                      .arg(m_options.format));
+        return;
+    }
+    if (!m_options.scope.isEmpty() && !setFieldValue(s, SettingsField::LlmScope, m_options.scope)) {
+        finish(2, QStringLiteral("unknown --scope %1: use blocks or all").arg(m_options.scope));
+        return;
+    }
     if (m_options.rho && !m_options.alpha)
         m_window->controls()->setActiveParameter(SweepParameter::Rho);
     m_window->settingsOwner()->editAll(s, QStringLiteral("screenshot"));
+    if (m_window->isLlmMode()) {
+        if (!m_options.layer.isEmpty())
+            m_window->llmMode()->browser()->selectTensor(m_options.layer);
+        if (m_options.tab == QLatin1String("table"))
+            m_window->llmTabs()->setCurrentWidget(m_window->llmMode()->modelTable());
+        return;
+    }
     if (!m_options.layer.isEmpty()) m_window->selectLayer(m_options.layer);
+}
+
+// A language model: the histograms of the selected tensor, or the whole-model table filled.
+void ScreenshotRunner::pollLlm() {
+    LlmController* c = m_window->llmController();
+    m_idlePolls = c->isIdle() ? m_idlePolls + 1 : 0;
+    if (m_idlePolls < 3) return;
+    if (m_stage == Stage::Settling && m_options.tab == QLatin1String("table")) {
+        m_stage = Stage::Table;
+        m_idlePolls = 0;
+        m_window->llmMode()->modelTable()->start();
+        return;
+    }
+    if (!c->view()) {
+        finish(5, QStringLiteral("the worker delivered no histograms"));
+        return;
+    }
+    finish(save() ? 0 : 6, {});
 }
 
 void ScreenshotRunner::poll() {
@@ -76,6 +117,10 @@ void ScreenshotRunner::poll() {
         return;
     }
     if (m_stage == Stage::Loading) return;
+    if (m_window->isLlmMode()) {
+        pollLlm();
+        return;
+    }
     RecomputeController* c = m_window->controller();
     // Idle for a few polls in a row: every lane has delivered and nothing new was queued.
     const bool idle = c->isIdle() && m_window->distillController()->isIdle();

@@ -19,9 +19,13 @@ struct ScreenshotOptions {
     QString model;  // empty: the bundled default
     std::optional<double> alpha, rho;
     std::optional<int> bits;
-    QString layer;
+    QString layer;   // a Keras layer, or a language model's tensor
+    QString format;  // a language model: a llama.cpp block format ("Q4_K")
+    QString scope;   // with format: "blocks" or "all"
     bool sweep = false;
-    QString tab;         // "compression" (default) or "distillation"
+    // "compression" (default) or "distillation"; a language model: "tensors" (default) or
+    // "table" (the whole-model table, computed first)
+    QString tab;
     bool train = false;  // train a student first (distillation)
     int epochs = 1;
     int timeoutMs = 180000;
@@ -35,7 +39,8 @@ public:
     void start();
 
 private:
-    enum class Stage { Loading, Settling, Sweeping, Training, Done };
+    enum class Stage { Loading, Settling, Sweeping, Training, Table, Done };
+    void pollLlm();
     void poll();
     void applyOptions();
     void finish(int code, const QString& message);
