@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     parser.addOption(
         {"tab",
          "With --screenshot: the page to show, compression or distillation; for a language "
-         "model tensors or table.",
+         "model tensors, table or measure (perplexity and speed).",
          "name"});
     parser.addOption({"train", "With --screenshot: train a student (distillation) first."});
     parser.addOption(

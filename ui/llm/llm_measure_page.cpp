@@ -555,6 +555,9 @@ void LlmMeasurePage::refreshPlots() {
         current.totalChunks = m_current.stats.totalChunks;
     }
     m_curve->setCurrent(current);
+    if (curve.isEmpty() && !current.valid)
+        m_curve->setMessage(points.isEmpty() ? tr("measuring…")
+                                             : tr("nothing on this axis yet: run a sweep"));
 
     ParetoSeries series;
     for (const LlmPoint& p : points) {
