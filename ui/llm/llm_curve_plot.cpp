@@ -63,9 +63,14 @@ void LlmCurvePlot::setCurve(const QVector<LlmCurvePoint>& points, Axis axis) {
             (axis == Axis::Alpha ? tr("quantization step α") : tr("pruning threshold ρ")) +
             tr(", log scale"));
     } else {
+        // Formats of the same size share a tick: "Q4_0/Q4_K" over "4.5".
+        QMap<double, QStringList> names;
+        for (const LlmCurvePoint& p : m_points) names[p.x] << p.label;
         auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-        for (const LlmCurvePoint& p : m_points)
-            ticker->addTick(p.x, QStringLiteral("%1\n%2").arg(p.label).arg(p.x, 0, 'g', 3));
+        for (auto it = names.cbegin(); it != names.cend(); ++it)
+            ticker->addTick(it.key(), QStringLiteral("%1\n%2")
+                                          .arg(it.value().join(QLatin1Char('/')))
+                                          .arg(it.key(), 0, 'g', 3));
         xAxis->setTicker(ticker);
         xAxis->setLabel(tr("block format, bits per weight"));
     }

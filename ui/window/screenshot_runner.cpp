@@ -100,6 +100,20 @@ void ScreenshotRunner::pollLlm() {
     const bool idle = c->isIdle() && m_window->llmMeasurePage()->controller()->isIdle();
     m_idlePolls = idle ? m_idlePolls + 1 : 0;
     if (m_idlePolls < 3) return;
+    if (m_stage == Stage::Settling && m_options.sweep &&
+        m_options.tab == QLatin1String("measure")) {
+        // The sweep that fits the settings: the block formats around --format, else α or ρ.
+        m_stage = Stage::Sweeping;
+        m_idlePolls = 0;
+        LlmMeasurePage* page = m_window->llmMeasurePage();
+        LlmPageChoices choices = page->choices();
+        choices.sweepKind = !m_options.format.isEmpty()         ? LlmSweepKind::Formats
+                            : m_options.rho && !m_options.alpha ? LlmSweepKind::Rho
+                                                                : LlmSweepKind::Alpha;
+        page->applyChoices(choices);
+        page->startSweep();
+        return;
+    }
     if (m_stage == Stage::Settling && m_options.tab == QLatin1String("table")) {
         m_stage = Stage::Table;
         m_idlePolls = 0;
