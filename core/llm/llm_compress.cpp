@@ -2,6 +2,7 @@
 #include "core/llm/llm_compress.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -136,18 +137,25 @@ RowDecoder rowsOf(const Tensor& t) {
 }
 
 // Every row of `source` encoded by the format's reference quantizer into owned storage.
-Tensor quantizeMatrix(const Tensor& source, DType format, int threads) {
+// `progress` is asked every 16 rows of worker 0 (a few ms of the K formats' search), so a
+// window's stale request stops within milliseconds even on a 7B matrix.
+Tensor quantizeMatrix(const Tensor& source, DType format, int threads,
+                      const Progress& progress = {}) {
     const std::int64_t rows = source.shape()[0], cols = source.shape()[1];
     const std::size_t rowBytes = quant::rowBytes(format, cols);
     auto storage = std::make_shared<OwnedStorage>(rowBytes * static_cast<std::size_t>(rows));
     std::byte* out = storage->mutableData();
-    parallelFor(rows, threads, [&](long long begin, long long end, int) {
+    std::atomic<bool> stop{false};
+    parallelFor(rows, threads, [&](long long begin, long long end, int worker) {
         std::vector<float> row(static_cast<std::size_t>(cols));
-        for (long long r = begin; r < end; ++r) {
+        for (long long r = begin; r < end && !stop; ++r) {
             tensorRowToFloat(source, r, row.data());
             quant::quantizeRow(format, row.data(), out + r * rowBytes, cols);
+            if ((r - begin) % 16 == 15)
+                progress.stepFromWorker(worker, r - begin, end - begin, stop);
         }
     });
+    if (stop) throw Cancelled();
     return Tensor(source.shape(), format, storage);
 }
 
@@ -333,7 +341,7 @@ LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
                         " values, not a whole number of " + dtypeName(format) + " blocks");
         const RowRange range = rowRange(source.shape()[0], cols, rowsOf(source), threads);
         progress.step(1, 4);
-        const Tensor packed = quantizeMatrix(source, format, threads);
+        const Tensor packed = quantizeMatrix(source, format, threads, progress);
         progress.step(2, 4);
         RowComparisonOptions compare;
         compare.threads = threads;
@@ -347,14 +355,14 @@ LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
         } else {
             RowComparisonOptions plain = compare;
             plain.histograms = false;
-            const TensorStats first =
-                compareRows(source.shape()[0], cols, rowsOf(source), rowsOf(packed), plain);
+            const TensorStats first = compareRows(source.shape()[0], cols, rowsOf(source),
+                                                  rowsOf(packed), plain, progress);
             compare.error =
                 symmetricSpec(options.stats.error, first.maxAbsError, 1e-6 * std::max(bound, 1.0));
         }
         progress.step(3, 4);
         report.stats =
-            compareRows(source.shape()[0], cols, rowsOf(source), rowsOf(packed), compare);
+            compareRows(source.shape()[0], cols, rowsOf(source), rowsOf(packed), compare, progress);
         report.stats.size = blockSize(report.stats, packed);
         report.stored = format;
         if (options.stats.exactLevels) report.blockLevels = levelsOfLargestBlock(source, packed);

@@ -319,7 +319,7 @@ private slots:
         QCOMPARE(exactness.first(), false);
         QCOMPARE(exactness.last(), true);
         QCOMPARE(llm()->view()->stats.elements, qint64(kVocab) * kHidden);
-        llm()->setPreviewElements(1 << 20);
+        llm()->setPreviewElements(1 << 18);
         setFormat({});
         QTRY_VERIFY_WITH_TIMEOUT(llm()->isIdle(), 60000);
     }

@@ -184,6 +184,12 @@ private slots:
         QCOMPARE(s.plan.defaults.quant.groupSize, 64);
         QVERIFY(s.plan.defaults.quant.scheme == QuantScheme::Asymmetric);
         QVERIFY(s.kernels == KernelChoice::Int8);
+        // A language model's block format and scope; a name llama.cpp lacks is refused.
+        QVERIFY(setFieldValue(s, SettingsField::LlmFormat, QStringLiteral("Q4_K")));
+        QVERIFY(setFieldValue(s, SettingsField::LlmScope, QStringLiteral("all")));
+        QVERIFY(!setFieldValue(s, SettingsField::LlmFormat, QStringLiteral("Q9_9")));
+        QCOMPARE(s.llm.format, std::string("Q4_K"));
+        QVERIFY(s.llm.scope == LlmScope::All);
         // Bit widths out of range are clamped, names that no parser takes are refused.
         QVERIFY(setFieldValue(s, SettingsField::Bits, 12));
         QCOMPARE(s.plan.defaults.quant.bits, 8);
@@ -213,6 +219,8 @@ private slots:
         s.distill.lambda = 0.7;
         s.distill.student = "mlp:32";
         s.kernels = KernelChoice::Int8;
+        s.llm.format = "Q5_K";
+        s.llm.scope = LlmScope::All;
         {
             QSettings q;
             saveSettings(s, q);

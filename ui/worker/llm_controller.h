@@ -119,7 +119,9 @@ private:
     QList<int> m_selection;
     QString m_selectionLabel;
     std::shared_ptr<const LlmTensorView> m_view;
-    qint64 m_previewElements = 1 << 20;
+    // On the project's shared 2-core machine a Q4_K preview of 2^20 values took ~1 s
+    // (bench/results/llm_window.md); 2^18 keeps K formats near a quarter of that.
+    qint64 m_previewElements = 1 << 18;
     bool m_busy = false;
 };
 
