@@ -59,20 +59,19 @@ int runBench(const BenchArgs& a) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareBench(CLI::App& app, BenchArgs& a) {
+    addCheckpointArgument(app, a.checkpoint);
+    addInteger(app, "-p,--prompt", a.prompt, 0, 1 << 16, "prefill test: tokens (0 = skip)");
+    addInteger(app, "-n,--generate", a.generate, 0, 1 << 16, "generation test: tokens (0 = skip)");
+    addInteger(app, "-r,--repetitions", a.repetitions, 1, 1000, "runs; the median is shown");
+    addLlmCompressionOptions(app, a.compression);
+    addThreadsOption(app, a.threads);
+    app.add_flag("--json", a.json, "print the result as JSON");
+}
+
+const CommandRegistration registration = command<BenchArgs>(
     "bench", "prefill and generation tokens/s of a language model on the real kernels",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<BenchArgs>();
-        addCheckpointArgument(app, a->checkpoint);
-        addInteger(app, "-p,--prompt", a->prompt, 0, 1 << 16, "prefill test: tokens (0 = skip)");
-        addInteger(app, "-n,--generate", a->generate, 0, 1 << 16,
-                   "generation test: tokens (0 = skip)");
-        addInteger(app, "-r,--repetitions", a->repetitions, 1, 1000, "runs; the median is shown");
-        addLlmCompressionOptions(app, a->compression);
-        addInteger(app, "--threads", a->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
-        app.add_flag("--json", a->json, "print the result as JSON");
-        return [a] { return runBench(*a); };
-    }};
+    declareBench, runBench);
 
 }  // namespace
 }  // namespace cwb::cli

@@ -81,23 +81,23 @@ int runCompress(const CompressArgs& o) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareCompress(CLI::App& app, CompressArgs& o) {
+    app.add_option("MODEL", o.model, "a Keras .h5 or .keras model")->required();
+    app.add_option("-o,--output", o.output, "where to write the compressed model (.h5)")
+        ->type_name("OUT.h5");
+    app.add_option("--report", o.report, "also write the statistics as JSON here")
+        ->type_name("R.json");
+    addInteger(app, "--histogram-bins", o.histogramBins, 1, 65000,
+               "bins of the report's histograms");
+    addThreadsOption(app, o.threads);
+    addDeviceOption(app, o.device);
+    app.add_flag("--json", o.json, "print the statistics as JSON instead of text");
+    addCompressionOptions(app, o.compression);
+}
+
+const CommandRegistration registration = command<CompressArgs>(
     "compress", "write the compressed model as Keras .h5 and a JSON report of its statistics",
-    [](CLI::App& app) -> RunFunction {
-        auto o = std::make_shared<CompressArgs>();
-        app.add_option("MODEL", o->model, "a Keras .h5 or .keras model")->required();
-        app.add_option("-o,--output", o->output, "where to write the compressed model (.h5)")
-            ->type_name("OUT.h5");
-        app.add_option("--report", o->report, "also write the statistics as JSON here")
-            ->type_name("R.json");
-        addInteger(app, "--histogram-bins", o->histogramBins, 1, 65000,
-                   "bins of the report's histograms");
-        addInteger(app, "--threads", o->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
-        addDeviceOption(app, o->device);
-        app.add_flag("--json", o->json, "print the statistics as JSON instead of text");
-        addCompressionOptions(app, o->compression);
-        return [o] { return runCompress(*o); };
-    }};
+    declareCompress, runCompress);
 
 }  // namespace
 }  // namespace cwb::cli

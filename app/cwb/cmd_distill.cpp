@@ -68,23 +68,21 @@ int runDistill(const DistillArgs& a) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareDistill(CLI::App& app, DistillArgs& a) {
+    app.add_option("TEACHER", a.teacher, "the teacher: any model cwb can evaluate")->required();
+    requiredOption(addNumber(app, "--temperature", a.temperature, Interval::leftOpen(0, 1000),
+                             "softens the teacher's and the student's outputs, e.g. 4"));
+    addStudentOptions(app, a.student, a.kdWeight, Interval::closed(0, 1));
+    app.add_option("-o,--output", a.output, "where to save the student (.h5)")->type_name("OUT.h5");
+    app.add_option("--csv", a.csv, "also write the learning curve here")->type_name("F");
+    app.add_flag("--baseline", a.baseline,
+                 "also train the same student without the teacher, to compare");
+    addTrainOptions(app, a.train, 5, kDefaultDistillBatch);
+}
+
+const CommandRegistration registration = command<DistillArgs>(
     "distill", "train a student against a teacher's softened outputs (knowledge distillation)",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<DistillArgs>();
-        app.add_option("TEACHER", a->teacher, "the teacher: any model cwb can evaluate")
-            ->required();
-        requiredOption(addNumber(app, "--temperature", a->temperature, Interval::leftOpen(0, 1000),
-                                 "softens the teacher's and the student's outputs, e.g. 4"));
-        addStudentOptions(app, a->student, a->kdWeight, Interval::closed(0, 1));
-        app.add_option("-o,--output", a->output, "where to save the student (.h5)")
-            ->type_name("OUT.h5");
-        app.add_option("--csv", a->csv, "also write the learning curve here")->type_name("F");
-        app.add_flag("--baseline", a->baseline,
-                     "also train the same student without the teacher, to compare");
-        addTrainOptions(app, a->train, 5, kDefaultDistillBatch);
-        return [a] { return runDistill(*a); };
-    }};
+    declareDistill, runDistill);
 
 }  // namespace
 }  // namespace cwb::cli

@@ -134,27 +134,27 @@ int runEval(const EvalArgs& o) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareEval(CLI::App& app, EvalArgs& o) {
+    app.add_option("MODEL", o.model, "a Keras .h5 or .keras model")->required();
+    addDataOption(app, o.data, "the Fashion-MNIST folder");
+    addInteger(app, "--limit", o.limit, 0, 100000000, "test images to use (0 = all)");
+    addThreadsOption(app, o.threads);
+    addDeviceOption(app, o.device);
+    addInteger(app, "--batch", o.batch, 1, 65536, "images per batch");
+    addInteger(app, "--repeats", o.repeats, 1, 1000,
+               "evaluations; the time reported is their median");
+    CLI::Option* kernel = addKernelOption(app, o.kernel);
+    kernel->description(kernel->get_description() +
+                        "; default float, or auto with compression options");
+    app.add_flag("--json", o.json, "print JSON instead of text");
+    addCompressionOptions(app, o.compression);
+}
+
+const CommandRegistration registration = command<EvalArgs>(
     "eval",
     "accuracy and measured speed on the Fashion-MNIST test set, optionally of the compressed "
     "model",
-    [](CLI::App& app) -> RunFunction {
-        auto o = std::make_shared<EvalArgs>();
-        app.add_option("MODEL", o->model, "a Keras .h5 or .keras model")->required();
-        addDataOption(app, o->data, "the Fashion-MNIST folder");
-        addInteger(app, "--limit", o->limit, 0, 100000000, "test images to use (0 = all)");
-        addInteger(app, "--threads", o->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
-        addDeviceOption(app, o->device);
-        addInteger(app, "--batch", o->batch, 1, 65536, "images per batch");
-        addInteger(app, "--repeats", o->repeats, 1, 1000,
-                   "evaluations; the time reported is their median");
-        CLI::Option* kernel = addKernelOption(app, o->kernel);
-        kernel->description(kernel->get_description() +
-                            "; default float, or auto with compression options");
-        app.add_flag("--json", o->json, "print JSON instead of text");
-        addCompressionOptions(app, o->compression);
-        return [o] { return runEval(*o); };
-    }};
+    declareEval, runEval);
 
 }  // namespace
 }  // namespace cwb::cli

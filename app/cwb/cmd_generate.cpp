@@ -47,19 +47,17 @@ int runGenerate(const GenerateArgs& a) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareGenerate(CLI::App& app, GenerateArgs& a) {
+    addCheckpointArgument(app, a.checkpoint);
+    app.add_option("--prompt", a.prompt, "the text to continue")->type_name("TEXT")->required();
+    addInteger(app, "-n,--tokens", a.tokens, 1, 1 << 20, "tokens to generate at most");
+    addLlmCompressionOptions(app, a.compression);
+    addThreadsOption(app, a.threads);
+}
+
+const CommandRegistration registration = command<GenerateArgs>(
     "generate", "greedy text from a prompt with a language model, compressed or not",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<GenerateArgs>();
-        addCheckpointArgument(app, a->checkpoint);
-        app.add_option("--prompt", a->prompt, "the text to continue")
-            ->type_name("TEXT")
-            ->required();
-        addInteger(app, "-n,--tokens", a->tokens, 1, 1 << 20, "tokens to generate at most");
-        addLlmCompressionOptions(app, a->compression);
-        addInteger(app, "--threads", a->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
-        return [a] { return runGenerate(*a); };
-    }};
+    declareGenerate, runGenerate);
 
 }  // namespace
 }  // namespace cwb::cli

@@ -177,14 +177,14 @@ int runInfo(const InfoArgs& o) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareInfo(CLI::App& app, InfoArgs& o) {
+    app.add_option("MODEL", o.model, "a Keras .h5/.keras or safetensors file")->required();
+    app.add_flag("--json", o.json, "print JSON instead of a table");
+}
+
+const CommandRegistration registration = command<InfoArgs>(
     "info", "show a model file's format, layers, parameter and FLOP counts (or its tensors)",
-    [](CLI::App& app) -> RunFunction {
-        auto o = std::make_shared<InfoArgs>();
-        app.add_option("MODEL", o->model, "a Keras .h5/.keras or safetensors file")->required();
-        app.add_flag("--json", o->json, "print JSON instead of a table");
-        return [o] { return runInfo(*o); };
-    }};
+    declareInfo, runInfo);
 
 }  // namespace
 }  // namespace cwb::cli

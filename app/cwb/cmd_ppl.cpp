@@ -115,23 +115,23 @@ int runPpl(const PplArgs& a) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declarePpl(CLI::App& app, PplArgs& a) {
+    addCheckpointArgument(app, a.checkpoint);
+    app.add_option("--text", a.text,
+                   "the text to score (default: the Book of Revelation, resources/llm)")
+        ->type_name("FILE");
+    addInteger(app, "--ctx", a.context, 4, 1 << 20, "tokens per chunk (n_ctx)");
+    addInteger(app, "--limit", a.limit, 0, 1 << 30, "score at most N chunks (0 = all)");
+    addLlmCompressionOptions(app, a.compression);
+    app.add_flag("--kl", a.kl,
+                 "also the KL divergence and same-top-token rate against the original");
+    app.add_flag("--json", a.json, "print the result as JSON");
+    addThreadsOption(app, a.threads);
+}
+
+const CommandRegistration registration = command<PplArgs>(
     "ppl", "perplexity of a language model (llama-perplexity's protocol), compressed or not",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<PplArgs>();
-        addCheckpointArgument(app, a->checkpoint);
-        app.add_option("--text", a->text,
-                       "the text to score (default: the Book of Revelation, resources/llm)")
-            ->type_name("FILE");
-        addInteger(app, "--ctx", a->context, 4, 1 << 20, "tokens per chunk (n_ctx)");
-        addInteger(app, "--limit", a->limit, 0, 1 << 30, "score at most N chunks (0 = all)");
-        addLlmCompressionOptions(app, a->compression);
-        app.add_flag("--kl", a->kl,
-                     "also the KL divergence and same-top-token rate against the original");
-        app.add_flag("--json", a->json, "print the result as JSON");
-        addInteger(app, "--threads", a->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
-        return [a] { return runPpl(*a); };
-    }};
+    declarePpl, runPpl);
 
 }  // namespace
 }  // namespace cwb::cli

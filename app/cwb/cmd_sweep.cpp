@@ -198,60 +198,55 @@ int runSweep(const SweepArgs& a, const CLI::App& app) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareSweep(CLI::App& app, SweepArgs& a) {
+    app.add_option("MODEL", a.model, "the model (the teacher for --param temperature)")->required();
+    app.add_option("--param", a.param, "the setting to sweep: alpha, rho or temperature")
+        ->type_name("P")
+        ->required()
+        ->check(wordIn(
+            [](const std::string& p) { return p == "alpha" || p == "rho" || p == "temperature"; },
+            "alpha, rho or temperature"));
+    const Interval anyNumber = Interval::open(-INFINITY, INFINITY);
+    requiredOption(addNumber(app, "--from", a.from, anyNumber, "the first value"));
+    requiredOption(addNumber(app, "--to", a.to, anyNumber, "the last value"));
+    requiredOption(
+        addInteger(app, "--steps", a.steps, 1, 10000, "values from --from to --to, evenly spaced"));
+    app.add_option("--csv", a.csv, "also write the table here")->type_name("F");
+    addDataOption(app, a.train.data, "the Fashion-MNIST folder");
+    addInteger(app, "--limit", a.train.limit, 0, 100000000,
+               "images to use (0 = all): test images for alpha and rho, training images for "
+               "temperature");
+    addThreadsOption(app, a.train.threads);
+
+    addKernelOption(app, a.kernel)->group(kCompressionSweepGroup);
+    addDeviceOption(app, a.device)->group(kCompressionSweepGroup);
+    app.add_option("--png", a.png,
+                   pngPlotsAvailable()
+                       ? "also draw accuracy and sparsity against the setting, as PNG"
+                       : "unavailable in this build (cwb was built without Qt)")
+        ->type_name("F")
+        ->group(kCompressionSweepGroup);
+    app.add_option("--png-size", a.pngSize, "size of the --png image in pixels")
+        ->type_name("WxH")
+        ->capture_default_str()
+        ->check(wordIn(
+            [](const std::string& t) {
+                int w = 0, h = 0;
+                return parsePngSize(t, w, h);
+            },
+            "WIDTHxHEIGHT such as 800x500, 100..10000 pixels each"))
+        ->group(kCompressionSweepGroup);
+    addCompressionOptions(app, a.compression);
+
+    addTrainOptions(app, a.train, 2, kDefaultDistillBatch, false);
+    addStudentOptions(app, a.student, a.kdWeight, Interval::leftOpen(0, 1), kTemperatureSweepGroup);
+}
+
+const CommandRegistration registration = command<SweepArgs>(
     "sweep",
     "accuracy, sparsity and size over a series of compression settings (CSV, PNG plot); "
     "--param temperature: distilled students per temperature",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<SweepArgs>();
-        app.add_option("MODEL", a->model, "the model (the teacher for --param temperature)")
-            ->required();
-        app.add_option("--param", a->param, "the setting to sweep: alpha, rho or temperature")
-            ->type_name("P")
-            ->required()
-            ->check(wordIn(
-                [](const std::string& p) {
-                    return p == "alpha" || p == "rho" || p == "temperature";
-                },
-                "alpha, rho or temperature"));
-        const Interval anyNumber = Interval::open(-INFINITY, INFINITY);
-        requiredOption(addNumber(app, "--from", a->from, anyNumber, "the first value"));
-        requiredOption(addNumber(app, "--to", a->to, anyNumber, "the last value"));
-        requiredOption(addInteger(app, "--steps", a->steps, 1, 10000,
-                                  "values from --from to --to, evenly spaced"));
-        app.add_option("--csv", a->csv, "also write the table here")->type_name("F");
-        addDataOption(app, a->train.data, "the Fashion-MNIST folder");
-        addInteger(app, "--limit", a->train.limit, 0, 100000000,
-                   "images to use (0 = all): test images for alpha and rho, training images for "
-                   "temperature");
-        addInteger(app, "--threads", a->train.threads, 0, kMaxThreads,
-                   "worker threads (0 = all cores)");
-
-        addKernelOption(app, a->kernel)->group(kCompressionSweepGroup);
-        addDeviceOption(app, a->device)->group(kCompressionSweepGroup);
-        app.add_option("--png", a->png,
-                       pngPlotsAvailable()
-                           ? "also draw accuracy and sparsity against the setting, as PNG"
-                           : "unavailable in this build (cwb was built without Qt)")
-            ->type_name("F")
-            ->group(kCompressionSweepGroup);
-        app.add_option("--png-size", a->pngSize, "size of the --png image in pixels")
-            ->type_name("WxH")
-            ->capture_default_str()
-            ->check(wordIn(
-                [](const std::string& t) {
-                    int w = 0, h = 0;
-                    return parsePngSize(t, w, h);
-                },
-                "WIDTHxHEIGHT such as 800x500, 100..10000 pixels each"))
-            ->group(kCompressionSweepGroup);
-        addCompressionOptions(app, a->compression);
-
-        addTrainOptions(app, a->train, 2, kDefaultDistillBatch, false);
-        addStudentOptions(app, a->student, a->kdWeight, Interval::leftOpen(0, 1),
-                          kTemperatureSweepGroup);
-        return [a, &app] { return runSweep(*a, app); };
-    }};
+    declareSweep, runSweep);
 
 }  // namespace
 }  // namespace cwb::cli

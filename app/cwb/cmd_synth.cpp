@@ -41,19 +41,19 @@ int runSynth(const SynthArgs& a) {
     return 0;
 }
 
-const CommandRegistration registration{
+void declareSynth(CLI::App& app, SynthArgs& a) {
+    app.add_option("--shape", a.shape, "tinyllama (1.1 B), llama7b (6.7 B) or small (6.6 M)")
+        ->type_name("SHAPE")
+        ->required();
+    app.add_option("-o,--output", a.output, "the folder to create (must not exist)")
+        ->type_name("DIR")
+        ->required();
+    addInteger(app, "--seed", a.seed, 0, (1LL << 62), "random seed");
+}
+
+const CommandRegistration registration = command<SynthArgs>(
     "synth", "write a random-weight Llama checkpoint of a real shape (Hugging Face folder)",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<SynthArgs>();
-        app.add_option("--shape", a->shape, "tinyllama (1.1 B), llama7b (6.7 B) or small (6.6 M)")
-            ->type_name("SHAPE")
-            ->required();
-        app.add_option("-o,--output", a->output, "the folder to create (must not exist)")
-            ->type_name("DIR")
-            ->required();
-        addInteger(app, "--seed", a->seed, 0, (1LL << 62), "random seed");
-        return [a] { return runSynth(*a); };
-    }};
+    declareSynth, runSynth);
 
 }  // namespace
 }  // namespace cwb::cli

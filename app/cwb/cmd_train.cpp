@@ -48,20 +48,22 @@ int runTrain(const TrainCommandArgs& a) {
     return 0;
 }
 
-const CommandRegistration registration{
-    "train", "train mlp:256,128 / cnn:32,64/128 / cnn-bn:... on Fashion-MNIST and save Keras .h5",
-    [](CLI::App& app) -> RunFunction {
-        auto a = std::make_shared<TrainCommandArgs>();
-        app.add_option("--arch", a->arch,
-                       "the architecture: mlp:256,128, cnn:32,64/128 or cnn-bn:32,64/128")
-            ->type_name("SPEC")
-            ->required();
-        app.add_option("-o,--output", a->output, "where to save the trained model (.h5)")
-            ->type_name("OUT.h5");
-        app.add_option("--csv", a->csv, "also write the learning curve here")->type_name("F");
-        addTrainOptions(app, a->train, 5, 32);  // Keras's default batch size
-        return [a] { return runTrain(*a); };
-    }};
+void declareTrain(CLI::App& app, TrainCommandArgs& a) {
+    app.add_option("--arch", a.arch,
+                   "the architecture: mlp:256,128, cnn:32,64/128 or cnn-bn:32,64/128")
+        ->type_name("SPEC")
+        ->required();
+    app.add_option("-o,--output", a.output, "where to save the trained model (.h5)")
+        ->type_name("OUT.h5");
+    app.add_option("--csv", a.csv, "also write the learning curve here")->type_name("F");
+    addTrainOptions(app, a.train, 5, 32);  // Keras's default batch size
+}
+
+const CommandRegistration registration =
+    command<TrainCommandArgs>("train",
+                              "train mlp:256,128 / cnn:32,64/128 / cnn-bn:... on Fashion-MNIST and "
+                              "save Keras .h5",
+                              declareTrain, runTrain);
 
 }  // namespace
 }  // namespace cwb::cli

@@ -5,8 +5,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -56,5 +59,22 @@ struct CommandRegistration {
         commandRegistry().push_back({std::move(name), std::move(summary), std::move(setup)});
     }
 };
+
+// The usual command: `declare(app, args)` binds the options to a fresh Args, and the run
+// function calls `run(args)` on what they were parsed into (`run(args, app)` where it asks
+// the subcommand which options were given).
+template <class Args, class Run>
+CommandRegistration command(std::string name, std::string summary,
+                            void (*declare)(CLI::App&, Args&), Run run) {
+    return CommandRegistration(
+        std::move(name), std::move(summary), [declare, run](CLI::App& app) -> RunFunction {
+            auto args = std::make_shared<Args>();
+            declare(app, *args);
+            if constexpr (std::is_invocable_v<Run, const Args&, const CLI::App&>)
+                return [args, run, &app] { return run(*args, app); };
+            else
+                return [args, run] { return run(*args); };
+        });
+}
 
 }  // namespace cwb::cli

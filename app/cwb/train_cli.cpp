@@ -38,8 +38,7 @@ void addTrainOptions(CLI::App& app, TrainArgs& a, int defaultEpochs, int default
     addInteger(app, "--eval-limit", a.evalLimit, 0, 100000000, "test images to use (0 = all)")
         ->group(group);
     if (!withCommon) return;
-    addInteger(app, "--threads", a.threads, 0, kMaxThreads, "worker threads (0 = all cores)")
-        ->group(group);
+    addThreadsOption(app, a.threads)->group(group);
     addInteger(app, "--limit", a.limit, 0, 100000000, "training images to use (0 = all)")
         ->group(group);
     addDataOption(app, a.data, "the Fashion-MNIST folder")->group(group);

@@ -51,6 +51,12 @@ CLI::Option* addInteger(CLI::App& app, const std::string& name, Target& target, 
         ->capture_default_str();
 }
 
+// --threads: worker threads, 0 (all cores) to kMaxThreads; every command that computes has it.
+template <class Target>
+CLI::Option* addThreadsOption(CLI::App& app, Target& threads) {
+    return addInteger(app, "--threads", threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+}
+
 template <class Target>
 CLI::Option* addNumber(CLI::App& app, const std::string& name, Target& target,
                        const Interval& range, const std::string& help) {

@@ -20,6 +20,7 @@
 #include "core/compress/unit_quantizers.h"
 #include "core/compress/weight_profile.h"
 #include "core/error.h"
+#include "core/stats/row_comparison.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -336,32 +337,9 @@ TensorStats makeStats(Task& t, const FusedResult& r, const StatsOptions& options
 }
 
 void accumulate(TensorStats& total, const TensorStats& s, bool first) {
-    total.elements += s.elements;
-    total.zeros += s.zeros;
-    total.originalZeros += s.originalZeros;
-    total.sumSquares += s.sumSquares;
-    total.sumSquaredError += s.sumSquaredError;
-    total.maxAbsError = std::max(total.maxAbsError, s.maxAbsError);
-    total.minValue = first ? s.minValue : std::min(total.minValue, s.minValue);
-    total.maxValue = first ? s.maxValue : std::max(total.maxValue, s.maxValue);
+    addTensorStats(total, s, first);
     total.levels = std::max(total.levels, s.levels);
     total.effectiveBits = std::max(total.effectiveBits, s.effectiveBits);
-    if (!s.original.counts.empty()) {
-        if (first) {
-            total.original = s.original;
-            total.compressed = s.compressed;
-            total.error = s.error;
-        } else {
-            total.original.merge(s.original);
-            total.compressed.merge(s.compressed);
-            total.error.merge(s.error);
-        }
-    }
-    total.size.bytes += s.size.bytes;
-    total.size.codeBytes += s.size.codeBytes;
-    total.size.scaleBytes += s.size.scaleBytes;
-    total.size.indexBytes += s.size.indexBytes;
-    total.size.float32Bytes += s.size.float32Bytes;
 }
 
 }  // namespace

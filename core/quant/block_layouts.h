@@ -3,6 +3,7 @@
 // fields are raw fp16 bits (see fp16.h). Internal to core/quant.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace cwb::quant {
@@ -84,5 +85,15 @@ static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(Block
               sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144 &&
               sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
+
+// The blocks of a packed row (blocks are packed: any address will do).
+template <typename Block>
+const Block* blocksOf(const std::byte* p) {
+    return reinterpret_cast<const Block*>(p);
+}
+template <typename Block>
+Block* blocksOf(std::byte* p) {
+    return reinterpret_cast<Block*>(p);
+}
 
 }  // namespace cwb::quant

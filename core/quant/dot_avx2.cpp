@@ -11,16 +11,12 @@
 #include "core/quant/k_scales.h"
 #include "core/quant/kernels.h"
 #include "core/quant/simd_target.h"
+#include "core/quant/tile_common.h"
 
 namespace cwb::quant::detail {
 namespace {
 
 using namespace avx2;
-
-template <typename Block>
-const Block* blocksOf(const std::byte* p) {
-    return reinterpret_cast<const Block*>(p);
-}
 
 // Sums of 4 products per int32 lane: signed x signed, and unsigned x signed.
 CWB_QUANT_AVX2 inline __m256i mulSumS8(__m256i x, __m256i y) {
@@ -38,69 +34,51 @@ CWB_QUANT_AVX2 inline __m256i scaledAll(__m256i u, __m256i a, int scale) {
 
 }  // namespace
 
-// ---- 32-value formats: two accumulators so that consecutive blocks overlap.
+// ---- 32-value formats: two accumulators so that consecutive blocks overlap. Codes less
+// their offset (8, 16) or signed (Q8_0) multiply as signed bytes; codes with a minimum
+// (Q4_1, Q5_1) as unsigned ones, the minimums added per block.
+
+template <typename Block, typename ActBlock, tiles::Legacy kind>
+CWB_QUANT_AVX2 inline float dotLegacyAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<Block>(w);
+    const auto* y = blocksOf<ActBlock>(a);
+    constexpr int offset = kind == tiles::Legacy::Offset8    ? 8
+                           : kind == tiles::Legacy::Offset16 ? 16
+                                                             : 0;
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    float mins = 0.f;
+    for (std::int64_t i = 0; i < n / kQK; ++i) {
+        __m256i sums;
+        if constexpr (kind == tiles::Legacy::Min) {
+            sums = mulSumU8S8(codes(x[i]), load32(y[i].qs));
+            mins += h2f(x[i].m) * h2f(y[i].s);
+        } else if constexpr (offset != 0) {
+            sums =
+                mulSumS8(_mm256_sub_epi8(codes(x[i]), _mm256_set1_epi8(offset)), load32(y[i].qs));
+        } else {
+            sums = mulSumS8(codes(x[i]), load32(y[i].qs));
+        }
+        const __m256 p = _mm256_cvtepi32_ps(sums);
+        acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), p, acc[i & 1]);
+    }
+    if constexpr (kind == tiles::Legacy::Min) return hsum(_mm256_add_ps(acc[0], acc[1])) + mins;
+    return hsum(_mm256_add_ps(acc[0], acc[1]));
+}
 
 CWB_QUANT_AVX2 float dotQ4_0Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ4_0>(w);
-    const auto* y = blocksOf<BlockQ8_0>(a);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    const __m256i eight = _mm256_set1_epi8(8);
-    for (std::int64_t i = 0; i < n / kQK; ++i) {
-        const __m256i q = _mm256_sub_epi8(codes(x[i]), eight);
-        const __m256 p = _mm256_cvtepi32_ps(mulSumS8(q, load32(y[i].qs)));
-        acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), p, acc[i & 1]);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    return dotLegacyAvx2<BlockQ4_0, BlockQ8_0, tiles::Legacy::Offset8>(w, a, n);
 }
-
 CWB_QUANT_AVX2 float dotQ5_0Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ5_0>(w);
-    const auto* y = blocksOf<BlockQ8_0>(a);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    const __m256i sixteen = _mm256_set1_epi8(16);
-    for (std::int64_t i = 0; i < n / kQK; ++i) {
-        const __m256i q = _mm256_sub_epi8(codes(x[i]), sixteen);
-        const __m256 p = _mm256_cvtepi32_ps(mulSumS8(q, load32(y[i].qs)));
-        acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), p, acc[i & 1]);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    return dotLegacyAvx2<BlockQ5_0, BlockQ8_0, tiles::Legacy::Offset16>(w, a, n);
 }
-
 CWB_QUANT_AVX2 float dotQ4_1Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ4_1>(w);
-    const auto* y = blocksOf<BlockQ8_1>(a);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    float mins = 0.f;
-    for (std::int64_t i = 0; i < n / kQK; ++i) {
-        const __m256 p = _mm256_cvtepi32_ps(mulSumU8S8(codes(x[i]), load32(y[i].qs)));
-        acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), p, acc[i & 1]);
-        mins += h2f(x[i].m) * h2f(y[i].s);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1])) + mins;
+    return dotLegacyAvx2<BlockQ4_1, BlockQ8_1, tiles::Legacy::Min>(w, a, n);
 }
-
 CWB_QUANT_AVX2 float dotQ5_1Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ5_1>(w);
-    const auto* y = blocksOf<BlockQ8_1>(a);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    float mins = 0.f;
-    for (std::int64_t i = 0; i < n / kQK; ++i) {
-        const __m256 p = _mm256_cvtepi32_ps(mulSumU8S8(codes(x[i]), load32(y[i].qs)));
-        acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), p, acc[i & 1]);
-        mins += h2f(x[i].m) * h2f(y[i].s);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1])) + mins;
+    return dotLegacyAvx2<BlockQ5_1, BlockQ8_1, tiles::Legacy::Min>(w, a, n);
 }
-
 CWB_QUANT_AVX2 float dotQ8_0Avx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ8_0>(w);
-    const auto* y = blocksOf<BlockQ8_0>(a);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (std::int64_t i = 0; i < n / kQK; ++i) {
-        const __m256 p = _mm256_cvtepi32_ps(mulSumS8(load32(x[i].qs), load32(y[i].qs)));
-        acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), p, acc[i & 1]);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    return dotLegacyAvx2<BlockQ8_0, BlockQ8_0, tiles::Legacy::Signed>(w, a, n);
 }
 
 // ---- K formats: per super-block an exact int32 sum of scale x (codes . activations); the
@@ -164,6 +142,42 @@ CWB_QUANT_AVX2 inline __m128i scalesQ3(const std::uint8_t* packed) {
     return _mm_sub_epi8(_mm_or_si128(nibbles, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
 }
 
+// sum + the 8 groups' codes against the activations, each 16 values weighted by their scale.
+CWB_QUANT_AVX2 inline __m256i groupSums(__m256i sum, const __m256i* u, const std::int8_t* qs,
+                                        const SpreadScales& sc) {
+    for (int g = 0; g < 8; ++g)
+        sum = _mm256_add_epi32(
+            sum,
+            _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(qs + 32 * g)), groupScales(sc, g)));
+    return sum;
+}
+
+// The 16 signed sub-block scales of the formats with an offset.
+CWB_QUANT_AVX2 inline __m128i offsetScales(const BlockQ3_K& b) { return scalesQ3(b.scales); }
+CWB_QUANT_AVX2 inline __m128i offsetScales(const BlockQ6_K& b) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+}
+
+// Q3_K and Q6_K: codes + 2^shift (4, 32) against the activations; 2^shift * sum(scale *
+// bsum) taken off.
+template <typename Block, int shift>
+CWB_QUANT_AVX2 inline float dotOffsetScalesAvx2(const std::byte* w, const std::byte* a,
+                                                std::int64_t n) {
+    const auto* x = blocksOf<Block>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    __m256 acc = _mm256_setzero_ps();
+    __m256i u[8];
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const __m128i scales = offsetScales(x[i]);
+        const __m256i offset = _mm256_slli_epi32(weightedBsums(scales, y[i]), shift);
+        codes(x[i], u);
+        const __m256i sum =
+            groupSums(_mm256_sub_epi32(_mm256_setzero_si256(), offset), u, y[i].qs, spread(scales));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sum), acc);
+    }
+    return hsum(acc);
+}
+
 }  // namespace
 
 CWB_QUANT_AVX2 float dotQ2_KAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
@@ -177,11 +191,7 @@ CWB_QUANT_AVX2 float dotQ2_KAvx2(const std::byte* w, const std::byte* a, std::in
         const SpreadScales sc = spread(_mm_and_si128(packed, low));
         const __m256i mins = weightedBsums(_mm_and_si128(_mm_srli_epi16(packed, 4), low), y[i]);
         codes(x[i], u);
-        __m256i sum = _mm256_setzero_si256();
-        for (int g = 0; g < 8; ++g)
-            sum = _mm256_add_epi32(
-                sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(y[i].qs + 32 * g)),
-                                       groupScales(sc, g)));
+        const __m256i sum = groupSums(_mm256_setzero_si256(), u, y[i].qs, sc);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(sum), acc);
         minAcc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].dmin)), _mm256_cvtepi32_ps(mins),
                                  minAcc);
@@ -189,25 +199,8 @@ CWB_QUANT_AVX2 float dotQ2_KAvx2(const std::byte* w, const std::byte* a, std::in
     return hsum(_mm256_sub_ps(acc, minAcc));
 }
 
-// Codes + 4 against the activations; 4 * sum(scale * bsum) taken off.
 CWB_QUANT_AVX2 float dotQ3_KAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ3_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    __m256 acc = _mm256_setzero_ps();
-    __m256i u[8];
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        const __m128i scales = scalesQ3(x[i].scales);
-        const SpreadScales sc = spread(scales);
-        const __m256i offset = _mm256_slli_epi32(weightedBsums(scales, y[i]), 2);
-        codes(x[i], u);
-        __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
-        for (int g = 0; g < 8; ++g)
-            sum = _mm256_add_epi32(
-                sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(y[i].qs + 32 * g)),
-                                       groupScales(sc, g)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sum), acc);
-    }
-    return hsum(acc);
+    return dotOffsetScalesAvx2<BlockQ3_K, 2>(w, a, n);
 }
 
 // Q4_K and Q5_K: one scale per group of 32, minimums from the sums of 16.
@@ -242,25 +235,8 @@ CWB_QUANT_AVX2 float dotQ5_KAvx2(const std::byte* w, const std::byte* a, std::in
     return dotScaleMinAvx2<BlockQ5_K>(w, a, n);
 }
 
-// Codes + 32 against the activations; 32 * sum(scale * bsum) taken off.
 CWB_QUANT_AVX2 float dotQ6_KAvx2(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ6_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    __m256 acc = _mm256_setzero_ps();
-    __m256i u[8];
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
-        const SpreadScales sc = spread(scales);
-        const __m256i offset = _mm256_slli_epi32(weightedBsums(scales, y[i]), 5);
-        codes(x[i], u);
-        __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
-        for (int g = 0; g < 8; ++g)
-            sum = _mm256_add_epi32(
-                sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u[g], load32(y[i].qs + 32 * g)),
-                                       groupScales(sc, g)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sum), acc);
-    }
-    return hsum(acc);
+    return dotOffsetScalesAvx2<BlockQ6_K, 5>(w, a, n);
 }
 
 }  // namespace cwb::quant::detail

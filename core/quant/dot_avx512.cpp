@@ -10,11 +10,6 @@
 namespace cwb::quant::detail {
 namespace {
 
-template <typename Block>
-const Block* blocksOf(const std::byte* p) {
-    return reinterpret_cast<const Block*>(p);
-}
-
 CWB_QUANT_AVX512 inline float h2f(std::uint16_t h) { return _cvtsh_ss(h); }
 
 // Two 32-byte runs (two blocks' codes or activations) as one register.
@@ -62,100 +57,69 @@ CWB_QUANT_AVX512 inline __m512 dotPlain(__m512i codes, __m512i act) {
     return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, act));
 }
 
+// ---- the codes of two blocks, unsigned: offsets (8, 16) not taken off, Q8_0's codes + 128
+
+CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ4_0& a, const BlockQ4_0& b) {
+    return nibbles2(a.qs, b.qs);
+}
+CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ4_1& a, const BlockQ4_1& b) {
+    return nibbles2(a.qs, b.qs);
+}
+CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ5_0& a, const BlockQ5_0& b) {
+    return _mm512_or_si512(nibbles2(a.qs, b.qs), fifthBits2(a.qh, b.qh));
+}
+CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ5_1& a, const BlockQ5_1& b) {
+    return _mm512_or_si512(nibbles2(a.qs, b.qs), fifthBits2(a.qh, b.qh));
+}
+CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ8_0& a, const BlockQ8_0& b) {
+    return _mm512_xor_si512(load2x32(a.qs, b.qs), _mm512_set1_epi8(static_cast<char>(0x80)));
+}
+
+// Two blocks per step; the offset (8, 16, or 128 for Q8_0) taken off with a second dpbusd,
+// the minimums of Q4_1 and Q5_1 added per block; a last odd block by the reference `ref`.
+template <typename Block, typename ActBlock, int offset,
+          float (*ref)(const std::byte*, const std::byte*, std::int64_t)>
+CWB_QUANT_AVX512 inline float dotLegacyAvx512(const std::byte* w, const std::byte* a,
+                                              std::int64_t n) {
+    constexpr bool hasMin = offset == 0;
+    const auto* x = blocksOf<Block>(w);
+    const auto* y = blocksOf<ActBlock>(a);
+    const std::int64_t nb = n / kQK;
+    __m512 acc = _mm512_setzero_ps();
+    float mins = 0.f;
+    std::int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        const __m512i q = codes2(x[i], x[i + 1]);
+        const __m512i act = load2x32(y[i].qs, y[i + 1].qs);
+        const __m512 p = hasMin ? dotPlain(q, act)
+                                : dotOffset(q, act, _mm512_set1_epi8(static_cast<char>(offset)));
+        acc = _mm512_fmadd_ps(scales2(h2f(x[i].d) * h2f(y[i].d), h2f(x[i + 1].d) * h2f(y[i + 1].d)),
+                              p, acc);
+        if constexpr (hasMin) mins += h2f(x[i].m) * h2f(y[i].s) + h2f(x[i + 1].m) * h2f(y[i + 1].s);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    if constexpr (hasMin) sum += mins;
+    if (i < nb) sum += ref(w + i * sizeof(Block), a + i * sizeof(ActBlock), kQK);
+    return sum;
+}
+
 }  // namespace
 
 CWB_QUANT_AVX512 float dotQ4_0Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ4_0>(w);
-    const auto* y = blocksOf<BlockQ8_0>(a);
-    const std::int64_t nb = n / kQK;
-    __m512 acc = _mm512_setzero_ps();
-    const __m512i eight = _mm512_set1_epi8(8);
-    std::int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m512 p =
-            dotOffset(nibbles2(x[i].qs, x[i + 1].qs), load2x32(y[i].qs, y[i + 1].qs), eight);
-        acc = _mm512_fmadd_ps(scales2(h2f(x[i].d) * h2f(y[i].d), h2f(x[i + 1].d) * h2f(y[i + 1].d)),
-                              p, acc);
-    }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (i < nb) sum += dotQ4_0Ref(w + i * sizeof(BlockQ4_0), a + i * sizeof(BlockQ8_0), kQK);
-    return sum;
+    return dotLegacyAvx512<BlockQ4_0, BlockQ8_0, 8, dotQ4_0Ref>(w, a, n);
 }
-
 CWB_QUANT_AVX512 float dotQ5_0Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ5_0>(w);
-    const auto* y = blocksOf<BlockQ8_0>(a);
-    const std::int64_t nb = n / kQK;
-    __m512 acc = _mm512_setzero_ps();
-    const __m512i sixteen = _mm512_set1_epi8(16);
-    std::int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m512i q =
-            _mm512_or_si512(nibbles2(x[i].qs, x[i + 1].qs), fifthBits2(x[i].qh, x[i + 1].qh));
-        const __m512 p = dotOffset(q, load2x32(y[i].qs, y[i + 1].qs), sixteen);
-        acc = _mm512_fmadd_ps(scales2(h2f(x[i].d) * h2f(y[i].d), h2f(x[i + 1].d) * h2f(y[i + 1].d)),
-                              p, acc);
-    }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (i < nb) sum += dotQ5_0Ref(w + i * sizeof(BlockQ5_0), a + i * sizeof(BlockQ8_0), kQK);
-    return sum;
+    return dotLegacyAvx512<BlockQ5_0, BlockQ8_0, 16, dotQ5_0Ref>(w, a, n);
 }
-
 CWB_QUANT_AVX512 float dotQ4_1Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ4_1>(w);
-    const auto* y = blocksOf<BlockQ8_1>(a);
-    const std::int64_t nb = n / kQK;
-    __m512 acc = _mm512_setzero_ps();
-    float mins = 0.f;
-    std::int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m512 p = dotPlain(nibbles2(x[i].qs, x[i + 1].qs), load2x32(y[i].qs, y[i + 1].qs));
-        acc = _mm512_fmadd_ps(scales2(h2f(x[i].d) * h2f(y[i].d), h2f(x[i + 1].d) * h2f(y[i + 1].d)),
-                              p, acc);
-        mins += h2f(x[i].m) * h2f(y[i].s) + h2f(x[i + 1].m) * h2f(y[i + 1].s);
-    }
-    float sum = _mm512_reduce_add_ps(acc) + mins;
-    if (i < nb) sum += dotQ4_1Ref(w + i * sizeof(BlockQ4_1), a + i * sizeof(BlockQ8_1), kQK);
-    return sum;
+    return dotLegacyAvx512<BlockQ4_1, BlockQ8_1, 0, dotQ4_1Ref>(w, a, n);
 }
-
 CWB_QUANT_AVX512 float dotQ5_1Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ5_1>(w);
-    const auto* y = blocksOf<BlockQ8_1>(a);
-    const std::int64_t nb = n / kQK;
-    __m512 acc = _mm512_setzero_ps();
-    float mins = 0.f;
-    std::int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m512i q =
-            _mm512_or_si512(nibbles2(x[i].qs, x[i + 1].qs), fifthBits2(x[i].qh, x[i + 1].qh));
-        const __m512 p = dotPlain(q, load2x32(y[i].qs, y[i + 1].qs));
-        acc = _mm512_fmadd_ps(scales2(h2f(x[i].d) * h2f(y[i].d), h2f(x[i + 1].d) * h2f(y[i + 1].d)),
-                              p, acc);
-        mins += h2f(x[i].m) * h2f(y[i].s) + h2f(x[i + 1].m) * h2f(y[i + 1].s);
-    }
-    float sum = _mm512_reduce_add_ps(acc) + mins;
-    if (i < nb) sum += dotQ5_1Ref(w + i * sizeof(BlockQ5_1), a + i * sizeof(BlockQ8_1), kQK);
-    return sum;
+    return dotLegacyAvx512<BlockQ5_1, BlockQ8_1, 0, dotQ5_1Ref>(w, a, n);
 }
-
 // Signed weights become unsigned by w + 128 (w xor 0x80); 128 * sum(a) is taken off again.
 CWB_QUANT_AVX512 float dotQ8_0Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ8_0>(w);
-    const auto* y = blocksOf<BlockQ8_0>(a);
-    const std::int64_t nb = n / kQK;
-    __m512 acc = _mm512_setzero_ps();
-    const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-    std::int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m512i q = _mm512_xor_si512(load2x32(x[i].qs, x[i + 1].qs), bias);
-        const __m512 p = dotOffset(q, load2x32(y[i].qs, y[i + 1].qs), bias);
-        acc = _mm512_fmadd_ps(scales2(h2f(x[i].d) * h2f(y[i].d), h2f(x[i + 1].d) * h2f(y[i + 1].d)),
-                              p, acc);
-    }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (i < nb) sum += dotQ8_0Ref(w + i * sizeof(BlockQ8_0), a + i * sizeof(BlockQ8_0), kQK);
-    return sum;
+    return dotLegacyAvx512<BlockQ8_0, BlockQ8_0, 128, dotQ8_0Ref>(w, a, n);
 }
 
 }  // namespace cwb::quant::detail

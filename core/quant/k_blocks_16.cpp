@@ -2,6 +2,7 @@
 // Q3_K (signed 6-bit scales packed in 12 bytes) and Q6_K (int8 scales). Exact decoding,
 // llama.cpp's reference quantizers and the reference dot products with Q8_K activations.
 #include <algorithm>
+#include <type_traits>
 
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
@@ -11,15 +12,6 @@
 
 namespace cwb::quant::detail {
 namespace {
-
-template <typename Block>
-const Block* blocksOf(const std::byte* p) {
-    return reinterpret_cast<const Block*>(p);
-}
-template <typename Block>
-Block* blocksOf(std::byte* p) {
-    return reinterpret_cast<Block*>(p);
-}
 
 // 2-bit fields of Q2_K and Q3_K: value e of a 128-value half h sits in byte 32 h + e % 32 of
 // qs, at bits 2 * ((e % 128) / 32).
@@ -48,9 +40,75 @@ int codeQ6(const BlockQ6_K& b, int e) {
     return (low | (((b.qh[32 * h + l] >> (2 * k)) & 3) << 4)) - 32;
 }
 
+// The codes of 16 sub-blocks of 16 values for the block's rounded scales d x scaleOf(j), in
+// [-offset, offset - 1], stored + offset; a sub-block whose scale is 0 keeps its codes.
+template <typename ScaleOf>
+void requantize(const float* x, float d, ScaleOf scaleOf, int offset, std::int8_t* codes) {
+    for (int j = 0; j < 16; ++j) {
+        const float dl = d * static_cast<float>(scaleOf(j));
+        if (dl == 0.f) continue;
+        for (int l = 0; l < 16; ++l)
+            codes[16 * j + l] = static_cast<std::int8_t>(
+                std::clamp(nearestInt(x[16 * j + l] / dl), -offset, offset - 1) + offset);
+    }
+}
+
 int dot16(const int* q, const std::int8_t* a) {
     int sum = 0;
     for (int l = 0; l < 16; ++l) sum += q[l] * a[l];
+    return sum;
+}
+
+int code16(const BlockQ2_K& b, int e) { return twoBits(b.qs, e); }
+int code16(const BlockQ3_K& b, int e) { return codeQ3(b, e); }
+int code16(const BlockQ6_K& b, int e) { return codeQ6(b, e); }
+int scale16(const BlockQ2_K& b, int j) { return b.scales[j] & 0xf; }
+int scale16(const BlockQ3_K& b, int j) { return scaleQ3(b.scales, j); }
+int scale16(const BlockQ6_K& b, int j) { return b.scales[j]; }
+
+// Q3_K and Q6_K decoded: d x scale x code per sub-block of 16.
+template <typename Block>
+void toFloatSigned16(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<Block>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d);
+        for (int e = 0; e < kQKK; ++e)
+            *out++ =
+                d * static_cast<float>(scale16(x[i], e / 16)) * static_cast<float>(code16(x[i], e));
+    }
+}
+
+// Each sub-block of 16 quantized on its own by `quantize(values, codes)`, which returns its
+// scale; the scale of largest magnitude, signed (its magnitude in amax).
+template <typename Quantize>
+float subBlockScales(const float* x, std::int8_t* codes, float* scales, float& amax,
+                     Quantize quantize) {
+    for (int j = 0; j < 16; ++j) scales[j] = quantize(x + 16 * j, codes + 16 * j);
+    return signedAbsMax(scales, 16, amax);
+}
+
+// The reference dot product of the formats with sub-blocks of 16: the exact integer sum of
+// scale x (codes . activations) per super-block; Q2_K's minimums through the bsums.
+template <typename Block>
+float dotRef16(const std::byte* w, const std::byte* a, std::int64_t n) {
+    constexpr bool hasMins = std::is_same_v<Block, BlockQ2_K>;
+    const auto* x = blocksOf<Block>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    int q[16];
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        int scaled = 0, mins = 0;
+        for (int j = 0; j < 16; ++j) {
+            for (int l = 0; l < 16; ++l) q[l] = code16(x[i], 16 * j + l);
+            scaled += scale16(x[i], j) * dot16(q, y[i].qs + 16 * j);
+            if constexpr (hasMins) mins += (x[i].scales[j] >> 4) * y[i].bsums[j];
+        }
+        const float term = halfToFloat(x[i].d) * y[i].d * static_cast<float>(scaled);
+        if constexpr (hasMins)
+            sum += term - y[i].d * halfToFloat(x[i].dmin) * static_cast<float>(mins);
+        else
+            sum += term;
+    }
     return sum;
 }
 
@@ -116,34 +174,13 @@ void fromFloatQ2_KRef(const float* x, std::byte* blocks, std::int64_t n) {
 }
 
 float dotQ2_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ2_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    float sum = 0.f;
-    int q[16];
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        int scaled = 0, mins = 0;
-        for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) q[l] = twoBits(x[i].qs, 16 * j + l);
-            scaled += (x[i].scales[j] & 0xf) * dot16(q, y[i].qs + 16 * j);
-            mins += (x[i].scales[j] >> 4) * y[i].bsums[j];
-        }
-        sum += y[i].d * halfToFloat(x[i].d) * static_cast<float>(scaled) -
-               y[i].d * halfToFloat(x[i].dmin) * static_cast<float>(mins);
-    }
-    return sum;
+    return dotRef16<BlockQ2_K>(w, a, n);
 }
 
 // ---- Q3_K
 
 void toFloatQ3_K(const std::byte* blocks, float* out, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ3_K>(blocks);
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        const float d = halfToFloat(x[i].d);
-        for (int e = 0; e < kQKK; ++e) {
-            const float dl = d * static_cast<float>(scaleQ3(x[i].scales, e / 16));
-            *out++ = dl * static_cast<float>(codeQ3(x[i], e));
-        }
-    }
+    toFloatSigned16<BlockQ3_K>(blocks, out, n);
 }
 
 void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
@@ -151,14 +188,10 @@ void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     std::int8_t codes[kQKK];
     float scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        float maxScale = 0, amax = 0;
-        for (int j = 0; j < 16; ++j) {
-            scales[j] = makeQ3Quants(16, 4, x + 16 * j, codes + 16 * j);
-            if (std::fabs(scales[j]) > amax) {
-                amax = std::fabs(scales[j]);
-                maxScale = scales[j];
-            }
-        }
+        float amax;
+        const float maxScale = subBlockScales(
+            x, codes, scales, amax,
+            [](const float* v, std::int8_t* c) { return makeQ3Quants(16, 4, v, c); });
         std::fill(y[i].scales, y[i].scales + 12, std::uint8_t{0});
         if (maxScale != 0.f) {
             const float iscale = -32.f / maxScale;
@@ -175,13 +208,8 @@ void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
         } else {
             y[i].d = floatToHalf(0.f);
         }
-        for (int j = 0; j < 16; ++j) {
-            const float d = halfToFloat(y[i].d) * static_cast<float>(scaleQ3(y[i].scales, j));
-            if (d == 0.f) continue;
-            for (int l = 0; l < 16; ++l)
-                codes[16 * j + l] =
-                    static_cast<std::int8_t>(std::clamp(nearestInt(x[16 * j + l] / d), -4, 3) + 4);
-        }
+        requantize(
+            x, halfToFloat(y[i].d), [&](int j) { return scaleQ3(y[i].scales, j); }, 4, codes);
         // The third bit of value e goes to bit e / 32 of hmask[e % 32].
         std::fill(y[i].hmask, y[i].hmask + 32, std::uint8_t{0});
         std::uint8_t low[kQKK];
@@ -198,31 +226,13 @@ void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
 }
 
 float dotQ3_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ3_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    float sum = 0.f;
-    int q[16];
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        int scaled = 0;
-        for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) q[l] = codeQ3(x[i], 16 * j + l);
-            scaled += scaleQ3(x[i].scales, j) * dot16(q, y[i].qs + 16 * j);
-        }
-        sum += halfToFloat(x[i].d) * y[i].d * static_cast<float>(scaled);
-    }
-    return sum;
+    return dotRef16<BlockQ3_K>(w, a, n);
 }
 
 // ---- Q6_K
 
 void toFloatQ6_K(const std::byte* blocks, float* out, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ6_K>(blocks);
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        const float d = halfToFloat(x[i].d);
-        for (int e = 0; e < kQKK; ++e)
-            *out++ =
-                d * static_cast<float>(x[i].scales[e / 16]) * static_cast<float>(codeQ6(x[i], e));
-    }
+    toFloatSigned16<BlockQ6_K>(blocks, out, n);
 }
 
 void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
@@ -230,14 +240,10 @@ void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     std::int8_t codes[kQKK];
     float scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        float maxScale = 0, maxAbsScale = 0;
-        for (int j = 0; j < 16; ++j) {
-            scales[j] = makeQxQuants(16, 32, x + 16 * j, codes + 16 * j);
-            if (std::fabs(scales[j]) > maxAbsScale) {
-                maxAbsScale = std::fabs(scales[j]);
-                maxScale = scales[j];
-            }
-        }
+        float maxAbsScale;
+        const float maxScale = subBlockScales(
+            x, codes, scales, maxAbsScale,
+            [](const float* v, std::int8_t* c) { return makeQxQuants(16, 32, v, c); });
         if (maxAbsScale < 1e-15f) {
             std::memset(&y[i], 0, sizeof(BlockQ6_K));
             continue;
@@ -247,13 +253,8 @@ void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
         for (int j = 0; j < 16; ++j)
             y[i].scales[j] =
                 static_cast<std::int8_t>(std::min(127, nearestInt(iscale * scales[j])));
-        for (int j = 0; j < 16; ++j) {
-            const float d = halfToFloat(y[i].d) * static_cast<float>(y[i].scales[j]);
-            if (d == 0.f) continue;
-            for (int l = 0; l < 16; ++l)
-                codes[16 * j + l] = static_cast<std::int8_t>(
-                    std::clamp(nearestInt(x[16 * j + l] / d), -32, 31) + 32);
-        }
+        requantize(
+            x, halfToFloat(y[i].d), [&](int j) { return int{y[i].scales[j]}; }, 32, codes);
         for (int h = 0; h < 2; ++h) {
             const std::int8_t* c = codes + 128 * h;
             std::uint8_t* ql = y[i].ql + 64 * h;
@@ -271,19 +272,7 @@ void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
 }
 
 float dotQ6_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ6_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    float sum = 0.f;
-    int q[16];
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        int scaled = 0;
-        for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) q[l] = codeQ6(x[i], 16 * j + l);
-            scaled += x[i].scales[j] * dot16(q, y[i].qs + 16 * j);
-        }
-        sum += halfToFloat(x[i].d) * y[i].d * static_cast<float>(scaled);
-    }
-    return sum;
+    return dotRef16<BlockQ6_K>(w, a, n);
 }
 
 }  // namespace cwb::quant::detail

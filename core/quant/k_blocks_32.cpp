@@ -12,15 +12,6 @@
 namespace cwb::quant::detail {
 namespace {
 
-template <typename Block>
-const Block* blocksOf(const std::byte* p) {
-    return reinterpret_cast<const Block*>(p);
-}
-template <typename Block>
-Block* blocksOf(std::byte* p) {
-    return reinterpret_cast<Block*>(p);
-}
-
 void packScaleMinK4(std::uint8_t* s, const std::uint8_t* scales, const std::uint8_t* mins) {
     for (int j = 0; j < 8; ++j) {
         if (j < 4) {
@@ -103,91 +94,85 @@ float dotScaleMin(const Block& b, const BlockQ8_K& a, Code code) {
            a.d * halfToFloat(b.dmin) * static_cast<float>(mins);
 }
 
+int codeK(const BlockQ4_K& b, int e) { return nibble(b.qs, e); }
+int codeK(const BlockQ5_K& b, int e) { return codeQ5(b, e); }
+
+// Q4_K and Q5_K decoded: d x scale x code - dmin x min per sub-block of 32.
+template <typename Block>
+void toFloatScaleMin(const std::byte* blocks, float* out, std::int64_t n) {
+    const auto* x = blocksOf<Block>(blocks);
+    for (std::int64_t i = 0; i < n / kQKK; ++i) {
+        const float d = halfToFloat(x[i].d), min = halfToFloat(x[i].dmin);
+        for (int j = 0; j < 8; ++j) {
+            int sc, m;
+            scaleMinK4(x[i].scales, j, sc, m);
+            const float dl = d * static_cast<float>(sc), ml = min * static_cast<float>(m);
+            for (int l = 0; l < 32; ++l)
+                *out++ = dl * static_cast<float>(codeK(x[i], 32 * j + l)) - ml;
+        }
+    }
+}
+
+// The codes of a super-block (0..15 or 0..31) into the block's nibbles (and fifth bits).
+void packCodes(const std::uint8_t* codes, BlockQ4_K& b) {
+    for (int c = 0; c < 4; ++c)
+        for (int l = 0; l < 32; ++l)
+            b.qs[32 * c + l] =
+                static_cast<std::uint8_t>(codes[64 * c + l] | (codes[64 * c + l + 32] << 4));
+}
+void packCodes(const std::uint8_t* codes, BlockQ5_K& b) {
+    std::fill(b.qh, b.qh + 32, std::uint8_t{0});
+    for (int c = 0; c < 4; ++c)
+        for (int l = 0; l < 32; ++l) {
+            const int lo = codes[64 * c + l], hi = codes[64 * c + l + 32];
+            b.qh[l] |=
+                static_cast<std::uint8_t>(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+            b.qs[32 * c + l] = static_cast<std::uint8_t>((lo & 0xf) | ((hi & 0xf) << 4));
+        }
+}
+
+// Q4_K and Q5_K by llama.cpp's reference rule: codes 0..Nmax, the scale and minimum search
+// of quantizeScaleMin with its rmin and steps.
+template <typename Block, int Nmax>
+void fromFloatScaleMin(const float* x, std::byte* blocks, std::int64_t n, float rmin, int steps) {
+    auto* y = blocksOf<Block>(blocks);
+    std::uint8_t codes[kQKK];
+    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        std::uint16_t d, dmin;
+        quantizeScaleMin<Nmax>(x, d, dmin, y[i].scales, codes, rmin, steps);
+        y[i].d = d;
+        y[i].dmin = dmin;
+        packCodes(codes, y[i]);
+    }
+}
+
+template <typename Block>
+float dotRefScaleMin(const std::byte* w, const std::byte* a, std::int64_t n) {
+    const auto* x = blocksOf<Block>(w);
+    const auto* y = blocksOf<BlockQ8_K>(a);
+    float sum = 0.f;
+    for (std::int64_t i = 0; i < n / kQKK; ++i)
+        sum += dotScaleMin(x[i], y[i], [&](int e) { return codeK(x[i], e); });
+    return sum;
+}
+
 }  // namespace
 
-// ---- Q4_K
+// ---- Q4_K and Q5_K: kernels.h's entry points, the rule's maximum code, rmin and steps
 
-void toFloatQ4_K(const std::byte* blocks, float* out, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ4_K>(blocks);
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        const float d = halfToFloat(x[i].d), min = halfToFloat(x[i].dmin);
-        for (int j = 0; j < 8; ++j) {
-            int sc, m;
-            scaleMinK4(x[i].scales, j, sc, m);
-            const float dl = d * static_cast<float>(sc), ml = min * static_cast<float>(m);
-            for (int l = 0; l < 32; ++l)
-                *out++ = dl * static_cast<float>(nibble(x[i].qs, 32 * j + l)) - ml;
-        }
+#define CWB_SCALE_MIN_FORMAT(T, NMAX, RMIN, STEPS)                              \
+    void toFloat##T(const std::byte* blocks, float* out, std::int64_t n) {      \
+        toFloatScaleMin<Block##T>(blocks, out, n);                              \
+    }                                                                           \
+    void fromFloat##T##Ref(const float* x, std::byte* blocks, std::int64_t n) { \
+        fromFloatScaleMin<Block##T, NMAX>(x, blocks, n, RMIN, STEPS);           \
+    }                                                                           \
+    float dot##T##Ref(const std::byte* w, const std::byte* a, std::int64_t n) { \
+        return dotRefScaleMin<Block##T>(w, a, n);                               \
     }
-}
-
-void fromFloatQ4_KRef(const float* x, std::byte* blocks, std::int64_t n) {
-    auto* y = blocksOf<BlockQ4_K>(blocks);
-    std::uint8_t codes[kQKK];
-    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        std::uint16_t d, dmin;
-        quantizeScaleMin<15>(x, d, dmin, y[i].scales, codes, -1.f, 20);
-        y[i].d = d;
-        y[i].dmin = dmin;
-        for (int c = 0; c < 4; ++c)
-            for (int l = 0; l < 32; ++l)
-                y[i].qs[32 * c + l] =
-                    static_cast<std::uint8_t>(codes[64 * c + l] | (codes[64 * c + l + 32] << 4));
-    }
-}
-
-float dotQ4_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ4_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    float sum = 0.f;
-    for (std::int64_t i = 0; i < n / kQKK; ++i)
-        sum += dotScaleMin(x[i], y[i], [&](int e) { return nibble(x[i].qs, e); });
-    return sum;
-}
-
-// ---- Q5_K
-
-void toFloatQ5_K(const std::byte* blocks, float* out, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ5_K>(blocks);
-    for (std::int64_t i = 0; i < n / kQKK; ++i) {
-        const float d = halfToFloat(x[i].d), min = halfToFloat(x[i].dmin);
-        for (int j = 0; j < 8; ++j) {
-            int sc, m;
-            scaleMinK4(x[i].scales, j, sc, m);
-            const float dl = d * static_cast<float>(sc), ml = min * static_cast<float>(m);
-            for (int l = 0; l < 32; ++l)
-                *out++ = dl * static_cast<float>(codeQ5(x[i], 32 * j + l)) - ml;
-        }
-    }
-}
-
-void fromFloatQ5_KRef(const float* x, std::byte* blocks, std::int64_t n) {
-    auto* y = blocksOf<BlockQ5_K>(blocks);
-    std::uint8_t codes[kQKK];
-    for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        std::uint16_t d, dmin;
-        quantizeScaleMin<31>(x, d, dmin, y[i].scales, codes, -0.5f, 15);
-        y[i].d = d;
-        y[i].dmin = dmin;
-        std::fill(y[i].qh, y[i].qh + 32, std::uint8_t{0});
-        for (int c = 0; c < 4; ++c)
-            for (int l = 0; l < 32; ++l) {
-                const int lo = codes[64 * c + l], hi = codes[64 * c + l + 32];
-                y[i].qh[l] |=
-                    static_cast<std::uint8_t>(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
-                y[i].qs[32 * c + l] = static_cast<std::uint8_t>((lo & 0xf) | ((hi & 0xf) << 4));
-            }
-    }
-}
-
-float dotQ5_KRef(const std::byte* w, const std::byte* a, std::int64_t n) {
-    const auto* x = blocksOf<BlockQ5_K>(w);
-    const auto* y = blocksOf<BlockQ8_K>(a);
-    float sum = 0.f;
-    for (std::int64_t i = 0; i < n / kQKK; ++i)
-        sum += dotScaleMin(x[i], y[i], [&](int e) { return codeQ5(x[i], e); });
-    return sum;
-}
+CWB_SCALE_MIN_FORMAT(Q4_K, 15, -1.f, 20)
+CWB_SCALE_MIN_FORMAT(Q5_K, 31, -0.5f, 15)
+#undef CWB_SCALE_MIN_FORMAT
 
 // ---- Q8_K
 

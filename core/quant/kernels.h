@@ -41,63 +41,46 @@ inline float signedAbsMax(const float* x, int n, float& amax) {
     return max;
 }
 
-#define CWB_QUANT_FORMAT_FUNCTIONS(T)                                     \
+// The formats by family, as X-macro lists: X(format, suffix) for each.
+#define CWB_QUANT_LEGACY_FORMATS(X, S) X(Q4_0, S) X(Q4_1, S) X(Q5_0, S) X(Q5_1, S) X(Q8_0, S)
+#define CWB_QUANT_K_FORMATS(X, S) X(Q2_K, S) X(Q3_K, S) X(Q4_K, S) X(Q5_K, S) X(Q6_K, S)
+#define CWB_QUANT_FLOAT_FORMATS(X, S) X(F32, S) X(F16, S) X(BF16, S)
+
+// One decoder and one reference encoder per block format (the activation formats included).
+#define CWB_QUANT_FORMAT_FUNCTIONS(T, S)                                  \
     void toFloat##T(const std::byte* blocks, float* out, std::int64_t n); \
     void fromFloat##T##Ref(const float* in, std::byte* blocks, std::int64_t n);
-CWB_QUANT_FORMAT_FUNCTIONS(Q4_0)
-CWB_QUANT_FORMAT_FUNCTIONS(Q4_1)
-CWB_QUANT_FORMAT_FUNCTIONS(Q5_0)
-CWB_QUANT_FORMAT_FUNCTIONS(Q5_1)
-CWB_QUANT_FORMAT_FUNCTIONS(Q8_0)
-CWB_QUANT_FORMAT_FUNCTIONS(Q8_1)
-CWB_QUANT_FORMAT_FUNCTIONS(Q2_K)
-CWB_QUANT_FORMAT_FUNCTIONS(Q3_K)
-CWB_QUANT_FORMAT_FUNCTIONS(Q4_K)
-CWB_QUANT_FORMAT_FUNCTIONS(Q5_K)
-CWB_QUANT_FORMAT_FUNCTIONS(Q6_K)
-CWB_QUANT_FORMAT_FUNCTIONS(Q8_K)
-#undef CWB_QUANT_FORMAT_FUNCTIONS
+CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_FORMAT_FUNCTIONS, )
+CWB_QUANT_K_FORMATS(CWB_QUANT_FORMAT_FUNCTIONS, )
+CWB_QUANT_FORMAT_FUNCTIONS(Q8_1, )
+CWB_QUANT_FORMAT_FUNCTIONS(Q8_K, )
 
-// Dot products per ISA suffix (Ref, Avx2, Avx512); the Avx512 set covers the 32-value
-// formats, the K formats use their AVX2 kernels there.
-#define CWB_QUANT_DOTS(S)                                                     \
-    float dotQ4_0##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ4_1##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ5_0##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ5_1##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ8_0##S(const std::byte* w, const std::byte* a, std::int64_t n);
-CWB_QUANT_DOTS(Ref)
-CWB_QUANT_DOTS(Avx2)
-CWB_QUANT_DOTS(Avx512)
-#undef CWB_QUANT_DOTS
+// Dot products of a weight row with an activation row per ISA suffix (Ref, Avx2, Avx512):
+// the Avx512 set covers the 32-value and float formats, the K formats use their AVX2 kernels
+// there. Float weight rows (F32, F16, BF16) go against float32 activations.
+#define CWB_QUANT_DOT(T, S) float dot##T##S(const std::byte* w, const std::byte* a, std::int64_t n);
+CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_DOT, Ref)
+CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_DOT, Avx2)
+CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_DOT, Avx512)
+CWB_QUANT_K_FORMATS(CWB_QUANT_DOT, Ref)
+CWB_QUANT_K_FORMATS(CWB_QUANT_DOT, Avx2)
+CWB_QUANT_FLOAT_FORMATS(CWB_QUANT_DOT, Ref)
+CWB_QUANT_FLOAT_FORMATS(CWB_QUANT_DOT, Avx2)
+CWB_QUANT_FLOAT_FORMATS(CWB_QUANT_DOT, Avx512)
 
 // Vectorised activation quantizers (AVX2, used on AVX-512 machines too): the same bytes as
 // fromFloatQ8_*Ref.
-#define CWB_QUANT_ACTIVATIONS(S)                                              \
-    void quantizeQ8_0##S(const float* in, std::byte* blocks, std::int64_t n); \
-    void quantizeQ8_1##S(const float* in, std::byte* blocks, std::int64_t n); \
-    void quantizeQ8_K##S(const float* in, std::byte* blocks, std::int64_t n);
-CWB_QUANT_ACTIVATIONS(Avx2)
-#undef CWB_QUANT_ACTIVATIONS
+#define CWB_QUANT_ACTIVATION(T, S) \
+    void quantize##T##S(const float* in, std::byte* blocks, std::int64_t n);
+CWB_QUANT_ACTIVATION(Q8_0, Avx2)
+CWB_QUANT_ACTIVATION(Q8_1, Avx2)
+CWB_QUANT_ACTIVATION(Q8_K, Avx2)
 
-#define CWB_QUANT_K_DOTS(S)                                                   \
-    float dotQ2_K##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ3_K##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ4_K##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ5_K##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotQ6_K##S(const std::byte* w, const std::byte* a, std::int64_t n);
-CWB_QUANT_K_DOTS(Ref)
-CWB_QUANT_K_DOTS(Avx2)
-#undef CWB_QUANT_K_DOTS
-
-// Float weight rows (F32, F16, BF16) against float32 activations.
-#define CWB_QUANT_FLOAT_DOTS(S)                                              \
-    float dotF32##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotF16##S(const std::byte* w, const std::byte* a, std::int64_t n); \
-    float dotBF16##S(const std::byte* w, const std::byte* a, std::int64_t n);
-CWB_QUANT_FLOAT_DOTS(Ref)
-CWB_QUANT_FLOAT_DOTS(Avx2)
-CWB_QUANT_FLOAT_DOTS(Avx512)
-#undef CWB_QUANT_FLOAT_DOTS
+#undef CWB_QUANT_ACTIVATION
+#undef CWB_QUANT_DOT
+#undef CWB_QUANT_FORMAT_FUNCTIONS
+#undef CWB_QUANT_FLOAT_FORMATS
+#undef CWB_QUANT_K_FORMATS
+#undef CWB_QUANT_LEGACY_FORMATS
 
 }  // namespace cwb::quant::detail

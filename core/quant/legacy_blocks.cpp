@@ -11,15 +11,6 @@
 namespace cwb::quant::detail {
 namespace {
 
-template <typename Block>
-Block* blocksOf(std::byte* p) {
-    return reinterpret_cast<Block*>(p);
-}
-template <typename Block>
-const Block* blocksOf(const std::byte* p) {
-    return reinterpret_cast<const Block*>(p);
-}
-
 std::uint32_t loadQh(const std::uint8_t* qh) {
     std::uint32_t v;
     std::memcpy(&v, qh, 4);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
@@ -58,6 +59,37 @@ inline float minScale(const BlockQ4_K& b) { return halfToFloat(b.dmin); }
 inline float minScale(const BlockQ5_K& b) { return halfToFloat(b.dmin); }
 inline float minScale(const BlockQ3_K&) { return 0.f; }
 inline float minScale(const BlockQ6_K&) { return 0.f; }
+
+// The vector types and plain operations of tile_body.h's traits for one register width,
+// written once: ATTR the target attribute, BITS the width (256, 512), P the intrinsics'
+// prefix (_mm256, _mm512), B the integer register's suffix (si256, si512). Reg: alignas, as a
+// translation unit built without AVX gives __m256i only 16-byte alignment, while the kernels
+// store with aligned moves (and a struct, as vector types lose their attributes as template
+// arguments).
+#define CWB_TILE_VECTOR_OPS(ATTR, BITS, P, B)                         \
+    using I = __m##BITS##i;                                           \
+    using F = __m##BITS;                                              \
+    struct alignas(BITS / 8) Reg {                                    \
+        I v;                                                          \
+    };                                                                \
+    ATTR static I zeroI() { return P##_setzero_##B(); }               \
+    ATTR static I addI(I x, I y) { return P##_add_epi32(x, y); }      \
+    ATTR static I subI(I x, I y) { return P##_sub_epi32(x, y); }      \
+    ATTR static I set1I(std::int32_t v) { return P##_set1_epi32(v); } \
+    ATTR static I madd16(I x, I y) { return P##_madd_epi16(x, y); }   \
+    ATTR static F zeroF() { return P##_setzero_ps(); }                \
+    ATTR static F addF(F x, F y) { return P##_add_ps(x, y); }         \
+    ATTR static F subF(F x, F y) { return P##_sub_ps(x, y); }         \
+    ATTR static F mulF(F x, F y) { return P##_mul_ps(x, y); }         \
+    ATTR static F set1F(float v) { return P##_set1_ps(v); }           \
+    ATTR static F loadF(const float* p) { return P##_loadu_ps(p); }   \
+    ATTR static void storeF(float* p, F v) { P##_store_ps(p, v); }    \
+    ATTR static F toFloat(I v) { return P##_cvtepi32_ps(v); }         \
+    ATTR static I broadcast4(const std::int8_t* p) {                  \
+        std::int32_t v;                                               \
+        std::memcpy(&v, p, 4);                                        \
+        return P##_set1_epi32(v);                                     \
+    }
 
 // The `count` rows of a tile starting at r0; a short tile repeats its last row.
 template <typename Block>

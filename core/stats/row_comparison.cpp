@@ -139,29 +139,40 @@ void finishErrorFigures(TensorStats& t) {
                                        : std::numeric_limits<double>::infinity();
 }
 
-void addComparedStats(TensorStats& total, const TensorStats& s, bool first) {
-    if (first) {
-        total = s;
-        total.role = "all";
-        return;
-    }
+void addTensorStats(TensorStats& total, const TensorStats& s, bool first) {
     total.elements += s.elements;
     total.zeros += s.zeros;
     total.originalZeros += s.originalZeros;
     total.sumSquares += s.sumSquares;
     total.sumSquaredError += s.sumSquaredError;
     total.maxAbsError = std::max(total.maxAbsError, s.maxAbsError);
-    total.minValue = std::min(total.minValue, s.minValue);
-    total.maxValue = std::max(total.maxValue, s.maxValue);
+    total.minValue = first ? s.minValue : std::min(total.minValue, s.minValue);
+    total.maxValue = first ? s.maxValue : std::max(total.maxValue, s.maxValue);
     if (!s.original.counts.empty()) {
-        total.original.merge(s.original);
-        total.compressed.merge(s.compressed);
-        total.error.merge(s.error);
+        if (first) {
+            total.original = s.original;
+            total.compressed = s.compressed;
+            total.error = s.error;
+        } else {
+            total.original.merge(s.original);
+            total.compressed.merge(s.compressed);
+            total.error.merge(s.error);
+        }
     }
     total.size.bytes += s.size.bytes;
     total.size.codeBytes += s.size.codeBytes;
     total.size.scaleBytes += s.size.scaleBytes;
+    total.size.indexBytes += s.size.indexBytes;
     total.size.float32Bytes += s.size.float32Bytes;
+}
+
+void addComparedStats(TensorStats& total, const TensorStats& s, bool first) {
+    if (first) {
+        total = s;
+        total.role = "all";
+        return;
+    }
+    addTensorStats(total, s, false);
     finishErrorFigures(total);
     total.size.ratio = total.size.bytes > 0 ? static_cast<double>(total.size.float32Bytes) /
                                                   static_cast<double>(total.size.bytes)

@@ -38,6 +38,11 @@ TensorStats compareRows(long long rows, long long cols, const RowDecoder& origin
 // sparsity, mse and sqnrDb from the counts and sums.
 void finishErrorFigures(TensorStats& t);
 
+// Adds a tensor's counts, sums, extremes, histograms (where it has them) and encoded sizes
+// to a total; `first` starts it (extremes and histograms then come from `s`). The derived
+// figures (sparsity, mse, sqnrDb, ratio) are left to the caller.
+void addTensorStats(TensorStats& total, const TensorStats& s, bool first);
+
 // Adds a tensor's figures from compareRows (with its size) to a total; `first` starts it.
 void addComparedStats(TensorStats& total, const TensorStats& s, bool first);
 

@@ -4,11 +4,11 @@
 
 #include <vector>
 
-#include "ui/plots/plot_base.h"
+#include "ui/plots/histogram_bars.h"
 
 namespace cwb::ui {
 
-class ErrorHistogramPlot : public PlotBase {
+class ErrorHistogramPlot : public HistogramPlot {
     Q_OBJECT
 public:
     explicit ErrorHistogramPlot(QWidget* parent = nullptr);
@@ -16,14 +16,12 @@ public:
     // `summary` is shown in a corner, e.g. "SQNR 32.1 dB\nmax |e| 0.005".
     void setHistogram(const std::vector<double>& edges, const std::vector<double>& counts,
                       const QString& summary);
-    void setLogCounts(bool log);
     void clearData(const QString& message);
     QCPBars* bars() const { return m_bars; }
 
 private:
-    void rebuild();
+    void rebuild() override;
     std::vector<double> m_edges, m_counts;
-    bool m_log = false;
     QCPBars* m_bars;
     QCPItemText* m_summary;
 };

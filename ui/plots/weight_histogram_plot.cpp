@@ -4,67 +4,18 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/plots/histogram_bars.h"
+
 namespace cwb::ui {
 
-QCPRange occupiedRange(const std::vector<double>& edges,
-                       std::initializer_list<const std::vector<double>*> counts) {
-    size_t first = edges.size(), last = 0;
-    for (const auto* c : counts)
-        for (size_t i = 0; i < c->size() && i + 1 < edges.size(); ++i)
-            if ((*c)[i] > 0) {
-                first = std::min(first, i);
-                last = std::max(last, i);
-            }
-    if (first > last) return {edges.front(), edges.back()};
-    // Two empty bins of margin each side, and symmetric about 0 when the data straddle it.
-    const double width = edges[1] - edges[0];
-    double lo = edges[first] - 2 * width, hi = edges[last + 1] + 2 * width;
-    if (lo < 0 && hi > 0) hi = std::max(-lo, hi), lo = -hi;
-    return {std::max(lo, edges.front()), std::min(hi, edges.back())};
-}
-
-void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts,
-              bool log) {
-    QVector<QCPBarsData> data;
-    const size_t bins = std::min(counts.size(), edges.empty() ? size_t{0} : edges.size() - 1);
-    data.reserve(static_cast<int>(bins));
-    for (size_t i = 0; i < bins; ++i) {
-        if (log && counts[i] <= 0) continue;
-        data.append(QCPBarsData(0.5 * (edges[i] + edges[i + 1]), counts[i]));
-    }
-    bars->data()->set(data, true);
-    // Bins are equal width in every histogram core makes; the first one stands for all.
-    bars->setWidth(bins ? edges[1] - edges[0] : 1.0);
-    bars->setWidthType(QCPBars::wtPlotCoords);
-    bars->setBaseValue(log ? 0.5 : 0.0);
-}
-
 WeightHistogramPlot::WeightHistogramPlot(QWidget* parent)
-    : PlotBase(tr("Weight histogram"), parent) {
-    styleAxis(xAxis, tr("weight value"));
-    styleAxis(yAxis, tr("count (weights per bin)"));
-    useCrispBars();
-    m_original = new QCPBars(xAxis, yAxis);
-    m_original->setName(tr("original (float32)"));
-    m_original->setPen(Qt::NoPen);
-    m_original->setBrush(
-        QColor(palette::original.red(), palette::original.green(), palette::original.blue(), 150));
-    m_compressed = new QCPBars(xAxis, yAxis);
-    m_compressed->setName(tr("compressed"));
-    m_compressed->setPen(Qt::NoPen);
-    m_compressed->setBrush(QColor(palette::compressed.red(), palette::compressed.green(),
-                                  palette::compressed.blue(), 170));
-
-    m_zeroNote = new QCPItemText(this);
-    m_zeroNote->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
-    m_zeroNote->position->setType(QCPItemPosition::ptAxisRectRatio);
-    m_zeroNote->position->setCoords(0.02, 0.03);
-    m_zeroNote->setFont(plotFont(-1));
-    m_zeroNote->setColor(palette::accent);
+    : HistogramPlot(tr("Weight histogram"), tr("weight value"), tr("count (weights per bin)"),
+                    parent) {
+    m_original = addBars(tr("original (float32)"), palette::original, 150);
+    m_compressed = addBars(tr("compressed"), palette::compressed, 170);
+    m_zeroNote = addCornerNote(palette::accent);
     m_zeroNote->setVisible(false);
     m_zeroNote->setTextAlignment(Qt::AlignLeft);
-    m_zeroNote->setBrush(QColor(255, 255, 255, 210));
-    m_zeroNote->setPadding({3, 2, 3, 2});
 
     legend->setVisible(true);
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
@@ -75,12 +26,6 @@ void WeightHistogramPlot::setHistogram(const HistogramView& view, const QString&
     m_view = view;
     setTitle(tr("Weight histogram: %1").arg(scope));
     setMessage({});
-    rebuild();
-}
-
-void WeightHistogramPlot::setLogCounts(bool log) {
-    if (m_log == log) return;
-    m_log = log;
     rebuild();
 }
 
@@ -133,23 +78,7 @@ void WeightHistogramPlot::rebuild() {
     m_zeroNote->setText(note);
     m_zeroNote->setVisible(!note.isEmpty());
 
-    yAxis->setScaleType(m_log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    if (m_log)
-        yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-    else
-        yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
-    yAxis->setLabel(m_log ? tr("count (log scale)") : tr("count (weights per bin)"));
-
-    if (v.edges.size() >= 2) {
-        xAxis->setRange(occupiedRange(v.edges, {&v.original, &v.compressed}));
-        double top = 1;
-        for (double c : v.original) top = std::max(top, c);
-        for (double c : v.compressed) top = std::max(top, c);
-        if (m_log)
-            yAxis->setRange(0.5, top * 3);
-        else
-            yAxis->setRange(0, top * 1.08);
-    }
+    fitAxes(v.edges, {&v.original, &v.compressed});
     queueReplot();
 }
 

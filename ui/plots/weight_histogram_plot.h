@@ -6,7 +6,7 @@
 #include <QString>
 #include <vector>
 
-#include "ui/plots/plot_base.h"
+#include "ui/plots/histogram_bars.h"
 
 namespace cwb::ui {
 
@@ -22,14 +22,12 @@ struct HistogramView {
     QString levelsNote;
 };
 
-class WeightHistogramPlot : public PlotBase {
+class WeightHistogramPlot : public HistogramPlot {
     Q_OBJECT
 public:
     explicit WeightHistogramPlot(QWidget* parent = nullptr);
 
     void setHistogram(const HistogramView& view, const QString& scope);
-    void setLogCounts(bool log);
-    bool logCounts() const { return m_log; }
     void clearData(const QString& message);
 
     // Read back for tests: the bars actually on display.
@@ -41,21 +39,12 @@ public:
     static constexpr int kMaxLevelLines = 40;
 
 private:
-    void rebuild();
+    void rebuild() override;
     HistogramView m_view;
-    bool m_log = false;
     QCPBars* m_original;
     QCPBars* m_compressed;
     std::vector<QCPItemStraightLine*> m_levelLines;
     QCPItemText* m_zeroNote;
 };
-
-// Fills `bars` with one bar per bin (key = bin centre, width = bin width). In log mode
-// empty bins are left out: they have no place on a log axis.
-// The x range that holds every non-empty bin of `counts`, with a small margin.
-QCPRange occupiedRange(const std::vector<double>& edges,
-                       std::initializer_list<const std::vector<double>*> counts);
-void fillBars(QCPBars* bars, const std::vector<double>& edges, const std::vector<double>& counts,
-              bool log);
 
 }  // namespace cwb::ui

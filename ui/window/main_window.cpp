@@ -34,6 +34,7 @@
 #include "ui/window/app_icon.h"
 #include "ui/window/app_paths.h"
 #include "ui/window/compression_page.h"
+#include "ui/window/device_choice.h"
 #include "ui/window/distillation_page.h"
 #include "ui/window/exporter.h"
 #include "ui/window/recent_files.h"
@@ -85,6 +86,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connectWorker();
     connectLlm();
     connectLlmMeasure();
+    connectDeviceBox(m_controls->deviceBox(), m_controller, m_status);
     m_page->clearAll(tr("Open a model with File \u25b8 Open (Ctrl+O) or drop one here"));
 }
 

@@ -13,6 +13,7 @@ StatusLine::StatusLine(QStatusBar* bar) : QObject(bar), m_bar(bar) {
     m_model = new QLabel(bar);
     m_dataset = new QLabel(bar);
     m_dataset->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_device = new QLabel(bar);
     m_accuracy = new QLabel(bar);
     m_progress = new QProgressBar(bar);
     m_progress->setMaximumWidth(160);
@@ -21,6 +22,7 @@ StatusLine::StatusLine(QStatusBar* bar) : QObject(bar), m_bar(bar) {
     m_progress->setVisible(false);
     bar->addWidget(m_model);
     bar->addWidget(m_dataset, 1);
+    bar->addPermanentWidget(m_device);
     bar->addPermanentWidget(m_accuracy);
     bar->addPermanentWidget(m_progress);
 }
@@ -36,7 +38,13 @@ void StatusLine::setDataset(const QString& text, bool available) {
                                        : QStringLiteral("color: #b00020; font-weight: bold"));
 }
 
+void StatusLine::setDevice(const QString& backend, const QString& note) {
+    m_device->setText(note.isEmpty() ? backend : note);
+    m_device->setStyleSheet(note.isEmpty() ? QString() : QStringLiteral("color: #b00020"));
+}
+
 QString StatusLine::datasetText() const { return m_dataset->text(); }
+QString StatusLine::deviceText() const { return m_device->text(); }
 QString StatusLine::accuracyText() const { return m_accuracy->text(); }
 
 void StatusLine::setAccuracy(const AccuracyUpdate& u, double latencyMs) {

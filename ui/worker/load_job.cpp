@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/io/model_loader.h"
 
@@ -23,11 +24,21 @@ void loadData(Session& s, const QString& dir, const JobContext& context) {
     }
 }
 
+std::shared_ptr<const Measurer> makeMeasurer(const Session& s) {
+    MeasurerOptions options;
+    options.batchSize = kEvalBatch;
+    options.chunk = kAccuracyChunk;
+    options.stats = s.stats;
+    options.profile = s.profile;
+    options.backend = s.backend;
+    return std::make_shared<const Measurer>(s.model, s.testData, options);
+}
+
 }  // namespace
 
 std::shared_ptr<const Session> loadSession(const QString& modelPath, const QString& datasetDir,
                                            const std::shared_ptr<const Session>& cached,
-                                           const JobContext& context) {
+                                           Backend* backend, const JobContext& context) {
     QElapsedTimer timer;
     timer.start();
     auto s = std::make_shared<Session>();
@@ -42,15 +53,16 @@ std::shared_ptr<const Session> loadSession(const QString& modelPath, const QStri
     } else {  // never loaded, or missing last time: the user may have installed it since
         loadData(*s, datasetDir, context);
     }
-    if (s->testData) {
-        MeasurerOptions options;
-        options.batchSize = kEvalBatch;
-        options.chunk = kAccuracyChunk;
-        options.stats = s->stats;
-        options.profile = s->profile;
-        s->measurer = std::make_shared<const Measurer>(s->model, s->testData, options);
-    }
+    s->backend = &backendOr(backend);
+    if (s->testData) s->measurer = makeMeasurer(*s);
     s->loadSeconds = timer.elapsed() / 1000.0;
+    return s;
+}
+
+std::shared_ptr<const Session> onBackend(const Session& session, Backend* backend) {
+    auto s = std::make_shared<Session>(session);
+    s->backend = &backendOr(backend);
+    if (s->testData) s->measurer = makeMeasurer(*s);
     return s;
 }
 

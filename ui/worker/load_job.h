@@ -18,9 +18,13 @@ inline constexpr int kEvalBatch = 250;
 
 // Throws cwb::Error (one line for the user) when the model cannot be read. A missing data
 // set is not an error: the session then has no test data and says how to install it.
-// `cached` is a session whose data set can be reused (may be null).
+// `cached` is a session whose data set can be reused (may be null). Jobs run on `backend`.
 std::shared_ptr<const Session> loadSession(const QString& modelPath, const QString& datasetDir,
                                            const std::shared_ptr<const Session>& cached,
-                                           const JobContext& context);
+                                           Backend* backend, const JobContext& context);
+
+// `session` with its jobs on `backend` instead: the same model, profile and data, a new
+// Measurer (cheap: nothing is computed until it measures).
+std::shared_ptr<const Session> onBackend(const Session& session, Backend* backend);
 
 }  // namespace cwb::ui

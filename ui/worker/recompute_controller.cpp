@@ -1,6 +1,7 @@
 // Slider-driven background recomputation (see recompute_controller.h).
 #include "ui/worker/recompute_controller.h"
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/measure/sensitivity.h"
 #include "ui/worker/load_job.h"
@@ -73,6 +74,28 @@ void RecomputeController::updateBusy() {
     }
 }
 
+void RecomputeController::setDevice(const QString& device) {
+    BackendChoice choice;
+    try {
+        choice = chooseBackend(device.toStdString());
+    } catch (const Error& e) {  // a name remembered from another build: the CPU, said why
+        choice = {&cpuBackend(), std::string(e.what()) + "; running on the CPU"};
+    }
+    m_device = device;
+    const bool changed = choice.backend != &backendOr(m_backend);
+    m_backend = choice.backend;
+    emit deviceChosen(QString::fromStdString(m_backend->name()),
+                      QString::fromStdString(choice.note));
+    if (!changed || !m_session || isLoading()) return;
+    // Everything measured so far ran elsewhere: measure the open model again here.
+    for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
+        lane->cancel();
+    m_session = onBackend(*m_session, m_backend);
+    m_result.reset();
+    submitCompress();
+    submitBaseline();
+}
+
 void RecomputeController::openModel(const QString& path) {
     for (LatestWinsLane* lane : {&m_compress, &m_evaluate, &m_baseline, &m_sweep, &m_sensitivity})
         lane->cancel();
@@ -81,12 +104,15 @@ void RecomputeController::openModel(const QString& path) {
     emit modelLoading(path);
     const QString dir = m_datasetDir;
     const std::shared_ptr<const Session> cached = m_session;
+    Backend* backend = m_backend;
     m_load.submit<std::shared_ptr<const Session>>(
-        [path, dir, cached](const JobContext& context) {
-            return loadSession(path, dir, cached, context);
+        [path, dir, cached, backend](const JobContext& context) {
+            return loadSession(path, dir, cached, backend, context);
         },
         [this](std::shared_ptr<const Session> session) {
             m_session = std::move(session);
+            if (m_session->backend != &backendOr(m_backend))  // the device changed meanwhile
+                m_session = onBackend(*m_session, m_backend);
             m_result.reset();
             emit modelLoaded();
             submitCompress();
@@ -117,6 +143,7 @@ void RecomputeController::submitCompress() {
             CompressOptions options;
             options.stats = session->stats;
             options.profile = session->profile;
+            options.backend = session->backend;
             return std::make_shared<const CompressionResult>(
                 compressModel(*session->model, settings.plan, options, context.progress));
         },

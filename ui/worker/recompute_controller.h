@@ -51,6 +51,12 @@ public:
     // Coalescing delay for bursts of slider moves (ms); 0 still merges one event-loop burst.
     void setCoalesceMs(int ms) { m_coalesce.setInterval(ms); }
 
+    // The device the jobs run on, by the name chooseBackend() takes ("cpu", "cuda:1"): the
+    // open model is measured again there. deviceChosen follows, with the fallback note
+    // where another device runs the jobs.
+    void setDevice(const QString& device);
+    QString device() const { return m_device; }
+
     void openModel(const QString& path);
     std::shared_ptr<const Session> session() const { return m_session; }
     bool isLoading() const { return !m_load.isIdle(); }
@@ -78,6 +84,9 @@ public:
     LatestWinsLane& sweepLane() { return m_sweep; }
 
 signals:
+    // The backend the jobs now run on (its name()) and chooseBackend's note (empty when it is
+    // the device asked for).
+    void deviceChosen(const QString& backend, const QString& note);
     void modelLoading(const QString& path);
     void modelLoaded();  // session() is the new model
     void modelFailed(const QString& path, const QString& message);
@@ -114,6 +123,8 @@ private:
     LatestWinsLane m_baseline{QStringLiteral("baseline"), &m_measurePool};
     LatestWinsLane m_sweep{QStringLiteral("sweep"), &m_measurePool};
     LatestWinsLane m_sensitivity{QStringLiteral("sensitivity"), &m_measurePool};
+    QString m_device = QStringLiteral("cpu");
+    Backend* m_backend = nullptr;  // null: the CPU
     std::shared_ptr<const Session> m_session;
     WorkbenchSettings m_settings;
     WorkbenchSettings m_resultSettings;

@@ -1,7 +1,7 @@
 // What the worker lanes share once a model is open: the model, its settings-independent
-// weight profile, the test data and the core's Measurer over them (every accuracy, sweep
-// and sensitivity goes through it). Immutable after loading, so every lane can read it
-// without locks; a new model makes a new Session.
+// weight profile, the test data, the backend its jobs run on and the core's Measurer over
+// them (every accuracy, sweep and sensitivity goes through it). Immutable after loading, so every
+// lane can read it without locks; a new model makes a new Session.
 #pragma once
 
 #include <QString>
@@ -11,6 +11,10 @@
 #include "core/io/idx_dataset.h"
 #include "core/measure/measurer.h"
 #include "core/model/model.h"
+
+namespace cwb {
+class Backend;
+}
 
 namespace cwb::ui {
 
@@ -23,7 +27,10 @@ struct Session {
     // install it).
     std::shared_ptr<const Dataset> testData;
     QString dataMessage;
-    // Measures this model on testData; null without test data.
+    // Runs the compressions and engines of this session (the Device box's choice through
+    // chooseBackend); never null once loaded.
+    Backend* backend = nullptr;
+    // Measures this model on testData on `backend`; null without test data.
     std::shared_ptr<const Measurer> measurer;
     double loadSeconds = 0.0;
 
