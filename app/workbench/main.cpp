@@ -53,11 +53,13 @@ int main(int argc, char** argv) {
         {"layer", "Show this layer's (or language-model tensor's) histograms.", "name"});
     parser.addOption({"format", "A language model: a llama.cpp block format (Q4_K, ...).", "type"});
     parser.addOption({"scope", "With --format: blocks (default) or all.", "scope"});
-    parser.addOption({"sweep", "With --screenshot: run a sweep of the active parameter first."});
+    parser.addOption({"sweep",
+                      "With --screenshot: run a sweep of the active parameter first (on the "
+                      "measure tab with --format: of the block formats)."});
     parser.addOption(
         {"tab",
          "With --screenshot: the page to show, compression or distillation; for a language "
-         "model tensors or table.",
+         "model tensors, table or measure (perplexity and speed).",
          "name"});
     parser.addOption({"train", "With --screenshot: train a student (distillation) first."});
     parser.addOption(

@@ -31,39 +31,66 @@ ParetoPlot::ParetoPlot(QWidget* parent)
 }
 
 void ParetoPlot::setPoints(const EvaluationHistory& history, int current) {
-    const auto& points = history.points();
-    QVector<double> x, y, fx, fy;
-    double xmax = 0, amin = 100, amax = 0;
-    for (const auto& p : points) {
-        x.append(p.sizeBytes / 1024.0);
-        y.append(p.accuracy * 100);
-        xmax = std::max(xmax, p.sizeBytes / 1024.0);
-        amin = std::min(amin, p.accuracy * 100);
-        amax = std::max(amax, p.accuracy * 100);
+    ParetoSeries series;
+    for (const auto& p : history.points()) {
+        series.sizes.append(p.sizeBytes);
+        series.values.append(p.accuracy * 100);
     }
-    m_all->setData(x, y);  // unsorted on purpose: dots, no line
-    for (int i : history.paretoFront()) {
-        fx.append(points[i].sizeBytes / 1024.0);
-        fy.append(points[i].accuracy * 100);
+    series.front = history.paretoFront();
+    series.current = current;
+    setSeries(series);
+}
+
+void ParetoPlot::setSeries(const ParetoSeries& s) {
+    QVector<double> x, fx, fy;
+    double xmax = 0, vmin = 1e300, vmax = -1e300;
+    for (int i = 0; i < s.sizes.size(); ++i) {
+        x.append(s.sizes[i] / m_unit);
+        xmax = std::max(xmax, x.back());
+        vmin = std::min(vmin, s.values[i]);
+        vmax = std::max(vmax, s.values[i]);
+    }
+    m_all->setData(x, s.values);  // unsorted on purpose: dots, no line
+    for (int i : s.front) {
+        fx.append(x[i]);
+        fy.append(s.values[i]);
     }
     m_front->setData(fx, fy, true);
     m_current->data()->clear();
-    if (current >= 0 && current < points.size())
-        m_current->addData(points[current].sizeBytes / 1024.0, points[current].accuracy * 100);
-    if (m_floatLine->visible()) xmax = std::max(xmax, m_floatLine->point1->key());
-    if (!points.isEmpty()) {
+    if (s.current >= 0 && s.current < x.size())
+        m_current->addData(x[s.current], s.values[s.current]);
+    if (m_floatLine->visible()) xmax = std::max(xmax, m_floatBytes / m_unit);
+    if (!x.isEmpty()) {
         setMessage({});
         xAxis->setRange(0, xmax * 1.08);
-        const double pad = std::max(1.0, 0.1 * (amax - amin));
-        yAxis->setRange(std::max(0.0, amin - pad), std::min(100.0, amax + pad));
+        if (m_percent) {
+            const double pad = std::max(1.0, 0.1 * (vmax - vmin));
+            yAxis->setRange(std::max(0.0, vmin - pad), std::min(100.0, vmax + pad));
+        } else {
+            const double pad = std::max(0.05 * std::abs(vmax), 0.1 * (vmax - vmin));
+            yAxis->setRange(vmin - pad, vmax + pad);
+        }
     }
     queueReplot();
 }
 
+void ParetoPlot::setValueAxis(const QString& title, const QString& label, bool percent) {
+    setTitle(title);
+    yAxis->setLabel(label);
+    m_percent = percent;
+}
+
+void ParetoPlot::setSizeUnit(double bytes, const QString& name) {
+    m_unit = bytes;
+    xAxis->setLabel(tr("compressed size (%1)").arg(name));
+    setFloatSize(m_floatBytes);
+}
+
 void ParetoPlot::setFloatSize(double bytes) {
+    m_floatBytes = bytes;
     m_floatLine->setVisible(bytes > 0);
-    m_floatLine->point1->setCoords(bytes / 1024.0, 0);
-    m_floatLine->point2->setCoords(bytes / 1024.0, 1);
+    m_floatLine->point1->setCoords(bytes / m_unit, 0);
+    m_floatLine->point2->setCoords(bytes / m_unit, 1);
     queueReplot();
 }
 
@@ -72,7 +99,7 @@ void ParetoPlot::clearData(const QString& message) {
     m_front->data()->clear();
     m_current->data()->clear();
     xAxis->setRange(0, 1);
-    yAxis->setRange(0, 100);
+    yAxis->setRange(0, m_percent ? 100 : 1);
     setMessage(message);
 }
 

@@ -69,21 +69,26 @@ QVector<EvaluatedPoint> EvaluationHistory::curve(const WorkbenchSettings& curren
     return out;
 }
 
-QVector<int> EvaluationHistory::paretoFront() const {
+QVector<int> paretoFrontOf(const QVector<double>& sizes, const QVector<double>& scores) {
     QVector<int> front;
-    for (int i = 0; i < m_points.size(); ++i) {
-        const auto& a = m_points[i];
+    for (int i = 0; i < sizes.size(); ++i) {
         bool dominated = false;
-        for (int j = 0; j < m_points.size() && !dominated; ++j) {
-            const auto& b = m_points[j];
-            dominated = j != i && b.sizeBytes <= a.sizeBytes && b.accuracy >= a.accuracy &&
-                        (b.sizeBytes < a.sizeBytes || b.accuracy > a.accuracy);
-        }
+        for (int j = 0; j < sizes.size() && !dominated; ++j)
+            dominated = j != i && sizes[j] <= sizes[i] && scores[j] >= scores[i] &&
+                        (sizes[j] < sizes[i] || scores[j] > scores[i]);
         if (!dominated) front.append(i);
     }
-    std::sort(front.begin(), front.end(),
-              [this](int a, int b) { return m_points[a].sizeBytes < m_points[b].sizeBytes; });
+    std::sort(front.begin(), front.end(), [&sizes](int a, int b) { return sizes[a] < sizes[b]; });
     return front;
+}
+
+QVector<int> EvaluationHistory::paretoFront() const {
+    QVector<double> sizes, scores;
+    for (const auto& p : m_points) {
+        sizes.append(p.sizeBytes);
+        scores.append(p.accuracy);
+    }
+    return paretoFrontOf(sizes, scores);
 }
 
 int EvaluationHistory::rowCount(const QModelIndex& parent) const {

@@ -25,6 +25,10 @@ struct EvaluatedPoint {
     bool fromSweep = false;
 };
 
+// Indices of the points on the Pareto front of (size, score), smallest size first: no other
+// point is both no larger and no worse, and better in one. Higher scores are better.
+QVector<int> paretoFrontOf(const QVector<double>& sizes, const QVector<double>& scores);
+
 // One row from a compression's statistics and a measurement of it.
 EvaluatedPoint makePoint(const WorkbenchSettings& settings, const ModelStats& stats,
                          const Accuracy& accuracy);

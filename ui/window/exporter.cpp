@@ -56,15 +56,20 @@ void exportPlotsInteractive(QWidget* parent, const QList<PlotBase*>& plots) {
                                  QObject::tr("Wrote %1 plots to %2.").arg(files.size()).arg(dir));
 }
 
-void exportCsvInteractive(QWidget* parent, const EvaluationHistory& history) {
-    const QString path = QFileDialog::getSaveFileName(
-        parent, QObject::tr("Export evaluated settings"), QStringLiteral("evaluated-settings.csv"),
-        QObject::tr("CSV (*.csv)"));
+void exportCsvInteractive(QWidget* parent, const QString& title, const QString& suggested,
+                          const std::function<bool(const QString&, QString*)>& write) {
+    const QString path =
+        QFileDialog::getSaveFileName(parent, title, suggested, QObject::tr("CSV (*.csv)"));
     if (path.isEmpty()) return;
     QString error;
-    if (!history.writeCsv(path, &error))
-        QMessageBox::warning(parent, QObject::tr("Export evaluated settings"),
-                             QObject::tr("Could not write %1: %2").arg(path, error));
+    if (!write(path, &error))
+        QMessageBox::warning(parent, title, QObject::tr("Could not write %1: %2").arg(path, error));
+}
+
+void exportCsvInteractive(QWidget* parent, const EvaluationHistory& history) {
+    exportCsvInteractive(
+        parent, QObject::tr("Export evaluated settings"), QStringLiteral("evaluated-settings.csv"),
+        [&history](const QString& path, QString* error) { return history.writeCsv(path, error); });
 }
 
 }  // namespace cwb::ui

@@ -4,6 +4,7 @@
 
 #include <QList>
 #include <QString>
+#include <functional>
 
 class QWidget;
 
@@ -23,5 +24,9 @@ QStringList savePlots(const QList<PlotBase*>& plots, const QString& dir, const Q
 // The interactive versions, with dialogs.
 void exportPlotsInteractive(QWidget* parent, const QList<PlotBase*>& plots);
 void exportCsvInteractive(QWidget* parent, const EvaluationHistory& history);
+// Asks for a file name (suggesting `suggested`) and calls `write(path, &error)`; a failure is
+// shown in a message box titled `title`.
+void exportCsvInteractive(QWidget* parent, const QString& title, const QString& suggested,
+                          const std::function<bool(const QString&, QString*)>& write);
 
 }  // namespace cwb::ui

@@ -84,6 +84,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     buildDocks();
     buildMenus();
     connectWorker();
+    connectLlm();
+    connectLlmMeasure();
     connectDeviceBox(m_controls->deviceBox(), m_controller, m_status);
     connectLlm();
     m_page->clearAll(tr("Open a model with File \u25b8 Open (Ctrl+O) or drop one here"));

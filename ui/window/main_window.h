@@ -24,6 +24,7 @@ class ModelSaver;
 class ControlsPanel;
 class LayerPanel;
 class LlmController;
+class LlmMeasurePage;
 class LlmMode;
 class RecentFiles;
 class RecomputeController;
@@ -65,6 +66,8 @@ public:
     LlmController* llmController() const;
     QTabWidget* llmTabs() const;
     LlmMode* llmMode() const { return m_llm; }
+    // Perplexity, KL, speed, sweeps and generation of the open checkpoint (a tab of llmTabs()).
+    LlmMeasurePage* llmMeasurePage() const { return m_llmMeasure; }
     bool isLlmMode() const;
 
 signals:
@@ -80,7 +83,8 @@ private:
     void buildDocks();
     void buildMenus();
     void connectWorker();
-    void connectLlm();  // main_window_llm.cpp
+    void connectLlm();         // main_window_llm.cpp
+    void connectLlmMeasure();  // main_window_llm_measure.cpp
     void showLlmMode(bool on);
     void onSettingsApplied();
     void onModelLoaded();
@@ -109,6 +113,7 @@ private:
     QStackedWidget* m_layerStack = nullptr;  // the layer table, or the tensor browser
     QDockWidget* m_layersDock = nullptr;
     LlmMode* m_llm = nullptr;
+    LlmMeasurePage* m_llmMeasure = nullptr;
     RecentFiles* m_recent = nullptr;
     QString m_selectedLayer;
     double m_lastLatencyMs = 0.0;

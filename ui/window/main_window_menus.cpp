@@ -9,6 +9,7 @@
 #include <QTabWidget>
 #include <QTableView>
 
+#include "ui/llm/llm_measure_page.h"
 #include "ui/panels/controls_panel.h"
 #include "ui/panels/layer_panel.h"
 #include "ui/panels/log_slider.h"
@@ -49,10 +50,19 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Export compressed model (.h5)\u2026"), QKeySequence(tr("Ctrl+E")), this,
                     &MainWindow::exportCompressedModel);
     file->addAction(
-        tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this,
-        [this] { exportPlotsInteractive(this, m_page->plots() + m_distillPage->plots()); });
+        tr("Export &plots (PNG or PDF)\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this, [this] {
+            exportPlotsInteractive(this, isLlmMode() ? m_llmMeasure->plots()
+                                                     : m_page->plots() + m_distillPage->plots());
+        });
     file->addAction(tr("Export evaluated settings (&CSV)\u2026"), QKeySequence(tr("Ctrl+Shift+C")),
-                    this, [this] { exportCsvInteractive(this, *m_history); });
+                    this, [this] {
+                        if (!isLlmMode()) return exportCsvInteractive(this, *m_history);
+                        exportCsvInteractive(this, tr("Export measured settings"),
+                                             QStringLiteral("llm-settings.csv"),
+                                             [this](const QString& path, QString* error) {
+                                                 return m_llmMeasure->writeCsv(path, error);
+                                             });
+                    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -69,9 +79,16 @@ void MainWindow::buildMenus() {
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Sweep the active parameter"), QKeySequence(tr("Ctrl+Shift+W")), this,
-                   [this] { startSweep(m_controls->activeParameter()); });
-    run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), m_controller,
-                   &RecomputeController::cancelSweep);
+                   [this] {
+                       if (isLlmMode())
+                           m_llmMeasure->startSweep();
+                       else
+                           startSweep(m_controls->activeParameter());
+                   });
+    run->addAction(tr("&Cancel sweep"), QKeySequence(Qt::Key_Escape), this, [this] {
+        m_controller->cancelSweep();
+        m_llmMeasure->controller()->cancelSweep();
+    });
     run->addAction(tr("Layer s&ensitivity"), QKeySequence(tr("Ctrl+Shift+S")), this, [this] {
         statusBar()->showMessage(
             tr("Measuring each layer compressed alone on 2,000 test images\u2026"), 5000);

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/util/atomic_file.h"
+#include "ui/llm/llm_measure_page.h"
 #include "ui/llm/llm_mode.h"
 #include "ui/llm/model_table_panel.h"
 #include "ui/llm/tensor_browser.h"
@@ -47,12 +48,12 @@ void ScreenshotRunner::start() {
                                  "pass --model PATH"));
         return;
     }
-    const QStringList tabs{"compression", "distillation", "tensors", "table"};
+    const QStringList tabs{"compression", "distillation", "tensors", "table", "measure"};
     if (m_options.tab == QLatin1String("distillation"))
         m_window->tabs()->setCurrentWidget(m_window->distillationPage());
     else if (!m_options.tab.isEmpty() && !tabs.contains(m_options.tab)) {
         finish(2, QStringLiteral("unknown --tab %1: use compression or distillation (a Keras "
-                                 "model), tensors or table (a language model)")
+                                 "model), tensors, table or measure (a language model)")
                       .arg(m_options.tab));
         return;
     }
@@ -86,6 +87,8 @@ void ScreenshotRunner::applyOptions() {
             m_window->llmMode()->browser()->selectTensor(m_options.layer);
         if (m_options.tab == QLatin1String("table"))
             m_window->llmTabs()->setCurrentWidget(m_window->llmMode()->modelTable());
+        if (m_options.tab == QLatin1String("measure"))
+            m_window->llmTabs()->setCurrentWidget(m_window->llmMeasurePage());
         return;
     }
     if (!m_options.layer.isEmpty()) m_window->selectLayer(m_options.layer);
@@ -94,8 +97,23 @@ void ScreenshotRunner::applyOptions() {
 // A language model: the histograms of the selected tensor, or the whole-model table filled.
 void ScreenshotRunner::pollLlm() {
     LlmController* c = m_window->llmController();
-    m_idlePolls = c->isIdle() ? m_idlePolls + 1 : 0;
+    const bool idle = c->isIdle() && m_window->llmMeasurePage()->controller()->isIdle();
+    m_idlePolls = idle ? m_idlePolls + 1 : 0;
     if (m_idlePolls < 3) return;
+    if (m_stage == Stage::Settling && m_options.sweep &&
+        m_options.tab == QLatin1String("measure")) {
+        // The sweep that fits the settings: the block formats around --format, else α or ρ.
+        m_stage = Stage::Sweeping;
+        m_idlePolls = 0;
+        LlmMeasurePage* page = m_window->llmMeasurePage();
+        LlmPageChoices choices = page->choices();
+        choices.sweepKind = !m_options.format.isEmpty()         ? LlmSweepKind::Formats
+                            : m_options.rho && !m_options.alpha ? LlmSweepKind::Rho
+                                                                : LlmSweepKind::Alpha;
+        page->applyChoices(choices);
+        page->startSweep();
+        return;
+    }
     if (m_stage == Stage::Settling && m_options.tab == QLatin1String("table")) {
         m_stage = Stage::Table;
         m_idlePolls = 0;

@@ -24,7 +24,8 @@ struct ScreenshotOptions {
     QString scope;   // with format: "blocks" or "all"
     bool sweep = false;
     // "compression" (default) or "distillation"; a language model: "tensors" (default) or
-    // "table" (the whole-model table, computed first)
+    // "table" (the whole-model table, computed first), "measure" (perplexity and speed, measured
+    // first)
     QString tab;
     bool train = false;  // train a student first (distillation)
     int epochs = 1;
