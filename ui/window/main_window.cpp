@@ -87,7 +87,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connectLlm();
     connectLlmMeasure();
     connectDeviceBox(m_controls->deviceBox(), m_controller, m_status);
-    connectLlm();
     m_page->clearAll(tr("Open a model with File \u25b8 Open (Ctrl+O) or drop one here"));
 }
 
