@@ -3,13 +3,27 @@
 
 #include "core/backend/backend.h"
 #include "core/error.h"
+#ifdef CWB_HAVE_CUDA
+#include "core/backend/cuda/cuda_devices.h"
+#endif
 
 namespace cwb {
 namespace {
 
 // CUDA is known to the device list so that the Device box and --device can say why it does
-// not run; a build with the CUDA backend lists its devices here instead.
+// not run; a build with the CUDA backend lists its devices (or why none runs) instead.
 constexpr const char* kNoCuda = "this build has no CUDA backend";
+
+// The backend of GPU `index` ("cuda" is GPU 0), or nullptr with the reason.
+Backend* cudaBackend(int index, std::string& reason) {
+#ifdef CWB_HAVE_CUDA
+    return cuda::backendFor(index < 0 ? 0 : index, reason);
+#else
+    (void)index;
+    reason = kNoCuda;
+    return nullptr;
+#endif
+}
 
 bool isCudaName(const std::string& device, int& index) {
     index = -1;
@@ -24,15 +38,27 @@ bool isCudaName(const std::string& device, int& index) {
 }  // namespace
 
 std::vector<DeviceInfo> listDevices() {
-    return {{"cpu", "CPU", cpuBackend().description(), true, ""},
-            {"cuda", "GPU (CUDA)", "", false, kNoCuda}};
+    std::vector<DeviceInfo> devices{{"cpu", "CPU", cpuBackend().description(), true, ""}};
+#ifdef CWB_HAVE_CUDA
+    for (DeviceInfo& row : cuda::deviceRows()) devices.push_back(std::move(row));
+#else
+    devices.push_back({"cuda", "GPU (CUDA)", "", false, kNoCuda});
+#endif
+    return devices;
 }
 
 BackendChoice chooseBackend(const std::string& device) {
-    if (device == "cpu" || device == "auto") return {&cpuBackend(), ""};
+    if (device == "cpu") return {&cpuBackend(), ""};
+    std::string reason;
+    if (device == "auto") {
+        Backend* gpu = cudaBackend(0, reason);
+        return {gpu ? gpu : &cpuBackend(), ""};
+    }
     int index = -1;
-    if (isCudaName(device, index))
-        return {&cpuBackend(), device + ": not available (" + kNoCuda + "); running on the CPU"};
+    if (isCudaName(device, index)) {
+        if (Backend* gpu = cudaBackend(index, reason)) return {gpu, ""};
+        return {&cpuBackend(), device + ": not available (" + reason + "); running on the CPU"};
+    }
     throw Error("device '" + device + "' is not known; choose cpu, cuda, cuda:N or auto");
 }
 

@@ -132,10 +132,6 @@ BlockFn pickKeep(KeepRule::Kind k) {
     return nullptr;
 }
 
-bool perUnit(const FusedJob& job) {
-    return job.quant == QuantKind::Affine && job.units->type->granularity != Granularity::Tensor;
-}
-
 BlockFn pickBlock(const FusedJob& job) {
     switch (job.quant) {
         case QuantKind::None:
@@ -143,25 +139,16 @@ BlockFn pickBlock(const FusedJob& job) {
         case QuantKind::Uniform:
             return pickKeep<QuantKind::Uniform, false>(job.keep.kind);
         case QuantKind::Affine:
-            return perUnit(job) ? pickKeep<QuantKind::Affine, true>(job.keep.kind)
-                                : pickKeep<QuantKind::Affine, false>(job.keep.kind);
+            return fusedPerUnit(job) ? pickKeep<QuantKind::Affine, true>(job.keep.kind)
+                                     : pickKeep<QuantKind::Affine, false>(job.keep.kind);
     }
     return nullptr;
-}
-
-// One step for the whole tensor: every compressed value is code * step, so the compressed
-// histogram follows from the code counts.
-float singleStep(const FusedJob& job) {
-    if (job.codeSpan <= 0) return 0.f;
-    if (job.quant == QuantKind::Uniform) return job.alpha;
-    if (job.quant == QuantKind::Affine && !perUnit(job)) return job.units->steps[0];
-    return 0.f;
 }
 
 void runChunk(const Context& ctx, BlockFn block, const Chunk& chunk) {
     const FusedJob& job = *ctx.job;
     long long i = chunk.begin;
-    if (!perUnit(job)) {
+    if (!fusedPerUnit(job)) {
         for (; i < chunk.end; i += kBlock)
             block(ctx, i, static_cast<int>(std::min<long long>(kBlock, chunk.end - i)), 0);
         return;
@@ -188,18 +175,7 @@ void addSlots(Histogram& h, const std::vector<std::uint32_t>& slots) {
 std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
                                       const FusedOptions& options, const Progress& progress) {
     const bool hist = options.histograms;
-    if (hist) {
-        for (const HistogramSpec* s : {&options.weights, &options.error})
-            if (s->bins < 1 || s->bins > 65000 || !(s->hi > s->lo))
-                throw Error("histogram needs 1..65000 bins and a range with hi > lo");
-    }
-    for (const auto& job : jobs) {
-        if (job.codeSpan > kMaxCountedCodes) throw Error("internal: code span too large to count");
-        if (job.quant == QuantKind::Affine &&
-            (!job.units || !job.units->type ||
-             job.units->type->granularity != job.units->granularity))
-            throw Error("internal: k-bit job without its quantization type");
-    }
+    checkFusedJobs(jobs, options);
     std::vector<Chunk> chunks;
     for (std::size_t t = 0; t < jobs.size(); ++t)
         for (long long b = 0; b < jobs[t].in.size(); b += options.chunk)
@@ -209,7 +185,7 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
     std::vector<float> steps;
     for (const auto& job : jobs) {
         blocks.push_back(pickBlock(job));
-        steps.push_back(singleStep(job));
+        steps.push_back(fusedSingleStep(job));
     }
     const BinScale weightBins = hist ? binScale(options.weights) : BinScale{};
     const BinScale errorBins = hist ? binScale(options.error) : BinScale{};
@@ -280,24 +256,52 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
             addSlots(r.error, perWorker[t].error);
             if (steps[t] == 0.f) addSlots(r.compressed, perWorker[t].compressed);
         }
-        if (steps[t] != 0.f) {
-            // code * step is exactly how the pass computed each value (pruned: code 0, value 0).
-            for (std::size_t c = 0; c < r.codeCounts.size(); ++c) {
-                if (!r.codeCounts[c]) continue;
-                const float value =
-                    static_cast<float>(jobs[t].codeBase + static_cast<std::int64_t>(c)) * steps[t];
-                const int slot = histogramSlot(value, weightBins.lo, weightBins.hi,
-                                               weightBins.scale, weightBins.bins);
-                if (slot == 0)
-                    r.compressed.underflow += r.codeCounts[c];
-                else if (slot == weightBins.bins + 1)
-                    r.compressed.overflow += r.codeCounts[c];
-                else
-                    r.compressed.counts[slot - 1] += r.codeCounts[c];
-            }
-        }
+        if (steps[t] != 0.f) addCodeValues(r.compressed, r.codeCounts, jobs[t].codeBase, steps[t]);
     }
     return results;
+}
+
+void checkFusedJobs(const std::vector<FusedJob>& jobs, const FusedOptions& options) {
+    if (options.histograms) {
+        for (const HistogramSpec* s : {&options.weights, &options.error})
+            if (s->bins < 1 || s->bins > 65000 || !(s->hi > s->lo))
+                throw Error("histogram needs 1..65000 bins and a range with hi > lo");
+    }
+    for (const auto& job : jobs) {
+        if (job.codeSpan > kMaxCountedCodes) throw Error("internal: code span too large to count");
+        if (job.quant == QuantKind::Affine &&
+            (!job.units || !job.units->type ||
+             job.units->type->granularity != job.units->granularity))
+            throw Error("internal: k-bit job without its quantization type");
+    }
+}
+
+bool fusedPerUnit(const FusedJob& job) {
+    return job.quant == QuantKind::Affine && job.units->type->granularity != Granularity::Tensor;
+}
+
+float fusedSingleStep(const FusedJob& job) {
+    if (job.codeSpan <= 0) return 0.f;
+    if (job.quant == QuantKind::Uniform) return job.alpha;
+    if (job.quant == QuantKind::Affine && !fusedPerUnit(job)) return job.units->steps[0];
+    return 0.f;
+}
+
+void addCodeValues(Histogram& compressed, const std::vector<std::uint64_t>& codeCounts,
+                   std::int64_t codeBase, float step) {
+    const fused::BinScale bins = fused::binScale(compressed.spec);
+    // code * step is exactly how the pass computed each value (pruned: code 0, value 0).
+    for (std::size_t c = 0; c < codeCounts.size(); ++c) {
+        if (!codeCounts[c]) continue;
+        const float value = static_cast<float>(codeBase + static_cast<std::int64_t>(c)) * step;
+        const int slot = histogramSlot(value, bins.lo, bins.hi, bins.scale, bins.bins);
+        if (slot == 0)
+            compressed.underflow += codeCounts[c];
+        else if (slot == bins.bins + 1)
+            compressed.overflow += codeCounts[c];
+        else
+            compressed.counts[slot - 1] += codeCounts[c];
+    }
 }
 
 }  // namespace cwb

@@ -55,4 +55,17 @@ struct FusedOptions {
 std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
                                       const FusedOptions& options, const Progress& progress);
 
+// ---- shared by every backend's pass (the CPU's above, core/backend/cuda) ----
+
+// Throws cwb::Error where the options or a job cannot run.
+void checkFusedJobs(const std::vector<FusedJob>& jobs, const FusedOptions& options);
+// Per-channel or per-group steps: each element takes its unit's step and zero point.
+bool fusedPerUnit(const FusedJob& job);
+// The one step of the whole tensor when codes are counted (every compressed value is
+// code * step, so the compressed histogram follows from the code counts), else 0.
+float fusedSingleStep(const FusedJob& job);
+// Adds code * step for every counted code to `compressed` (pruned weights: code 0, value 0).
+void addCodeValues(Histogram& compressed, const std::vector<std::uint64_t>& codeCounts,
+                   std::int64_t codeBase, float step);
+
 }  // namespace cwb

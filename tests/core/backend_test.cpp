@@ -53,19 +53,19 @@ private slots:
             QVERIFY2(d.available == d.unavailableReason.empty(), d.name.c_str());
     }
 
+    // "gpu" rows: a GPU backend where the device list says the GPU runs, else the CPU with the
+    // fallback note (in a build without CUDA, the note names that).
     void choosingByName_data() {
         QTest::addColumn<QString>("device");
-        QTest::addColumn<QString>("note");  // expected fallback note; "-" = an error
+        QTest::addColumn<QString>("note");  // "" = the CPU, no note; "gpu" as above; "-" = an error
         QTest::newRow("cpu") << "cpu"
                              << "";
         QTest::newRow("auto") << "auto"
-                              << "";
+                              << "gpu";
         QTest::newRow("cuda") << "cuda"
-                              << "cuda: not available (this build has no CUDA backend); "
-                                 "running on the CPU";
+                              << "gpu";
         QTest::newRow("cuda:1") << "cuda:1"
-                                << "cuda:1: not available (this build has no CUDA backend); "
-                                   "running on the CPU";
+                                << "gpu";
         for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "CPU", ""})
             QTest::newRow(bad[0] ? bad : "(empty)") << bad << "-";
     }
@@ -83,9 +83,39 @@ private slots:
             return;
         }
         const BackendChoice choice = chooseBackend(device.toStdString());
-        QCOMPARE(choice.backend, &cpuBackend());
-        QCOMPARE(QString::fromStdString(choice.note), note);
         QCOMPARE(&backendOr(nullptr), &cpuBackend());
+        if (note.isEmpty()) {
+            QCOMPARE(choice.backend, &cpuBackend());
+            QVERIFY(choice.note.empty());
+            return;
+        }
+        // The GPU this name asks for ("auto" and "cuda" mean GPU 0), as the device list has it.
+        const std::string wanted = device == "cuda:1" ? "cuda:1" : "cuda:0";
+        const auto devices = listDevices();
+        const DeviceInfo* row = nullptr;
+        for (const auto& d : devices)
+            if (d.name == wanted) row = &d;
+        if (row && row->available) {
+            QCOMPARE(choice.backend->name(), wanted);
+            QVERIFY(choice.note.empty());
+            return;
+        }
+        QCOMPARE(choice.backend, &cpuBackend());
+        if (device == "auto") {
+            QVERIFY(choice.note.empty());
+            return;
+        }
+#ifndef CWB_HAVE_CUDA
+        QCOMPARE(QString::fromStdString(choice.note),
+                 device + ": not available (this build has no CUDA backend); running on the CPU");
+#else
+        const std::string reason = row ? row->unavailableReason : devices[1].unavailableReason;
+        if (row || devices[1].name == "cuda")
+            QCOMPARE(choice.note,
+                     device.toStdString() + ": not available (" + reason + "); running on the CPU");
+        else  // fewer GPUs than the index
+            QVERIFY(choice.note.find(": not available (this machine has ") != std::string::npos);
+#endif
     }
 
     // Both whole jobs go through the backend in the options, and give what the CPU gives.

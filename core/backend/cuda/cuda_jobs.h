@@ -1,0 +1,43 @@
+// The CUDA backend's jobs, as plain C++ entry points over host data (what Backend takes) and
+// over device-resident data (what bench/cuda_bench.cpp times). Built only with CWB_HAVE_CUDA.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/compress/fused_pass.h"
+#include "core/infer/compressed_engine.h"
+
+namespace cwb::cuda {
+
+// The fused pass of core/compress/fused_pass.h on GPU `device`: the same masks, values, codes
+// and histograms as the CPU's, and its sums to float32 rounding (summed in another order).
+std::vector<FusedResult> runFusedPass(int device, const std::vector<FusedJob>& jobs,
+                                      const FusedOptions& options, const Progress& progress);
+
+// `model`'s float32 plan (core/infer/plan.h) on GPU `device`: cuBLAS SGEMM without TF32 for
+// Dense and Conv2D (as patches), own kernels for the rest.
+std::unique_ptr<InferenceEngine> makeEngine(int device, const Model& model,
+                                            const CompressedEngineOptions& options,
+                                            KernelReport* report);
+
+// ---- timing on device-resident data, for bench/cuda_bench.cpp ----
+
+struct FusedTiming {
+    double medianMs = 0, minMs = 0;
+    FusedResult result;  // of the last run
+};
+// Times the pass over `n` weights drawn on the device (normal, sigma 0.05, a fixed seed), with
+// the job's settings (its `in` and `out` are ignored; `writeOut` says whether values are
+// written to a device buffer).
+FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
+                          const FusedOptions& options, int repeats);
+
+// Times engine->forward over `batch` samples already on the device (input copied once); the
+// engine must come from makeEngine above. Median and minimum milliseconds per forward.
+struct ForwardTiming {
+    double medianMs = 0, minMs = 0;
+};
+ForwardTiming timeForward(InferenceEngine& engine, const float* hostInput, int batch, int repeats);
+
+}  // namespace cwb::cuda
