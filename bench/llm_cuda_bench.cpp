@@ -1,5 +1,5 @@
-// The Llama forward pass on a CUDA GPU against the CPU's, and its speed. Built with the CUDA
-// backend only (without it, it says so and exits).
+// The Llama forward pass on a CUDA GPU against the CPU's, and its speed. Where no GPU runs, it
+// says why and exits.
 //   llm_cuda_bench check TOKENS   perplexity of kjv-llama-6m (safetensors bf16 and the Q8_0,
 //                                 Q4_0, Q4_K GGUFs) on the GPU and the CPU over the token ids
 //                                 in TOKENS (int32, eval_revelation.txt as its tokenizer gives
@@ -57,13 +57,15 @@ int check(Backend& gpu, const std::string& tokensPath) {
                         {"Q8_0 GGUF", "kjv-llama-6m.Q8_0.gguf", 29.8525},
                         {"Q4_0 GGUF", "kjv-llama-6m.Q4_0.gguf", 30.1626},
                         {"Q4_K GGUF", "kjv-llama-6m.Q4_K.gguf", 30.0444}};
-    std::printf("| checkpoint | EXPECTED.md | CPU | GPU | GPU vs CPU | GPU s | CPU s | greedy 32 equal |\n");
+    std::printf(
+        "| checkpoint | EXPECTED.md | CPU | GPU | GPU vs CPU | GPU s | CPU s | greedy 32 equal "
+        "|\n");
     std::printf("|---|---|---|---|---|---|---|---|\n");
     int failures = 0;
     for (const Row& row : rows) {
         const std::string path = fixture(row.file);
-        const LlamaCheckpoint ckpt = path.ends_with(".gguf") ? openGgufCheckpoint(path)
-                                                             : openHfCheckpoint(path);
+        const LlamaCheckpoint ckpt =
+            path.ends_with(".gguf") ? openGgufCheckpoint(path) : openHfCheckpoint(path);
         PerplexityOptions options;
         const PerplexityResult cpu = measurePerplexity(ckpt.config, ckpt.weights, tokens, options);
         options.backend = &gpu;
@@ -83,7 +85,8 @@ int check(Backend& gpu, const std::string& tokensPath) {
                     row.expected, cpu.stats.perplexity, g.stats.perplexity, rel * 100, g.seconds,
                     cpu.seconds, same ? "yes" : "no", ok ? "" : " FAIL");
     }
-    std::printf("\n%s\n", failures ? "SOME CHECKS FAILED" : "all checks passed (GPU within 0.1 % of the CPU)");
+    std::printf("\n%s\n", failures ? "SOME CHECKS FAILED"
+                                   : "all checks passed (GPU within 0.1 % of the CPU)");
     return failures ? 1 : 0;
 }
 
@@ -98,7 +101,8 @@ std::uint64_t mix(std::uint64_t x) {
 }
 
 Tensor randomTensor(const Shape& shape, DType type, std::uint64_t seed) {
-    const std::size_t bytes = dtypeStorageBytes(type, static_cast<std::uint64_t>(shapeElements(shape)));
+    const std::size_t bytes =
+        dtypeStorageBytes(type, static_cast<std::uint64_t>(shapeElements(shape)));
     auto storage = std::make_shared<OwnedStorage>(bytes);
     std::byte* data = storage->mutableData();
     const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -173,7 +177,10 @@ LlamaWeights randomWeights(const LlamaConfig& c, DType type) {
 
 int speed(Backend& gpu, int p, int n, const std::vector<std::string>& formats) {
     const LlamaConfig config = syntheticShape("tinyllama");
-    std::printf("| format | weights GB | prefill %d tokens/s | generation %d tokens/s | weight bytes/token | read GB/s | of the copy bandwidth |\n", p, n);
+    std::printf(
+        "| format | weights GB | prefill %d tokens/s | generation %d tokens/s | weight bytes/token "
+        "| read GB/s | of the copy bandwidth |\n",
+        p, n);
     std::printf("|---|---|---|---|---|---|---|\n");
     for (const std::string& name : formats) {
         DType type = DType::F32;
@@ -185,8 +192,8 @@ int speed(Backend& gpu, int p, int n, const std::vector<std::string>& formats) {
         options.generateTokens = n;
         options.repetitions = 5;
         const SpeedResult r = measureSpeed(config, weights, options);
-        std::printf("| %s | %.2f | %.0f | %.1f | %.3g | %.0f | %.0f %% of %.0f GB/s |\n", name.c_str(),
-                    r.weightBytesPerToken * 1e-9, r.prefillTokensPerSecond,
+        std::printf("| %s | %.2f | %.0f | %.1f | %.3g | %.0f | %.0f %% of %.0f GB/s |\n",
+                    name.c_str(), r.weightBytesPerToken * 1e-9, r.prefillTokensPerSecond,
                     r.generateTokensPerSecond, double(r.weightBytesPerToken),
                     r.weightBytesPerToken * r.generateTokensPerSecond * 1e-9,
                     r.bandwidthFraction * 100, r.readBandwidth * 1e-9);
@@ -197,36 +204,6 @@ int speed(Backend& gpu, int p, int n, const std::vector<std::string>& formats) {
 
 }  // namespace
 
-#ifdef CWB_LLM_CUDA_STANDALONE
-// Before the CUDA backend exists in core: a backend whose only GPU job is the Llama pass.
-#include "core/llm/cuda/llama_cuda.h"
-namespace {
-class LlmOnlyCuda final : public Backend {
-public:
-    std::string name() const override { return "cuda:0"; }
-    std::string description() const override { return "CUDA (Llama pass only)"; }
-    std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
-                                          const FusedOptions& options,
-                                          const Progress& progress) override {
-        return cpuBackend().runFusedPass(jobs, options, progress);
-    }
-    std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
-                                                const CompressedEngineOptions& options,
-                                                KernelReport* report) override {
-        return cpuBackend().makeEngine(model, options, report);
-    }
-    std::unique_ptr<LlamaRunner> makeLlamaRunner(const LlamaConfig& config,
-                                                 const LlamaWeights& weights,
-                                                 const ForwardOptions& options) override {
-        return makeCudaLlamaRunner(0, config, weights, options);
-    }
-};
-Backend* gpuBackend() {
-    static LlmOnlyCuda backend;
-    return &backend;
-}
-}  // namespace
-#else
 namespace {
 Backend* gpuBackend() {
     const BackendChoice choice = chooseBackend("cuda");
@@ -237,13 +214,13 @@ Backend* gpuBackend() {
     return choice.backend;
 }
 }  // namespace
-#endif
 
 int main(int argc, char** argv) {
     try {
         const std::vector<std::string> args(argv + 1, argv + argc);
         if (args.empty() || (args[0] != "check" && args[0] != "speed")) {
-            std::fprintf(stderr, "usage: llm_cuda_bench check TOKENS | speed [-p N] [-n N] [FORMAT ...]\n");
+            std::fprintf(stderr,
+                         "usage: llm_cuda_bench check TOKENS | speed [-p N] [-n N] [FORMAT ...]\n");
             return 2;
         }
         Backend* gpu = gpuBackend();
@@ -252,9 +229,12 @@ int main(int argc, char** argv) {
         int p = 512, n = 128;
         std::vector<std::string> formats;
         for (std::size_t i = 1; i < args.size(); ++i) {
-            if (args[i] == "-p" && i + 1 < args.size()) p = std::stoi(args[++i]);
-            else if (args[i] == "-n" && i + 1 < args.size()) n = std::stoi(args[++i]);
-            else formats.push_back(args[i]);
+            if (args[i] == "-p" && i + 1 < args.size())
+                p = std::stoi(args[++i]);
+            else if (args[i] == "-n" && i + 1 < args.size())
+                n = std::stoi(args[++i]);
+            else
+                formats.push_back(args[i]);
         }
         if (formats.empty()) formats = {"F16", "Q8_0", "Q4_0", "Q4_K"};
         return speed(*gpu, p, n, formats);

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <string>
 
-#include "core/error.h"
 #include "core/backend/backend.h"
+#include "core/error.h"
 #include "core/llm/llama_forward.h"
 
 namespace cwb {

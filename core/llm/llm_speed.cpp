@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
 #include "core/backend/backend.h"
+#include "core/error.h"
 #include "core/llm/llama_forward.h"
 #include "core/util/worker_pool.h"
 
@@ -76,8 +76,8 @@ SpeedResult measureSpeed(const LlamaConfig& config, const LlamaWeights& weights,
     if (config.maxSequence > 0 && context > config.maxSequence)
         throw Error("speed: " + std::to_string(context) + " tokens exceed the model's context of " +
                     std::to_string(config.maxSequence));
-    const std::unique_ptr<LlamaRunner> runner =
-        makeLlamaRunner(options.backend, config, weights, {options.threads, context, options.cancel});
+    const std::unique_ptr<LlamaRunner> runner = makeLlamaRunner(
+        options.backend, config, weights, {options.threads, context, options.cancel});
     LlamaRunner& model = *runner;
     SpeedResult result;
     result.threads = WorkerPool::shared(options.threads).threads();

@@ -17,11 +17,11 @@ namespace cwb {
 class Backend;
 
 struct SpeedOptions {
-    int promptTokens = 64;    // p (0: no prefill test)
-    int generateTokens = 16;  // n (0: no generation test)
-    int threads = 0;          // 0 = all cores
+    int promptTokens = 64;       // p (0: no prefill test)
+    int generateTokens = 16;     // n (0: no generation test)
+    int threads = 0;             // 0 = all cores
     Backend* backend = nullptr;  // where the model runs; null: the CPU
-    int repetitions = 3;      // the median is reported
+    int repetitions = 3;         // the median is reported
     bool measureBandwidth = true;
     std::function<bool()> cancel;  // checked before every layer
 };
@@ -34,7 +34,7 @@ struct SpeedResult {
     // Bytes of the weights one generated token reads: every matrix and norm once, one
     // embedding row (the KV cache, a few kilobytes here, is left out).
     std::int64_t weightBytesPerToken = 0;
-    double readBandwidth = 0.0;  // bytes/s: a large buffer read by the same threads or device
+    double readBandwidth = 0.0;      // bytes/s: a large buffer read by the same threads or device
     double bandwidthFraction = 0.0;  // weightBytesPerToken * generation speed / readBandwidth
 };
 

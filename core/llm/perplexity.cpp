@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
 #include "core/backend/backend.h"
+#include "core/error.h"
 #include "core/llm/llama_forward.h"
 #include "core/util/memory.h"
 #include "core/util/worker_pool.h"

@@ -1,62 +1,35 @@
-// Error checks and an owning device buffer for the CUDA Llama pass (core/llm/cuda).
+// The CUDA backend's checks and device buffer (core/backend/cuda/cuda_util.cuh) as the Llama
+// pass uses them: byte buffers viewed as any type, and cuBLAS's status checked like CUDA's.
 #pragma once
 
 #include <cublas_v2.h>
-#include <cuda_runtime.h>
 
 #include <cstddef>
-#include <string>
-#include <utility>
 
-#include "core/error.h"
+#include "core/backend/cuda/cuda_util.cuh"
 
 namespace cwb::cudallm {
 
-[[noreturn]] void throwCuda(const char* what, const std::string& detail);
+using cuda::check;
+using cuda::checkLaunch;
 
-inline void check(cudaError_t e, const char* what) {
-    if (e != cudaSuccess) throwCuda(what, cudaGetErrorString(e));
+inline void check(cublasStatus_t status, const char* what) {
+    if (status != CUBLAS_STATUS_SUCCESS)
+        throw Error(std::string("CUDA: ") + what + " failed: " + cublasGetStatusString(status) +
+                    "; run on the CPU (--device cpu) or check the GPU");
 }
-inline void check(cublasStatus_t s, const char* what) {
-    if (s != CUBLAS_STATUS_SUCCESS) throwCuda(what, cublasGetStatusString(s));
-}
-// After a kernel launch: a bad configuration shows here, a fault at the next synchronization.
-inline void checkLaunch(const char* what) { check(cudaGetLastError(), what); }
 
-// cudaMalloc'd bytes, freed with the object; grows on demand (contents are not kept).
-class DeviceBuffer {
+// Device bytes that grow on demand (contents are not kept), seen as any element type.
+class DeviceBuffer : public cuda::DeviceBuffer<std::byte> {
 public:
     DeviceBuffer() = default;
     explicit DeviceBuffer(std::size_t bytes) { reserve(bytes); }
-    ~DeviceBuffer() { release(); }
-    DeviceBuffer(DeviceBuffer&& o) noexcept
-        : m_ptr(std::exchange(o.m_ptr, nullptr)), m_bytes(std::exchange(o.m_bytes, 0)) {}
-    DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-        if (this != &o) {
-            release();
-            m_ptr = std::exchange(o.m_ptr, nullptr);
-            m_bytes = std::exchange(o.m_bytes, 0);
-        }
-        return *this;
-    }
-    DeviceBuffer(const DeviceBuffer&) = delete;
-    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-    void reserve(std::size_t bytes);
+    void reserve(std::size_t bytes) { resize(bytes); }
+    std::size_t bytes() const { return size(); }
     template <typename T>
     T* as() const {
-        return static_cast<T*>(m_ptr);
+        return reinterpret_cast<T*>(data());
     }
-    std::size_t bytes() const { return m_bytes; }
-
-private:
-    void release() {
-        if (m_ptr) cudaFree(m_ptr);
-        m_ptr = nullptr;
-        m_bytes = 0;
-    }
-    void* m_ptr = nullptr;
-    std::size_t m_bytes = 0;
 };
 
 }  // namespace cwb::cudallm

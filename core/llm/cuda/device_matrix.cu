@@ -9,22 +9,6 @@
 
 namespace cwb::cudallm {
 
-void throwCuda(const char* what, const std::string& detail) {
-    throw Error(std::string("CUDA: ") + what + " failed (" + detail + ")");
-}
-
-void DeviceBuffer::reserve(std::size_t bytes) {
-    if (bytes <= m_bytes) return;
-    release();
-    if (cudaMalloc(&m_ptr, bytes) != cudaSuccess) {
-        cudaGetLastError();  // clear the sticky-free allocation error
-        m_ptr = nullptr;
-        throw Error("CUDA: the GPU has no room for " + std::to_string(bytes >> 20) +
-                    " MiB more; use a smaller model, format or context");
-    }
-    m_bytes = bytes;
-}
-
 bool deviceNative(DType type) {
     switch (type) {
         case DType::F32:

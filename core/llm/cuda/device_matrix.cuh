@@ -18,8 +18,8 @@ namespace cwb::cudallm {
 struct DeviceMatrix {
     DType type = DType::F32;
     int rows = 0, cols = 0;
-    DeviceBuffer codes;   // values or block codes
-    DeviceBuffer scales;  // Q8_0 / Q4_0: f16 per block; Q4_K: (d, dmin) per super-block
+    DeviceBuffer codes;    // values or block codes
+    DeviceBuffer scales;   // Q8_0 / Q4_0: f16 per block; Q4_K: (d, dmin) per super-block
     DeviceBuffer kScales;  // Q4_K: 12 bytes per super-block
 
     std::size_t deviceBytes() const { return codes.bytes() + scales.bytes() + kScales.bytes(); }

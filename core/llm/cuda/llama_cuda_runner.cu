@@ -32,9 +32,9 @@ public:
         check(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking), "creating a stream");
         check(cublasCreate(&m_blas), "starting cuBLAS");
         check(cublasSetStream(m_blas, m_stream), "starting cuBLAS");
-        m_capacity = options.contextLength > 0  ? options.contextLength
-                     : config.maxSequence > 0   ? config.maxSequence
-                                                : kDefaultContext;
+        m_capacity = options.contextLength > 0 ? options.contextLength
+                     : config.maxSequence > 0  ? config.maxSequence
+                                               : kDefaultContext;
         m_embedding = uploadMatrix(weights.embedding, m_stream);
         for (const LlamaBlockWeights& b : weights.blocks) {
             DeviceBlock d;
@@ -51,6 +51,7 @@ public:
         }
         m_finalNorm = uploadFloats(weights.finalNorm, m_stream);
         // A tied output is the embedding's own tensor: share its device copy.
+        m_devicePosition.reserve(sizeof(int));
         const bool tied = weights.output.bytes() == weights.embedding.bytes() &&
                           weights.output.dtype() == weights.embedding.dtype();
         if (!tied) m_output = uploadMatrix(weights.output, m_stream);
@@ -65,8 +66,10 @@ public:
                 std::pow(static_cast<double>(config.ropeTheta), -2.0 * i / config.headDim);
             for (int p = 0; p < m_capacity; ++p) {
                 const double angle = p * frequency;
-                cosTable[static_cast<std::size_t>(p) * half + i] = static_cast<float>(std::cos(angle));
-                sinTable[static_cast<std::size_t>(p) * half + i] = static_cast<float>(std::sin(angle));
+                cosTable[static_cast<std::size_t>(p) * half + i] =
+                    static_cast<float>(std::cos(angle));
+                sinTable[static_cast<std::size_t>(p) * half + i] =
+                    static_cast<float>(std::sin(angle));
             }
         }
         m_cos.reserve(cosTable.size() * sizeof(float));
@@ -85,6 +88,7 @@ public:
 
     ~CudaLlamaRunner() override {
         cudaStreamSynchronize(m_stream);
+        if (m_graph) cudaGraphExecDestroy(m_graph);
         m_blocks.clear();
         cublasDestroy(m_blas);
         cudaStreamDestroy(m_stream);
@@ -140,44 +144,136 @@ public:
                 throw Error("Llama forward: token id " + std::to_string(id) +
                             " is outside the vocabulary of " + std::to_string(c.vocabSize));
         check(cudaSetDevice(m_device), "selecting the GPU");
-        const long long rows = n, h = c.hiddenSize, qDim = static_cast<long long>(c.heads) * c.headDim,
-                        kvDim = static_cast<long long>(c.kvHeads) * c.headDim,
-                        f = c.intermediateSize;
-        m_ids.reserve(rows * sizeof(int));
-        m_x.reserve(rows * h * sizeof(float));
-        m_xn.reserve(rows * h * sizeof(float));
-        m_tmp.reserve(rows * h * sizeof(float));
-        m_q.reserve(rows * qDim * sizeof(float));
-        m_attn.reserve(rows * qDim * sizeof(float));
-        m_gate.reserve(rows * f * sizeof(float));
-        m_up.reserve(rows * f * sizeof(float));
-        m_scores.reserve(std::max<long long>(1, attentionScratch(n, c.heads, m_position + n)) *
-                         sizeof(float));
-        check(cudaMemcpyAsync(m_ids.as<void>(), tokens.data(), rows * sizeof(int),
+        reserve(n);
+        const int out = logitsTo - logitsFrom;
+        check(cudaMemcpyAsync(m_ids.as<void>(), tokens.data(), n * sizeof(int),
                               cudaMemcpyHostToDevice, m_stream),
               "copying tokens");
-        deviceGatherRows(m_embedding, m_ids.as<int>(), n, floats(m_x), m_stream);
+        check(cudaMemcpyAsync(m_devicePosition.as<void>(), &m_position, sizeof(int),
+                              cudaMemcpyHostToDevice, m_stream),
+              "copying the position");
+        if (n == 1 && out == 1) {
+            // Generation: the step's few hundred launches replayed as one graph.
+            if (m_options.cancel && m_options.cancel()) throw Cancelled();
+            // The first step runs plainly, so that every scratch buffer has its size (no
+            // allocation while capturing); later ones replay the graph.
+            const bool current = m_graph && m_graphBuffers == bufferPointers();
+            if (!current && m_stepBuffers == bufferPointers()) captureStep();
+            if (m_graph && m_graphBuffers == bufferPointers()) {
+                check(cudaGraphLaunch(m_graph, m_stream), "running a generation step");
+            } else {
+                enqueue(1, 0, 1, false);
+                m_stepBuffers = bufferPointers();
+            }
+        } else {
+            enqueue(n, logitsFrom, out, true);
+        }
+        logits.resize(static_cast<std::size_t>(out) * c.vocabSize);
+        if (out > 0)
+            check(cudaMemcpyAsync(logits.data(), m_logits.as<void>(), logits.size() * sizeof(float),
+                                  cudaMemcpyDeviceToHost, m_stream),
+                  "copying logits");
+        check(cudaStreamSynchronize(m_stream), "the forward pass");
+        m_position += n;
+    }
 
+private:
+    void reserve(int n) {
+        const LlamaConfig& c = m_config;
+        const std::size_t rows = static_cast<std::size_t>(n), h = c.hiddenSize,
+                          qDim = static_cast<std::size_t>(c.heads) * c.headDim,
+                          kvDim = static_cast<std::size_t>(c.kvHeads) * c.headDim,
+                          f = c.intermediateSize, f4 = sizeof(float);
+        m_ids.reserve(rows * sizeof(int));
+        m_x.reserve(rows * h * f4);
+        m_xn.reserve(rows * h * f4);
+        m_tmp.reserve(rows * h * f4);
+        m_q.reserve(rows * qDim * f4);
+        m_newKeys.reserve(rows * kvDim * f4);
+        m_newValues.reserve(rows * kvDim * f4);
+        m_attn.reserve(rows * qDim * f4);
+        m_gate.reserve(rows * f * f4);
+        m_up.reserve(rows * f * f4);
+        m_logits.reserve(rows * c.vocabSize * f4);
+        m_scores.reserve(static_cast<std::size_t>(
+                             std::max<long long>(1, attentionScratch(n, c.heads, m_capacity))) *
+                         f4);
+    }
+
+    // Every buffer a captured step uses: a graph holds their addresses.
+    std::vector<const void*> bufferPointers() const {
+        return {m_ids.data(),
+                m_x.data(),
+                m_xn.data(),
+                m_tmp.data(),
+                m_q.data(),
+                m_newKeys.data(),
+                m_newValues.data(),
+                m_attn.data(),
+                m_gate.data(),
+                m_up.data(),
+                m_logits.data(),
+                m_scores.data(),
+                m_scratch.xq.data(),
+                m_scratch.xd.data(),
+                m_scratch.xs.data(),
+                m_scratch.widened.data(),
+                m_scratch.xHalf.data()};
+    }
+
+    void captureStep() {
+        if (m_graph) cudaGraphExecDestroy(m_graph);
+        m_graph = nullptr;
+        cudaGraph_t graph = nullptr;
+        check(cudaStreamBeginCapture(m_stream, cudaStreamCaptureModeRelaxed),
+              "capturing a generation step");
+        try {
+            enqueue(1, 0, 1, false);
+        } catch (...) {
+            cudaStreamEndCapture(m_stream, &graph);
+            if (graph) cudaGraphDestroy(graph);
+            throw;
+        }
+        check(cudaStreamEndCapture(m_stream, &graph), "capturing a generation step");
+        const cudaError_t made = cudaGraphInstantiate(&m_graph, graph, 0);
+        cudaGraphDestroy(graph);
+        check(made, "preparing a generation step");
+        m_graphBuffers = bufferPointers();
+    }
+
+    // The pass over `n` tokens at m_position (also on the device), leaving the logits of rows
+    // [from, from + out) in m_logits. With `cancellable`, asks before every layer.
+    void enqueue(int n, int from, int out, bool cancellable) {
+        const LlamaConfig& c = m_config;
+        const long long rows = n, h = c.hiddenSize,
+                        qDim = static_cast<long long>(c.heads) * c.headDim,
+                        kvDim = static_cast<long long>(c.kvHeads) * c.headDim,
+                        f = c.intermediateSize;
+        const int* position = m_devicePosition.as<int>();
+        deviceGatherRows(m_embedding, m_ids.as<int>(), n, floats(m_x), m_stream);
         for (int layer = 0; layer < c.layers; ++layer) {
-            if (m_options.cancel && m_options.cancel()) {
+            if (cancellable && m_options.cancel && m_options.cancel()) {
                 cudaStreamSynchronize(m_stream);
                 throw Cancelled();
             }
-            const DeviceBlock& b = m_blocks[static_cast<std::size_t>(layer)];
-            float* keys = floats(m_keys[static_cast<std::size_t>(layer)]) + m_position * kvDim;
-            float* values = floats(m_values[static_cast<std::size_t>(layer)]) + m_position * kvDim;
+            const std::size_t l = static_cast<std::size_t>(layer);
+            const DeviceBlock& b = m_blocks[l];
             rmsNorm(floats(m_x), floats(b.attnNorm), n, c.hiddenSize, c.rmsNormEps, floats(m_xn),
                     m_stream);
             linear(b.q, floats(m_xn), n, floats(m_q));
-            linear(b.k, floats(m_xn), n, keys);
-            linear(b.v, floats(m_xn), n, values);
-            rope(floats(m_q), n, static_cast<int>(qDim), c.heads, c.headDim, m_position,
+            linear(b.k, floats(m_xn), n, floats(m_newKeys));
+            linear(b.v, floats(m_xn), n, floats(m_newValues));
+            rope(floats(m_q), n, static_cast<int>(qDim), c.heads, c.headDim, position,
                  floats(m_cos), floats(m_sin), c.rope, m_stream);
-            rope(keys, n, static_cast<int>(kvDim), c.kvHeads, c.headDim, m_position, floats(m_cos),
-                 floats(m_sin), c.rope, m_stream);
-            attention({floats(m_q), floats(m_keys[static_cast<std::size_t>(layer)]),
-                       floats(m_values[static_cast<std::size_t>(layer)]), floats(m_attn),
-                       floats(m_scores), n, m_position, c.heads, c.kvHeads, c.headDim},
+            rope(floats(m_newKeys), n, static_cast<int>(kvDim), c.kvHeads, c.headDim, position,
+                 floats(m_cos), floats(m_sin), c.rope, m_stream);
+            storeRows(floats(m_newKeys), n, static_cast<int>(kvDim), position, floats(m_keys[l]),
+                      m_stream);
+            storeRows(floats(m_newValues), n, static_cast<int>(kvDim), position,
+                      floats(m_values[l]), m_stream);
+            attention({floats(m_q), floats(m_keys[l]), floats(m_values[l]), floats(m_attn),
+                       floats(m_scores), position, n, m_position, m_capacity, c.heads, c.kvHeads,
+                       c.headDim},
                       m_stream);
             linear(b.o, floats(m_attn), n, floats(m_tmp));
             addInto(floats(m_x), floats(m_tmp), rows * h, m_stream);
@@ -190,22 +286,12 @@ public:
             linear(b.down, floats(m_gate), n, floats(m_tmp));
             addInto(floats(m_x), floats(m_tmp), rows * h, m_stream);
         }
-        const int out = logitsTo - logitsFrom;
-        logits.resize(static_cast<std::size_t>(out) * c.vocabSize);
-        if (out > 0) {
-            m_logits.reserve(static_cast<std::size_t>(out) * c.vocabSize * sizeof(float));
-            rmsNorm(floats(m_x) + logitsFrom * h, floats(m_finalNorm), out, c.hiddenSize,
-                    c.rmsNormEps, floats(m_xn), m_stream);
-            linear(*m_outputMatrix, floats(m_xn), out, floats(m_logits));
-            check(cudaMemcpyAsync(logits.data(), m_logits.as<void>(), logits.size() * sizeof(float),
-                                  cudaMemcpyDeviceToHost, m_stream),
-                  "copying logits");
-        }
-        check(cudaStreamSynchronize(m_stream), "the forward pass");
-        m_position += n;
+        if (out == 0) return;
+        rmsNorm(floats(m_x) + from * h, floats(m_finalNorm), out, c.hiddenSize, c.rmsNormEps,
+                floats(m_xn), m_stream);
+        linear(*m_outputMatrix, floats(m_xn), out, floats(m_logits));
     }
 
-private:
     void linear(const DeviceMatrix& w, const float* x, int n, float* y) {
         deviceLinear(w, x, n, y, m_scratch, m_blas, m_stream);
     }
@@ -222,8 +308,12 @@ private:
     std::vector<DeviceBlock> m_blocks;
     DeviceBuffer m_finalNorm, m_cos, m_sin;
     std::vector<DeviceBuffer> m_keys, m_values;
-    DeviceBuffer m_ids, m_x, m_xn, m_tmp, m_q, m_attn, m_gate, m_up, m_scores, m_logits;
+    DeviceBuffer m_ids, m_devicePosition, m_x, m_xn, m_tmp, m_q, m_newKeys, m_newValues, m_attn,
+        m_gate, m_up, m_scores, m_logits;
     MatmulScratch m_scratch;
+    cudaGraphExec_t m_graph = nullptr;  // one generation step, for the buffers below
+    std::vector<const void*> m_graphBuffers;
+    std::vector<const void*> m_stepBuffers;  // after the last plain generation step
 };
 
 }  // namespace

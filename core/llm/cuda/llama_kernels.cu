@@ -49,9 +49,9 @@ __global__ void rmsNormKernel(const float* x, const float* weight, int width, fl
     for (int i = threadIdx.x; i < width; i += blockDim.x) o[i] = weight[i] * (in[i] * scale);
 }
 
-__global__ void ropeKernel(float* rows, int stride, int heads, int headDim, int position,
+__global__ void ropeKernel(float* rows, int stride, int heads, int headDim, const int* at,
                            const float* cosTable, const float* sinTable, bool adjacent) {
-    const int t = blockIdx.x, half = headDim / 2;
+    const int t = blockIdx.x, half = headDim / 2, position = *at;
     const float* c = cosTable + static_cast<long long>(position + t) * half;
     const float* s = sinTable + static_cast<long long>(position + t) * half;
     for (int k = threadIdx.x; k < heads * half; k += blockDim.x) {
@@ -122,7 +122,8 @@ __global__ void __launch_bounds__(kQueryTile)
     if (!active) return;
     const float inv = 1.f / sum;
 #pragma unroll
-    for (int d = 0; d < D; ++d) a.out[static_cast<long long>(t) * qDim + head * D + d] = acc[d] * inv;
+    for (int d = 0; d < D; ++d)
+        a.out[static_cast<long long>(t) * qDim + head * D + d] = acc[d] * inv;
 }
 
 // Few queries (generation): a block per (head, query); scores for every key in scratch.
@@ -131,11 +132,10 @@ __global__ void attentionFew(AttentionArgs a, int group, float scale) {
     __shared__ float reduce[32];
     const int head = blockIdx.x, t = blockIdx.y, D = a.headDim, kvHead = head / group;
     const int qDim = a.heads * D, kvDim = a.kvHeads * D;
-    const int valid = a.position + t + 1;  // the causal mask
-    const int seen = a.position + a.tokens;
+    const int valid = *a.devicePosition + t + 1;  // the causal mask
     float* q = shared;
     float* partial = shared + D;
-    float* scores = a.scratch + (static_cast<long long>(head) * a.tokens + t) * seen;
+    float* scores = a.scratch + (static_cast<long long>(head) * a.tokens + t) * a.capacity;
     for (int d = threadIdx.x; d < D; d += blockDim.x)
         q[d] = a.q[static_cast<long long>(t) * qDim + head * D + d];
     __syncthreads();
@@ -159,8 +159,8 @@ __global__ void attentionFew(AttentionArgs a, int group, float scale) {
     float acc = 0.f;
     if (part < parts)
         for (int j = part; j < valid; j += parts)
-            acc = fmaf(scores[j],
-                       a.values[static_cast<long long>(j) * kvDim + kvHead * D + d], acc);
+            acc =
+                fmaf(scores[j], a.values[static_cast<long long>(j) * kvDim + kvHead * D + d], acc);
     partial[threadIdx.x] = acc;
     __syncthreads();
     if (threadIdx.x < D) {
@@ -175,6 +175,14 @@ void launchTiled(const AttentionArgs& a, float scale, cudaStream_t stream) {
     constexpr int kKeys = D <= 64 ? 32 : 16;  // keeps q, the output row and scores in registers
     const dim3 grid((a.tokens + kQueryTile - 1) / kQueryTile, a.heads);
     attentionTiled<D, kKeys><<<grid, kQueryTile, 0, stream>>>(a, a.heads / a.kvHeads, scale);
+}
+
+__global__ void storeKernel(const float* rows, long long n, int width, const int* at,
+                            float* cache) {
+    float* to = cache + static_cast<long long>(*at) * width;
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+         i += static_cast<long long>(gridDim.x) * blockDim.x)
+        to[i] = rows[i];
 }
 
 __global__ void swigluKernel(float* gate, const float* up, long long n) {
@@ -199,11 +207,18 @@ void rmsNorm(const float* x, const float* weight, int rows, int width, float eps
     checkLaunch("RMSNorm");
 }
 
-void rope(float* rows, int tokens, int stride, int heads, int headDim, int position,
+void rope(float* rows, int tokens, int stride, int heads, int headDim, const int* position,
           const float* cosTable, const float* sinTable, RopeLayout layout, cudaStream_t stream) {
     ropeKernel<<<tokens, 256, 0, stream>>>(rows, stride, heads, headDim, position, cosTable,
                                            sinTable, layout == RopeLayout::AdjacentPairs);
     checkLaunch("RoPE");
+}
+
+void storeRows(const float* rows, int tokens, int width, const int* position, float* cache,
+               cudaStream_t stream) {
+    const long long n = static_cast<long long>(tokens) * width;
+    storeKernel<<<gridFor(n, 256), 256, 0, stream>>>(rows, n, width, position, cache);
+    checkLaunch("storing keys and values");
 }
 
 long long attentionScratch(int tokens, int heads, int capacity) {
@@ -215,7 +230,8 @@ void attention(const AttentionArgs& a, cudaStream_t stream) {
     if (a.tokens <= kFewQueries) {
         const int threads = a.headDim <= 128 ? 128 : ((a.headDim + 31) / 32) * 32;
         if (a.headDim > 1024)
-            throw Error("CUDA: head size " + std::to_string(a.headDim) + " has no attention kernel");
+            throw Error("CUDA: head size " + std::to_string(a.headDim) +
+                        " has no attention kernel");
         const dim3 grid(a.heads, a.tokens);
         attentionFew<<<grid, threads, (a.headDim + threads) * sizeof(float), stream>>>(
             a, a.heads / a.kvHeads, scale);
@@ -223,12 +239,24 @@ void attention(const AttentionArgs& a, cudaStream_t stream) {
         return;
     }
     switch (a.headDim) {
-        case 16: launchTiled<16>(a, scale, stream); break;
-        case 32: launchTiled<32>(a, scale, stream); break;
-        case 64: launchTiled<64>(a, scale, stream); break;
-        case 80: launchTiled<80>(a, scale, stream); break;
-        case 96: launchTiled<96>(a, scale, stream); break;
-        case 128: launchTiled<128>(a, scale, stream); break;
+        case 16:
+            launchTiled<16>(a, scale, stream);
+            break;
+        case 32:
+            launchTiled<32>(a, scale, stream);
+            break;
+        case 64:
+            launchTiled<64>(a, scale, stream);
+            break;
+        case 80:
+            launchTiled<80>(a, scale, stream);
+            break;
+        case 96:
+            launchTiled<96>(a, scale, stream);
+            break;
+        case 128:
+            launchTiled<128>(a, scale, stream);
+            break;
         default:
             throw Error("CUDA: head size " + std::to_string(a.headDim) +
                         " has no batched attention kernel (16, 32, 64, 80, 96 or 128)");

@@ -71,14 +71,15 @@ __global__ void matvecQ8_0(const signed char* w, const __half* wd, int rows, int
     const int nb = cols / 32;
     float acc[NT] = {};
     const signed char* wr = w + static_cast<long long>(row) * cols;
+#pragma unroll 4
     for (int h = lane; h < 2 * nb; h += kWarp) {  // half a block (16 codes) per lane
         const int b = h >> 1;
         const int4 wv = *reinterpret_cast<const int4*>(wr + h * 16);
         const float scale = __half2float(wd[static_cast<long long>(row) * nb + b]);
 #pragma unroll
         for (int t = 0; t < NT; ++t) {
-            const int4 xv = *reinterpret_cast<const int4*>(xq + static_cast<long long>(t) * cols +
-                                                            h * 16);
+            const int4 xv =
+                *reinterpret_cast<const int4*>(xq + static_cast<long long>(t) * cols + h * 16);
             acc[t] = fmaf(static_cast<float>(dot4(wv, xv, 0)) * scale, xd[t * nb + b], acc[t]);
         }
     }
@@ -97,6 +98,7 @@ __global__ void matvecQ4_0(const unsigned char* w, const __half* wd, int rows, i
     if (row >= rows) return;
     const int nb = cols / 32;
     float acc[NT] = {};
+#pragma unroll 2
     for (int b = lane; b < nb; b += kWarp) {  // one block (32 codes in 16 bytes) per lane
         const long long blk = static_cast<long long>(row) * nb + b;
         const int4 wv = *reinterpret_cast<const int4*>(w + blk * 16);
@@ -171,6 +173,7 @@ __global__ void matvecPlain(const T* w, int rows, int cols, const float* x, floa
     float acc[NT] = {};
     const bool vector = cols % kVec == 0;
     const int vecEnd = vector ? cols : 0;
+#pragma unroll 4
     for (int i = lane * kVec; i < vecEnd; i += kWarp * kVec) {
         const int4 raw = *reinterpret_cast<const int4*>(wr + i);
         const T* wv = reinterpret_cast<const T*>(&raw);
@@ -206,8 +209,7 @@ struct MatrixView {
             case DType::F16:
                 return __half2float(static_cast<const __half*>(codes)[row * cols + col]);
             case DType::BF16:
-                return __bfloat162float(
-                    static_cast<const __nv_bfloat16*>(codes)[row * cols + col]);
+                return __bfloat162float(static_cast<const __nv_bfloat16*>(codes)[row * cols + col]);
             case DType::Q8_0: {
                 const long long blk = row * (cols / 32) + col / 32;
                 return __half2float(static_cast<const __half*>(scales)[blk]) *
@@ -239,13 +241,12 @@ struct MatrixView {
 };
 
 MatrixView viewOf(const DeviceMatrix& w) {
-    return {w.type, w.cols, w.codes.as<void>(), w.scales.as<void>(),
-            w.kScales.as<unsigned char>()};
+    return {w.type, w.cols, w.codes.as<void>(), w.scales.as<void>(), w.kScales.as<unsigned char>()};
 }
 
 __global__ void widenToHalf(MatrixView w, long long elements, __half* out) {
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
-         i < elements; i += static_cast<long long>(gridDim.x) * blockDim.x)
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < elements;
+         i += static_cast<long long>(gridDim.x) * blockDim.x)
         out[i] = __float2half_rn(w.at(i / w.cols, static_cast<int>(i % w.cols)));
 }
 
@@ -285,9 +286,8 @@ void matvec(const DeviceMatrix& w, const float* x, float* y, MatmulScratch& s,
     const auto* xd = s.xd.as<float>();
     switch (w.type) {
         case DType::Q8_0:
-            matvecQ8_0<NT><<<blocks, threads, 0, stream>>>(w.codes.as<signed char>(),
-                                                           w.scales.as<__half>(), w.rows, w.cols,
-                                                           xq, xd, y);
+            matvecQ8_0<NT><<<blocks, threads, 0, stream>>>(
+                w.codes.as<signed char>(), w.scales.as<__half>(), w.rows, w.cols, xq, xd, y);
             break;
         case DType::Q4_0:
             matvecQ4_0<NT><<<blocks, threads, 0, stream>>>(w.codes.as<unsigned char>(),
@@ -308,8 +308,8 @@ void matvec(const DeviceMatrix& w, const float* x, float* y, MatmulScratch& s,
                 <<<blocks, threads, 0, stream>>>(w.codes.as<__half>(), w.rows, w.cols, x, y);
             break;
         case DType::BF16:
-            matvecPlain<__nv_bfloat16, NT><<<blocks, threads, 0, stream>>>(
-                w.codes.as<__nv_bfloat16>(), w.rows, w.cols, x, y);
+            matvecPlain<__nv_bfloat16, NT>
+                <<<blocks, threads, 0, stream>>>(w.codes.as<__nv_bfloat16>(), w.rows, w.cols, x, y);
             break;
         default:
             throw Error("CUDA: no matrix-vector kernel for " + dtypeName(w.type));
@@ -331,14 +331,22 @@ void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, MatmulSc
         checkLaunch("quantizing activations");
     }
     switch (n) {
-        case 1: return matvec<1>(w, x, y, s, stream);
-        case 2: return matvec<2>(w, x, y, s, stream);
-        case 3: return matvec<3>(w, x, y, s, stream);
-        case 4: return matvec<4>(w, x, y, s, stream);
-        case 5: return matvec<5>(w, x, y, s, stream);
-        case 6: return matvec<6>(w, x, y, s, stream);
-        case 7: return matvec<7>(w, x, y, s, stream);
-        default: return matvec<8>(w, x, y, s, stream);
+        case 1:
+            return matvec<1>(w, x, y, s, stream);
+        case 2:
+            return matvec<2>(w, x, y, s, stream);
+        case 3:
+            return matvec<3>(w, x, y, s, stream);
+        case 4:
+            return matvec<4>(w, x, y, s, stream);
+        case 5:
+            return matvec<5>(w, x, y, s, stream);
+        case 6:
+            return matvec<6>(w, x, y, s, stream);
+        case 7:
+            return matvec<7>(w, x, y, s, stream);
+        default:
+            return matvec<8>(w, x, y, s, stream);
     }
 }
 
@@ -346,8 +354,8 @@ void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, MatmulSc
 void gemm(cublasHandle_t blas, cudaDataType type, const void* w, const void* x, int out, int in,
           int n, float* y, float beta) {
     const float alpha = 1.f;
-    check(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &alpha, w, type, in, x, type,
-                       in, &beta, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+    check(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &alpha, w, type, in, x, type, in,
+                       &beta, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
           "a matrix product (cuBLAS)");
 }
 
