@@ -187,7 +187,6 @@ private:
         m_ids.reserve(rows * sizeof(int));
         m_x.reserve(rows * h * f4);
         m_xn.reserve(rows * h * f4);
-        m_tmp.reserve(rows * h * f4);
         m_q.reserve(rows * qDim * f4);
         m_newKeys.reserve(rows * kvDim * f4);
         m_newValues.reserve(rows * kvDim * f4);
@@ -205,7 +204,7 @@ private:
         return {m_ids.data(),
                 m_x.data(),
                 m_xn.data(),
-                m_tmp.data(),
+
                 m_q.data(),
                 m_newKeys.data(),
                 m_newValues.data(),
@@ -275,16 +274,14 @@ private:
                        floats(m_scores), position, n, m_position, m_capacity, c.heads, c.kvHeads,
                        c.headDim},
                       m_stream);
-            linear(b.o, floats(m_attn), n, floats(m_tmp));
-            addInto(floats(m_x), floats(m_tmp), rows * h, m_stream);
+            linear(b.o, floats(m_attn), n, floats(m_x), true);  // the residual sum too
 
             rmsNorm(floats(m_x), floats(b.ffnNorm), n, c.hiddenSize, c.rmsNormEps, floats(m_xn),
                     m_stream);
             linear(b.gate, floats(m_xn), n, floats(m_gate));
             linear(b.up, floats(m_xn), n, floats(m_up));
             swiglu(floats(m_gate), floats(m_up), rows * f, m_stream);
-            linear(b.down, floats(m_gate), n, floats(m_tmp));
-            addInto(floats(m_x), floats(m_tmp), rows * h, m_stream);
+            linear(b.down, floats(m_gate), n, floats(m_x), true);
         }
         if (out == 0) return;
         rmsNorm(floats(m_x) + from * h, floats(m_finalNorm), out, c.hiddenSize, c.rmsNormEps,
@@ -292,8 +289,8 @@ private:
         linear(*m_outputMatrix, floats(m_xn), out, floats(m_logits));
     }
 
-    void linear(const DeviceMatrix& w, const float* x, int n, float* y) {
-        deviceLinear(w, x, n, y, m_scratch, m_blas, m_stream);
+    void linear(const DeviceMatrix& w, const float* x, int n, float* y, bool accumulate = false) {
+        deviceLinear(w, x, n, y, accumulate, m_scratch, m_blas, m_stream);
     }
 
     LlamaConfig m_config;
@@ -308,8 +305,8 @@ private:
     std::vector<DeviceBlock> m_blocks;
     DeviceBuffer m_finalNorm, m_cos, m_sin;
     std::vector<DeviceBuffer> m_keys, m_values;
-    DeviceBuffer m_ids, m_devicePosition, m_x, m_xn, m_tmp, m_q, m_newKeys, m_newValues, m_attn,
-        m_gate, m_up, m_scores, m_logits;
+    DeviceBuffer m_ids, m_devicePosition, m_x, m_xn, m_q, m_newKeys, m_newValues, m_attn, m_gate,
+        m_up, m_scores, m_logits;
     MatmulScratch m_scratch;
     cudaGraphExec_t m_graph = nullptr;  // one generation step, for the buffers below
     std::vector<const void*> m_graphBuffers;

@@ -126,48 +126,71 @@ __global__ void __launch_bounds__(kQueryTile)
         a.out[static_cast<long long>(t) * qDim + head * D + d] = acc[d] * inv;
 }
 
-// Few queries (generation): a block per (head, query); scores for every key in scratch.
-__global__ void attentionFew(AttentionArgs a, int group, float scale) {
-    extern __shared__ float shared[];  // q [D], then partial outputs [blockDim]
-    __shared__ float reduce[32];
-    const int head = blockIdx.x, t = blockIdx.y, D = a.headDim, kvHead = head / group;
+// Few queries (generation): a block of kFewThreads per (head, query); a thread per key for the
+// scores (the head's dot product unrolled, so its loads are in flight together), then each
+// value dimension summed over keys by kFewThreads / D threads with four sums each.
+constexpr int kFewThreads = 256;
+
+template <int D>
+__global__ void __launch_bounds__(kFewThreads)
+    attentionFew(AttentionArgs a, int group, float scale) {
+    __shared__ float q[D], partial[kFewThreads], reduce[32];
+    const int head = blockIdx.x, t = blockIdx.y, kvHead = head / group;
     const int qDim = a.heads * D, kvDim = a.kvHeads * D;
     const int valid = *a.devicePosition + t + 1;  // the causal mask
-    float* q = shared;
-    float* partial = shared + D;
     float* scores = a.scratch + (static_cast<long long>(head) * a.tokens + t) * a.capacity;
-    for (int d = threadIdx.x; d < D; d += blockDim.x)
+    const float* __restrict__ keys = a.keys + kvHead * D;
+    const float* __restrict__ values = a.values + kvHead * D;
+    for (int d = threadIdx.x; d < D; d += kFewThreads)
         q[d] = a.q[static_cast<long long>(t) * qDim + head * D + d];
     __syncthreads();
     float top = -FLT_MAX;
-    for (int j = threadIdx.x; j < valid; j += blockDim.x) {
-        const float* k = a.keys + static_cast<long long>(j) * kvDim + kvHead * D;
+    for (int j = threadIdx.x; j < valid; j += kFewThreads) {
+        const float4* k = reinterpret_cast<const float4*>(keys + static_cast<long long>(j) * kvDim);
         float dot = 0.f;
-        for (int d = 0; d < D; ++d) dot = fmaf(q[d], k[d], dot);
+#pragma unroll
+        for (int d = 0; d < D / 4; ++d) {
+            const float4 v = k[d];
+            dot = fmaf(q[4 * d], v.x, dot);
+            dot = fmaf(q[4 * d + 1], v.y, dot);
+            dot = fmaf(q[4 * d + 2], v.z, dot);
+            dot = fmaf(q[4 * d + 3], v.w, dot);
+        }
         scores[j] = dot * scale;
         top = fmaxf(top, scores[j]);
     }
     top = blockReduce<true>(top, reduce);
     float sum = 0.f;
-    for (int j = threadIdx.x; j < valid; j += blockDim.x) {
+    for (int j = threadIdx.x; j < valid; j += kFewThreads) {
         const float e = expf(scores[j] - top);
         scores[j] = e;
         sum += e;
     }
     sum = blockReduce<false>(sum, reduce);  // its barriers also publish the scores
-    const int parts = blockDim.x / D, d = threadIdx.x % D, part = threadIdx.x / D;
-    float acc = 0.f;
-    if (part < parts)
-        for (int j = part; j < valid; j += parts)
-            acc =
-                fmaf(scores[j], a.values[static_cast<long long>(j) * kvDim + kvHead * D + d], acc);
-    partial[threadIdx.x] = acc;
+    constexpr int kParts = kFewThreads / D;
+    const int d = threadIdx.x % D, part = threadIdx.x / D;
+    float acc[4] = {};
+    int j = part;
+    for (; j + 3 * kParts < valid; j += 4 * kParts)
+#pragma unroll
+        for (int u = 0; u < 4; ++u)
+            acc[u] = fmaf(scores[j + u * kParts],
+                          values[static_cast<long long>(j + u * kParts) * kvDim + d], acc[u]);
+    for (; j < valid; j += kParts)
+        acc[0] = fmaf(scores[j], values[static_cast<long long>(j) * kvDim + d], acc[0]);
+    partial[threadIdx.x] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     __syncthreads();
     if (threadIdx.x < D) {
         float total = 0.f;
-        for (int p = 0; p < parts; ++p) total += partial[p * D + threadIdx.x];
+        for (int p = 0; p < kParts; ++p) total += partial[p * D + threadIdx.x];
         a.out[static_cast<long long>(t) * qDim + head * D + threadIdx.x] = total / sum;
     }
+}
+
+template <int D>
+void launchFew(const AttentionArgs& a, float scale, cudaStream_t stream) {
+    attentionFew<D>
+        <<<dim3(a.heads, a.tokens), kFewThreads, 0, stream>>>(a, a.heads / a.kvHeads, scale);
 }
 
 template <int D>
@@ -191,12 +214,6 @@ __global__ void swigluKernel(float* gate, const float* up, long long n) {
         const float g = gate[i];
         gate[i] = g / (1.f + expf(-g)) * up[i];
     }
-}
-
-__global__ void addKernel(float* x, const float* y, long long n) {
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-         i += static_cast<long long>(gridDim.x) * blockDim.x)
-        x[i] += y[i];
 }
 
 }  // namespace
@@ -227,39 +244,29 @@ long long attentionScratch(int tokens, int heads, int capacity) {
 
 void attention(const AttentionArgs& a, cudaStream_t stream) {
     const float scale = 1.f / sqrtf(static_cast<float>(a.headDim));
-    if (a.tokens <= kFewQueries) {
-        const int threads = a.headDim <= 128 ? 128 : ((a.headDim + 31) / 32) * 32;
-        if (a.headDim > 1024)
-            throw Error("CUDA: head size " + std::to_string(a.headDim) +
-                        " has no attention kernel");
-        const dim3 grid(a.heads, a.tokens);
-        attentionFew<<<grid, threads, (a.headDim + threads) * sizeof(float), stream>>>(
-            a, a.heads / a.kvHeads, scale);
-        checkLaunch("attention");
-        return;
-    }
+    const bool few = a.tokens <= kFewQueries;
     switch (a.headDim) {
         case 16:
-            launchTiled<16>(a, scale, stream);
+            few ? launchFew<16>(a, scale, stream) : launchTiled<16>(a, scale, stream);
             break;
         case 32:
-            launchTiled<32>(a, scale, stream);
+            few ? launchFew<32>(a, scale, stream) : launchTiled<32>(a, scale, stream);
             break;
         case 64:
-            launchTiled<64>(a, scale, stream);
+            few ? launchFew<64>(a, scale, stream) : launchTiled<64>(a, scale, stream);
             break;
         case 80:
-            launchTiled<80>(a, scale, stream);
+            few ? launchFew<80>(a, scale, stream) : launchTiled<80>(a, scale, stream);
             break;
         case 96:
-            launchTiled<96>(a, scale, stream);
+            few ? launchFew<96>(a, scale, stream) : launchTiled<96>(a, scale, stream);
             break;
         case 128:
-            launchTiled<128>(a, scale, stream);
+            few ? launchFew<128>(a, scale, stream) : launchTiled<128>(a, scale, stream);
             break;
         default:
             throw Error("CUDA: head size " + std::to_string(a.headDim) +
-                        " has no batched attention kernel (16, 32, 64, 80, 96 or 128)");
+                        " has no attention kernel (16, 32, 64, 80, 96 or 128)");
     }
     checkLaunch("attention");
 }
@@ -267,11 +274,6 @@ void attention(const AttentionArgs& a, cudaStream_t stream) {
 void swiglu(float* gate, const float* up, long long n, cudaStream_t stream) {
     swigluKernel<<<gridFor(n, 256), 256, 0, stream>>>(gate, up, n);
     checkLaunch("SwiGLU");
-}
-
-void addInto(float* x, const float* y, long long n, cudaStream_t stream) {
-    addKernel<<<gridFor(n, 256), 256, 0, stream>>>(x, y, n);
-    checkLaunch("a residual sum");
 }
 
 }  // namespace cwb::cudallm

@@ -40,7 +40,5 @@ long long attentionScratch(int tokens, int heads, int capacity);
 
 // gate = silu(gate) * up, element-wise.
 void swiglu(float* gate, const float* up, long long n, cudaStream_t stream);
-// x += y.
-void addInto(float* x, const float* y, long long n, cudaStream_t stream);
 
 }  // namespace cwb::cudallm

@@ -64,7 +64,7 @@ __global__ void quantizeRows(const float* x, long long blocks, signed char* q, f
 
 template <int NT>
 __global__ void matvecQ8_0(const signed char* w, const __half* wd, int rows, int cols,
-                           const signed char* xq, const float* xd, float* y) {
+                           const signed char* xq, const float* xd, float* y, bool accumulate) {
     const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
     const int lane = threadIdx.x % kWarp;
     if (row >= rows) return;
@@ -86,13 +86,15 @@ __global__ void matvecQ8_0(const signed char* w, const __half* wd, int rows, int
 #pragma unroll
     for (int t = 0; t < NT; ++t) {
         const float v = warpSum(acc[t]);
-        if (lane == 0) y[static_cast<long long>(t) * rows + row] = v;
+        float* out = y + static_cast<long long>(t) * rows + row;
+        if (lane == 0) *out = accumulate ? *out + v : v;
     }
 }
 
 template <int NT>
 __global__ void matvecQ4_0(const unsigned char* w, const __half* wd, int rows, int cols,
-                           const signed char* xq, const float* xd, const int* xs, float* y) {
+                           const signed char* xq, const float* xd, const int* xs, float* y,
+                           bool accumulate) {
     const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
     const int lane = threadIdx.x % kWarp;
     if (row >= rows) return;
@@ -115,13 +117,15 @@ __global__ void matvecQ4_0(const unsigned char* w, const __half* wd, int rows, i
 #pragma unroll
     for (int t = 0; t < NT; ++t) {
         const float v = warpSum(acc[t]);
-        if (lane == 0) y[static_cast<long long>(t) * rows + row] = v;
+        float* out = y + static_cast<long long>(t) * rows + row;
+        if (lane == 0) *out = accumulate ? *out + v : v;
     }
 }
 
 template <int NT>
 __global__ void matvecQ4_K(const unsigned char* w, const __half2* dm, const unsigned char* packed,
-                           int rows, int cols, const signed char* xq, const float* xd, float* y) {
+                           int rows, int cols, const signed char* xq, const float* xd, float* y,
+                           bool accumulate) {
     const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
     const int lane = threadIdx.x % kWarp;
     if (row >= rows) return;
@@ -154,7 +158,8 @@ __global__ void matvecQ4_K(const unsigned char* w, const __half2* dm, const unsi
 #pragma unroll
     for (int t = 0; t < NT; ++t) {
         const float v = warpSum(acc[t]);
-        if (lane == 0) y[static_cast<long long>(t) * rows + row] = v;
+        float* out = y + static_cast<long long>(t) * rows + row;
+        if (lane == 0) *out = accumulate ? *out + v : v;
     }
 }
 
@@ -164,7 +169,8 @@ __device__ __forceinline__ float toFloat(__nv_bfloat16 v) { return __bfloat162fl
 
 // Plain types, float32 activations: 16 bytes of weights per lane and load.
 template <typename T, int NT>
-__global__ void matvecPlain(const T* w, int rows, int cols, const float* x, float* y) {
+__global__ void matvecPlain(const T* w, int rows, int cols, const float* x, float* y,
+                            bool accumulate) {
     const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
     const int lane = threadIdx.x % kWarp;
     if (row >= rows) return;
@@ -190,7 +196,8 @@ __global__ void matvecPlain(const T* w, int rows, int cols, const float* x, floa
 #pragma unroll
     for (int t = 0; t < NT; ++t) {
         const float v = warpSum(acc[t]);
-        if (lane == 0) y[static_cast<long long>(t) * rows + row] = v;
+        float* out = y + static_cast<long long>(t) * rows + row;
+        if (lane == 0) *out = accumulate ? *out + v : v;
     }
 }
 
@@ -278,7 +285,7 @@ int gridFor(long long n, int threads) {
 }
 
 template <int NT>
-void matvec(const DeviceMatrix& w, const float* x, float* y, MatmulScratch& s,
+void matvec(const DeviceMatrix& w, const float* x, float* y, bool acc, MatmulScratch& s,
             cudaStream_t stream) {
     const int blocks = (w.rows + kRowsPerBlock - 1) / kRowsPerBlock;
     const int threads = kRowsPerBlock * kWarp;
@@ -287,29 +294,29 @@ void matvec(const DeviceMatrix& w, const float* x, float* y, MatmulScratch& s,
     switch (w.type) {
         case DType::Q8_0:
             matvecQ8_0<NT><<<blocks, threads, 0, stream>>>(
-                w.codes.as<signed char>(), w.scales.as<__half>(), w.rows, w.cols, xq, xd, y);
+                w.codes.as<signed char>(), w.scales.as<__half>(), w.rows, w.cols, xq, xd, y, acc);
             break;
         case DType::Q4_0:
             matvecQ4_0<NT><<<blocks, threads, 0, stream>>>(w.codes.as<unsigned char>(),
                                                            w.scales.as<__half>(), w.rows, w.cols,
-                                                           xq, xd, s.xs.as<int>(), y);
+                                                           xq, xd, s.xs.as<int>(), y, acc);
             break;
         case DType::Q4_K:
             matvecQ4_K<NT><<<blocks, threads, 0, stream>>>(
                 w.codes.as<unsigned char>(), w.scales.as<__half2>(), w.kScales.as<unsigned char>(),
-                w.rows, w.cols, xq, xd, y);
+                w.rows, w.cols, xq, xd, y, acc);
             break;
         case DType::F32:
             matvecPlain<float, NT>
-                <<<blocks, threads, 0, stream>>>(w.codes.as<float>(), w.rows, w.cols, x, y);
+                <<<blocks, threads, 0, stream>>>(w.codes.as<float>(), w.rows, w.cols, x, y, acc);
             break;
         case DType::F16:
             matvecPlain<__half, NT>
-                <<<blocks, threads, 0, stream>>>(w.codes.as<__half>(), w.rows, w.cols, x, y);
+                <<<blocks, threads, 0, stream>>>(w.codes.as<__half>(), w.rows, w.cols, x, y, acc);
             break;
         case DType::BF16:
-            matvecPlain<__nv_bfloat16, NT>
-                <<<blocks, threads, 0, stream>>>(w.codes.as<__nv_bfloat16>(), w.rows, w.cols, x, y);
+            matvecPlain<__nv_bfloat16, NT><<<blocks, threads, 0, stream>>>(
+                w.codes.as<__nv_bfloat16>(), w.rows, w.cols, x, y, acc);
             break;
         default:
             throw Error("CUDA: no matrix-vector kernel for " + dtypeName(w.type));
@@ -319,7 +326,7 @@ void matvec(const DeviceMatrix& w, const float* x, float* y, MatmulScratch& s,
 
 bool isBlockFormat(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K; }
 
-void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, MatmulScratch& s,
+void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, bool acc, MatmulScratch& s,
                 cudaStream_t stream) {
     if (isBlockFormat(w.type)) {
         const long long blocks = static_cast<long long>(n) * w.cols / 32;
@@ -332,21 +339,21 @@ void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, MatmulSc
     }
     switch (n) {
         case 1:
-            return matvec<1>(w, x, y, s, stream);
+            return matvec<1>(w, x, y, acc, s, stream);
         case 2:
-            return matvec<2>(w, x, y, s, stream);
+            return matvec<2>(w, x, y, acc, s, stream);
         case 3:
-            return matvec<3>(w, x, y, s, stream);
+            return matvec<3>(w, x, y, acc, s, stream);
         case 4:
-            return matvec<4>(w, x, y, s, stream);
+            return matvec<4>(w, x, y, acc, s, stream);
         case 5:
-            return matvec<5>(w, x, y, s, stream);
+            return matvec<5>(w, x, y, acc, s, stream);
         case 6:
-            return matvec<6>(w, x, y, s, stream);
+            return matvec<6>(w, x, y, acc, s, stream);
         case 7:
-            return matvec<7>(w, x, y, s, stream);
+            return matvec<7>(w, x, y, acc, s, stream);
         default:
-            return matvec<8>(w, x, y, s, stream);
+            return matvec<8>(w, x, y, acc, s, stream);
     }
 }
 
@@ -361,22 +368,23 @@ void gemm(cublasHandle_t blas, cudaDataType type, const void* w, const void* x, 
 
 }  // namespace
 
-void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, MatmulScratch& s,
-                  cublasHandle_t blas, cudaStream_t stream) {
+void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, bool accumulate,
+                  MatmulScratch& s, cublasHandle_t blas, cudaStream_t stream) {
     if (n <= 0) return;
     if (n <= kMatvecRows && (w.cols % 32 == 0 || !isBlockFormat(w.type)))
-        return matvecRows(w, x, n, y, s, stream);
+        return matvecRows(w, x, n, y, accumulate, s, stream);
     const long long xElements = static_cast<long long>(n) * w.cols;
+    const float beta = accumulate ? 1.f : 0.f;
     switch (w.type) {
         case DType::F32:
-            gemm(blas, CUDA_R_32F, w.codes.as<void>(), x, w.rows, w.cols, n, y, 0.f);
+            gemm(blas, CUDA_R_32F, w.codes.as<void>(), x, w.rows, w.cols, n, y, beta);
             return;
         case DType::BF16: {
             s.xHalf.reserve(static_cast<std::size_t>(xElements) * 2 * sizeof(__nv_bfloat16));
             auto* pair = s.xHalf.as<__nv_bfloat16>();
             toBf16Pair<<<gridFor(xElements, 256), 256, 0, stream>>>(x, xElements, pair);
             checkLaunch("converting activations");
-            gemm(blas, CUDA_R_16BF, w.codes.as<void>(), pair, w.rows, w.cols, n, y, 0.f);
+            gemm(blas, CUDA_R_16BF, w.codes.as<void>(), pair, w.rows, w.cols, n, y, beta);
             gemm(blas, CUDA_R_16BF, w.codes.as<void>(), pair + xElements, w.rows, w.cols, n, y,
                  1.f);
             return;
@@ -396,7 +404,7 @@ void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, Matmul
     s.xHalf.reserve(static_cast<std::size_t>(xElements) * sizeof(__half));
     toHalf<<<gridFor(xElements, 256), 256, 0, stream>>>(x, xElements, s.xHalf.as<__half>());
     checkLaunch("converting activations");
-    gemm(blas, CUDA_R_16F, weights, s.xHalf.as<void>(), w.rows, w.cols, n, y, 0.f);
+    gemm(blas, CUDA_R_16F, weights, s.xHalf.as<void>(), w.rows, w.cols, n, y, beta);
 }
 
 void deviceGatherRows(const DeviceMatrix& w, const int* ids, int n, float* out,

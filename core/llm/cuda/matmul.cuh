@@ -20,8 +20,9 @@ struct MatmulScratch {
 // Rows of activations at or under this go through the matrix-vector kernels.
 constexpr int kMatvecRows = 8;
 
-void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, MatmulScratch& scratch,
-                  cublasHandle_t blas, cudaStream_t stream);
+// With `accumulate`, y += x W^T (the residual sum in the same pass).
+void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, bool accumulate,
+                  MatmulScratch& scratch, cublasHandle_t blas, cudaStream_t stream);
 
 // Row `row` of every token's id: out[t, :] = W[ids[t], :] as float32 (embedding lookup).
 void deviceGatherRows(const DeviceMatrix& w, const int* ids, int n, float* out,
