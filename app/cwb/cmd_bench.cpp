@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cwb/command.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/llm_options.h"
 #include "app/cwb/typed_options.h"
 #include "core/llm/llm_speed.h"
@@ -16,6 +17,7 @@ namespace {
 struct BenchArgs {
     std::string checkpoint;
     int prompt = 64, generate = 16, threads = 0, repetitions = 3;
+    std::string device = "auto";
     bool json = false;
     LlmCompressionArgs compression;
 };
@@ -29,10 +31,12 @@ int runBench(const BenchArgs& a) {
     options.generateTokens = a.generate;
     options.threads = a.threads;
     options.repetitions = a.repetitions;
+    options.backend = deviceBackend(a.device);
     const SpeedResult r = measureSpeed(checkpoint.config, weights, options);
     if (a.json) {
         const nlohmann::ordered_json out{{"checkpoint", a.checkpoint},
                                          {"compression", describeCompression(a.compression)},
+                                         {"device", r.device},
                                          {"threads", r.threads},
                                          {"promptTokens", a.prompt},
                                          {"generateTokens", a.generate},
@@ -44,8 +48,9 @@ int runBench(const BenchArgs& a) {
         std::printf("%s\n", out.dump(2).c_str());
         return 0;
     }
-    std::printf("%s, %d threads, median of %d\n", describeCompression(a.compression).c_str(),
-                r.threads, a.repetitions);
+    const std::string where = r.device == "cpu" ? std::to_string(r.threads) + " threads" : r.device;
+    std::printf("%s, %s, median of %d\n", describeCompression(a.compression).c_str(), where.c_str(),
+                a.repetitions);
     if (a.prompt > 0)
         std::printf("prefill pp%d   %10.1f tokens/s\n", a.prompt, r.prefillTokensPerSecond);
     if (a.generate > 0) {
@@ -66,6 +71,7 @@ void declareBench(CLI::App& app, BenchArgs& a) {
     addInteger(app, "-r,--repetitions", a.repetitions, 1, 1000, "runs; the median is shown");
     addLlmCompressionOptions(app, a.compression);
     addThreadsOption(app, a.threads);
+    addDeviceOption(app, a.device);
     app.add_flag("--json", a.json, "print the result as JSON");
 }
 

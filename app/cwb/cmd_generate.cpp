@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "app/cwb/command.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/llm_options.h"
 #include "app/cwb/typed_options.h"
 #include "core/llm/checkpoint_tokenizer.h"
@@ -15,6 +16,7 @@ namespace {
 struct GenerateArgs {
     std::string checkpoint, prompt;
     int tokens = 32, threads = 0;
+    std::string device = "auto";
     LlmCompressionArgs compression;
 };
 
@@ -29,6 +31,7 @@ int runGenerate(const GenerateArgs& a) {
     GenerateOptions options;
     options.maxTokens = a.tokens;
     options.threads = a.threads;
+    options.backend = deviceBackend(a.device);
     options.stopTokens = {tokenizer->eos()};
     int previous = prompt.back();
     options.onToken = [&](std::int32_t id) {
@@ -53,6 +56,7 @@ void declareGenerate(CLI::App& app, GenerateArgs& a) {
     addInteger(app, "-n,--tokens", a.tokens, 1, 1 << 20, "tokens to generate at most");
     addLlmCompressionOptions(app, a.compression);
     addThreadsOption(app, a.threads);
+    addDeviceOption(app, a.device);
 }
 
 const CommandRegistration registration = command<GenerateArgs>(

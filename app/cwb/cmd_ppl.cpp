@@ -10,8 +10,10 @@
 #include <sstream>
 
 #include "app/cwb/command.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/llm_options.h"
 #include "app/cwb/typed_options.h"
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/llm/checkpoint_tokenizer.h"
 #include "core/llm/perplexity.h"
@@ -23,6 +25,7 @@ namespace {
 struct PplArgs {
     std::string checkpoint, text;
     int context = 256, limit = 0, threads = 0;
+    std::string device = "auto";
     bool kl = false, json = false;
     LlmCompressionArgs compression;
 };
@@ -68,6 +71,7 @@ int runPpl(const PplArgs& a) {
     options.context = a.context;
     options.threads = a.threads;
     options.maxChunks = a.limit;
+    options.backend = deviceBackend(a.device);
     options.bos = tokenizer->bos();
     if (a.kl) options.reference = &checkpoint.weights;
     const bool live = isatty(STDERR_FILENO);
@@ -111,9 +115,11 @@ int runPpl(const PplArgs& a) {
     if (s.hasKl)
         std::printf("KL divergence %.6f ± %.6f; same top token %.2f %% ± %.2f %%\n", s.meanKl,
                     s.klError, 100 * s.sameTop, 100 * s.sameTopError);
-    std::printf("%s, %.2f s (%.0f tokens/s, %d threads)\n",
-                describeCompression(a.compression).c_str(), result.seconds, result.tokensPerSecond,
-                resolveThreads(a.threads));
+    const std::string where = options.backend->name() == "cpu"
+                                  ? std::to_string(resolveThreads(a.threads)) + " threads"
+                                  : options.backend->name();
+    std::printf("%s, %.2f s (%.0f tokens/s, %s)\n", describeCompression(a.compression).c_str(),
+                result.seconds, result.tokensPerSecond, where.c_str());
     return 0;
 }
 
@@ -129,6 +135,7 @@ void declarePpl(CLI::App& app, PplArgs& a) {
                  "also the KL divergence and same-top-token rate against the original");
     app.add_flag("--json", a.json, "print the result as JSON");
     addThreadsOption(app, a.threads);
+    addDeviceOption(app, a.device);
 }
 
 const CommandRegistration registration = command<PplArgs>(

@@ -17,6 +17,11 @@
 
 namespace cwb {
 
+class LlamaRunner;
+struct LlamaConfig;
+struct LlamaWeights;
+struct ForwardOptions;
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -36,6 +41,14 @@ public:
     virtual std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
                                                         const CompressedEngineOptions& options,
                                                         KernelReport* report) = 0;
+
+    // A Llama forward pass over `weights` (views: the runner copies what it needs) on this
+    // device, for perplexity, generation and the speed test. The default is the CPU's
+    // LlamaForward; a device with its own pass overrides it. Throws cwb::Error as
+    // validateLlama does, or when the device cannot hold the weights.
+    virtual std::unique_ptr<LlamaRunner> makeLlamaRunner(const LlamaConfig& config,
+                                                         const LlamaWeights& weights,
+                                                         const ForwardOptions& options);
 };
 
 // The CPU backend: always available.
@@ -59,6 +72,11 @@ struct BackendChoice {
     Backend* backend = nullptr;  // never null
     std::string note;            // one line when another device than the one asked runs the jobs
 };
+
+// The backend's Llama runner, the CPU's where `backend` is null.
+std::unique_ptr<LlamaRunner> makeLlamaRunner(Backend* backend, const LlamaConfig& config,
+                                             const LlamaWeights& weights,
+                                             const ForwardOptions& options);
 
 // The backend for a device name: "cpu", "cuda", "cuda:N", or "auto" (a GPU where one works,
 // else the CPU, without a note). A known device that cannot run here falls back to the CPU

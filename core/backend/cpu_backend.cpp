@@ -3,6 +3,7 @@
 
 #include "core/backend/backend.h"
 #include "core/infer/int8/int8_gemm.h"
+#include "core/llm/llama_forward.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -29,6 +30,18 @@ public:
 };
 
 }  // namespace
+
+std::unique_ptr<LlamaRunner> Backend::makeLlamaRunner(const LlamaConfig& config,
+                                                      const LlamaWeights& weights,
+                                                      const ForwardOptions& options) {
+    return std::make_unique<LlamaForward>(config, weights, options);
+}
+
+std::unique_ptr<LlamaRunner> makeLlamaRunner(Backend* backend, const LlamaConfig& config,
+                                             const LlamaWeights& weights,
+                                             const ForwardOptions& options) {
+    return backendOr(backend).makeLlamaRunner(config, weights, options);
+}
 
 Backend& cpuBackend() {
     static CpuBackend cpu;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/llm/llama_forward.h"
 
@@ -35,12 +36,13 @@ GenerateResult generateGreedy(const LlamaConfig& config, const LlamaWeights& wei
         throw Error("generate: " + std::to_string(prompt.size()) + " prompt tokens and " +
                     std::to_string(maxTokens) + " new ones exceed the model's context of " +
                     std::to_string(config.maxSequence) + "; ask for fewer tokens");
-    LlamaForward model(config, weights, {options.threads, needed, options.cancel});
+    const std::unique_ptr<LlamaRunner> model = makeLlamaRunner(
+        options.backend, config, weights, {options.threads, needed, options.cancel});
 
     GenerateResult result;
     std::vector<float> logits;
     auto start = Clock::now();
-    model.forwardLast(prompt, logits);
+    model->forwardLast(prompt, logits);
     result.promptSeconds = since(start);
     start = Clock::now();
     for (int i = 0; i < maxTokens; ++i) {
@@ -52,7 +54,7 @@ GenerateResult generateGreedy(const LlamaConfig& config, const LlamaWeights& wei
         }
         result.tokens.push_back(next);
         if (options.onToken) options.onToken(next);
-        if (i + 1 < maxTokens) model.forwardLast(std::span(&next, 1), logits);
+        if (i + 1 < maxTokens) model->forwardLast(std::span(&next, 1), logits);
     }
     result.generateSeconds = since(start);
     return result;

@@ -12,9 +12,12 @@
 
 namespace cwb {
 
+class Backend;
+
 struct GenerateOptions {
-    int maxTokens = 64;  // tokens to generate at most
-    int threads = 0;     // 0 = all cores
+    int maxTokens = 64;          // tokens to generate at most
+    int threads = 0;             // 0 = all cores
+    Backend* backend = nullptr;  // where the forward pass runs; null: the CPU
     // Tokens that end the text when they come (not kept): usually EOS; llama2.c's run.c
     // stops at BOS.
     std::vector<std::int32_t> stopTokens;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/infer/cpu/gemm.h"
 #include "core/llm/linear.h"
+#include "core/llm/llm_speed.h"
 #include "core/util/mapped_file.h"
 #include "core/util/memory.h"
 
@@ -130,6 +131,8 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
 }
 
 LlamaForward::~LlamaForward() = default;
+
+double LlamaForward::readBandwidth() const { return measureReadBandwidth(m_pool.threads()); }
 
 void LlamaForward::elementwise(std::size_t n,
                                const std::function<void(std::size_t, std::size_t)>& body) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/llm/llama_config.h"
+#include "core/llm/llama_runner.h"
 #include "core/llm/llama_weights.h"
 #include "core/util/worker_pool.h"
 
@@ -38,7 +39,7 @@ bool weightsCrowdMemory(const LlamaWeights& weights);
 // the config's own inconsistency (heads not a multiple of kv heads, an odd head size ...).
 void validateLlama(const LlamaConfig& config, const LlamaWeights& weights);
 
-class LlamaForward {
+class LlamaForward final : public LlamaRunner {
 public:
     // Keeps a copy of `weights` (views: cheap) and the config. Validates both.
     LlamaForward(const LlamaConfig& config, const LlamaWeights& weights,
@@ -47,24 +48,16 @@ public:
     LlamaForward(const LlamaForward&) = delete;
     LlamaForward& operator=(const LlamaForward&) = delete;
 
-    const LlamaConfig& config() const { return m_config; }
+    const LlamaConfig& config() const override { return m_config; }
+    std::string device() const override { return "cpu"; }
     int threads() const { return m_pool.threads(); }
-    int position() const { return m_position; }  // tokens held in the KV cache
-    int capacity() const { return m_capacity; }
-    void reset() { m_position = 0; }
-
-    // Runs `tokens` at positions position() ... position() + size - 1 and keeps their keys and
-    // values. Writes the logits of the call's tokens [logitsFrom, logitsTo) to `logits`, row
-    // after row ((logitsTo - logitsFrom) x vocab). Throws cwb::Error for a token id outside the
-    // vocabulary or a cache overflow (nothing is appended then), Cancelled when asked to stop.
+    int position() const override { return m_position; }
+    int capacity() const override { return m_capacity; }
+    void reset() override { m_position = 0; }
+    double readBandwidth() const override;
+    // See LlamaRunner::forward.
     void forward(std::span<const std::int32_t> tokens, int logitsFrom, int logitsTo,
-                 std::vector<float>& logits);
-
-    // The logits of the last token only (generation).
-    void forwardLast(std::span<const std::int32_t> tokens, std::vector<float>& logits) {
-        const int n = static_cast<int>(tokens.size());
-        forward(tokens, n - 1, n, logits);
-    }
+                 std::vector<float>& logits) override;
 
 private:
     void attention(int layer, int tokens);

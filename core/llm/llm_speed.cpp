@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/llm/llama_forward.h"
 #include "core/util/worker_pool.h"
@@ -74,9 +76,12 @@ SpeedResult measureSpeed(const LlamaConfig& config, const LlamaWeights& weights,
     if (config.maxSequence > 0 && context > config.maxSequence)
         throw Error("speed: " + std::to_string(context) + " tokens exceed the model's context of " +
                     std::to_string(config.maxSequence));
-    LlamaForward model(config, weights, {options.threads, context, options.cancel});
+    const std::unique_ptr<LlamaRunner> runner = makeLlamaRunner(
+        options.backend, config, weights, {options.threads, context, options.cancel});
+    LlamaRunner& model = *runner;
     SpeedResult result;
-    result.threads = model.threads();
+    result.threads = WorkerPool::shared(options.threads).threads();
+    result.device = model.device();
     result.weightBytesPerToken = weightBytesPerToken(config, weights);
     const auto ids = benchTokens(context, config.vocabSize);
     std::vector<float> logits;
@@ -102,7 +107,7 @@ SpeedResult measureSpeed(const LlamaConfig& config, const LlamaWeights& weights,
     result.prefillTokensPerSecond = median(prefill);
     result.generateTokensPerSecond = median(generate);
     if (options.measureBandwidth) {
-        result.readBandwidth = measureReadBandwidth(result.threads);
+        result.readBandwidth = model.readBandwidth();
         if (result.readBandwidth > 0)
             result.bandwidthFraction = static_cast<double>(result.weightBytesPerToken) *
                                        result.generateTokensPerSecond / result.readBandwidth;

@@ -7,29 +7,34 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "core/llm/llama_config.h"
 #include "core/llm/llama_weights.h"
 
 namespace cwb {
 
+class Backend;
+
 struct SpeedOptions {
-    int promptTokens = 64;    // p (0: no prefill test)
-    int generateTokens = 16;  // n (0: no generation test)
-    int threads = 0;          // 0 = all cores
-    int repetitions = 3;      // the median is reported
+    int promptTokens = 64;       // p (0: no prefill test)
+    int generateTokens = 16;     // n (0: no generation test)
+    int threads = 0;             // 0 = all cores
+    Backend* backend = nullptr;  // where the model runs; null: the CPU
+    int repetitions = 3;         // the median is reported
     bool measureBandwidth = true;
     std::function<bool()> cancel;  // checked before every layer
 };
 
 struct SpeedResult {
     int threads = 0;
+    std::string device;  // where it ran: "cpu", "cuda:0"
     double prefillTokensPerSecond = 0.0;
     double generateTokensPerSecond = 0.0;
     // Bytes of the weights one generated token reads: every matrix and norm once, one
     // embedding row (the KV cache, a few kilobytes here, is left out).
     std::int64_t weightBytesPerToken = 0;
-    double readBandwidth = 0.0;      // bytes/s: a large buffer read by the same threads
+    double readBandwidth = 0.0;      // bytes/s: a large buffer read by the same threads or device
     double bandwidthFraction = 0.0;  // weightBytesPerToken * generation speed / readBandwidth
 };
 

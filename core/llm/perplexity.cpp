@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/llm/llama_forward.h"
 #include "core/util/memory.h"
@@ -125,14 +126,15 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
     }
 
     const ForwardOptions forwardOptions{options.threads, context, options.cancel, options.resident};
-    LlamaForward model(config, weights, forwardOptions);
-    std::unique_ptr<LlamaForward> reference;
+    std::unique_ptr<LlamaRunner> model =
+        makeLlamaRunner(options.backend, config, weights, forwardOptions);
+    std::unique_ptr<LlamaRunner> reference;
     if (options.reference && !recorded)
-        reference = std::make_unique<LlamaForward>(config, *options.reference, forwardOptions);
+        reference = makeLlamaRunner(options.backend, config, *options.reference, forwardOptions);
     const bool hasKl = reference || recorded;
 
-    // The forward pass's own threads score the rows (other threads would compete with them).
-    WorkerPool& pool = WorkerPool::shared(model.threads());
+    // The CPU forward pass's own threads score the rows (other threads would compete with them).
+    WorkerPool& pool = WorkerPool::shared(options.threads);
     std::vector<std::int32_t> chunk(static_cast<std::size_t>(context));
     std::vector<float> logits, referenceLogits, logQ, liveLogP;
     logQ.resize(chunkFloats);
@@ -144,8 +146,8 @@ PerplexityResult measurePerplexity(const LlamaConfig& config, const LlamaWeights
         const auto begin = tokens.begin() + static_cast<std::ptrdiff_t>(c) * context;
         std::copy(begin, begin + context, chunk.begin());
         chunk[0] = options.bos;
-        model.reset();
-        model.forward(chunk, first, context - 1, logits);
+        model->reset();
+        model->forward(chunk, first, context - 1, logits);
         if (reference) {
             reference->reset();
             reference->forward(chunk, first, context - 1, referenceLogits);

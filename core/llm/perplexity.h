@@ -19,6 +19,8 @@
 
 namespace cwb {
 
+class Backend;
+
 // Where a run stands after a chunk, and its final figures. Uncertainties are llama.cpp's:
 // the standard error of the mean over the scored tokens.
 struct PerplexityStats {
@@ -51,10 +53,11 @@ struct PerplexityResult {
 };
 
 struct PerplexityOptions {
-    int context = 256;  // n_ctx: tokens per chunk (even, at least 4)
-    int threads = 0;    // 0 = all cores
-    int maxChunks = 0;  // 0 = every whole chunk
-    int bos = 1;        // replaces the first token of every chunk
+    int context = 256;           // n_ctx: tokens per chunk (even, at least 4)
+    int threads = 0;             // 0 = all cores (the CPU's forward pass and the scoring)
+    Backend* backend = nullptr;  // where the forward passes run; null: the CPU
+    int maxChunks = 0;           // 0 = every whole chunk
+    int bos = 1;                 // replaces the first token of every chunk
     // When set, the KL divergence and same-top-token rate of the model against this one
     // (the original of a compressed model, with the same config) over the scored tokens.
     const LlamaWeights* reference = nullptr;

@@ -8,6 +8,7 @@
 #include "core/backend/cuda/cuda_devices.h"
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
+#include "core/llm/cuda/llama_cuda.h"
 
 namespace cwb::cuda {
 namespace {
@@ -31,6 +32,11 @@ public:
                                                 const CompressedEngineOptions& options,
                                                 KernelReport* report) override {
         return cuda::makeEngine(m_index, model, options, report);
+    }
+    std::unique_ptr<LlamaRunner> makeLlamaRunner(const LlamaConfig& config,
+                                                 const LlamaWeights& weights,
+                                                 const ForwardOptions& options) override {
+        return makeCudaLlamaRunner(m_index, config, weights, options);
     }
 
 private:
