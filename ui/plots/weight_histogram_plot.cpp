@@ -11,7 +11,7 @@ namespace cwb::ui {
 WeightHistogramPlot::WeightHistogramPlot(QWidget* parent)
     : HistogramPlot(tr("Weight histogram"), tr("weight value"), tr("count (weights per bin)"),
                     parent) {
-    m_original = addBars(tr("original (float32)"), palette::original, 150);
+    m_original = addBars(tr("original"), palette::original, 150);
     m_compressed = addBars(tr("compressed"), palette::compressed, 170);
     m_zeroNote = addCornerNote(palette::accent);
     m_zeroNote->setVisible(false);
