@@ -73,13 +73,7 @@ const CommandRegistration registration{
             ->type_name("TYPE")
             ->required()
             ->check(wordIn(isFileFormat, kFileFormats));
-        app.add_option("--scope", a->scope,
-                       "what --format quantizes: blocks (the 7 matrices of every block) or all "
-                       "(every 2-D tensor, as llama-quantize --pure)")
-            ->type_name("blocks|all")
-            ->check(wordIn([](const std::string& s) { return s == "blocks" || s == "all"; },
-                           "blocks or all"))
-            ->capture_default_str();
+        addScopeOption(app, a->scope);
         app.add_option("-o,--output", a->output, "the GGUF file to write")
             ->type_name("OUT.gguf")
             ->required();

@@ -35,7 +35,11 @@ void addLlmCompressionOptions(CLI::App& app, LlmCompressionArgs& args) {
                    std::string("a llama.cpp block format instead: ") + kFormats)
         ->type_name("TYPE")
         ->check(wordIn(isWeightFormat, kFormats));
-    app.add_option("--scope", args.scope,
+    addScopeOption(app, args.scope);
+}
+
+void addScopeOption(CLI::App& app, std::string& scope) {
+    app.add_option("--scope", scope,
                    "what --format quantizes: blocks (the 7 matrices of every block) or all "
                    "(every 2-D tensor, as llama-quantize --pure)")
         ->type_name("blocks|all")

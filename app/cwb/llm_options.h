@@ -20,6 +20,8 @@ struct LlmCompressionArgs {
 
 // Declares --alpha, --rho, --format and --scope on `app`.
 void addLlmCompressionOptions(CLI::App& app, LlmCompressionArgs& args);
+// --scope blocks|all, for --format (ppl, generate, bench and quantize).
+void addScopeOption(CLI::App& app, std::string& scope);
 // The core's description of what the options ask for; UsageError for a bad combination.
 LlmCompression llmCompression(const LlmCompressionArgs& args);
 // "alpha 0.02, rho 0.01", "Q4_K on the block matrices", "as stored".
