@@ -1,6 +1,7 @@
 // The fused compression pass (see fused_pass.h). Work goes in blocks of up to kBlock
 // elements that stay in L1: values and histogram slots come from the kernels of
-// fused_kernels.h, then counts and sums are taken from the block.
+// fused_kernels.h (the family of quant::activeIsa()), then counts and sums are taken from the
+// block.
 #include "core/compress/fused_pass.h"
 
 #include <algorithm>
@@ -55,6 +56,8 @@ std::uint64_t interleavedCount(const std::vector<std::uint32_t>& counters, std::
 
 struct Context {
     const FusedJob* job;
+    const FusedKernels* kernels;
+    QuantizeRunFn values;  // the job's mask and quantizer
     BinScale weights, errors;
     bool histograms;
     bool compressedFromCodes;  // the compressed histogram is derived from the code counts
@@ -63,94 +66,69 @@ struct Context {
 };
 
 // One run of `len` <= kBlock consecutive elements starting at `i`. `unit` is the first
-// element's quantization unit; PerUnit: the run lies in one row and units advance by column.
-template <QuantKind Q, bool PerUnit, KeepRule::Kind K>
+// element's quantization unit; per-unit jobs: the run lies in one row and units advance by
+// column.
 void runBlock(const Context& ctx, long long i, int len, long long unit) {
     const FusedJob& job = *ctx.job;
+    const FusedKernels& k = *ctx.kernels;
     alignas(64) float scratch[kBlock];
     alignas(64) float codes[kBlock];
     BlockParams p{};
     p.in = job.in.data + i;
     p.out = scratch;  // in L1; copied to the output at the end
     p.codes = codes;
-    p.keepMask = K == KeepRule::Kind::Explicit ? job.keep.keep + i : nullptr;
+    p.keepMask = job.keep.kind == KeepRule::Kind::Explicit ? job.keep.keep + i : nullptr;
     p.rho = job.keep.rho;
     p.alpha = job.alpha;
-    if constexpr (Q == QuantKind::Affine) {
-        // k-bit codes: the quantization type's own kernel (quant_types.h).
+    if (job.quant == QuantKind::Affine) {
         const QuantTypeTraits& type = *job.units->type;
         p.steps = job.units->steps.data() + unit;
         p.zeroPoints = job.units->zeroPoints.data() + unit;
         p.qmin = static_cast<float>(type.qmin);
         p.qmax = static_cast<float>(type.qmax);
-        type.kernel(K)(p, len);
-    } else {
-        values<Q, PerUnit, K>(p, len);
     }
+    ctx.values(p, len);
     const float* in = p.in;
     const float* out = p.out;
 
-    sums(in, out, len, *ctx.sums);
-    if (job.out) storeBlock(job.out + i, out, len);
+    k.sums(in, out, len, *ctx.sums);
+    if (job.out) k.store(job.out + i, out, len);
 
     WorkerCounts& counts = *ctx.counts;
     alignas(64) std::uint16_t slotA[kBlock], slotB[kBlock];
     if (!job.countInPass) return;
     if (ctx.histograms) {
-        weightSlots(in, len, ctx.weights, slotA);
-        errorSlots(in, out, len, ctx.errors, slotB);
+        k.weightSlots(in, len, ctx.weights, slotA);
+        k.errorSlots(in, out, len, ctx.errors, slotB);
         countInterleaved(counts.original.data(), slotA, len);
         countInterleaved(counts.error.data(), slotB, len);
         if (!ctx.compressedFromCodes) {
-            weightSlots(out, len, ctx.weights, slotA);
+            k.weightSlots(out, len, ctx.weights, slotA);
             countInterleaved(counts.compressed.data(), slotA, len);
         }
     }
     if (job.codeSpan > 0) {
         // Codes lie in the span by construction (weights are finite, checked before the
         // pass); the clamp in codeIndices only keeps memory safe.
-        codeIndices(codes, len, static_cast<float>(job.codeBase),
-                    static_cast<float>(job.codeSpan - 1), slotA);
+        k.codeIndices(codes, len, static_cast<float>(job.codeBase),
+                      static_cast<float>(job.codeSpan - 1), slotA);
         countInterleaved(counts.codes.data(), slotA, len);
     }
 }
 
-using BlockFn = void (*)(const Context&, long long, int, long long);
-
-template <QuantKind Q, bool PerUnit>
-BlockFn pickKeep(KeepRule::Kind k) {
-    switch (k) {
-        case KeepRule::Kind::All:
-            return &runBlock<Q, PerUnit, KeepRule::Kind::All>;
-        case KeepRule::Kind::Threshold:
-            return &runBlock<Q, PerUnit, KeepRule::Kind::Threshold>;
-        case KeepRule::Kind::Textbook:
-            return &runBlock<Q, PerUnit, KeepRule::Kind::Textbook>;
-        case KeepRule::Kind::Explicit:
-            return &runBlock<Q, PerUnit, KeepRule::Kind::Explicit>;
-    }
-    return nullptr;
+// The job's mask and quantizer in the family of `isa`; k-bit codes take the quantization
+// type's own kernel (quant_types.h).
+QuantizeRunFn valuesOf(const FusedJob& job, const FusedKernels& kernels, quant::Isa isa) {
+    if (job.quant == QuantKind::Affine) return job.units->type->kernel(job.keep.kind, isa);
+    return kernels.values[static_cast<int>(job.quant)][0][static_cast<int>(job.keep.kind)];
 }
 
-BlockFn pickBlock(const FusedJob& job) {
-    switch (job.quant) {
-        case QuantKind::None:
-            return pickKeep<QuantKind::None, false>(job.keep.kind);
-        case QuantKind::Uniform:
-            return pickKeep<QuantKind::Uniform, false>(job.keep.kind);
-        case QuantKind::Affine:
-            return fusedPerUnit(job) ? pickKeep<QuantKind::Affine, true>(job.keep.kind)
-                                     : pickKeep<QuantKind::Affine, false>(job.keep.kind);
-    }
-    return nullptr;
-}
-
-void runChunk(const Context& ctx, BlockFn block, const Chunk& chunk) {
+void runChunk(const Context& ctx, const Chunk& chunk) {
     const FusedJob& job = *ctx.job;
     long long i = chunk.begin;
     if (!fusedPerUnit(job)) {
         for (; i < chunk.end; i += kBlock)
-            block(ctx, i, static_cast<int>(std::min<long long>(kBlock, chunk.end - i)), 0);
+            runBlock(ctx, i, static_cast<int>(std::min<long long>(kBlock, chunk.end - i)), 0);
         return;
     }
     // Per-channel or per-group steps: runs stay inside one row so units advance with the column.
@@ -158,7 +136,7 @@ void runChunk(const Context& ctx, BlockFn block, const Chunk& chunk) {
     while (i < chunk.end) {
         const long long r = i / cols, c = i % cols;
         const int len = static_cast<int>(std::min<long long>({kBlock, cols - c, chunk.end - i}));
-        block(ctx, i, len, job.units->unitOf(r, c));
+        runBlock(ctx, i, len, job.units->unitOf(r, c));
         i += len;
     }
 }
@@ -181,10 +159,13 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
         for (long long b = 0; b < jobs[t].in.size(); b += options.chunk)
             chunks.push_back({t, b, std::min(jobs[t].in.size(), b + options.chunk)});
 
-    std::vector<BlockFn> blocks;
+    // The kernel family: the widest this CPU has unless a test or benchmark set another.
+    const quant::Isa isa = quant::activeIsa();
+    const FusedKernels& kernels = fusedKernels(isa);
+    std::vector<QuantizeRunFn> values;
     std::vector<float> steps;
     for (const auto& job : jobs) {
-        blocks.push_back(pickBlock(job));
+        values.push_back(valuesOf(job, kernels, isa));
         steps.push_back(fusedSingleStep(job));
     }
     const BinScale weightBins = hist ? binScale(options.weights) : BinScale{};
@@ -215,13 +196,15 @@ std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
             if (stop.load(std::memory_order_relaxed)) return;
             const Chunk& chunk = chunks[static_cast<std::size_t>(k)];
             const Context ctx{&jobs[chunk.job],
+                              &kernels,
+                              values[chunk.job],
                               weightBins,
                               errorBins,
                               hist,
                               hist && steps[chunk.job] != 0.f,
                               &sums[static_cast<std::size_t>(k)],
                               &mine[chunk.job]};
-            runChunk(ctx, blocks[chunk.job], chunk);
+            runChunk(ctx, chunk);
             storeFence();  // streaming stores are visible to other threads after this
             progress.stepFromWorker(worker, ++done, total, stop);
         }

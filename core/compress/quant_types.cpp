@@ -17,18 +17,12 @@ AffineQuantizer scaleRule(float lo, float hi) {
                : makeAsymmetricQuantizer(lo, hi, Bits);
 }
 
-template <bool PerUnit, bool Reference, KeepRule::Kind K>
-constexpr QuantizeRunFn kernel() {
-    if constexpr (Reference) return &fused::valuesRef<QuantKind::Affine, PerUnit, K>;
-    return &fused::values<QuantKind::Affine, PerUnit, K>;
-}
-
-// The element kernels by keep rule: the `_ref` ones or the fast ones.
-template <bool PerUnit, bool Reference>
-std::array<QuantizeRunFn, kKeepKinds> kernels() {
-    using K = KeepRule::Kind;
-    return {kernel<PerUnit, Reference, K::All>(), kernel<PerUnit, Reference, K::Threshold>(),
-            kernel<PerUnit, Reference, K::Textbook>(), kernel<PerUnit, Reference, K::Explicit>()};
+// The element kernels by keep rule of a family's table.
+std::array<QuantizeRunFn, kKeepKinds> kernels(const fused::FusedKernels& family, bool perUnit) {
+    std::array<QuantizeRunFn, kKeepKinds> k{};
+    for (int keep = 0; keep < kKeepKinds; ++keep)
+        k[keep] = family.values[static_cast<int>(QuantKind::Affine)][perUnit ? 1 : 0][keep];
+    return k;
 }
 
 // "q4s_g32", "q8a_channel". Built with snprintf: GCC 12 warns falsely (-Wrestrict, bug
@@ -53,8 +47,11 @@ void addRows(std::vector<QuantTypeTraits>& rows) {
         t.qmax = range.qmax;
         t.quantizer = &scaleRule<Bits, Sym>;
         const bool perUnit = g != Granularity::Tensor;
-        t.quantizeRef = perUnit ? kernels<true, true>() : kernels<false, true>();
-        t.quantize = perUnit ? kernels<true, false>() : kernels<false, false>();
+        t.quantizeRef = kernels(fused::fusedKernels(quant::Isa::Scalar), perUnit);
+        for (int isa = 0; isa < quant::kIsaCount; ++isa)
+            if (quant::isaSupported(static_cast<quant::Isa>(isa)))
+                t.quantize[isa] =
+                    kernels(fused::fusedKernels(static_cast<quant::Isa>(isa)), perUnit);
         rows.push_back(std::move(t));
     };
     row("tensor", Granularity::Tensor, 0);

@@ -1,10 +1,10 @@
 // k-bit quantization types, ggml style: a type is a row of a traits table (code bits, scheme,
 // which weights share a step, the code range, how each step is stored), and the row names the
 // code that runs for it: the scale rule (the step and zero point for a range of weights) and
-// the element kernels of the fused pass, a plain scalar `_ref` kernel beside each fast one
-// (AVX-512 where the build targets it) that gives the same bits (quant_types_test holds them
-// to it). Every k-bit setting of QuantSettings (2..8 bits, symmetric or asymmetric, per
-// tensor, per output channel, or in groups of 32/64/128) is a row; chooseUnitQuantizers
+// the element kernels of the fused pass, a plain scalar `_ref` kernel beside the fast one of
+// each kernel family this CPU has (AVX2, AVX-512), each giving the same bits (quant_types_test
+// holds them to it). Every k-bit setting of QuantSettings (2..8 bits, symmetric or asymmetric,
+// per tensor, per output channel, or in groups of 32/64/128) is a row; chooseUnitQuantizers
 // picks it and the fused pass runs its kernels.
 //
 // Groups (blocks) run along the input axis, down a column of the (K, out) kernel matrix,
@@ -21,6 +21,7 @@
 #include "core/compress/compression_settings.h"
 #include "core/compress/quantize.h"
 #include "core/compress/weight_view.h"
+#include "core/quant/block_formats.h"
 
 namespace cwb {
 
@@ -48,10 +49,14 @@ struct QuantTypeTraits {
 
     // The scale rule: the quantizer of a unit whose kept weights span [lo, hi].
     AffineQuantizer (*quantizer)(float lo, float hi) = nullptr;
-    // Element kernels by KeepRule::Kind.
-    std::array<QuantizeRunFn, kKeepKinds> quantizeRef{}, quantize{};
+    // Element kernels by KeepRule::Kind: the reference, and by quant::Isa the family of each
+    // ISA this CPU has (nullptr for the others; [Scalar] is the reference).
+    std::array<QuantizeRunFn, kKeepKinds> quantizeRef{};
+    std::array<std::array<QuantizeRunFn, kKeepKinds>, quant::kIsaCount> quantize{};
 
-    QuantizeRunFn kernel(KeepRule::Kind keep) const { return quantize[static_cast<int>(keep)]; }
+    QuantizeRunFn kernel(KeepRule::Kind keep, quant::Isa isa) const {
+        return quantize[static_cast<int>(isa)][static_cast<int>(keep)];
+    }
 };
 
 std::span<const QuantTypeTraits> quantTypes();

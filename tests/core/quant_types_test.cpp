@@ -1,7 +1,8 @@
 // The k-bit quantization traits table: one row per setting with the code range and scale
 // rule of quantize.h's formulas (worked here by hand), every row's fast kernel equal to its
-// `_ref` kernel bit for bit on random data under every keep rule, and compressModel's k-bit
-// weights equal to a naive float32 quantizer written in this test from the formulas alone.
+// `_ref` kernel bit for bit (each kernel family this CPU has) on random data under every keep rule,
+// and compressModel's k-bit weights equal to a naive float32 quantizer written in this test from
+// the formulas alone.
 #include "core/compress/quant_types.h"
 
 #include <QtTest>
@@ -9,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "core/compress/compress_model.h"
@@ -18,7 +20,7 @@ using namespace cwb;
 
 namespace {
 
-constexpr int kRun = 200;  // elements per kernel call: a tail past the last full vector
+constexpr int kRun = 203;  // elements per kernel call: a tail past the last vector of 8 and 16
 
 Model denseModel(int in, int out, const std::vector<float>& w) {
     Model m;
@@ -89,8 +91,12 @@ private slots:
                     QCOMPARE(t->qmin, sym ? -((1 << (bits - 1)) - 1) : 0);
                     QCOMPARE(t->qmax, sym ? (1 << (bits - 1)) - 1 : (1 << bits) - 1);
                     QCOMPARE(t->blockSize, block);
-                    for (int k = 0; k < kKeepKinds; ++k)
-                        QVERIFY(t->quantize[k] && t->quantizeRef[k]);
+                    for (int k = 0; k < kKeepKinds; ++k) {
+                        QVERIFY(t->quantizeRef[k]);
+                        for (int isa = 0; isa < quant::kIsaCount; ++isa)
+                            QCOMPARE(t->quantize[isa][k] != nullptr,
+                                     quant::isaSupported(static_cast<quant::Isa>(isa)));
+                    }
                 }
         QVERIFY(!quantTypeFor(9, QuantScheme::Symmetric, Granularity::Tensor, 0));
         QVERIFY(!quantTypeFor(4, QuantScheme::Symmetric, Granularity::Group, 48));
@@ -112,9 +118,21 @@ private slots:
         QCOMPARE(w.zeroPoint, 0);
     }
 
-    // Every row's fast kernel against its reference, under every keep rule, on random weights
-    // with per-element steps, exact ties, zero steps (an empty range) and a random mask.
+    // Every row's fast kernel of each family this CPU has (one data row per family) against its
+    // reference, under every keep rule, on random weights with per-element steps, exact ties,
+    // zero steps (an empty range), NaN and infinities, and a random mask.
+    void fastEqualsReference_data() {
+        QTest::addColumn<int>("isa");
+        for (auto isa : {quant::Isa::Scalar, quant::Isa::Avx2, quant::Isa::Avx512})
+            QTest::newRow(quant::isaName(isa).c_str()) << static_cast<int>(isa);
+    }
     void fastEqualsReference() {
+        QFETCH(int, isa);
+        if (!quant::isaSupported(static_cast<quant::Isa>(isa)))
+            QSKIP("this CPU lacks the data row's kernel family");
+        const float special[] = {std::numeric_limits<float>::quiet_NaN(),
+                                 std::numeric_limits<float>::infinity(),
+                                 -std::numeric_limits<float>::infinity(), -0.f, 3e38f};
         std::mt19937 rng(5);
         std::normal_distribution<float> weight(0.f, 0.3f);
         std::uniform_real_distribution<float> range(0.05f, 1.f);
@@ -122,7 +140,7 @@ private slots:
         std::vector<std::uint8_t> mask(kRun);
         int compared = 0;
         for (const QuantTypeTraits& type : quantTypes()) {
-            for (int trial = 0; trial < 4; ++trial) {
+            for (int trial = 0; trial < 5; ++trial) {
                 for (int j = 0; j < kRun; ++j) {
                     const AffineQuantizer q = type.quantizer(-range(rng), range(rng));
                     steps[static_cast<std::size_t>(j)] = trial == 3 && j % 7 == 0 ? 0.f : q.step;
@@ -130,6 +148,7 @@ private slots:
                     float w = weight(rng) + (trial == 1 ? 0.4f : 0.f);
                     if (trial == 2 && j % 5 == 0)  // exactly half-way between two codes
                         w = (static_cast<float>(j % 9) - 4.f + 0.5f) * q.step;
+                    if (trial == 4 && j % 3 == 0) w = special[(j / 3) % std::size(special)];
                     in[static_cast<std::size_t>(j)] = w;
                     mask[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(rng() % 2);
                 }
@@ -147,7 +166,7 @@ private slots:
                     type.quantizeRef[k](p, kRun);
                     p.out = b.data();
                     p.codes = cb.data();
-                    type.quantize[k](p, kRun);
+                    type.quantize[isa][k](p, kRun);
                     const QString where = QString("%1 keep rule %2 trial %3")
                                               .arg(QString::fromStdString(type.name))
                                               .arg(k)
@@ -158,7 +177,7 @@ private slots:
                 }
             }
         }
-        QCOMPARE(compared, 70 * 4 * kKeepKinds);
+        QCOMPARE(compared, 70 * 5 * kKeepKinds);
     }
 
     // compressModel's k-bit weights are the naive quantizer's, unit by unit: groups of rows

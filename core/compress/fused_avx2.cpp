@@ -1,0 +1,106 @@
+// The fused pass's kernels for AVX2 (with FMA): fused_body.h over 8 float lanes, masks as
+// all-ones lanes, the 8 double lanes of the sums in two registers.
+#include <bit>
+#include <cstdint>
+
+#include "core/quant/simd_target.h"
+
+namespace cwb::fused {
+namespace {
+
+struct Avx2Ops {
+    static constexpr int kWidth = 8;
+    using F = __m256;
+    using M = __m256;
+    using I = __m256i;
+
+    CWB_QUANT_AVX2 static F load(const float* p) { return _mm256_loadu_ps(p); }
+    CWB_QUANT_AVX2 static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+    CWB_QUANT_AVX2 static void stream(float* p, F v) { _mm256_stream_ps(p, v); }
+    CWB_QUANT_AVX2 static F set1(float x) { return _mm256_set1_ps(x); }
+    CWB_QUANT_AVX2 static F zero() { return _mm256_setzero_ps(); }
+    CWB_QUANT_AVX2 static F add(F a, F b) { return _mm256_add_ps(a, b); }
+    CWB_QUANT_AVX2 static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+    CWB_QUANT_AVX2 static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+    CWB_QUANT_AVX2 static F div(F a, F b) { return _mm256_div_ps(a, b); }
+    CWB_QUANT_AVX2 static F min(F a, F b) { return _mm256_min_ps(a, b); }
+    CWB_QUANT_AVX2 static F max(F a, F b) { return _mm256_max_ps(a, b); }
+    CWB_QUANT_AVX2 static F abs(F x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), x); }
+    CWB_QUANT_AVX2 static F trunc(F x) {
+        return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    }
+    CWB_QUANT_AVX2 static F signedOne(F x) {
+        return _mm256_or_ps(_mm256_and_ps(x, _mm256_set1_ps(-0.f)), _mm256_set1_ps(1.f));
+    }
+    CWB_QUANT_AVX2 static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+    CWB_QUANT_AVX2 static M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+    CWB_QUANT_AVX2 static M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+    CWB_QUANT_AVX2 static M neq(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
+    CWB_QUANT_AVX2 static F select(M m, F yes, F no) { return _mm256_blendv_ps(no, yes, m); }
+    CWB_QUANT_AVX2 static M keepBytes(const std::uint8_t* p) {
+        const I bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+        return _mm256_castsi256_ps(_mm256_cmpgt_epi32(bytes, _mm256_setzero_si256()));
+    }
+
+    CWB_QUANT_AVX2 static I toInt(F x) { return _mm256_cvttps_epi32(x); }
+    CWB_QUANT_AVX2 static I addI(I a, I b) { return _mm256_add_epi32(a, b); }
+    CWB_QUANT_AVX2 static I set1I(int x) { return _mm256_set1_epi32(x); }
+    CWB_QUANT_AVX2 static I zeroI() { return _mm256_setzero_si256(); }
+    CWB_QUANT_AVX2 static I selectI(M m, I yes, I no) {
+        return _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(no), _mm256_castsi256_ps(yes), m));
+    }
+    // Lanes are 0..65535, which the unsigned saturation keeps as they are.
+    CWB_QUANT_AVX2 static void storeU16(std::uint16_t* p, I v) {
+        _mm_storeu_si128(
+            reinterpret_cast<__m128i*>(p),
+            _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+    }
+
+    struct D8 {
+        __m256d lo, hi;  // lanes 0..3, 4..7
+    };
+    CWB_QUANT_AVX2 static D8 widen8(const float* p) {
+        const F v = _mm256_loadu_ps(p);
+        return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+    }
+    CWB_QUANT_AVX2 static D8 loadD(const double* p) {
+        return {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)};
+    }
+    CWB_QUANT_AVX2 static void storeD(double* p, D8 v) {
+        _mm256_storeu_pd(p, v.lo);
+        _mm256_storeu_pd(p + 4, v.hi);
+    }
+    CWB_QUANT_AVX2 static D8 set1D(double x) { return {_mm256_set1_pd(x), _mm256_set1_pd(x)}; }
+    CWB_QUANT_AVX2 static D8 subD(D8 a, D8 b) {
+        return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)};
+    }
+    CWB_QUANT_AVX2 static D8 fmaD(D8 a, D8 b, D8 c) {
+        return {_mm256_fmadd_pd(a.lo, b.lo, c.lo), _mm256_fmadd_pd(a.hi, b.hi, c.hi)};
+    }
+    CWB_QUANT_AVX2 static D8 absD(D8 x) {
+        const __m256d sign = _mm256_set1_pd(-0.0);
+        return {_mm256_andnot_pd(sign, x.lo), _mm256_andnot_pd(sign, x.hi)};
+    }
+    CWB_QUANT_AVX2 static D8 maxD(D8 a, D8 b) {
+        return {_mm256_max_pd(a.lo, b.lo), _mm256_max_pd(a.hi, b.hi)};
+    }
+    CWB_QUANT_AVX2 static double reduceMaxD(D8 v) {
+        const __m256d m = _mm256_max_pd(v.lo, v.hi);
+        const __m128d h = _mm_max_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
+        return _mm_cvtsd_f64(_mm_max_sd(h, _mm_unpackhi_pd(h, h)));
+    }
+    CWB_QUANT_AVX2 static int zeros8(const float* p) {
+        const F eq = _mm256_cmp_ps(_mm256_loadu_ps(p), _mm256_setzero_ps(), _CMP_EQ_OQ);
+        return std::popcount(static_cast<unsigned>(_mm256_movemask_ps(eq)));
+    }
+};
+
+}  // namespace
+}  // namespace cwb::fused
+
+#define CWB_FUSED_TARGET CWB_QUANT_AVX2
+#define CWB_FUSED_ISA Avx2Ops
+#define CWB_FUSED_ENTRY fusedKernelsAvx2
+#include "core/compress/fused_body.h"
