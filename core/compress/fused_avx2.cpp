@@ -3,28 +3,15 @@
 #include <bit>
 #include <cstdint>
 
+#include "core/compress/fused_vector_ops.h"
 #include "core/quant/simd_target.h"
 
 namespace cwb::fused {
 namespace {
 
 struct Avx2Ops {
-    static constexpr int kWidth = 8;
-    using F = __m256;
-    using M = __m256;
-    using I = __m256i;
+    CWB_FUSED_VECTOR_OPS(CWB_QUANT_AVX2, 256, _mm256, si256, __m256, _mm256_cmp_ps)
 
-    CWB_QUANT_AVX2 static F load(const float* p) { return _mm256_loadu_ps(p); }
-    CWB_QUANT_AVX2 static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
-    CWB_QUANT_AVX2 static void stream(float* p, F v) { _mm256_stream_ps(p, v); }
-    CWB_QUANT_AVX2 static F set1(float x) { return _mm256_set1_ps(x); }
-    CWB_QUANT_AVX2 static F zero() { return _mm256_setzero_ps(); }
-    CWB_QUANT_AVX2 static F add(F a, F b) { return _mm256_add_ps(a, b); }
-    CWB_QUANT_AVX2 static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
-    CWB_QUANT_AVX2 static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-    CWB_QUANT_AVX2 static F div(F a, F b) { return _mm256_div_ps(a, b); }
-    CWB_QUANT_AVX2 static F min(F a, F b) { return _mm256_min_ps(a, b); }
-    CWB_QUANT_AVX2 static F max(F a, F b) { return _mm256_max_ps(a, b); }
     CWB_QUANT_AVX2 static F abs(F x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), x); }
     CWB_QUANT_AVX2 static F trunc(F x) {
         return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -32,20 +19,12 @@ struct Avx2Ops {
     CWB_QUANT_AVX2 static F signedOne(F x) {
         return _mm256_or_ps(_mm256_and_ps(x, _mm256_set1_ps(-0.f)), _mm256_set1_ps(1.f));
     }
-    CWB_QUANT_AVX2 static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
-    CWB_QUANT_AVX2 static M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
-    CWB_QUANT_AVX2 static M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-    CWB_QUANT_AVX2 static M neq(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
     CWB_QUANT_AVX2 static F select(M m, F yes, F no) { return _mm256_blendv_ps(no, yes, m); }
     CWB_QUANT_AVX2 static M keepBytes(const std::uint8_t* p) {
         const I bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
         return _mm256_castsi256_ps(_mm256_cmpgt_epi32(bytes, _mm256_setzero_si256()));
     }
 
-    CWB_QUANT_AVX2 static I toInt(F x) { return _mm256_cvttps_epi32(x); }
-    CWB_QUANT_AVX2 static I addI(I a, I b) { return _mm256_add_epi32(a, b); }
-    CWB_QUANT_AVX2 static I set1I(int x) { return _mm256_set1_epi32(x); }
-    CWB_QUANT_AVX2 static I zeroI() { return _mm256_setzero_si256(); }
     CWB_QUANT_AVX2 static I selectI(M m, I yes, I no) {
         return _mm256_castps_si256(
             _mm256_blendv_ps(_mm256_castsi256_ps(no), _mm256_castsi256_ps(yes), m));

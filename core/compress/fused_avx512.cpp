@@ -3,28 +3,15 @@
 #include <bit>
 #include <cstdint>
 
+#include "core/compress/fused_vector_ops.h"
 #include "core/quant/simd_target.h"
 
 namespace cwb::fused {
 namespace {
 
 struct Avx512Ops {
-    static constexpr int kWidth = 16;
-    using F = __m512;
-    using M = __mmask16;
-    using I = __m512i;
+    CWB_FUSED_VECTOR_OPS(CWB_QUANT_AVX512, 512, _mm512, si512, __mmask16, _mm512_cmp_ps_mask)
 
-    CWB_QUANT_AVX512 static F load(const float* p) { return _mm512_loadu_ps(p); }
-    CWB_QUANT_AVX512 static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
-    CWB_QUANT_AVX512 static void stream(float* p, F v) { _mm512_stream_ps(p, v); }
-    CWB_QUANT_AVX512 static F set1(float x) { return _mm512_set1_ps(x); }
-    CWB_QUANT_AVX512 static F zero() { return _mm512_setzero_ps(); }
-    CWB_QUANT_AVX512 static F add(F a, F b) { return _mm512_add_ps(a, b); }
-    CWB_QUANT_AVX512 static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
-    CWB_QUANT_AVX512 static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
-    CWB_QUANT_AVX512 static F div(F a, F b) { return _mm512_div_ps(a, b); }
-    CWB_QUANT_AVX512 static F min(F a, F b) { return _mm512_min_ps(a, b); }
-    CWB_QUANT_AVX512 static F max(F a, F b) { return _mm512_max_ps(a, b); }
     CWB_QUANT_AVX512 static F abs(F x) { return _mm512_abs_ps(x); }
     CWB_QUANT_AVX512 static F trunc(F x) {
         return _mm512_roundscale_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -34,20 +21,12 @@ struct Avx512Ops {
                                         _mm512_set1_epi32(static_cast<int>(0x80000000u)));
         return _mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_castps_si512(_mm512_set1_ps(1.f))));
     }
-    CWB_QUANT_AVX512 static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
-    CWB_QUANT_AVX512 static M le(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-    CWB_QUANT_AVX512 static M lt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-    CWB_QUANT_AVX512 static M neq(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
     CWB_QUANT_AVX512 static F select(M m, F yes, F no) { return _mm512_mask_mov_ps(no, m, yes); }
     CWB_QUANT_AVX512 static M keepBytes(const std::uint8_t* p) {
         const I bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
         return _mm512_test_epi32_mask(bytes, bytes);
     }
 
-    CWB_QUANT_AVX512 static I toInt(F x) { return _mm512_cvttps_epi32(x); }
-    CWB_QUANT_AVX512 static I addI(I a, I b) { return _mm512_add_epi32(a, b); }
-    CWB_QUANT_AVX512 static I set1I(int x) { return _mm512_set1_epi32(x); }
-    CWB_QUANT_AVX512 static I zeroI() { return _mm512_setzero_si512(); }
     CWB_QUANT_AVX512 static I selectI(M m, I yes, I no) {
         return _mm512_mask_mov_epi32(no, m, yes);
     }
