@@ -1,7 +1,8 @@
 // One slider step of the window: compressModel (mask, quantize, histograms, statistics)
 // over 10 million float32 weights, against two anchors measured in the same run: memcpy
 // of the same bytes, and a naive multi-pass version (one loop per job, std::round,
-// Histogram::add). Prints medians of repeats.
+// Histogram::add); and the step again with the fused pass's scalar reference kernels.
+// Prints medians of repeats.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "core/compress/compress_model.h"
+#include "core/quant/block_formats.h"
 #include "core/util/parallel.h"
 
 using namespace cwb;
@@ -150,7 +152,9 @@ int main(int argc, char** argv) {
     std::printf(
         "weights %lld (5 Dense kernels of 2000 x 1000), threads %d, median of %d, load %s\n", n,
         threads, repeats, loadAverage().c_str());
-    std::printf("(cpu: CPU time of all threads of the process during the call)\n");
+    std::printf(
+        "(cpu: CPU time of all threads of the process during the call; fused-pass kernels: %s)\n",
+        quant::isaName(quant::activeIsa()).c_str());
 
     std::vector<float> src(static_cast<std::size_t>(n), 1.f), dst(static_cast<std::size_t>(n), 0.f);
     row("anchor: memcpy of the 40 MB", repeats,
@@ -176,6 +180,11 @@ int main(int argc, char** argv) {
     row("  the same without histograms", repeats,
         [&] { sink += compressModel(m, plan, options).total.weights.mse; });
     options.stats.histograms = true;
+    const quant::Isa family = quant::activeIsa();
+    quant::setActiveIsa(quant::Isa::Scalar);
+    row("  the same with the scalar reference kernels", repeats,
+        [&] { sink += compressModel(m, plan, options).total.weights.mse; });
+    quant::setActiveIsa(family);
     CompressionPlan bits;
     bits.defaults.quant.bits = 4;
     bits.defaults.quant.granularity = Granularity::Channel;

@@ -1,6 +1,5 @@
 // The fused pass's kernels for AVX2 (with FMA): fused_body.h over 8 float lanes, masks as
 // all-ones lanes, the 8 double lanes of the sums in two registers.
-#include <bit>
 #include <cstdint>
 
 #include "core/compress/fused_vector_ops.h"
@@ -40,9 +39,7 @@ struct Avx2Ops {
         __m256d lo, hi;  // lanes 0..3, 4..7
     };
     CWB_QUANT_AVX2 static D8 widen8(const float* p) {
-        const F v = _mm256_loadu_ps(p);
-        return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-                _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+        return {_mm256_cvtps_pd(_mm_loadu_ps(p)), _mm256_cvtps_pd(_mm_loadu_ps(p + 4))};
     }
     CWB_QUANT_AVX2 static D8 loadD(const double* p) {
         return {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)};
@@ -70,9 +67,17 @@ struct Avx2Ops {
         const __m128d h = _mm_max_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
         return _mm_cvtsd_f64(_mm_max_sd(h, _mm_unpackhi_pd(h, h)));
     }
-    CWB_QUANT_AVX2 static int zeros8(const float* p) {
+    // Zeros counted per lane: a compare gives -1 where equal.
+    using Zeros = __m256i;
+    CWB_QUANT_AVX2 static Zeros noZeros() { return _mm256_setzero_si256(); }
+    CWB_QUANT_AVX2 static Zeros addZeros8(Zeros n, const float* p) {
         const F eq = _mm256_cmp_ps(_mm256_loadu_ps(p), _mm256_setzero_ps(), _CMP_EQ_OQ);
-        return std::popcount(static_cast<unsigned>(_mm256_movemask_ps(eq)));
+        return _mm256_sub_epi32(n, _mm256_castps_si256(eq));
+    }
+    CWB_QUANT_AVX2 static long long total(Zeros n) {
+        const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(n), _mm256_extracti128_si256(n, 1));
+        const __m128i q = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+        return _mm_cvtsi128_si32(_mm_add_epi32(q, _mm_srli_epi64(q, 32)));
     }
 };
 

@@ -46,10 +46,13 @@ struct Avx512Ops {
     CWB_QUANT_AVX512 static D8 absD(D8 x) { return _mm512_abs_pd(x); }
     CWB_QUANT_AVX512 static D8 maxD(D8 a, D8 b) { return _mm512_max_pd(a, b); }
     CWB_QUANT_AVX512 static double reduceMaxD(D8 v) { return _mm512_reduce_max_pd(v); }
-    CWB_QUANT_AVX512 static int zeros8(const float* p) {
+    using Zeros = long long;
+    static Zeros noZeros() { return 0; }
+    CWB_QUANT_AVX512 static Zeros addZeros8(Zeros n, const float* p) {
         const __mmask8 eq = _mm256_cmp_ps_mask(_mm256_loadu_ps(p), _mm256_setzero_ps(), _CMP_EQ_OQ);
-        return std::popcount(static_cast<unsigned>(eq));
+        return n + std::popcount(static_cast<unsigned>(eq));
     }
+    static long long total(Zeros n) { return n; }
 };
 
 }  // namespace

@@ -19,7 +19,9 @@
 //   keepBytes(p)               kWidth mask bytes, non-zero: true
 //   toInt (truncating), addI, set1I, zeroI, storeU16 (int32 lanes <= 65535 to uint16)
 //   D8 (8 double lanes): widen8(p) (8 floats), loadD, storeD, set1D, subD, fmaD, absD, maxD,
-//   reduceMaxD; zeros8(p): how many of 8 floats compare equal to 0
+//   reduceMaxD
+//   Zeros: a count of floats equal to 0 (kept per lane where that is cheaper): noZeros(),
+//   addZeros8(n, p) (8 floats), total(n)
 #include <cstddef>
 #include <cstdint>
 
@@ -117,7 +119,7 @@ CWB_FUSED_TARGET void sums(const float* in, const float* out, int len, LaneSums&
     static_assert(kLanes == 8, "D8 holds the 8 lanes");
     V::D8 squares = V::loadD(s.squares), errors = V::loadD(s.errors);
     V::D8 maxAbs = V::set1D(s.maxAbsError);
-    long long zeros = 0, originalZeros = 0;
+    V::Zeros zeros = V::noZeros(), originalZeros = V::noZeros();
     int j = 0;
     for (; j + 8 <= len; j += 8) {
         const V::D8 w = V::widen8(in + j);
@@ -125,14 +127,14 @@ CWB_FUSED_TARGET void sums(const float* in, const float* out, int len, LaneSums&
         squares = V::fmaD(w, w, squares);
         errors = V::fmaD(d, d, errors);
         maxAbs = V::maxD(V::absD(d), maxAbs);
-        zeros += V::zeros8(out + j);
-        originalZeros += V::zeros8(in + j);
+        zeros = V::addZeros8(zeros, out + j);
+        originalZeros = V::addZeros8(originalZeros, in + j);
     }
     V::storeD(s.squares, squares);
     V::storeD(s.errors, errors);
     s.maxAbsError = V::reduceMaxD(maxAbs);  // the largest of non-NaN values: any order
-    s.zeros += zeros;
-    s.originalZeros += originalZeros;
+    s.zeros += V::total(zeros);
+    s.originalZeros += V::total(originalZeros);
     sumsRef(in + j, out + j, len - j, s);
 }
 
