@@ -317,7 +317,7 @@ private slots:
     }
 
     void csvHasOneRowPerEvaluatedSetting() {
-        const QString csv = window().history()->toCsv();
+        const QString csv = QString::fromStdString(window().history()->table().str());
         const QStringList lines = csv.split('\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), window().history()->points().size() + 1);
         QVERIFY(lines.first().startsWith("alpha,rho,"));

@@ -6,7 +6,7 @@
 
 #include <QVector>
 
-#include "ui/plots/plot_base.h"
+#include "ui/plots/sweep_curve_plot.h"
 
 namespace cwb::ui {
 
@@ -23,7 +23,7 @@ struct LlmCurrentPoint {
     int chunks = 0, totalChunks = 0;
 };
 
-class LlmCurvePlot : public PlotBase {
+class LlmCurvePlot : public SweepCurvePlot {
     Q_OBJECT
 public:
     enum class Axis { Alpha, Rho, Bits };
@@ -34,19 +34,12 @@ public:
     void setCurrent(const LlmCurrentPoint& current);
     void clearData(const QString& message);
 
-    QCPGraph* perplexityGraph() const { return m_perplexity; }
-    QCPGraph* klGraph() const { return m_kl; }
-    QCPGraph* currentGraph() const { return m_current; }
+    QCPGraph* perplexityGraph() const { return m_main; }
+    QCPGraph* klGraph() const { return m_second; }
 
 private:
     void updateRanges();
     Axis m_axis = Axis::Alpha;
-    QCPGraph* m_perplexity;
-    QCPGraph* m_kl;
-    QCPGraph* m_current;
-    QCPErrorBars* m_currentError;
-    QCPItemStraightLine* m_baseline;
-    QCPItemText* m_baselineText;
     double m_baselinePerplexity = -1;
     LlmCurrentPoint m_cur;
     QVector<LlmCurvePoint> m_points;

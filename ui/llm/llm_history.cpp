@@ -1,12 +1,8 @@
 // The list of measured language-model settings (see llm_history.h).
 #include "ui/llm/llm_history.h"
 
-#include <QFile>
 #include <limits>
 
-#include "core/error.h"
-#include "core/util/atomic_file.h"
-#include "core/util/csv.h"
 #include "ui/settings/evaluation_history.h"
 
 namespace cwb::ui {
@@ -44,7 +40,7 @@ QVector<int> LlmHistory::paretoFront() const {
     return paretoFrontOf(sizes, scores);
 }
 
-QString LlmHistory::toCsv() const {
+CsvWriter LlmHistory::table() const {
     CsvWriter csv;
     csv.row({"compression",
              "alpha",
@@ -86,17 +82,7 @@ QString LlmHistory::toCsv() const {
         csv.text(p.original ? "original" : p.fromSweep ? "sweep" : "setting");
         csv.endRow();
     }
-    return QString::fromStdString(csv.str());
-}
-
-bool LlmHistory::writeCsv(const QString& path, QString* error) const {
-    try {
-        writeBytesAtomically(QFile::encodeName(path).toStdString(), toCsv().toStdString());
-        return true;
-    } catch (const Error& e) {
-        if (error) *error = QString::fromStdString(e.what());
-        return false;
-    }
+    return csv;
 }
 
 }  // namespace cwb::ui

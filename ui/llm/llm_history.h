@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QVector>
 
+#include "core/util/csv.h"
 #include "ui/worker/llm_measure_job.h"
 
 namespace cwb::ui {
@@ -23,8 +24,8 @@ public:
     // Pareto front of size against perplexity (lower is better), smallest first.
     QVector<int> paretoFront() const;
 
-    QString toCsv() const;
-    bool writeCsv(const QString& path, QString* error) const;
+    // The CSV export: a header row, then one row per point (ui/util/csv_file.h writes it).
+    CsvWriter table() const;
 
 signals:
     void changed();

@@ -262,11 +262,9 @@ void LlmMeasurePage::buildUi() {
     connect(m_cancelButton, &QPushButton::clicked, m_controller,
             &LlmMeasureController::cancelSweep);
     connect(m_exportCsv, &QPushButton::clicked, this, [this] {
-        exportCsvInteractive(this, tr("Export measured settings"),
-                             QStringLiteral("llm-settings.csv"),
-                             [this](const QString& path, QString* error) {
-                                 return m_history->writeCsv(path, error);
-                             });
+        exportCsvInteractive(
+            this, tr("Export measured settings"), QStringLiteral("llm-settings.csv"),
+            [this](const QString& path, QString* error) { return writeCsv(path, error); });
     });
     connect(m_exportPlots, &QPushButton::clicked, this,
             [this] { exportPlotsInteractive(this, plots()); });

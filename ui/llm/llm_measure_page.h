@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "ui/llm/llm_history.h"
+#include "ui/util/csv_file.h"
 #include "ui/worker/llm_measure_controller.h"
 
 class QComboBox;
@@ -71,7 +72,7 @@ public:
     bool sweepRequest(LlmSweepRequest& request, QString* error) const;
     void startSweep();
     bool writeCsv(const QString& path, QString* error) const {
-        return m_history->writeCsv(path, error);
+        return writeCsvFile(path, m_history->table(), error);
     }
 
     LlmMeasureController* controller() const { return m_controller; }

@@ -6,7 +6,7 @@
 
 #include <QVector>
 
-#include "ui/plots/plot_base.h"
+#include "ui/plots/sweep_curve_plot.h"
 #include "ui/settings/evaluation_history.h"
 
 namespace cwb::ui {
@@ -19,7 +19,7 @@ struct CurrentAccuracy {
     bool valid = false;
 };
 
-class MetricCurvePlot : public PlotBase {
+class MetricCurvePlot : public SweepCurvePlot {
     Q_OBJECT
 public:
     explicit MetricCurvePlot(QWidget* parent = nullptr);
@@ -29,18 +29,12 @@ public:
     void setCurrent(const CurrentAccuracy& current);
     void clearData(const QString& message);
 
-    QCPGraph* accuracyGraph() const { return m_accuracy; }
-    QCPGraph* latencyGraph() const { return m_latency; }
+    QCPGraph* accuracyGraph() const { return m_main; }
+    QCPGraph* latencyGraph() const { return m_second; }
 
 private:
     void updateRanges();
     SweepParameter m_parameter = SweepParameter::Alpha;
-    QCPGraph* m_accuracy;
-    QCPGraph* m_latency;
-    QCPGraph* m_current;
-    QCPErrorBars* m_currentError;
-    QCPItemStraightLine* m_baseline;
-    QCPItemText* m_baselineText;
     double m_baselineAccuracy = -1;
     CurrentAccuracy m_cur;
 };

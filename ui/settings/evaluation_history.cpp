@@ -1,12 +1,8 @@
 // The list of evaluated settings (see evaluation_history.h).
 #include "ui/settings/evaluation_history.h"
 
-#include <QFile>
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/util/atomic_file.h"
-#include "core/util/csv.h"
 #include "ui/settings/settings_field.h"
 
 namespace cwb::ui {
@@ -162,7 +158,7 @@ QVariant EvaluationHistory::headerData(int section, Qt::Orientation orientation,
     return section >= 0 && section < ColumnCount ? QString::fromLatin1(names[section]) : QVariant();
 }
 
-QString EvaluationHistory::toCsv() const {
+CsvWriter EvaluationHistory::table() const {
     CsvWriter csv;
     for (int c = 0; c < ColumnCount; ++c)
         csv.text(headerData(c, Qt::Horizontal, Qt::DisplayRole).toString().toStdString());
@@ -179,17 +175,7 @@ QString EvaluationHistory::toCsv() const {
         }
         csv.endRow();
     }
-    return QString::fromStdString(csv.str());
-}
-
-bool EvaluationHistory::writeCsv(const QString& path, QString* error) const {
-    try {
-        writeBytesAtomically(QFile::encodeName(path).toStdString(), toCsv().toStdString());
-        return true;
-    } catch (const Error& e) {
-        if (error) *error = QString::fromStdString(e.what());
-        return false;
-    }
+    return csv;
 }
 
 }  // namespace cwb::ui

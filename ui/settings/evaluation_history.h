@@ -9,6 +9,7 @@
 #include "core/compress/compression_settings.h"
 #include "core/measure/measurer.h"
 #include "core/measure/sweep.h"
+#include "core/util/csv.h"
 
 namespace cwb::ui {
 
@@ -68,8 +69,8 @@ public:
     // Indices of the points on the Pareto front (no other point is both smaller and more accurate).
     QVector<int> paretoFront() const;
 
-    QString toCsv() const;
-    bool writeCsv(const QString& path, QString* error) const;
+    // The CSV export: a header row, then one row per point (ui/util/csv_file.h writes it).
+    CsvWriter table() const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -9,6 +9,7 @@
 
 #include "ui/plots/plot_base.h"
 #include "ui/settings/evaluation_history.h"
+#include "ui/util/csv_file.h"
 
 namespace cwb::ui {
 
@@ -67,9 +68,11 @@ void exportCsvInteractive(QWidget* parent, const QString& title, const QString& 
 }
 
 void exportCsvInteractive(QWidget* parent, const EvaluationHistory& history) {
-    exportCsvInteractive(
-        parent, QObject::tr("Export evaluated settings"), QStringLiteral("evaluated-settings.csv"),
-        [&history](const QString& path, QString* error) { return history.writeCsv(path, error); });
+    exportCsvInteractive(parent, QObject::tr("Export evaluated settings"),
+                         QStringLiteral("evaluated-settings.csv"),
+                         [&history](const QString& path, QString* error) {
+                             return writeCsvFile(path, history.table(), error);
+                         });
 }
 
 }  // namespace cwb::ui
