@@ -6,8 +6,10 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/error.h"
+#include "core/infer/int8/byte_pairs_avx2.h"
 #include "core/infer/int8/vector_target.h"
 #include "core/util/enum_names.h"
 
@@ -216,6 +218,7 @@ PackedB packB(const std::int8_t* b, int k, int n) {
             const int block = j / 16, col = j % 16, quad = kk / 4, lane = kk % 4;
             p.lines[static_cast<std::size_t>(block) * quads + quad].bytes[col * 4 + lane] = v;
             p.columnSums[j] += v;
+            p.maxAbs = std::max(p.maxAbs, std::abs(static_cast<int>(v)));
         }
     return p;
 }
@@ -254,6 +257,8 @@ void gemmU8S8(Isa isa, const std::uint8_t* a, int m, int lda, const PackedB& b, 
             }
         return;
     }
+    if (isa == Isa::Avx2 && detail::bytePairsExact(b))
+        return detail::bytePairsAvx2(a, m, lda, b, c, ldc, nullptr);
     int i = 0;
     for (; i + kRows <= m; i += kRows) {
         const auto* ai = a + static_cast<long long>(i) * lda;
@@ -286,6 +291,8 @@ void gemmU8S8Requant(Isa isa, const std::uint8_t* a, int m, int lda, const Packe
             vnniRows<1>(a + static_cast<long long>(i) * lda, lda, b, nullptr, 0, &q, i);
         return;
     }
+    if (isa == Isa::Avx2 && detail::bytePairsExact(b) && isaAvailable(isa))
+        return detail::bytePairsAvx2(a, m, lda, b, nullptr, 0, &q);
     // Other ISAs: the int32 products a few rows at a time, then the same arithmetic in scalar.
     constexpr int kStrip = 64;
     std::vector<std::int32_t> c(static_cast<std::size_t>(kStrip) * b.n);

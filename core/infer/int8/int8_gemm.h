@@ -1,7 +1,8 @@
 // Integer matrix products for compressed layers: C (int32) = A (uint8) * B (int8), the
-// product behind int8 Dense and Conv2D layers. Three kernels give identical integers:
-// AVX-512 VNNI (vpdpbusd), AVX2 (16-bit multiply-adds, no saturation) and a scalar
-// reference on the unpacked weights.
+// product behind int8 Dense and Conv2D layers. The kernels give identical integers:
+// AVX-512 VNNI (vpdpbusd); AVX2, with byte pairs (vpmaddubsw, byte_pairs_avx2.h) where every
+// |B| <= 64 so that no pair can saturate, else 16-bit multiply-adds; and a scalar reference
+// on the unpacked weights.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct PackedB {
     int k = 0, n = 0, kPadded = 0, nPadded = 0;
     std::vector<Line> lines;               // (nPadded / 16) blocks of quads() lines
     std::vector<std::int32_t> columnSums;  // sum over k of B, per column (n entries)
+    int maxAbs = 0;                        // the largest |B| (narrow B: faster AVX2 kernel)
 
     int quads() const { return kPadded / 4; }
     const std::int8_t* block(int columnBlock) const {

@@ -11,6 +11,7 @@
 #include "core/compress/quantize.h"
 #include "core/error.h"
 #include "core/infer/cpu/activations.h"
+#include "core/infer/int8/byte_pairs_avx2.h"
 #include "core/infer/int8/implicit_conv.h"
 
 #define CWB_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -211,28 +212,43 @@ bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8W
             }
             codes[static_cast<std::size_t>(r) * n + j] = static_cast<std::int32_t>(code);
         }
-    // Per (group, column): an offset so that the stored codes fit int8.
+    // Per (group, column): an offset so that the stored codes fit int8. Where AVX2 runs the
+    // product and every unit of a group spans at most 129 codes, the codes are kept in
+    // [-64, 64] instead, for the faster byte-pair kernel (byte_pairs_avx2.h); elsewhere those
+    // offsets would only cost.
+    const bool pairs = bestIsa() == Isa::Avx2;
     out.steps.resize(static_cast<std::size_t>(groups) * n);
     out.offsets.assign(static_cast<std::size_t>(groups) * n, 0);
     std::vector<std::int8_t> stored(codes.size());
+    std::vector<std::int32_t> mins(static_cast<std::size_t>(n)), maxs(static_cast<std::size_t>(n));
     std::int32_t lo = 0, hi = 0;
-    for (int g = 0; g < groups; ++g)
+    for (int g = 0; g < groups; ++g) {
+        const int r0 = g * out.groupRows, r1 = std::min(k, r0 + out.groupRows);
+        bool narrow = true;
         for (int j = 0; j < n; ++j) {
-            const int r0 = g * out.groupRows, r1 = std::min(k, r0 + out.groupRows);
             std::int32_t mn = std::numeric_limits<std::int32_t>::max(),
                          mx = std::numeric_limits<std::int32_t>::min();
             for (int r = r0; r < r1; ++r) {
                 mn = std::min(mn, codes[static_cast<std::size_t>(r) * n + j]);
                 mx = std::max(mx, codes[static_cast<std::size_t>(r) * n + j]);
             }
-            lo = std::min(lo, mn);
-            hi = std::max(hi, mx);
             if (static_cast<std::int64_t>(mx) - mn > 255) {
                 why = "codes span " + std::to_string(static_cast<std::int64_t>(mx) - mn + 1) +
                       " values in one unit (more than 8 bits)";
                 return false;
             }
-            const std::int32_t offset = (mn >= -128 && mx <= 127) ? 0 : mn + 128;
+            mins[j] = mn;
+            maxs[j] = mx;
+            narrow = narrow && static_cast<std::int64_t>(mx) - mn <= 2 * detail::kBytePairLimit;
+        }
+        // stored = code - offset lies in [lowest, highest].
+        const std::int32_t lowest = pairs && narrow ? -detail::kBytePairLimit : -128;
+        const std::int32_t highest = pairs && narrow ? detail::kBytePairLimit : 127;
+        for (int j = 0; j < n; ++j) {
+            const std::int32_t mn = mins[j], mx = maxs[j];
+            lo = std::min(lo, mn);
+            hi = std::max(hi, mx);
+            const std::int32_t offset = mn >= lowest && mx <= highest ? 0 : mn - lowest;
             out.offsets[static_cast<std::size_t>(g) * n + j] = offset;
             out.anyOffset = out.anyOffset || offset != 0;
             out.steps[static_cast<std::size_t>(g) * n + j] = stepOf(g, j);
@@ -240,6 +256,7 @@ bool weightsFromGrid(const float* w, int k, int n, const KernelGrid& grid, Int8W
                 stored[static_cast<std::size_t>(r) * n + j] =
                     static_cast<std::int8_t>(codes[static_cast<std::size_t>(r) * n + j] - offset);
         }
+    }
     out.codeBits = effectiveBits(static_cast<long long>(hi) - lo + 1);
     packGroups(stored, k, n, out);
     return true;
