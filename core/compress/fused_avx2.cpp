@@ -2,14 +2,14 @@
 // all-ones lanes, the 8 double lanes of the sums in two registers.
 #include <cstdint>
 
-#include "core/compress/fused_vector_ops.h"
+#include "core/util/vector_ops.h"
 #include "core/quant/simd_target.h"
 
 namespace cwb::fused {
 namespace {
 
 struct Avx2Ops {
-    CWB_FUSED_VECTOR_OPS(CWB_QUANT_AVX2, 256, _mm256, si256, __m256, _mm256_cmp_ps)
+    CWB_VECTOR_OPS(CWB_QUANT_AVX2, 256, _mm256, si256, __m256, _mm256_cmp_ps)
 
     CWB_QUANT_AVX2 static F abs(F x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), x); }
     CWB_QUANT_AVX2 static F trunc(F x) {

@@ -3,14 +3,14 @@
 #include <bit>
 #include <cstdint>
 
-#include "core/compress/fused_vector_ops.h"
+#include "core/util/vector_ops.h"
 #include "core/quant/simd_target.h"
 
 namespace cwb::fused {
 namespace {
 
 struct Avx512Ops {
-    CWB_FUSED_VECTOR_OPS(CWB_QUANT_AVX512, 512, _mm512, si512, __mmask16, _mm512_cmp_ps_mask)
+    CWB_VECTOR_OPS(CWB_QUANT_AVX512, 512, _mm512, si512, __mmask16, _mm512_cmp_ps_mask)
 
     CWB_QUANT_AVX512 static F abs(F x) { return _mm512_abs_ps(x); }
     CWB_QUANT_AVX512 static F trunc(F x) {

@@ -9,7 +9,7 @@
 // includes this file once with CWB_FUSED_TARGET (its target attribute), CWB_FUSED_ISA (the
 // struct) and CWB_FUSED_ENTRY (its table's function, declared in fused_kernels.h) defined:
 // every kernel here is compiled for that ISA only and runs only where the CPU has it. The
-// struct V gives (those spelt alike but for the width through fused_vector_ops.h):
+// struct V gives (those spelt alike but for the width through core/util/vector_ops.h):
 //   kWidth                     floats per vector F; M: a lane mask, I: int32 lanes
 //   load, store, stream(p, v)  unaligned loads and stores; stream needs p on a vector boundary
 //   set1, zero, add, sub, mul, div, min, max, abs, trunc (toward zero)

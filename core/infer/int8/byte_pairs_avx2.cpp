@@ -1,66 +1,51 @@
 // The AVX2 byte-pair int8 product (see byte_pairs_avx2.h). A tile is 4 rows of A by 16
-// columns of B (8 accumulators); the requantization follows int8_gemm.h's Requant rule
-// with the same operations in the same order as gemmU8S8Requant's scalar loop.
+// columns of B (8 accumulators); the requantization is requant_lanes.h's.
 #include "core/infer/int8/byte_pairs_avx2.h"
 
 #include <algorithm>
 
 #include "core/infer/int8/vector_target.h"
+#include "core/util/vector_ops.h"
 
 namespace cwb::int8::detail {
 namespace {
 
 constexpr int kTileRows = 4;
 
-// What the requantization of 8 columns needs, loaded once for all rows of a tile; lanes past
-// the last column are masked off.
-struct ColumnTerms {
-    bool full;  // all 8 lanes are columns: plain stores (masked ones are slow on AMD's cores)
-    __m256i mask;
-    __m256i sums, offsets;
-    __m256 step, bias, scale, shift;
+CWB_AVX2 inline __m256 laneMask(int columns) {
+    return _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(columns), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+
+// The requantization's lanes on AVX2 (requant_lanes.h).
+struct Avx2Lanes {
+    CWB_VECTOR_OPS(CWB_AVX2, 256, _mm256, si256, __m256, _mm256_cmp_ps)
+    CWB_AVX2 static M maskOf(int columns) { return laneMask(columns); }
+    CWB_AVX2 static I loadI(const std::int32_t* p, M m) {
+        return _mm256_maskload_epi32(p, _mm256_castps_si256(m));
+    }
+    CWB_AVX2 static F loadF(const float* p, M m) {
+        return _mm256_maskload_ps(p, _mm256_castps_si256(m));
+    }
+    // Whole registers with plain stores: masked stores are slow on AMD's cores.
+    template <typename Terms>
+    CWB_AVX2 static void storeOut(float* p, const Terms& c, F y) {
+        if (c.full)
+            _mm256_storeu_ps(p, y);
+        else
+            _mm256_maskstore_ps(p, _mm256_castps_si256(c.mask), y);
+    }
 };
 
-CWB_AVX2 inline __m256i laneMask(int columns) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(columns),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+}  // namespace
+}  // namespace cwb::int8::detail
 
-CWB_AVX2 inline ColumnTerms columnTerms(const Requant& q, const PackedB& b, int j0, int columns) {
-    ColumnTerms c;
-    c.full = columns == 8;
-    c.mask = laneMask(columns);
-    c.sums = _mm256_maskload_epi32(b.columnSums.data() + j0, c.mask);
-    c.offsets =
-        q.colOffset ? _mm256_maskload_epi32(q.colOffset + j0, c.mask) : _mm256_setzero_si256();
-    c.step = _mm256_maskload_ps(q.colStep + j0, c.mask);
-    c.bias = q.bias ? _mm256_maskload_ps(q.bias + j0, c.mask) : _mm256_setzero_ps();
-    c.scale = q.scale ? _mm256_maskload_ps(q.scale + j0, c.mask) : _mm256_setzero_ps();
-    c.shift = q.scale ? _mm256_maskload_ps(q.shift + j0, c.mask) : _mm256_setzero_ps();
-    return c;
-}
+#define CWB_REQUANT_TARGET CWB_AVX2
+#define CWB_REQUANT_ISA detail::Avx2Lanes
+#include "core/infer/int8/requant_lanes.h"
 
-// Row i, columns [j0, j0 + 8) of the requantized result from 8 int32 products.
-CWB_AVX2 __attribute__((always_inline)) inline void requantStore(const Requant& q,
-                                                                 const ColumnTerms& c, int i,
-                                                                 int j0, __m256i acc) {
-    __m256i t = _mm256_sub_epi32(acc, _mm256_mullo_epi32(_mm256_set1_epi32(q.rowZero[i]), c.sums));
-    if (q.colOffset)
-        t = _mm256_add_epi32(t, _mm256_mullo_epi32(_mm256_set1_epi32(q.rowCentred[i]), c.offsets));
-    float* out = q.out + static_cast<long long>(i) * q.ldo + j0;
-    __m256 y =
-        _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(q.rowScale[i]), c.step), _mm256_cvtepi32_ps(t));
-    if (q.accumulate) y = _mm256_add_ps(_mm256_maskload_ps(out, c.mask), y);
-    if (q.finish) {
-        if (q.bias) y = _mm256_add_ps(y, c.bias);
-        if (q.scale) y = _mm256_add_ps(_mm256_mul_ps(y, c.scale), c.shift);
-        if (q.relu) y = _mm256_max_ps(y, _mm256_setzero_ps());
-    }
-    if (c.full)
-        _mm256_storeu_ps(out, y);
-    else
-        _mm256_maskstore_ps(out, c.mask, y);
-}
+namespace cwb::int8::detail {
+namespace {
 
 // R rows of A from row0 by the 16 columns of `block` (`columns` of them real).
 template <int R>
@@ -90,7 +75,7 @@ CWB_AVX2 void tile(const std::uint8_t* a, int lda, const PackedB& b, int block, 
             const ColumnTerms terms = columnTerms(*q, b, j0, n);
             for (int r = 0; r < R; ++r) requantStore(*q, terms, row0 + r, j0, acc[r][h]);
         } else {
-            const __m256i mask = laneMask(n);
+            const __m256i mask = _mm256_castps_si256(laneMask(n));
             for (int r = 0; r < R; ++r) {
                 std::int32_t* out = c + static_cast<long long>(row0 + r) * ldc + j0;
                 if (n == 8)

@@ -12,6 +12,7 @@
 #include "core/infer/int8/byte_pairs_avx2.h"
 #include "core/infer/int8/vector_target.h"
 #include "core/util/enum_names.h"
+#include "core/util/vector_ops.h"
 
 namespace cwb::int8 {
 namespace {
@@ -20,46 +21,32 @@ constexpr int kRows = 4;  // rows of A per register tile
 constexpr int kBlocks =
     4;  // 16-column blocks per register tile (64 columns): 16 accumulators, no spills
 
-// R rows x V column blocks: R * V accumulators, one broadcast of 4 bytes of A per row and
-// one load of 64 bytes of B per block for each 4 rows of k.
-// What the requantization of 16 columns needs, loaded once for all rows of a tile.
-struct ColumnTerms {
-    __mmask16 mask;
-    __m512i sums, offsets;
-    __m512 step, bias, scale, shift;
+// The requantization's lanes on AVX-512 (requant_lanes.h).
+struct VnniLanes {
+    CWB_VECTOR_OPS(CWB_VNNI, 512, _mm512, si512, __mmask16, _mm512_cmp_ps_mask)
+    CWB_VNNI static M maskOf(int columns) {
+        return columns >= 16 ? M(0xffff) : M((1u << columns) - 1u);
+    }
+    CWB_VNNI static I loadI(const std::int32_t* p, M m) { return _mm512_maskz_loadu_epi32(m, p); }
+    CWB_VNNI static F loadF(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+    template <typename Terms>
+    CWB_VNNI static void storeOut(float* p, const Terms& c, F y) {
+        _mm512_mask_storeu_ps(p, c.mask, y);
+    }
 };
 
-CWB_VNNI inline ColumnTerms columnTerms(const Requant& q, const PackedB& b, int j0, __mmask16 m) {
-    ColumnTerms c;
-    c.mask = m;
-    c.sums = _mm512_maskz_loadu_epi32(m, b.columnSums.data() + j0);
-    c.offsets =
-        q.colOffset ? _mm512_maskz_loadu_epi32(m, q.colOffset + j0) : _mm512_setzero_si512();
-    c.step = _mm512_maskz_loadu_ps(m, q.colStep + j0);
-    c.bias = q.bias ? _mm512_maskz_loadu_ps(m, q.bias + j0) : _mm512_setzero_ps();
-    c.scale = q.scale ? _mm512_maskz_loadu_ps(m, q.scale + j0) : _mm512_setzero_ps();
-    c.shift = q.scale ? _mm512_maskz_loadu_ps(m, q.shift + j0) : _mm512_setzero_ps();
-    return c;
-}
+}  // namespace
+}  // namespace cwb::int8
 
-// Row i, columns [j0, j0 + 16) of the requantized result from 16 int32 products.
-CWB_VNNI inline void requantStore(const Requant& q, const ColumnTerms& c, int i, int j0,
-                                  __m512i acc) {
-    __m512i t = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowZero[i]), c.sums));
-    if (q.colOffset)
-        t = _mm512_add_epi32(t, _mm512_mullo_epi32(_mm512_set1_epi32(q.rowCentred[i]), c.offsets));
-    float* out = q.out + static_cast<long long>(i) * q.ldo + j0;
-    __m512 y =
-        _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(q.rowScale[i]), c.step), _mm512_cvtepi32_ps(t));
-    if (q.accumulate) y = _mm512_add_ps(_mm512_maskz_loadu_ps(c.mask, out), y);
-    if (q.finish) {
-        if (q.bias) y = _mm512_add_ps(y, c.bias);
-        if (q.scale) y = _mm512_add_ps(_mm512_mul_ps(y, c.scale), c.shift);
-        if (q.relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
-    }
-    _mm512_mask_storeu_ps(out, c.mask, y);
-}
+#define CWB_REQUANT_TARGET CWB_VNNI
+#define CWB_REQUANT_ISA VnniLanes
+#include "core/infer/int8/requant_lanes.h"
 
+namespace cwb::int8 {
+namespace {
+
+// R rows x V column blocks: R * V accumulators, one broadcast of 4 bytes of A per row and
+// one load of 64 bytes of B per block for each 4 rows of k.
 // Requantizes and stores an R x V tile of products, column block by column block.
 template <int R, int V>
 CWB_VNNI inline void requantTile(const Requant& shared, const PackedB& b, int block0, int columns,
@@ -67,10 +54,8 @@ CWB_VNNI inline void requantTile(const Requant& shared, const PackedB& b, int bl
     const Requant q =
         shared;  // a local copy: its flags provably do not change as results are stored
     for (int v = 0; v < V; ++v) {
-        const int left = columns - 16 * v;
-        const __mmask16 m = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
         const int j0 = 16 * (block0 + v);
-        const ColumnTerms c = columnTerms(q, b, j0, m);
+        const ColumnTerms c = columnTerms(q, b, j0, columns - 16 * v);
         for (int r = 0; r < R; ++r) requantStore(q, c, row0 + r, j0, acc[r][v]);
     }
 }
