@@ -2,8 +2,8 @@
 // all-ones lanes, the 8 double lanes of the sums in two registers.
 #include <cstdint>
 
-#include "core/util/vector_ops.h"
 #include "core/quant/simd_target.h"
+#include "core/util/vector_ops.h"
 
 namespace cwb::fused {
 namespace {

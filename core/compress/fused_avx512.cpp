@@ -3,8 +3,8 @@
 #include <bit>
 #include <cstdint>
 
-#include "core/util/vector_ops.h"
 #include "core/quant/simd_target.h"
+#include "core/util/vector_ops.h"
 
 namespace cwb::fused {
 namespace {
