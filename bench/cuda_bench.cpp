@@ -4,10 +4,12 @@
 // Each network's compiled plan is written beside the results so that bench/torch_cuda_anchor.py
 // times the same network in PyTorch in the same run.
 //
-//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self]]
+//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self | distill [BATCH=32 [small]]]]
 // (defaults: the source tree's fixtures, Debian's Fashion-MNIST, /tmp/cwb_cuda_bench; where no
 // GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
-// "self" runs the checks with the CPU in the GPU's place (the harness checking itself).
+// "self" runs the checks with the CPU in the GPU's place (the harness checking itself);
+// "distill" checks and times a distillation epoch instead (it needs the training images).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +26,8 @@
 #include "core/infer/plan.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
+#include "core/train/arch_spec.h"
+#include "core/train/teacher_logits.h"
 #include "tests/support/gpu_checks.h"
 #ifdef CWB_HAVE_CUDA
 #include "core/backend/cuda/cuda_jobs.h"
@@ -99,11 +103,69 @@ int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
     return failures;
 }
 
+// One distillation epoch of the mlp:128 student against k2_cnn_bn_evanchien's logits on the
+// 60 000 training images: the CPU/GPU agreement (test::checkDistillation) and the GPU's epoch
+// time, median of three epochs. Writes the teacher's logits, the first epoch's order and the
+// student's first weights for bench/torch_distill_epoch.py.
+// `small`: the 10 000 test images stand in for the training set (a quick check where the
+// training images are missing).
+int runDistillation(Backend& gpu, const std::string& fixtures, const std::string& datasetDir,
+                    const std::string& outDir, int batch, bool small) {
+    const Dataset train = loadFashionMnist(datasetDir, small ? Split::Test : Split::Train);
+    const Dataset test = loadFashionMnist(datasetDir, Split::Test, small ? 2000 : 0);
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<float> logits =
+        train::teacherLogits(loadModel(fixtures + "/k2_cnn_bn_evanchien.h5"), train);
+    std::printf("teacher logits (CPU engine): %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    const auto write = [&](const std::string& name, const void* data, std::size_t bytes) {
+        std::ofstream(outDir + "/" + name, std::ios::binary)
+            .write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+    };
+    write("teacher_logits.bin", logits.data(), logits.size() * sizeof(float));
+    const std::vector<int> order = train::epochOrder(train.size(), 1, 1);
+    write("order.bin", order.data(), order.size() * sizeof(int));
+    const Model student = train::buildModel("mlp:128");
+    for (const Layer& l : student.layers)
+        if (l.kind == LayerKind::Dense) {
+            write(l.name + "_kernel.bin", l.kernel.floats().data(), l.kernel.floats().size() * 4);
+            write(l.name + "_bias.bin", l.bias.floats().data(), l.bias.floats().size() * 4);
+        }
+
+    const test::TrainCheck c = test::checkDistillation(gpu, train, test, logits, batch);
+    std::printf(
+        "%s   : distillation, batch %d: one SGD step max |weight diff| %.3g; one Adam "
+        "epoch: loss CPU %.6f GPU %.6f, accuracy CPU %.4f GPU %.4f, test accuracy CPU "
+        "%.4f GPU %.4f, weights relative L2 difference %.3g %s\n",
+        c.failure.empty() ? "PASS" : "FAIL", batch, c.stepDifference, c.cpuLoss, c.gpuLoss,
+        c.cpuAccuracy, c.gpuAccuracy, c.cpuTestAccuracy, c.gpuTestAccuracy, c.weightDifference,
+        c.failure.c_str());
+
+    Model timed = train::buildModel("mlp:128");
+    train::TrainOptions options;
+    options.epochs = 3;
+    options.batchSize = batch;
+    options.seed = 1;
+    options.distill = {logits.data(), train.classes, 4.0, 0.5};
+    std::vector<double> seconds;
+    for (const train::EpochReport& e : gpu.trainModel(timed, train, nullptr, options, {}).epochs)
+        seconds.push_back(e.trainSeconds);
+    std::printf("cwb %s distillation epochs, batch %d: %.2f, %.2f, %.2f ms\n", gpu.name().c_str(),
+                batch, seconds[0] * 1e3, seconds[1] * 1e3, seconds[2] * 1e3);
+    std::sort(seconds.begin(), seconds.end());
+    std::printf("distillation epoch ms: GPU median %.2f, CPU %.1f\n", seconds[1] * 1e3,
+                c.cpuSeconds * 1e3);
+    return c.failure.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc != 1 && argc < 4) {
-        std::fprintf(stderr, "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS]]\n");
+        std::fprintf(
+            stderr,
+            "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | distill "
+            "[BATCH [small]]]]\n");
         return 2;
     }
     const bool defaults = argc == 1;
@@ -131,8 +193,12 @@ int main(int argc, char** argv) {
             return 0;
         }
         Backend& gpu = *choice.backend;
+        if (argc > 5 && std::string(argv[5]) == "distill")
+            return runDistillation(gpu, fixtures, datasetDir, outDir,
+                                   argc > 6 ? std::atoi(argv[6]) : 32,
+                                   argc > 7 && std::string(argv[7]) == "small");
         const Dataset data = loadFashionMnist(datasetDir, Split::Test);
-        const int failures = runChecks(gpu, fixtures, data);
+        int failures = runChecks(gpu, fixtures, data);
 #ifdef CWB_HAVE_CUDA
         const int device = 0;
         std::ostringstream md;
@@ -146,7 +212,8 @@ int main(int argc, char** argv) {
             QuantKind quant;
             KeepRule::Kind keep;
             bool histograms, writeOut;
-            int ways = 0, threads = 256;
+            bool literal = false;
+            int ways = 0;  // -1: no codes counted
         };
         const FusedCase cases[] = {
             {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
@@ -157,22 +224,23 @@ int main(int argc, char** argv) {
              KeepRule::Kind::Threshold, false, false},
             {"threshold only, histograms, statistics only", QuantKind::None,
              KeepRule::Kind::Threshold, true, false},
-            {"as the first, 8 counter copies", QuantKind::Uniform, KeepRule::Kind::Threshold, true,
-             false, 8},
-            {"as the first, blocks of 512 threads", QuantKind::Uniform, KeepRule::Kind::Threshold,
-             true, false, 0, 512},
-            {"as the third, blocks of 512 threads", QuantKind::Uniform, KeepRule::Kind::Threshold,
-             false, false, 0, 512},
-            {"as the fourth, blocks of 512 threads", QuantKind::None, KeepRule::Kind::Threshold,
-             true, false, 0, 512},
+            {"threshold + uniform alpha, sums only (no counts), statistics only",
+             QuantKind::Uniform, KeepRule::Kind::Threshold, false, false, false, -1},
+            {"as the first, literal rules (the generic kernel)", QuantKind::Uniform,
+             KeepRule::Kind::Threshold, true, false, true},
+            {"as the first, literal rules, 8 counter copies", QuantKind::Uniform,
+             KeepRule::Kind::Threshold, true, false, true, 8},
+            {"as the fourth, literal rules", QuantKind::None, KeepRule::Kind::Threshold, true,
+             false, true},
         };
+        std::vector<FusedResult> results;
         for (const FusedCase& c : cases) {
             FusedJob job;
             job.keep.kind = c.keep;
             job.keep.rho = 0.02f;
             job.quant = c.quant;
             job.alpha = 0.01f;
-            if (c.quant == QuantKind::Uniform) {
+            if (c.quant == QuantKind::Uniform && c.ways >= 0) {
                 job.codeBase = -64;  // |w| < 0.64: beyond 12 sigma
                 job.codeSpan = 129;
             }
@@ -180,13 +248,32 @@ int main(int argc, char** argv) {
             options.histograms = c.histograms;
             options.weights = HistogramSpec{128, -0.15, 0.15};
             options.error = HistogramSpec{64, -0.006, 0.006};
-            const cuda::FusedTiming t = cuda::timeFusedPass(device, weights, job, c.writeOut,
-                                                            options, 10, c.ways, c.threads);
+            const cuda::FusedTiming t = cuda::timeFusedPass(
+                device, weights, job, c.writeOut, options, 10, c.literal, std::max(c.ways, 0));
+            results.push_back(t.result);
             md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
                << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
             std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros
                       << ", sum w^2 " << t.result.sumSquares << ")\n"
                       << std::flush;
+        }
+
+        // The same weights by the fast and by the literal rules (which the checks above
+        // compare with the CPU): every count must agree, the sums to float32 rounding.
+        for (const auto& [fastRow, literalRow] : {std::pair{0, 5}, std::pair{3, 7}}) {
+            const FusedResult &a = results[fastRow], &b = results[literalRow];
+            const bool same =
+                a.codeCounts == b.codeCounts && a.zeros == b.zeros &&
+                a.originalZeros == b.originalZeros && a.original.counts == b.original.counts &&
+                a.original.overflow == b.original.overflow &&
+                a.original.underflow == b.original.underflow &&
+                a.compressed.counts == b.compressed.counts && a.error.counts == b.error.counts &&
+                a.error.underflow == b.error.underflow && a.error.overflow == b.error.overflow;
+            md << "\nRows " << fastRow + 1 << " and " << literalRow + 1
+               << " (fast and literal rules, " << weights << " weights): counts "
+               << (same ? "identical" : "DIFFER") << ", sum of squared errors relative difference "
+               << std::fabs(a.sumSquaredError - b.sumSquaredError) / b.sumSquaredError << "\n";
+            if (!same) ++failures;
         }
 
         md << "\n## Evaluation of the 10 000 test images, data on the GPU\n\n"

@@ -13,6 +13,7 @@
 
 #include "core/compress/fused_pass.h"
 #include "core/infer/compressed_engine.h"
+#include "core/train/trainer.h"
 #include "core/util/progress.h"
 
 namespace cwb {
@@ -49,6 +50,13 @@ public:
     virtual std::unique_ptr<LlamaRunner> makeLlamaRunner(const LlamaConfig& config,
                                                          const LlamaWeights& weights,
                                                          const ForwardOptions& options);
+
+    // Trains `model` in place as train::trainModel does (the same batches in the same order,
+    // loss, optimizer and reports), here. The default is the CPU's trainModel; a device with
+    // its own training overrides it and may hand models it cannot train to the default.
+    virtual train::TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
+                                          const train::TrainOptions& options,
+                                          const train::TrainCallbacks& callbacks);
 };
 
 // The CPU backend: always available.

@@ -37,6 +37,12 @@ std::unique_ptr<LlamaRunner> Backend::makeLlamaRunner(const LlamaConfig& config,
     return std::make_unique<LlamaForward>(config, weights, options);
 }
 
+train::TrainResult Backend::trainModel(Model& model, const Dataset& train, const Dataset* test,
+                                       const train::TrainOptions& options,
+                                       const train::TrainCallbacks& callbacks) {
+    return train::trainModel(model, train, test, options, callbacks);
+}
+
 std::unique_ptr<LlamaRunner> makeLlamaRunner(Backend* backend, const LlamaConfig& config,
                                              const LlamaWeights& weights,
                                              const ForwardOptions& options) {

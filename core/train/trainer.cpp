@@ -20,18 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void checkFits(const TrainingGraph& graph, const Model& model, const Dataset& data) {
-    if (graph.inputSize() != data.pixelsPerImage())
-        throw Error(model.sourcePath + ": the model takes " + std::to_string(graph.inputSize()) +
-                    " inputs per sample (" + shapeToString(model.inputShape) + ") but " +
-                    data.name + " has " + std::to_string(data.rows) + "x" +
-                    std::to_string(data.cols) + " images");
-    if (graph.outputSize() != data.classes)
-        throw Error(model.sourcePath + ": the model has " + std::to_string(graph.outputSize()) +
-                    " outputs but " + data.name + " has " + std::to_string(data.classes) +
-                    " classes");
-}
-
 int argmax(const float* v, int n) { return static_cast<int>(std::max_element(v, v + n) - v); }
 
 Evaluation evaluateGraph(TrainingGraph& graph, const Dataset& data, int threads, int batchSize,
@@ -60,16 +48,30 @@ Evaluation evaluateGraph(TrainingGraph& graph, const Dataset& data, int threads,
     return result;
 }
 
-// Fisher-Yates with our own generator: the order is the same on every standard library.
-void shuffle(std::vector<int>& order, std::uint64_t seed) {
-    Rng rng(seed);
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-}
-
 }  // namespace
 
-TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
-                       const TrainOptions& options, const TrainCallbacks& callbacks) {
+void checkDataFits(long long inputs, long long outputs, const Model& model, const Dataset& data) {
+    if (inputs != data.pixelsPerImage())
+        throw Error(model.sourcePath + ": the model takes " + std::to_string(inputs) +
+                    " inputs per sample (" + shapeToString(model.inputShape) + ") but " +
+                    data.name + " has " + std::to_string(data.rows) + "x" +
+                    std::to_string(data.cols) + " images");
+    if (outputs != data.classes)
+        throw Error(model.sourcePath + ": the model has " + std::to_string(outputs) +
+                    " outputs but " + data.name + " has " + std::to_string(data.classes) +
+                    " classes");
+}
+
+std::vector<int> epochOrder(int n, std::uint64_t seed, int epoch) {
+    std::vector<int> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    // Fisher-Yates with our own generator: the order is the same on every standard library.
+    Rng rng(deriveSeed(seed, 0x5eed0000ull + static_cast<std::uint64_t>(epoch)));
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    return order;
+}
+
+void checkTrainOptions(const TrainOptions& options, const Dataset& train) {
     if (options.epochs < 1)
         throw Error("epochs must be at least 1, got " + std::to_string(options.epochs));
     if (options.batchSize < 1)
@@ -79,21 +81,31 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
                     std::to_string(options.optimizer.learningRate));
     if (train.size() == 0) throw Error(train.name + " has no samples to train on");
     const SoftTargets& soft = options.distill;
-    const bool distilling = soft.weight > 0.0;
     if (!(soft.weight >= 0.0 && soft.weight <= 1.0))
         throw Error("the distillation weight must be in [0, 1], got " +
                     std::to_string(soft.weight));
-    if (distilling && !(soft.temperature > 0.0))
+    if (soft.weight > 0.0 && !(soft.temperature > 0.0))
         throw Error("the temperature must be positive, got " + std::to_string(soft.temperature));
+}
 
-    TrainingGraph graph(model);
-    checkFits(graph, model, train);
-    if (test) checkFits(graph, model, *test);
-    const int classes = static_cast<int>(graph.outputSize());
-    if (distilling && (!soft.teacherLogits || soft.classes != classes))
+void checkTeacherFits(const SoftTargets& soft, int classes) {
+    if (soft.weight > 0.0 && (!soft.teacherLogits || soft.classes != classes))
         throw Error("the teacher has " + std::to_string(soft.classes) +
                     " outputs but the student has " + std::to_string(classes) +
                     "; both must classify the same " + std::to_string(classes) + " classes");
+}
+
+TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
+                       const TrainOptions& options, const TrainCallbacks& callbacks) {
+    checkTrainOptions(options, train);
+    const SoftTargets& soft = options.distill;
+    const bool distilling = soft.weight > 0.0;
+
+    TrainingGraph graph(model);
+    checkDataFits(graph.inputSize(), graph.outputSize(), model, train);
+    if (test) checkDataFits(graph.inputSize(), graph.outputSize(), model, *test);
+    const int classes = static_cast<int>(graph.outputSize());
+    checkTeacherFits(soft, classes);
 
     const int threads = resolveThreads(options.threads);
     BlasThreadsScope blasThreads(1);  // our slices call BLAS concurrently
@@ -103,7 +115,7 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
     const int pixels = train.pixelsPerImage();
     const int batches = (n + options.batchSize - 1) / options.batchSize;
     const long long totalBatches = static_cast<long long>(batches) * options.epochs;
-    std::vector<int> order(n);
+    std::vector<int> order;
     std::vector<float> images(static_cast<std::size_t>(options.batchSize) * pixels);
     std::vector<float> dLogits(static_cast<std::size_t>(options.batchSize) * classes);
     TrainResult result;
@@ -111,8 +123,7 @@ TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
     auto poll = [&] { callbacks.progress.step(done, totalBatches); };
 
     for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-        std::iota(order.begin(), order.end(), 0);
-        shuffle(order, deriveSeed(options.seed, 0x5eed0000ull + epoch));
+        order = epochOrder(n, options.seed, epoch);
         double lossSum = 0.0;
         int correct = 0;
         const auto start = Clock::now();
@@ -183,7 +194,7 @@ Evaluation evaluateModel(const Model& model, const Dataset& data, int threads, i
                          const Progress& progress) {
     Model copy = model;  // the graph replaces the copy's tensors with its own clones
     TrainingGraph graph(copy);
-    checkFits(graph, copy, data);
+    checkDataFits(graph.inputSize(), graph.outputSize(), copy, data);
     threads = resolveThreads(threads);
     BlasThreadsScope blasThreads(1);
     const int n = limit > 0 ? std::min(limit, data.size()) : data.size();

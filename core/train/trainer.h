@@ -70,6 +70,19 @@ struct TrainResult {
 TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
                        const TrainOptions& options, const TrainCallbacks& callbacks = {});
 
+// ---- shared by every backend's training (the CPU's trainModel above, core/backend/cuda) ----
+
+// Throws cwb::Error, as trainModel does, for options that cannot train (epochs, batch size,
+// learning rate, distillation weight and temperature) or an empty training set.
+void checkTrainOptions(const TrainOptions& options, const Dataset& train);
+// Throws cwb::Error when a model of `inputs` inputs and `outputs` outputs does not fit `data`.
+void checkDataFits(long long inputs, long long outputs, const Model& model, const Dataset& data);
+// Throws cwb::Error when distilling (weight > 0) without the student's `classes` teacher logits.
+void checkTeacherFits(const SoftTargets& soft, int classes);
+// The sample order of `epoch` (from 1): a Fisher-Yates shuffle of 0..n-1 from the run's seed,
+// the same on every standard library.
+std::vector<int> epochOrder(int n, std::uint64_t seed, int epoch);
+
 struct Evaluation {
     int samples = 0;
     double loss = 0.0;      // mean cross-entropy

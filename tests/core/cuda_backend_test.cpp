@@ -1,10 +1,13 @@
 // The CUDA backend against the CPU backend: the fused pass (exact values, masks, codes and
-// histograms; sums to float32 rounding) and the float32 engine (accuracy within 0.0005 on the
-// Fashion-MNIST test set). Skips, saying why, where no GPU runs (CI, a build without nvcc).
+// histograms; sums to float32 rounding), the float32 engine (accuracy within 0.0005 on the
+// Fashion-MNIST test set) and distillation training (one SGD step equal to rounding, one Adam
+// epoch's loss and accuracies). Skips, saying why, where no GPU runs (CI, a build without nvcc).
 // The checks themselves are in tests/support/gpu_checks.cpp, shared with bench/cuda_bench.
 #include <QtTest>
 
 #include "core/backend/backend.h"
+#include "core/io/model_loader.h"
+#include "core/train/teacher_logits.h"
 #include "tests/support/gpu_checks.h"
 #include "tests/support/test_paths.h"
 
@@ -54,6 +57,16 @@ private slots:
         static const Dataset data = loadFashionMnist(test::datasetDir(), Split::Test);
         const test::EngineCheck r =
             test::checkEngine(*m_gpu, test::fixture(model.toStdString()), data);
+        QVERIFY2(r.failure.empty(), r.failure.c_str());
+    }
+
+    // 6 000 training images keep the CPU's epoch short; cuda_bench distill runs all 60 000.
+    void distillationMatchesTheCpu() {
+        const Dataset train = loadFashionMnist(test::datasetDir(), Split::Train, 6000);
+        const Dataset testSet = loadFashionMnist(test::datasetDir(), Split::Test, 2000);
+        const std::vector<float> logits =
+            train::teacherLogits(loadModel(test::fixture("k2_mlp_dropout_percy.h5")), train);
+        const test::TrainCheck r = test::checkDistillation(*m_gpu, train, testSet, logits, 32);
         QVERIFY2(r.failure.empty(), r.failure.c_str());
     }
 };

@@ -11,6 +11,7 @@
 #include "core/compress/unit_quantizers.h"
 #include "core/infer/evaluate.h"
 #include "core/io/model_loader.h"
+#include "core/train/arch_spec.h"
 
 namespace cwb::test {
 namespace {
@@ -35,6 +36,23 @@ std::vector<float> weights() {
     return w;
 }
 
+// Weights where the GPU's fast rules could part from the CPU's: histogram edges and bin
+// boundaries (and the floats beside them), and quotients w / alpha next to half-integers.
+std::vector<float> edgeWeights() {
+    std::vector<float> w = weights();
+    std::size_t i = 0;
+    const auto put = [&](float x) {
+        for (float y : {x, std::nextafter(x, -1.f), std::nextafter(x, 1.f)}) {
+            w[i] = y;
+            i += 7;  // spread over lanes and blocks
+        }
+    };
+    for (double edge : {-0.15, 0.15, -0.006, 0.006}) put(static_cast<float>(edge));
+    for (int b = 0; b <= 128; ++b) put(static_cast<float>(-0.15 + 0.3 * b / 128));
+    for (int k = -30; k <= 30; ++k) put(static_cast<float>((k + 0.5) * 0.01));
+    return w;
+}
+
 struct Case {
     std::vector<float> in, outCpu, outGpu;
     std::vector<std::uint8_t> keepMask;
@@ -51,6 +69,8 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
     bool histograms = true, countInPass = true;
     if (name == "statistics only") {
         c->writeOut = false;
+    } else if (name == "edges") {
+        c->in = edgeWeights();
     } else if (name == "no histograms") {
         histograms = false;
     } else if (name == "values only") {
@@ -124,7 +144,7 @@ std::vector<std::string> fusedCaseNames() {
     std::vector<std::string> names;
     for (const char* q : kQuants)
         for (const char* k : kKeeps) names.push_back(std::string(q) + "/" + k);
-    names.insert(names.end(), {"statistics only", "no histograms", "values only"});
+    names.insert(names.end(), {"statistics only", "no histograms", "values only", "edges"});
     return names;
 }
 
@@ -197,6 +217,85 @@ EngineCheck checkEngine(Backend& gpu, const std::string& modelPath, const Datase
         out << "accuracy: CPU " << r.cpuAccuracy << ", GPU " << r.gpuAccuracy;
     else if (!(r.maxOutputDifference <= 1e-4))
         out << "outputs differ by " << r.maxOutputDifference;
+    r.failure = out.str();
+    return r;
+}
+
+namespace {
+
+std::vector<float> weightsOf(const Model& model) {
+    std::vector<float> all;
+    for (const Layer& l : model.layers)
+        if (l.kind == LayerKind::Dense) {
+            all.insert(all.end(), l.kernel.floats().begin(), l.kernel.floats().end());
+            if (l.useBias) all.insert(all.end(), l.bias.floats().begin(), l.bias.floats().end());
+        }
+    return all;
+}
+
+Dataset firstSamples(const Dataset& data, int n) {
+    Dataset d = data;
+    d.labels.resize(static_cast<std::size_t>(n));
+    d.images.resize(static_cast<std::size_t>(n) * d.pixelsPerImage());
+    return d;
+}
+
+}  // namespace
+
+TrainCheck checkDistillation(Backend& gpu, const Dataset& train, const Dataset& test,
+                             const std::vector<float>& teacherLogits, int batch) {
+    TrainCheck r;
+    train::TrainOptions options;
+    options.epochs = 1;
+    options.batchSize = batch;
+    options.seed = 1;
+    options.distill = {teacherLogits.data(), train.classes, 4.0, 0.5};
+    std::ostringstream out;
+
+    // One step of SGD from the same start: the weights may differ by rounding only.
+    {
+        const Dataset one = firstSamples(train, batch);
+        train::TrainOptions sgd = options;
+        sgd.optimizer.kind = train::OptimizerKind::Sgd;
+        sgd.optimizer.learningRate = 0.1;
+        Model a = train::buildModel("mlp:128"), b = train::buildModel("mlp:128");
+        cpuBackend().trainModel(a, one, nullptr, sgd, {});
+        gpu.trainModel(b, one, nullptr, sgd, {});
+        const std::vector<float> wa = weightsOf(a), wb = weightsOf(b);
+        for (std::size_t i = 0; i < wa.size(); ++i)
+            r.stepDifference = std::max(r.stepDifference, std::fabs(double(wa[i]) - wb[i]));
+        if (!(r.stepDifference <= 1e-6))
+            out << "one SGD step: weights differ by " << r.stepDifference;
+    }
+
+    // One epoch of Adam.
+    Model a = train::buildModel("mlp:128"), b = train::buildModel("mlp:128");
+    const train::EpochReport ea =
+        cpuBackend().trainModel(a, train, &test, options, {}).epochs.at(0);
+    const train::EpochReport eb = gpu.trainModel(b, train, &test, options, {}).epochs.at(0);
+    r.cpuLoss = ea.trainLoss;
+    r.gpuLoss = eb.trainLoss;
+    r.cpuAccuracy = ea.trainAccuracy;
+    r.gpuAccuracy = eb.trainAccuracy;
+    r.cpuTestAccuracy = ea.testAccuracy;
+    r.gpuTestAccuracy = eb.testAccuracy;
+    r.cpuSeconds = ea.trainSeconds;
+    r.gpuSeconds = eb.trainSeconds;
+    const std::vector<float> wa = weightsOf(a), wb = weightsOf(b);
+    double diff = 0, norm = 0;
+    for (std::size_t i = 0; i < wa.size(); ++i) {
+        diff += (double(wa[i]) - wb[i]) * (double(wa[i]) - wb[i]);
+        norm += double(wa[i]) * wa[i];
+    }
+    r.weightDifference = std::sqrt(diff / norm);
+    if (out.str().empty()) {
+        if (!(std::fabs(r.cpuLoss - r.gpuLoss) <= 1e-3 * std::fabs(r.cpuLoss)))
+            out << "epoch loss: CPU " << r.cpuLoss << ", GPU " << r.gpuLoss;
+        else if (!(std::fabs(r.cpuAccuracy - r.gpuAccuracy) <= 0.003))
+            out << "epoch accuracy: CPU " << r.cpuAccuracy << ", GPU " << r.gpuAccuracy;
+        else if (!(std::fabs(r.cpuTestAccuracy - r.gpuTestAccuracy) <= 0.003))
+            out << "test accuracy: CPU " << r.cpuTestAccuracy << ", GPU " << r.gpuTestAccuracy;
+    }
     r.failure = out.str();
     return r;
 }

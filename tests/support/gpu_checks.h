@@ -13,7 +13,7 @@
 namespace cwb::test {
 
 // The fused-pass cases: quantizer x keep rule, plus statistics-only, no-histogram and
-// values-only passes.
+// values-only passes, and weights on histogram edges and next to rounding ties ("edges").
 std::vector<std::string> fusedCaseNames();
 // "" when the GPU gives the CPU's values, masks, codes and histograms exactly and its sums to
 // float32 rounding; else the first difference, in one line.
@@ -29,5 +29,22 @@ EngineCheck checkEngine(Backend& gpu, const std::string& model, const Dataset& d
 
 // The models the engine check uses (fixture names).
 std::vector<std::string> engineCheckModels();
+
+// Distillation of the mlp:128 student (seed 1) against `teacherLogits` (one row per sample of
+// `train`) at temperature 4, kd weight 0.5, by the CPU backend and by `gpu`.
+struct TrainCheck {
+    // One batch of plain SGD (lr 0.1): the largest |GPU - CPU| over the student's weights,
+    // where only the order of summation differs (a few 1e-9 expected).
+    double stepDifference = 0;
+    // One epoch of Adam (lr 1e-3, `batch`): the epoch's training loss and accuracy, the test
+    // accuracy, the relative L2 difference of the weights, and the epochs' seconds.
+    double cpuLoss = 0, gpuLoss = 0, cpuAccuracy = 0, gpuAccuracy = 0;
+    double cpuTestAccuracy = 0, gpuTestAccuracy = 0, weightDifference = 0;
+    double cpuSeconds = 0, gpuSeconds = 0;
+    std::string failure;  // "" when the step agrees within 1e-6 and the epoch within 1e-3
+                          // (loss, relative) and 0.003 (accuracies)
+};
+TrainCheck checkDistillation(Backend& gpu, const Dataset& train, const Dataset& test,
+                             const std::vector<float>& teacherLogits, int batch);
 
 }  // namespace cwb::test

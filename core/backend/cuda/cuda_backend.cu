@@ -1,5 +1,5 @@
 // The CUDA backend: the GPUs this process can use, described once, and a Backend per GPU that
-// hands jobs to the kernels of fused_pass.cu and cuda_engine.cu.
+// hands jobs to the kernels of fused_pass.cu, cuda_engine.cu and cuda_trainer.cu.
 #include <cuda_runtime.h>
 
 #include <memory>
@@ -37,6 +37,15 @@ public:
                                                  const LlamaWeights& weights,
                                                  const ForwardOptions& options) override {
         return makeCudaLlamaRunner(m_index, config, weights, options);
+    }
+    train::TrainResult trainModel(Model& model, const Dataset& train, const Dataset* test,
+                                  const train::TrainOptions& options,
+                                  const train::TrainCallbacks& callbacks) override {
+        train::TrainResult result;
+        std::string reason;  // what the GPU trainer does not take: the CPU trains it
+        if (cuda::trainOnGpu(m_index, model, train, test, options, callbacks, result, reason))
+            return result;
+        return Backend::trainModel(model, train, test, options, callbacks);
     }
 
 private:

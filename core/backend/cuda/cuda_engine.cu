@@ -20,13 +20,6 @@ namespace {
 constexpr long long kPatchFloats = 1ll << 28;  // 1 GiB of unrolled patches per slice at most
 constexpr int kThreads = 256;
 
-void checkBlas(cublasStatus_t status, const char* what) {
-    if (status != CUBLAS_STATUS_SUCCESS)
-        throw Error(std::string("cuBLAS: ") + what + " failed (status " +
-                    std::to_string(static_cast<int>(status)) +
-                    "); run on the CPU (--device cpu) or check the GPU");
-}
-
 int blocksFor(long long n) {
     return static_cast<int>(std::min<long long>((n + kThreads - 1) / kThreads, 1 << 20));
 }
@@ -285,13 +278,10 @@ public:
     }
 
 private:
-    // C (rows x cols) = A (rows x k) B (k x cols), all row-major: column-major cuBLAS computes
-    // C^T = B^T A^T.
+    // C (rows x cols) = A (rows x k) B (k x cols), all row-major.
     void gemm(const float* a, long long rows, int k, const float* b, int cols, float* c) {
-        const float one = 1.f, zero = 0.f;
-        checkBlas(cublasSgemm(m_blas, CUBLAS_OP_N, CUBLAS_OP_N, cols, static_cast<int>(rows), k,
-                              &one, b, cols, a, k, &zero, c, cols),
-                  "cublasSgemm");
+        gemmRowMajor(m_blas, false, false, static_cast<int>(rows), cols, k, a, k, b, cols, 0.f, c,
+                     cols);
     }
 
     void epilogue(const PlanOp& op, const DeviceOp& d, float* data, long long rows, int cols) {

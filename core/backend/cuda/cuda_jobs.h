@@ -3,10 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/compress/fused_pass.h"
 #include "core/infer/compressed_engine.h"
+#include "core/train/trainer.h"
 
 namespace cwb::cuda {
 
@@ -21,6 +23,14 @@ std::unique_ptr<InferenceEngine> makeEngine(int device, const Model& model,
                                             const CompressedEngineOptions& options,
                                             KernelReport* report);
 
+// train::trainModel on GPU `device` for multilayer perceptrons (Dense layers, ReLU or linear):
+// the same batches, loss and optimizer, results equal to float rounding. Returns false, with
+// the reason and the model untouched, for a model it does not train (the caller then trains
+// on the CPU); throws cwb::Error as trainModel does.
+bool trainOnGpu(int device, Model& model, const Dataset& train, const Dataset* test,
+                const train::TrainOptions& options, const train::TrainCallbacks& callbacks,
+                train::TrainResult& result, std::string& reason);
+
 // ---- timing on device-resident data, for bench/cuda_bench.cpp ----
 
 struct FusedTiming {
@@ -29,12 +39,12 @@ struct FusedTiming {
 };
 // Times the pass over `n` weights drawn on the device (normal, sigma 0.05, a fixed seed), with
 // the job's settings (its `in` and `out` are ignored; `writeOut` says whether values are
-// written to a device buffer). `ways` > 0 caps the shared-memory copies of each counter
-// (a power of two up to 32; the pass takes the most that fit) and `threads` (256 or 512) sets
-// the block size, to compare layouts.
+// written to a device buffer). `literal` counts by the CPU's literal rules (the pass's
+// generic mode) instead of the fast ones, and `ways` > 0 then caps the shared-memory copies of
+// each counter (a power of two up to 32; the pass takes the most that fit), as comparisons.
 FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
-                          const FusedOptions& options, int repeats, int ways = 0,
-                          int threads = 256);
+                          const FusedOptions& options, int repeats, bool literal = false,
+                          int ways = 0);
 
 // Times engine->forward over `batch` samples already on the device (input copied once); the
 // engine must come from makeEngine above. Median and minimum milliseconds per forward.

@@ -1,297 +1,68 @@
 // The fused compression pass on a GPU (see core/compress/fused_pass.h): one kernel per tensor
-// reads each weight once, writes its value, and counts histograms and codes in shared memory.
-// Values, codes and histogram slots use the CPU kernels' float32 operations in the same
-// order (this file is built with -fmad=false, so nothing is contracted), hence the same bits;
-// sums are per thread and per block in a fixed order, so they agree with the CPU's to float32
-// rounding and are the same from run to run.
+// (fused_kernel.cuh) reads each weight once, writes its value, and counts histograms and codes
+// in shared memory. Values, codes and histogram slots are the CPU's bits: the generic mode uses
+// the CPU kernels' float32 operations in the same order (this file is built with -fmad=false,
+// so nothing is contracted), the fast modes equivalent cheaper ones (fused_fast.cuh) where the
+// host has checked that they give the same results. Sums are per thread and per block in a
+// fixed order, so they agree with the CPU's to float32 rounding and are the same every run.
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
+#include "core/backend/cuda/fused_kernel.cuh"
 #include "core/compress/quant_types.h"
 
 namespace cwb::cuda {
 namespace {
 
-// Threads a block: 256 with at most 64 registers (four blocks a multiprocessor), or 512
-// unbounded (the bench times both; see bench/results/cuda.md).
-constexpr int kThreads = 256;
-constexpr int kUnroll = 4;  // float4 loads in flight per thread
-
-enum UnitMode { kTensor = 0, kChannel = 1, kGroup = 2 };
-
-struct Bins {
-    float lo, hi, scale;
-    int bins;
-};
-
-struct Partial {
-    double squares, errors, maxAbs;
-    unsigned long long zeros, originalZeros;
-};
-
-// Offsets of the four counter arrays (in slots).
-struct Layout {
-    int original, compressed, error, codes, total;
-};
-// Offsets of the counted arrays; an array not counted takes no room (less shared memory, more
-// blocks per multiprocessor).
-inline Layout layoutOf(bool histograms, int weightBins, int errorBins, bool compressed,
-                       int codeSpan) {
-    Layout l;
-    const int w = histograms ? weightBins + 2 : 0, e = histograms ? errorBins + 2 : 0;
-    l.original = 0;
-    l.compressed = w;
-    l.error = l.compressed + (compressed ? w : 0);
-    l.codes = l.error + e;
-    l.total = l.codes + codeSpan;
-    return l;
-}
-
-struct Params {
-    const float* in;
-    float* out;                // nullptr: statistics only
-    const std::uint8_t* keep;  // Explicit
-    const float* steps;        // Affine: per unit
-    const float* zeroPoints;
-    long long n, cols;
-    int groupSize, unitMode;
-    float rho, alpha, qmin, qmax;
-    Bins weights, errors;
-    float codeBase, codeTop;
-    int codeSpan;
-    bool histograms, countCompressed, countCodes;
-    int ways;                    // shared counters per slot (lane % ways); 0: global atomics
-    Layout layout;               // of `counts`
-    unsigned long long* counts;  // original, compressed, error slots, then codes
-    Partial* partials;           // one per block
-};
-
-// ---- the element rules: core/compress/quantize.h and fused_kernels.h's *Ref kernels ----
-
-__device__ inline float roundHalfAway(float x) {
-    const float t = truncf(x);
-    return fabsf(__fsub_rn(x, t)) >= 0.5f ? __fadd_rn(t, copysignf(1.f, x)) : t;
-}
-
-__device__ inline int slotOf(float value, const Bins& b) {
-    float x = __fmul_rn(__fsub_rn(value, b.lo), b.scale);
-    x = x > 0.f ? x : 0.f;
-    const float top = static_cast<float>(b.bins - 1);
-    x = x < top ? x : top;
-    const int inside = 1 + static_cast<int>(x);
-    return value < b.lo ? 0 : (value <= b.hi ? inside : b.bins + 1);
-}
-
-struct Accumulator {
-    double squares = 0, errors = 0;
-    float maxAbs = 0;
-    unsigned zeros = 0, originalZeros = 0;
-};
-
-struct Counter {
-    unsigned* shared;
-    const Params* p;
-    int lane;
-
-    __device__ void add(int slot) const {
-        if (p->ways > 0)
-            atomicAdd(&shared[slot * p->ways + (lane & (p->ways - 1))], 1u);
-        else
-            atomicAdd(&p->counts[slot], 1ull);
-    }
-};
-
-// One weight: its value and code (as valuesRef), its counts; returns the value.
-template <QuantKind Q, KeepRule::Kind K>
-__device__ inline float element(const Params& p, float w, bool keepByte, float step, float zp,
-                                const Layout& l, const Counter& c) {
-    bool keep = true;
-    if constexpr (K == KeepRule::Kind::Threshold) keep = fabsf(w) >= p.rho;
-    if constexpr (K == KeepRule::Kind::Textbook) keep = w >= p.rho;
-    if constexpr (K == KeepRule::Kind::Explicit) keep = keepByte;
-    float v = w, code = 0.f;
-    if constexpr (Q == QuantKind::Uniform) {
-        code = roundHalfAway(__fdiv_rn(w, p.alpha));
-        v = __fmul_rn(code, p.alpha);
-    }
-    if constexpr (Q == QuantKind::Affine) {
-        float q = __fadd_rn(roundHalfAway(__fdiv_rn(w, step)), zp);
-        q = q > p.qmin ? q : p.qmin;
-        q = q < p.qmax ? q : p.qmax;
-        code = step == 0.f ? 0.f : __fsub_rn(q, zp);
-        v = __fmul_rn(code, step);
-    }
-    v = keep ? v : 0.f;
-    code = keep ? code : 0.f;
-    if (p.histograms) {
-        c.add(l.original + slotOf(w, p.weights));
-        c.add(l.error + slotOf(__fsub_rn(v, w), p.errors));
-        if (p.countCompressed) c.add(l.compressed + slotOf(v, p.weights));
-    }
-    if (p.countCodes) {
-        float x = __fsub_rn(code, p.codeBase);
-        x = x > 0.f ? x : 0.f;
-        x = x < p.codeTop ? x : p.codeTop;
-        c.add(l.codes + static_cast<int>(x));
-    }
-    return v;
-}
-
-__device__ inline void accumulate(Accumulator& a, const float (&w)[4], const float (&v)[4],
-                                  int count) {
-    float sq = 0.f, se = 0.f;
-    for (int j = 0; j < 4; ++j) {
-        if (j >= count) break;
-        const float d = __fsub_rn(v[j], w[j]);
-        sq = fmaf(w[j], w[j], sq);
-        se = fmaf(d, d, se);
-        a.maxAbs = fmaxf(a.maxAbs, fabsf(d));
-        a.zeros += v[j] == 0.f;
-        a.originalZeros += w[j] == 0.f;
-    }
-    a.squares += static_cast<double>(sq);
-    a.errors += static_cast<double>(se);
-}
-
-__device__ inline long long unitOf(const Params& p, long long i) {
-    const long long r = i / p.cols, col = i - r * p.cols;
-    return p.unitMode == kChannel ? col : (r / p.groupSize) * p.cols + col;
-}
-
-template <QuantKind Q, KeepRule::Kind K, bool PerUnit, int Threads>
-__global__ void __launch_bounds__(Threads, Threads == 256 ? 4 : 1) fusedKernel(Params p) {
-    extern __shared__ unsigned sharedCounts[];
-    const Layout l = p.layout;
-    const Counter counter{sharedCounts, &p, static_cast<int>(threadIdx.x & 31)};
-    if (p.ways > 0)
-        for (int s = threadIdx.x; s < l.total * p.ways; s += blockDim.x) sharedCounts[s] = 0;
-    __syncthreads();
-
-    Accumulator acc;
-    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    const long long first = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
-    float step = Q == QuantKind::Affine && !PerUnit ? p.steps[0] : 0.f;
-    float zp = Q == QuantKind::Affine && !PerUnit ? p.zeroPoints[0] : 0.f;
-    if constexpr (!PerUnit) {
-        // Four weights a load, kUnroll loads in flight before the first is used.
-        const long long n4 = p.n / 4;
-        const float4* in4 = reinterpret_cast<const float4*>(p.in);
-        for (long long base = first; base < n4; base += stride * kUnroll) {
-            float4 loaded[kUnroll];
-            unsigned keeps[kUnroll];
-#pragma unroll
-            for (int u = 0; u < kUnroll; ++u) {
-                const long long k = base + u * stride;
-                if (k < n4) {
-                    loaded[u] = __ldcs(in4 + k);
-                    if constexpr (K == KeepRule::Kind::Explicit)
-                        keeps[u] = __ldcs(reinterpret_cast<const unsigned*>(p.keep) + k);
-                }
-            }
-#pragma unroll
-            for (int u = 0; u < kUnroll; ++u) {
-                const long long k = base + u * stride;
-                if (k >= n4) break;
-                const float w[4] = {loaded[u].x, loaded[u].y, loaded[u].z, loaded[u].w};
-                float v[4];
-#pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    const bool keepByte =
-                        K == KeepRule::Kind::Explicit && ((keeps[u] >> (8 * j)) & 0xffu) != 0;
-                    v[j] = element<Q, K>(p, w[j], keepByte, step, zp, l, counter);
-                }
-                if (p.out)
-                    __stcs(reinterpret_cast<float4*>(p.out) + k,
-                           make_float4(v[0], v[1], v[2], v[3]));
-                accumulate(acc, w, v, 4);
-            }
-        }
-        // The last n % 4 weights.
-        for (long long i = n4 * 4 + first; i < p.n; i += stride) {
-            const float w[4] = {p.in[i], 0.f, 0.f, 0.f};
-            const bool keepByte = K == KeepRule::Kind::Explicit && p.keep[i] != 0;
-            float v[4] = {element<Q, K>(p, w[0], keepByte, step, zp, l, counter), 0.f, 0.f, 0.f};
-            if (p.out) p.out[i] = v[0];
-            accumulate(acc, w, v, 1);
-        }
-    } else {
-        for (long long i = first; i < p.n; i += stride) {
-            const long long unit = unitOf(p, i);
-            const float w[4] = {p.in[i], 0.f, 0.f, 0.f};
-            const bool keepByte = K == KeepRule::Kind::Explicit && p.keep[i] != 0;
-            float v[4] = {
-                element<Q, K>(p, w[0], keepByte, p.steps[unit], p.zeroPoints[unit], l, counter),
-                0.f, 0.f, 0.f};
-            if (p.out) p.out[i] = v[0];
-            accumulate(acc, w, v, 1);
-        }
-    }
-
-    // The block's sums: a warp tree, then warp 0 over the warps, in a fixed order.
-    __shared__ Partial warpSums[Threads / 32];
-    double sq = acc.squares, se = acc.errors, mx = acc.maxAbs;
-    unsigned long long z = acc.zeros, oz = acc.originalZeros;
-    for (int offset = 16; offset > 0; offset /= 2) {
-        sq += __shfl_down_sync(0xffffffffu, sq, offset);
-        se += __shfl_down_sync(0xffffffffu, se, offset);
-        mx = fmax(mx, __shfl_down_sync(0xffffffffu, mx, offset));
-        z += __shfl_down_sync(0xffffffffu, z, offset);
-        oz += __shfl_down_sync(0xffffffffu, oz, offset);
-    }
-    const int warp = threadIdx.x / 32;
-    if ((threadIdx.x & 31) == 0) warpSums[warp] = {sq, se, mx, z, oz};
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        Partial total{0, 0, 0, 0, 0};
-        for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
-            total.squares += warpSums[w].squares;
-            total.errors += warpSums[w].errors;
-            total.maxAbs = fmax(total.maxAbs, warpSums[w].maxAbs);
-            total.zeros += warpSums[w].zeros;
-            total.originalZeros += warpSums[w].originalZeros;
-        }
-        p.partials[blockIdx.x] = total;
-    }
-    if (p.ways > 0)
-        for (int s = threadIdx.x; s < l.total; s += blockDim.x) {
-            unsigned long long sum = 0;
-            for (int w = 0; w < p.ways; ++w) sum += sharedCounts[s * p.ways + w];
-            if (sum) atomicAdd(&p.counts[s], sum);
-        }
-}
-
 using KernelFn = void (*)(Params);
 
-template <QuantKind Q, bool PerUnit, int T>
+template <QuantKind Q, bool PerUnit, int C>
 KernelFn pickKeep(KeepRule::Kind k) {
     switch (k) {
         case KeepRule::Kind::All:
-            return &fusedKernel<Q, KeepRule::Kind::All, PerUnit, T>;
+            return &fusedKernel<Q, KeepRule::Kind::All, PerUnit, C>;
         case KeepRule::Kind::Threshold:
-            return &fusedKernel<Q, KeepRule::Kind::Threshold, PerUnit, T>;
+            return &fusedKernel<Q, KeepRule::Kind::Threshold, PerUnit, C>;
         case KeepRule::Kind::Textbook:
-            return &fusedKernel<Q, KeepRule::Kind::Textbook, PerUnit, T>;
+            return &fusedKernel<Q, KeepRule::Kind::Textbook, PerUnit, C>;
         case KeepRule::Kind::Explicit:
-            return &fusedKernel<Q, KeepRule::Kind::Explicit, PerUnit, T>;
+            return &fusedKernel<Q, KeepRule::Kind::Explicit, PerUnit, C>;
     }
     return nullptr;
 }
 
-template <int T>
-KernelFn pickKernel(const FusedJob& job) {
+template <QuantKind Q>
+KernelFn pickCounting(KeepRule::Kind k, int counting) {
+    switch (counting) {
+        case kHistValues:
+            return pickKeep<Q, false, kHistValues>(k);
+        case kNothing:
+            return pickKeep<Q, false, kNothing>(k);
+        case kHistCodes:
+            if constexpr (Q != QuantKind::None) return pickKeep<Q, false, kHistCodes>(k);
+            break;
+        case kCodes:
+            if constexpr (Q != QuantKind::None) return pickKeep<Q, false, kCodes>(k);
+            break;
+    }
+    return pickKeep<Q, false, kGeneric>(k);
+}
+
+KernelFn pickKernel(const FusedJob& job, int counting) {
     switch (job.quant) {
         case QuantKind::None:
-            return pickKeep<QuantKind::None, false, T>(job.keep.kind);
+            return pickCounting<QuantKind::None>(job.keep.kind, counting);
         case QuantKind::Uniform:
-            return pickKeep<QuantKind::Uniform, false, T>(job.keep.kind);
+            return pickCounting<QuantKind::Uniform>(job.keep.kind, counting);
         case QuantKind::Affine:
-            return fusedPerUnit(job) ? pickKeep<QuantKind::Affine, true, T>(job.keep.kind)
-                                     : pickKeep<QuantKind::Affine, false, T>(job.keep.kind);
+            return fusedPerUnit(job) ? pickKeep<QuantKind::Affine, true, kGeneric>(job.keep.kind)
+                                     : pickCounting<QuantKind::Affine>(job.keep.kind, counting);
     }
     return nullptr;
 }
@@ -299,6 +70,39 @@ KernelFn pickKernel(const FusedJob& job) {
 Bins binsOf(const HistogramSpec& spec) {
     return {static_cast<float>(spec.lo), static_cast<float>(spec.hi),
             static_cast<float>(spec.bins / (spec.hi - spec.lo)), spec.bins};
+}
+
+// fast::rawSlot's conditions: bins of at least unit width in x (no product of a value below
+// lo underflows to -0), and x < bins + 1 up to hi (x grows with the value, so hi bounds it).
+bool fastBinsOk(const Bins& b) {
+    if (!std::isfinite(b.lo) || !std::isfinite(b.hi) || !(b.scale >= 1.f) || b.bins > (1 << 20))
+        return false;
+    const float top = (b.hi - b.lo) * b.scale;
+    return top < static_cast<float>(b.bins + 1);
+}
+
+// fast::rawSlot's constants for an array starting at counter `start`.
+fast::Bins fastBinsOf(const Bins& b, int start) {
+    return {b.lo, b.hi, b.scale, fast::kMagic + static_cast<float>(1 + start),
+            fast::kMagic + static_cast<float>(start + b.bins + 2)};
+}
+
+// The fast mode for the pass's flags, or kGeneric where fused_fast.cuh's conditions fail.
+int countingOf(const FusedJob& job, const Params& p, float step) {
+    if (fusedPerUnit(job) || p.ways != 32) return kGeneric;
+    if (job.quant != QuantKind::None && !(step >= 0x1p-60f && step <= 0x1p60f)) return kGeneric;
+    if (p.histograms && !(fastBinsOk(p.weights) && fastBinsOk(p.errors))) return kGeneric;
+    if (p.countCodes) {
+        // Zeros come from the code-0 counter: it must count code 0 alone (no clamped codes).
+        const long long zero = -static_cast<long long>(p.codeBase);
+        if (job.quant == QuantKind::None || !(zero > 0 && zero < p.codeSpan - 1) ||
+            std::fabs(p.codeBase) >= 0x1p22f || p.codeSpan >= (1 << 22))
+            return kGeneric;
+        if (!p.histograms) return kCodes;
+        return p.countCompressed ? kGeneric : kHistCodes;
+    }
+    if (!p.histograms) return kNothing;
+    return p.countCompressed ? kHistValues : kGeneric;
 }
 
 // Device buffers of one pass, reused across the jobs of a call.
@@ -311,10 +115,11 @@ struct Workspace {
 
 // Runs the kernel of `job` over `p.n` device-resident weights in p.in (p.out, p.keep, p.steps
 // set by the caller) and assembles the result as the CPU pass does.
-// `start`/`stop`, where given, are recorded around the kernel alone.
+// `start`/`stop`, where given, are recorded around the kernel alone. `literal` takes the
+// generic mode and `ways` > 0 caps its counter copies (the bench compares them).
 FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params p, Workspace& ws,
                         int device, cudaEvent_t start = nullptr, cudaEvent_t stop = nullptr,
-                        int ways = 0, int blockThreads = kThreads) {
+                        bool literal = false, int ways = 0) {
     const bool hist = options.histograms && job.countInPass;
     const float step = fusedSingleStep(job);
     p.histograms = hist;
@@ -331,35 +136,65 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         p.qmin = static_cast<float>(job.units->type->qmin);
         p.qmax = static_cast<float>(job.units->type->qmax);
     }
-    const Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan);
-    p.layout = l;
+    // The tensor's one step, whether or not codes are counted.
+    p.step = job.quant == QuantKind::Uniform                        ? job.alpha
+             : job.quant == QuantKind::Affine && !fusedPerUnit(job) ? job.units->steps[0]
+                                                                    : 0.f;
+    p.recip = p.step != 0.f ? 1.f / p.step : 0.f;
+    p.zeroPoint =
+        job.quant == QuantKind::Affine && !fusedPerUnit(job) ? job.units->zeroPoints[0] : 0.f;
+    // Uniform codes are unbounded: beyond the span's nearer end (plus a half) they need the
+    // clamp of the exact path. Affine codes stay inside qmin..qmax.
+    p.codeLimit = 0x1p22f;
+    if (job.quant == QuantKind::Uniform && p.countCodes)
+        p.codeLimit = std::min(p.codeLimit, static_cast<float>(std::min<long long>(
+                                                -job.codeBase, job.codeBase + job.codeSpan - 1)) +
+                                                0.5f);
 
     int optin = 0, sms = 0;
     check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
           "cudaDeviceGetAttribute");
     check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
           "cudaDeviceGetAttribute");
-    // The most ways (lane % ways picks the copy; 32 ways: a warp never hits one bank twice)
-    // whose counters fit the shared memory; none fit: global atomics.
     const std::size_t budget = std::min<std::size_t>(optin, 100 * 1024);
-    p.ways = 0;
-    for (int w = ways > 0 ? ways : 32; w >= 1; w /= 2)
-        if (static_cast<std::size_t>(l.total) * w * sizeof(unsigned) <= budget) {
-            p.ways = w;
-            break;
-        }
+    // The fast modes take 32 copies and one raw slot more per histogram.
+    p.ways = 32;
+    int counting = literal ? kGeneric : countingOf(job, p, p.step);
+    Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan,
+                        counting == kGeneric ? 0 : 1);
+    if (counting != kGeneric && (static_cast<std::size_t>(l.total) * 128 > budget ||
+                                 l.total + std::fabs(p.codeBase) >= 0x1p21f)) {
+        counting = kGeneric;
+        l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan, 0);
+    }
+    p.layout = l;
+    p.fastWeights = fastBinsOf(p.weights, l.original);
+    p.fastCompressed = fastBinsOf(p.weights, l.compressed);
+    p.fastErrors = fastBinsOf(p.errors, l.error);
+    p.codeLowMagic = fast::kMagic + static_cast<float>(l.codes);
+    p.codeTopMagic = p.codeLowMagic + p.codeTop;
+    p.codeShift = p.codeLowMagic - p.codeBase;
+    // The generic rules take the most ways (lane % ways picks the copy; 32 ways: a warp never
+    // hits one bank twice) whose counters fit the shared memory; none fit: global atomics.
+    if (counting == kGeneric) {
+        p.ways = 0;
+        for (int w = ways > 0 ? ways : 32; w >= 1; w /= 2)
+            if (static_cast<std::size_t>(l.total) * w * sizeof(unsigned) <= budget) {
+                p.ways = w;
+                break;
+            }
+    }
     const std::size_t shared =
         static_cast<std::size_t>(l.total) * std::max(p.ways, 0) * sizeof(unsigned);
-    const int threads = blockThreads == 512 ? 512 : kThreads;
-    const KernelFn kernel = threads == 512 ? pickKernel<512>(job) : pickKernel<kThreads>(job);
+    const KernelFn kernel = pickKernel(job, counting);
     check(
         cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
                              cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
         "cudaFuncSetAttribute");
     int perSm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, threads, shared),
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, kThreads, shared),
           "occupancy");
-    const long long needed = (p.n / 4 + threads - 1) / threads;
+    const long long needed = (p.n / 4 + kThreads - 1) / kThreads;
     const int blocks = static_cast<int>(
         std::max<long long>(1, std::min<long long>(needed, std::max(perSm, 1) * sms)));
 
@@ -371,7 +206,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     check(cudaMemsetAsync(p.counts, 0, sizeof(unsigned long long) * std::max(l.total, 1), stream),
           "cudaMemset");
     if (start) check(cudaEventRecord(start, stream), "cudaEventRecord");
-    kernel<<<blocks, threads, shared, stream>>>(p);
+    kernel<<<blocks, kThreads, shared, stream>>>(p);
     checkLaunch("fused pass kernel");
     if (stop) check(cudaEventRecord(stop, stream), "cudaEventRecord");
 
@@ -393,16 +228,22 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         r.zeros += static_cast<std::int64_t>(s.zeros);
         r.originalZeros += static_cast<std::int64_t>(s.originalZeros);
     }
+    // The fast code modes leave zeros to the code-0 counter (a value is 0 exactly when its
+    // code is).
+    if (counting == kHistCodes || counting == kCodes)
+        r.zeros = static_cast<std::int64_t>(counts[l.codes - job.codeBase]);
     if (!job.countInPass) return r;
     r.codeCounts.assign(static_cast<std::size_t>(job.codeSpan), 0);
     if (p.countCodes)
         for (int c = 0; c < p.codeSpan; ++c) r.codeCounts[c] = counts[l.codes + c];
     if (!hist) return r;
+    const bool raw = counting != kGeneric;
     const auto fill = [&](Histogram& h, const HistogramSpec& spec, int offset) {
         h = Histogram(spec);
         h.underflow = counts[offset];
         for (int b = 0; b < spec.bins; ++b) h.counts[b] = counts[offset + 1 + b];
-        h.overflow = counts[offset + spec.bins + 1];
+        if (raw) h.counts[spec.bins - 1] += counts[offset + spec.bins + 1];
+        h.overflow = counts[offset + spec.bins + 1 + (raw ? 1 : 0)];
     };
     fill(r.original, options.weights, l.original);
     fill(r.error, options.error, l.error);
@@ -479,7 +320,7 @@ std::vector<FusedResult> runFusedPass(int device, const std::vector<FusedJob>& j
 }
 
 FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
-                          const FusedOptions& options, int repeats, int ways, int threads) {
+                          const FusedOptions& options, int repeats, bool literal, int ways) {
     checkFusedJobs({settings}, options);
     if (settings.keep.kind == KeepRule::Kind::Explicit || fusedPerUnit(settings))
         throw Error("timeFusedPass: explicit masks and per-unit steps are not timed");
@@ -510,7 +351,7 @@ FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, boo
     FusedTiming timing;
     std::vector<double> ms;
     for (int r = -2; r < repeats; ++r) {  // two warm-ups
-        timing.result = runOnDevice(job, options, p, ws, device, start, stop, ways, threads);
+        timing.result = runOnDevice(job, options, p, ws, device, start, stop, literal, ways);
         float elapsed = 0.f;
         check(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
         if (r >= 0) ms.push_back(elapsed);
