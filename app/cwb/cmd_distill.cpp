@@ -9,6 +9,7 @@
 #include "app/cwb/distill_cli.h"
 #include "app/cwb/train_cli.h"
 #include "app/cwb/typed_options.h"
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/io/keras_h5_writer.h"
 #include "core/util/atomic_file.h"
@@ -46,8 +47,8 @@ int runDistill(const DistillArgs& a) {
         resolveThreads(cli.options.threads), static_cast<unsigned long long>(cli.options.seed));
     train::TrainOptions options = cli.options;
     options.distill = setup.softTargets(temperature, weight);
-    const train::TrainResult result =
-        train::trainModel(student, setup.data.train, &setup.data.test, options, consoleCallbacks());
+    const train::TrainResult result = cli.backend->trainModel(
+        student, setup.data.train, &setup.data.test, options, consoleCallbacks());
     student.format = "Keras .h5 distilled by cwb distill (student " + spec + ")";
     saveKerasH5(student, out);
     if (!a.csv.empty()) writeCurveCsv(a.csv, result);
@@ -59,8 +60,8 @@ int runDistill(const DistillArgs& a) {
         std::printf(
             "baseline: the same student, seed and epochs without the teacher (kd-weight 0)\n");
         const train::TrainResult plain =
-            train::trainModel(baseline, setup.data.train, &setup.data.test, cli.options,
-                              consoleCallbacks("baseline "));
+            cli.backend->trainModel(baseline, setup.data.train, &setup.data.test, cli.options,
+                                    consoleCallbacks("baseline "));
         std::printf("student %.4f vs baseline %.4f test accuracy (%+.4f from distillation)\n",
                     result.epochs.back().testAccuracy, plain.epochs.back().testAccuracy,
                     result.epochs.back().testAccuracy - plain.epochs.back().testAccuracy);

@@ -6,6 +6,7 @@
 #include "app/cwb/command.h"
 #include "app/cwb/train_cli.h"
 #include "app/cwb/typed_options.h"
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/io/keras_h5_writer.h"
 #include "core/train/arch_spec.h"
@@ -39,7 +40,7 @@ int runTrain(const TrainCommandArgs& a) {
         cli.options.optimizer.learningRate, cli.options.batchSize,
         resolveThreads(cli.options.threads), static_cast<unsigned long long>(cli.options.seed));
     const train::TrainResult result =
-        train::trainModel(model, data.train, &data.test, cli.options, consoleCallbacks());
+        cli.backend->trainModel(model, data.train, &data.test, cli.options, consoleCallbacks());
     model.format = "Keras .h5 trained by cwb train --arch " + spec;
     saveKerasH5(model, out);
     if (!a.csv.empty()) writeCurveCsv(a.csv, result);

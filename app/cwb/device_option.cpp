@@ -16,7 +16,7 @@ CLI::Option* addDeviceOption(CLI::App& app, std::string& device) {
                    (d.available ? "" : " (" + d.unavailableReason + ")");
     return app
         .add_option("--device", device,
-                    "where compression and evaluation run: cpu, cuda, cuda:N, or auto (a GPU "
+                    "where the command runs: cpu, cuda, cuda:N, or auto (a GPU "
                     "where one works); here: " +
                         devices)
         ->type_name("D")

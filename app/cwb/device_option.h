@@ -1,4 +1,4 @@
-// `--device cpu|cuda[:N]|auto` of the commands that compress or evaluate: checked while
+// `--device cpu|cuda[:N]|auto` of the commands that compress, evaluate or train: checked while
 // parsing against core's device names (core/backend/backend.h), then turned into the backend
 // that runs their jobs, with core's one-line note on stderr where another device runs them.
 #pragma once

@@ -6,6 +6,7 @@
 #include "app/cwb/command.h"
 #include "app/cwb/distill_cli.h"
 #include "app/cwb/train_cli.h"
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/util/csv.h"
 
@@ -24,8 +25,8 @@ int runTemperatureSweep(const SweepArgs& a) {
     const DistillSetup setup = prepareDistillation(a.model, cli);
     const train::TrainCallbacks quiet;
     Model baselineModel = buildStudent(spec, cli);
-    const auto baseline =
-        train::trainModel(baselineModel, setup.data.train, &setup.data.test, cli.options, quiet);
+    const auto baseline = cli.backend->trainModel(baselineModel, setup.data.train, &setup.data.test,
+                                                  cli.options, quiet);
     const double baselineAccuracy = baseline.epochs.back().testAccuracy;
     std::printf("student %s, %d epochs, kd-weight %g; baseline (kd-weight 0): test accuracy %.4f\n",
                 spec.c_str(), cli.options.epochs, weight, baselineAccuracy);
@@ -40,7 +41,7 @@ int runTemperatureSweep(const SweepArgs& a) {
         train::TrainOptions options = cli.options;
         options.distill = setup.softTargets(t, weight);
         const auto r =
-            train::trainModel(student, setup.data.train, &setup.data.test, options, quiet)
+            cli.backend->trainModel(student, setup.data.train, &setup.data.test, options, quiet)
                 .epochs.back();
         std::printf("%-12.4g %-14.4f %-12.4f %-14.4f %+.4f\n", t, r.testAccuracy, r.testLoss,
                     baselineAccuracy, r.testAccuracy - baselineAccuracy);

@@ -8,7 +8,9 @@
 #include <limits>
 
 #include "app/cwb/command.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/typed_options.h"
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/util/csv.h"
 
@@ -42,6 +44,7 @@ void addTrainOptions(CLI::App& app, TrainArgs& a, int defaultEpochs, int default
     addInteger(app, "--limit", a.limit, 0, 100000000, "training images to use (0 = all)")
         ->group(group);
     addDataOption(app, a.data, "the Fashion-MNIST folder")->group(group);
+    addDeviceOption(app, a.device)->group(group);
 }
 
 TrainCli parseTrainCli(const TrainArgs& a) {
@@ -59,6 +62,7 @@ TrainCli parseTrainCli(const TrainArgs& a) {
     o.evalLimit = a.evalLimit;
     cli.dropout = static_cast<float>(a.dropout);
     cli.dataDir = a.data;
+    cli.backend = &backendOr(deviceBackend(a.device));
     return cli;
 }
 

@@ -13,6 +13,10 @@ namespace CLI {
 class App;
 }  // namespace CLI
 
+namespace cwb {
+class Backend;
+}
+
 namespace cwb::cli {
 
 struct TrainCli {
@@ -20,6 +24,7 @@ struct TrainCli {
     int limit = 0;        // training samples (0 = all 60 000)
     float dropout = 0.f;  // for architectures built from a spec
     std::string dataDir;
+    Backend* backend = nullptr;  // where the training runs (--device; never null once parsed)
 };
 
 // The options every training command takes, as given on the command line.
@@ -28,15 +33,17 @@ struct TrainArgs {
     std::uint64_t seed = 1;
     double learningRate = 1e-3, momentum = 0.9, dropout = 0.0;
     std::string optimizer = "adam", data = kDefaultDatasetDir;
+    std::string device = "auto";
 };
 
 // Declares --epochs --seed --batch --lr --optimizer --momentum --dropout --eval-limit and,
-// with `withCommon`, --threads --limit --data on `app` (the group "Training options"), bound
-// to `args`, with the command's defaults.
+// with `withCommon`, --threads --limit --data --device on `app` (the group "Training
+// options"), bound to `args`, with the command's defaults.
 void addTrainOptions(CLI::App& app, TrainArgs& args, int defaultEpochs, int defaultBatch,
                      bool withCommon = true);
 
-// The training options the arguments ask for; throws UsageError for a bad --optimizer.
+// The training options the arguments ask for and the backend of --device (its fallback note
+// on stderr); throws UsageError for a bad --optimizer.
 TrainCli parseTrainCli(const TrainArgs& args);
 
 struct LoadedData {

@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 #include <cmath>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/infer/engine.h"
 #include "core/train/arch_spec.h"
@@ -184,8 +185,9 @@ void DistillController::startTraining(const DistillRequest& given) {
                                       .arg(request.temperature)
                                       .arg(request.lambda));
             });
-            train::trainModel(*student, *subset, request.teacher->testData.get(), options,
-                              callbacks);
+            // On the Device box's choice, as the teacher's other jobs.
+            backendOr(request.teacher->backend)
+                .trainModel(*student, *subset, request.teacher->testData.get(), options, callbacks);
             student->sourcePath.clear();
             return std::shared_ptr<const Model>(std::move(student));
         },
