@@ -19,10 +19,7 @@ namespace {
 
 constexpr long long kPatchFloats = 1ll << 28;  // 1 GiB of unrolled patches per slice at most
 constexpr int kThreads = 256;
-
-int blocksFor(long long n) {
-    return static_cast<int>(std::min<long long>((n + kThreads - 1) / kThreads, 1 << 20));
-}
+constexpr int kMaxBlocks = 1 << 20;  // of the element kernels, which loop over the grid
 
 // ---- element kernels -----------------------------------------------------------------
 
@@ -208,11 +205,11 @@ class CudaEngine final : public InferenceEngine {
 public:
     CudaEngine(int device, Plan plan) : m_device(device), m_plan(std::move(plan)) {
         useDevice(m_device);
-        checkBlas(cublasCreate(&m_blas), "cublasCreate");
-        checkBlas(cublasSetStream(m_blas, cudaStreamPerThread), "cublasSetStream");
+        check(cublasCreate(&m_blas), "cublasCreate");
+        check(cublasSetStream(m_blas, cudaStreamPerThread), "cublasSetStream");
         // Plain float32 (the default; TF32 only where asked): TF32 would move accuracy by more
         // than the CPU's rounding.
-        checkBlas(cublasSetMathMode(m_blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        check(cublasSetMathMode(m_blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
         m_ops.resize(m_plan.ops.size());
         for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
             const PlanOp& op = m_plan.ops[i];
@@ -291,7 +288,8 @@ private:
         if (bias || (!act.isLinear() && act.kind != ActivationKind::Softmax)) {
             forSlices(rows, cols, [&](long long first, long long slice) {
                 const long long part = slice * cols;
-                biasActivate<<<blocksFor(part), kThreads, 0, cudaStreamPerThread>>>(
+                biasActivate<<<gridFor(part, kThreads, kMaxBlocks), kThreads, 0,
+                               cudaStreamPerThread>>>(
                     data + first * cols, static_cast<unsigned>(part), static_cast<unsigned>(cols),
                     bias, act.kind, act.alpha);
                 checkLaunch("bias and activation");
@@ -304,7 +302,8 @@ private:
         if (act.kind != ActivationKind::Softmax) return;
         const int n = std::max(act.rowLength, 1);
         const long long rows = count / n;
-        softmaxRows<<<blocksFor(rows), kThreads, 0, cudaStreamPerThread>>>(data, rows, n);
+        softmaxRows<<<gridFor(rows, kThreads, kMaxBlocks), kThreads, 0, cudaStreamPerThread>>>(
+            data, rows, n);
         checkLaunch("softmax");
     }
 
@@ -330,10 +329,10 @@ private:
                     const float* from = in + first * op.inputSize;
                     float* to = out + first * op.outputSize;
                     if (op.kind == OpKind::MaxPool2D)
-                        pool<true><<<blocksFor(total), kThreads, 0, stream>>>(from, to, op.window,
-                                                                              total, m_tapEpilogue);
+                        pool<true><<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
+                            from, to, op.window, total, m_tapEpilogue);
                     else
-                        pool<false><<<blocksFor(total), kThreads, 0, stream>>>(
+                        pool<false><<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
                             from, to, op.window, total, m_tapEpilogue);
                     checkLaunch("pooling");
                 });
@@ -344,7 +343,7 @@ private:
                 const long long rows = count / op.inFeatures;
                 forSlices(rows, op.inFeatures, [&](long long first, long long slice) {
                     const long long part = slice * op.inFeatures;
-                    channelAffine<<<blocksFor(part), kThreads, 0, stream>>>(
+                    channelAffine<<<gridFor(part, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
                         in + first * op.inFeatures, out + first * op.inFeatures,
                         static_cast<unsigned>(part), static_cast<unsigned>(op.inFeatures),
                         d.scale.data(), op.bias.empty() ? nullptr : d.bias.data(),
@@ -389,12 +388,13 @@ private:
                 const auto total = static_cast<unsigned>(images * pixels * k);
                 const float* from = in + first * w.inputSize();
                 if (w.channels % 4 == 0)
-                    im2col4<<<blocksFor(total / 4), kThreads, 0, cudaStreamPerThread>>>(
-                        reinterpret_cast<const float4*>(from),
-                        reinterpret_cast<float4*>(m_patches.data()), w, total / 4);
+                    im2col4<<<gridFor(total / 4, kThreads, kMaxBlocks), kThreads, 0,
+                              cudaStreamPerThread>>>(reinterpret_cast<const float4*>(from),
+                                                     reinterpret_cast<float4*>(m_patches.data()), w,
+                                                     total / 4);
                 else
-                    im2col<<<blocksFor(total), kThreads, 0, cudaStreamPerThread>>>(
-                        from, m_patches.data(), w, total);
+                    im2col<<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0,
+                             cudaStreamPerThread>>>(from, m_patches.data(), w, total);
                 checkLaunch("im2col");
                 gemm(m_patches.data(), images * pixels, k, d.weights.data(), op.outFeatures,
                      out + first * pixels * op.outFeatures);

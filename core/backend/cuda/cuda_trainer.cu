@@ -28,10 +28,6 @@ constexpr int kMaxClasses = 64;      // the loss kernel keeps a sample's classes
 constexpr int kReportBatches = 128;  // batches between reports (and cancellation checks)
 constexpr int kEvalRows = 4096;      // evaluation batch
 
-int blocksFor(long long n) {
-    return static_cast<int>(std::min<long long>((n + kThreads - 1) / kThreads, 1 << 16));
-}
-
 // ---- kernels -------------------------------------------------------------------------------
 
 // x (count x pixels) = the images order[first + i], first = *batch * batchSize.
@@ -230,13 +226,13 @@ public:
         : m_device(device), m_model(model), m_options(options), m_train(train) {
         useDevice(device);
         check(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking), "cudaStreamCreate");
-        checkBlas(cublasCreate(&m_blas), "cublasCreate");
-        checkBlas(cublasSetStream(m_blas, m_stream), "cublasSetStream");
-        checkBlas(cublasSetMathMode(m_blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        check(cublasCreate(&m_blas), "cublasCreate");
+        check(cublasSetStream(m_blas, m_stream), "cublasSetStream");
+        check(cublasSetMathMode(m_blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
         // A workspace of our own: cuBLAS then allocates nothing while a graph is captured.
         m_workspace.resize(8 << 20);
-        checkBlas(cublasSetWorkspace(m_blas, m_workspace.data(), m_workspace.size() * 4),
-                  "cublasSetWorkspace");
+        check(cublasSetWorkspace(m_blas, m_workspace.data(), m_workspace.size() * 4),
+              "cublasSetWorkspace");
         m_rows = std::max(options.batchSize, kEvalRows);
         for (Layer* l : dense) {
             auto d = std::make_unique<DenseLayer>();
@@ -392,8 +388,8 @@ private:
         for (auto& d : m_layers) {
             gemmRowMajor(m_blas, false, false, rows, d->out, d->in, in, d->in, d->kernel.data(),
                          d->out, 0.f, d->activation.data(), d->out);
-            biasKernel<<<blocksFor(static_cast<long long>(rows) * d->out), kThreads, 0, m_stream>>>(
-                d->activation.data(), d->bias.data(), rows, d->out, d->relu);
+            biasKernel<<<gridFor(static_cast<long long>(rows) * d->out, kThreads), kThreads, 0,
+                         m_stream>>>(d->activation.data(), d->bias.data(), rows, d->out, d->relu);
             checkLaunch("bias kernel");
             in = d->activation.data();
         }
@@ -401,7 +397,7 @@ private:
 
     // One batch of `count` samples: the batch number is read from and advanced in m_batch.
     void step(int count) {
-        gatherKernel<<<blocksFor(static_cast<long long>(count) * m_pixels / 4), kThreads, 0,
+        gatherKernel<<<gridFor(static_cast<long long>(count) * m_pixels / 4, kThreads), kThreads, 0,
                        m_stream>>>(reinterpret_cast<const float4*>(m_images.data()), m_order.data(),
                                    m_batch.data(), m_options.batchSize, count, m_pixels / 4,
                                    reinterpret_cast<float4*>(m_input.data()));
@@ -427,7 +423,7 @@ private:
             const float* in = i ? m_layers[i - 1]->activation.data() : m_input.data();
             const long long size = static_cast<long long>(count) * d.out;
             if (d.relu) {
-                reluBackwardKernel<<<blocksFor(size), kThreads, 0, m_stream>>>(
+                reluBackwardKernel<<<gridFor(size, kThreads), kThreads, 0, m_stream>>>(
                     d.activation.data(), d.gradient.data(), size);
                 checkLaunch("relu backward kernel");
             }
@@ -472,7 +468,7 @@ private:
         u.momentum = static_cast<float>(o.momentum);
         u.steps = m_steps.data();
         u.batch = m_batch.data();
-        updateKernel<<<blocksFor(total), kThreads, 0, m_stream>>>(u);
+        updateKernel<<<gridFor(total, kThreads), kThreads, 0, m_stream>>>(u);
         checkLaunch("update kernel");
     }
 

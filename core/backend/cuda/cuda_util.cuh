@@ -1,11 +1,12 @@
-// Small helpers shared by the CUDA backend's files: a checked call that turns a CUDA or cuBLAS
-// error into cwb::Error, row-major matrix products through cuBLAS, an owning device buffer,
-// and the device-selection guard.
+// Small helpers shared by the CUDA backend's files (and core/llm/cuda): a checked call that
+// turns a CUDA or cuBLAS error into cwb::Error, launch grid sizes, row-major matrix products
+// through cuBLAS, an owning device buffer, and the device-selection guard.
 #pragma once
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -26,11 +27,15 @@ inline void check(cudaError_t code, const char* what) {
 // After a kernel launch: launch errors now, execution errors at the next synchronisation.
 inline void checkLaunch(const char* kernel) { check(cudaGetLastError(), kernel); }
 
-inline void checkBlas(cublasStatus_t status, const char* what) {
+inline void check(cublasStatus_t status, const char* what) {
     if (status != CUBLAS_STATUS_SUCCESS)
-        throw Error(std::string("cuBLAS: ") + what + " failed (status " +
-                    std::to_string(static_cast<int>(status)) +
-                    "); run on the CPU (--device cpu) or check the GPU");
+        throw Error(std::string("CUDA: ") + what + " failed: " + cublasGetStatusString(status) +
+                    "; run on the CPU (--device cpu) or check the GPU");
+}
+
+// Blocks of `threads` for n elements, at most maxBlocks (kernels that loop over the grid).
+inline int gridFor(long long n, int threads, int maxBlocks = 65536) {
+    return static_cast<int>(std::min<long long>((n + threads - 1) / threads, maxBlocks));
 }
 
 // C (m x n) = op(A) op(B) + beta C with row-major operands, as core/train/gemm_slices.h's
@@ -40,10 +45,9 @@ inline void gemmRowMajor(cublasHandle_t blas, bool transA, bool transB, int m, i
                          const float* a, int lda, const float* b, int ldb, float beta, float* c,
                          int ldc) {
     const float one = 1.f;
-    checkBlas(
-        cublasSgemm(blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N, n,
-                    m, k, &one, b, ldb, a, lda, &beta, c, ldc),
-        "cublasSgemm");
+    check(cublasSgemm(blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+                      n, m, k, &one, b, ldb, a, lda, &beta, c, ldc),
+          "cublasSgemm");
 }
 
 // Device memory for n elements of T; freed when it goes out of scope.

@@ -47,6 +47,7 @@ struct Bins {
     float lo, hi, scale;
     float start;  // 2^23 + 1 + A
     float over;   // 2^23 + A + bins + 2
+    float zero;   // 2^23 + A + bins + 3: the original weights' exact zeros (rawSlotOrZero)
 };
 
 // The counter of `value`, as float bits (subtract kMagicBits for the index). value < lo has
@@ -57,6 +58,16 @@ __device__ inline unsigned rawSlot(float value, const Bins& b) {
     x = fmaxf(x, -1.f);
     const float y = __fadd_rz(x, b.start);
     return __float_as_uint(value <= b.hi ? y : b.over);
+}
+
+// rawSlot, but +0 and -0 to their own counter: the count of zero weights comes with the
+// histogram (the merge adds it back to the bin of 0).
+__device__ inline unsigned rawSlotOrZero(float value, const Bins& b) {
+    float x = __fmul_rn(__fsub_rn(value, b.lo), b.scale);
+    x = fmaxf(x, -1.f);
+    float y = __fadd_rz(x, b.start);
+    y = value <= b.hi ? y : b.over;
+    return __float_as_uint(value == 0.f ? b.zero : y);
 }
 
 // The code counter of code + 2^23 + A - base (exact: |base|, top, A < 2^21, the host checks

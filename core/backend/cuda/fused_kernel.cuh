@@ -43,18 +43,19 @@ struct Partial {
     unsigned long long zeros, originalZeros;
 };
 
-// Offsets of the four counter arrays (in slots). Raw arrays of the fast modes have one slot
-// more per histogram (fast::Bins).
+// Offsets of the four counter arrays (in slots). The fast modes' raw arrays have one slot
+// more per histogram (fast::Bins), and the original weights one more for exact zeros.
 struct Layout {
     int original, compressed, error, codes, total;
 };
 inline Layout layoutOf(bool histograms, int weightBins, int errorBins, bool compressed,
-                       int codeSpan, int extra) {
+                       int codeSpan, bool raw) {
     Layout l;
+    const int extra = raw ? 1 : 0;
     const int w = histograms ? weightBins + 2 + extra : 0;
     const int e = histograms ? errorBins + 2 + extra : 0;
     l.original = 0;
-    l.compressed = w;
+    l.compressed = w + (histograms ? extra : 0);
     l.error = l.compressed + (compressed ? w : 0);
     l.codes = l.error + e;
     l.total = l.codes + codeSpan;
@@ -166,8 +167,9 @@ __device__ inline unsigned zeroMask(float x) {
     return r;
 }
 
-// The sums of `count` weights; zeros are counted unless the codes give them.
-template <bool Zeros>
+// The sums of `count` weights; zeros and the original weights' zeros are counted unless the
+// codes or the original histogram's zero counter give them.
+template <bool Zeros, bool OriginalZeros>
 __device__ inline void accumulate(Accumulator& a, const float (&w)[4], const float (&v)[4],
                                   int count) {
     float sq = 0.f, se = 0.f;
@@ -180,7 +182,7 @@ __device__ inline void accumulate(Accumulator& a, const float (&w)[4], const flo
         se = fmaf(d, d, se);
         a.maxAbs = fmaxf(a.maxAbs, fabsf(d));
         if constexpr (Zeros) zeros += zeroMask(v[j]);
-        originalZeros += zeroMask(w[j]);
+        if constexpr (OriginalZeros) originalZeros += zeroMask(w[j]);
     }
     a.zeros -= zeros;
     a.originalZeros -= originalZeros;
@@ -233,7 +235,7 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
             v[j] = __fmul_rn(code[j], p.step);
         }
         if constexpr (hist) {
-            fast::count(fast::rawSlot(w[j], p.fastWeights), o);
+            fast::count(fast::rawSlotOrZero(w[j], p.fastWeights), o);
             fast::count(fast::rawSlot(__fsub_rn(v[j], w[j]), p.fastErrors), o);
             if constexpr (C == kHistValues) fast::count(fast::rawSlot(v[j], p.fastCompressed), o);
         }
@@ -251,7 +253,7 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
             fast::count(__float_as_uint(codeAt[j]), o);
         }
     }
-    accumulate<!codes>(acc, w, v, count);
+    accumulate<!codes, !hist>(acc, w, v, count);
 }
 
 template <QuantKind Q, KeepRule::Kind K, bool PerUnit, int C>
@@ -303,7 +305,7 @@ __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
                     for (int j = 0; j < 4; ++j)
                         v[j] = element<Q, K>(p, w[j], ((keepBytes >> (8 * j)) & 0xffu) != 0, step,
                                              zp, l, counter);
-                    accumulate<true>(acc, w, v, 4);
+                    accumulate<true, true>(acc, w, v, 4);
                 } else {
                     fastQuad<Q, K, C>(p, w, keepBytes, 4, v, acc, o);
                 }
@@ -324,7 +326,7 @@ __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
             float v[4] = {0.f, 0.f, 0.f, 0.f};
             if constexpr (C == kGeneric) {
                 v[0] = element<Q, K>(p, w[0], keepByte, step, zp, l, counter);
-                accumulate<true>(acc, w, v, 1);
+                accumulate<true, true>(acc, w, v, 1);
             } else {
                 fastQuad<Q, K, C>(p, w, keepByte ? 1u : 0u, 1, v, acc, o);
             }
@@ -340,7 +342,7 @@ __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
                 element<Q, K>(p, w[0], keepByte, p.steps[unit], p.zeroPoints[unit], l, counter),
                 0.f, 0.f, 0.f};
             if (p.out) p.out[i] = v[0];
-            accumulate<true>(acc, w, v, 1);
+            accumulate<true, true>(acc, w, v, 1);
         }
     }
 

@@ -83,8 +83,12 @@ bool fastBinsOk(const Bins& b) {
 
 // fast::rawSlot's constants for an array starting at counter `start`.
 fast::Bins fastBinsOf(const Bins& b, int start) {
-    return {b.lo, b.hi, b.scale, fast::kMagic + static_cast<float>(1 + start),
-            fast::kMagic + static_cast<float>(start + b.bins + 2)};
+    return {b.lo,
+            b.hi,
+            b.scale,
+            fast::kMagic + static_cast<float>(1 + start),
+            fast::kMagic + static_cast<float>(start + b.bins + 2),
+            fast::kMagic + static_cast<float>(start + b.bins + 3)};
 }
 
 // The fast mode for the pass's flags, or kGeneric where fused_fast.cuh's conditions fail.
@@ -161,11 +165,11 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     p.ways = 32;
     int counting = literal ? kGeneric : countingOf(job, p, p.step);
     Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan,
-                        counting == kGeneric ? 0 : 1);
+                        counting != kGeneric);
     if (counting != kGeneric && (static_cast<std::size_t>(l.total) * 128 > budget ||
                                  l.total + std::fabs(p.codeBase) >= 0x1p21f)) {
         counting = kGeneric;
-        l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan, 0);
+        l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan, false);
     }
     p.layout = l;
     p.fastWeights = fastBinsOf(p.weights, l.original);
@@ -246,6 +250,19 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         h.overflow = counts[offset + spec.bins + 1 + (raw ? 1 : 0)];
     };
     fill(r.original, options.weights, l.original);
+    if (raw) {
+        // The original weights' zeros were counted apart: they go to the bin of 0.
+        const std::uint64_t zeros = counts[l.original + options.weights.bins + 3];
+        r.originalZeros = static_cast<std::int64_t>(zeros);
+        const int slot =
+            histogramSlot(0.f, p.weights.lo, p.weights.hi, p.weights.scale, p.weights.bins);
+        if (slot == 0)
+            r.original.underflow += zeros;
+        else if (slot == p.weights.bins + 1)
+            r.original.overflow += zeros;
+        else
+            r.original.counts[slot - 1] += zeros;
+    }
     fill(r.error, options.error, l.error);
     if (step == 0.f)
         fill(r.compressed, options.weights, l.compressed);

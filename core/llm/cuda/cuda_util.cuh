@@ -1,5 +1,5 @@
-// The CUDA backend's checks and device buffer (core/backend/cuda/cuda_util.cuh) as the Llama
-// pass uses them: byte buffers viewed as any type, and cuBLAS's status checked like CUDA's.
+// The CUDA backend's checks, grid sizes and device buffer (core/backend/cuda/cuda_util.cuh) as
+// the Llama pass uses them: byte buffers viewed as any type.
 #pragma once
 
 #include <cublas_v2.h>
@@ -10,14 +10,9 @@
 
 namespace cwb::cudallm {
 
-using cuda::check;
+using cuda::check;  // CUDA's and cuBLAS's status
 using cuda::checkLaunch;
-
-inline void check(cublasStatus_t status, const char* what) {
-    if (status != CUBLAS_STATUS_SUCCESS)
-        throw Error(std::string("CUDA: ") + what + " failed: " + cublasGetStatusString(status) +
-                    "; run on the CPU (--device cpu) or check the GPU");
-}
+using cuda::gridFor;
 
 // Device bytes that grow on demand (contents are not kept), seen as any element type.
 class DeviceBuffer : public cuda::DeviceBuffer<std::byte> {

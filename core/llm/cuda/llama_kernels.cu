@@ -14,10 +14,6 @@ constexpr unsigned kFull = 0xffffffffu;
 constexpr int kFewQueries = 8;
 constexpr int kQueryTile = 64;  // queries per block of the tiled kernel, one per thread
 
-int gridFor(long long n, int threads) {
-    return static_cast<int>(std::min<long long>((n + threads - 1) / threads, 65536));
-}
-
 // Sum or max over a block of blockDim.x threads (a multiple of 32, at most 1024).
 template <bool Max>
 __device__ float blockReduce(float v, float* shared) {

@@ -2,6 +2,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/llm/cuda/matmul.cuh"
 
 namespace cwb::cudallm {
@@ -280,10 +283,6 @@ __global__ void toBf16Pair(const float* x, long long n, __nv_bfloat16* out) {
     }
 }
 
-int gridFor(long long n, int threads) {
-    return static_cast<int>(std::min<long long>((n + threads - 1) / threads, 65536));
-}
-
 template <int NT>
 void matvec(const DeviceMatrix& w, const float* x, float* y, bool acc, MatmulScratch& s,
             cudaStream_t stream) {
@@ -337,24 +336,13 @@ void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, bool acc
             x, blocks, s.xq.as<signed char>(), s.xd.as<float>(), s.xs.as<int>());
         checkLaunch("quantizing activations");
     }
-    switch (n) {
-        case 1:
-            return matvec<1>(w, x, y, acc, s, stream);
-        case 2:
-            return matvec<2>(w, x, y, acc, s, stream);
-        case 3:
-            return matvec<3>(w, x, y, acc, s, stream);
-        case 4:
-            return matvec<4>(w, x, y, acc, s, stream);
-        case 5:
-            return matvec<5>(w, x, y, acc, s, stream);
-        case 6:
-            return matvec<6>(w, x, y, acc, s, stream);
-        case 7:
-            return matvec<7>(w, x, y, acc, s, stream);
-        default:
-            return matvec<8>(w, x, y, acc, s, stream);
-    }
+    // One instantiation per row count (its accumulators are registers).
+    using Matvec =
+        void (*)(const DeviceMatrix&, const float*, float*, bool, MatmulScratch&, cudaStream_t);
+    static constexpr Matvec kByRows[] = {&matvec<1>, &matvec<2>, &matvec<3>, &matvec<4>,
+                                         &matvec<5>, &matvec<6>, &matvec<7>, &matvec<8>};
+    static_assert(std::size(kByRows) == kMatvecRows);
+    kByRows[std::min(n, kMatvecRows) - 1](w, x, y, acc, s, stream);
 }
 
 // Y^T [out, n] (column-major, = Y [n, out] row-major) = W [out, in] row-major x X^T.
