@@ -60,6 +60,13 @@ __device__ inline unsigned rawSlot(float value, const Bins& b) {
     return __float_as_uint(value <= b.hi ? y : b.over);
 }
 
+// rawSlot without the clamp below lo, for values known to be at least a floor whose x is
+// above -(A + 1): the counters between the array's start and its bin 0 take those under lo.
+__device__ inline unsigned rawSlotFrom(float value, const Bins& b) {
+    const float y = __fadd_rz(__fmul_rn(__fsub_rn(value, b.lo), b.scale), b.start);
+    return __float_as_uint(value <= b.hi ? y : b.over);
+}
+
 // rawSlot, but +0 and -0 to their own counter: the count of zero weights comes with the
 // histogram (the merge adds it back to the bin of 0).
 __device__ inline unsigned rawSlotOrZero(float value, const Bins& b) {

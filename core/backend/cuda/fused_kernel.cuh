@@ -31,6 +31,11 @@ enum Counting {
     kHistValues = 2,  // original, compressed and error histograms (no codes)
     kCodes = 3,       // codes only; zeros from the codes
     kNothing = 4,     // values and sums only
+    // kHistCodes and kHistValues where the errors are bounded below (uniform or no
+    // quantization, no explicit mask): counters below the error histogram take the errors
+    // under lo without a clamp (fast::rawSlotFrom).
+    kHistCodesPadded = 5,
+    kHistValuesPadded = 6,
 };
 
 struct Bins {
@@ -49,11 +54,11 @@ struct Layout {
     int original, compressed, error, codes, total;
 };
 inline Layout layoutOf(bool histograms, int weightBins, int errorBins, bool compressed,
-                       int codeSpan, bool raw) {
+                       int codeSpan, bool raw, int errorPad = 0) {
     Layout l;
     const int extra = raw ? 1 : 0;
     const int w = histograms ? weightBins + 2 + extra : 0;
-    const int e = histograms ? errorBins + 2 + extra : 0;
+    const int e = histograms ? errorBins + 2 + extra + errorPad : 0;
     l.original = 0;
     l.compressed = w + (histograms ? extra : 0);
     l.error = l.compressed + (compressed ? w : 0);
@@ -85,6 +90,7 @@ struct Params {
     float step, recip, zeroPoint, codeLimit;
     fast::Bins fastWeights, fastCompressed, fastErrors;
     float codeShift, codeLowMagic, codeTopMagic;
+    float errorFloor;  // padded modes: every fast error is at least this (and it is < lo)
 };
 
 // ---- the element rules: core/compress/quantize.h and fused_kernels.h's *Ref kernels ----
@@ -202,8 +208,10 @@ __device__ inline bool kept(const Params& p, float w, unsigned keepBytes, int j)
 template <QuantKind Q, KeepRule::Kind K, int C>
 __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned keepBytes, int count,
                                 float (&v)[4], Accumulator& acc, unsigned o) {
-    constexpr bool hist = C == kHistCodes || C == kHistValues;
-    constexpr bool codes = C == kHistCodes || C == kCodes;
+    constexpr bool padded = C == kHistCodesPadded || C == kHistValuesPadded;
+    constexpr bool hist = C == kHistCodes || C == kHistValues || padded;
+    constexpr bool values = C == kHistValues || C == kHistValuesPadded;
+    constexpr bool codes = C == kHistCodes || C == kHistCodesPadded || C == kCodes;
     float code[4] = {0.f, 0.f, 0.f, 0.f};
     unsigned slow = 0;
     if constexpr (Q != QuantKind::None) {
@@ -223,6 +231,7 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
             }
     }
     float codeAt[4];  // code + 2^23 + A - base
+    float error[4];   // padded modes: counted after the loop
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
         if (j >= count) break;
@@ -236,22 +245,26 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
         }
         if constexpr (hist) {
             fast::count(fast::rawSlotOrZero(w[j], p.fastWeights), o);
-            fast::count(fast::rawSlot(__fsub_rn(v[j], w[j]), p.fastErrors), o);
-            if constexpr (C == kHistValues) fast::count(fast::rawSlot(v[j], p.fastCompressed), o);
+            error[j] = __fsub_rn(v[j], w[j]);
+            if constexpr (!padded) fast::count(fast::rawSlot(error[j], p.fastErrors), o);
+            if constexpr (values) fast::count(fast::rawSlot(v[j], p.fastCompressed), o);
         }
         if constexpr (codes) codeAt[j] = __fadd_rn(code[j], p.codeShift);
     }
-    if constexpr (codes) {
-        // Fast codes lie within the span (|w / step| < codeLimit); the exact ones may not.
-        if (slow)
-#pragma unroll
-            for (int j = 0; j < 4; ++j)
-                codeAt[j] = fast::clampCode(codeAt[j], p.codeLowMagic, p.codeTopMagic);
+    if (slow) {
+        // Exact codes may lie outside the span, and their errors below the floor.
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            if (j >= count) break;
-            fast::count(__float_as_uint(codeAt[j]), o);
+            if constexpr (codes)
+                codeAt[j] = fast::clampCode(codeAt[j], p.codeLowMagic, p.codeTopMagic);
+            if constexpr (padded) error[j] = error[j] < p.errorFloor ? p.errorFloor : error[j];
         }
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        if (j >= count) break;
+        if constexpr (padded) fast::count(fast::rawSlotFrom(error[j], p.fastErrors), o);
+        if constexpr (codes) fast::count(__float_as_uint(codeAt[j]), o);
     }
     accumulate<!codes, !hist>(acc, w, v, count);
 }

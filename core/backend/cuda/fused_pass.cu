@@ -50,6 +50,12 @@ KernelFn pickCounting(KeepRule::Kind k, int counting) {
         case kCodes:
             if constexpr (Q != QuantKind::None) return pickKeep<Q, false, kCodes>(k);
             break;
+        case kHistCodesPadded:
+            if constexpr (Q == QuantKind::Uniform) return pickKeep<Q, false, kHistCodesPadded>(k);
+            break;
+        case kHistValuesPadded:
+            if constexpr (Q != QuantKind::Affine) return pickKeep<Q, false, kHistValuesPadded>(k);
+            break;
     }
     return pickKeep<Q, false, kGeneric>(k);
 }
@@ -109,6 +115,24 @@ int countingOf(const FusedJob& job, const Params& p, float step) {
     return p.countCompressed ? kHistValues : kGeneric;
 }
 
+// The counters below the error histogram that let the padded modes skip its clamp, or -1
+// where the errors have no lower bound: a kept weight's error is within 0.75 alpha (plus the
+// product's rounding, at most 0.25 alpha for codes under 2^22; fast codes only: the exact
+// path clamps its own), a pruned one's is -w with w < rho (Threshold, Textbook). `floor` is
+// then a float below lo and below every such error.
+int errorPadding(const FusedJob& job, const Params& p, float& floor) {
+    if (!(job.quant == QuantKind::Uniform || job.quant == QuantKind::None) ||
+        job.keep.kind == KeepRule::Kind::Explicit)
+        return -1;
+    double bound = job.quant == QuantKind::Uniform ? 1.01 * job.alpha : 0.0;
+    if (job.keep.kind != KeepRule::Kind::All) bound = std::max(bound, double(job.keep.rho));
+    floor = std::min(std::nextafter(-static_cast<float>(bound), -INFINITY),
+                     std::nextafter(p.errors.lo, -INFINITY));
+    const float x = (floor - p.errors.lo) * p.errors.scale;  // the least x (x grows with e)
+    if (!(x >= -1e6f)) return -1;
+    return std::max(0, -static_cast<int>(std::floor(x)) - 1);
+}
+
 // Device buffers of one pass, reused across the jobs of a call.
 struct Workspace {
     DeviceBuffer<float> in, out, steps, zeroPoints;
@@ -164,17 +188,26 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     // The fast modes take 32 copies and one raw slot more per histogram.
     p.ways = 32;
     int counting = literal ? kGeneric : countingOf(job, p, p.step);
+    int pad = 0;
+    if (counting == kHistCodes || counting == kHistValues) {
+        const int padding = errorPadding(job, p, p.errorFloor);
+        if (padding >= 0 && padding <= 512) {
+            pad = padding;
+            counting = counting == kHistCodes ? kHistCodesPadded : kHistValuesPadded;
+        }
+    }
     Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan,
-                        counting != kGeneric);
+                        counting != kGeneric, pad);
     if (counting != kGeneric && (static_cast<std::size_t>(l.total) * 128 > budget ||
                                  l.total + std::fabs(p.codeBase) >= 0x1p21f)) {
         counting = kGeneric;
+        pad = 0;
         l = layoutOf(hist, p.weights.bins, p.errors.bins, p.countCompressed, p.codeSpan, false);
     }
     p.layout = l;
     p.fastWeights = fastBinsOf(p.weights, l.original);
     p.fastCompressed = fastBinsOf(p.weights, l.compressed);
-    p.fastErrors = fastBinsOf(p.errors, l.error);
+    p.fastErrors = fastBinsOf(p.errors, l.error + pad);
     p.codeLowMagic = fast::kMagic + static_cast<float>(l.codes);
     p.codeTopMagic = p.codeLowMagic + p.codeTop;
     p.codeShift = p.codeLowMagic - p.codeBase;
@@ -234,7 +267,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     }
     // The fast code modes leave zeros to the code-0 counter (a value is 0 exactly when its
     // code is).
-    if (counting == kHistCodes || counting == kCodes)
+    if (counting == kHistCodes || counting == kHistCodesPadded || counting == kCodes)
         r.zeros = static_cast<std::int64_t>(counts[l.codes - job.codeBase]);
     if (!job.countInPass) return r;
     r.codeCounts.assign(static_cast<std::size_t>(job.codeSpan), 0);
@@ -263,7 +296,8 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         else
             r.original.counts[slot - 1] += zeros;
     }
-    fill(r.error, options.error, l.error);
+    fill(r.error, options.error, l.error + pad);
+    for (int i = 0; i < pad; ++i) r.error.underflow += counts[l.error + i];
     if (step == 0.f)
         fill(r.compressed, options.weights, l.compressed);
     else {
