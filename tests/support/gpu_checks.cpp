@@ -37,8 +37,10 @@ std::vector<float> weights() {
 }
 
 // Weights where the GPU's fast rules could part from the CPU's: histogram edges and bin
-// boundaries (and the floats beside them), and quotients w / alpha next to half-integers.
-std::vector<float> edgeWeights() {
+// boundaries (and the floats beside them), quotients w / alpha next to half-integers, and
+// codes past the nearer end of the span (the exact path). `huge` adds weights whose codes are
+// past 2^22 and whose errors fall far below the error histogram (codes then go uncounted).
+std::vector<float> edgeWeights(bool huge) {
     std::vector<float> w = weights();
     std::size_t i = 0;
     const auto put = [&](float x) {
@@ -50,6 +52,9 @@ std::vector<float> edgeWeights() {
     for (double edge : {-0.15, 0.15, -0.006, 0.006}) put(static_cast<float>(edge));
     for (int b = 0; b <= 128; ++b) put(static_cast<float>(-0.15 + 0.3 * b / 128));
     for (int k = -30; k <= 30; ++k) put(static_cast<float>((k + 0.5) * 0.01));
+    for (float x : {0.55f, 0.705f, 0.9f, 2.5f}) put(x);
+    if (huge)
+        for (float x : {1e6f, -3e5f, 5e5f + 0.25f}) put(x);
     return w;
 }
 
@@ -69,8 +74,8 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
     bool histograms = true, countInPass = true;
     if (name == "statistics only") {
         c->writeOut = false;
-    } else if (name == "edges") {
-        c->in = edgeWeights();
+    } else if (name == "edges" || name == "edges, huge") {
+        c->in = edgeWeights(name != "edges");
     } else if (name == "no histograms") {
         histograms = false;
     } else if (name == "values only") {
@@ -103,7 +108,10 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
             hi = std::max(hi, roundHalfAway(w / job.alpha));
         }
         job.codeBase = static_cast<std::int64_t>(lo);
-        job.codeSpan = static_cast<std::int64_t>(hi - lo + 1);
+        // As compress_model.cpp: too many codes are not counted.
+        job.codeSpan = hi - lo + 1 <= static_cast<float>(kMaxCountedCodes)
+                           ? static_cast<std::int64_t>(hi - lo + 1)
+                           : 0;
     } else if (quant != "none") {
         QuantSettings s;
         s.bits = quant[1] - '0';
@@ -144,7 +152,8 @@ std::vector<std::string> fusedCaseNames() {
     std::vector<std::string> names;
     for (const char* q : kQuants)
         for (const char* k : kKeeps) names.push_back(std::string(q) + "/" + k);
-    names.insert(names.end(), {"statistics only", "no histograms", "values only", "edges"});
+    names.insert(names.end(),
+                 {"statistics only", "no histograms", "values only", "edges", "edges, huge"});
     return names;
 }
 

@@ -13,7 +13,8 @@
 namespace cwb::test {
 
 // The fused-pass cases: quantizer x keep rule, plus statistics-only, no-histogram and
-// values-only passes, and weights on histogram edges and next to rounding ties ("edges").
+// values-only passes, and weights on histogram edges, next to rounding ties and past the code
+// span ("edges", and "edges, huge" with codes past 2^22).
 std::vector<std::string> fusedCaseNames();
 // "" when the GPU gives the CPU's values, masks, codes and histograms exactly and its sums to
 // float32 rounding; else the first difference, in one line.
