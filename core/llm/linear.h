@@ -2,11 +2,13 @@
 // [out, in] in the dtype its file (or the compressor) gave it, times a batch of activation
 // rows. Block formats stay packed and are multiplied by core/quant's packed products, with
 // the activations quantized once per call to the Q8 format llama.cpp pairs with each (Q8_0,
-// Q8_1 or Q8_K). Plain types (F32, F16, BF16) are converted to float32 a tile of rows at a
-// time and multiplied by SGEMM for a batch, by core/quant's dot products for a token or
-// three. Q8_K weights (the workbench's alpha grids, see compact_matrix.h) always go the
-// tile way. Nothing converts a whole matrix.
+// Q8_1 or Q8_K). Plain types (F32, F16, BF16) go through core/quant's float rows: dot
+// products for a token or three, tiles of rows converted to float32 a block at a time for a
+// batch. Q8_K weights (the workbench's alpha grids, see compact_matrix.h) are converted a
+// tile of rows at a time and multiplied by SGEMM. Nothing converts a whole matrix.
 #pragma once
+
+#include <span>
 
 #include "core/model/tensor.h"
 #include "core/util/worker_pool.h"
@@ -19,6 +21,13 @@ bool linearSupports(DType type);
 // y[t * out + o] = sum_i W[o, i] * x[t * in + i] for t < tokens, o < out, where W is a 2-D
 // tensor [out, in]. Each output is computed by the same code whatever the thread count.
 void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool);
+
+// linear() of several weights [out_i, in] with the same activations, y_i for weights_i:
+// the activations are quantized once and a token's products are one job for the pool where
+// the weights share a dtype (q, k and v; gate and up), otherwise one linear() each. The
+// numbers are linear()'s.
+void linearGroup(std::span<const Tensor* const> weights, const float* x, int tokens,
+                 std::span<float* const> ys, WorkerPool& pool);
 
 // Row r of a 2-D tensor [rows, cols] of any weight dtype as float32 (an embedding lookup).
 void tensorRowToFloat(const Tensor& matrix, long long row, float* out);

@@ -291,9 +291,9 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
         float* values = m_values[static_cast<std::size_t>(layer)].data() + m_position * kvDim;
 
         rmsNorm(m_x.data(), m_attnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
-        linear(b.q, m_xn.data(), n, m_q.data(), m_pool);
-        linear(b.k, m_xn.data(), n, keys, m_pool);
-        linear(b.v, m_xn.data(), n, values, m_pool);
+        const Tensor* qkv[] = {&b.q, &b.k, &b.v};
+        float* qkvOut[] = {m_q.data(), keys, values};
+        linearGroup(qkv, m_xn.data(), n, qkvOut, m_pool);
         rope(m_q.data(), n, static_cast<int>(qDim), c.heads);
         rope(keys, n, static_cast<int>(kvDim), c.kvHeads);
         attention(layer, n);
@@ -301,8 +301,9 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
         addInto(m_x.data(), m_tmp.data(), rows * h);
 
         rmsNorm(m_x.data(), m_ffnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
-        linear(b.gate, m_xn.data(), n, m_gate.data(), m_pool);
-        linear(b.up, m_xn.data(), n, m_up.data(), m_pool);
+        const Tensor* gateUp[] = {&b.gate, &b.up};
+        float* gateUpOut[] = {m_gate.data(), m_up.data()};
+        linearGroup(gateUp, m_xn.data(), n, gateUpOut, m_pool);
         elementwise(rows * f, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) m_gate[i] = silu(m_gate[i]) * m_up[i];
         });

@@ -123,11 +123,91 @@ CWB_QUANT_AVX512 float dotBF16Avx512(const std::byte* w, const std::byte* a, std
     return dotAvx512<2>(w, a, n, bf16At);
 }
 
-// ---- batched products of float rows: 6 rows (converted to float32 once) against 2 tokens at
-// a time, 12 accumulators, over runs of 512 columns that stay in the first-level cache; the
-// float sums run in another order than vecDot's.
+// ---- batched products of float rows (prefill): the activations of 16 tokens are laid out
+// column by column once per product (packTokens), 16 tokens' values of a column side by side
+// in two registers; 6 weight rows converted to float32 a block of columns at a time each
+// broadcast their value of a column against both, 12 accumulators in all. Each row's sum runs
+// over the columns in order: the same numbers whatever the split between threads, though in
+// another order than vecDot's.
 
 namespace {
+
+constexpr int kGroupTokens = 16;
+constexpr int kTileRows = 6;
+// Columns per block: a block of a group's packed tokens (16 KB) and of the tile's rows stay in
+// the first-level cache while the tile passes over it.
+constexpr std::int64_t kBlockColumns = 256;
+
+// 8 registers of 8 floats, transposed in place: register j then holds element j of each.
+CWB_QUANT_AVX2 inline void transpose8x8(__m256* r) {
+    __m256 t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+        u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xee);
+        u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+        u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xee);
+    }
+    for (int s = 0; s < 4; ++s) {
+        r[s] = _mm256_permute2f128_ps(u[s], u[s + 4], 0x20);
+        r[s + 4] = _mm256_permute2f128_ps(u[s], u[s + 4], 0x31);
+    }
+}
+
+CWB_QUANT_AVX2 inline void columnStep(__m256 x0, __m256 x1, const float* w, __m256& lo,
+                                      __m256& hi) {
+    const __m256 b = _mm256_broadcast_ss(w);
+    lo = _mm256_fmadd_ps(x0, b, lo);
+    hi = _mm256_fmadd_ps(x1, b, hi);
+}
+
+// sums[r][0..15] += weight row w[r] against a packed group of 16 tokens, for R rows, column
+// by column. Named accumulators: GCC keeps an array of them in memory and stores each on
+// every column.
+template <int R>
+CWB_QUANT_AVX2 void rowsTimesGroup(const float* group, std::int64_t n, const float* const* w,
+                                   float (*sums)[kGroupTokens]) {
+    const auto at = [&](int r, int half) {
+        return _mm256_loadu_ps(sums[std::min(r, R - 1)] + 8 * half);
+    };
+    __m256 c0 = at(0, 0), c1 = at(0, 1), c2 = at(1, 0), c3 = at(1, 1), c4 = at(2, 0), c5 = at(2, 1),
+           c6 = at(3, 0), c7 = at(3, 1), c8 = at(4, 0), c9 = at(4, 1), c10 = at(5, 0),
+           c11 = at(5, 1);
+    const float *w0 = w[0], *w1 = w[std::min(1, R - 1)], *w2 = w[std::min(2, R - 1)],
+                *w3 = w[std::min(3, R - 1)], *w4 = w[std::min(4, R - 1)],
+                *w5 = w[std::min(5, R - 1)];
+    for (std::int64_t i = 0; i < n; ++i) {
+        const __m256 x0 = _mm256_loadu_ps(group + 16 * i), x1 = _mm256_loadu_ps(group + 16 * i + 8);
+        columnStep(x0, x1, w0 + i, c0, c1);
+        if constexpr (R > 1) columnStep(x0, x1, w1 + i, c2, c3);
+        if constexpr (R > 2) columnStep(x0, x1, w2 + i, c4, c5);
+        if constexpr (R > 3) columnStep(x0, x1, w3 + i, c6, c7);
+        if constexpr (R > 4) columnStep(x0, x1, w4 + i, c8, c9);
+        if constexpr (R > 5) columnStep(x0, x1, w5 + i, c10, c11);
+    }
+    const __m256 c[2 * kTileRows] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11};
+    for (int r = 0; r < R; ++r) {
+        _mm256_storeu_ps(sums[r], c[2 * r]);
+        _mm256_storeu_ps(sums[r] + 8, c[2 * r + 1]);
+    }
+}
+
+// packed[i * 16 + t] = value i of token t.
+CWB_QUANT_AVX2 void packGroup(const float* const* x, std::int64_t n, float* packed) {
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int half = 0; half < 2; ++half) {
+            __m256 r[8];
+            for (int t = 0; t < 8; ++t) r[t] = _mm256_loadu_ps(x[8 * half + t] + i);
+            transpose8x8(r);
+            for (int j = 0; j < 8; ++j) _mm256_storeu_ps(packed + (i + j) * 16 + 8 * half, r[j]);
+        }
+    for (; i < n; ++i)
+        for (int t = 0; t < kGroupTokens; ++t) packed[i * 16 + t] = x[t][i];
+}
 
 template <int kind>
 CWB_QUANT_AVX2 void toFloat32(const std::byte* w, std::int64_t n, float* out) {
@@ -137,65 +217,70 @@ CWB_QUANT_AVX2 void toFloat32(const std::byte* w, std::int64_t n, float* out) {
     for (; i < n; ++i) out[i] = kind == 0 ? f32At(w, i) : kind == 1 ? f16At(w, i) : bf16At(w, i);
 }
 
+using RowsFn = void (*)(const float*, std::int64_t, const float* const*, float (*)[kGroupTokens]);
+constexpr RowsFn kRowsFns[kTileRows] = {rowsTimesGroup<1>, rowsTimesGroup<2>, rowsTimesGroup<3>,
+                                        rowsTimesGroup<4>, rowsTimesGroup<5>, rowsTimesGroup<6>};
+
 template <int kind>
 CWB_QUANT_AVX2 void floatTiles(const TileJob& job) {
-    constexpr int kRows = 6;
-    constexpr std::int64_t kRun = 512;
+    constexpr std::int64_t kValueBytes = kind == 0 ? 4 : 2;
     const std::int64_t n = job.cols;
-    thread_local std::vector<float> converted, sums;
-    converted.resize(static_cast<std::size_t>(kRows * n));
-    sums.resize(static_cast<std::size_t>(kRows * job.tokens));
-    const float* rows[kRows];
-    for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kRows) {
-        const int valid = static_cast<int>(std::min<std::int64_t>(kRows, job.rowEnd - r0));
-        for (int k = 0; k < kRows; ++k) {
-            const std::byte* w =
-                job.weights + std::min<std::int64_t>(r0 + k, job.rowEnd - 1) * job.stride;
-            if constexpr (kind == 0) {
-                rows[k] = reinterpret_cast<const float*>(w);
-            } else {
-                toFloat32<kind>(w, n, converted.data() + k * n);
-                rows[k] = converted.data() + k * n;
-            }
-        }
+    const std::int64_t groups = (job.tokens + kGroupTokens - 1) / kGroupTokens;
+    thread_local std::vector<float> rows, sums;
+    rows.resize(static_cast<std::size_t>(kTileRows * kBlockColumns));
+    sums.resize(static_cast<std::size_t>(groups * kTileRows * kGroupTokens));
+    auto* groupSums = reinterpret_cast<float(*)[kGroupTokens]>(sums.data());
+    const float* w[kTileRows];
+    for (int r = 0; r < kTileRows; ++r) w[r] = rows.data() + r * kBlockColumns;
+    for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kTileRows) {
+        const int count = static_cast<int>(std::min<std::int64_t>(kTileRows, job.rowEnd - r0));
         std::fill(sums.begin(), sums.end(), 0.f);
-        for (std::int64_t i0 = 0; i0 < n; i0 += kRun) {
-            const std::int64_t i1 = std::min(n, i0 + kRun);
-            for (std::int64_t t0 = 0; t0 < job.tokens; t0 += 2) {
-                const std::int64_t t1 = std::min(t0 + 1, job.tokens - 1);
-                const auto* x0 =
-                    reinterpret_cast<const float*>(job.activations + t0 * job.activationStride);
-                const auto* x1 =
-                    reinterpret_cast<const float*>(job.activations + t1 * job.activationStride);
-                __m256 acc[kRows][2];
-                for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
-                std::int64_t i = i0;
-                for (; i + 8 <= i1; i += 8) {
-                    const __m256 a0 = _mm256_loadu_ps(x0 + i), a1 = _mm256_loadu_ps(x1 + i);
-                    for (int k = 0; k < kRows; ++k) {
-                        const __m256 w = _mm256_loadu_ps(rows[k] + i);
-                        acc[k][0] = _mm256_fmadd_ps(w, a0, acc[k][0]);
-                        acc[k][1] = _mm256_fmadd_ps(w, a1, acc[k][1]);
-                    }
-                }
-                for (int k = 0; k < kRows; ++k) {
-                    float s0 = hsum8(acc[k][0]), s1 = hsum8(acc[k][1]);
-                    for (std::int64_t j = i; j < i1; ++j) {
-                        s0 += rows[k][j] * x0[j];
-                        s1 += rows[k][j] * x1[j];
-                    }
-                    sums[t0 * kRows + k] += s0;
-                    if (t1 != t0) sums[t1 * kRows + k] += s1;
-                }
-            }
+        for (std::int64_t i0 = 0; i0 < n; i0 += kBlockColumns) {
+            const std::int64_t columns = std::min(kBlockColumns, n - i0);
+            for (int r = 0; r < count; ++r)
+                toFloat32<kind>(job.weights + (r0 + r) * job.stride + i0 * kValueBytes, columns,
+                                rows.data() + r * kBlockColumns);
+            // The weights are read once, from memory, a short run per row: ask for the next
+            // block (or the next tile's first) while this one is multiplied.
+            const bool last = i0 + kBlockColumns >= n;
+            const std::byte* next =
+                job.weights + (last ? (r0 + kTileRows) * job.stride
+                                    : r0 * job.stride + (i0 + kBlockColumns) * kValueBytes);
+            if (!last || r0 + kTileRows < job.rowEnd)
+                for (int r = 0; r < kTileRows; ++r)
+                    for (std::int64_t b = 0; b < kBlockColumns * kValueBytes; b += 64)
+                        _mm_prefetch(reinterpret_cast<const char*>(next + r * job.stride + b),
+                                     _MM_HINT_T1);
+            for (std::int64_t g = 0; g < groups; ++g)
+                kRowsFns[count - 1](job.packedTokens + (g * n + i0) * kGroupTokens, columns, w,
+                                    groupSums + g * kTileRows);
         }
         for (std::int64_t t = 0; t < job.tokens; ++t)
-            std::copy(sums.data() + t * kRows, sums.data() + t * kRows + valid,
-                      job.y + t * job.ldy + r0);
+            for (int r = 0; r < count; ++r)
+                job.y[t * job.ldy + r0 + r] =
+                    groupSums[(t / kGroupTokens) * kTileRows + r][t % kGroupTokens];
     }
 }
 
 }  // namespace
+
+void packTokensAvx2(const TileJob& job, std::vector<float>& packed) {
+    const std::int64_t n = job.cols;
+    const std::int64_t groups = (job.tokens + kGroupTokens - 1) / kGroupTokens;
+    packed.resize(static_cast<std::size_t>(groups * n * kGroupTokens));
+    const std::vector<float> zeros(static_cast<std::size_t>(n), 0.f);
+    for (std::int64_t g = 0; g < groups; ++g) {
+        const float* x[kGroupTokens];
+        for (int t = 0; t < kGroupTokens; ++t) {
+            const std::int64_t token = g * kGroupTokens + t;
+            x[t] =
+                token < job.tokens
+                    ? reinterpret_cast<const float*>(job.activations + token * job.activationStride)
+                    : zeros.data();
+        }
+        packGroup(x, n, packed.data() + g * n * kGroupTokens);
+    }
+}
 
 bool floatTilesAvx2(DType type, const TileJob& job) {
     switch (type) {

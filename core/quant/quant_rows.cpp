@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 
 #include "core/error.h"
 #include "core/quant/block_formats.h"
@@ -87,14 +89,17 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
     job.blockSums = sums.empty() ? nullptr : sums.data();
     job.y = y;
     job.ldy = ldy;
+    std::vector<float> packedTokens;
+    if (floats) {
+        detail::packTokensAvx2(job, packedTokens);
+        job.packedTokens = packedTokens.data();
+    }
     auto body = [&](long long begin, long long end, int) {
         detail::TileJob part = job;
         part.rowBegin = begin * kTileRows;
         part.rowEnd = std::min<long long>(end * kTileRows, w.rows);
         if (floats)
             detail::floatTilesAvx2(w.type, part);
-        else if (wide)
-            detail::tileMatmulAvx512(w.type, part);
         else if (wide)
             detail::tileMatmulAvx512(w.type, part);
         else
@@ -106,6 +111,59 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
     else
         WorkerPool::shared(threads).run(tiles, body);
     return true;
+}
+
+// A matrix of a group, its rows numbered after those of the matrices before it.
+struct GroupPart {
+    PackedMatrix w;
+    std::size_t stride;
+    float* y;
+    std::int64_t ldy;
+    std::int64_t firstRow;
+};
+
+// Rows [begin, end) of one matrix for every token, one token at a time: the generation
+// kernels where the active family has them for this dtype, vecDot's otherwise.
+void rowProducts(const GroupPart& p, const ActivationRows& x, std::int64_t begin,
+                 std::int64_t end) {
+    const PackedMatrix& w = p.w;
+    if (activeIsa() == Isa::Avx2 && hasGemvAvx2(w.type)) {
+        for (std::int64_t t = 0; t < x.tokens; ++t)
+            gemvAvx2(w.type, w.data, p.stride, begin, end, x.row(t), w.cols,
+                     p.y + t * p.ldy + begin);
+        return;
+    }
+    const VecDotFn dot = dotFor(w.type);
+    // A tile of weight rows stays in the first-level cache while every token passes over it.
+    constexpr std::int64_t kRowTile = 16;
+    for (std::int64_t r0 = begin; r0 < end; r0 += kRowTile) {
+        const std::int64_t r1 = std::min(end, r0 + kRowTile);
+        for (std::int64_t t = 0; t < x.tokens; ++t) {
+            const std::byte* a = x.row(t);
+            float* out = p.y + t * p.ldy;
+            for (std::int64_t r = r0; r < r1; ++r) out[r] = dot(w.data + r * p.stride, a, w.cols);
+        }
+    }
+}
+
+// Runs body over [0, rows) in chunks that the threads take as they come free. Each row is
+// its own dot product, so any split gives the same numbers; taking chunks (rather than one
+// fixed slice each) keeps a thread that another process slowed from holding up the rest at
+// the join, which generation meets some 90 times a token.
+void splitRows(std::int64_t rows, int threads,
+               const std::function<void(std::int64_t, std::int64_t)>& body) {
+    constexpr std::int64_t kChunkRows = 64;  // a multiple of the generation kernels' 4 rows
+    const std::int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+    if (threads == 1 || chunks == 1) {
+        body(0, rows);
+        return;
+    }
+    std::atomic<std::int64_t> next{0};
+    WorkerPool& pool = WorkerPool::shared(threads);
+    pool.run(std::min<std::int64_t>(pool.threads(), chunks), [&](long long, long long, int) {
+        for (std::int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+            body(c * kChunkRows, std::min(rows, (c + 1) * kChunkRows));
+    });
 }
 
 }  // namespace
@@ -199,47 +257,40 @@ ActivationRows quantizeActivations(DType weightType, const float* x, std::int64_
     return rows;
 }
 
+void matmulPackedGroup(std::span<const PackedProduct> products, const ActivationRows& x,
+                       int threads) {
+    std::vector<GroupPart> parts;
+    std::int64_t rows = 0;
+    for (const PackedProduct& p : products) {
+        const PackedMatrix& w = p.w;
+        if (x.type != activationType(w.type) || x.cols != w.cols)
+            throw Error("activations (" + dtypeName(x.type) + ", " + std::to_string(x.cols) +
+                        " values) do not fit " + dtypeName(w.type) + " weights of " +
+                        std::to_string(w.cols) +
+                        " columns; quantize them with quantizeActivations for this weight dtype");
+        checkRow(w.type, w.cols);
+        const std::size_t stride = w.rowStride ? w.rowStride : rowBytes(w.type, w.cols);
+        const std::int64_t ldy = p.ldy ? p.ldy : w.rows;
+        if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar &&
+            batchedProduct(w, stride, x, p.y, threads, ldy))
+            continue;
+        parts.push_back({w, stride, p.y, ldy, rows});
+        rows += w.rows;
+    }
+    if (rows == 0) return;
+    splitRows(rows, threads, [&](std::int64_t begin, std::int64_t end) {
+        for (const GroupPart& part : parts) {
+            const std::int64_t b = std::max(begin, part.firstRow) - part.firstRow;
+            const std::int64_t e = std::min(end, part.firstRow + part.w.rows) - part.firstRow;
+            if (b < e) rowProducts(part, x, b, e);
+        }
+    });
+}
+
 void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int threads,
                   std::int64_t ldy) {
-    const std::size_t stride = w.rowStride ? w.rowStride : rowBytes(w.type, w.cols);
-    if (x.type != activationType(w.type) || x.cols != w.cols)
-        throw Error("activations (" + dtypeName(x.type) + ", " + std::to_string(x.cols) +
-                    " values) do not fit " + dtypeName(w.type) + " weights of " +
-                    std::to_string(w.cols) +
-                    " columns; quantize them with quantizeActivations for this weight dtype");
-    checkRow(w.type, w.cols);
-    if (ldy == 0) ldy = w.rows;
-    if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar &&
-        batchedProduct(w, stride, x, y, threads, ldy))
-        return;
-    if (activeIsa() == Isa::Avx2 && hasGemvAvx2(w.type)) {
-        auto gemv = [&](long long begin, long long end, int) {
-            for (std::int64_t t = 0; t < x.tokens; ++t)
-                gemvAvx2(w.type, w.data, stride, begin, end, x.row(t), w.cols, y + t * ldy + begin);
-        };
-        if (threads == 1)
-            gemv(0, w.rows, 0);
-        else
-            WorkerPool::shared(threads).run(w.rows, gemv);
-        return;
-    }
-    const VecDotFn dot = dotFor(w.type);
-    // A tile of weight rows stays in the first-level cache while every token passes over it.
-    constexpr long long kRowTile = 16;
-    auto body = [&](long long begin, long long end, int) {
-        for (long long r0 = begin; r0 < end; r0 += kRowTile) {
-            const long long r1 = std::min(end, r0 + kRowTile);
-            for (std::int64_t t = 0; t < x.tokens; ++t) {
-                const std::byte* a = x.row(t);
-                float* out = y + t * ldy;
-                for (long long r = r0; r < r1; ++r) out[r] = dot(w.data + r * stride, a, w.cols);
-            }
-        }
-    };
-    if (threads == 1)
-        body(0, w.rows, 0);
-    else
-        WorkerPool::shared(threads).run(w.rows, body);
+    const PackedProduct product{w, y, ldy};
+    matmulPackedGroup({&product, 1}, x, threads);
 }
 
 void matmulPacked(const PackedMatrix& w, const float* x, std::int64_t tokens, float* y, int threads,

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/model/dtype.h"
@@ -67,6 +68,17 @@ ActivationRows quantizeActivations(DType weightType, const float* x, std::int64_
 constexpr std::int64_t kBatchTokens = 4;
 void matmulPacked(const PackedMatrix& w, const ActivationRows& x, float* y, int threads,
                   std::int64_t ldy = 0);
+// One product of a group: weights w, results y[t * ldy + r] (ldy 0: w.rows).
+struct PackedProduct {
+    PackedMatrix w;
+    float* y = nullptr;
+    std::int64_t ldy = 0;
+};
+// Several matrices against the same activations (q, k and v; gate and up) as matmulPacked
+// computes each, their rows shared out between the threads as one job: one wake-up and one
+// join of the workers instead of one per matrix. The activations must fit every matrix.
+void matmulPackedGroup(std::span<const PackedProduct> products, const ActivationRows& x,
+                       int threads);
 // The same from float activations x [tokens x w.cols], quantized once here.
 void matmulPacked(const PackedMatrix& w, const float* x, std::int64_t tokens, float* y, int threads,
                   std::int64_t ldy = 0);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/model/dtype.h"
 
@@ -18,6 +19,7 @@ struct TileJob {
     std::size_t activationStride = 0;
     std::int64_t tokens = 0;
     const std::int32_t* blockSums = nullptr;  // Q8_0 activations: [token][block] sums of codes
+    const float* packedTokens = nullptr;      // float rows: packTokensAvx2's layout
     float* y = nullptr;                       // y[t * ldy + r]
     std::int64_t ldy = 0;
 };
@@ -29,7 +31,10 @@ bool hasTiles(DType type);
 bool tileMatmulAvx2(DType type, const TileJob& job);    // tiles of 8 rows
 bool tileMatmulAvx512(DType type, const TileJob& job);  // tiles of 16 rows
 // F32, F16 and BF16 rows against float32 activations (AVX2 with FMA and F16C), in tiles of 6
-// rows; equal to the reference dot products within float rounding, not bit for bit.
+// rows against groups of 16 tokens; equal to the reference dot products within float
+// rounding, not bit for bit. job.packedTokens holds the activations as packTokensAvx2 lays
+// them out (once per product, for every worker).
 bool floatTilesAvx2(DType type, const TileJob& job);
+void packTokensAvx2(const TileJob& job, std::vector<float>& packed);
 
 }  // namespace cwb::quant::detail

@@ -1,7 +1,8 @@
 // The row API the forward pass calls: matmulPacked against a naive loop of reference dot
 // products (bit for bit on the scalar path, and each family equal to its own vecDot), the
 // same bits for every thread count, the product of the decoded matrix with the activations
-// within the quantization error; row checks and errors; the worker pool.
+// within the quantization error; a group of matrices sharing activations; row checks and
+// errors; the worker pool.
 #include "core/quant/quant_rows.h"
 
 #include <QtTest>
@@ -143,6 +144,47 @@ private slots:
             for (std::int64_t r = 0; r < p.rows; ++r)
                 QCOMPARE(wide[t * 20 + 4 + r], y[t * p.rows + r]);
             QCOMPARE(wide[t * 20 + 4 + p.rows], -1.f);
+        }
+    }
+
+    void groupEqualsSeparateProducts_data() {
+        QTest::addColumn<int>("type");
+        QTest::addColumn<int>("tokens");
+        for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::F16})
+            for (int tokens : {1, 5})
+                QTest::addRow("%s, %d tokens", dtypeName(t).c_str(), tokens)
+                    << static_cast<int>(t) << tokens;
+    }
+    // Rows of 37, 70 and 5 (the shares of the threads and the matrices' borders do not
+    // line up): every matrix of a group gets the bits matmulPacked gives it alone.
+    void groupEqualsSeparateProducts() {
+        QFETCH(int, type);
+        QFETCH(int, tokens);
+        const auto t = static_cast<DType>(type);
+        std::vector<Problem> problems;
+        for (std::int64_t rows : {37, 70, 5})
+            problems.push_back(makeProblem(t, rows, 512, 1, static_cast<unsigned>(rows + type)));
+        std::vector<float> x(static_cast<std::size_t>(tokens * 512));
+        std::mt19937 rng(5);
+        std::normal_distribution<float> dist(0.f, 1.f);
+        for (auto& v : x) v = dist(rng);
+        const auto act = quant::quantizeActivations(t, x.data(), tokens, 512);
+        for (int threads : {1, 2, 3}) {
+            std::vector<std::vector<float>> alone, grouped;
+            std::vector<quant::PackedProduct> products;
+            for (const Problem& p : problems) {
+                alone.emplace_back(static_cast<std::size_t>(tokens * p.rows), NAN);
+                grouped.emplace_back(static_cast<std::size_t>(tokens * p.rows), NAN);
+                quant::matmulPacked({t, p.w.data(), p.rows, p.cols, 0}, act, alone.back().data(),
+                                    1);
+            }
+            for (std::size_t i = 0; i < problems.size(); ++i)
+                products.push_back(
+                    {{t, problems[i].w.data(), problems[i].rows, 512, 0}, grouped[i].data(), 0});
+            quant::matmulPackedGroup(products, act, threads);
+            for (std::size_t i = 0; i < problems.size(); ++i)
+                QVERIFY(std::memcmp(alone[i].data(), grouped[i].data(),
+                                    alone[i].size() * sizeof(float)) == 0);
         }
     }
 
