@@ -268,7 +268,7 @@ void packTokensAvx2(const TileJob& job, std::vector<float>& packed) {
     const std::int64_t n = job.cols;
     const std::int64_t groups = (job.tokens + kGroupTokens - 1) / kGroupTokens;
     packed.resize(static_cast<std::size_t>(groups * n * kGroupTokens));
-    const std::vector<float> zeros(static_cast<std::size_t>(n), 0.f);
+    std::vector<float> zeros(job.tokens % kGroupTokens ? static_cast<std::size_t>(n) : 0);
     for (std::int64_t g = 0; g < groups; ++g) {
         const float* x[kGroupTokens];
         for (int t = 0; t < kGroupTokens; ++t) {

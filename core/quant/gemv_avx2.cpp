@@ -198,15 +198,17 @@ struct GemvQ4_K {
 
 // A pass over R rows reads R short runs side by side (a row of 2048 values is 18 lines of
 // Q4_0), too short for the hardware prefetchers to lock on before each ends; so each step
-// asks for the same bytes of the next pass's rows, which lie right after its own. A step's
-// bytes start within every line they cover (steps are at most 3 lines, consecutive steps
-// back to back), so asking for the line of each 64 bytes from the step's start misses none.
+// asks for the same bytes of the rows two passes on (one pass of a Q4_K row of 2048 is
+// shorter than the memory's latency). A step's bytes start within every line they cover
+// (steps are at most 3 lines, consecutive steps back to back), so asking for the line of each
+// 64 bytes from the step's start misses none.
+constexpr int kPrefetchPasses = 2;
 template <typename F, int R>
-CWB_QUANT_AVX2 inline void prefetchNextPass(const typename F::Block* const* x, std::int64_t i,
-                                            std::size_t passBytes) {
+CWB_QUANT_AVX2 inline void prefetchAhead(const typename F::Block* const* x, std::int64_t i,
+                                         std::size_t distance) {
     constexpr std::size_t kLines = (F::kStep * sizeof(typename F::Block) + 63) / 64;
     for (int r = 0; r < R; ++r) {
-        const char* next = reinterpret_cast<const char*>(x[r] + i) + passBytes;
+        const char* next = reinterpret_cast<const char*>(x[r] + i) + distance;
         for (std::size_t line = 0; line < kLines; ++line)
             _mm_prefetch(next + 64 * line, _MM_HINT_T0);
     }
@@ -227,7 +229,7 @@ CWB_QUANT_AVX2 void gemvPass(const std::byte* w, std::size_t stride, std::int64_
     std::int64_t i = 0;
     for (; i + F::kStep <= blocks; i += F::kStep) {
         const typename F::Shared s = F::prepare(a + i);
-        prefetchNextPass<F, R>(x, i, R * stride);
+        prefetchAhead<F, R>(x, i, kPrefetchPasses * R * stride);
         for (int r = 0; r < R; ++r) F::step(acc[r], x[r] + i, s);
     }
     if (i < blocks) {

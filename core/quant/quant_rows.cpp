@@ -58,6 +58,26 @@ void checkRow(DType type, std::int64_t n) {
                     "; use a row length that is a multiple of it");
 }
 
+// Runs body over [0, count) in chunks of `chunk` that the threads take as they come free.
+// Every row of a product is computed the same way wherever it falls, so any split gives the
+// same numbers; taking chunks (rather than one fixed slice each) keeps a thread that another
+// process slowed from holding up the rest at the join, which generation meets some 90 times
+// a token.
+void splitChunks(std::int64_t count, std::int64_t chunk, int threads,
+                 const std::function<void(std::int64_t, std::int64_t)>& body) {
+    const std::int64_t chunks = (count + chunk - 1) / chunk;
+    if (threads == 1 || chunks == 1) {
+        body(0, count);
+        return;
+    }
+    std::atomic<std::int64_t> next{0};
+    WorkerPool& pool = WorkerPool::shared(threads);
+    pool.run(std::min<std::int64_t>(pool.threads(), chunks), [&](long long, long long, int) {
+        for (std::int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+            body(c * chunk, std::min(count, (c + 1) * chunk));
+    });
+}
+
 // The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512), 6 for float rows; false
 // where it has no kernel.
 bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationRows& x, float* y,
@@ -89,27 +109,25 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
     job.blockSums = sums.empty() ? nullptr : sums.data();
     job.y = y;
     job.ldy = ldy;
-    std::vector<float> packedTokens;
     if (floats) {
+        // Kept from call to call: a fresh buffer of this size is a fresh mapping whose pages
+        // fault in on every product.
+        thread_local std::vector<float> packedTokens;
         detail::packTokensAvx2(job, packedTokens);
         job.packedTokens = packedTokens.data();
     }
-    auto body = [&](long long begin, long long end, int) {
+    // Chunks of whole tiles: 48 float rows, 64 or 128 block rows.
+    splitChunks(w.rows, 8 * kTileRows, threads, [&](std::int64_t begin, std::int64_t end) {
         detail::TileJob part = job;
-        part.rowBegin = begin * kTileRows;
-        part.rowEnd = std::min<long long>(end * kTileRows, w.rows);
+        part.rowBegin = begin;
+        part.rowEnd = end;
         if (floats)
             detail::floatTilesAvx2(w.type, part);
         else if (wide)
             detail::tileMatmulAvx512(w.type, part);
         else
             detail::tileMatmulAvx2(w.type, part);
-    };
-    const long long tiles = (w.rows + kTileRows - 1) / kTileRows;
-    if (threads == 1)
-        body(0, tiles, 0);
-    else
-        WorkerPool::shared(threads).run(tiles, body);
+    });
     return true;
 }
 
@@ -144,26 +162,6 @@ void rowProducts(const GroupPart& p, const ActivationRows& x, std::int64_t begin
             for (std::int64_t r = r0; r < r1; ++r) out[r] = dot(w.data + r * p.stride, a, w.cols);
         }
     }
-}
-
-// Runs body over [0, rows) in chunks that the threads take as they come free. Each row is
-// its own dot product, so any split gives the same numbers; taking chunks (rather than one
-// fixed slice each) keeps a thread that another process slowed from holding up the rest at
-// the join, which generation meets some 90 times a token.
-void splitRows(std::int64_t rows, int threads,
-               const std::function<void(std::int64_t, std::int64_t)>& body) {
-    constexpr std::int64_t kChunkRows = 64;  // a multiple of the generation kernels' 4 rows
-    const std::int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
-    if (threads == 1 || chunks == 1) {
-        body(0, rows);
-        return;
-    }
-    std::atomic<std::int64_t> next{0};
-    WorkerPool& pool = WorkerPool::shared(threads);
-    pool.run(std::min<std::int64_t>(pool.threads(), chunks), [&](long long, long long, int) {
-        for (std::int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
-            body(c * kChunkRows, std::min(rows, (c + 1) * kChunkRows));
-    });
 }
 
 }  // namespace
@@ -278,7 +276,8 @@ void matmulPackedGroup(std::span<const PackedProduct> products, const Activation
         rows += w.rows;
     }
     if (rows == 0) return;
-    splitRows(rows, threads, [&](std::int64_t begin, std::int64_t end) {
+    // Chunks of 64 rows, a multiple of the generation kernels' 4.
+    splitChunks(rows, 64, threads, [&](std::int64_t begin, std::int64_t end) {
         for (const GroupPart& part : parts) {
             const std::int64_t b = std::max(begin, part.firstRow) - part.firstRow;
             const std::int64_t e = std::min(end, part.firstRow + part.w.rows) - part.firstRow;
