@@ -1,12 +1,15 @@
 // The linear seam; see linear.h.
 #include "core/llm/linear.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "core/error.h"
 #include "core/infer/cpu/gemm.h"
+#include "core/quant/block_formats.h"
 #include "core/quant/quant_rows.h"
 
 namespace cwb {
@@ -21,12 +24,46 @@ constexpr long long kTileFloats = 1 << 18;
 
 std::size_t rowBytesOf(const Tensor& w) { return quant::rowBytes(w.dtype(), w.shape().at(1)); }
 
-// Q8_K has no packed product (llama.cpp uses it for activations only): the workbench's alpha
-// grids are stored in it (core/llm/compact_matrix.h), and tiles of their rows are converted to
-// float32 and multiplied by SGEMM, for any number of tokens. A tile is as wide as the float
-// budget allows (SGEMM packs the activations once per call), but there are at least two per
-// thread.
-void gemmQ8K(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool) {
+bool isPlain(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+// Rows [row, row + rows) of a plain or Q8_K matrix as float32. F16 and BF16 are converted 8 at
+// a time with AVX2 and F16C where the CPU has them: core/quant's row decoder is exact but
+// scalar.
+void rowsToFloat(const Tensor& w, long long row, long long rows, long long cols, float* out) {
+    const std::byte* first = w.bytes() + row * rowBytesOf(w);
+    const long long n = rows * cols;  // rows are back to back
+    long long i = 0;
+#if defined(__AVX2__) && defined(__F16C__)
+    const auto* src = reinterpret_cast<const std::uint16_t*>(first);
+    if (w.dtype() == DType::F16)
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(
+                out + i,
+                _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+    if (w.dtype() == DType::BF16)
+        for (; i + 8 <= n; i += 8) {
+            const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+            _mm256_storeu_ps(out + i,
+                             _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+        }
+#endif
+    if (i < n)
+        quant::dequantizeRow(w.dtype(), first + i * static_cast<long long>(dtypeSize(w.dtype())),
+                             out + i, n - i);
+}
+
+// Tiles of rows converted to float32 times the activations by SGEMM, for any number of
+// tokens: Q8_K has no packed product (llama.cpp uses it for activations only), and the
+// workbench's alpha grids are stored in it (core/llm/compact_matrix.h); plain rows go this way
+// where the AVX-512 family is active, whose SGEMM is twice as wide as core/quant's AVX2 float
+// tiles. A tile is as wide as the float budget allows (SGEMM packs the activations once per
+// call), but there are at least two per thread.
+bool viaSgemm(DType t, int tokens) {
+    return t == DType::Q8_K || (isPlain(t) && tokens >= static_cast<int>(quant::kBatchTokens) &&
+                                quant::activeIsa() == quant::Isa::Avx512);
+}
+
+void sgemmTiles(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool) {
     const long long out = weight.shape()[0], in = weight.shape()[1];
     const long long byBudget = kTileFloats / std::max<long long>(in, 1);
     const long long bySplit = (out + 2LL * pool.threads() - 1) / (2LL * pool.threads());
@@ -38,11 +75,16 @@ void gemmQ8K(const Tensor& weight, const float* x, int tokens, float* y, WorkerP
         for (long long ti = begin; ti < end; ++ti) {
             const long long o0 = ti * tileRows;
             const long long rows = std::min(tileRows, out - o0);
-            tile.resize(static_cast<std::size_t>(rows * in));
-            quant::dequantizeRow(weight.dtype(), weight.bytes() + o0 * rowBytesOf(weight),
-                                 tile.data(), rows * in);  // rows are back to back
+            const float* w = nullptr;
+            if (weight.dtype() == DType::F32) {
+                w = reinterpret_cast<const float*>(weight.bytes()) + o0 * in;
+            } else {
+                tile.resize(static_cast<std::size_t>(rows * in));
+                rowsToFloat(weight, o0, rows, in, tile.data());
+                w = tile.data();
+            }
             cpu::sgemmNT(tokens, static_cast<int>(rows), static_cast<int>(in), x,
-                         static_cast<int>(in), tile.data(), static_cast<int>(in), y + o0,
+                         static_cast<int>(in), w, static_cast<int>(in), y + o0,
                          static_cast<int>(out));
         }
     });
@@ -83,9 +125,9 @@ void linearGroup(std::span<const Tensor* const> weights, const float* x, int tok
     for (std::size_t i = 0; i < weights.size(); ++i) {
         const Tensor& w = *weights[i];
         if (w.shape().at(0) <= 0) continue;
-        if (type == DType::Q8_K) {
+        if (viaSgemm(type, tokens)) {
             cpu::setBlasThreads(1);  // the pool's threads call BLAS concurrently
-            gemmQ8K(w, x, tokens, ys[i], pool);
+            sgemmTiles(w, x, tokens, ys[i], pool);
             continue;
         }
         products.push_back({{type, w.bytes(), w.shape()[0], in, 0}, ys[i], 0});

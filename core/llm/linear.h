@@ -3,9 +3,10 @@
 // rows. Block formats stay packed and are multiplied by core/quant's packed products, with
 // the activations quantized once per call to the Q8 format llama.cpp pairs with each (Q8_0,
 // Q8_1 or Q8_K). Plain types (F32, F16, BF16) go through core/quant's float rows: dot
-// products for a token or three, tiles of rows converted to float32 a block at a time for a
-// batch. Q8_K weights (the workbench's alpha grids, see compact_matrix.h) are converted a
-// tile of rows at a time and multiplied by SGEMM. Nothing converts a whole matrix.
+// products for a token or three, AVX2 tiles of rows converted to float32 a block at a time
+// for a batch (SGEMM on converted tiles where the AVX-512 family is active). Q8_K weights (the
+// workbench's alpha grids, see compact_matrix.h) are converted a tile of rows at a time and
+// multiplied by SGEMM. Nothing converts a whole matrix.
 #pragma once
 
 #include <span>
