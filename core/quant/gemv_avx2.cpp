@@ -1,8 +1,14 @@
 // Generation's matrix-vector products, AVX2 (see gemv_kernels.h). One pass (gemvPass)
-// multiplies up to four weight rows with one activation row; a format is a traits struct
-// whose prepare() readies a step of activation blocks once for every row of the pass (loads,
-// scales, sums) and whose step() adds one row's blocks of that step into the row's own float
-// accumulator, so four independent chains hide the latency of the multiply-adds.
+// multiplies up to four weight rows with one activation row, whatever the format; a format is
+// a traits struct F giving
+//   Block, ActBlock, kValues   its weight and activation blocks and the values in one
+//   kStep                      blocks per step
+//   Shared prepare(a)          a step's activation blocks readied once for every row of the
+//                              pass (loads, scales, sums)
+//   Acc, zero(), step(acc, b, shared), finish(acc)
+//                              a row's own accumulator (four independent chains hide the
+//                              latency of the multiply-adds), the step's blocks b of the row
+//                              added into it, and the row's value from it.
 //   Q4_0, Q8_0: a step is a pair of blocks, the first block's integer sums in the low
 //     128-bit half of a register and the second's in the high half, so the pair takes one
 //     conversion, one fp16 scale conversion and one multiply-add; Q4_0's unsigned codes go
