@@ -18,9 +18,12 @@ struct LlmSchemeCell {
     std::uint64_t bytes = 0;
 };
 
-// The matrix [out, in] `tensor` quantized to each of `formats` by the reference quantizers
-// and compared with its values: one cell per format, in order. Rows go in fixed chunks whose
-// sums merge in order, so the figures do not depend on the thread count. Throws cwb::Error
+// The matrix [out, in] `tensor` quantized to each of `formats` by the reference rules and
+// compared with its values: one cell per format, in order. Each row is decoded once and each
+// format's error kernel (quant::quantizationError: the reference's codes and scales, no block
+// written) runs on it. Rows go in fixed chunks whose sums merge in order, so the figures do
+// not depend on the thread count. A mapped tensor's pages leave the resident set after it
+// (releaseResident), so a pass over a whole checkpoint holds one tensor. Throws cwb::Error
 // for a format that is not a llama.cpp weight format or rows that are not whole blocks of it;
 // Cancelled when `progress` asks to stop (checked after every chunk of rows).
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor, const std::vector<DType>& formats,

@@ -154,8 +154,22 @@ void quantizeRow(DType type, const float* in, std::byte* out, std::int64_t n) {
             }
             return;
         default:
-            blockFormat(type).fromFloatRef(in, out, n);
+            blockFormat(type).fromFloat[static_cast<int>(activeIsa())](in, out, n);
     }
+}
+
+double quantizationError(DType type, const float* in, std::int64_t n) {
+    checkRow(type, n);
+    if (!dtypeIsBlock(type))
+        throw Error(dtypeName(type) + " is not a block format; expected Q4_0 ... Q6_K");
+    return blockFormat(type).squaredError[static_cast<int>(activeIsa())](in, n);
+}
+
+double sumOfSquares(const float* in, std::int64_t n) {
+    if (activeIsa() != Isa::Scalar) return sumOfSquaresAvx2(in, n);
+    double sum = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) sum += double(in[i]) * in[i];
+    return sum;
 }
 
 DType activationType(DType weightType) {
