@@ -77,14 +77,24 @@ template <int G, int N>
 CWB_QUANT_AVX2 void qxSums(const __m256* xt, const __m256* w, const __m256* wx,
                            const __m256* iscale, __m256 lo, __m256 hi, __m256* sumlx,
                            __m256* suml2) {
-    for (int g = 0; g < G; ++g) sumlx[g] = suml2[g] = _mm256_setzero_ps();
+    // Local sums stay in registers (through the output pointers they would go to memory
+    // on every addition).
+    __m256 lx[G], l2[G], scale[G];
+    for (int g = 0; g < G; ++g) {
+        lx[g] = l2[g] = _mm256_setzero_ps();
+        scale[g] = iscale[g];
+    }
     for (int i = 0; i < N; ++i)
         for (int g = 0; g < G; ++g) {
             const int k = i * G + g;
-            const __m256 l = nearestClampedSmall(_mm256_mul_ps(iscale[g], xt[k]), lo, hi);
-            sumlx[g] = _mm256_add_ps(sumlx[g], _mm256_mul_ps(wx[k], l));
-            suml2[g] = _mm256_add_ps(suml2[g], _mm256_mul_ps(_mm256_mul_ps(w[k], l), l));
+            const __m256 l = nearestClampedSmall(_mm256_mul_ps(scale[g], xt[k]), lo, hi);
+            lx[g] = _mm256_add_ps(lx[g], _mm256_mul_ps(wx[k], l));
+            l2[g] = _mm256_add_ps(l2[g], _mm256_mul_ps(_mm256_mul_ps(w[k], l), l));
         }
+    for (int g = 0; g < G; ++g) {
+        sumlx[g] = lx[g];
+        suml2[g] = l2[g];
+    }
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // The 32-value weight formats Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 encoded with AVX2 by the
 // reference rules (legacy_blocks.cpp): the same scale, the same codes, so the same bytes;
 // and the squared error they give, from the codes and scales in registers, without writing
-// a block. A block holding a NaN or an infinity goes through the reference quantizer.
+// a block. Blocks go eight at a time: first each block's extremes, then the eight scales with
+// vector divisions and fp16 conversions (the same IEEE operations as the scalar ones), then
+// the codes. A block holding a NaN or an infinity goes through the reference quantizer.
+#include <algorithm>
 #include <cfloat>
 
 #include "core/quant/avx2_encode.h"
@@ -16,11 +19,16 @@ using namespace avx2;
 
 enum class Rule { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 };
 
-// One block's codes (unsigned, as stored) and fp16 fields, with the decoded values.
+// One block's codes (unsigned, as stored) and the values they decode to.
 struct Coded {
     __m256 q[4];
-    std::uint16_t d = 0, m = 0;
     __m256 back[4];
+};
+
+// The scales of up to eight blocks: lane k for block k.
+struct Scales {
+    alignas(32) float id[8], dv[8], mv[8], lo[8];
+    alignas(16) std::uint16_t d[8], m[8];
 };
 
 // The value of largest magnitude, signed, the first one on ties (kernels.h's signedAbsMax).
@@ -51,51 +59,90 @@ CWB_QUANT_AVX2 void minMax(const float* x, const __m256 (&v)[4], float& lo, floa
     }
 }
 
+// What a block's scale comes from: |max| (Q8_0), the signed max (Q4_0, Q5_0), or the
+// minimum in `a` and maximum in `b` (Q4_1, Q5_1).
 template <Rule R>
-CWB_QUANT_AVX2 void code(const float* x, const __m256 (&v)[4], Coded& c) {
-    if constexpr (R == Rule::Q8_0) {
-        const __m256 a = _mm256_max_ps(_mm256_max_ps(absf(v[0]), absf(v[1])),
-                                       _mm256_max_ps(absf(v[2]), absf(v[3])));
-        const float d = hmax(a) / 127;
-        const __m256 id = _mm256_set1_ps(d != 0.f ? 1.0f / d : 0.0f);
-        c.d = toHalf(d);
-        const __m256 dv = _mm256_set1_ps(fromHalf(c.d));
-        for (int k = 0; k < 4; ++k) {
-            c.q[k] = roundHalfAway(_mm256_mul_ps(v[k], id));
-            c.back[k] = _mm256_mul_ps(c.q[k], dv);
-        }
-    } else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0) {
-        constexpr int kHalf = R == Rule::Q4_0 ? 8 : 16;
-        const float d = signedMax(x, v) / -kHalf;
-        const __m256 id = _mm256_set1_ps(d != 0.f ? 1.0f / d : 0.0f);
-        c.d = toHalf(d);
-        const __m256 dv = _mm256_set1_ps(fromHalf(c.d));
-        const __m256 offset = _mm256_set1_ps(kHalf + 0.5f), top = _mm256_set1_ps(2 * kHalf - 1);
-        const __m256 half = _mm256_set1_ps(kHalf);
-        for (int k = 0; k < 4; ++k) {
+CWB_QUANT_AVX2 void extremes(const float* x, const __m256 (&v)[4], float& a, float& b) {
+    if constexpr (R == Rule::Q8_0)
+        a = hmax(_mm256_max_ps(_mm256_max_ps(absf(v[0]), absf(v[1])),
+                               _mm256_max_ps(absf(v[2]), absf(v[3]))));
+    else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0)
+        a = signedMax(x, v);
+    else
+        minMax(x, v, a, b);
+}
+
+CWB_QUANT_AVX2 inline __m256 inverse(__m256 d) {
+    const __m256 zero = _mm256_setzero_ps();
+    return _mm256_blendv_ps(_mm256_div_ps(_mm256_set1_ps(1.0f), d), zero,
+                            _mm256_cmp_ps(d, zero, _CMP_EQ_OQ));
+}
+
+CWB_QUANT_AVX2 inline __m128i toHalves(__m256 v) {
+    return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+// Eight blocks' scales: d = amax / 127, max / -half or (max - min) / top, id = 1 / d (0 for
+// d = 0), d (and the minimum) rounded to fp16 as stored.
+template <Rule R>
+CWB_QUANT_AVX2 void scales(const float* a, const float* b, Scales& s) {
+    const __m256 va = _mm256_loadu_ps(a);
+    __m256 d;
+    if constexpr (R == Rule::Q8_0)
+        d = _mm256_div_ps(va, _mm256_set1_ps(127.f));
+    else if constexpr (R == Rule::Q4_0)
+        d = _mm256_div_ps(va, _mm256_set1_ps(-8.f));
+    else if constexpr (R == Rule::Q5_0)
+        d = _mm256_div_ps(va, _mm256_set1_ps(-16.f));
+    else
+        d = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(b), va),
+                          _mm256_set1_ps(R == Rule::Q4_1 ? 15.f : 31.f));
+    _mm256_store_ps(s.id, inverse(d));
+    const __m128i dh = toHalves(d);
+    _mm_store_si128(reinterpret_cast<__m128i*>(s.d), dh);
+    _mm256_store_ps(s.dv, _mm256_cvtph_ps(dh));
+    if constexpr (R == Rule::Q4_1 || R == Rule::Q5_1) {
+        const __m128i mh = toHalves(va);
+        _mm_store_si128(reinterpret_cast<__m128i*>(s.m), mh);
+        _mm256_store_ps(s.mv, _mm256_cvtph_ps(mh));
+        _mm256_store_ps(s.lo, va);
+    }
+}
+
+CWB_QUANT_AVX2 inline __m256 trunc(__m256 v) {
+    return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+
+// C's roundf for |v| < 2^23: trunc(v) plus trunc(2 (v - trunc(v))), which is +-1 exactly
+// where the dropped part is at least a half (v - trunc(v) is exact, so is the doubling).
+CWB_QUANT_AVX2 inline __m256 roundAway(__m256 v) {
+    const __m256 t = trunc(v);
+    const __m256 f = _mm256_sub_ps(v, t);
+    return _mm256_add_ps(t, trunc(_mm256_add_ps(f, f)));
+}
+
+// Block k of a group, by the reference's expressions.
+template <Rule R>
+CWB_QUANT_AVX2 void code(const __m256 (&v)[4], const Scales& s, int k, Coded& c) {
+    const __m256 id = _mm256_broadcast_ss(&s.id[k]), dv = _mm256_broadcast_ss(&s.dv[k]);
+    for (int j = 0; j < 4; ++j) {
+        if constexpr (R == Rule::Q8_0) {
+            c.q[j] = roundAway(_mm256_mul_ps(v[j], id));
+            c.back[j] = _mm256_mul_ps(c.q[j], dv);
+        } else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0) {
             // (int)(x / d + half + 0.5): the sum is at least 0, so truncation is the floor.
-            const __m256 t = _mm256_round_ps(_mm256_add_ps(_mm256_mul_ps(v[k], id), offset),
-                                             _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-            c.q[k] = _mm256_min_ps(t, top);
-            c.back[k] = _mm256_mul_ps(_mm256_sub_ps(c.q[k], half), dv);
-        }
-    } else {
-        constexpr int kTop = R == Rule::Q4_1 ? 15 : 31;
-        float lo, hi;
-        minMax(x, v, lo, hi);
-        const float d = (hi - lo) / kTop;
-        const __m256 id = _mm256_set1_ps(d != 0.f ? 1.0f / d : 0.0f);
-        c.d = toHalf(d);
-        c.m = toHalf(lo);
-        const __m256 dv = _mm256_set1_ps(fromHalf(c.d)), mv = _mm256_set1_ps(fromHalf(c.m));
-        const __m256 vmin = _mm256_set1_ps(lo), half = _mm256_set1_ps(0.5f);
-        for (int k = 0; k < 4; ++k) {
+            constexpr float kHalf = R == Rule::Q4_0 ? 8.f : 16.f;
             const __m256 t =
-                _mm256_round_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v[k], vmin), id), half),
-                                _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                trunc(_mm256_add_ps(_mm256_mul_ps(v[j], id), _mm256_set1_ps(kHalf + 0.5f)));
+            c.q[j] = _mm256_min_ps(t, _mm256_set1_ps(2 * kHalf - 1));
+            c.back[j] = _mm256_mul_ps(_mm256_sub_ps(c.q[j], _mm256_set1_ps(kHalf)), dv);
+        } else {
+            const __m256 lo = _mm256_broadcast_ss(&s.lo[k]), mv = _mm256_broadcast_ss(&s.mv[k]);
+            const __m256 t = trunc(
+                _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v[j], lo), id), _mm256_set1_ps(0.5f)));
             // Q4_1 caps at 15; Q5_1's code cannot pass 31.
-            c.q[k] = kTop == 15 ? _mm256_min_ps(t, _mm256_set1_ps(15.f)) : t;
-            c.back[k] = _mm256_add_ps(_mm256_mul_ps(c.q[k], dv), mv);
+            c.q[j] = R == Rule::Q4_1 ? _mm256_min_ps(t, _mm256_set1_ps(15.f)) : t;
+            c.back[j] = _mm256_add_ps(_mm256_mul_ps(c.q[j], dv), mv);
         }
     }
 }
@@ -121,30 +168,30 @@ CWB_QUANT_AVX2 void storeFifthBits(__m256i bytes, std::uint8_t* qh) {
 }
 
 template <Rule R>
-CWB_QUANT_AVX2 void store(const Coded& c, std::byte* out) {
+CWB_QUANT_AVX2 void store(const Coded& c, const Scales& s, int k, std::byte* out) {
     const __m256i bytes = codeBytes(c);
     if constexpr (R == Rule::Q8_0) {
         auto& b = *blocksOf<BlockQ8_0>(out);
-        b.d = c.d;
+        b.d = s.d[k];
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.qs), bytes);
     } else if constexpr (R == Rule::Q4_0) {
         auto& b = *blocksOf<BlockQ4_0>(out);
-        b.d = c.d;
+        b.d = s.d[k];
         storeNibbles(bytes, b.qs);
     } else if constexpr (R == Rule::Q4_1) {
         auto& b = *blocksOf<BlockQ4_1>(out);
-        b.d = c.d;
-        b.m = c.m;
+        b.d = s.d[k];
+        b.m = s.m[k];
         storeNibbles(bytes, b.qs);
     } else if constexpr (R == Rule::Q5_0) {
         auto& b = *blocksOf<BlockQ5_0>(out);
-        b.d = c.d;
+        b.d = s.d[k];
         storeFifthBits(bytes, b.qh);
         storeNibbles(bytes, b.qs);
     } else {
         auto& b = *blocksOf<BlockQ5_1>(out);
-        b.d = c.d;
-        b.m = c.m;
+        b.d = s.d[k];
+        b.m = s.m[k];
         storeFifthBits(bytes, b.qh);
         storeNibbles(bytes, b.qs);
     }
@@ -158,36 +205,62 @@ constexpr int blockBytes(Rule r) {
                              : 34;
 }
 
-template <Rule R>
-CWB_QUANT_AVX2 void encode(const float* x, std::byte* out, std::int64_t n, FromFloatFn ref) {
-    for (std::int64_t i = 0; i < n / kQK; ++i, x += kQK, out += blockBytes(R)) {
-        __m256 v[4], bad = _mm256_setzero_ps();
-        for (int k = 0; k < 4; ++k) bad = nonFiniteBits(bad, v[k] = _mm256_loadu_ps(x + 8 * k));
-        if (!allFinite(bad)) {
-            ref(x, out, kQK);
-            continue;
+enum class Mode { Bytes, Error };
+
+// Blocks in groups of eight; Bytes writes them to `out`, Error adds to `error` (and the
+// reference's error of a non-finite block to `fallback`).
+template <Rule R, Mode M>
+CWB_QUANT_AVX2 void run(const float* x, std::int64_t n, DType type, std::byte* out,
+                        SquaredError& error, double& fallback) {
+    const std::int64_t blocks = n / kQK;
+    for (std::int64_t g = 0; g < blocks; g += 8, x += 8 * kQK) {
+        const int count = static_cast<int>(std::min<std::int64_t>(8, blocks - g));
+        alignas(32) float a[8] = {}, b[8] = {};
+        bool finite[8];
+        for (int k = 0; k < count; ++k) {
+            const float* xb = x + k * kQK;
+            __m256 v[4], bad = _mm256_setzero_ps();
+            for (int j = 0; j < 4; ++j)
+                bad = nonFiniteBits(bad, v[j] = _mm256_loadu_ps(xb + 8 * j));
+            finite[k] = allFinite(bad);
+            if (finite[k]) extremes<R>(xb, v, a[k], b[k]);
         }
-        Coded c;
-        code<R>(x, v, c);
-        store<R>(c, out);
+        Scales s;
+        scales<R>(a, b, s);
+        for (int k = 0; k < count; ++k) {
+            const float* xb = x + k * kQK;
+            if (!finite[k]) {
+                const auto& f = blockFormat(type);
+                if constexpr (M == Mode::Bytes)
+                    f.fromFloatRef(xb, out + (g + k) * blockBytes(R), kQK);
+                else
+                    fallback += f.squaredError[static_cast<int>(Isa::Scalar)](xb, kQK);
+                continue;
+            }
+            __m256 v[4];
+            for (int j = 0; j < 4; ++j) v[j] = _mm256_loadu_ps(xb + 8 * j);
+            Coded c;
+            code<R>(v, s, k, c);
+            if constexpr (M == Mode::Bytes)
+                store<R>(c, s, k, out + (g + k) * blockBytes(R));
+            else
+                for (int j = 0; j < 4; ++j) addError(error, c.back[j], v[j]);
+        }
     }
+}
+
+template <Rule R>
+CWB_QUANT_AVX2 void encode(const float* x, std::byte* out, std::int64_t n, DType type) {
+    SquaredError unused;
+    double none = 0.0;
+    run<R, Mode::Bytes>(x, n, type, out, unused, none);
 }
 
 template <Rule R>
 CWB_QUANT_AVX2 double squaredError(const float* x, std::int64_t n, DType type) {
     SquaredError s;
     double fallback = 0.0;
-    for (std::int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-        __m256 v[4], bad = _mm256_setzero_ps();
-        for (int k = 0; k < 4; ++k) bad = nonFiniteBits(bad, v[k] = _mm256_loadu_ps(x + 8 * k));
-        if (!allFinite(bad)) {
-            fallback += blockFormat(type).squaredError[static_cast<int>(Isa::Scalar)](x, kQK);
-            continue;
-        }
-        Coded c;
-        code<R>(x, v, c);
-        for (int k = 0; k < 4; ++k) addError(s, c.back[k], v[k]);
-    }
+    run<R, Mode::Error>(x, n, type, nullptr, s, fallback);
     return total(s) + fallback;
 }
 
@@ -199,7 +272,7 @@ CWB_QUANT_AVX2 double squaredError(const float* x, std::int64_t n, DType type) {
     }
 #define CWB_LEGACY_ENCODER(T)                                                     \
     void fromFloat##T##Avx2(const float* in, std::byte* blocks, std::int64_t n) { \
-        encode<Rule::T>(in, blocks, n, fromFloat##T##Ref);                        \
+        encode<Rule::T>(in, blocks, n, DType::T);                                 \
     }                                                                             \
     CWB_LEGACY_ERROR(T)
 CWB_LEGACY_ENCODER(Q4_0)

@@ -128,6 +128,10 @@ void dequantizeRow(DType type, const std::byte* row, float* out, std::int64_t n)
             return;
         case DType::F16:
         case DType::BF16:
+            if (activeIsa() != Isa::Scalar) {
+                halfRowToFloatAvx2(type == DType::BF16, row, out, n);
+                return;
+            }
             for (std::int64_t i = 0; i < n; ++i) {
                 std::uint16_t h;
                 std::memcpy(&h, row + 2 * i, 2);
