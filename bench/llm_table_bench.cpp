@@ -6,18 +6,19 @@
 // arithmetic from the reading. Writes bench/results/llm_table.md.
 //
 //     llm_table_bench [CHECKPOINT] [--threads N] [--formats Q8_0,Q4_K,...] [--out FILE]
-//                     [--kernels-only]
+//                     [--kernels-only] [--gigabytes G]
+// --gigabytes G: only the first matrices, up to G GB (where the page cache cannot hold the
+// whole checkpoint, the anchor would read the disk).
 // CHECKPOINT defaults to /work/scratch/llama7b (`cwb synth --shape llama7b`); threads 0
 // (default) = every core, as the window's table.
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -28,10 +29,10 @@
 #include "core/llm/llm_scheme_table.h"
 #include "core/quant/block_formats.h"
 #include "core/quant/quant_rows.h"
+#include "core/util/mapped_file.h"
 #include "core/util/parallel.h"
 
 using namespace cwb;
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -92,15 +93,26 @@ std::string memory() {
     return out;
 }
 
-// Seconds to read every weight file of the checkpoint with read() in 16 MiB pieces.
-double readAll(const std::vector<std::string>& files, std::uint64_t& bytes) {
-    bytes = 0;
+// A matrix's bytes in its file.
+struct Extent {
+    std::string path;
+    std::uint64_t offset = 0, bytes = 0;
+};
+
+// Seconds to read the matrices' bytes with pread() in 16 MiB pieces.
+double readAll(const std::vector<Extent>& extents) {
     std::vector<char> buffer(16 << 20);
     const auto start = Clock::now();
-    for (const std::string& path : files) {
-        const int fd = ::open(path.c_str(), O_RDONLY);
+    for (const Extent& e : extents) {
+        const int fd = ::open(e.path.c_str(), O_RDONLY);
         if (fd < 0) continue;
-        for (ssize_t n; (n = ::read(fd, buffer.data(), buffer.size())) > 0;) bytes += n;
+        for (std::uint64_t done = 0; done < e.bytes;) {
+            const auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), e.bytes - done));
+            const ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(e.offset + done));
+            if (n <= 0) break;
+            done += static_cast<std::uint64_t>(n);
+        }
         ::close(fd);
     }
     return seconds(start, Clock::now());
@@ -120,12 +132,15 @@ int main(int argc, char** argv) {
     std::string out = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_table.md";
     int threads = 0;
     bool kernelsOnly = false;
+    double gigabytes = 0.0;  // 0: every matrix
     std::vector<DType> formats = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
                                   DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q3_K, DType::Q2_K};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--threads" && i + 1 < argc) {
             threads = std::stoi(argv[++i]);
+        } else if (a == "--gigabytes" && i + 1 < argc) {
+            gigabytes = std::stod(argv[++i]);
         } else if (a == "--kernels-only") {
             kernelsOnly = true;
         } else if (a == "--out" && i + 1 < argc) {
@@ -152,17 +167,20 @@ int main(int argc, char** argv) {
     const LlamaCheckpoint checkpoint = openLlamaCheckpoint(path);
     const std::vector<LlamaTensorRole> roles = llamaTensorRoles(checkpoint);
     std::vector<const Tensor*> matrices;
-    std::uint64_t values = 0;
-    for (const LlamaTensorRole& role : roles)
-        if (role.tensor->shape().size() == 2) {
-            matrices.push_back(role.tensor);
-            values += static_cast<std::uint64_t>(role.tensor->elements());
-        }
-    std::vector<std::string> files;
-    for (const auto& entry : fs::directory_iterator(
-             fs::is_directory(path) ? fs::path(path) : fs::path(path).parent_path()))
-        if (entry.path().extension() == ".safetensors" || entry.path().extension() == ".gguf")
-            files.push_back(entry.path().string());
+    std::vector<Extent> extents;
+    std::uint64_t values = 0, bytes = 0;
+    for (const LlamaTensorRole& role : roles) {
+        const Tensor& t = *role.tensor;
+        if (t.shape().size() != 2) continue;
+        if (gigabytes > 0 && double(bytes + t.byteSize()) > gigabytes * 1e9) break;
+        const MappedFile* file = mappedFileOf(t);
+        if (!file) continue;
+        matrices.push_back(&t);
+        extents.push_back({file->path(), static_cast<std::uint64_t>(t.bytes() - file->data()),
+                           static_cast<std::uint64_t>(t.byteSize())});
+        values += static_cast<std::uint64_t>(t.elements());
+        bytes += t.byteSize();
+    }
 
     // 1. Each kernel on one row in the cache: the largest tensor's row 1, over and over.
     std::vector<std::string> kernelRows;
@@ -197,10 +215,9 @@ int main(int argc, char** argv) {
     if (kernelsOnly) return 0;
 
     // 2. The anchor and the columns, interleaved.
-    std::uint64_t bytes = 0;
-    const double cold = readAll(files, bytes);
+    const double cold = readAll(extents);
     std::printf("read %.2f GB: %.1f s (the first read of this run)\n", double(bytes) / 1e9, cold);
-    double anchor = readAll(files, bytes);
+    double anchor = readAll(extents);
     std::printf("anchor %.2f s\n", anchor);
     std::vector<std::string> columnRows;
     auto column = [&](const std::vector<DType>& chosen, const std::string& name) {
@@ -214,7 +231,7 @@ int main(int argc, char** argv) {
             measureSchemes(*t, fitting, threads);
         }
         const double s = seconds(start, Clock::now());
-        const double after = readAll(files, bytes);
+        const double after = readAll(extents);
         const double mean = 0.5 * (anchor + after);
         columnRows.push_back("| " + name + fmt(" | %.1f s | %.2f s | %.2fx |", s, mean, s / mean) +
                              " " + loadBefore + " |");
@@ -230,14 +247,16 @@ int main(int argc, char** argv) {
 
     std::ostringstream md;
     md << "# The whole-model table against reading the checkpoint (llm_table_bench)\n\n"
-       << "Checkpoint `" << path << "`: " << matrices.size() << " matrices, "
+       << "Checkpoint `" << path << "`: " << matrices.size() << " matrices"
+       << (gigabytes > 0 ? fmt(" (the first %.1f GB of them)", gigabytes) : std::string()) << ", "
        << fmt("%.2f", double(values) / 1e9) << " G values, " << fmt("%.2f", double(bytes) / 1e9)
-       << " GB in its files. Machine: " << firstLine("/proc/cpuinfo", "model name") << ", "
-       << threads << " threads, kernels " << quant::isaName(quant::activeIsa()) << "; load average "
-       << load0 << " at the start, " << load1 << " at the end.\n\n"
-       << "Rerun: `build/bench/llm_table_bench " << path << "`\n\n"
+       << " GB. Machine: " << firstLine("/proc/cpuinfo", "model name") << ", " << threads
+       << " threads, kernels " << quant::isaName(quant::activeIsa()) << "; load average " << load0
+       << " at the start, " << load1 << " at the end.\n\n"
+       << "Rerun: `build/bench/llm_table_bench " << path
+       << (gigabytes > 0 ? fmt(" --gigabytes %g", gigabytes) : std::string()) << "`\n\n"
        << "## Each column against the page-cache read (goal <= 2x)\n\n"
-       << "The anchor: every file of the checkpoint read with read() in 16 MiB pieces, from the "
+       << "The anchor: the same matrices' bytes read with pread() in 16 MiB pieces, from the "
           "page cache (first read of the run "
        << fmt("%.1f", cold)
        << " s), before and after "
