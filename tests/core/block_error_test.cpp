@@ -5,14 +5,13 @@
 // double), within the rounding of a differently ordered sum. Data: random values of several
 // shapes with the edge cases of each rule (zero and flat blocks, ties of |max|, exact halves,
 // fp16 underflow and overflow of the scales, NaN and infinity), and the bf16 weights of
-// kjv-llama-6m. measureSchemes (the whole-model table) is held to the same plain route.
+// kjv-llama-6m.
 #include <QtTest>
 #include <cmath>
 #include <limits>
 #include <random>
 
 #include "core/io/safetensors.h"
-#include "core/llm/llm_scheme_table.h"
 #include "core/quant/block_formats.h"
 #include "core/quant/quant_rows.h"
 #include "core/util/mapped_file.h"
@@ -179,37 +178,6 @@ private slots:
                 qPrintable(
                     QString("%1: %2 against %3").arg(dtypeName(t).c_str()).arg(fast).arg(plain)));
         }
-    }
-
-    // The whole-model table's cells against the plain route on the fixture's matrices.
-    void schemeTableMatchesPlainRoute() {
-        const std::string path = test::llmFixture("kjv-llama-6m/model-00001-of-00002.safetensors");
-        int checked = 0;
-        for (auto& t : parseSafetensors(mapFile(path), path)) {
-            if (t.tensor.shape().size() != 2 || checked == 3) continue;
-            ++checked;
-            const std::vector<float> all = t.tensor.toFloatVector();
-            const std::int64_t rows = t.tensor.shape()[0], cols = t.tensor.shape()[1];
-            const auto cells = measureSchemes(t.tensor, kFormats, 2);
-            QCOMPARE(cells.size(), kFormats.size());
-            double signal = 0.0;
-            for (float v : all) signal += double(v) * v;
-            for (std::size_t k = 0; k < kFormats.size(); ++k) {
-                double error = 0.0;
-                for (std::int64_t r = 0; r < rows; ++r)
-                    error += plainError(kFormats[k], all.data() + r * cols, cols);
-                const double sqnr = 10.0 * std::log10(signal / error);
-                QVERIFY2(std::fabs(cells[k].sqnrDb - sqnr) < 1e-9,
-                         qPrintable(QString("%1 %2: %3 dB against %4 dB")
-                                        .arg(t.name.c_str(), dtypeName(kFormats[k]).c_str())
-                                        .arg(cells[k].sqnrDb, 0, 'f', 12)
-                                        .arg(sqnr, 0, 'f', 12)));
-                const auto bytes = std::uint64_t(rows) * quant::rowBytes(kFormats[k], cols);
-                QCOMPARE(cells[k].bytes, bytes);
-                QCOMPARE(cells[k].bitsPerWeight, 8.0 * double(bytes) / double(rows * cols));
-            }
-        }
-        QCOMPARE(checked, 3);
     }
 };
 

@@ -365,6 +365,41 @@ private slots:
         }
     }
 
+    // With alpha and rho set, the table gains a column for them, equal to what the tensor
+    // view's core route (compressLlmTensor) gives the same tensor.
+    void wholeModelTableHasTheSettingsColumn() {
+        open(test::llmFixture("kjv-llama-6m"));
+        setAlphaRho(0.02, 0.01);
+        QTRY_VERIFY_WITH_TIMEOUT(llm()->isIdle(), 60000);
+        ModelTablePanel* table = window().llmMode()->modelTable();
+        table->setFormats({DType::Q4_0});
+        QSignalSpy finished(table, &ModelTablePanel::finished);
+        table->start();
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(table->model()->columnCount(), 3 + 2);
+        QVERIFY(table->model()->horizontalHeaderItem(4)->text().contains("0.02"));
+        const QStringList lines =
+            QString::fromStdString(table->csv()).split('\n', Qt::SkipEmptyParts);
+        QVERIFY(lines[0].endsWith("settings_sqnr_db,settings_bits_per_weight,settings_bytes"));
+        const QStringList row =
+            lines.filter("model.layers.1.mlp.gate_proj.weight").first().split(',');
+        for (const LlamaTensorRole& r : llm()->session()->roles)
+            if (r.fileName == "model.layers.1.mlp.gate_proj.weight") {
+                LlmCompression c;
+                c.settings.quant.alpha = 0.02f;
+                c.settings.prune.rho = 0.01f;
+                LlmTensorOptions options;
+                options.stats.histograms = false;
+                const LlmTensorReport core = compressLlmTensor(r.llamaName, *r.tensor, c, options);
+                QVERIFY2(std::fabs(row[9].toDouble() - core.stats.sqnrDb) <
+                             1e-4 * std::fabs(core.stats.sqnrDb),
+                         qPrintable(row[9] + " " + QString::number(core.stats.sqnrDb, 'f', 8)));
+                QCOMPARE(row[11].toLongLong(), qint64(core.stats.size.bytes));
+            }
+        setAlphaRho(0, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(llm()->isIdle(), 60000);
+    }
+
     void wholeModelTableCancelsWithin200ms() {
         open(test::llmFixture("kjv-llama-6m"));
         ModelTablePanel* table = window().llmMode()->modelTable();
