@@ -287,7 +287,21 @@ int main(int argc, char** argv) {
         std::printf("table %s: %.1f s for %.1f %% -> %.1f s whole, %.1fx the cached read\n",
                     qPrintable(what), s, 100 * fraction, full, full / read2);
     };
+    // The settings are as stored here (the moves ended on "none", alpha and rho 0): no
+    // settings column until alpha and rho are set for their own run.
     if (table) runTable({DType::Q8_0}, "Q8_0", 3600);
+    if (table) {
+        WorkbenchSettings s = window.settings();
+        s.plan.defaults.quant.alpha = 0.01f;
+        s.plan.defaults.prune.rho = 0.01f;
+        window.settingsOwner()->editAll(s, "bench");
+        waitFor([&] { return c->isIdle(); }, 600000);
+        runTable({}, "alpha 0.01, rho 0.01 (the settings' column)", 3600);
+        s.plan.defaults.quant.alpha = 0.f;
+        s.plan.defaults.prune.rho = 0.f;
+        window.settingsOwner()->editAll(s, "bench");
+        waitFor([&] { return c->isIdle(); }, 600000);
+    }
     if (table)
         runTable({DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0, DType::Q3_K,
                   DType::Q2_K},
@@ -315,6 +329,13 @@ int main(int argc, char** argv) {
                   .arg(model)
                   .arg(threads)
                   .arg(load0, load1)
+           << ""
+           << QString(
+                  "Rerun: `build/bench/ui_llm_window_bench %1 --table-seconds %2` (the "
+                  "table's ratio is measured per column, anchors interleaved, by "
+                  "`build/bench/llm_table_bench %1`: bench/results/llm_table.md).")
+                  .arg(path)
+                  .arg(tableSeconds)
            << ""
            << "## Opening (goal < 2 s)"
            << ""
