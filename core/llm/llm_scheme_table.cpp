@@ -126,10 +126,10 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
                 // The row is decoded once and stays in the first-level cache while each
                 // scheme measures it; nothing is written.
                 tensorRowToFloat(tensor, r, row.data());
-                s.signal += quant::sumOfSquares(row.data(), cols);
-                const auto [lo, hi] = std::minmax_element(row.begin(), row.end());
-                s.min = std::min(s.min, *lo);
-                s.max = std::max(s.max, *hi);
+                float lo, hi;
+                s.signal += quant::sumOfSquares(row.data(), cols, &lo, &hi);
+                s.min = std::min(s.min, lo);
+                s.max = std::max(s.max, hi);
                 for (std::size_t k = 0; k < n; ++k) {
                     if (!inPass[k]) continue;
                     if (schemes[k].format) {

@@ -283,14 +283,27 @@ CWB_LEGACY_ERROR(Q8_0)  // its encoder is the activation quantizer (activations_
 #undef CWB_LEGACY_ENCODER
 #undef CWB_LEGACY_ERROR
 
-// The signal the errors are set against: each square in double, as the error's.
-CWB_QUANT_AVX2 double sumOfSquaresAvx2(const float* in, std::int64_t n) {
+// The signal the errors are set against: each square in double, as the error's; and the
+// extremes (min/max ignore NaN as the scalar std::min/std::max chain does).
+CWB_QUANT_AVX2 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max) {
     SquaredError s;
     const __m256 zero = _mm256_setzero_ps();
+    __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
     std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8) addError(s, zero, _mm256_loadu_ps(in + i));
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(in + i);
+        addError(s, zero, v);
+        lo = _mm256_min_ps(v, lo);  // a NaN in v keeps lo
+        hi = _mm256_max_ps(v, hi);
+    }
+    min = hmin(lo);
+    max = hmax(hi);
     double rest = 0.0;
-    for (; i < n; ++i) rest += double(in[i]) * in[i];
+    for (; i < n; ++i) {
+        rest += double(in[i]) * in[i];
+        min = std::min(min, in[i]);
+        max = std::max(max, in[i]);
+    }
     return total(s) + rest;
 }
 

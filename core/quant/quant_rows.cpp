@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 
 #include "core/error.h"
 #include "core/quant/block_formats.h"
@@ -169,10 +170,20 @@ double quantizationError(DType type, const float* in, std::int64_t n) {
     return blockFormat(type).squaredError[static_cast<int>(activeIsa())](in, n);
 }
 
-double sumOfSquares(const float* in, std::int64_t n) {
-    if (activeIsa() != Isa::Scalar) return sumOfSquaresAvx2(in, n);
+double sumOfSquares(const float* in, std::int64_t n, float* min, float* max) {
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
     double sum = 0.0;
-    for (std::int64_t i = 0; i < n; ++i) sum += double(in[i]) * in[i];
+    if (activeIsa() != Isa::Scalar) {
+        sum = sumOfSquaresAvx2(in, n, lo, hi);
+    } else {
+        for (std::int64_t i = 0; i < n; ++i) {
+            sum += double(in[i]) * in[i];
+            lo = std::min(lo, in[i]);
+            hi = std::max(hi, in[i]);
+        }
+    }
+    if (min) *min = lo;
+    if (max) *max = hi;
     return sum;
 }
 

@@ -31,8 +31,8 @@ void quantizeRow(DType type, const float* in, std::byte* out, std::int64_t n);
 // block format or n that is not whole blocks of it.
 double quantizationError(DType type, const float* in, std::int64_t n);
 // The sum of x^2 over n values, each square in double (vectorised; the order of additions
-// is fixed for a given n and Isa).
-double sumOfSquares(const float* in, std::int64_t n);
+// is fixed for a given n and Isa), and where asked their least and greatest (NaN left out).
+double sumOfSquares(const float* in, std::int64_t n, float* min = nullptr, float* max = nullptr);
 
 // The activation format a weight row of `weightType` is multiplied with: Q8_0, Q8_1, Q8_K,
 // or F32 for F32/F16/BF16 weights.
