@@ -1,13 +1,20 @@
-// Every block format on one tensor in one pass (see llm_scheme_table.h).
+// Every scheme on one tensor in one pass (see llm_scheme_table.h).
 #include "core/llm/llm_scheme_table.h"
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cmath>
 #include <limits>
 
+#include "core/compress/encoded_size.h"
+#include "core/compress/quantize.h"
 #include "core/error.h"
 #include "core/llm/linear.h"
+#include "core/llm/llm_compress.h"
 #include "core/quant/quant_rows.h"
+#include "core/quant/step_error.h"
+#include "core/util/mapped_file.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -15,73 +22,177 @@ namespace cwb {
 namespace {
 
 // Rows per chunk: the unit of determinism (sums per chunk, merged in order) and of
-// cancellation (a few ms of work for the K formats on a 4096-wide row).
+// cancellation (well under a millisecond of the K formats' search on 4096-wide rows).
 constexpr long long kChunkRows = 16;
 
 struct ChunkSums {
     double signal = 0.0;
-    std::vector<double> error;  // per format
+    float min = std::numeric_limits<float>::infinity(), max = -min;
+    std::vector<double> error;     // per scheme
+    std::vector<long long> zeros;  // per scheme (the step rule's)
 };
+
+bool changes(const LayerSettings& s) { return s.quant.enabled() || s.prune.enabled(); }
+
+// The settings the one-pass step rule covers: a uniform step and a threshold.
+bool isStepRule(const LayerSettings& s) {
+    return s.quant.bits == 0 &&
+           (s.prune.method == PruneMethod::None || s.prune.method == PruneMethod::Threshold ||
+            s.prune.method == PruneMethod::TextbookThreshold);
+}
+
+quant::StepRule stepRule(const LayerSettings& s) {
+    quant::StepRule r;
+    r.alpha = s.quant.alpha;
+    if (s.prune.enabled()) {
+        r.rho = s.prune.rho;
+        r.textbook = s.prune.method == PruneMethod::TextbookThreshold;
+    }
+    return r;
+}
+
+double sqnr(double signal, double error) {
+    return error > 0.0 ? 10.0 * std::log10(signal / error)
+                       : std::numeric_limits<double>::infinity();
+}
+
+// compressModel's encoded size of a Dense kernel (in, out) under a step rule: the codes'
+// range from the tensor's extremes, a float32 step and an int32 offset, and a bitmask or
+// CSR for the zeros where that is smaller (compress_model.cpp, makeStats).
+std::uint64_t stepRuleBytes(const LayerSettings& s, std::int64_t rows, std::int64_t cols,
+                            long long zeros, float min, float max) {
+    EncodingInput enc;
+    enc.elements = rows * cols;
+    enc.nonzeros = enc.elements - zeros;
+    enc.outputs = rows;
+    enc.reduction = cols;
+    if (s.quant.alpha > 0.f) {
+        const double lo = std::clamp<double>(roundHalfAway(min / s.quant.alpha), INT32_MIN, 0);
+        const double hi = std::clamp<double>(roundHalfAway(max / s.quant.alpha), 0, INT32_MAX);
+        enc.codeBits = std::max(1, effectiveBits(static_cast<long long>(hi - lo) + 1));
+        enc.scaleBytes = 8;
+    } else {
+        enc.codeBits = 32;
+    }
+    return static_cast<std::uint64_t>(encodeSize(enc).bytes);
+}
 
 }  // namespace
 
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor, const std::vector<DType>& formats,
                                           int threads, const Progress& progress) {
+    std::vector<LlmScheme> schemes;
+    for (DType f : formats) schemes.push_back({f, {}});
+    return measureSchemes(tensor, schemes, threads, progress);
+}
+
+std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
+                                          const std::vector<LlmScheme>& schemes, int threads,
+                                          const Progress& progress) {
     if (tensor.shape().size() != 2) throw Error("measureSchemes: the tensor is not a matrix");
     const std::int64_t rows = tensor.shape()[0], cols = tensor.shape()[1];
-    for (DType f : formats) {
+    const std::size_t n = schemes.size();
+    for (const LlmScheme& s : schemes) {
+        if (!s.format) continue;
+        const DType f = *s.format;
         if (!quant::isWeightType(f) || !dtypeIsBlock(f))
             throw Error("measureSchemes: " + dtypeName(f) + " is not a llama.cpp block format");
         if (cols % static_cast<std::int64_t>(dtypeBlockSize(f)) != 0)
             throw Error("measureSchemes: rows of " + std::to_string(cols) +
                         " values are not whole " + dtypeName(f) + " blocks");
     }
-    const std::size_t n = formats.size();
+    // What the row pass measures: formats and step rules; other settings go whole afterwards.
+    std::vector<bool> inPass(n);
+    for (std::size_t k = 0; k < n; ++k)
+        inPass[k] =
+            schemes[k].format || (changes(schemes[k].settings) && isStepRule(schemes[k].settings));
+    std::vector<quant::StepRule> rules(n);
+    for (std::size_t k = 0; k < n; ++k)
+        if (!schemes[k].format) rules[k] = stepRule(schemes[k].settings);
+
     const long long chunks = (rows + kChunkRows - 1) / kChunkRows;
     std::vector<ChunkSums> sums(static_cast<std::size_t>(chunks));
     std::atomic<bool> stop{false};
     std::atomic<long long> done{0};
     threads = std::max(1, std::min<int>(resolveThreads(threads), static_cast<int>(chunks)));
     parallelFor(chunks, threads, [&](long long begin, long long end, int worker) {
-        std::vector<float> row(static_cast<std::size_t>(cols)), back(row.size());
-        std::vector<std::byte> packed;
-        for (DType f : formats) packed.resize(std::max(packed.size(), quant::rowBytes(f, cols)));
+        std::vector<float> row(static_cast<std::size_t>(cols));
         for (long long c = begin; c < end && !stop; ++c) {
             ChunkSums& s = sums[static_cast<std::size_t>(c)];
             s.error.assign(n, 0.0);
+            s.zeros.assign(n, 0);
             const long long last = std::min<long long>(rows, (c + 1) * kChunkRows);
             for (long long r = c * kChunkRows; r < last; ++r) {
+                // The row is decoded once and stays in the first-level cache while each
+                // scheme measures it; nothing is written.
                 tensorRowToFloat(tensor, r, row.data());
-                for (float v : row) s.signal += double(v) * v;
+                float lo, hi;
+                s.signal += quant::sumOfSquares(row.data(), cols, &lo, &hi);
+                s.min = std::min(s.min, lo);
+                s.max = std::max(s.max, hi);
                 for (std::size_t k = 0; k < n; ++k) {
-                    quant::quantizeRow(formats[k], row.data(), packed.data(), cols);
-                    quant::dequantizeRow(formats[k], packed.data(), back.data(), cols);
-                    double e = 0.0;
-                    for (std::size_t i = 0; i < row.size(); ++i) {
-                        const double d = double(back[i]) - row[i];
-                        e += d * d;
+                    if (!inPass[k]) continue;
+                    if (schemes[k].format) {
+                        s.error[k] +=
+                            quant::quantizationError(*schemes[k].format, row.data(), cols);
+                    } else {
+                        quant::StepErrorSums e;
+                        quant::addStepError(row.data(), cols, rules[k], e);
+                        s.error[k] += e.error;
+                        s.zeros[k] += e.zeros;
                     }
-                    s.error[k] += e;
                 }
             }
             progress.stepFromWorker(worker, ++done, chunks, stop);
         }
     });
-    if (stop) throw Cancelled();
+    if (stop) {
+        releaseResident(tensor);
+        throw Cancelled();
+    }
     double signal = 0.0;
+    float min = std::numeric_limits<float>::infinity(), max = -min;
     std::vector<double> error(n, 0.0);
+    std::vector<long long> zeros(n, 0);
     for (const ChunkSums& s : sums) {
         signal += s.signal;
-        for (std::size_t k = 0; k < n; ++k) error[k] += s.error[k];
+        min = std::min(min, s.min);
+        max = std::max(max, s.max);
+        for (std::size_t k = 0; k < n; ++k) {
+            error[k] += s.error[k];
+            zeros[k] += s.zeros[k];
+        }
     }
+    const double elements = double(rows) * double(cols);
     std::vector<LlmSchemeCell> cells(n);
     for (std::size_t k = 0; k < n; ++k) {
-        cells[k].bytes = static_cast<std::uint64_t>(quant::rowBytes(formats[k], cols)) *
+        LlmSchemeCell& cell = cells[k];
+        const LlmScheme& scheme = schemes[k];
+        if (scheme.format) {
+            cell.bytes = static_cast<std::uint64_t>(quant::rowBytes(*scheme.format, cols)) *
                          static_cast<std::uint64_t>(rows);
-        cells[k].bitsPerWeight = 8.0 * double(cells[k].bytes) / double(rows * cols);
-        cells[k].sqnrDb = error[k] > 0.0 ? 10.0 * std::log10(signal / error[k])
-                                         : std::numeric_limits<double>::infinity();
+            cell.sqnrDb = sqnr(signal, error[k]);
+        } else if (!changes(scheme.settings)) {  // the tensor as stored
+            cell.bytes = tensor.byteSize();
+            cell.sqnrDb = std::numeric_limits<double>::infinity();
+        } else if (inPass[k]) {
+            cell.bytes = stepRuleBytes(scheme.settings, rows, cols, zeros[k], min, max);
+            cell.sqnrDb = sqnr(signal, error[k]);
+        } else {  // k-bit codes, sparsity targets: the whole tensor through compressModel
+            LlmCompression compression;
+            compression.settings = scheme.settings;
+            LlmTensorOptions options;
+            options.threads = threads;
+            options.stats.histograms = false;
+            options.stats.exactLevels = false;
+            const LlmTensorReport r =
+                compressLlmTensor("table", tensor, compression, options, progress);
+            cell.bytes = static_cast<std::uint64_t>(r.stats.size.bytes);
+            cell.sqnrDb = r.stats.sqnrDb;
+        }
+        cell.bitsPerWeight = 8.0 * double(cell.bytes) / elements;
     }
+    releaseResident(tensor);  // the page cache keeps the bytes; this process no longer does
     return cells;
 }
 

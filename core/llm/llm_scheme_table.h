@@ -1,12 +1,15 @@
-// The whole-model table of a language model: every 2-D tensor under each of several llama.cpp
-// block formats, with the SQNR, bits per weight and bytes each would give. One pass over a
-// tensor's rows serves every format (each row is decoded once and quantized to each), so the
-// table reads the checkpoint's bytes once.
+// The whole-model table of a language model: every 2-D tensor under each of several schemes
+// (llama.cpp block formats, and the workbench's own alpha and rho), with the SQNR, bits per
+// weight and bytes each would give. One pass over a tensor's rows serves every scheme (each
+// row is decoded once and measured under each), so the table reads the checkpoint's bytes
+// once.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "core/compress/compression_settings.h"
 #include "core/model/tensor.h"
 #include "core/util/progress.h"
 
@@ -18,11 +21,28 @@ struct LlmSchemeCell {
     std::uint64_t bytes = 0;
 };
 
-// The matrix [out, in] `tensor` quantized to each of `formats` by the reference quantizers
-// and compared with its values: one cell per format, in order. Rows go in fixed chunks whose
-// sums merge in order, so the figures do not depend on the thread count. Throws cwb::Error
+// A column: a llama.cpp block format, or else the workbench's settings as compressLlmTensor
+// applies them to a block matrix (one Dense kernel).
+struct LlmScheme {
+    std::optional<DType> format;
+    LayerSettings settings;
+};
+
+// The matrix [out, in] `tensor` under each scheme, compared with its values: one cell per
+// scheme, in order. Each row is decoded once; a block format's error kernel
+// (quant::quantizationError: the reference's codes and scales, no block written) and the
+// uniform step and threshold (quant::addStepError: the fused pass's values) run on it, and
+// their sizes are the format's bytes or compressModel's encoded size. Other workbench
+// settings (k-bit codes, sparsity targets, N:M) go through compressLlmTensor on the whole
+// tensor. Rows go in fixed chunks whose sums merge in order, so the figures do not depend on
+// the thread count. A mapped tensor's pages leave the resident set after it
+// (releaseResident), so a pass over a whole checkpoint holds one tensor. Throws cwb::Error
 // for a format that is not a llama.cpp weight format or rows that are not whole blocks of it;
 // Cancelled when `progress` asks to stop (checked after every chunk of rows).
+std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
+                                          const std::vector<LlmScheme>& schemes, int threads,
+                                          const Progress& progress = {});
+// Block formats only.
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor, const std::vector<DType>& formats,
                                           int threads, const Progress& progress = {});
 

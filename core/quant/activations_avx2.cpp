@@ -3,6 +3,7 @@
 // same float products, and roundf or round-half-even rebuilt exactly in vector form.
 #include <algorithm>
 
+#include "core/quant/avx2_encode.h"
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
 #include "core/quant/kernels.h"
@@ -11,14 +12,7 @@
 namespace cwb::quant::detail {
 namespace {
 
-CWB_QUANT_AVX2 inline float hmax(__m256 v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    return _mm_cvtss_f32(m);
-}
-
-CWB_QUANT_AVX2 inline __m256 absf(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+using namespace avx2;
 
 // max |x| over `n` values (a multiple of 8); exact in any order. NaN never wins, as in the
 // reference (max returns its second operand when the first is NaN).
@@ -26,23 +20,6 @@ CWB_QUANT_AVX2 inline float absMax(const float* x, int n) {
     __m256 m = _mm256_setzero_ps();
     for (int j = 0; j < n; j += 8) m = _mm256_max_ps(absf(_mm256_loadu_ps(x + j)), m);
     return hmax(m);
-}
-
-// roundf: half away from zero. v - trunc(v) is exact, so the comparison with 0.5 is too.
-CWB_QUANT_AVX2 inline __m256i roundHalfAway(__m256 v) {
-    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m256 frac = absf(_mm256_sub_ps(v, t));
-    const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-    const __m256 step = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, _mm256_set1_ps(-0.0f)));
-    return _mm256_cvtps_epi32(_mm256_add_ps(t, _mm256_and_ps(up, step)));
-}
-
-// Four vectors of 8 int32 (values in int8 range) to 32 int8 in order.
-CWB_QUANT_AVX2 inline __m256i packBytes(__m256i a, __m256i b, __m256i c, __m256i d) {
-    const __m256i ab = _mm256_packs_epi32(a, b);  // per 128-bit lane: a0-3 b0-3 | a4-7 b4-7
-    const __m256i cd = _mm256_packs_epi32(c, d);
-    const __m256i bytes = _mm256_packs_epi16(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 ...
-    return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 CWB_QUANT_AVX2 inline int hsumInt(__m256i v) {
@@ -62,7 +39,7 @@ CWB_QUANT_AVX2 inline float quantize32(const float* x, std::uint16_t& dOut, std:
     const __m256 vid = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k)
-        q[k] = roundHalfAway(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid));
+        q[k] = _mm256_cvtps_epi32(roundHalfAway(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid)));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), packBytes(q[0], q[1], q[2], q[3]));
     sum = hsumInt(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
     return d;

@@ -21,33 +21,60 @@ using namespace detail;
     { dot##T##Ref, dot##T##Avx2, dot##T##Avx2 }
 #define CWB_NO_DOTS \
     { nullptr, nullptr, nullptr }
-#define CWB_REF(T) \
-    { fromFloat##T##Ref, fromFloat##T##Ref, fromFloat##T##Ref }
 #define CWB_ACT(T) \
     { fromFloat##T##Ref, quantize##T##Avx2, quantize##T##Avx2 }
+#define CWB_ENC(T) \
+    { fromFloat##T##Ref, fromFloat##T##Avx2, fromFloat##T##Avx2 }
+#define CWB_ERR_REF(T, S, B)                               \
+    {                                                      \
+        errorRef<S, B, fromFloat##T##Ref, toFloat##T>,     \
+            errorRef<S, B, fromFloat##T##Ref, toFloat##T>, \
+            errorRef<S, B, fromFloat##T##Ref, toFloat##T>  \
+    }
+#define CWB_ERR(T, S, B) \
+    { errorRef<S, B, fromFloat##T##Ref, toFloat##T>, squaredError##T##Avx2, squaredError##T##Avx2 }
+
+// The reference error: each block encoded and decoded, the differences summed in order.
+template <int kSize, int BlockBytes, FromFloatFn Encode, ToFloatFn Decode>
+double errorRef(const float* in, std::int64_t n) {
+    std::byte block[BlockBytes];
+    float back[kSize];
+    double sum = 0.0;
+    for (std::int64_t i = 0; i < n; i += kSize, in += kSize) {
+        Encode(in, block, kSize);
+        Decode(block, back, kSize);
+        for (int j = 0; j < kSize; ++j) {
+            const double d = double(back[j]) - in[j];
+            sum += d * d;
+        }
+    }
+    return sum;
+}
 
 // clang-format off
 const BlockFormat kFormats[] = {
-    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_REF(Q4_0), CWB_DOTS(Q4_0)},
-    {DType::Q4_1, 32, 20, DType::Q8_1, toFloatQ4_1, fromFloatQ4_1Ref, CWB_REF(Q4_1), CWB_DOTS(Q4_1)},
-    {DType::Q5_0, 32, 22, DType::Q8_0, toFloatQ5_0, fromFloatQ5_0Ref, CWB_REF(Q5_0), CWB_DOTS(Q5_0)},
-    {DType::Q5_1, 32, 24, DType::Q8_1, toFloatQ5_1, fromFloatQ5_1Ref, CWB_REF(Q5_1), CWB_DOTS(Q5_1)},
-    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_DOTS(Q8_0)},
-    {DType::Q8_1, 32, 36, DType::Q8_1, toFloatQ8_1, fromFloatQ8_1Ref, CWB_ACT(Q8_1), CWB_NO_DOTS},
-    {DType::Q2_K, 256, 84, DType::Q8_K, toFloatQ2_K, fromFloatQ2_KRef, CWB_REF(Q2_K), CWB_K_DOTS(Q2_K)},
-    {DType::Q3_K, 256, 110, DType::Q8_K, toFloatQ3_K, fromFloatQ3_KRef, CWB_REF(Q3_K), CWB_K_DOTS(Q3_K)},
-    {DType::Q4_K, 256, 144, DType::Q8_K, toFloatQ4_K, fromFloatQ4_KRef, CWB_REF(Q4_K), CWB_K_DOTS(Q4_K)},
-    {DType::Q5_K, 256, 176, DType::Q8_K, toFloatQ5_K, fromFloatQ5_KRef, CWB_REF(Q5_K), CWB_K_DOTS(Q5_K)},
-    {DType::Q6_K, 256, 210, DType::Q8_K, toFloatQ6_K, fromFloatQ6_KRef, CWB_REF(Q6_K), CWB_K_DOTS(Q6_K)},
-    {DType::Q8_K, 256, 292, DType::Q8_K, toFloatQ8_K, fromFloatQ8_KRef, CWB_ACT(Q8_K), CWB_NO_DOTS},
+    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_ENC(Q4_0), CWB_ERR(Q4_0, 32, 18), CWB_DOTS(Q4_0)},
+    {DType::Q4_1, 32, 20, DType::Q8_1, toFloatQ4_1, fromFloatQ4_1Ref, CWB_ENC(Q4_1), CWB_ERR(Q4_1, 32, 20), CWB_DOTS(Q4_1)},
+    {DType::Q5_0, 32, 22, DType::Q8_0, toFloatQ5_0, fromFloatQ5_0Ref, CWB_ENC(Q5_0), CWB_ERR(Q5_0, 32, 22), CWB_DOTS(Q5_0)},
+    {DType::Q5_1, 32, 24, DType::Q8_1, toFloatQ5_1, fromFloatQ5_1Ref, CWB_ENC(Q5_1), CWB_ERR(Q5_1, 32, 24), CWB_DOTS(Q5_1)},
+    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_ERR(Q8_0, 32, 34), CWB_DOTS(Q8_0)},
+    {DType::Q8_1, 32, 36, DType::Q8_1, toFloatQ8_1, fromFloatQ8_1Ref, CWB_ACT(Q8_1), CWB_ERR_REF(Q8_1, 32, 36), CWB_NO_DOTS},
+    {DType::Q2_K, 256, 84, DType::Q8_K, toFloatQ2_K, fromFloatQ2_KRef, CWB_ENC(Q2_K), CWB_ERR(Q2_K, 256, 84), CWB_K_DOTS(Q2_K)},
+    {DType::Q3_K, 256, 110, DType::Q8_K, toFloatQ3_K, fromFloatQ3_KRef, CWB_ENC(Q3_K), CWB_ERR(Q3_K, 256, 110), CWB_K_DOTS(Q3_K)},
+    {DType::Q4_K, 256, 144, DType::Q8_K, toFloatQ4_K, fromFloatQ4_KRef, CWB_ENC(Q4_K), CWB_ERR(Q4_K, 256, 144), CWB_K_DOTS(Q4_K)},
+    {DType::Q5_K, 256, 176, DType::Q8_K, toFloatQ5_K, fromFloatQ5_KRef, CWB_ENC(Q5_K), CWB_ERR(Q5_K, 256, 176), CWB_K_DOTS(Q5_K)},
+    {DType::Q6_K, 256, 210, DType::Q8_K, toFloatQ6_K, fromFloatQ6_KRef, CWB_ENC(Q6_K), CWB_ERR(Q6_K, 256, 210), CWB_K_DOTS(Q6_K)},
+    {DType::Q8_K, 256, 292, DType::Q8_K, toFloatQ8_K, fromFloatQ8_KRef, CWB_ACT(Q8_K), CWB_ERR_REF(Q8_K, 256, 292), CWB_NO_DOTS},
 };
 // clang-format on
 
 #undef CWB_DOTS
 #undef CWB_K_DOTS
 #undef CWB_NO_DOTS
-#undef CWB_REF
 #undef CWB_ACT
+#undef CWB_ENC
+#undef CWB_ERR_REF
+#undef CWB_ERR
 
 // CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports has no "f16c").
 bool hasF16c() {

@@ -30,6 +30,8 @@ void setActiveIsa(Isa isa);
 // n is the number of values; a multiple of the block size.
 using ToFloatFn = void (*)(const std::byte* blocks, float* out, std::int64_t n);
 using FromFloatFn = void (*)(const float* in, std::byte* blocks, std::int64_t n);
+// Sum over n values of (decoded - value)^2 in double, the blocks not written.
+using SquaredErrorFn = double (*)(const float* in, std::int64_t n);
 // Dot product of a weight row with an activation row in the format's dotType.
 using VecDotFn = float (*)(const std::byte* weights, const std::byte* activations, std::int64_t n);
 
@@ -42,9 +44,13 @@ struct BlockFormat {
     ToFloatFn toFloat;
     // llama.cpp's quantize_row_*_ref; fp16 scales rounded to nearest even.
     FromFloatFn fromFloatRef;
-    // The same bytes as fromFloatRef, per Isa (vectorised for the activation formats Q8_0,
-    // Q8_1 and Q8_K; the reference elsewhere). Always set.
+    // The same bytes as fromFloatRef, per Isa (vectorised for every format on AVX2; AVX-512
+    // machines run the AVX2 encoders). Always set.
     std::array<FromFloatFn, kIsaCount> fromFloat;
+    // The error of fromFloatRef then toFloat, per Isa: [Scalar] runs exactly that, the
+    // vector kernels compute the same codes and scales without writing blocks (only the
+    // order of the double additions differs). Always set.
+    std::array<SquaredErrorFn, kIsaCount> squaredError;
     // Per Isa, [Scalar] is the reference. All nullptr for Q8_1 and Q8_K, which are
     // activation formats only. A family this build has no kernel for holds the next one down.
     std::array<VecDotFn, kIsaCount> vecDot;

@@ -298,4 +298,11 @@ bool floatTilesAvx2(DType type, const TileJob& job) {
     }
 }
 
+void halfRowToFloatAvx2(bool bf16, const std::byte* row, float* out, std::int64_t n) {
+    if (bf16)
+        toFloat32<2>(row, n, out);
+    else
+        toFloat32<1>(row, n, out);
+}
+
 }  // namespace cwb::quant::detail

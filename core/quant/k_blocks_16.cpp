@@ -6,6 +6,7 @@
 
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
+#include "core/quant/k_encode.h"
 #include "core/quant/k_quant_search.h"
 #include "core/quant/k_scales.h"
 #include "core/quant/kernels.h"
@@ -78,15 +79,6 @@ void toFloatSigned16(const std::byte* blocks, float* out, std::int64_t n) {
     }
 }
 
-// Each sub-block of 16 quantized on its own by `quantize(values, codes)`, which returns its
-// scale; the scale of largest magnitude, signed (its magnitude in amax).
-template <typename Quantize>
-float subBlockScales(const float* x, std::int8_t* codes, float* scales, float& amax,
-                     Quantize quantize) {
-    for (int j = 0; j < 16; ++j) scales[j] = quantize(x + 16 * j, codes + 16 * j);
-    return signedAbsMax(scales, 16, amax);
-}
-
 // The reference dot product of the formats with sub-blocks of 16: the exact integer sum of
 // scale x (codes . activations) per super-block; Q2_K's minimums through the bsums.
 template <typename Block>
@@ -129,47 +121,62 @@ void toFloatQ2_K(const std::byte* blocks, float* out, std::int64_t n) {
     }
 }
 
+void scalesQ2K(const float* scales, const float* mins, BlockQ2_K& y) {
+    constexpr float kQ4Scale = 15.f;
+    float maxScale = 0, maxMin = 0;
+    for (int j = 0; j < 16; ++j) {
+        if (scales[j] > maxScale) maxScale = scales[j];
+        if (mins[j] > maxMin) maxMin = mins[j];
+    }
+    if (maxScale > 0) {
+        const float iscale = kQ4Scale / maxScale;
+        for (int j = 0; j < 16; ++j)
+            y.scales[j] = static_cast<std::uint8_t>(nearestInt(iscale * scales[j]));
+        y.d = floatToHalf(maxScale / kQ4Scale);
+    } else {
+        std::fill(y.scales, y.scales + 16, std::uint8_t{0});
+        y.d = floatToHalf(0.f);
+    }
+    if (maxMin > 0) {
+        const float iscale = kQ4Scale / maxMin;
+        for (int j = 0; j < 16; ++j)
+            y.scales[j] |= static_cast<std::uint8_t>(nearestInt(iscale * mins[j]) << 4);
+        y.dmin = floatToHalf(maxMin / kQ4Scale);
+    } else {
+        y.dmin = floatToHalf(0.f);
+    }
+}
+
+void subScalesQ2K(const BlockQ2_K& y, int j, float& scale, float& min) {
+    scale = halfToFloat(y.d) * static_cast<float>(y.scales[j] & 0xf);
+    min = halfToFloat(y.dmin) * static_cast<float>(y.scales[j] >> 4);
+}
+
+// Codes again against the scales as stored.
+void finishQ2K(const float* x, std::uint8_t* codes, BlockQ2_K& y) {
+    for (int j = 0; j < 16; ++j) {
+        float d, dm;
+        subScalesQ2K(y, j, d, dm);
+        if (d == 0.f) continue;
+        for (int l = 0; l < 16; ++l)
+            codes[16 * j + l] =
+                static_cast<std::uint8_t>(std::clamp(nearestInt((x[16 * j + l] + dm) / d), 0, 3));
+    }
+    packTwoBits(codes, y.qs);
+}
+
 void fromFloatQ2_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     auto* y = blocksOf<BlockQ2_K>(blocks);
-    constexpr float kQ4Scale = 15.f;
     std::uint8_t codes[kQKK];
     float weights[16], mins[16], scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        float maxScale = 0, maxMin = 0;
         for (int j = 0; j < 16; ++j) {
             for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
             scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, codes + 16 * j, &mins[j], -0.5f,
                                        0.1f, 15, true);
-            if (scales[j] > maxScale) maxScale = scales[j];
-            if (mins[j] > maxMin) maxMin = mins[j];
         }
-        if (maxScale > 0) {
-            const float iscale = kQ4Scale / maxScale;
-            for (int j = 0; j < 16; ++j)
-                y[i].scales[j] = static_cast<std::uint8_t>(nearestInt(iscale * scales[j]));
-            y[i].d = floatToHalf(maxScale / kQ4Scale);
-        } else {
-            std::fill(y[i].scales, y[i].scales + 16, std::uint8_t{0});
-            y[i].d = floatToHalf(0.f);
-        }
-        if (maxMin > 0) {
-            const float iscale = kQ4Scale / maxMin;
-            for (int j = 0; j < 16; ++j)
-                y[i].scales[j] |= static_cast<std::uint8_t>(nearestInt(iscale * mins[j]) << 4);
-            y[i].dmin = floatToHalf(maxMin / kQ4Scale);
-        } else {
-            y[i].dmin = floatToHalf(0.f);
-        }
-        // Codes again against the scales as stored.
-        for (int j = 0; j < 16; ++j) {
-            const float d = halfToFloat(y[i].d) * static_cast<float>(y[i].scales[j] & 0xf);
-            if (d == 0.f) continue;
-            const float dm = halfToFloat(y[i].dmin) * static_cast<float>(y[i].scales[j] >> 4);
-            for (int l = 0; l < 16; ++l)
-                codes[16 * j + l] = static_cast<std::uint8_t>(
-                    std::clamp(nearestInt((x[16 * j + l] + dm) / d), 0, 3));
-        }
-        packTwoBits(codes, y[i].qs);
+        scalesQ2K(scales, mins, y[i]);
+        finishQ2K(x, codes, y[i]);
     }
 }
 
@@ -183,45 +190,56 @@ void toFloatQ3_K(const std::byte* blocks, float* out, std::int64_t n) {
     toFloatSigned16<BlockQ3_K>(blocks, out, n);
 }
 
+void scalesQ3K(const float* scales, BlockQ3_K& y) {
+    float amax;
+    const float maxScale = signedAbsMax(scales, 16, amax);
+    std::fill(y.scales, y.scales + 12, std::uint8_t{0});
+    if (maxScale != 0.f) {
+        const float iscale = -32.f / maxScale;
+        for (int j = 0; j < 16; ++j) {
+            const auto l8 = static_cast<std::int8_t>(nearestInt(iscale * scales[j]));
+            const int l = std::clamp<int>(l8, -32, 31) + 32;
+            if (j < 8)
+                y.scales[j] = static_cast<std::uint8_t>(l & 0xf);
+            else
+                y.scales[j - 8] |= static_cast<std::uint8_t>((l & 0xf) << 4);
+            y.scales[j % 4 + 8] |= static_cast<std::uint8_t>((l >> 4) << (2 * (j / 4)));
+        }
+        y.d = floatToHalf(1 / iscale);
+    } else {
+        y.d = floatToHalf(0.f);
+    }
+}
+
+float subScaleQ3K(const BlockQ3_K& y, int j) {
+    return halfToFloat(y.d) * static_cast<float>(scaleQ3(y.scales, j));
+}
+
+void finishQ3K(const float* x, std::int8_t* codes, BlockQ3_K& y) {
+    requantize(
+        x, halfToFloat(y.d), [&](int j) { return scaleQ3(y.scales, j); }, 4, codes);
+    // The third bit of value e goes to bit e / 32 of hmask[e % 32].
+    std::fill(y.hmask, y.hmask + 32, std::uint8_t{0});
+    std::uint8_t low[kQKK];
+    for (int e = 0; e < kQKK; ++e) {
+        int c = codes[e];
+        if (c > 3) {
+            y.hmask[e % 32] |= static_cast<std::uint8_t>(1u << (e / 32));
+            c -= 4;
+        }
+        low[e] = static_cast<std::uint8_t>(c);
+    }
+    packTwoBits(low, y.qs);
+}
+
 void fromFloatQ3_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     auto* y = blocksOf<BlockQ3_K>(blocks);
     std::int8_t codes[kQKK];
     float scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        float amax;
-        const float maxScale = subBlockScales(
-            x, codes, scales, amax,
-            [](const float* v, std::int8_t* c) { return makeQ3Quants(16, 4, v, c); });
-        std::fill(y[i].scales, y[i].scales + 12, std::uint8_t{0});
-        if (maxScale != 0.f) {
-            const float iscale = -32.f / maxScale;
-            for (int j = 0; j < 16; ++j) {
-                const auto l8 = static_cast<std::int8_t>(nearestInt(iscale * scales[j]));
-                const int l = std::clamp<int>(l8, -32, 31) + 32;
-                if (j < 8)
-                    y[i].scales[j] = static_cast<std::uint8_t>(l & 0xf);
-                else
-                    y[i].scales[j - 8] |= static_cast<std::uint8_t>((l & 0xf) << 4);
-                y[i].scales[j % 4 + 8] |= static_cast<std::uint8_t>((l >> 4) << (2 * (j / 4)));
-            }
-            y[i].d = floatToHalf(1 / iscale);
-        } else {
-            y[i].d = floatToHalf(0.f);
-        }
-        requantize(
-            x, halfToFloat(y[i].d), [&](int j) { return scaleQ3(y[i].scales, j); }, 4, codes);
-        // The third bit of value e goes to bit e / 32 of hmask[e % 32].
-        std::fill(y[i].hmask, y[i].hmask + 32, std::uint8_t{0});
-        std::uint8_t low[kQKK];
-        for (int e = 0; e < kQKK; ++e) {
-            int c = codes[e];
-            if (c > 3) {
-                y[i].hmask[e % 32] |= static_cast<std::uint8_t>(1u << (e / 32));
-                c -= 4;
-            }
-            low[e] = static_cast<std::uint8_t>(c);
-        }
-        packTwoBits(low, y[i].qs);
+        for (int j = 0; j < 16; ++j) scales[j] = makeQ3Quants(16, 4, x + 16 * j, codes + 16 * j);
+        scalesQ3K(scales, y[i]);
+        finishQ3K(x, codes, y[i]);
     }
 }
 
@@ -235,39 +253,47 @@ void toFloatQ6_K(const std::byte* blocks, float* out, std::int64_t n) {
     toFloatSigned16<BlockQ6_K>(blocks, out, n);
 }
 
+bool scalesQ6K(const float* scales, BlockQ6_K& y) {
+    float maxAbsScale;
+    const float maxScale = signedAbsMax(scales, 16, maxAbsScale);
+    if (maxAbsScale < 1e-15f) {
+        std::memset(&y, 0, sizeof(BlockQ6_K));
+        return false;
+    }
+    const float iscale = -128.f / maxScale;
+    y.d = floatToHalf(1 / iscale);
+    for (int j = 0; j < 16; ++j)
+        y.scales[j] = static_cast<std::int8_t>(std::min(127, nearestInt(iscale * scales[j])));
+    return true;
+}
+
+float subScaleQ6K(const BlockQ6_K& y, int j) {
+    return halfToFloat(y.d) * static_cast<float>(y.scales[j]);
+}
+
+void finishQ6K(const float* x, std::int8_t* codes, BlockQ6_K& y) {
+    requantize(
+        x, halfToFloat(y.d), [&](int j) { return int{y.scales[j]}; }, 32, codes);
+    for (int h = 0; h < 2; ++h) {
+        const std::int8_t* c = codes + 128 * h;
+        std::uint8_t* ql = y.ql + 64 * h;
+        std::uint8_t* qh = y.qh + 32 * h;
+        for (int l = 0; l < 32; ++l) {
+            ql[l] = static_cast<std::uint8_t>((c[l] & 0xf) | ((c[l + 64] & 0xf) << 4));
+            ql[l + 32] = static_cast<std::uint8_t>((c[l + 32] & 0xf) | ((c[l + 96] & 0xf) << 4));
+            qh[l] = static_cast<std::uint8_t>((c[l] >> 4) | ((c[l + 32] >> 4) << 2) |
+                                              ((c[l + 64] >> 4) << 4) | ((c[l + 96] >> 4) << 6));
+        }
+    }
+}
+
 void fromFloatQ6_KRef(const float* x, std::byte* blocks, std::int64_t n) {
     auto* y = blocksOf<BlockQ6_K>(blocks);
     std::int8_t codes[kQKK];
     float scales[16];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        float maxAbsScale;
-        const float maxScale = subBlockScales(
-            x, codes, scales, maxAbsScale,
-            [](const float* v, std::int8_t* c) { return makeQxQuants(16, 32, v, c); });
-        if (maxAbsScale < 1e-15f) {
-            std::memset(&y[i], 0, sizeof(BlockQ6_K));
-            continue;
-        }
-        const float iscale = -128.f / maxScale;
-        y[i].d = floatToHalf(1 / iscale);
-        for (int j = 0; j < 16; ++j)
-            y[i].scales[j] =
-                static_cast<std::int8_t>(std::min(127, nearestInt(iscale * scales[j])));
-        requantize(
-            x, halfToFloat(y[i].d), [&](int j) { return int{y[i].scales[j]}; }, 32, codes);
-        for (int h = 0; h < 2; ++h) {
-            const std::int8_t* c = codes + 128 * h;
-            std::uint8_t* ql = y[i].ql + 64 * h;
-            std::uint8_t* qh = y[i].qh + 32 * h;
-            for (int l = 0; l < 32; ++l) {
-                ql[l] = static_cast<std::uint8_t>((c[l] & 0xf) | ((c[l + 64] & 0xf) << 4));
-                ql[l + 32] =
-                    static_cast<std::uint8_t>((c[l + 32] & 0xf) | ((c[l + 96] & 0xf) << 4));
-                qh[l] =
-                    static_cast<std::uint8_t>((c[l] >> 4) | ((c[l + 32] >> 4) << 2) |
-                                              ((c[l + 64] >> 4) << 4) | ((c[l + 96] >> 4) << 6));
-            }
-        }
+        for (int j = 0; j < 16; ++j) scales[j] = makeQxQuants(16, 32, x + 16 * j, codes + 16 * j);
+        if (scalesQ6K(scales, y[i])) finishQ6K(x, codes, y[i]);
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
+#include "core/quant/k_encode.h"
 #include "core/quant/k_quant_search.h"
 #include "core/quant/k_scales.h"
 #include "core/quant/kernels.h"
@@ -36,22 +37,12 @@ int codeQ5(const BlockQ5_K& b, int e) {
     return nibble(b.qs, e) | (((b.qh[e % 32] >> (e / 32)) & 1) << 4);
 }
 
-// The shared rule of Q4_K and Q5_K: a scale and minimum per sub-block of 32 from
-// make_qkx2_quants with weights av_x + |x|, 6-bit codes for both against their maxima, then
-// the codes again against the stored scales.
-template <int Nmax>
-void quantizeScaleMin(const float* x, std::uint16_t& dOut, std::uint16_t& dminOut,
-                      std::uint8_t* packed, std::uint8_t* codes, float rmin, int nstep) {
-    float weights[32], mins[8], scales[8];
+// The stored scales of Q4_K and Q5_K: 6-bit codes for the sub-blocks' scales and minima
+// against their maxima.
+template <typename Block>
+void scalesScaleMin(const float* scales, const float* mins, Block& y) {
     float maxScale = 0, maxMin = 0;
     for (int j = 0; j < 8; ++j) {
-        const float* xs = x + 32 * j;
-        float sumX2 = 0;
-        for (int l = 0; l < 32; ++l) sumX2 += xs[l] * xs[l];
-        const float avX = std::sqrt(sumX2 / 32);
-        for (int l = 0; l < 32; ++l) weights[l] = avX + std::fabs(xs[l]);
-        scales[j] = makeQkx2Quants(32, Nmax, xs, weights, codes + 32 * j, &mins[j], rmin, 0.1f,
-                                   nstep, false);
         if (scales[j] > maxScale) maxScale = scales[j];
         if (mins[j] > maxMin) maxMin = mins[j];
     }
@@ -63,19 +54,17 @@ void quantizeScaleMin(const float* x, std::uint16_t& dOut, std::uint16_t& dminOu
             std::min<std::uint8_t>(63, static_cast<std::uint8_t>(nearestInt(invScale * scales[j])));
         lm[j] = std::min<std::uint8_t>(63, static_cast<std::uint8_t>(nearestInt(invMin * mins[j])));
     }
-    packScaleMinK4(packed, ls, lm);
-    dOut = floatToHalf(maxScale / 63.f);
-    dminOut = floatToHalf(maxMin / 63.f);
-    for (int j = 0; j < 8; ++j) {
-        int sc, m;
-        scaleMinK4(packed, j, sc, m);
-        const float d = halfToFloat(dOut) * static_cast<float>(sc);
-        if (d == 0.f) continue;
-        const float dm = halfToFloat(dminOut) * static_cast<float>(m);
-        for (int l = 0; l < 32; ++l)
-            codes[32 * j + l] = static_cast<std::uint8_t>(
-                std::clamp(nearestInt((x[32 * j + l] + dm) / d), 0, Nmax));
-    }
+    packScaleMinK4(y.scales, ls, lm);
+    y.d = floatToHalf(maxScale / 63.f);
+    y.dmin = floatToHalf(maxMin / 63.f);
+}
+
+template <typename Block>
+void subScalesScaleMin(const Block& y, int j, float& scale, float& min) {
+    int sc, m;
+    scaleMinK4(y.scales, j, sc, m);
+    scale = halfToFloat(y.d) * static_cast<float>(sc);
+    min = halfToFloat(y.dmin) * static_cast<float>(m);
 }
 
 // Dot product of one Q4_K/Q5_K block with a Q8_K block, given the block's codes.
@@ -131,18 +120,40 @@ void packCodes(const std::uint8_t* codes, BlockQ5_K& b) {
         }
 }
 
-// Q4_K and Q5_K by llama.cpp's reference rule: codes 0..Nmax, the scale and minimum search
-// of quantizeScaleMin with its rmin and steps.
+// The codes again against the stored scales, then the block's codes.
+template <typename Block, int Nmax>
+void finishScaleMin(const float* x, std::uint8_t* codes, Block& y) {
+    for (int j = 0; j < 8; ++j) {
+        float d, dm;
+        subScalesScaleMin(y, j, d, dm);
+        if (d == 0.f) continue;
+        for (int l = 0; l < 32; ++l)
+            codes[32 * j + l] = static_cast<std::uint8_t>(
+                std::clamp(nearestInt((x[32 * j + l] + dm) / d), 0, Nmax));
+    }
+    packCodes(codes, y);
+}
+
+// Q4_K and Q5_K by llama.cpp's reference rule: a scale and minimum per sub-block of 32 from
+// make_qkx2_quants with weights av_x + |x| (codes 0..Nmax, its rmin and steps), the stored
+// scales, then the codes again against them.
 template <typename Block, int Nmax>
 void fromFloatScaleMin(const float* x, std::byte* blocks, std::int64_t n, float rmin, int steps) {
     auto* y = blocksOf<Block>(blocks);
     std::uint8_t codes[kQKK];
+    float weights[32], mins[8], scales[8];
     for (std::int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
-        std::uint16_t d, dmin;
-        quantizeScaleMin<Nmax>(x, d, dmin, y[i].scales, codes, rmin, steps);
-        y[i].d = d;
-        y[i].dmin = dmin;
-        packCodes(codes, y[i]);
+        for (int j = 0; j < 8; ++j) {
+            const float* xs = x + 32 * j;
+            float sumX2 = 0;
+            for (int l = 0; l < 32; ++l) sumX2 += xs[l] * xs[l];
+            const float avX = std::sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; ++l) weights[l] = avX + std::fabs(xs[l]);
+            scales[j] = makeQkx2Quants(32, Nmax, xs, weights, codes + 32 * j, &mins[j], rmin, 0.1f,
+                                       steps, false);
+        }
+        scalesScaleMin(scales, mins, y[i]);
+        finishScaleMin<Block, Nmax>(x, codes, y[i]);
     }
 }
 
@@ -173,6 +184,25 @@ float dotRefScaleMin(const std::byte* w, const std::byte* a, std::int64_t n) {
 CWB_SCALE_MIN_FORMAT(Q4_K, 15, -1.f, 20)
 CWB_SCALE_MIN_FORMAT(Q5_K, 31, -0.5f, 15)
 #undef CWB_SCALE_MIN_FORMAT
+
+void scalesQ4K(const float* scales, const float* mins, BlockQ4_K& y) {
+    scalesScaleMin(scales, mins, y);
+}
+void scalesQ5K(const float* scales, const float* mins, BlockQ5_K& y) {
+    scalesScaleMin(scales, mins, y);
+}
+void subScalesQ4K(const BlockQ4_K& y, int j, float& scale, float& min) {
+    subScalesScaleMin(y, j, scale, min);
+}
+void subScalesQ5K(const BlockQ5_K& y, int j, float& scale, float& min) {
+    subScalesScaleMin(y, j, scale, min);
+}
+void finishQ4K(const float* x, std::uint8_t* codes, BlockQ4_K& y) {
+    finishScaleMin<BlockQ4_K, 15>(x, codes, y);
+}
+void finishQ5K(const float* x, std::uint8_t* codes, BlockQ5_K& y) {
+    finishScaleMin<BlockQ5_K, 31>(x, codes, y);
+}
 
 // ---- Q8_K
 

@@ -76,6 +76,28 @@ CWB_QUANT_ACTIVATION(Q8_0, Avx2)
 CWB_QUANT_ACTIVATION(Q8_1, Avx2)
 CWB_QUANT_ACTIVATION(Q8_K, Avx2)
 
+// Vector encoders of the weight formats (AVX2, used on AVX-512 machines too): the same bytes
+// as fromFloat*Ref (Q8_0's is its activation quantizer).
+#define CWB_QUANT_ENCODER(T, S) \
+    void fromFloat##T##S(const float* in, std::byte* blocks, std::int64_t n);
+CWB_QUANT_ENCODER(Q4_0, Avx2)
+CWB_QUANT_ENCODER(Q4_1, Avx2)
+CWB_QUANT_ENCODER(Q5_0, Avx2)
+CWB_QUANT_ENCODER(Q5_1, Avx2)
+CWB_QUANT_K_FORMATS(CWB_QUANT_ENCODER, Avx2)
+
+// The squared error n values take in a weight format, without writing blocks (AVX2): the
+// reference's codes and scales, each difference and square in double.
+#define CWB_QUANT_ERROR(T, S) double squaredError##T##S(const float* in, std::int64_t n);
+CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_ERROR, Avx2)
+CWB_QUANT_K_FORMATS(CWB_QUANT_ERROR, Avx2)
+
+double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max);
+// F16 or BF16 values to float32 (exact).
+void halfRowToFloatAvx2(bool bf16, const std::byte* row, float* out, std::int64_t n);
+
+#undef CWB_QUANT_ERROR
+#undef CWB_QUANT_ENCODER
 #undef CWB_QUANT_ACTIVATION
 #undef CWB_QUANT_DOT
 #undef CWB_QUANT_FORMAT_FUNCTIONS

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <functional>
+#include <limits>
 
 #include "core/error.h"
 #include "core/quant/block_formats.h"
@@ -184,6 +185,10 @@ void dequantizeRow(DType type, const std::byte* row, float* out, std::int64_t n)
             return;
         case DType::F16:
         case DType::BF16:
+            if (activeIsa() != Isa::Scalar) {
+                halfRowToFloatAvx2(type == DType::BF16, row, out, n);
+                return;
+            }
             for (std::int64_t i = 0; i < n; ++i) {
                 std::uint16_t h;
                 std::memcpy(&h, row + 2 * i, 2);
@@ -210,8 +215,32 @@ void quantizeRow(DType type, const float* in, std::byte* out, std::int64_t n) {
             }
             return;
         default:
-            blockFormat(type).fromFloatRef(in, out, n);
+            blockFormat(type).fromFloat[static_cast<int>(activeIsa())](in, out, n);
     }
+}
+
+double quantizationError(DType type, const float* in, std::int64_t n) {
+    checkRow(type, n);
+    if (!dtypeIsBlock(type))
+        throw Error(dtypeName(type) + " is not a block format; expected Q4_0 ... Q6_K");
+    return blockFormat(type).squaredError[static_cast<int>(activeIsa())](in, n);
+}
+
+double sumOfSquares(const float* in, std::int64_t n, float* min, float* max) {
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    double sum = 0.0;
+    if (activeIsa() != Isa::Scalar) {
+        sum = sumOfSquaresAvx2(in, n, lo, hi);
+    } else {
+        for (std::int64_t i = 0; i < n; ++i) {
+            sum += double(in[i]) * in[i];
+            lo = std::min(lo, in[i]);
+            hi = std::max(hi, in[i]);
+        }
+    }
+    if (min) *min = lo;
+    if (max) *max = hi;
+    return sum;
 }
 
 DType activationType(DType weightType) {

@@ -24,8 +24,16 @@ std::size_t rowBytes(DType type, std::int64_t n);
 // Exact decoding of n values (block dtypes, F32, F16, BF16).
 void dequantizeRow(DType type, const std::byte* row, float* out, std::int64_t n);
 // Encoding by the reference rules (llama.cpp's quantize_row_*_ref; F16/BF16 round to nearest
-// even). `out` holds rowBytes(type, n).
+// even), with the active Isa's encoder (the reference's bytes). `out` holds rowBytes(type, n).
 void quantizeRow(DType type, const float* in, std::byte* out, std::int64_t n);
+// What quantizeRow then dequantizeRow would do to n values of a block weight format, without
+// writing the blocks: the sum over the values of (decoded - original)^2, each difference and
+// square in double, with the active Isa's kernel. Throws cwb::Error for a type that is not a
+// block format or n that is not whole blocks of it.
+double quantizationError(DType type, const float* in, std::int64_t n);
+// The sum of x^2 over n values, each square in double (vectorised; the order of additions
+// is fixed for a given n and Isa), and where asked their least and greatest (NaN left out).
+double sumOfSquares(const float* in, std::int64_t n, float* min = nullptr, float* max = nullptr);
 
 // The activation format a weight row of `weightType` is multiplied with: Q8_0, Q8_1, Q8_K,
 // or F32 for F32/F16/BF16 weights.

@@ -2,10 +2,12 @@
 #include "core/stats/row_comparison.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "core/error.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -28,28 +30,32 @@ long long chunkCount(long long rows) { return (rows + kChunkRows - 1) / kChunkRo
 
 }  // namespace
 
-RowRange rowRange(long long rows, long long cols, const RowDecoder& decode, int threads) {
-    std::vector<RowRange> parts(static_cast<std::size_t>(chunkCount(rows)));
-    parallelFor(
-        static_cast<long long>(parts.size()), threads, [&](long long begin, long long end, int) {
-            std::vector<float> row(static_cast<std::size_t>(cols));
-            for (long long c = begin; c < end; ++c) {
-                RowRange& part = parts[static_cast<std::size_t>(c)];
-                part.min = std::numeric_limits<float>::infinity();
-                part.max = -part.min;
-                for (long long r = c * kChunkRows; r < std::min(rows, (c + 1) * kChunkRows); ++r) {
-                    decode(r, row.data());
-                    for (const float v : row) {
-                        if (!std::isfinite(v)) {
-                            ++part.nonFinite;
-                            continue;
-                        }
-                        part.min = std::min(part.min, v);
-                        part.max = std::max(part.max, v);
+RowRange rowRange(long long rows, long long cols, const RowDecoder& decode, int threads,
+                  const Progress& progress) {
+    const long long chunks = chunkCount(rows);
+    std::vector<RowRange> parts(static_cast<std::size_t>(chunks));
+    std::atomic<bool> stop{false};
+    parallelFor(chunks, threads, [&](long long begin, long long end, int worker) {
+        std::vector<float> row(static_cast<std::size_t>(cols));
+        for (long long c = begin; c < end && !stop; ++c) {
+            progress.stepFromWorker(worker, c, chunks, stop);
+            RowRange& part = parts[static_cast<std::size_t>(c)];
+            part.min = std::numeric_limits<float>::infinity();
+            part.max = -part.min;
+            for (long long r = c * kChunkRows; r < std::min(rows, (c + 1) * kChunkRows); ++r) {
+                decode(r, row.data());
+                for (const float v : row) {
+                    if (!std::isfinite(v)) {
+                        ++part.nonFinite;
+                        continue;
                     }
+                    part.min = std::min(part.min, v);
+                    part.max = std::max(part.max, v);
                 }
             }
-        });
+        }
+    });
+    if (stop) throw Cancelled();
     RowRange total;
     total.min = std::numeric_limits<float>::infinity();
     total.max = -total.min;
@@ -67,10 +73,12 @@ TensorStats compareRows(long long rows, long long cols, const RowDecoder& origin
                         const Progress& progress) {
     const long long chunks = chunkCount(rows);
     std::vector<ChunkSums> parts(static_cast<std::size_t>(chunks));
+    // A stale request stops every worker at its next chunk, not only the one that asks.
+    std::atomic<bool> stop{false};
     parallelFor(chunks, options.threads, [&](long long begin, long long end, int worker) {
         std::vector<float> w(static_cast<std::size_t>(cols)), q(w.size());
-        for (long long c = begin; c < end; ++c) {
-            if (worker == 0) progress.step(c, chunks);
+        for (long long c = begin; c < end && !stop; ++c) {
+            progress.stepFromWorker(worker, c, chunks, stop);
             ChunkSums& s = parts[static_cast<std::size_t>(c)];
             if (options.histograms) {
                 s.original = Histogram(options.weights);
@@ -98,6 +106,7 @@ TensorStats compareRows(long long rows, long long cols, const RowDecoder& origin
             }
         }
     });
+    if (stop) throw Cancelled();
     progress.step(chunks, chunks);
 
     TensorStats t;

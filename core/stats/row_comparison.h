@@ -21,7 +21,9 @@ struct RowRange {
     long long nonFinite = 0;  // NaN or infinite values (left out of min and max)
 };
 
-RowRange rowRange(long long rows, long long cols, const RowDecoder& decode, int threads);
+// Cancelled when `progress` asks to stop (asked every few rows; every worker stops).
+RowRange rowRange(long long rows, long long cols, const RowDecoder& decode, int threads,
+                  const Progress& progress = {});
 
 struct RowComparisonOptions {
     int threads = 1;

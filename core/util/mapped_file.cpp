@@ -110,6 +110,8 @@ std::size_t mappedBytes(const Tensor& tensor) {
     return mappingOf(tensor.bytes()) ? tensor.byteSize() : 0;
 }
 
+const MappedFile* mappedFileOf(const Tensor& tensor) { return mappingOf(tensor.bytes()); }
+
 void releaseResident(const Tensor& tensor) {
     // Only a read-only file mapping may be dropped: the same call on owned memory would
     // zero it.

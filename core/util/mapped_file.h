@@ -50,6 +50,10 @@ private:
 
 std::shared_ptr<MappedStorage> mapFile(const std::string& path);
 
+// The mapped file that holds `tensor`'s bytes (nullptr for owned memory); the tensor keeps
+// it alive.
+const MappedFile* mappedFileOf(const Tensor& tensor);
+
 // Bytes of `tensor` that sit in a mapped file (0 for owned memory).
 std::size_t mappedBytes(const Tensor& tensor);
 

@@ -2,16 +2,19 @@
 // the perplexity, KL and same-top-token rate it shows against tests/fixtures/llm/EXPECTED.md
 // (the figures `cwb ppl` is held to: transformers and llama.cpp), a storm of settings that
 // ends on the last one, a sweep cancelled within 200 ms, both generated texts, and the
-// page's remembered choices with undo.
+// page's remembered choices with undo, and the Device choice (with its fallback to the CPU).
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QUndoStack>
+#include <atomic>
 
+#include "core/backend/backend.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/checkpoint_tokenizer.h"
+#include "core/llm/llama_runner.h"
 #include "tests/ui/ui_test_support.h"
 #include "ui/llm/generation_panel.h"
 #include "ui/llm/llm_curve_plot.h"
@@ -36,6 +39,36 @@ LlmCompression alphaRho(float alpha, float rho) {
     c.settings.prune.rho = rho;
     return c;
 }
+
+// A device for the tests: it hands out the CPU's own forward pass and counts how often, or
+// refuses as a GPU without room for the weights would.
+class DeviceProbe : public Backend {
+public:
+    explicit DeviceProbe(bool refuse) : m_refuse(refuse) {}
+    std::string name() const override { return m_refuse ? "refusing" : "counting"; }
+    std::string description() const override { return "a test device"; }
+    std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
+                                          const FusedOptions& options,
+                                          const Progress& progress) override {
+        return cpuBackend().runFusedPass(jobs, options, progress);
+    }
+    std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
+                                                const CompressedEngineOptions& options,
+                                                KernelReport* report) override {
+        return cpuBackend().makeEngine(model, options, report);
+    }
+    std::unique_ptr<LlamaRunner> makeLlamaRunner(const LlamaConfig& config,
+                                                 const LlamaWeights& weights,
+                                                 const ForwardOptions& options) override {
+        ++runners;
+        if (m_refuse) throw Error("refusing: not enough device memory for the weights");
+        return Backend::makeLlamaRunner(config, weights, options);
+    }
+    std::atomic<int> runners{0};
+
+private:
+    bool m_refuse;
+};
 
 // A whole run of kjv-llama-6m at 2 threads takes about 3 s on an idle machine; the bound
 // allows for a loaded one and the sanitizer build.
@@ -244,6 +277,52 @@ private slots:
         window.undoStack()->undo();  // back to the model as stored
         QTRY_VERIFY(page->currentPoint().original);
         QSettings().remove("llm/maxChunks");
+    }
+
+    // The window's Device choice: perplexity, speed and generation ask the chosen backend
+    // for their forward passes, and a device that cannot run the model leaves them to the
+    // CPU with a note. Both test backends hand out the CPU's own pass (or refuse), so the
+    // figures must be the CPU's exactly.
+    void measurementsRunOnTheChosenDevice() {
+        LlmMeasureController* c = m_page->controller();
+        c->setMaxChunks(2);
+        c->setBackend(nullptr);
+        waitIdle();
+        const double cpu = m_page->baselinePoint().stats.perplexity;
+        QCOMPARE(m_page->baselinePoint().stats.chunks, 2);
+        QVERIFY(m_page->baselinePoint().deviceNote.isEmpty());
+
+        DeviceProbe counting(false);
+        c->setBackend(&counting);
+        waitIdle();
+        QVERIFY(counting.runners > 0);  // perplexity and speed
+        QCOMPARE(m_page->baselinePoint().stats.perplexity, cpu);
+        QVERIFY(m_page->baselinePoint().deviceNote.isEmpty());
+
+        DeviceProbe refusing(true);
+        QSignalSpy messages(m_page.get(), &LlmMeasurePage::message);
+        c->setBackend(&refusing);
+        waitIdle();
+        QVERIFY(refusing.runners > 0);
+        QCOMPARE(m_page->baselinePoint().stats.perplexity, cpu);
+        const QString note = m_page->baselinePoint().deviceNote;
+        QVERIFY2(note.contains("refusing") && note.contains("measured on the CPU"),
+                 qPrintable(note));
+        bool shown = false;
+        for (const auto& m : messages) shown = shown || m.first().toString() == note;
+        QVERIFY(shown);
+        // Generation too: both texts, on the CPU, with the note.
+        QSignalSpy generated(c, &LlmMeasureController::generationChanged);
+        c->generate("And the Lord said unto", 4);
+        waitIdle();
+        const LlmGeneration g = generated.last().first().value<LlmGeneration>();
+        QVERIFY(g.final);
+        QVERIFY(!g.original.isEmpty() && !g.compressed.isEmpty());
+        QVERIFY(g.deviceNote.contains("measured on the CPU"));
+
+        c->setBackend(nullptr);
+        c->setMaxChunks(0);
+        waitIdle();
     }
 
     // CWB_LLM_SCREENSHOT=FILE.png: the page at 1280x800 after a sweep of block formats, for a

@@ -133,6 +133,7 @@ LlmMeasurePage::LlmMeasurePage(QWidget* parent)
             [this](const LlmGeneration& g) {
                 m_generation->showGeneration(g);
                 if (g.final) m_generation->setRunning(false);
+                if (g.final && !g.deviceNote.isEmpty()) emit message(g.deviceNote);
             });
     connect(m_controller, &LlmMeasureController::failed, this, [this](const QString& text) {
         m_generation->setRunning(false);
@@ -454,6 +455,7 @@ void LlmMeasurePage::startSweep() {
 }
 
 void LlmMeasurePage::onBaseline(const LlmPoint& point) {
+    if (!point.deviceNote.isEmpty()) emit message(point.deviceNote);
     m_baseline = point;
     m_hasBaseline = true;
     m_history->add(point);
@@ -468,6 +470,7 @@ void LlmMeasurePage::onCurrent(const LlmPoint& point) {
     m_current = point;
     m_hasCurrent = true;
     if (point.final) m_history->add(point);
+    if (point.final && !point.deviceNote.isEmpty()) emit message(point.deviceNote);
     showCurrentFigures();
     refreshPlots();
 }

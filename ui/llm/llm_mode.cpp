@@ -3,6 +3,8 @@
 
 #include <QLabel>
 #include <QTabWidget>
+#include <algorithm>
+#include <cmath>
 
 #include "ui/llm/llm_format_panel.h"
 #include "ui/llm/llm_tensor_page.h"
@@ -43,7 +45,15 @@ LlmMode::LlmMode(SettingsOwner* settings, QWidget* parentWidget)
     connect(m_browser, &TensorBrowser::selectionChanged, m_controller,
             &LlmController::setSelection);
     connect(m_controller, &LlmController::viewReady, this, [this] {
-        if (auto view = m_controller->view()) m_page->showView(*view);
+        const auto view = m_controller->view();
+        if (!view) return;
+        m_page->showView(*view);
+        // Once per selection: a range that moved under the user's drag would jump.
+        if (view->label != m_scaledSelection) {
+            m_scaledSelection = view->label;
+            emit weightScaleChanged(std::max(std::fabs(double(view->stats.minValue)),
+                                             std::fabs(double(view->stats.maxValue))));
+        }
     });
     connect(m_controller, &LlmController::figuresReady, m_browser, &TensorBrowser::setFigures);
     connect(m_controller, &LlmController::tensorFailed, this,
@@ -73,6 +83,7 @@ void LlmMode::settingsApplied(const WorkbenchSettings& settings) {
 void LlmMode::onSessionChanged() {
     const auto session = m_controller->session();
     m_browser->setSession(session);
+    m_scaledSelection.clear();
     m_table->reset();
     const bool active = bool(session);
     if (active) {

@@ -44,6 +44,9 @@ public:
 
 signals:
     void activeChanged(bool active);
+    // The largest |W| of a newly selected tensor (or group), from its first view: the sliders
+    // take a range that suits it (ControlsPanel::setWeightScale).
+    void weightScaleChanged(double maxAbs);
 
 private:
     void onSessionChanged();
@@ -56,6 +59,7 @@ private:
     LlmTensorPage* m_page;
     ModelTablePanel* m_table;
     bool m_active = false;
+    QString m_scaledSelection;  // the selection whose weight scale was last sent
 };
 
 }  // namespace cwb::ui

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/util/csv.h"
+#include "ui/worker/llm_measure_job.h"
 
 namespace cwb::ui {
 
@@ -89,10 +90,19 @@ ModelTablePanel::ModelTablePanel(LlmController* controller, QWidget* parent)
         connect(a, &QAction::toggled, this, [this, menu] {
             std::vector<DType> chosen;
             for (QAction* x : menu->actions())
-                if (x->isChecked()) chosen.push_back(DType(x->data().toInt()));
+                if (x->isChecked() && x->data().isValid())
+                    chosen.push_back(DType(x->data().toInt()));
             setFormats(chosen);
         });
     }
+    menu->addSeparator();
+    QAction* settingsColumn = menu->addAction(tr("\u03b1 and \u03c1 of the settings"));
+    settingsColumn->setCheckable(true);
+    settingsColumn->setChecked(m_withSettings);
+    settingsColumn->setToolTip(
+        tr("A column for the window's own scheme as set when the table "
+           "is computed, where it changes the weights"));
+    connect(settingsColumn, &QAction::toggled, this, &ModelTablePanel::setSettingsColumn);
     m_formatsButton->setMenu(menu);
     m_start = new QPushButton(tr("Compute table"), this);
     m_start->setObjectName("modelTableStart");
@@ -132,9 +142,18 @@ ModelTablePanel::ModelTablePanel(LlmController* controller, QWidget* parent)
 
 void ModelTablePanel::setFormats(const std::vector<DType>& formats) { m_formats = formats; }
 
+void ModelTablePanel::setSettingsColumn(bool on) { m_withSettings = on; }
+
 void ModelTablePanel::reset() {
     m_rows.clear();
     m_running = m_formats;
+    m_runningSettings.reset();
+    LlmCompression own;  // alpha, rho, k-bit: the column where they change something
+    own.settings = m_controller->settings().plan.defaults;
+    if (m_withSettings && !changesNothing(own)) {
+        m_runningSettings = own.settings;
+        m_settingsLabel = describeCompression(own);
+    }
     m_model->clear();
     QStringList headers{tr("Tensor"), tr("Shape"), tr("Stored")};
     for (DType f : m_running) {
@@ -142,6 +161,7 @@ void ModelTablePanel::reset() {
         const double bits = 8.0 * double(dtypeBlockBytes(f)) / double(dtypeBlockSize(f));
         headers << tr("%1\n%2 bpw").arg(QString::fromStdString(dtypeName(f))).arg(bits, 0, 'f', 2);
     }
+    if (m_runningSettings) headers << tr("%1\nsettings").arg(m_settingsLabel);
     m_model->setHorizontalHeaderLabels(headers);
     // The formats share what the tensor's name, shape and size leave.
     for (int c = LeadCount; c < m_model->columnCount(); ++c)
@@ -149,19 +169,20 @@ void ModelTablePanel::reset() {
     m_progress->setValue(0);
     m_export->setEnabled(false);
     const auto session = m_controller->session();
-    m_start->setEnabled(bool(session) && !m_running.empty());
+    m_start->setEnabled(bool(session));
     m_status->setText(session ? tr("SQNR of every 2-D tensor under each format; the last row is "
                                    "the whole model. Compute fills it tensor by tensor.")
                               : QString());
 }
 
 void ModelTablePanel::start() {
-    if (!m_controller->session() || m_formats.empty()) return;
+    if (!m_controller->session()) return;
     reset();
+    if (columns() == 0) return;
     m_start->setEnabled(false);
     m_cancel->setEnabled(true);
     m_status->setText(tr("computing\u2026"));
-    m_controller->startTable(m_running);
+    m_controller->startTable(m_running, m_runningSettings);
 }
 
 void ModelTablePanel::cancel() { m_controller->cancelTable(); }
@@ -169,7 +190,7 @@ void ModelTablePanel::cancel() { m_controller->cancelTable(); }
 void ModelTablePanel::addRow(const LlmTableRow& row) {
     const auto session = m_controller->session();
     if (!session || row.role < 0 || row.role >= int(session->roles.size())) return;
-    if (row.cells.size() != m_running.size()) return;
+    if (int(row.cells.size()) != columns()) return;
     m_rows.push_back(row);
     const LlamaTensorRole& r = session->roles[std::size_t(row.role)];
     const Tensor& t = *r.tensor;
@@ -192,7 +213,7 @@ void ModelTablePanel::addRow(const LlmTableRow& row) {
             it->setToolTip(tr("%1 bits/weight, %2")
                                .arg(c.bitsPerWeight, 0, 'f', 2)
                                .arg(locale.formattedDataSize(qint64(c.bytes))));
-        else
+        else if (k < m_running.size())
             it->setToolTip(tr("rows of %1 values are not whole %2 blocks")
                                .arg(t.shape()[1])
                                .arg(QString::fromStdString(dtypeName(m_running[k]))));
@@ -213,7 +234,7 @@ void ModelTablePanel::updateTotal() {
     if (!session || m_rows.empty()) return;
     const QLocale locale;
     double elements = 0.0, stored = 0.0;
-    std::vector<double> bytes(m_running.size(), 0.0);
+    std::vector<double> bytes(std::size_t(columns()), 0.0);
     for (const LlmTableRow& row : m_rows) {
         const Tensor& t = *session->roles[std::size_t(row.role)].tensor;
         stored += double(t.byteSize());
@@ -227,11 +248,13 @@ void ModelTablePanel::updateTotal() {
     bold.setBold(true);
     name->setFont(bold);
     items << name << item({}, 1e18) << item(locale.formattedDataSize(qint64(stored)), 1e18);
-    for (std::size_t k = 0; k < m_running.size(); ++k) {
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
         auto* it = item(locale.formattedDataSize(qint64(bytes[k])), 1e18);
         it->setToolTip(tr("the %1 tensors in %2: %3 bits/weight on average")
                            .arg(m_rows.size())
-                           .arg(QString::fromStdString(dtypeName(m_running[k])))
+                           .arg(k < m_running.size()
+                                    ? QString::fromStdString(dtypeName(m_running[k]))
+                                    : m_settingsLabel)
                            .arg(elements > 0 ? 8.0 * bytes[k] / elements : 0.0, 0, 'f', 2));
         it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         it->setFont(bold);
@@ -244,7 +267,7 @@ void ModelTablePanel::updateTotal() {
 }
 
 void ModelTablePanel::onFinished(bool completed, double seconds) {
-    m_start->setEnabled(bool(m_controller->session()) && !m_formats.empty());
+    m_start->setEnabled(bool(m_controller->session()));
     m_cancel->setEnabled(false);
     m_export->setEnabled(!m_rows.empty());
     if (completed) {
@@ -267,8 +290,10 @@ CsvWriter ModelTablePanel::table() const {
     CsvWriter w;
     std::vector<std::string> header{"tensor", "llama_name", "shape",
                                     "dtype",  "elements",   "stored_bytes"};
-    for (DType f : m_running) {
-        const std::string n = dtypeName(f);
+    std::vector<std::string> names;
+    for (DType f : m_running) names.push_back(dtypeName(f));
+    if (m_runningSettings) names.push_back("settings");
+    for (const std::string& n : names) {
         header.push_back(n + "_sqnr_db");
         header.push_back(n + "_bits_per_weight");
         header.push_back(n + "_bytes");

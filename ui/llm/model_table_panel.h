@@ -6,6 +6,7 @@
 
 #include <QWidget>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/model/dtype.h"
@@ -34,8 +35,12 @@ public:
     // The formats of the columns; the next start() uses them.
     void setFormats(const std::vector<DType>& formats);
     const std::vector<DType>& formats() const { return m_formats; }
-    // The table as CSV (tensor, shape, dtype, elements, then per format SQNR, bits per
-    // weight and bytes), or written atomically to `path` (throws cwb::Error).
+    // A last column for the window's alpha and rho (its settings when start() runs).
+    void setSettingsColumn(bool on);
+    bool settingsColumn() const { return m_withSettings; }
+    // The table as CSV (tensor, shape, dtype, elements, then per format, and for the
+    // settings' column under the prefix "settings", SQNR, bits per weight and bytes), or
+    // written atomically to `path` (throws cwb::Error).
     std::string csv() const;
     void saveCsv(const QString& path) const;
 
@@ -59,6 +64,10 @@ private:
     LlmController* m_controller;
     std::vector<DType> m_formats;
     std::vector<DType> m_running;  // the formats of the rows in the table
+    bool m_withSettings = true;
+    std::optional<LayerSettings> m_runningSettings;  // the settings' column of those rows
+    QString m_settingsLabel;
+    int columns() const { return int(m_running.size()) + (m_runningSettings ? 1 : 0); }
     std::vector<LlmTableRow> m_rows;
     QStandardItemModel* m_model;
     QTableView* m_view;

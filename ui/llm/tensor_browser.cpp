@@ -9,8 +9,10 @@
 #include <QStandardItemModel>
 #include <QTreeView>
 #include <QVBoxLayout>
+#include <cctype>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 namespace cwb::ui {
 
@@ -28,6 +30,33 @@ QStandardItem* cell(const QString& text, double sortValue, int role = -1) {
     item->setData(sortValue, TensorBrowser::kSortValue);
     item->setData(role, TensorBrowser::kRoleIndex);
     return item;
+}
+
+// Names compared with their runs of digits as numbers: "layers.2." before "layers.10.".
+// (QCollator's numeric mode needs ICU, which a Qt build may lack.)
+bool naturalLess(const std::string& a, const std::string& b) {
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        const bool da = std::isdigit(static_cast<unsigned char>(a[i])) != 0;
+        const bool db = std::isdigit(static_cast<unsigned char>(b[j])) != 0;
+        if (da && db) {
+            std::size_t ei = i, ej = j;
+            while (ei < a.size() && std::isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
+            while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
+            // Leading zeros aside, the longer run is the larger number.
+            std::size_t zi = i, zj = j;
+            while (zi + 1 < ei && a[zi] == '0') ++zi;
+            while (zj + 1 < ej && b[zj] == '0') ++zj;
+            if (ei - zi != ej - zj) return ei - zi < ej - zj;
+            const int c = a.compare(zi, ei - zi, b, zj, ej - zj);
+            if (c != 0) return c < 0;
+            i = ei, j = ej;
+            continue;
+        }
+        if (a[i] != b[j]) return a[i] < b[j];
+        ++i, ++j;
+    }
+    return a.size() - i < b.size() - j;
 }
 
 QString sqnrText(double db) {
@@ -118,14 +147,14 @@ void TensorBrowser::setGrouping(Grouping grouping) {
     rebuild();
 }
 
-QList<QStandardItem*> TensorBrowser::tensorRow(int role) {
+QList<QStandardItem*> TensorBrowser::tensorRow(int role, int nameRank) {
     const LlamaTensorRole& r = m_session->roles[std::size_t(role)];
     const Tensor& t = *r.tensor;
     const QLocale locale;
     QList<QStandardItem*> row;
-    auto* name = cell(QString::fromStdString(r.fileName), role, role);
-    // The sort value of the name is the file order; the tooltip carries llama.cpp's name,
-    // which the filter also matches.
+    auto* name = cell(QString::fromStdString(r.fileName), nameRank, role);
+    // The name sorts naturally (its rank among the names, numbers by value); the tooltip
+    // carries llama.cpp's name, which the filter also matches.
     name->setToolTip(QString::fromStdString(r.llamaName));
     row << name;
     row << cell(shapeText(t.shape()), double(t.elements()), role);
@@ -143,9 +172,16 @@ void TensorBrowser::rebuild() {
     if (!m_session) return;
     const auto& roles = m_session->roles;
     std::map<QString, QStandardItem*> groups;  // by key, in order of first appearance
-    std::vector<QString> order;
+    // Natural order of the names: blk.2 before blk.10, layers.9 before layers.10.
+    std::vector<int> byName(roles.size());
+    std::iota(byName.begin(), byName.end(), 0);
+    std::stable_sort(byName.begin(), byName.end(), [&](int a, int b) {
+        return naturalLess(roles[std::size_t(a)].fileName, roles[std::size_t(b)].fileName);
+    });
+    std::vector<int> rank(roles.size());
+    for (std::size_t k = 0; k < byName.size(); ++k) rank[std::size_t(byName[k])] = int(k);
     for (std::size_t i = 0; i < roles.size(); ++i) {
-        QList<QStandardItem*> row = tensorRow(int(i));
+        QList<QStandardItem*> row = tensorRow(int(i), rank[i]);
         m_rows[i] = row;
         if (m_grouping == Grouping::None) {
             m_model->appendRow(row);

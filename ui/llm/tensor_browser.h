@@ -75,7 +75,7 @@ signals:
 private:
     void rebuild();
     void onCurrentChanged(const QModelIndex& current);
-    QList<QStandardItem*> tensorRow(int role);
+    QList<QStandardItem*> tensorRow(int role, int nameRank);
     void showFigures(int role);
 
     std::shared_ptr<const LlmSession> m_session;

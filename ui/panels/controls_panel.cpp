@@ -11,6 +11,7 @@
 #include <QSlider>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "core/backend/backend.h"
 #include "ui/panels/log_slider.h"
@@ -35,6 +36,12 @@ QStringList fromNames(const std::vector<std::string>& names) {
     return out;
 }
 }  // namespace
+
+void ControlsPanel::setWeightScale(double maxAbs) {
+    double top = 1.0;
+    if (maxAbs > 0.0 && std::isfinite(maxAbs)) top = std::pow(10.0, std::ceil(std::log10(maxAbs)));
+    for (LogSlider* s : {m_alpha, m_rho}) s->setRange(top * 1e-4, top);
+}
 
 QWidget* ControlsPanel::buildQuantization() {
     auto* box = new QGroupBox(tr("Quantization step \u03b1"), this);

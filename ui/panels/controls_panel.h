@@ -36,6 +36,10 @@ public:
     void setAlphaReadout(const QString& text);
     void setSweepState(bool running, int done, int total);
     void setModelReady(bool ready, bool canEvaluate);
+    // The range of the alpha and rho sliders for weights whose largest magnitude is
+    // `maxAbs` (a language model's selected tensor): four decades up to the decade above it.
+    // 0 restores the Keras range, 1e-4 to 1.
+    void setWeightScale(double maxAbs);
 
     LogSlider* alphaSlider() const { return m_alpha; }
     LogSlider* rhoSlider() const { return m_rho; }

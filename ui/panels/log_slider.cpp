@@ -5,6 +5,7 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QSlider>
+#include <algorithm>
 #include <cmath>
 
 namespace cwb::ui {
@@ -80,6 +81,16 @@ int LogSlider::positionOf(double value) const {
 }
 
 void LogSlider::setValue(double value) { showValue(value); }
+
+void LogSlider::setRange(double minimum, double maximum) {
+    if (minimum == m_min && maximum == m_max) return;
+    m_min = minimum;
+    m_max = maximum;
+    m_updating = true;
+    m_spin->setRange(m_hasOff ? 0.0 : minimum, std::max(maximum, m_value));
+    m_updating = false;
+    showValue(m_value);
+}
 
 void LogSlider::showValue(double value) {
     m_updating = true;

@@ -19,6 +19,11 @@ public:
     double value() const { return m_value; }
     // Sets the value without emitting valueEdited (undo, reset, loading settings).
     void setValue(double value);
+    // A new range for the slider and the spin box (the value stays; a value outside it shows
+    // at the nearest end of the slider).
+    void setRange(double minimum, double maximum);
+    double minimum() const { return m_min; }
+    double maximum() const { return m_max; }
     // A live readout under the slider, e.g. "sparsity 42.0 %".
     void setReadout(const QString& text);
     QString readout() const;
@@ -29,7 +34,7 @@ public:
     double valueAt(int position) const;
     int positionOf(double value) const;
 
-    static constexpr int kSteps = 401;  // with "off" at 0: 100 steps per decade over 1e-4..1
+    static constexpr int kSteps = 401;  // with "off" at 0: 100 steps per decade over 4 decades
 
 signals:
     // The user moved the slider or typed a value.

@@ -66,6 +66,7 @@ void MainWindow::connectLlm() {
         emit modelReady();
     });
     connect(m_llm, &LlmMode::activeChanged, this, &MainWindow::showLlmMode);
+    connect(m_llm, &LlmMode::weightScaleChanged, m_controls, &ControlsPanel::setWeightScale);
     // One "log counts" setting for both modes' histograms.
     LlmTensorPage* page = m_llm->tensorPage();
     connect(m_page, &CompressionPage::logCountsToggled, page, &LlmTensorPage::setLogCounts);
@@ -82,6 +83,7 @@ void MainWindow::showLlmMode(bool on) {
                        [this, on] { resizeDocks({m_layersDock}, {on ? 250 : 190}, Qt::Vertical); });
     // The Keras summary and actions speak of accuracy on images; the format panel replaces them.
     m_summary->setVisible(!on);
+    if (!on) m_controls->setWeightScale(0.0);  // the Keras range
     m_controls->setModelReady(
         on || m_controller->session(),
         !on && m_controller->session() && m_controller->session()->canEvaluate());

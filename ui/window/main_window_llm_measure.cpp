@@ -9,6 +9,8 @@
 #include "ui/llm/llm_session.h"
 #include "ui/window/main_window.h"
 #include "ui/worker/llm_controller.h"
+#include "ui/worker/llm_measure_controller.h"
+#include "ui/worker/recompute_controller.h"
 
 namespace cwb::ui {
 
@@ -37,6 +39,11 @@ void MainWindow::connectLlmMeasure() {
     connect(m_settings, &SettingsOwner::applied, this, [this] {
         if (isLlmMode()) m_llmMeasure->setCompression(llmCompressionFor(settings()));
     });
+    // The Device box: perplexity, speed and generation run where the compression jobs do
+    // (a device that cannot run the model falls back to the CPU with a note).
+    m_llmMeasure->controller()->setBackend(m_controller->backend());
+    connect(m_controller, &RecomputeController::deviceChosen, this,
+            [this] { m_llmMeasure->controller()->setBackend(m_controller->backend()); });
     connect(m_llmMeasure, &LlmMeasurePage::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
 }

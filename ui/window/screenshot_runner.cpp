@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QPixmap>
+#include <QPushButton>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
@@ -13,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/util/atomic_file.h"
+#include "ui/llm/generation_panel.h"
 #include "ui/llm/llm_measure_page.h"
 #include "ui/llm/llm_mode.h"
 #include "ui/llm/model_table_panel.h"
@@ -112,6 +114,14 @@ void ScreenshotRunner::pollLlm() {
                                                                 : LlmSweepKind::Alpha;
         page->applyChoices(choices);
         page->startSweep();
+        return;
+    }
+    // The measure page shows both greedy continuations of its prompt (original, compressed).
+    if ((m_stage == Stage::Settling || m_stage == Stage::Sweeping) &&
+        m_options.tab == QLatin1String("measure")) {
+        m_stage = Stage::Generating;
+        m_idlePolls = 0;
+        m_window->llmMeasurePage()->generationPanel()->generateButton()->click();
         return;
     }
     if (m_stage == Stage::Settling && m_options.tab == QLatin1String("table")) {

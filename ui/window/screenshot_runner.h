@@ -40,7 +40,7 @@ public:
     void start();
 
 private:
-    enum class Stage { Loading, Settling, Sweeping, Training, Table, Done };
+    enum class Stage { Loading, Settling, Sweeping, Training, Table, Generating, Done };
     void pollLlm();
     void poll();
     void applyOptions();

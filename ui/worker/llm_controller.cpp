@@ -296,11 +296,12 @@ void LlmController::submitFigures() {
         [](bool) {});
 }
 
-void LlmController::startTable(const std::vector<DType>& formats) {
+void LlmController::startTable(const std::vector<DType>& formats,
+                               const std::optional<LayerSettings>& settings) {
     if (!m_session) return;
     const auto session = m_session;
     m_table.submit<double>(
-        [this, session, formats](const JobContext& context) {
+        [this, session, formats, settings](const JobContext& context) {
             QElapsedTimer timer;
             timer.start();
             // Progress counts values, so the bar moves with the bytes read.
@@ -316,21 +317,26 @@ void LlmController::startTable(const std::vector<DType>& formats) {
                     return context.progress.callback(done + elements * d / std::max(1LL, t), total);
                 };
                 // A format whose blocks do not divide the rows leaves its cell empty (NaN).
-                std::vector<DType> fitting;
-                for (DType f : formats)
-                    if (role.tensor->shape()[1] % std::int64_t(dtypeBlockSize(f)) == 0)
-                        fitting.push_back(f);
+                std::vector<LlmScheme> fitting;
+                std::vector<int> column;  // the column of each measured scheme
+                for (std::size_t k = 0; k < formats.size(); ++k)
+                    if (role.tensor->shape()[1] % std::int64_t(dtypeBlockSize(formats[k])) == 0) {
+                        fitting.push_back({formats[k], {}});
+                        column.push_back(int(k));
+                    }
+                if (settings) {
+                    fitting.push_back({std::nullopt, *settings});
+                    column.push_back(int(formats.size()));
+                }
                 const std::vector<LlmSchemeCell> measured =
                     measureSchemes(*role.tensor, fitting, 0, inner);
                 LlmTableRow row;
                 row.role = static_cast<int>(i);
-                for (DType f : formats) {
-                    const auto it = std::find(fitting.begin(), fitting.end(), f);
-                    LlmSchemeCell cell;
-                    cell.sqnrDb = cell.bitsPerWeight = std::nan("");
-                    row.cells.push_back(
-                        it == fitting.end() ? cell : measured[std::size_t(it - fitting.begin())]);
-                }
+                LlmSchemeCell empty;
+                empty.sqnrDb = empty.bitsPerWeight = std::nan("");
+                row.cells.assign(formats.size() + (settings ? 1 : 0), empty);
+                for (std::size_t k = 0; k < measured.size(); ++k)
+                    row.cells[std::size_t(column[k])] = measured[k];
                 done += elements;
                 context.post([this, row] { emit tableRow(row); });
             }

@@ -17,6 +17,7 @@
 #include <QString>
 #include <QTimer>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/llm/llm_scheme_table.h"
@@ -50,7 +51,7 @@ struct LlmTensorFigures {
 // One row of the whole-model table.
 struct LlmTableRow {
     int role = -1;
-    std::vector<LlmSchemeCell> cells;  // one per format of the table
+    std::vector<LlmSchemeCell> cells;  // one per column of the table
 };
 
 class LlmController : public QObject {
@@ -79,9 +80,11 @@ public:
     void setPreviewElements(qint64 elements) { m_previewElements = elements; }
     qint64 previewElements() const { return m_previewElements; }
 
-    // The whole-model table over `formats`; tableRow() for each 2-D tensor, then
-    // tableFinished(). Cancelled by cancelTable() or a new checkpoint.
-    void startTable(const std::vector<DType>& formats);
+    // The whole-model table over `formats`, and `settings` (the workbench's alpha and rho)
+    // as a last column where given; tableRow() for each 2-D tensor, then tableFinished().
+    // Cancelled by cancelTable() or a new checkpoint.
+    void startTable(const std::vector<DType>& formats,
+                    const std::optional<LayerSettings>& settings = std::nullopt);
     void cancelTable();
     bool isTableRunning() const { return !m_table.isIdle(); }
 

@@ -122,7 +122,15 @@ void LlmMeasureController::setMaxChunks(int chunks) {
     restart();
 }
 
-// A new model, text or chunk limit: new figures for everything, nothing old kept running.
+void LlmMeasureController::setBackend(Backend* backend) {
+    if (backend == &cpuBackend()) backend = nullptr;
+    if (backend == m_backend) return;
+    m_backend = backend;
+    restart();
+}
+
+// A new model, text, chunk limit or device: new figures for everything, nothing old kept
+// running.
 void LlmMeasureController::restart() {
     for (LatestWinsLane* lane : {&m_baseline, &m_current, &m_sweep, &m_generate}) lane->cancel();
     m_coalesce.stop();
@@ -137,6 +145,7 @@ void LlmMeasureController::restart() {
     eval->tokens.assign(ids.begin(), ids.end());
     eval->maxChunks = m_maxChunks;
     eval->threads = m_threads;
+    eval->backend = m_backend;
     if (static_cast<int>(eval->tokens.size()) < eval->context) {
         emit failed(tr("%1: the text gives %2 tokens, fewer than one chunk of %3; open a longer "
                        "text")
@@ -275,9 +284,15 @@ void LlmMeasureController::generate(const QString& prompt, int tokens) {
                     text = QString::fromUtf8(bytes);
                     context.post([this, g] { emit generationChanged(g); });
                 };
-                const GenerateResult r =
-                    generateGreedy(checkpoint.config, original ? checkpoint.weights : *compressed,
-                                   promptIds, options);
+                const GenerateResult r = onDevice(eval->backend, g.deviceNote, [&](Backend* b) {
+                    bytes.clear();  // a run on the CPU after the device failed starts again
+                    previous = promptIds.back();
+                    text.clear();
+                    options.backend = b;
+                    return generateGreedy(checkpoint.config,
+                                          original ? checkpoint.weights : *compressed, promptIds,
+                                          options);
+                });
                 const double tps =
                     r.generateSeconds > 0 ? double(r.tokens.size()) / r.generateSeconds : 0.0;
                 (original ? g.originalTokensPerSecond : g.compressedTokensPerSecond) = tps;

@@ -40,6 +40,7 @@ struct LlmGeneration {
     QString original, compressed;  // the continuations so far
     QString compressionLabel;
     double originalTokensPerSecond = 0, compressedTokensPerSecond = 0;
+    QString deviceNote;  // where the chosen device could not run it (see onDevice)
     bool final = false;
 };
 
@@ -61,6 +62,10 @@ public:
     // At most this many chunks of the text per run (0: all), for very large models and tests.
     void setMaxChunks(int chunks);
     void setThreads(int threads) { m_threads = threads; }
+    // Where perplexity, speed and generation run (the window's Device choice; null: the
+    // CPU). A change measures everything again there.
+    void setBackend(Backend* backend);
+    Backend* backend() const { return m_backend; }
     void setMeasureSpeed(bool on) { m_options.speed = on; }
     void setCoalesceMs(int ms) { m_coalesce.setInterval(ms); }
 
@@ -116,6 +121,7 @@ private:
     QString m_text;  // the text's content
     int m_maxChunks = 0;
     int m_threads = 0;
+    Backend* m_backend = nullptr;
     LlmMeasureOptions m_options;
     LlmCompression m_compression;
     LlmPoint m_baselinePoint;

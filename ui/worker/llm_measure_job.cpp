@@ -128,7 +128,12 @@ LlmPoint measureLlmPoint(const LlmEvalContext& eval, const LlmCompression& compr
         point.stats = s;
         if (onPartial && s.chunks < s.totalChunks) onPartial(point);
     };
-    point.stats = measurePerplexity(checkpoint.config, *weights, eval.tokens, ppl).stats;
+    Backend* device = eval.backend;
+    point.stats = onDevice(device, point.deviceNote, [&](Backend* b) {
+                      if (!b) device = nullptr;  // what follows runs where this ran
+                      ppl.backend = b;
+                      return measurePerplexity(checkpoint.config, *weights, eval.tokens, ppl);
+                  }).stats;
     if (ppl.record) {
         std::lock_guard lock(eval.recorded->mutex);
         eval.recorded->reference =
@@ -148,7 +153,10 @@ LlmPoint measureLlmPoint(const LlmEvalContext& eval, const LlmCompression& compr
             speed.generateTokens = std::max(0, room - speed.promptTokens);
         }
         speed.cancel = std::cref(probe);
-        const SpeedResult s = measureSpeed(checkpoint.config, *weights, speed);
+        const SpeedResult s = onDevice(device, point.deviceNote, [&](Backend* b) {
+            speed.backend = b;
+            return measureSpeed(checkpoint.config, *weights, speed);
+        });
         point.prefillTokensPerSecond = s.prefillTokensPerSecond;
         point.generateTokensPerSecond = s.generateTokensPerSecond;
     }

@@ -6,12 +6,15 @@
 #pragma once
 
 #include <QMetaType>
+#include <QObject>
 #include <QString>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "core/backend/backend.h"
+#include "core/error.h"
 #include "core/llm/llm_compress.h"
 #include "core/llm/perplexity.h"
 #include "core/llm/tokenizer.h"
@@ -28,6 +31,8 @@ struct LlmEvalContext {
     int context = 256;
     int maxChunks = 0;  // 0: every whole chunk
     int threads = 0;    // 0: all cores
+    // Where the forward passes run (the window's Device choice); null: the CPU.
+    Backend* backend = nullptr;
     // The original's log-probabilities, recorded by the baseline run when they fit the
     // budget; later runs compare against them instead of running the original again.
     struct Recorded {
@@ -51,6 +56,8 @@ struct LlmPoint {
     double prefillTokensPerSecond = 0, generateTokensPerSecond = 0;  // 0: not measured
     bool fromSweep = false;
     double seconds = 0;  // compression, perplexity and speed together
+    // One line where the chosen device could not run the model and the CPU measured it.
+    QString deviceNote;
 };
 
 // describeLlmCompression's words for a compression of a sweep or the history: "as stored",
@@ -71,8 +78,25 @@ struct LlmMeasureOptions {
     int speedRepetitions = 1;
 };
 
-// Compresses (unless `compression` changes nothing), then measures. `onPartial` gets the
-// running figures after every chunk; `cancel` is checked before every layer and throws
+// Runs job(backend) on `backend`; where that device cannot run the model (job throws
+// cwb::Error, not Cancelled), runs job(nullptr) on the CPU and sets `note` to one line saying
+// so. A null backend or the CPU's runs once.
+template <typename Job>
+auto onDevice(Backend* backend, QString& note, Job job) -> decltype(job(backend)) {
+    if (!backend || backend == &cpuBackend()) return job(nullptr);
+    try {
+        return job(backend);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        note = QObject::tr("%1 cannot run this model (%2); measured on the CPU")
+                   .arg(QString::fromStdString(backend->name()), QString::fromUtf8(e.what()));
+        return job(nullptr);
+    }
+}
+
+// Compresses (unless `compression` changes nothing), then measures on eval.backend. `onPartial`
+// gets the running figures after every chunk; `cancel` is checked before every layer and throws
 // cwb::Cancelled. A run of the original records the reference when it fits the budget.
 // `compressedOut`, when given, receives the weights that were measured.
 LlmPoint measureLlmPoint(const LlmEvalContext& eval, const LlmCompression& compression,

@@ -74,6 +74,8 @@ void RecomputeController::updateBusy() {
     }
 }
 
+Backend* RecomputeController::backend() const { return &backendOr(m_backend); }
+
 void RecomputeController::setDevice(const QString& device) {
     BackendChoice choice;
     try {

@@ -56,6 +56,8 @@ public:
     // where another device runs the jobs.
     void setDevice(const QString& device);
     QString device() const { return m_device; }
+    // The backend the jobs run on now (never null: the CPU's where none was chosen).
+    Backend* backend() const;
 
     void openModel(const QString& path);
     std::shared_ptr<const Session> session() const { return m_session; }

@@ -1,0 +1,276 @@
+// The whole-model table (core's measureSchemes, what the window's table runs) on a large
+// checkpoint against the time to read the checkpoint's bytes from the page cache, measured
+// in the same run: an anchor read before and after every column, each column timed against
+// the mean of its two anchors. Also each format's kernel alone on one row held in the cache
+// (ns per value, one thread, the vector kernel and the reference), which separates the
+// arithmetic from the reading. Writes bench/results/llm_table.md.
+//
+//     llm_table_bench [CHECKPOINT] [--threads N] [--formats Q8_0,Q4_K,...] [--out FILE]
+//                     [--kernels-only] [--gigabytes G]
+// --gigabytes G: only the first matrices, up to G GB (where the page cache cannot hold the
+// whole checkpoint, the anchor would read the disk).
+// CHECKPOINT defaults to /work/scratch/llama7b (`cwb synth --shape llama7b`); threads 0
+// (default) = every core, as the window's table.
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/io/llama_checkpoint.h"
+#include "core/llm/linear.h"
+#include "core/llm/llama_tensor_roles.h"
+#include "core/llm/llm_scheme_table.h"
+#include "core/quant/block_formats.h"
+#include "core/quant/quant_rows.h"
+#include "core/util/mapped_file.h"
+#include "core/util/parallel.h"
+
+using namespace cwb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+// This thread's CPU time: kernel figures that other processes on the machine do not inflate.
+double threadSeconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// CPU ns per value of fn() over `values` values, repeated for 0.3 s of CPU time.
+template <typename Fn>
+double nsPerValue(std::int64_t values, Fn fn) {
+    long long reps = 0;
+    const double start = threadSeconds();
+    double now = start;
+    do {
+        fn();
+        ++reps;
+    } while ((now = threadSeconds()) - start < 0.3);
+    return (now - start) * 1e9 / double(reps * values);
+}
+
+std::string firstLine(const char* path, const char* key = nullptr) {
+    std::ifstream f(path);
+    std::string line;
+    while (std::getline(f, line))
+        if (!key || line.rfind(key, 0) == 0) return key ? line.substr(line.find(':') + 2) : line;
+    return "?";
+}
+
+std::string loadAverage() {
+    std::istringstream s(firstLine("/proc/loadavg"));
+    std::string a, b, c;
+    s >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+// VmHWM and VmRSS in MiB.
+std::string memory() {
+    std::ifstream f("/proc/self/status");
+    std::string line, out;
+    while (std::getline(f, line))
+        for (const char* key : {"VmHWM:", "VmRSS:", "RssFile:"})
+            if (line.rfind(key, 0) == 0) {
+                std::istringstream s(line.substr(std::string(key).size()));
+                long kb = 0;
+                s >> kb;
+                out += (out.empty() ? "" : ", ") +
+                       std::string(key).substr(0, std::string(key).size() - 1) + " " +
+                       std::to_string(kb / 1024) + " MiB";
+            }
+    return out;
+}
+
+// A matrix's bytes in its file.
+struct Extent {
+    std::string path;
+    std::uint64_t offset = 0, bytes = 0;
+};
+
+// Seconds to read the matrices' bytes with pread() in 16 MiB pieces.
+double readAll(const std::vector<Extent>& extents) {
+    std::vector<char> buffer(16 << 20);
+    const auto start = Clock::now();
+    for (const Extent& e : extents) {
+        const int fd = ::open(e.path.c_str(), O_RDONLY);
+        if (fd < 0) continue;
+        for (std::uint64_t done = 0; done < e.bytes;) {
+            const auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), e.bytes - done));
+            const ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(e.offset + done));
+            if (n <= 0) break;
+            done += static_cast<std::uint64_t>(n);
+        }
+        ::close(fd);
+    }
+    return seconds(start, Clock::now());
+}
+
+std::string fmt(const char* pattern, double a, double b = 0, double c = 0, double d = 0) {
+    char text[256];
+    std::snprintf(text, sizeof text, pattern, a, b, c, d);
+    return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    std::string path = "/work/scratch/llama7b";
+    std::string out = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_table.md";
+    int threads = 0;
+    bool kernelsOnly = false;
+    double gigabytes = 0.0;  // 0: every matrix
+    std::vector<DType> formats = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                                  DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q3_K, DType::Q2_K};
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--threads" && i + 1 < argc) {
+            threads = std::stoi(argv[++i]);
+        } else if (a == "--gigabytes" && i + 1 < argc) {
+            gigabytes = std::stod(argv[++i]);
+        } else if (a == "--kernels-only") {
+            kernelsOnly = true;
+        } else if (a == "--out" && i + 1 < argc) {
+            out = argv[++i];
+        } else if (a == "--formats" && i + 1 < argc) {
+            formats.clear();
+            std::istringstream s(argv[++i]);
+            for (std::string name; std::getline(s, name, ',');) {
+                DType t{};
+                if (!parseDType(name, t)) {
+                    std::fprintf(stderr, "unknown format %s\n", name.c_str());
+                    return 2;
+                }
+                formats.push_back(t);
+            }
+        } else {
+            path = a;
+        }
+    }
+    threads = resolveThreads(threads);
+    const std::string load0 = loadAverage();
+    std::printf("checkpoint %s, %d threads, load %s\n", path.c_str(), threads, load0.c_str());
+
+    const LlamaCheckpoint checkpoint = openLlamaCheckpoint(path);
+    const std::vector<LlamaTensorRole> roles = llamaTensorRoles(checkpoint);
+    std::vector<const Tensor*> matrices;
+    std::vector<Extent> extents;
+    std::uint64_t values = 0, bytes = 0;
+    for (const LlamaTensorRole& role : roles) {
+        const Tensor& t = *role.tensor;
+        if (t.shape().size() != 2) continue;
+        if (gigabytes > 0 && double(bytes + t.byteSize()) > gigabytes * 1e9) break;
+        const MappedFile* file = mappedFileOf(t);
+        if (!file) continue;
+        matrices.push_back(&t);
+        extents.push_back({file->path(), static_cast<std::uint64_t>(t.bytes() - file->data()),
+                           static_cast<std::uint64_t>(t.byteSize())});
+        values += static_cast<std::uint64_t>(t.elements());
+        bytes += t.byteSize();
+    }
+
+    // 1. Each kernel on one row in the cache: the largest tensor's row 1, over and over.
+    std::vector<std::string> kernelRows;
+    {
+        const Tensor* big = matrices.front();
+        for (const Tensor* t : matrices)
+            if (t->elements() > big->elements()) big = t;
+        const std::int64_t cols = big->shape()[1];
+        std::vector<float> row(static_cast<std::size_t>(cols));
+        tensorRowToFloat(*big, 1, row.data());
+        volatile double sink = 0.0;
+        const double decode = nsPerValue(cols, [&] {
+            tensorRowToFloat(*big, 1, row.data());
+            sink = sink + quant::sumOfSquares(row.data(), cols);
+        });
+        kernelRows.push_back(
+            fmt("| bf16 row to float32, and its sum of squares | %.2f | | |", decode));
+        std::printf("decode %.2f ns/value\n", decode);
+        for (DType f : formats) {
+            const auto& format = quant::blockFormat(f);
+            const auto fast = format.squaredError[static_cast<int>(quant::activeIsa())];
+            const auto ref = format.squaredError[0];
+            const double ns = nsPerValue(cols, [&] { sink = sink + fast(row.data(), cols); });
+            const double nsRef = nsPerValue(cols, [&] { sink = sink + ref(row.data(), cols); });
+            kernelRows.push_back("| " + dtypeName(f) +
+                                 fmt(" | %.2f | %.1f | %.0fx |", ns, nsRef, nsRef / ns));
+            std::printf("kernel %-5s %.2f ns/value (reference %.1f)\n", dtypeName(f).c_str(), ns,
+                        nsRef);
+        }
+    }
+
+    if (kernelsOnly) return 0;
+
+    // 2. The anchor and the columns, interleaved.
+    const double cold = readAll(extents);
+    std::printf("read %.2f GB: %.1f s (the first read of this run)\n", double(bytes) / 1e9, cold);
+    double anchor = readAll(extents);
+    std::printf("anchor %.2f s\n", anchor);
+    std::vector<std::string> columnRows;
+    auto column = [&](const std::vector<DType>& chosen, const std::string& name) {
+        const std::string loadBefore = loadAverage();
+        const auto start = Clock::now();
+        for (const Tensor* t : matrices) {
+            std::vector<DType> fitting;
+            for (DType f : chosen)
+                if (t->shape()[1] % static_cast<std::int64_t>(dtypeBlockSize(f)) == 0)
+                    fitting.push_back(f);
+            measureSchemes(*t, fitting, threads);
+        }
+        const double s = seconds(start, Clock::now());
+        const double after = readAll(extents);
+        const double mean = 0.5 * (anchor + after);
+        columnRows.push_back("| " + name + fmt(" | %.1f s | %.2f s | %.2fx |", s, mean, s / mean) +
+                             " " + loadBefore + " |");
+        std::printf("%-22s %7.1f s, anchors %.2f / %.2f s: %.2fx the cached read (load %s)\n",
+                    name.c_str(), s, anchor, after, s / mean, loadBefore.c_str());
+        anchor = after;
+    };
+    for (DType f : formats) column({f}, dtypeName(f));
+    const std::vector<DType> defaults = {DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K,
+                                         DType::Q4_0, DType::Q3_K, DType::Q2_K};
+    column(defaults, "the window's 7 default formats together");
+    const std::string mem = memory(), load1 = loadAverage();
+
+    std::ostringstream md;
+    md << "# The whole-model table against reading the checkpoint (llm_table_bench)\n\n"
+       << "Checkpoint `" << path << "`: " << matrices.size() << " matrices"
+       << (gigabytes > 0 ? fmt(" (the first %.1f GB of them)", gigabytes) : std::string()) << ", "
+       << fmt("%.2f", double(values) / 1e9) << " G values, " << fmt("%.2f", double(bytes) / 1e9)
+       << " GB. Machine: " << firstLine("/proc/cpuinfo", "model name") << ", " << threads
+       << " threads, kernels " << quant::isaName(quant::activeIsa()) << "; load average " << load0
+       << " at the start, " << load1 << " at the end.\n\n"
+       << "Rerun: `build/bench/llm_table_bench " << path
+       << (gigabytes > 0 ? fmt(" --gigabytes %g", gigabytes) : std::string()) << "`\n\n"
+       << "## Each column against the page-cache read (goal <= 2x)\n\n"
+       << "The anchor: the same matrices' bytes read with pread() in 16 MiB pieces, from the "
+          "page cache (first read of the run "
+       << fmt("%.1f", cold)
+       << " s), before and after "
+          "each column; a column's ratio is against the mean of its two anchors. A column is "
+          "measureSchemes over every matrix, as the window's table runs it.\n\n"
+       << "| formats | table | cached read | ratio | load at start |\n|---|---|---|---|---|\n";
+    for (const auto& r : columnRows) md << r << "\n";
+    md << "\nMemory at the end: " << mem << ".\n\n"
+       << "## Each kernel on one cached row (one thread, CPU time)\n\n"
+       << "| format | vector kernel, ns/value | reference (encode, decode, sum), ns/value | "
+          "speedup |\n"
+       << "|---|---|---|---|\n";
+    for (const auto& r : kernelRows) md << r << "\n";
+    std::ofstream(out) << md.str();
+    std::printf("wrote %s\n", out.c_str());
+    return 0;
+}

@@ -1,0 +1,310 @@
+// The 32-value weight formats Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 encoded with AVX2 by the
+// reference rules (legacy_blocks.cpp): the same scale, the same codes, so the same bytes;
+// and the squared error they give, from the codes and scales in registers, without writing
+// a block. Blocks go eight at a time: first each block's extremes, then the eight scales with
+// vector divisions and fp16 conversions (the same IEEE operations as the scalar ones), then
+// the codes. A block holding a NaN or an infinity goes through the reference quantizer.
+#include <algorithm>
+#include <cfloat>
+
+#include "core/quant/avx2_encode.h"
+#include "core/quant/block_formats.h"
+#include "core/quant/block_layouts.h"
+#include "core/quant/kernels.h"
+
+namespace cwb::quant::detail {
+namespace {
+
+using namespace avx2;
+
+enum class Rule { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 };
+
+// One block's codes (unsigned, as stored) and the values they decode to.
+struct Coded {
+    __m256 q[4];
+    __m256 back[4];
+};
+
+// The scales of up to eight blocks: lane k for block k.
+struct Scales {
+    alignas(32) float id[8], dv[8], mv[8], lo[8];
+    alignas(16) std::uint16_t d[8], m[8];
+};
+
+// The value of largest magnitude, signed, the first one on ties (kernels.h's signedAbsMax).
+CWB_QUANT_AVX2 float signedMax(const float* x, const __m256 (&v)[4]) {
+    __m256 a[4];
+    for (int k = 0; k < 4; ++k) a[k] = absf(v[k]);
+    const float amax = hmax(_mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3])));
+    if (amax == 0.f) return 0.f;  // the reference never takes a zero: +0
+    const __m256 m = _mm256_set1_ps(amax);
+    std::uint32_t hits = 0;
+    for (int k = 0; k < 4; ++k)
+        hits |= static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a[k], m, _CMP_EQ_OQ)))
+                << (8 * k);
+    return x[__builtin_ctz(hits)];
+}
+
+// The block's minimum and maximum as the reference's sequential scan gives them; a zero
+// extreme is looked up in order, since -0 and +0 tie and the first one wins there.
+CWB_QUANT_AVX2 void minMax(const float* x, const __m256 (&v)[4], float& lo, float& hi) {
+    lo = hmin(_mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3])));
+    hi = hmax(_mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3])));
+    if (lo == 0.f || hi == 0.f) {
+        lo = FLT_MAX, hi = -FLT_MAX;
+        for (int j = 0; j < kQK; ++j) {
+            if (x[j] < lo) lo = x[j];
+            if (x[j] > hi) hi = x[j];
+        }
+    }
+}
+
+// What a block's scale comes from: |max| (Q8_0), the signed max (Q4_0, Q5_0), or the
+// minimum in `a` and maximum in `b` (Q4_1, Q5_1).
+template <Rule R>
+CWB_QUANT_AVX2 void extremes(const float* x, const __m256 (&v)[4], float& a, float& b) {
+    if constexpr (R == Rule::Q8_0)
+        a = hmax(_mm256_max_ps(_mm256_max_ps(absf(v[0]), absf(v[1])),
+                               _mm256_max_ps(absf(v[2]), absf(v[3]))));
+    else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0)
+        a = signedMax(x, v);
+    else
+        minMax(x, v, a, b);
+}
+
+CWB_QUANT_AVX2 inline __m256 inverse(__m256 d) {
+    const __m256 zero = _mm256_setzero_ps();
+    return _mm256_blendv_ps(_mm256_div_ps(_mm256_set1_ps(1.0f), d), zero,
+                            _mm256_cmp_ps(d, zero, _CMP_EQ_OQ));
+}
+
+CWB_QUANT_AVX2 inline __m128i toHalves(__m256 v) {
+    return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+// Eight blocks' scales: d = amax / 127, max / -half or (max - min) / top, id = 1 / d (0 for
+// d = 0), d (and the minimum) rounded to fp16 as stored.
+template <Rule R>
+CWB_QUANT_AVX2 void scales(const float* a, const float* b, Scales& s) {
+    const __m256 va = _mm256_loadu_ps(a);
+    __m256 d;
+    if constexpr (R == Rule::Q8_0)
+        d = _mm256_div_ps(va, _mm256_set1_ps(127.f));
+    else if constexpr (R == Rule::Q4_0)
+        d = _mm256_div_ps(va, _mm256_set1_ps(-8.f));
+    else if constexpr (R == Rule::Q5_0)
+        d = _mm256_div_ps(va, _mm256_set1_ps(-16.f));
+    else
+        d = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(b), va),
+                          _mm256_set1_ps(R == Rule::Q4_1 ? 15.f : 31.f));
+    _mm256_store_ps(s.id, inverse(d));
+    const __m128i dh = toHalves(d);
+    _mm_store_si128(reinterpret_cast<__m128i*>(s.d), dh);
+    _mm256_store_ps(s.dv, _mm256_cvtph_ps(dh));
+    if constexpr (R == Rule::Q4_1 || R == Rule::Q5_1) {
+        const __m128i mh = toHalves(va);
+        _mm_store_si128(reinterpret_cast<__m128i*>(s.m), mh);
+        _mm256_store_ps(s.mv, _mm256_cvtph_ps(mh));
+        _mm256_store_ps(s.lo, va);
+    }
+}
+
+CWB_QUANT_AVX2 inline __m256 trunc(__m256 v) {
+    return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+
+// C's roundf for |v| < 2^23: trunc(v) plus trunc(2 (v - trunc(v))), which is +-1 exactly
+// where the dropped part is at least a half (v - trunc(v) is exact, so is the doubling).
+CWB_QUANT_AVX2 inline __m256 roundAway(__m256 v) {
+    const __m256 t = trunc(v);
+    const __m256 f = _mm256_sub_ps(v, t);
+    return _mm256_add_ps(t, trunc(_mm256_add_ps(f, f)));
+}
+
+// Block k of a group, by the reference's expressions.
+template <Rule R>
+CWB_QUANT_AVX2 void code(const __m256 (&v)[4], const Scales& s, int k, Coded& c) {
+    const __m256 id = _mm256_broadcast_ss(&s.id[k]), dv = _mm256_broadcast_ss(&s.dv[k]);
+    for (int j = 0; j < 4; ++j) {
+        if constexpr (R == Rule::Q8_0) {
+            c.q[j] = roundAway(_mm256_mul_ps(v[j], id));
+            c.back[j] = _mm256_mul_ps(c.q[j], dv);
+        } else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0) {
+            // (int)(x / d + half + 0.5): the sum is at least 0, so truncation is the floor.
+            constexpr float kHalf = R == Rule::Q4_0 ? 8.f : 16.f;
+            const __m256 t =
+                trunc(_mm256_add_ps(_mm256_mul_ps(v[j], id), _mm256_set1_ps(kHalf + 0.5f)));
+            c.q[j] = _mm256_min_ps(t, _mm256_set1_ps(2 * kHalf - 1));
+            c.back[j] = _mm256_mul_ps(_mm256_sub_ps(c.q[j], _mm256_set1_ps(kHalf)), dv);
+        } else {
+            const __m256 lo = _mm256_broadcast_ss(&s.lo[k]), mv = _mm256_broadcast_ss(&s.mv[k]);
+            const __m256 t = trunc(
+                _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v[j], lo), id), _mm256_set1_ps(0.5f)));
+            // Q4_1 caps at 15; Q5_1's code cannot pass 31.
+            c.q[j] = R == Rule::Q4_1 ? _mm256_min_ps(t, _mm256_set1_ps(15.f)) : t;
+            c.back[j] = _mm256_add_ps(_mm256_mul_ps(c.q[j], dv), mv);
+        }
+    }
+}
+
+// The 32 codes as bytes in order.
+CWB_QUANT_AVX2 __m256i codeBytes(const Coded& c) {
+    return packBytes(_mm256_cvtps_epi32(c.q[0]), _mm256_cvtps_epi32(c.q[1]),
+                     _mm256_cvtps_epi32(c.q[2]), _mm256_cvtps_epi32(c.q[3]));
+}
+
+// Element j in the low nibble of byte j, element j + 16 in its high nibble.
+CWB_QUANT_AVX2 void storeNibbles(__m256i bytes, std::uint8_t* qs) {
+    const __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i*>(qs),
+        _mm_or_si128(_mm_and_si128(lo, low4), _mm_slli_epi16(_mm_and_si128(hi, low4), 4)));
+}
+
+CWB_QUANT_AVX2 void storeFifthBits(__m256i bytes, std::uint8_t* qh) {
+    const auto bits = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_slli_epi16(bytes, 3)));
+    std::memcpy(qh, &bits, 4);
+}
+
+template <Rule R>
+CWB_QUANT_AVX2 void store(const Coded& c, const Scales& s, int k, std::byte* out) {
+    const __m256i bytes = codeBytes(c);
+    if constexpr (R == Rule::Q8_0) {
+        auto& b = *blocksOf<BlockQ8_0>(out);
+        b.d = s.d[k];
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.qs), bytes);
+    } else if constexpr (R == Rule::Q4_0) {
+        auto& b = *blocksOf<BlockQ4_0>(out);
+        b.d = s.d[k];
+        storeNibbles(bytes, b.qs);
+    } else if constexpr (R == Rule::Q4_1) {
+        auto& b = *blocksOf<BlockQ4_1>(out);
+        b.d = s.d[k];
+        b.m = s.m[k];
+        storeNibbles(bytes, b.qs);
+    } else if constexpr (R == Rule::Q5_0) {
+        auto& b = *blocksOf<BlockQ5_0>(out);
+        b.d = s.d[k];
+        storeFifthBits(bytes, b.qh);
+        storeNibbles(bytes, b.qs);
+    } else {
+        auto& b = *blocksOf<BlockQ5_1>(out);
+        b.d = s.d[k];
+        b.m = s.m[k];
+        storeFifthBits(bytes, b.qh);
+        storeNibbles(bytes, b.qs);
+    }
+}
+
+constexpr int blockBytes(Rule r) {
+    return r == Rule::Q4_0   ? 18
+           : r == Rule::Q4_1 ? 20
+           : r == Rule::Q5_0 ? 22
+           : r == Rule::Q5_1 ? 24
+                             : 34;
+}
+
+enum class Mode { Bytes, Error };
+
+// Blocks in groups of eight; Bytes writes them to `out`, Error adds to `error` (and the
+// reference's error of a non-finite block to `fallback`).
+template <Rule R, Mode M>
+CWB_QUANT_AVX2 void run(const float* x, std::int64_t n, DType type, std::byte* out,
+                        SquaredError& error, double& fallback) {
+    const std::int64_t blocks = n / kQK;
+    for (std::int64_t g = 0; g < blocks; g += 8, x += 8 * kQK) {
+        const int count = static_cast<int>(std::min<std::int64_t>(8, blocks - g));
+        alignas(32) float a[8] = {}, b[8] = {};
+        bool finite[8];
+        for (int k = 0; k < count; ++k) {
+            const float* xb = x + k * kQK;
+            __m256 v[4], bad = _mm256_setzero_ps();
+            for (int j = 0; j < 4; ++j)
+                bad = nonFiniteBits(bad, v[j] = _mm256_loadu_ps(xb + 8 * j));
+            finite[k] = allFinite(bad);
+            if (finite[k]) extremes<R>(xb, v, a[k], b[k]);
+        }
+        Scales s;
+        scales<R>(a, b, s);
+        for (int k = 0; k < count; ++k) {
+            const float* xb = x + k * kQK;
+            if (!finite[k]) {
+                const auto& f = blockFormat(type);
+                if constexpr (M == Mode::Bytes)
+                    f.fromFloatRef(xb, out + (g + k) * blockBytes(R), kQK);
+                else
+                    fallback += f.squaredError[static_cast<int>(Isa::Scalar)](xb, kQK);
+                continue;
+            }
+            __m256 v[4];
+            for (int j = 0; j < 4; ++j) v[j] = _mm256_loadu_ps(xb + 8 * j);
+            Coded c;
+            code<R>(v, s, k, c);
+            if constexpr (M == Mode::Bytes)
+                store<R>(c, s, k, out + (g + k) * blockBytes(R));
+            else
+                for (int j = 0; j < 4; ++j) addError(error, c.back[j], v[j]);
+        }
+    }
+}
+
+template <Rule R>
+CWB_QUANT_AVX2 void encode(const float* x, std::byte* out, std::int64_t n, DType type) {
+    SquaredError unused;
+    double none = 0.0;
+    run<R, Mode::Bytes>(x, n, type, out, unused, none);
+}
+
+template <Rule R>
+CWB_QUANT_AVX2 double squaredError(const float* x, std::int64_t n, DType type) {
+    SquaredError s;
+    double fallback = 0.0;
+    run<R, Mode::Error>(x, n, type, nullptr, s, fallback);
+    return total(s) + fallback;
+}
+
+}  // namespace
+
+#define CWB_LEGACY_ERROR(T)                                         \
+    double squaredError##T##Avx2(const float* in, std::int64_t n) { \
+        return squaredError<Rule::T>(in, n, DType::T);              \
+    }
+#define CWB_LEGACY_ENCODER(T)                                                     \
+    void fromFloat##T##Avx2(const float* in, std::byte* blocks, std::int64_t n) { \
+        encode<Rule::T>(in, blocks, n, DType::T);                                 \
+    }                                                                             \
+    CWB_LEGACY_ERROR(T)
+CWB_LEGACY_ENCODER(Q4_0)
+CWB_LEGACY_ENCODER(Q4_1)
+CWB_LEGACY_ENCODER(Q5_0)
+CWB_LEGACY_ENCODER(Q5_1)
+CWB_LEGACY_ERROR(Q8_0)  // its encoder is the activation quantizer (activations_avx2.cpp)
+#undef CWB_LEGACY_ENCODER
+#undef CWB_LEGACY_ERROR
+
+// The signal the errors are set against: each square in double, as the error's; and the
+// extremes (min/max ignore NaN as the scalar std::min/std::max chain does).
+CWB_QUANT_AVX2 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max) {
+    SquaredError s;
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(in + i);
+        addError(s, zero, v);
+        lo = _mm256_min_ps(v, lo);  // a NaN in v keeps lo
+        hi = _mm256_max_ps(v, hi);
+    }
+    min = hmin(lo);
+    max = hmax(hi);
+    double rest = 0.0;
+    for (; i < n; ++i) {
+        rest += double(in[i]) * in[i];
+        min = std::min(min, in[i]);
+        max = std::max(max, in[i]);
+    }
+    return total(s) + rest;
+}
+
+}  // namespace cwb::quant::detail
