@@ -6,11 +6,13 @@
 // arithmetic from the reading. Writes bench/results/llm_table.md.
 //
 //     llm_table_bench [CHECKPOINT] [--threads N] [--formats Q8_0,Q4_K,...] [--out FILE]
-//                     [--kernels-only] [--gigabytes G]
+//                     [--kernels-only] [--gigabytes G] [--no-alpha-rho] [--no-defaults]
 // --gigabytes G: only the first matrices, up to G GB (where the page cache cannot hold the
 // whole checkpoint, the anchor would read the disk).
 // CHECKPOINT defaults to /work/scratch/llama7b (`cwb synth --shape llama7b`); threads 0
-// (default) = every core, as the window's table.
+// (default) = every core, as the window's table. Columns: each format alone, the
+// workbench's alpha 0.01 and rho 0.01 alone, then the window's seven default formats
+// together.
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,13 @@ namespace {
 
 double seconds(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
+}
+
+// This process's CPU time (user and system, every thread).
+double processSeconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
 // This thread's CPU time: kernel figures that other processes on the machine do not inflate.
@@ -131,7 +140,7 @@ int main(int argc, char** argv) {
     std::string path = "/work/scratch/llama7b";
     std::string out = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_table.md";
     int threads = 0;
-    bool kernelsOnly = false;
+    bool kernelsOnly = false, noAlphaRho = false, noDefaults = false;
     double gigabytes = 0.0;  // 0: every matrix
     std::vector<DType> formats = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
                                   DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q3_K, DType::Q2_K};
@@ -141,6 +150,10 @@ int main(int argc, char** argv) {
             threads = std::stoi(argv[++i]);
         } else if (a == "--gigabytes" && i + 1 < argc) {
             gigabytes = std::stod(argv[++i]);
+        } else if (a == "--no-alpha-rho") {
+            noAlphaRho = true;
+        } else if (a == "--no-defaults") {
+            noDefaults = true;
         } else if (a == "--kernels-only") {
             kernelsOnly = true;
         } else if (a == "--out" && i + 1 < argc) {
@@ -192,9 +205,10 @@ int main(int argc, char** argv) {
         std::vector<float> row(static_cast<std::size_t>(cols));
         tensorRowToFloat(*big, 1, row.data());
         volatile double sink = 0.0;
+        const std::size_t rowBytes = dtypeStorageBytes(big->dtype(), std::uint64_t(cols));
         const double decode = nsPerValue(cols, [&] {
-            tensorRowToFloat(*big, 1, row.data());
-            sink = sink + quant::sumOfSquares(row.data(), cols);
+            sink = sink + quant::dequantizeRowSquares(big->dtype(), big->bytes() + rowBytes,
+                                                      row.data(), cols);
         });
         kernelRows.push_back(
             fmt("| bf16 row to float32, and its sum of squares | %.2f | | |", decode));
@@ -217,32 +231,57 @@ int main(int argc, char** argv) {
     // 2. The anchor and the columns, interleaved.
     const double cold = readAll(extents);
     std::printf("read %.2f GB: %.1f s (the first read of this run)\n", double(bytes) / 1e9, cold);
+    double cpu0 = processSeconds();
     double anchor = readAll(extents);
-    std::printf("anchor %.2f s\n", anchor);
+    double anchorCpu = processSeconds() - cpu0;
+    std::printf("anchor %.2f s (%.2f s of CPU)\n", anchor, anchorCpu);
     std::vector<std::string> columnRows;
-    auto column = [&](const std::vector<DType>& chosen, const std::string& name) {
+    auto column = [&](const std::vector<LlmScheme>& chosen, const std::string& name) {
         const std::string loadBefore = loadAverage();
         const auto start = Clock::now();
+        const double cpuStart = processSeconds();
         for (const Tensor* t : matrices) {
-            std::vector<DType> fitting;
-            for (DType f : chosen)
-                if (t->shape()[1] % static_cast<std::int64_t>(dtypeBlockSize(f)) == 0)
+            std::vector<LlmScheme> fitting;
+            for (const LlmScheme& f : chosen)
+                if (!f.format ||
+                    t->shape()[1] % static_cast<std::int64_t>(dtypeBlockSize(*f.format)) == 0)
                     fitting.push_back(f);
             measureSchemes(*t, fitting, threads);
         }
         const double s = seconds(start, Clock::now());
+        const double cpu = processSeconds() - cpuStart;
+        cpu0 = processSeconds();
         const double after = readAll(extents);
-        const double mean = 0.5 * (anchor + after);
-        columnRows.push_back("| " + name + fmt(" | %.1f s | %.2f s | %.2fx |", s, mean, s / mean) +
-                             " " + loadBefore + " |");
-        std::printf("%-22s %7.1f s, anchors %.2f / %.2f s: %.2fx the cached read (load %s)\n",
-                    name.c_str(), s, anchor, after, s / mean, loadBefore.c_str());
+        const double afterCpu = processSeconds() - cpu0;
+        const double mean = 0.5 * (anchor + after), meanCpu = 0.5 * (anchorCpu + afterCpu);
+        // CPU time per thread against the read's: what the wall ratio would be on an idle
+        // machine where both threads run all the time.
+        const double cpuRatio = cpu / threads / meanCpu;
+        columnRows.push_back(
+            "| " + name + fmt(" | %.1f s | %.2f s | %.2fx | %.2fx |", s, mean, s / mean, cpuRatio) +
+            " " + loadBefore + " |");
+        std::printf(
+            "%-22s %7.1f s, anchors %.2f / %.2f s: %.2fx the cached read; CPU %.1f s over "
+            "%d threads against %.2f s: %.2fx (load %s)\n",
+            name.c_str(), s, anchor, after, s / mean, cpu, threads, meanCpu, cpuRatio,
+            loadBefore.c_str());
         anchor = after;
+        anchorCpu = afterCpu;
     };
-    for (DType f : formats) column({f}, dtypeName(f));
-    const std::vector<DType> defaults = {DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K,
-                                         DType::Q4_0, DType::Q3_K, DType::Q2_K};
-    column(defaults, "the window's 7 default formats together");
+    for (DType f : formats) column({LlmScheme{f, {}}}, dtypeName(f));
+    if (!noAlphaRho) {
+        LayerSettings alphaRho;
+        alphaRho.quant.alpha = 0.01f;
+        alphaRho.prune.rho = 0.01f;
+        column({LlmScheme{std::nullopt, alphaRho}}, "alpha 0.01, rho 0.01");
+    }
+    if (!noDefaults) {
+        std::vector<LlmScheme> defaults;
+        for (DType f : {DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0,
+                        DType::Q3_K, DType::Q2_K})
+            defaults.push_back({f, {}});
+        column(defaults, "the window's 7 default formats together");
+    }
     const std::string mem = memory(), load1 = loadAverage();
 
     std::ostringstream md;
@@ -261,8 +300,13 @@ int main(int argc, char** argv) {
        << fmt("%.1f", cold)
        << " s), before and after "
           "each column; a column's ratio is against the mean of its two anchors. A column is "
-          "measureSchemes over every matrix, as the window's table runs it.\n\n"
-       << "| formats | table | cached read | ratio | load at start |\n|---|---|---|---|---|\n";
+          "measureSchemes over every matrix, as the window's table runs it. The CPU-time "
+          "ratio sets the column's CPU time (user and system, all threads) divided by the "
+          "thread count against the read's CPU time: what the wall ratio comes to where "
+          "nothing else competes for the cores (on a loaded machine the wall ratio grows "
+          "with the load, the read's single thread being hit less than two busy ones).\n\n"
+       << "| formats | table | cached read | ratio | CPU-time ratio | load at start |\n"
+       << "|---|---|---|---|---|---|\n";
     for (const auto& r : columnRows) md << r << "\n";
     md << "\nMemory at the end: " << mem << ".\n\n"
        << "## Each kernel on one cached row (one thread, CPU time)\n\n"

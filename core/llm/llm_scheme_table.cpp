@@ -10,7 +10,6 @@
 #include "core/compress/encoded_size.h"
 #include "core/compress/quantize.h"
 #include "core/error.h"
-#include "core/llm/linear.h"
 #include "core/llm/llm_compress.h"
 #include "core/quant/quant_rows.h"
 #include "core/quant/step_error.h"
@@ -106,6 +105,8 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
     for (std::size_t k = 0; k < n; ++k)
         inPass[k] =
             schemes[k].format || (changes(schemes[k].settings) && isStepRule(schemes[k].settings));
+    const bool anyStepRule =
+        std::any_of(schemes.begin(), schemes.end(), [&](const LlmScheme& s) { return !s.format; });
     std::vector<quant::StepRule> rules(n);
     for (std::size_t k = 0; k < n; ++k)
         if (!schemes[k].format) rules[k] = stepRule(schemes[k].settings);
@@ -115,19 +116,25 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
     std::atomic<bool> stop{false};
     std::atomic<long long> done{0};
     threads = std::max(1, std::min<int>(resolveThreads(threads), static_cast<int>(chunks)));
-    parallelFor(chunks, threads, [&](long long begin, long long end, int worker) {
+    // Chunks are claimed one by one, so a thread the machine slows down does not leave the
+    // other waiting at the end of each tensor; the sums are per chunk, so the figures do not
+    // depend on which thread took which.
+    std::atomic<long long> next{0};
+    parallelFor(threads, threads, [&](long long, long long, int worker) {
         std::vector<float> row(static_cast<std::size_t>(cols));
-        for (long long c = begin; c < end && !stop; ++c) {
+        const std::size_t rowBytes = dtypeStorageBytes(tensor.dtype(), std::uint64_t(cols));
+        for (long long c = next++; c < chunks && !stop; c = next++) {
             ChunkSums& s = sums[static_cast<std::size_t>(c)];
             s.error.assign(n, 0.0);
             s.zeros.assign(n, 0);
             const long long last = std::min<long long>(rows, (c + 1) * kChunkRows);
             for (long long r = c * kChunkRows; r < last; ++r) {
-                // The row is decoded once and stays in the first-level cache while each
-                // scheme measures it; nothing is written.
-                tensorRowToFloat(tensor, r, row.data());
-                float lo, hi;
-                s.signal += quant::sumOfSquares(row.data(), cols, &lo, &hi);
+                // The row is decoded once (with its sums) and stays in the first-level cache
+                // while each scheme measures it; nothing is written.
+                float lo = 0.f, hi = 0.f;  // the step rules' code range needs them
+                s.signal += quant::dequantizeRowSquares(
+                    tensor.dtype(), tensor.bytes() + r * rowBytes, row.data(), cols,
+                    anyStepRule ? &lo : nullptr, anyStepRule ? &hi : nullptr);
                 s.min = std::min(s.min, lo);
                 s.max = std::max(s.max, hi);
                 for (std::size_t k = 0; k < n; ++k) {

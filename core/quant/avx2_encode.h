@@ -108,21 +108,36 @@ CWB_QUANT_AVX2 inline void lanesOf(const float* x, int n, __m256* out) {
     for (int i = 0; i < n; i += 8) transpose8(x + i, n, out + i);
 }
 
-// Sum of (back - x)^2 with each difference and square in double, as the reference path
-// measures the error (double(decoded) - original); only the order of the additions differs.
+// Sum of (back - x)^2 with each difference in double, as the reference path measures the
+// error (double(decoded) - original). The square is fused into the addition: where it is
+// exact in double (always for squares of floats, nearly always for these differences) that
+// is the reference's sum; the order of the additions differs anyway.
+// Four accumulators, two per vector of eight (`P` picks the pair): one fused multiply-add's
+// latency per eight values would otherwise bound the kernels, so callers alternate P.
 struct SquaredError {
-    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                      _mm256_setzero_pd()};
 };
+template <int P = 0>
 CWB_QUANT_AVX2 inline void addError(SquaredError& s, __m256 back, __m256 x) {
     const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(back)),
                                      _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
     const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(back, 1)),
                                      _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
-    s.lo = _mm256_add_pd(s.lo, _mm256_mul_pd(d0, d0));
-    s.hi = _mm256_add_pd(s.hi, _mm256_mul_pd(d1, d1));
+    s.acc[2 * P] = _mm256_fmadd_pd(d0, d0, s.acc[2 * P]);
+    s.acc[2 * P + 1] = _mm256_fmadd_pd(d1, d1, s.acc[2 * P + 1]);
+}
+// Sum of x^2 in double.
+template <int P = 0>
+CWB_QUANT_AVX2 inline void addSquares(SquaredError& s, __m256 x) {
+    const __m256d x0 = _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+    const __m256d x1 = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+    s.acc[2 * P] = _mm256_fmadd_pd(x0, x0, s.acc[2 * P]);
+    s.acc[2 * P + 1] = _mm256_fmadd_pd(x1, x1, s.acc[2 * P + 1]);
 }
 CWB_QUANT_AVX2 inline double total(const SquaredError& s) {
-    const __m256d v = _mm256_add_pd(s.lo, s.hi);
+    const __m256d v =
+        _mm256_add_pd(_mm256_add_pd(s.acc[0], s.acc[1]), _mm256_add_pd(s.acc[2], s.acc[3]));
     __m128d t = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     t = _mm_add_sd(t, _mm_unpackhi_pd(t, t));
     return _mm_cvtsd_f64(t);

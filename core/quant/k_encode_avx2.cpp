@@ -27,34 +27,43 @@ double referenceError(DType type, const float* x) {
 }
 
 // Values decoded as scale * code - min, codes nearest_int((x + min) / scale) in [0, top]
-// (Q2_K, Q4_K, Q5_K); a scale of 0 decodes every code to -min.
+// (Q2_K, Q4_K, Q5_K); a scale of 0 decodes every code to -min. n is 16 or 32; two vectors at
+// a time feed the two accumulator pairs.
 CWB_QUANT_AVX2 void errorScaleMin(const float* x, int n, float scale, float min, int top,
                                   SquaredError& s) {
-    const __m256 vmin = _mm256_set1_ps(min);
-    if (scale == 0.f) {
-        const __m256 back = _mm256_set1_ps(0.f - min);
-        for (int i = 0; i < n; i += 8) addError(s, back, _mm256_loadu_ps(x + i));
-        return;
-    }
-    const __m256 vscale = _mm256_set1_ps(scale);
-    for (int i = 0; i < n; i += 8) {
-        const __m256 v = _mm256_loadu_ps(x + i);
-        const __m256 q = nearestClamped(_mm256_div_ps(_mm256_add_ps(v, vmin), vscale), 0, top);
-        addError(s, _mm256_sub_ps(_mm256_mul_ps(vscale, q), vmin), v);
+    const __m256 vmin = _mm256_set1_ps(min), vscale = _mm256_set1_ps(scale);
+    for (int i = 0; i < n; i += 16) {
+        __m256 v[2], back[2];
+        for (int k = 0; k < 2; ++k) {
+            v[k] = _mm256_loadu_ps(x + i + 8 * k);
+            if (scale == 0.f) {
+                back[k] = _mm256_set1_ps(0.f - min);
+            } else {
+                const __m256 q =
+                    nearestClamped(_mm256_div_ps(_mm256_add_ps(v[k], vmin), vscale), 0, top);
+                back[k] = _mm256_sub_ps(_mm256_mul_ps(vscale, q), vmin);
+            }
+        }
+        addError<0>(s, back[0], v[0]);
+        addError<1>(s, back[1], v[1]);
     }
 }
 
 // Values decoded as scale * code, codes nearest_int(x / scale) in [-half, half - 1] (Q3_K,
-// Q6_K); a scale of 0 decodes to 0.
+// Q6_K); a scale of 0 decodes to 0. n is a multiple of 16.
 CWB_QUANT_AVX2 void errorSigned(const float* x, int n, float scale, int half, SquaredError& s) {
     const __m256 vscale = _mm256_set1_ps(scale);
-    for (int i = 0; i < n; i += 8) {
-        const __m256 v = _mm256_loadu_ps(x + i);
-        const __m256 back =
-            scale == 0.f
-                ? _mm256_setzero_ps()
-                : _mm256_mul_ps(vscale, nearestClamped(_mm256_div_ps(v, vscale), -half, half - 1));
-        addError(s, back, v);
+    for (int i = 0; i < n; i += 16) {
+        __m256 v[2], back[2];
+        for (int k = 0; k < 2; ++k) {
+            v[k] = _mm256_loadu_ps(x + i + 8 * k);
+            back[k] = scale == 0.f
+                          ? _mm256_setzero_ps()
+                          : _mm256_mul_ps(vscale, nearestClamped(_mm256_div_ps(v[k], vscale), -half,
+                                                                 half - 1));
+        }
+        addError<0>(s, back[0], v[0]);
+        addError<1>(s, back[1], v[1]);
     }
 }
 

@@ -95,6 +95,9 @@ CWB_QUANT_K_FORMATS(CWB_QUANT_ERROR, Avx2)
 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max);
 // F16 or BF16 values to float32 (exact).
 void halfRowToFloatAvx2(bool bf16, const std::byte* row, float* out, std::int64_t n);
+// The same, returning sumOfSquaresAvx2's figures of the values.
+double halfRowSquaresAvx2(bool bf16, const std::byte* row, float* out, std::int64_t n, float& min,
+                          float& max, bool extremes);
 
 #undef CWB_QUANT_ERROR
 #undef CWB_QUANT_ENCODER

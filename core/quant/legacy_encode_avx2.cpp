@@ -6,10 +6,12 @@
 // the codes. A block holding a NaN or an infinity goes through the reference quantizer.
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 
 #include "core/quant/avx2_encode.h"
 #include "core/quant/block_formats.h"
 #include "core/quant/block_layouts.h"
+#include "core/quant/fp16.h"
 #include "core/quant/kernels.h"
 
 namespace cwb::quant::detail {
@@ -31,45 +33,23 @@ struct Scales {
     alignas(16) std::uint16_t d[8], m[8];
 };
 
-// The value of largest magnitude, signed, the first one on ties (kernels.h's signedAbsMax).
-CWB_QUANT_AVX2 float signedMax(const float* x, const __m256 (&v)[4]) {
-    __m256 a[4];
-    for (int k = 0; k < 4; ++k) a[k] = absf(v[k]);
-    const float amax = hmax(_mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3])));
-    if (amax == 0.f) return 0.f;  // the reference never takes a zero: +0
-    const __m256 m = _mm256_set1_ps(amax);
-    std::uint32_t hits = 0;
-    for (int k = 0; k < 4; ++k)
-        hits |= static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a[k], m, _CMP_EQ_OQ)))
-                << (8 * k);
-    return x[__builtin_ctz(hits)];
+// The value of largest magnitude, signed, the first one on ties (kernels.h's signedAbsMax),
+// where the block's greatest value `hi` and least `lo` have the same magnitude: 0 (the
+// reference never takes a zero: +0), or the first of +hi and -hi in the block.
+inline float signedMax(const float* x, float hi, float lo) {
+    if (hi == 0.f && lo == 0.f) return 0.f;
+    for (int j = 0; j < kQK; ++j)
+        if (std::fabs(x[j]) == hi) return x[j];
+    return hi;
 }
 
-// The block's minimum and maximum as the reference's sequential scan gives them; a zero
-// extreme is looked up in order, since -0 and +0 tie and the first one wins there.
-CWB_QUANT_AVX2 void minMax(const float* x, const __m256 (&v)[4], float& lo, float& hi) {
-    lo = hmin(_mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3])));
-    hi = hmax(_mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3])));
-    if (lo == 0.f || hi == 0.f) {
-        lo = FLT_MAX, hi = -FLT_MAX;
-        for (int j = 0; j < kQK; ++j) {
-            if (x[j] < lo) lo = x[j];
-            if (x[j] > hi) hi = x[j];
-        }
+// The block's minimum and maximum by the reference's sequential scan.
+inline void scanMinMax(const float* x, float& lo, float& hi) {
+    lo = FLT_MAX, hi = -FLT_MAX;
+    for (int j = 0; j < kQK; ++j) {
+        if (x[j] < lo) lo = x[j];
+        if (x[j] > hi) hi = x[j];
     }
-}
-
-// What a block's scale comes from: |max| (Q8_0), the signed max (Q4_0, Q5_0), or the
-// minimum in `a` and maximum in `b` (Q4_1, Q5_1).
-template <Rule R>
-CWB_QUANT_AVX2 void extremes(const float* x, const __m256 (&v)[4], float& a, float& b) {
-    if constexpr (R == Rule::Q8_0)
-        a = hmax(_mm256_max_ps(_mm256_max_ps(absf(v[0]), absf(v[1])),
-                               _mm256_max_ps(absf(v[2]), absf(v[3]))));
-    else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0)
-        a = signedMax(x, v);
-    else
-        minMax(x, v, a, b);
 }
 
 CWB_QUANT_AVX2 inline __m256 inverse(__m256 d) {
@@ -205,6 +185,59 @@ constexpr int blockBytes(Rule r) {
                              : 34;
 }
 
+// Eight vectors to one: lane k holds the max (min) of vector k's lanes. 21 operations for
+// eight blocks, where eight horizontal reductions take 48.
+template <bool Max>
+CWB_QUANT_AVX2 inline __m256 pick(__m256 a, __m256 b) {
+    return Max ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b);
+}
+template <bool Max>
+CWB_QUANT_AVX2 inline __m256 reduce8(const __m256 (&v)[8]) {
+    __m256 t[4], u[2];
+    for (int k = 0; k < 4; ++k)
+        t[k] = pick<Max>(_mm256_unpacklo_ps(v[2 * k], v[2 * k + 1]),
+                         _mm256_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+    // t[k]: lanes (2k, 2k+1, 2k, 2k+1 | the same for the high half), each a pair's extreme
+    for (int k = 0; k < 2; ++k)
+        u[k] = pick<Max>(_mm256_shuffle_ps(t[2 * k], t[2 * k + 1], 0x44),
+                         _mm256_shuffle_ps(t[2 * k], t[2 * k + 1], 0xee));
+    // u[k]: lanes (4k .. 4k+3 | 4k .. 4k+3) over each 128-bit half
+    return pick<Max>(_mm256_permute2f128_ps(u[0], u[1], 0x20),
+                     _mm256_permute2f128_ps(u[0], u[1], 0x31));
+}
+
+// What up to eight finite blocks' scales come from: |max| (Q8_0), the signed max (Q4_0,
+// Q5_0), or the minimum in `a` and maximum in `b` (Q4_1, Q5_1), from the greatest and least
+// values of each block reduced together.
+template <Rule R>
+CWB_QUANT_AVX2 void extremes8(const float* x, const __m256 (&hiV)[8], const __m256 (&loV)[8],
+                              const bool* finite, int count, float* a, float* b) {
+    alignas(32) float hi[8], lo[8];
+    _mm256_store_ps(hi, reduce8<true>(hiV));
+    _mm256_store_ps(lo, reduce8<false>(loV));
+    for (int k = 0; k < count; ++k) {
+        if (!finite[k]) continue;
+        const float* xb = x + k * kQK;
+        if constexpr (R == Rule::Q8_0) {
+            a[k] = std::fabs(std::max(hi[k], -lo[k]));  // +0 for a block of zeros
+        } else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0) {
+            // The value of largest magnitude, signed, the first one on ties (signedMax).
+            if (hi[k] > -lo[k])
+                a[k] = hi[k];
+            else if (-lo[k] > hi[k])
+                a[k] = lo[k];
+            else
+                a[k] = signedMax(xb, hi[k], lo[k]);
+        } else {
+            // -0 and +0 tie and the reference's scan keeps the first: look them up in order.
+            if (lo[k] == 0.f || hi[k] == 0.f)
+                scanMinMax(xb, a[k], b[k]);
+            else
+                a[k] = lo[k], b[k] = hi[k];
+        }
+    }
+}
+
 enum class Mode { Bytes, Error };
 
 // Blocks in groups of eight; Bytes writes them to `out`, Error adds to `error` (and the
@@ -216,15 +249,22 @@ CWB_QUANT_AVX2 void run(const float* x, std::int64_t n, DType type, std::byte* o
     for (std::int64_t g = 0; g < blocks; g += 8, x += 8 * kQK) {
         const int count = static_cast<int>(std::min<std::int64_t>(8, blocks - g));
         alignas(32) float a[8] = {}, b[8] = {};
-        bool finite[8];
-        for (int k = 0; k < count; ++k) {
+        bool finite[8] = {};
+        __m256 hiV[8], loV[8];
+        for (int k = 0; k < 8; ++k) {
+            if (k >= count) {
+                hiV[k] = loV[k] = _mm256_setzero_ps();
+                continue;
+            }
             const float* xb = x + k * kQK;
             __m256 v[4], bad = _mm256_setzero_ps();
             for (int j = 0; j < 4; ++j)
                 bad = nonFiniteBits(bad, v[j] = _mm256_loadu_ps(xb + 8 * j));
             finite[k] = allFinite(bad);
-            if (finite[k]) extremes<R>(xb, v, a[k], b[k]);
+            hiV[k] = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
+            loV[k] = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
         }
+        extremes8<R>(x, hiV, loV, finite, count, a, b);
         Scales s;
         scales<R>(a, b, s);
         for (int k = 0; k < count; ++k) {
@@ -244,7 +284,10 @@ CWB_QUANT_AVX2 void run(const float* x, std::int64_t n, DType type, std::byte* o
             if constexpr (M == Mode::Bytes)
                 store<R>(c, s, k, out + (g + k) * blockBytes(R));
             else
-                for (int j = 0; j < 4; ++j) addError(error, c.back[j], v[j]);
+                for (int j = 0; j < 4; j += 2) {
+                    addError<0>(error, c.back[j], v[j]);
+                    addError<1>(error, c.back[j + 1], v[j + 1]);
+                }
         }
     }
 }
@@ -287,12 +330,14 @@ CWB_LEGACY_ERROR(Q8_0)  // its encoder is the activation quantizer (activations_
 // extremes (min/max ignore NaN as the scalar std::min/std::max chain does).
 CWB_QUANT_AVX2 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max) {
     SquaredError s;
-    const __m256 zero = _mm256_setzero_ps();
     __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 v = _mm256_loadu_ps(in + i);
-        addError(s, zero, v);
+        if ((i / 8) % 2)
+            addSquares<1>(s, v);
+        else
+            addSquares<0>(s, v);
         lo = _mm256_min_ps(v, lo);  // a NaN in v keeps lo
         hi = _mm256_max_ps(v, hi);
     }
@@ -303,6 +348,54 @@ CWB_QUANT_AVX2 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& m
         rest += double(in[i]) * in[i];
         min = std::min(min, in[i]);
         max = std::max(max, in[i]);
+    }
+    return total(s) + rest;
+}
+
+namespace {
+template <bool Bf16, bool Extremes>
+CWB_QUANT_AVX2 std::int64_t halfRowVectors(const std::byte* row, float* out, std::int64_t n,
+                                           SquaredError& s, float& min, float& max) {
+    __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i));
+        const __m256 v = Bf16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
+                              : _mm256_cvtph_ps(h);
+        _mm256_storeu_ps(out + i, v);
+        if ((i / 8) % 2)
+            addSquares<1>(s, v);
+        else
+            addSquares<0>(s, v);
+        if constexpr (Extremes) {
+            lo = _mm256_min_ps(v, lo);
+            hi = _mm256_max_ps(v, hi);
+        }
+    }
+    if constexpr (Extremes) {
+        min = hmin(lo);
+        max = hmax(hi);
+    }
+    return i;
+}
+}  // namespace
+
+CWB_QUANT_AVX2 double halfRowSquaresAvx2(bool bf16, const std::byte* row, float* out,
+                                         std::int64_t n, float& min, float& max, bool extremes) {
+    SquaredError s;
+    const std::int64_t i = bf16 ? extremes ? halfRowVectors<true, true>(row, out, n, s, min, max)
+                                           : halfRowVectors<true, false>(row, out, n, s, min, max)
+                           : extremes ? halfRowVectors<false, true>(row, out, n, s, min, max)
+                                      : halfRowVectors<false, false>(row, out, n, s, min, max);
+    double rest = 0.0;
+    for (std::int64_t j = i; j < n; ++j) {
+        std::uint16_t h;
+        std::memcpy(&h, row + 2 * j, 2);
+        const float v = bf16 ? bf16ToFloat(h) : halfToFloat(h);
+        out[j] = v;
+        rest += double(v) * v;
+        min = std::min(min, v);
+        max = std::max(max, v);
     }
     return total(s) + rest;
 }

@@ -243,6 +243,21 @@ double sumOfSquares(const float* in, std::int64_t n, float* min, float* max) {
     return sum;
 }
 
+double dequantizeRowSquares(DType type, const std::byte* row, float* out, std::int64_t n,
+                            float* min, float* max) {
+    if ((type != DType::F16 && type != DType::BF16) || activeIsa() == Isa::Scalar) {
+        dequantizeRow(type, row, out, n);
+        return sumOfSquares(out, n, min, max);
+    }
+    checkRow(type, n);
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    const double sum = halfRowSquaresAvx2(type == DType::BF16, row, out, n, lo, hi,
+                                          min != nullptr || max != nullptr);
+    if (min) *min = lo;
+    if (max) *max = hi;
+    return sum;
+}
+
 DType activationType(DType weightType) {
     if (isFloatType(weightType)) return DType::F32;
     return blockFormat(weightType).dotType;

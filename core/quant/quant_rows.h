@@ -34,6 +34,11 @@ double quantizationError(DType type, const float* in, std::int64_t n);
 // The sum of x^2 over n values, each square in double (vectorised; the order of additions
 // is fixed for a given n and Isa), and where asked their least and greatest (NaN left out).
 double sumOfSquares(const float* in, std::int64_t n, float* min = nullptr, float* max = nullptr);
+// dequantizeRow, and sumOfSquares of the decoded values, in one pass for F16 and BF16 rows
+// (the same figures; the whole-model table decodes each row with it). The extremes are
+// looked for only where asked.
+double dequantizeRowSquares(DType type, const std::byte* row, float* out, std::int64_t n,
+                            float* min = nullptr, float* max = nullptr);
 
 // The activation format a weight row of `weightType` is multiplied with: Q8_0, Q8_1, Q8_K,
 // or F32 for F32/F16/BF16 weights.

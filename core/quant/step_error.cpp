@@ -50,7 +50,10 @@ CWB_QUANT_AVX2 void addStepErrorAvx2(const float* in, std::int64_t n, const Step
         const __m256 keep = r.textbook ? _mm256_cmp_ps(w, rho, _CMP_GE_OQ)
                                        : _mm256_cmp_ps(absf(w), rho, _CMP_GE_OQ);
         v = _mm256_and_ps(v, keep);
-        addError(e, v, w);
+        if ((i / 8) % 2)
+            addError<1>(e, v, w);
+        else
+            addError<0>(e, v, w);
         zeros += __builtin_popcount(
             static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_OQ))));
     }
