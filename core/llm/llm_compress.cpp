@@ -8,7 +8,6 @@
 #include <cstring>
 #include <limits>
 
-#include "core/compress/buffer_pool.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
 #include "core/llm/compact_matrix.h"
@@ -55,6 +54,21 @@ std::vector<Target> blockTargets(const LlamaConfig& config, const LlamaWeights& 
     return targets;
 }
 
+// Host memory left uninitialized: every byte is written before it is read. (A 7B matrix's
+// Dense kernel is 180 MB that zeroing and then copying in would each pass over; the buffer
+// pool would keep it after use, which a caller under a memory cap cannot afford.)
+class RawStorage final : public Storage {
+public:
+    explicit RawStorage(std::size_t bytes) : m_bytes(new std::byte[bytes]), m_size(bytes) {}
+    const std::byte* data() const override { return m_bytes.get(); }
+    std::byte* mutableData() override { return m_bytes.get(); }
+    std::size_t size() const override { return m_size; }
+
+private:
+    std::unique_ptr<std::byte[]> m_bytes;
+    std::size_t m_size;
+};
+
 // A [out, in] matrix of any dtype as a Keras Dense kernel: float32 (in, out). Rows are
 // decoded 16 at a time and written as runs of 16 floats (one cache line) per input, not one
 // scattered float per row; `progress` is asked after every run of rows, so a stale request
@@ -62,10 +76,8 @@ std::vector<Target> blockTargets(const LlamaConfig& config, const LlamaWeights& 
 Tensor toDenseKernel(const Tensor& w, int threads, const Progress& progress = {}) {
     constexpr long long kRows = 16;
     const std::int64_t out = w.shape()[0], in = w.shape()[1];
-    // Recycled memory (every value is written below): no zeroing, no copy, and no fresh pages
-    // for a move on the same tensor.
     Tensor result({in, out}, DType::F32,
-                  pooledStorage(static_cast<std::size_t>(out * in) * sizeof(float)));
+                  std::make_shared<RawStorage>(static_cast<std::size_t>(out * in) * sizeof(float)));
     float* kernel = result.mutableFloats().data();
     const long long runs = (out + kRows - 1) / kRows;
     std::atomic<bool> stop{false};
