@@ -146,7 +146,10 @@ int main(int argc, char** argv) {
         const auto tokens = loadCheckpointTokenizer(hf)->encode(text, true);
         std::vector<PplRow> ppl;
         ppl.push_back(perplexityRow("kjv-llama-6m (bf16 safetensors)", hf, tokens, threads,
-                                    "bf16 tiles converted to float32, SGEMM"));
+                                    quant::activeIsa() == quant::Isa::Avx512
+                                        ? "bf16 tiles converted to float32, SGEMM"
+                                        : "bf16 rows converted to float32 a block at a time, "
+                                          "AVX2 float tiles"));
         ppl.push_back(perplexityRow("kjv-llama-6m.Q8_0.gguf", q8, tokens, threads,
                                     "packed Q8_0 x Q8_0 activations"));
 
