@@ -114,7 +114,7 @@ CWB_QUANT_AVX2 inline void lanesOf(const float* x, int n, __m256* out) {
 // is the reference's sum; the order of the additions differs anyway.
 // Four accumulators, two per vector of eight (`P` picks the pair): one fused multiply-add's
 // latency per eight values would otherwise bound the kernels, so callers alternate P.
-struct SquaredError {
+struct alignas(32) SquaredError {  // alignas: a build without -mavx caps __m256d at 16
     __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
                       _mm256_setzero_pd()};
 };

@@ -16,7 +16,7 @@ namespace {
 using RV = CWB_REQUANT_ISA;
 
 // What the requantization of a register of columns needs, loaded once for all rows of a tile.
-struct ColumnTerms {
+struct alignas(64) ColumnTerms {  // alignas: see implicit_conv.cpp's ColumnBlock
     RV::M mask;
     bool full;  // every lane is a column
     RV::I sums, offsets;
