@@ -4,11 +4,13 @@
 // Each network's compiled plan is written beside the results so that bench/torch_cuda_anchor.py
 // times the same network in PyTorch in the same run.
 //
-//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self | distill [BATCH=32 [small]]]]
+//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self | fused | distill [BATCH=32
+//   [small]]]]
 // (defaults: the source tree's fixtures, Debian's Fashion-MNIST, /tmp/cwb_cuda_bench; where no
 // GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
 // "self" runs the checks with the CPU in the GPU's place (the harness checking itself);
-// "distill" checks and times a distillation epoch instead (it needs the training images).
+// "distill" checks and times a distillation epoch instead (it needs the training images);
+// "fused" only the fused pass: its timings, and the block formats' checks and timings.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -160,11 +162,128 @@ int runDistillation(Backend& gpu, const std::string& fixtures, const std::string
 
 }  // namespace
 
+#ifdef CWB_HAVE_CUDA
+// The fused pass over `weights` float32 weights drawn on the device (the cases of
+// bench/results/cuda.md), then the block formats: their checks against the CPU and their
+// timings. Appends markdown to `md`; returns the failures.
+int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
+    const int device = 0;
+    int failures = 0;
+    md << "## Fused pass over " << weights << " float32 weights on the GPU (" << gpu.description()
+       << ")\n\n"
+       << "Weights N(0, 0.05) drawn on the device; histograms 128 bins over [-0.15, 0.15] "
+          "and 64 error bins; CUDA events around the kernel, median of 10 after 2 "
+          "warm-ups.\n\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
+    struct FusedCase {
+        const char* name;
+        QuantKind quant;
+        KeepRule::Kind keep;
+        bool histograms, writeOut;
+        bool literal = false;
+        int ways = 0;  // -1: no codes counted
+    };
+    const FusedCase cases[] = {
+        {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, false},
+        {"threshold + uniform alpha, histograms + codes, values written", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, true},
+        {"threshold + uniform alpha, no histograms, statistics only", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, false, false},
+        {"threshold only, histograms, statistics only", QuantKind::None, KeepRule::Kind::Threshold,
+         true, false},
+        {"threshold + uniform alpha, sums only (no counts), statistics only", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, false, false, false, -1},
+        {"as the first, literal rules (the generic kernel)", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, false, true},
+        {"as the first, literal rules, 8 counter copies", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, false, true, 8},
+        {"as the fourth, literal rules", QuantKind::None, KeepRule::Kind::Threshold, true, false,
+         true},
+    };
+    std::vector<FusedResult> results;
+    for (const FusedCase& c : cases) {
+        FusedJob job;
+        job.keep.kind = c.keep;
+        job.keep.rho = 0.02f;
+        job.quant = c.quant;
+        job.alpha = 0.01f;
+        if (c.quant == QuantKind::Uniform && c.ways >= 0) {
+            job.codeBase = -64;  // |w| < 0.64: beyond 12 sigma
+            job.codeSpan = 129;
+        }
+        FusedOptions options;
+        options.histograms = c.histograms;
+        options.weights = HistogramSpec{128, -0.15, 0.15};
+        options.error = HistogramSpec{64, -0.006, 0.006};
+        const cuda::FusedTiming t = cuda::timeFusedPass(device, weights, job, c.writeOut, options,
+                                                        10, c.literal, std::max(c.ways, 0));
+        results.push_back(t.result);
+        md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
+           << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
+        std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros << ", sum w^2 "
+                  << t.result.sumSquares << ")\n"
+                  << std::flush;
+    }
+
+    // The same weights by the fast and by the literal rules (which the checks above
+    // compare with the CPU): every count must agree, the sums to float32 rounding.
+    for (const auto& [fastRow, literalRow] : {std::pair{0, 5}, std::pair{3, 7}}) {
+        const FusedResult &a = results[fastRow], &b = results[literalRow];
+        const bool same =
+            a.codeCounts == b.codeCounts && a.zeros == b.zeros &&
+            a.originalZeros == b.originalZeros && a.original.counts == b.original.counts &&
+            a.original.overflow == b.original.overflow &&
+            a.original.underflow == b.original.underflow &&
+            a.compressed.counts == b.compressed.counts && a.error.counts == b.error.counts &&
+            a.error.underflow == b.error.underflow && a.error.overflow == b.error.overflow;
+        md << "\nRows " << fastRow + 1 << " and " << literalRow + 1 << " (fast and literal rules, "
+           << weights << " weights): counts " << (same ? "identical" : "DIFFER")
+           << ", sum of squared errors relative difference "
+           << std::fabs(a.sumSquaredError - b.sumSquaredError) / b.sumSquaredError << "\n";
+        if (!same) ++failures;
+    }
+
+    md << "\n## Block formats in the fused pass (Q8_0, Q4_0)\n\n";
+    for (const std::string& name : test::blockCaseNames()) {
+        std::string failure;
+        try {
+            failure = test::checkBlockCase(device, name);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        failures += !failure.empty();
+        std::printf("%s   : block pass %s %s\n", failure.empty() ? "PASS" : "FAIL", name.c_str(),
+                    failure.c_str());
+        md << "- check " << name << ": " << (failure.empty() ? "PASS" : "FAIL " + failure) << "\n";
+    }
+    md << "\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
+    for (const DType format : {DType::Q8_0, DType::Q4_0})
+        for (const bool writeBlocks : {false, true}) {
+            FusedJob job;
+            job.keep.kind = KeepRule::Kind::Threshold;
+            job.keep.rho = 0.02f;
+            FusedOptions options;
+            options.weights = HistogramSpec{128, -0.15, 0.15};
+            options.error = HistogramSpec{64, -0.006, 0.006};
+            const cuda::FusedTiming t =
+                cuda::timeBlockPass(device, weights, format, job, writeBlocks, options, 10);
+            const std::string name = "threshold + " + dtypeName(format) + ", 3 histograms + sums" +
+                                     (writeBlocks ? ", blocks written" : ", statistics only");
+            md << "| " << name << " | " << t.medianMs << " | " << t.minMs << " | "
+               << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
+            std::cout << name << ": " << t.medianMs << " ms (zeros " << t.result.zeros
+                      << ", sum err^2 " << t.result.sumSquaredError << ")\n"
+                      << std::flush;
+        }
+    return failures;
+}
+#endif
+
 int main(int argc, char** argv) {
     if (argc != 1 && argc < 4) {
         std::fprintf(
             stderr,
-            "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | distill "
+            "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | fused | distill "
             "[BATCH [small]]]]\n");
         return 2;
     }
@@ -197,85 +316,20 @@ int main(int argc, char** argv) {
             return runDistillation(gpu, fixtures, datasetDir, outDir,
                                    argc > 6 ? std::atoi(argv[6]) : 32,
                                    argc > 7 && std::string(argv[7]) == "small");
+#ifdef CWB_HAVE_CUDA
+        if (argc > 5 && std::string(argv[5]) == "fused") {  // no dataset needed
+            std::ostringstream md;
+            const int failures = timeFusedPasses(gpu, weights, md);
+            std::ofstream(outDir + "/cuda_bench_fused.md") << md.str();
+            std::cout << "\n" << md.str();
+            return failures ? 1 : 0;
+        }
+#endif
         const Dataset data = loadFashionMnist(datasetDir, Split::Test);
         int failures = runChecks(gpu, fixtures, data);
 #ifdef CWB_HAVE_CUDA
-        const int device = 0;
         std::ostringstream md;
-        md << "## Fused pass over " << weights << " float32 weights on the GPU ("
-           << gpu.description() << ")\n\n"
-           << "Weights N(0, 0.05) drawn on the device; histograms 128 bins over [-0.15, 0.15] "
-              "and 64 error bins; CUDA events around the kernel, median of 10 after 2 "
-              "warm-ups.\n\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
-        struct FusedCase {
-            const char* name;
-            QuantKind quant;
-            KeepRule::Kind keep;
-            bool histograms, writeOut;
-            bool literal = false;
-            int ways = 0;  // -1: no codes counted
-        };
-        const FusedCase cases[] = {
-            {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
-             KeepRule::Kind::Threshold, true, false},
-            {"threshold + uniform alpha, histograms + codes, values written", QuantKind::Uniform,
-             KeepRule::Kind::Threshold, true, true},
-            {"threshold + uniform alpha, no histograms, statistics only", QuantKind::Uniform,
-             KeepRule::Kind::Threshold, false, false},
-            {"threshold only, histograms, statistics only", QuantKind::None,
-             KeepRule::Kind::Threshold, true, false},
-            {"threshold + uniform alpha, sums only (no counts), statistics only",
-             QuantKind::Uniform, KeepRule::Kind::Threshold, false, false, false, -1},
-            {"as the first, literal rules (the generic kernel)", QuantKind::Uniform,
-             KeepRule::Kind::Threshold, true, false, true},
-            {"as the first, literal rules, 8 counter copies", QuantKind::Uniform,
-             KeepRule::Kind::Threshold, true, false, true, 8},
-            {"as the fourth, literal rules", QuantKind::None, KeepRule::Kind::Threshold, true,
-             false, true},
-        };
-        std::vector<FusedResult> results;
-        for (const FusedCase& c : cases) {
-            FusedJob job;
-            job.keep.kind = c.keep;
-            job.keep.rho = 0.02f;
-            job.quant = c.quant;
-            job.alpha = 0.01f;
-            if (c.quant == QuantKind::Uniform && c.ways >= 0) {
-                job.codeBase = -64;  // |w| < 0.64: beyond 12 sigma
-                job.codeSpan = 129;
-            }
-            FusedOptions options;
-            options.histograms = c.histograms;
-            options.weights = HistogramSpec{128, -0.15, 0.15};
-            options.error = HistogramSpec{64, -0.006, 0.006};
-            const cuda::FusedTiming t = cuda::timeFusedPass(
-                device, weights, job, c.writeOut, options, 10, c.literal, std::max(c.ways, 0));
-            results.push_back(t.result);
-            md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
-               << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
-            std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros
-                      << ", sum w^2 " << t.result.sumSquares << ")\n"
-                      << std::flush;
-        }
-
-        // The same weights by the fast and by the literal rules (which the checks above
-        // compare with the CPU): every count must agree, the sums to float32 rounding.
-        for (const auto& [fastRow, literalRow] : {std::pair{0, 5}, std::pair{3, 7}}) {
-            const FusedResult &a = results[fastRow], &b = results[literalRow];
-            const bool same =
-                a.codeCounts == b.codeCounts && a.zeros == b.zeros &&
-                a.originalZeros == b.originalZeros && a.original.counts == b.original.counts &&
-                a.original.overflow == b.original.overflow &&
-                a.original.underflow == b.original.underflow &&
-                a.compressed.counts == b.compressed.counts && a.error.counts == b.error.counts &&
-                a.error.underflow == b.error.underflow && a.error.overflow == b.error.overflow;
-            md << "\nRows " << fastRow + 1 << " and " << literalRow + 1
-               << " (fast and literal rules, " << weights << " weights): counts "
-               << (same ? "identical" : "DIFFER") << ", sum of squared errors relative difference "
-               << std::fabs(a.sumSquaredError - b.sumSquaredError) / b.sumSquaredError << "\n";
-            if (!same) ++failures;
-        }
-
+        failures += timeFusedPasses(gpu, weights, md);
         md << "\n## Evaluation of the 10 000 test images, data on the GPU\n\n"
               "| model | MFLOP/img | accuracy (GPU) | batch 10 000 ms | batch 1 000 x 10 ms |\n"
               "|---|---|---|---|---|\n";

@@ -8,13 +8,20 @@
 //                                 tokens/s on TinyLlama-1.1B's shape with random weights made
 //                                 in memory (F16, Q8_0, Q4_0, Q4_K): prefill of p tokens and
 //                                 generation of n, as llama-bench measures them
+//   llm_cuda_bench batch [-p 512] [-b 8] [FORMAT ...]
+//                                 tokens/s of LlamaRunner::prefillBatch (b independent
+//                                 sequences of p tokens, transformers' batched prefill) and of
+//                                 one sequence, F16 BF16 Q8_0 Q4_0 Q4_K by default, and the
+//                                 batch's logits against forward()'s per sequence
 // Prints markdown tables on stdout (bench/results/llm_cuda.md records them); where no GPU runs it
 // says why and exits 0, so bench/run_all.sh passes on CPU machines.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -72,6 +79,62 @@ double logitsDifference(Backend& gpu, const std::vector<std::int32_t>& tokens) {
     return worst;
 }
 
+// Largest |a - b| and largest |b| over two sets of logits of equal size.
+std::pair<double, double> difference(const std::vector<float>& a, const std::vector<float>& b) {
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        worst = std::max(worst, double(std::fabs(a[i] - b[i])));
+        scale = std::max(scale, double(std::fabs(b[i])));
+    }
+    return {worst, scale};
+}
+
+// Rows whose largest logit is at the same index in both.
+int sameArgmax(const std::vector<float>& a, const std::vector<float>& b, std::size_t vocab) {
+    int same = 0;
+    for (std::size_t r = 0; r < a.size() / vocab; ++r) {
+        const auto ra = a.begin() + static_cast<std::ptrdiff_t>(r * vocab);
+        const auto rb = b.begin() + static_cast<std::ptrdiff_t>(r * vocab);
+        same += std::max_element(ra, ra + static_cast<std::ptrdiff_t>(vocab)) - ra ==
+                std::max_element(rb, rb + static_cast<std::ptrdiff_t>(vocab)) - rb;
+    }
+    return same;
+}
+
+// The batched prefill (4 sequences of 100 tokens: a part-filled key tile, head size 32) against
+// the CPU's forward() of each sequence: the largest |difference| relative to the largest logit.
+int checkBatch(Backend& gpu, const std::vector<std::int32_t>& tokens) {
+    constexpr int kSequences = 4, kLength = 100;
+    const auto ids = std::span(tokens).first(kSequences * kLength);
+    std::printf(
+        "\n| checkpoint (batched prefill, %d x %d) | max abs diff | max abs logit | relative "
+        "| same argmax |\n|---|---|---|---|---|\n",
+        kSequences, kLength);
+    int failures = 0;
+    for (const char* file : {"kjv-llama-6m", "kjv-llama-6m.Q8_0.gguf", "kjv-llama-6m.Q4_0.gguf"}) {
+        const std::string path = fixture(file);
+        const LlamaCheckpoint ckpt =
+            path.ends_with(".gguf") ? openGgufCheckpoint(path) : openHfCheckpoint(path);
+        LlamaForward cpu(ckpt.config, ckpt.weights, {0, 128, {}});
+        std::vector<float> reference, one, batch;
+        for (int s = 0; s < kSequences; ++s) {
+            cpu.reset();
+            cpu.forwardLast(ids.subspan(std::size_t(s) * kLength, kLength), one);
+            reference.insert(reference.end(), one.begin(), one.end());
+        }
+        const auto runner = gpu.makeLlamaRunner(ckpt.config, ckpt.weights, {0, 128, {}});
+        runner->prefillBatch(ids, kSequences, batch);
+        const auto [worst, scale] = difference(batch, reference);
+        const double relative = worst / scale;
+        const bool ok = relative <= 0.02 && runner->position() == 0;
+        failures += ok ? 0 : 1;
+        std::printf("| %s | %.3e | %.3f | %.2e | %d of %d |%s\n", file, worst, scale, relative,
+                    sameArgmax(batch, reference, std::size_t(ckpt.config.vocabSize)), kSequences,
+                    ok ? "" : " FAIL");
+    }
+    return failures;
+}
+
 int check(Backend& gpu, const std::string& tokensPath) {
     const auto tokens = readTokens(tokensPath);
     const double error = logitsDifference(gpu, tokens);
@@ -115,6 +178,7 @@ int check(Backend& gpu, const std::string& tokensPath) {
                     row.expected, cpu.stats.perplexity, g.stats.perplexity, rel * 100, g.seconds,
                     cpu.seconds, same ? "yes" : "no", ok ? "" : " FAIL");
     }
+    failures += checkBatch(gpu, tokens);
     std::printf("\n%s\n", failures ? "SOME CHECKS FAILED"
                                    : "all checks passed (GPU within 0.1 % of the CPU)");
     return failures || error > 1e-3 ? 1 : 0;
@@ -163,6 +227,14 @@ Tensor randomTensor(const Shape& shape, DType type, std::uint64_t seed) {
     switch (type) {
         case DType::F16:
             for (std::size_t i = 0; i + 1 < bytes; i += 2) fixHalf(i);
+            break;
+        case DType::BF16:  // the same range in bf16's bits: exponent 2^-7, sign, 7 bits
+            for (std::size_t i = 0; i + 1 < bytes; i += 2) {
+                std::uint16_t b;
+                std::memcpy(&b, data + i, 2);
+                b = static_cast<std::uint16_t>((b & 0x807F) | (120u << 7));
+                std::memcpy(data + i, &b, 2);
+            }
             break;
         case DType::Q8_0:
         case DType::Q4_0:
@@ -232,6 +304,73 @@ int speed(Backend& gpu, int p, int n, const std::vector<std::string>& formats) {
     return 0;
 }
 
+double secondsOf(const std::function<void()>& run) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double medianOf(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// prefillBatch of `b` sequences of `p` tokens and of one, median of 5 after a warm-up each; then
+// the batch's logits against forward()'s of each sequence on the same runner.
+int batch(Backend& gpu, int p, int b, const std::vector<std::string>& formats) {
+    const LlamaConfig config = syntheticShape("tinyllama");
+    std::printf(
+        "| format | prefill %d x %d tokens/s | prefill %d x 1 (batch path) | prefill %d "
+        "(forward) | batch vs forward: max rel diff | same argmax |\n",
+        p, b, p, p);
+    std::printf("|---|---|---|---|---|---|\n");
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(p) * b);
+    std::uint32_t state = 777;
+    for (auto& id : ids) {
+        state = state * 1664525u + 1013904223u;
+        id = static_cast<std::int32_t>((state >> 8) % std::uint32_t(config.vocabSize));
+    }
+    int failures = 0;
+    for (const std::string& name : formats) {
+        DType type = DType::F32;
+        if (!parseDType(name, type)) throw Error("batch: unknown format " + name);
+        const LlamaWeights weights = randomWeights(config, type);
+        const auto runner = gpu.makeLlamaRunner(config, weights, {0, p, {}});
+        std::vector<float> logits, one, reference;
+        auto rate = [&](int sequences, bool viaForward) {
+            const auto part = std::span(ids).first(static_cast<std::size_t>(p) * sequences);
+            auto run = [&] {
+                if (viaForward) {
+                    runner->reset();
+                    runner->forwardLast(part, one);
+                } else {
+                    runner->prefillBatch(part, sequences, logits);
+                }
+            };
+            run();
+            std::vector<double> times;
+            for (int r = 0; r < 5; ++r) times.push_back(secondsOf(run));
+            return double(p) * sequences / medianOf(times);
+        };
+        const double batched = rate(b, false), single = rate(1, false), plain = rate(1, true);
+        runner->prefillBatch(ids, b, logits);
+        for (int s = 0; s < b; ++s) {
+            runner->reset();
+            runner->forwardLast(std::span(ids).subspan(std::size_t(s) * p, p), one);
+            reference.insert(reference.end(), one.begin(), one.end());
+        }
+        const auto [worst, scale] = difference(logits, reference);
+        const bool ok = worst / scale <= 0.02;
+        failures += ok ? 0 : 1;
+        std::printf("| %s | %.0f | %.0f | %.0f | %.2e (max |logit| %.3g) | %d of %d |%s\n",
+                    name.c_str(), batched, single, plain, worst / scale, scale,
+                    sameArgmax(logits, reference, std::size_t(config.vocabSize)), b,
+                    ok ? "" : " FAIL");
+        std::fflush(stdout);
+    }
+    return failures ? 1 : 0;
+}
+
 }  // namespace
 
 namespace {
@@ -251,16 +390,25 @@ int main(int argc, char** argv) {
         Backend* gpu = gpuBackend();
         if (!gpu) return 0;  // no GPU here: nothing to measure
         if (!args.empty() && args[0] == "check") return args.size() > 1 ? check(*gpu, args[1]) : 2;
-        int p = 512, n = 128;
+        const bool batched = !args.empty() && args[0] == "batch";
+        int p = 512, n = 128, b = 8;
         std::vector<std::string> formats;
-        for (std::size_t i = !args.empty() && args[0] == "speed" ? 1 : 0; i < args.size(); ++i) {
+        for (std::size_t i = !args.empty() && (args[0] == "speed" || batched) ? 1 : 0;
+             i < args.size(); ++i) {
             if (args[i] == "-p" && i + 1 < args.size())
                 p = std::stoi(args[++i]);
             else if (args[i] == "-n" && i + 1 < args.size())
                 n = std::stoi(args[++i]);
+            else if (args[i] == "-b" && i + 1 < args.size())
+                b = std::stoi(args[++i]);
             else
                 formats.push_back(args[i]);
         }
+        if (batched)
+            return batch(*gpu, p, b,
+                         formats.empty()
+                             ? std::vector<std::string>{"F16", "BF16", "Q8_0", "Q4_0", "Q4_K"}
+                             : formats);
         if (formats.empty()) formats = {"F16", "Q8_0", "Q4_0", "Q4_K"};
         return speed(*gpu, p, n, formats);
     } catch (const std::exception& e) {

@@ -47,6 +47,18 @@ private slots:
         QVERIFY2(failure.empty(), failure.c_str());
     }
 
+    // Q8_0 and Q4_0 blocks in the GPU's fused pass: the CPU encoder's bytes and decoded values.
+    void blockPassMatchesTheCpu_data() {
+        QTest::addColumn<QString>("name");
+        for (const std::string& name : test::blockCaseNames())
+            QTest::newRow(name.c_str()) << QString::fromStdString(name);
+    }
+    void blockPassMatchesTheCpu() {
+        QFETCH(QString, name);
+        const std::string failure = test::checkBlockCase(0, name.toStdString());
+        QVERIFY2(failure.empty(), failure.c_str());
+    }
+
     void engineMatchesTheCpu_data() {
         QTest::addColumn<QString>("model");
         for (const std::string& model : test::engineCheckModels())

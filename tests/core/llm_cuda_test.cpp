@@ -110,6 +110,45 @@ private slots:
         QCOMPARE(gpu.tokens, cpu.tokens);
     }
 
+    // The batched prefill (4 independent sequences of 100 tokens: a part-filled key tile, head
+    // size 32, 16-bit activations) against the CPU's forward() of each sequence, and the CPU
+    // runner's own prefillBatch (forward() in turn) against the same.
+    void batchedPrefillMatchesTheCpu_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<double>("tolerance");  // of the largest |logit|
+        QTest::newRow("bf16 safetensors (bf16 activations)") << "kjv-llama-6m" << 0.02;
+        QTest::newRow("Q8_0 GGUF (f16 activations)") << "kjv-llama-6m.Q8_0.gguf" << 0.01;
+    }
+    void batchedPrefillMatchesTheCpu() {
+        QFETCH(QString, file);
+        QFETCH(double, tolerance);
+        constexpr int kSequences = 4, kLength = 100;
+        const LlamaCheckpoint ckpt = openLlamaCheckpoint(llmFixture(file.toStdString()));
+        const auto ids = std::span(m_tokens).first(kSequences * kLength);
+        LlamaForward cpu(ckpt.config, ckpt.weights, {2, 128, {}});
+        std::vector<float> reference, one, batch, cpuBatch;
+        for (int s = 0; s < kSequences; ++s) {
+            cpu.reset();
+            cpu.forwardLast(ids.subspan(std::size_t(s) * kLength, kLength), one);
+            reference.insert(reference.end(), one.begin(), one.end());
+        }
+        cpu.prefillBatch(ids, kSequences, cpuBatch);
+        QCOMPARE(cpuBatch, reference);
+        const auto runner = m_gpu->makeLlamaRunner(ckpt.config, ckpt.weights, {2, 128, {}});
+        runner->prefillBatch(ids, kSequences, batch);
+        QCOMPARE(batch.size(), reference.size());
+        QCOMPARE(runner->position(), 0);
+        double worst = 0, scale = 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            QVERIFY(std::isfinite(batch[i]));
+            worst = std::max(worst, double(std::fabs(batch[i] - reference[i])));
+            scale = std::max(scale, double(std::fabs(reference[i])));
+        }
+        qInfo("%s: batched prefill max |difference| %.3e, largest |logit| %.3f", qPrintable(file),
+              worst, scale);
+        QVERIFY2(worst <= tolerance * scale, qPrintable(QString("max |difference| %1").arg(worst)));
+    }
+
 private:
     Backend* m_gpu = nullptr;
     LlamaCheckpoint m_ckpt;

@@ -1,6 +1,7 @@
 // The GPU-against-CPU checks (see gpu_checks.h).
 #include "tests/support/gpu_checks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -11,7 +12,11 @@
 #include "core/compress/unit_quantizers.h"
 #include "core/infer/evaluate.h"
 #include "core/io/model_loader.h"
+#include "core/quant/quant_rows.h"
 #include "core/train/arch_spec.h"
+#ifdef CWB_HAVE_CUDA
+#include "core/backend/cuda/cuda_jobs.h"
+#endif
 
 namespace cwb::test {
 namespace {
@@ -195,6 +200,129 @@ std::string checkFusedCase(Backend& gpu, const std::string& name) {
         return out.str();
     }
     return "";
+}
+
+namespace {
+
+// Blocks where the reference's branches part: all zero, all -0, the largest magnitude twice
+// with opposite signs (Q4_0 keeps the first), tiny values (subnormal half scales), and values
+// whose quotient by the scale is a half-integer.
+std::vector<float> blockEdgeWeights() {
+    std::vector<float> w = weights();
+    const auto block = [&](std::size_t b, auto value) {
+        for (int j = 0; j < 32; ++j) w[b * 32 + j] = value(j);
+    };
+    block(3, [](int) { return 0.f; });
+    block(5, [](int) { return -0.f; });
+    block(8, [](int j) { return j == 4 ? -0.08f : j == 20 ? 0.08f : 0.01f * (j % 5); });
+    block(9, [](int j) { return j == 2 ? 0.08f : j == 30 ? -0.08f : -0.01f * (j % 7); });
+    block(12, [](int j) { return (j - 16) * 1e-9f; });
+    block(13, [](int j) { return (j - 16) * 3e-6f; });
+    block(17, [](int j) { return j == 0 ? 1.27f : (j - 16) * 0.005f; });  // Q8_0: d = 0.01
+    block(18, [](int j) { return j == 0 ? -0.8f : (j - 16) * 0.05f; });   // Q4_0: d = 0.1
+    return w;
+}
+
+bool same(const Histogram& a, const Histogram& b) {
+    return a.counts == b.counts && a.underflow == b.underflow && a.overflow == b.overflow;
+}
+
+}  // namespace
+
+std::vector<std::string> blockCaseNames() {
+    std::vector<std::string> names;
+    for (const char* f : {"Q8_0", "Q4_0"}) {
+        for (const char* k : kKeeps) names.push_back(std::string(f) + "/" + k);
+        names.push_back(std::string(f) + "/edges");
+    }
+    return names;
+}
+
+std::string checkBlockCase([[maybe_unused]] int device, [[maybe_unused]] const std::string& name) {
+#ifndef CWB_HAVE_CUDA
+    return "this build has no CUDA backend";
+#else
+    const std::size_t slash = name.find('/');
+    DType format = DType::F32;
+    if (slash == std::string::npos || !parseDType(name.substr(0, slash), format))
+        return "unknown case " + name;
+    const std::string rule = name.substr(slash + 1);
+    constexpr long long kBlockRows = 96, kBlockCols = 352;  // 11 blocks a row
+    std::vector<float> in = rule == "edges" ? blockEdgeWeights() : weights();
+    in.resize(static_cast<std::size_t>(kBlockRows * kBlockCols));
+    std::vector<std::uint8_t> mask(in.size());
+    for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = (i * 7919) % 5 != 0;
+    FusedJob job;
+    job.in = MatrixView{in.data(), kBlockRows, kBlockCols};
+    job.keep.rho = 0.03f;
+    job.keep.kind = rule == "threshold"  ? KeepRule::Kind::Threshold
+                    : rule == "textbook" ? KeepRule::Kind::Textbook
+                    : rule == "explicit" ? KeepRule::Kind::Explicit
+                                         : KeepRule::Kind::All;
+    job.keep.keep = mask.data();
+    FusedOptions options;
+    options.weights = HistogramSpec{128, -0.15, 0.15};
+    options.error = HistogramSpec{64, -0.004, 0.004};
+
+    // The reference: the masked weights through the CPU's encoder and decoder, then counted.
+    const std::size_t rowBytes = quant::rowBytes(format, kBlockCols);
+    std::vector<std::byte> cpuBlocks(rowBytes * kBlockRows), gpuBlocks(cpuBlocks.size());
+    std::vector<float> masked(in.size()), cpuValues(in.size()), gpuValues(in.size(), -2.f);
+    for (std::size_t i = 0; i < in.size(); ++i)
+        masked[i] = job.keep(in[i], static_cast<long long>(i)) ? in[i] : 0.f;
+    FusedResult a;
+    a.original = Histogram(options.weights);
+    a.compressed = Histogram(options.weights);
+    a.error = Histogram(options.error);
+    for (long long r = 0; r < kBlockRows; ++r) {
+        const std::size_t at = static_cast<std::size_t>(r * kBlockCols);
+        quant::quantizeRow(format, masked.data() + at, cpuBlocks.data() + r * rowBytes, kBlockCols);
+        quant::dequantizeRow(format, cpuBlocks.data() + r * rowBytes, cpuValues.data() + at,
+                             kBlockCols);
+    }
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const float w = in[i], v = cpuValues[i], d = v - w;
+        a.original.add(w);
+        a.compressed.add(v);
+        a.error.add(d);
+        a.sumSquares += double(w) * w;
+        a.sumSquaredError += double(d) * d;
+        a.maxAbsError = std::max(a.maxAbsError, double(std::fabs(d)));
+        a.zeros += v == 0.f;
+        a.originalZeros += w == 0.f;
+    }
+    job.out = gpuValues.data();
+    const FusedResult b = cuda::runBlockPass(device, format, job, options, gpuBlocks.data());
+    std::ostringstream out;
+    for (std::size_t i = 0; i < cpuBlocks.size(); ++i)
+        if (cpuBlocks[i] != gpuBlocks[i]) {
+            out << "block byte " << i << " (row " << i / rowBytes << "): CPU " << int(cpuBlocks[i])
+                << ", GPU " << int(gpuBlocks[i]);
+            return out.str();
+        }
+    for (std::size_t i = 0; i < in.size(); ++i)
+        if (std::memcmp(&cpuValues[i], &gpuValues[i], sizeof(float)) != 0) {
+            out << "value " << i << " of w = " << in[i] << ": CPU " << cpuValues[i] << ", GPU "
+                << gpuValues[i];
+            return out.str();
+        }
+    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
+        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
+            << b.originalZeros;
+        return out.str();
+    }
+    if (!same(a.original, b.original)) return "original histogram differs";
+    if (!same(a.compressed, b.compressed)) return "compressed histogram differs";
+    if (!same(a.error, b.error)) return "error histogram differs";
+    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
+        !close(a.maxAbsError, b.maxAbsError)) {
+        out.precision(17);
+        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
+            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
+        return out.str();
+    }
+    return "";
+#endif
 }
 
 std::vector<std::string> engineCheckModels() {

@@ -20,6 +20,15 @@ std::vector<std::string> fusedCaseNames();
 // float32 rounding; else the first difference, in one line.
 std::string checkFusedCase(Backend& gpu, const std::string& name);
 
+// The block-format cases of the GPU's fused pass (cuda::runBlockPass): Q8_0 and Q4_0 x keep
+// rule, and "edges" blocks (all zero, -0, ties of the largest magnitude with either sign,
+// subnormal scales, quotients on half-integers).
+std::vector<std::string> blockCaseNames();
+// "" when GPU `device` gives the bytes of quant::quantizeRow on the masked weights, the values
+// of dequantizeRow, their histograms and zeros exactly and the sums to float32 rounding; else
+// the first difference, in one line. Without a CUDA backend in the build, says so.
+std::string checkBlockCase(int device, const std::string& name);
+
 struct EngineCheck {
     double cpuAccuracy = 0, gpuAccuracy = 0;
     double maxOutputDifference = 0;  // largest |GPU - CPU| over the first outputs

@@ -2,12 +2,14 @@
 // over device-resident data (what bench/cuda_bench.cpp times). Built only with CWB_HAVE_CUDA.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/compress/fused_pass.h"
 #include "core/infer/compressed_engine.h"
+#include "core/model/dtype.h"
 #include "core/train/trainer.h"
 
 namespace cwb::cuda {
@@ -16,6 +18,15 @@ namespace cwb::cuda {
 // and histograms as the CPU's, and its sums to float32 rounding (summed in another order).
 std::vector<FusedResult> runFusedPass(int device, const std::vector<FusedJob>& jobs,
                                       const FusedOptions& options, const Progress& progress);
+
+// A llama.cpp block format (Q8_0 or Q4_0) as a fused pass on GPU `device`: job.keep first (a
+// pruned weight enters its block as 0), then every 32 consecutive weights of a row (rows of
+// whole blocks) quantized by the reference rules. The packed blocks, written to `blocks` where
+// not null (dtypeStorageBytes(format, n) bytes), equal quant::quantizeRow's; job.out takes the
+// decoded values (dequantizeRow's). Histograms of the original, decoded and error values and
+// the sums as runFusedPass's; job.quant must be None and no codes are counted.
+FusedResult runBlockPass(int device, DType format, const FusedJob& job, const FusedOptions& options,
+                         std::byte* blocks);
 
 // `model`'s float32 plan (core/infer/plan.h) on GPU `device`: cuBLAS SGEMM without TF32 for
 // Dense and Conv2D (as patches), own kernels for the rest.
@@ -45,6 +56,14 @@ struct FusedTiming {
 FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
                           const FusedOptions& options, int repeats, bool literal = false,
                           int ways = 0);
+
+// runBlockPass over `n` weights drawn as timeFusedPass draws them, the blocks written to a
+// device buffer where `writeBlocks`.
+FusedTiming timeBlockPass(int device, long long n, DType format, const FusedJob& settings,
+                          bool writeBlocks, const FusedOptions& options, int repeats);
+
+// The timed passes' weights: normal, sigma 0.05, the same for every run, drawn on the device.
+void fillNormalWeights(float* out, long long n);
 
 // Times engine->forward over `batch` samples already on the device (input copied once); the
 // engine must come from makeEngine above. Median and minimum milliseconds per forward.

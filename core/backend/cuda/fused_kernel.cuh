@@ -1,6 +1,7 @@
 // The fused pass's kernel (see fused_pass.cu, which launches it): its parameters, the CPU's
 // literal element rules (the generic mode) and the fast modes of fused_fast.cuh, one weight
-// read per element and the counts in shared memory. Included by fused_pass.cu only.
+// read per element and the counts in shared memory. Included by fused_pass.cu and, for its
+// counters and sums, block_pass.cu.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -90,7 +91,8 @@ struct Params {
     float step, recip, zeroPoint, codeLimit;
     fast::Bins fastWeights, fastCompressed, fastErrors;
     float codeShift, codeLowMagic, codeTopMagic;
-    float errorFloor;  // padded modes: every fast error is at least this (and it is < lo)
+    float errorFloor;       // padded modes: every fast error is at least this (and it is < lo)
+    unsigned char* blocks;  // block formats (block_pass.cu): the packed blocks, or nullptr
 };
 
 // ---- the element rules: core/compress/quantize.h and fused_kernels.h's *Ref kernels ----
@@ -269,6 +271,45 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
     accumulate<!codes, !hist>(acc, w, v, count);
 }
 
+// A block's end: its sums (a warp tree, then warp 0 over the warps, in a fixed order) to
+// p.partials, and its shared counters (`ways` copies each) added to p.counts.
+__device__ inline void finishBlock(const Accumulator& acc, const Params& p,
+                                   const unsigned* sharedCounts, int ways) {
+    const Layout l = p.layout;
+    const int lane = static_cast<int>(threadIdx.x & 31);
+    __shared__ Partial warpSums[kThreads / 32];
+    double sq = acc.squares, se = acc.errors, mx = acc.maxAbs;
+    unsigned long long z = acc.zeros, oz = acc.originalZeros;
+    for (int offset = 16; offset > 0; offset /= 2) {
+        sq += __shfl_down_sync(0xffffffffu, sq, offset);
+        se += __shfl_down_sync(0xffffffffu, se, offset);
+        mx = fmax(mx, __shfl_down_sync(0xffffffffu, mx, offset));
+        z += __shfl_down_sync(0xffffffffu, z, offset);
+        oz += __shfl_down_sync(0xffffffffu, oz, offset);
+    }
+    const int warp = threadIdx.x / 32;
+    if (lane == 0) warpSums[warp] = {sq, se, mx, z, oz};
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        Partial total{0, 0, 0, 0, 0};
+        for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
+            total.squares += warpSums[w].squares;
+            total.errors += warpSums[w].errors;
+            total.maxAbs = fmax(total.maxAbs, warpSums[w].maxAbs);
+            total.zeros += warpSums[w].zeros;
+            total.originalZeros += warpSums[w].originalZeros;
+        }
+        p.partials[blockIdx.x] = total;
+    }
+    if (ways > 0)
+        for (int s = threadIdx.x; s < l.total; s += blockDim.x) {
+            unsigned long long sum = 0;
+            // Copy (w + s) % ways: the threads of a warp read 32 different banks.
+            for (int w = 0; w < ways; ++w) sum += sharedCounts[s * ways + ((w + s) & (ways - 1))];
+            if (sum) atomicAdd(&p.counts[s], sum);
+        }
+}
+
 template <QuantKind Q, KeepRule::Kind K, bool PerUnit, int C>
 __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
     extern __shared__ unsigned sharedCounts[];
@@ -362,39 +403,7 @@ __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
     // The counts (asm without a memory clobber, so that the compiler keeps the offsets and
     // parameters in registers) are done before the barrier below.
     asm volatile("" ::: "memory");
-
-    // The block's sums: a warp tree, then warp 0 over the warps, in a fixed order.
-    __shared__ Partial warpSums[kThreads / 32];
-    double sq = acc.squares, se = acc.errors, mx = acc.maxAbs;
-    unsigned long long z = acc.zeros, oz = acc.originalZeros;
-    for (int offset = 16; offset > 0; offset /= 2) {
-        sq += __shfl_down_sync(0xffffffffu, sq, offset);
-        se += __shfl_down_sync(0xffffffffu, se, offset);
-        mx = fmax(mx, __shfl_down_sync(0xffffffffu, mx, offset));
-        z += __shfl_down_sync(0xffffffffu, z, offset);
-        oz += __shfl_down_sync(0xffffffffu, oz, offset);
-    }
-    const int warp = threadIdx.x / 32;
-    if (lane == 0) warpSums[warp] = {sq, se, mx, z, oz};
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        Partial total{0, 0, 0, 0, 0};
-        for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) {
-            total.squares += warpSums[w].squares;
-            total.errors += warpSums[w].errors;
-            total.maxAbs = fmax(total.maxAbs, warpSums[w].maxAbs);
-            total.zeros += warpSums[w].zeros;
-            total.originalZeros += warpSums[w].originalZeros;
-        }
-        p.partials[blockIdx.x] = total;
-    }
-    if (ways > 0)
-        for (int s = threadIdx.x; s < l.total; s += blockDim.x) {
-            unsigned long long sum = 0;
-            // Copy (w + s) % ways: the threads of a warp read 32 different banks.
-            for (int w = 0; w < ways; ++w) sum += sharedCounts[s * ways + ((w + s) & (ways - 1))];
-            if (sum) atomicAdd(&p.counts[s], sum);
-        }
+    finishBlock(acc, p, sharedCounts, ways);
 }
 
 }  // namespace

@@ -370,6 +370,11 @@ std::vector<FusedResult> runFusedPass(int device, const std::vector<FusedJob>& j
     return results;
 }
 
+void fillNormalWeights(float* out, long long n) {
+    fillNormal<<<1024, 256, 0, cudaStreamPerThread>>>(out, n, 0.05f, 12345u);
+    checkLaunch("fillNormal");
+}
+
 FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, bool writeOut,
                           const FusedOptions& options, int repeats, bool literal, int ways) {
     checkFusedJobs({settings}, options);
@@ -378,8 +383,7 @@ FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, boo
     useDevice(device);
     Workspace ws;
     ws.in.resize(static_cast<std::size_t>(n));
-    fillNormal<<<1024, 256, 0, cudaStreamPerThread>>>(ws.in.data(), n, 0.05f, 12345u);
-    checkLaunch("fillNormal");
+    fillNormalWeights(ws.in.data(), n);
     FusedJob job = settings;
     job.in = MatrixView{nullptr, 1, n};
     Params p{};

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/llm/cuda/batch_kernels.cuh"
+#include "core/llm/cuda/flash_attention.cuh"
 #include "core/llm/cuda/llama_cuda.h"
 #include "core/llm/cuda/llama_kernels.cuh"
 #include "core/llm/cuda/matmul.cuh"
@@ -50,6 +52,7 @@ public:
             m_blocks.push_back(std::move(d));
         }
         m_finalNorm = uploadFloats(weights.finalNorm, m_stream);
+        chooseBatchActivations();
         // A tied output is the embedding's own tensor: share its device copy.
         m_devicePosition.reserve(sizeof(int));
         const bool tied = weights.output.bytes() == weights.embedding.bytes() &&
@@ -135,14 +138,7 @@ public:
             logits.clear();
             return;
         }
-        if (m_position + n > m_capacity)
-            throw Error("Llama forward: " + std::to_string(m_position + n) +
-                        " tokens exceed the context of " + std::to_string(m_capacity) +
-                        "; use a shorter text or a larger context");
-        for (const std::int32_t id : tokens)
-            if (id < 0 || id >= c.vocabSize)
-                throw Error("Llama forward: token id " + std::to_string(id) +
-                            " is outside the vocabulary of " + std::to_string(c.vocabSize));
+        checkTokens(tokens, m_position + n);
         check(cudaSetDevice(m_device), "selecting the GPU");
         reserve(n);
         const int out = logitsTo - logitsFrom;
@@ -177,7 +173,122 @@ public:
         m_position += n;
     }
 
+    void prefillBatch(std::span<const std::int32_t> tokens, int sequences,
+                      std::vector<float>& logits) override {
+        const int length = batchLength(tokens.size(), sequences);
+        if (!m_batchable) return LlamaRunner::prefillBatch(tokens, sequences, logits);
+        checkTokens(tokens, length);
+        check(cudaSetDevice(m_device), "selecting the GPU");
+        m_position = 0;
+        enqueueBatch(tokens, sequences, length);
+        logits.resize(static_cast<std::size_t>(sequences) * m_config.vocabSize);
+        check(cudaMemcpyAsync(logits.data(), m_logits.as<void>(), logits.size() * sizeof(float),
+                              cudaMemcpyDeviceToHost, m_stream),
+              "copying logits");
+        check(cudaStreamSynchronize(m_stream), "the batched prefill");
+    }
+
 private:
+    // Throws for ids outside the vocabulary or a context past the capacity (`end` tokens).
+    void checkTokens(std::span<const std::int32_t> tokens, int end) const {
+        if (end > m_capacity)
+            throw Error("Llama forward: " + std::to_string(end) + " tokens exceed the context of " +
+                        std::to_string(m_capacity) + "; use a shorter text or a larger context");
+        for (const std::int32_t id : tokens)
+            if (id < 0 || id >= m_config.vocabSize)
+                throw Error("Llama forward: token id " + std::to_string(id) +
+                            " is outside the vocabulary of " + std::to_string(m_config.vocabSize));
+    }
+
+    // The batched prefill runs where every block matrix has a 16-bit product of one kind (all
+    // BF16: bf16 activations; no BF16 and no F32: f16) and the head size has a kernel.
+    void chooseBatchActivations() {
+        bool anyBf16 = false, allBf16 = true, all16 = true;
+        for (const DeviceBlock& b : m_blocks)
+            for (const DeviceMatrix* w : {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down}) {
+                anyBf16 = anyBf16 || w->type == DType::BF16;
+                allBf16 = allBf16 && w->type == DType::BF16;
+                all16 = all16 && batchesIn16Bits(w->type);
+            }
+        m_batchBf16 = allBf16;
+        m_batchable = all16 && (allBf16 || !anyBf16) && flashSupports(m_config.headDim);
+    }
+
+    // `sequences` x `length` tokens from position 0, each sequence on its own; the logits of
+    // each one's last token in m_logits. Activations between the products are 16-bit, the
+    // residual stream float32.
+    void enqueueBatch(std::span<const std::int32_t> tokens, int sequences, int length) {
+        const LlamaConfig& c = m_config;
+        const std::size_t rows = tokens.size(), h = c.hiddenSize,
+                          qDim = static_cast<std::size_t>(c.heads) * c.headDim,
+                          kvDim = static_cast<std::size_t>(c.kvHeads) * c.headDim,
+                          f = c.intermediateSize, f4 = sizeof(float), f2 = 2;
+        const int n = static_cast<int>(rows);
+        const int padded = (length + kFlashKeys - 1) / kFlashKeys * kFlashKeys;
+        const bool bf16 = m_batchBf16;
+        m_ids.reserve(rows * sizeof(int));
+        m_x.reserve(rows * h * f4);
+        m_xn.reserve(static_cast<std::size_t>(sequences) * h * f4);
+        m_attn.reserve(static_cast<std::size_t>(sequences) * h * f4);
+        m_logits.reserve(static_cast<std::size_t>(sequences) * c.vocabSize * f4);
+        BatchBuffers& w = m_batch;
+        w.xn.reserve(rows * h * f2);
+        w.q.reserve(rows * qDim * f2);
+        w.k.reserve(rows * kvDim * f2);
+        w.v.reserve(rows * kvDim * f2);
+        w.vt.reserve(static_cast<std::size_t>(sequences) * padded * kvDim * f2);
+        w.attn.reserve(rows * qDim * f2);
+        w.gate.reserve(rows * f * f2);
+        w.up.reserve(rows * f * f2);
+        check(cudaMemcpyAsync(m_ids.as<void>(), tokens.data(), rows * sizeof(int),
+                              cudaMemcpyHostToDevice, m_stream),
+              "copying tokens");
+        float* x = floats(m_x);
+        deviceGatherRows(m_embedding, m_ids.as<int>(), n, x, m_stream);
+        auto product = [&](const DeviceMatrix& m, const DeviceBuffer& in, void* out,
+                           bool residual) {
+            deviceLinear16(m, in.as<void>(), n, out, residual, residual ? 1.f : 0.f, m_scratch,
+                           m_blas, m_stream);
+        };
+        for (int layer = 0; layer < c.layers; ++layer) {
+            if (m_options.cancel && m_options.cancel()) {
+                cudaStreamSynchronize(m_stream);
+                throw Cancelled();
+            }
+            const DeviceBlock& b = m_blocks[static_cast<std::size_t>(layer)];
+            rmsNorm16(x, floats(b.attnNorm), n, c.hiddenSize, c.rmsNormEps, w.xn.as<void>(), bf16,
+                      m_stream);
+            product(b.q, w.xn, w.q.as<void>(), false);
+            product(b.k, w.xn, w.k.as<void>(), false);
+            product(b.v, w.xn, w.v.as<void>(), false);
+            rope16(w.q.as<void>(), n, length, static_cast<int>(qDim), c.heads, c.headDim,
+                   floats(m_cos), floats(m_sin), c.rope, bf16, m_stream);
+            rope16(w.k.as<void>(), n, length, static_cast<int>(kvDim), c.kvHeads, c.headDim,
+                   floats(m_cos), floats(m_sin), c.rope, bf16, m_stream);
+            transposeValues(w.v.as<void>(), sequences, length, padded, c.kvHeads, c.headDim,
+                            w.vt.as<void>(), bf16, m_stream);
+            flashAttention({w.q.as<void>(), w.k.as<void>(), w.vt.as<void>(), w.attn.as<void>(),
+                            sequences, length, padded, c.heads, c.kvHeads, c.headDim},
+                           bf16, m_stream);
+            product(b.o, w.attn, x, true);  // the residual sum too
+            rmsNorm16(x, floats(b.ffnNorm), n, c.hiddenSize, c.rmsNormEps, w.xn.as<void>(), bf16,
+                      m_stream);
+            product(b.gate, w.xn, w.gate.as<void>(), false);
+            product(b.up, w.xn, w.up.as<void>(), false);
+            swiglu16(w.gate.as<void>(), w.up.as<void>(), static_cast<long long>(rows * f), bf16,
+                     m_stream);
+            product(b.down, w.gate, x, true);
+        }
+        // Each sequence's last row, then the output as forward() computes it.
+        check(cudaMemcpy2DAsync(floats(m_attn), h * f4, x + (length - 1) * h, length * h * f4,
+                                h * f4, static_cast<std::size_t>(sequences),
+                                cudaMemcpyDeviceToDevice, m_stream),
+              "gathering the last rows");
+        rmsNorm(floats(m_attn), floats(m_finalNorm), sequences, c.hiddenSize, c.rmsNormEps,
+                floats(m_xn), m_stream);
+        linear(*m_outputMatrix, floats(m_xn), sequences, floats(m_logits));
+    }
+
     void reserve(int n) {
         const LlamaConfig& c = m_config;
         const std::size_t rows = static_cast<std::size_t>(n), h = c.hiddenSize,
@@ -308,6 +419,10 @@ private:
     DeviceBuffer m_ids, m_devicePosition, m_x, m_xn, m_q, m_newKeys, m_newValues, m_attn, m_gate,
         m_up, m_scores, m_logits;
     MatmulScratch m_scratch;
+    struct BatchBuffers {  // 16-bit activations of prefillBatch
+        DeviceBuffer xn, q, k, v, vt, attn, gate, up;
+    } m_batch;
+    bool m_batchable = false, m_batchBf16 = false;
     cudaGraphExec_t m_graph = nullptr;  // one generation step, for the buffers below
     std::vector<const void*> m_graphBuffers;
     std::vector<const void*> m_stepBuffers;  // after the last plain generation step

@@ -346,12 +346,23 @@ void matvecRows(const DeviceMatrix& w, const float* x, int n, float* y, bool acc
 }
 
 // Y^T [out, n] (column-major, = Y [n, out] row-major) = W [out, in] row-major x X^T.
+// y is float32 unless yType says otherwise; sums in float32 either way.
 void gemm(cublasHandle_t blas, cudaDataType type, const void* w, const void* x, int out, int in,
-          int n, float* y, float beta) {
+          int n, void* y, float beta, cudaDataType yType = CUDA_R_32F) {
     const float alpha = 1.f;
     check(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &alpha, w, type, in, x, type, in,
-                       &beta, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                       &beta, y, yType, out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
           "a matrix product (cuBLAS)");
+}
+
+// A block-format matrix widened to f16 in the scratch (valid until the next widening).
+const __half* widened(const DeviceMatrix& w, MatmulScratch& s, cudaStream_t stream) {
+    const long long elements = static_cast<long long>(w.rows) * w.cols;
+    s.widened.reserve(static_cast<std::size_t>(elements) * sizeof(__half));
+    widenToHalf<<<gridFor(elements, 256), 256, 0, stream>>>(viewOf(w), elements,
+                                                            s.widened.as<__half>());
+    checkLaunch("widening a block-format matrix");
+    return s.widened.as<__half>();
 }
 
 }  // namespace
@@ -380,19 +391,27 @@ void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, bool a
         default:
             break;
     }
-    const __half* weights = w.codes.as<__half>();
-    if (w.type != DType::F16) {  // a block format: widened for this product only
-        const long long elements = static_cast<long long>(w.rows) * w.cols;
-        s.widened.reserve(static_cast<std::size_t>(elements) * sizeof(__half));
-        widenToHalf<<<gridFor(elements, 256), 256, 0, stream>>>(viewOf(w), elements,
-                                                                s.widened.as<__half>());
-        checkLaunch("widening a block-format matrix");
-        weights = s.widened.as<__half>();
-    }
+    // A block format is widened for this product only.
+    const __half* weights = w.type == DType::F16 ? w.codes.as<__half>() : widened(w, s, stream);
     s.xHalf.reserve(static_cast<std::size_t>(xElements) * sizeof(__half));
     toHalf<<<gridFor(xElements, 256), 256, 0, stream>>>(x, xElements, s.xHalf.as<__half>());
     checkLaunch("converting activations");
     gemm(blas, CUDA_R_16F, weights, s.xHalf.as<void>(), w.rows, w.cols, n, y, beta);
+}
+
+bool batchesIn16Bits(DType type) { return type != DType::F32; }
+
+void deviceLinear16(const DeviceMatrix& w, const void* x, int n, void* y, bool yFloat, float beta,
+                    MatmulScratch& s, cublasHandle_t blas, cudaStream_t stream) {
+    if (n <= 0) return;
+    if (!batchesIn16Bits(w.type))
+        throw Error("CUDA: no 16-bit product for " + dtypeName(w.type) + " weights");
+    const bool bf16 = w.type == DType::BF16;
+    const cudaDataType type = bf16 ? CUDA_R_16BF : CUDA_R_16F;
+    const void* weights = bf16 || w.type == DType::F16
+                              ? w.codes.as<void>()
+                              : static_cast<const void*>(widened(w, s, stream));
+    gemm(blas, type, weights, x, w.rows, w.cols, n, y, beta, yFloat ? CUDA_R_32F : type);
 }
 
 void deviceGatherRows(const DeviceMatrix& w, const int* ids, int n, float* out,

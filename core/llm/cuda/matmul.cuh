@@ -24,6 +24,16 @@ constexpr int kMatvecRows = 8;
 void deviceLinear(const DeviceMatrix& w, const float* x, int n, float* y, bool accumulate,
                   MatmulScratch& scratch, cublasHandle_t blas, cudaStream_t stream);
 
+// Whether deviceLinear16 takes weights of `type` (all but F32). Their activations are bf16 for
+// BF16 weights and f16 for the others (block formats are widened to f16 for the product).
+bool batchesIn16Bits(DType type);
+
+// y = x W^T (+ beta y) for 16-bit activation rows x [n, w.cols] of the weights' kind (see
+// batchesIn16Bits), on tensor cores with float32 sums: y float32 where yFloat, else 16-bit of
+// the same kind (beta 0).
+void deviceLinear16(const DeviceMatrix& w, const void* x, int n, void* y, bool yFloat, float beta,
+                    MatmulScratch& s, cublasHandle_t blas, cudaStream_t stream);
+
 // Row `row` of every token's id: out[t, :] = W[ids[t], :] as float32 (embedding lookup).
 void deviceGatherRows(const DeviceMatrix& w, const int* ids, int n, float* out,
                       cudaStream_t stream);

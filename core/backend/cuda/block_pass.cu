@@ -1,0 +1,343 @@
+// The fused pass for llama.cpp's 32-value block formats Q8_0 and Q4_0 on a GPU (see
+// cuda_jobs.h: runBlockPass): one warp per block of 32 consecutive weights, a lane per weight,
+// so the block's scale comes from a warp reduction and the weight is read once. Scales and
+// codes follow the reference encoders (core/quant/legacy_blocks.cpp) operation by operation,
+// with IEEE float32 division and no contraction (-fmad=false), so the blocks' bytes are
+// quant::quantizeRow's; values are decoded from those bytes as dequantizeRow does. Histograms
+// use the literal slot rule and lane-private shared counters of fused_kernel.cuh.
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/backend/cuda/cuda_jobs.h"
+#include "core/backend/cuda/cuda_util.cuh"
+#include "core/backend/cuda/fused_kernel.cuh"
+
+namespace cwb::cuda {
+namespace {
+
+using KernelFn = void (*)(Params);
+
+constexpr int kBlockValues = 32;
+constexpr int kBlocksInFlight = 4;  // blocks of 32 a warp loads before it uses the first
+
+// (int)x for x in [-128, 128), else the nearer end (NaN: -128), as the reference's casts.
+__device__ inline int truncToInt8Range(float x) {
+    if (x >= -128.f && x < 128.f) return static_cast<int>(x);
+    return x >= 128.f ? 127 : -128;
+}
+
+__device__ inline unsigned short halfBits(float x) { return __half_as_ushort(__float2half_rn(x)); }
+
+// Q8_0: d = amax / 127, codes round(x / d) saturated; the value is code * half(d). Lane 0 writes
+// the scale, every lane its code byte.
+__device__ inline float blockQ8_0(float x, int lane, unsigned char* out) {
+    float amax = fabsf(x);  // fmaxf passes over NaN, as the reference's std::max does
+    for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+    const float d = __fdiv_rn(amax, 127.f);
+    const float id = d != 0.f ? __fdiv_rn(1.f, d) : 0.f;
+    const int code = truncToInt8Range(roundf(__fmul_rn(x, id)));
+    const unsigned short dh = halfBits(d);
+    if (out) {
+        if (lane == 0) {
+            out[0] = static_cast<unsigned char>(dh & 0xff);
+            out[1] = static_cast<unsigned char>(dh >> 8);
+        }
+        out[2 + lane] = static_cast<unsigned char>(code);
+    }
+    return __fmul_rn(static_cast<float>(static_cast<signed char>(code)),
+                     __half2float(__ushort_as_half(dh)));
+}
+
+// Q4_0: max = the value of largest magnitude (the first on ties; 0 when all are 0 or NaN),
+// d = max / -8, codes min(15, (int)(x / d + 8.5)); lanes j and j + 16 share byte j.
+__device__ inline float blockQ4_0(float x, int lane, unsigned char* out) {
+    float best = fabsf(x);
+    best = best == best ? best : -1.f;  // NaN is never the maximum
+    int at = lane;
+    for (int o = 16; o > 0; o >>= 1) {
+        const float b = __shfl_xor_sync(0xffffffffu, best, o);
+        const int a = __shfl_xor_sync(0xffffffffu, at, o);
+        if (b > best || (b == best && a < at)) {
+            best = b;
+            at = a;
+        }
+    }
+    const float winner = __shfl_sync(0xffffffffu, x, at);
+    const float max = best > 0.f ? winner : 0.f;
+    const float d = __fdiv_rn(max, -8.f);
+    const float id = d != 0.f ? __fdiv_rn(1.f, d) : 0.f;
+    const int code = min(15, truncToInt8Range(__fadd_rn(__fmul_rn(x, id), 8.5f)));
+    const int high = __shfl_down_sync(0xffffffffu, code, 16);
+    const int byte = lane < 16 ? (code | (high << 4)) & 0xff : 0;
+    const int mine = __shfl_sync(0xffffffffu, byte, lane & 15);
+    const unsigned short dh = halfBits(d);
+    if (out) {
+        if (lane == 0) {
+            out[0] = static_cast<unsigned char>(dh & 0xff);
+            out[1] = static_cast<unsigned char>(dh >> 8);
+        }
+        if (lane < 16) out[2 + lane] = static_cast<unsigned char>(byte);
+    }
+    const int nibble = lane < 16 ? (mine & 0xf) : (mine >> 4);
+    return __fmul_rn(static_cast<float>(nibble - 8), __half2float(__ushort_as_half(dh)));
+}
+
+template <DType F, KeepRule::Kind K>
+__global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
+    extern __shared__ unsigned sharedCounts[];
+    constexpr int kBytes = F == DType::Q8_0 ? 34 : 18;
+    const Layout l = p.layout;
+    const int lane = static_cast<int>(threadIdx.x & 31);
+    if (p.ways > 0)
+        for (int s = threadIdx.x; s < l.total * p.ways; s += blockDim.x) sharedCounts[s] = 0;
+    __syncthreads();
+    const Counter counter{sharedCounts, &p, lane};
+    Accumulator acc;
+    const long long blockCount = p.n / kBlockValues;
+    const long long warps = static_cast<long long>(gridDim.x) * (blockDim.x / 32);
+    const long long firstWarp =
+        static_cast<long long>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+    for (long long base = firstWarp; base < blockCount; base += warps * kBlocksInFlight) {
+        float w[kBlocksInFlight], v[kBlocksInFlight];
+        bool keepByte[kBlocksInFlight];
+#pragma unroll
+        for (int u = 0; u < kBlocksInFlight; ++u) {
+            const long long b = base + u * warps;
+            const long long i = b * kBlockValues + lane;
+            w[u] = b < blockCount ? __ldcs(p.in + i) : 0.f;
+            keepByte[u] = K == KeepRule::Kind::Explicit && b < blockCount && p.keep[i] != 0;
+            v[u] = 0.f;
+        }
+        int count = 0;
+#pragma unroll
+        for (int u = 0; u < kBlocksInFlight; ++u) {
+            const long long b = base + u * warps;
+            if (b >= blockCount) break;  // the same for the whole warp
+            ++count;
+            bool keep = true;
+            if constexpr (K == KeepRule::Kind::Threshold) keep = fabsf(w[u]) >= p.rho;
+            if constexpr (K == KeepRule::Kind::Textbook) keep = w[u] >= p.rho;
+            if constexpr (K == KeepRule::Kind::Explicit) keep = keepByte[u];
+            const float x = keep ? w[u] : 0.f;
+            unsigned char* out = p.blocks ? p.blocks + b * kBytes : nullptr;
+            v[u] = F == DType::Q8_0 ? blockQ8_0(x, lane, out) : blockQ4_0(x, lane, out);
+            if (p.out) __stcs(p.out + b * kBlockValues + lane, v[u]);
+            if (p.histograms) {
+                counter.add(l.original + slotOf(w[u], p.weights));
+                counter.add(l.compressed + slotOf(v[u], p.weights));
+                counter.add(l.error + slotOf(__fsub_rn(v[u], w[u]), p.errors));
+            }
+        }
+        float wc[4], vc[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+            wc[u] = w[u];
+            vc[u] = v[u];
+        }
+        accumulate<true, true>(acc, wc, vc, count);
+    }
+    asm volatile("" ::: "memory");
+    finishBlock(acc, p, sharedCounts, p.ways);
+}
+
+template <DType F>
+KernelFn pickBlockKeep(KeepRule::Kind k) {
+    switch (k) {
+        case KeepRule::Kind::All:
+            return &blockKernel<F, KeepRule::Kind::All>;
+        case KeepRule::Kind::Threshold:
+            return &blockKernel<F, KeepRule::Kind::Threshold>;
+        case KeepRule::Kind::Textbook:
+            return &blockKernel<F, KeepRule::Kind::Textbook>;
+        case KeepRule::Kind::Explicit:
+            return &blockKernel<F, KeepRule::Kind::Explicit>;
+    }
+    return nullptr;
+}
+
+KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
+    if (format == DType::Q8_0) return pickBlockKeep<DType::Q8_0>(k);
+    if (format == DType::Q4_0) return pickBlockKeep<DType::Q4_0>(k);
+    throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) +
+                " blocks; use Q8_0 or Q4_0, or the CPU");
+}
+
+Bins binsFor(const HistogramSpec& spec) {
+    return {static_cast<float>(spec.lo), static_cast<float>(spec.hi),
+            static_cast<float>(spec.bins / (spec.hi - spec.lo)), spec.bins};
+}
+
+// Runs the pass over p.n device-resident weights (p.in, p.out, p.keep, p.blocks set by the
+// caller) and assembles the result; `start`/`stop`, where given, around the kernel alone.
+FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& options, Params p,
+                      int device, DeviceBuffer<unsigned long long>& countsBuffer,
+                      DeviceBuffer<Partial>& partialsBuffer, cudaEvent_t start = nullptr,
+                      cudaEvent_t stop = nullptr) {
+    const bool hist = options.histograms;
+    p.histograms = hist;
+    p.weights = hist ? binsFor(options.weights) : Bins{0.f, 0.f, 0.f, 0};
+    p.errors = hist ? binsFor(options.error) : Bins{0.f, 0.f, 0.f, 0};
+    p.rho = job.keep.rho;
+    const Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, true, 0, false);
+    p.layout = l;
+    int optin = 0, sms = 0;
+    check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+          "cudaDeviceGetAttribute");
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
+          "cudaDeviceGetAttribute");
+    const std::size_t budget = std::min<std::size_t>(optin, 100 * 1024);
+    p.ways = 0;  // the most lane-private copies that fit; none: global atomics
+    for (int w = 32; w >= 1; w /= 2)
+        if (static_cast<std::size_t>(l.total) * w * sizeof(unsigned) <= budget) {
+            p.ways = w;
+            break;
+        }
+    const std::size_t shared =
+        static_cast<std::size_t>(l.total) * std::max(p.ways, 0) * sizeof(unsigned);
+    const KernelFn kernel = pickBlockKernel(format, job.keep.kind);
+    check(
+        cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
+        "cudaFuncSetAttribute");
+    int perSm = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, kThreads, shared),
+          "occupancy");
+    const long long needed = (p.n / kBlockValues + kThreads / 32 - 1) / (kThreads / 32);
+    const int blocks = static_cast<int>(
+        std::max<long long>(1, std::min<long long>(needed, std::max(perSm, 1) * sms)));
+    countsBuffer.resize(std::max(l.total, 1));
+    partialsBuffer.resize(blocks);
+    p.counts = countsBuffer.data();
+    p.partials = partialsBuffer.data();
+    const cudaStream_t stream = cudaStreamPerThread;
+    check(cudaMemsetAsync(p.counts, 0, sizeof(unsigned long long) * std::max(l.total, 1), stream),
+          "cudaMemset");
+    if (start) check(cudaEventRecord(start, stream), "cudaEventRecord");
+    kernel<<<blocks, kThreads, shared, stream>>>(p);
+    checkLaunch("block-format pass kernel");
+    if (stop) check(cudaEventRecord(stop, stream), "cudaEventRecord");
+    std::vector<unsigned long long> counts(std::max(l.total, 1));
+    std::vector<Partial> partials(blocks);
+    check(cudaMemcpyAsync(counts.data(), p.counts, sizeof(unsigned long long) * counts.size(),
+                          cudaMemcpyDeviceToHost, stream),
+          "download counts");
+    check(cudaMemcpyAsync(partials.data(), p.partials, sizeof(Partial) * partials.size(),
+                          cudaMemcpyDeviceToHost, stream),
+          "download sums");
+    check(cudaStreamSynchronize(stream), "block-format pass");
+    FusedResult r;
+    for (const Partial& s : partials) {  // block order: the same sums every run
+        r.sumSquares += s.squares;
+        r.sumSquaredError += s.errors;
+        r.maxAbsError = std::max(r.maxAbsError, s.maxAbs);
+        r.zeros += static_cast<std::int64_t>(s.zeros);
+        r.originalZeros += static_cast<std::int64_t>(s.originalZeros);
+    }
+    if (!hist) return r;
+    const auto fill = [&](Histogram& h, const HistogramSpec& spec, int offset) {
+        h = Histogram(spec);
+        h.underflow = counts[offset];
+        for (int b = 0; b < spec.bins; ++b) h.counts[b] = counts[offset + 1 + b];
+        h.overflow = counts[offset + spec.bins + 1];
+    };
+    fill(r.original, options.weights, l.original);
+    fill(r.compressed, options.weights, l.compressed);
+    fill(r.error, options.error, l.error);
+    return r;
+}
+
+void checkBlockJob(DType format, const FusedJob& job, const FusedOptions& options) {
+    checkFusedJobs({job}, options);
+    if (format != DType::Q8_0 && format != DType::Q4_0)
+        throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) +
+                    " blocks; use Q8_0 or Q4_0, or the CPU");
+    if (job.quant != QuantKind::None || job.codeSpan > 0)
+        throw Error("CUDA: a block-format pass takes no other quantizer and counts no codes");
+    if (job.in.cols % kBlockValues != 0)
+        throw Error("CUDA: rows of " + std::to_string(job.in.cols) +
+                    " weights are not whole blocks of 32 for " + dtypeName(format));
+}
+
+}  // namespace
+
+FusedResult runBlockPass(int device, DType format, const FusedJob& job, const FusedOptions& options,
+                         std::byte* blocks) {
+    checkBlockJob(format, job, options);
+    useDevice(device);
+    const long long n = job.in.size();
+    DeviceBuffer<float> in, out;
+    DeviceBuffer<std::uint8_t> keep;
+    DeviceBuffer<unsigned char> packed;
+    DeviceBuffer<unsigned long long> counts;
+    DeviceBuffer<Partial> partials;
+    Params p{};
+    p.n = n;
+    p.cols = std::max<long long>(job.in.cols, 1);
+    in.upload(job.in.data, static_cast<std::size_t>(n));
+    p.in = in.data();
+    if (job.out) {
+        out.resize(static_cast<std::size_t>(std::max<long long>(n, 1)));
+        p.out = out.data();
+    }
+    if (job.keep.kind == KeepRule::Kind::Explicit) {
+        keep.upload(job.keep.keep, static_cast<std::size_t>(n));
+        p.keep = keep.data();
+    }
+    const std::size_t bytes = dtypeStorageBytes(format, static_cast<std::uint64_t>(n));
+    if (blocks) {
+        packed.resize(std::max<std::size_t>(bytes, 1));
+        p.blocks = packed.data();
+    }
+    FusedResult r = runBlocks(format, job, options, p, device, counts, partials);
+    if (job.out) out.download(job.out, static_cast<std::size_t>(n));
+    if (blocks) packed.download(reinterpret_cast<unsigned char*>(blocks), bytes);
+    return r;
+}
+
+FusedTiming timeBlockPass(int device, long long n, DType format, const FusedJob& settings,
+                          bool writeBlocks, const FusedOptions& options, int repeats) {
+    FusedJob job = settings;
+    job.in = MatrixView{nullptr, 1, n};
+    checkBlockJob(format, job, options);
+    if (job.keep.kind == KeepRule::Kind::Explicit)
+        throw Error("timeBlockPass: explicit masks are not timed");
+    useDevice(device);
+    DeviceBuffer<float> in;
+    DeviceBuffer<unsigned char> packed;
+    DeviceBuffer<unsigned long long> counts;
+    DeviceBuffer<Partial> partials;
+    in.resize(static_cast<std::size_t>(n));
+    fillNormalWeights(in.data(), n);
+    Params p{};
+    p.n = n;
+    p.cols = n;
+    p.in = in.data();
+    if (writeBlocks) {
+        packed.resize(dtypeStorageBytes(format, static_cast<std::uint64_t>(n)));
+        p.blocks = packed.data();
+    }
+    cudaEvent_t start, stop;
+    check(cudaEventCreate(&start), "cudaEventCreate");
+    check(cudaEventCreate(&stop), "cudaEventCreate");
+    FusedTiming timing;
+    std::vector<double> ms;
+    for (int r = -2; r < repeats; ++r) {  // two warm-ups
+        timing.result = runBlocks(format, job, options, p, device, counts, partials, start, stop);
+        float elapsed = 0.f;
+        check(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
+        if (r >= 0) ms.push_back(elapsed);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    std::sort(ms.begin(), ms.end());
+    timing.medianMs = ms.empty() ? 0 : ms[ms.size() / 2];
+    timing.minMs = ms.empty() ? 0 : ms.front();
+    return timing;
+}
+
+}  // namespace cwb::cuda
