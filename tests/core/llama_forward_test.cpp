@@ -97,6 +97,29 @@ private slots:
         QVERIFY(std::memcmp(logits.data(), again.data(), logits.size() * 4) == 0);
     }
 
+    // Independent sequences in one call (LlamaRunner::prefillBatch, here forward() in turn):
+    // each starts at position 0, so both copies of the first 32 tokens end on transformers'
+    // row 31; the cache is left empty; unequal parts are refused.
+    void prefillBatchRunsEachSequenceFromTheStart() {
+        LlamaForward model(m_ckpt.config, m_ckpt.weights, {2, 128, {}});
+        const auto ids = firstTokens();
+        std::vector<std::int32_t> two(ids.begin(), ids.begin() + 32);
+        two.insert(two.end(), ids.begin(), ids.begin() + 32);
+        std::vector<float> logits;
+        model.forward(std::span(ids).first(3), 0, 3, logits);  // the batch ignores the cache
+        model.prefillBatch(two, 2, logits);
+        QCOMPARE(logits.size(), std::size_t(2 * 4096));
+        QCOMPARE(model.position(), 0);
+        for (int s = 0; s < 2; ++s) {
+            const std::vector<float> row(logits.begin() + s * 4096,
+                                         logits.begin() + (s + 1) * 4096);
+            const Comparison c = compareLogits(row, m_reference, 31, 1);
+            QVERIFY2(c.maxError <= 1e-3, qPrintable(QString("max |error| %1").arg(c.maxError)));
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, model.prefillBatch(std::span(ids).first(3), 2, logits));
+        QVERIFY_THROWS_EXCEPTION(Error, model.prefillBatch(std::span(ids).first(4), 0, logits));
+    }
+
     // Generation's path: a prompt, then one token per call through the KV cache.
     void kvCacheStepsMatchTransformers() {
         LlamaForward model(m_ckpt.config, m_ckpt.weights, {2, 128, {}});
