@@ -15,12 +15,10 @@
 
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
-#include "core/backend/cuda/fused_kernel.cuh"
+#include "core/backend/cuda/fused_launch.cuh"
 
 namespace cwb::cuda {
 namespace {
-
-using KernelFn = void (*)(Params);
 
 constexpr int kBlockValues = 32;
 constexpr int kBlocksInFlight = 4;  // blocks of 32 a warp loads before it uses the first
@@ -167,11 +165,6 @@ KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
                 " blocks; use Q8_0 or Q4_0, or the CPU");
 }
 
-Bins binsFor(const HistogramSpec& spec) {
-    return {static_cast<float>(spec.lo), static_cast<float>(spec.hi),
-            static_cast<float>(spec.bins / (spec.hi - spec.lo)), spec.bins};
-}
-
 // Runs the pass over p.n device-resident weights (p.in, p.out, p.keep, p.blocks set by the
 // caller) and assembles the result; `start`/`stop`, where given, around the kernel alone.
 FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& options, Params p,
@@ -180,74 +173,22 @@ FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& opt
                       cudaEvent_t stop = nullptr) {
     const bool hist = options.histograms;
     p.histograms = hist;
-    p.weights = hist ? binsFor(options.weights) : Bins{0.f, 0.f, 0.f, 0};
-    p.errors = hist ? binsFor(options.error) : Bins{0.f, 0.f, 0.f, 0};
+    p.weights = hist ? binsOf(options.weights) : Bins{0.f, 0.f, 0.f, 0};
+    p.errors = hist ? binsOf(options.error) : Bins{0.f, 0.f, 0.f, 0};
     p.rho = job.keep.rho;
     const Layout l = layoutOf(hist, p.weights.bins, p.errors.bins, true, 0, false);
     p.layout = l;
-    int optin = 0, sms = 0;
-    check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
-          "cudaDeviceGetAttribute");
-    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
-          "cudaDeviceGetAttribute");
-    const std::size_t budget = std::min<std::size_t>(optin, 100 * 1024);
-    p.ways = 0;  // the most lane-private copies that fit; none: global atomics
-    for (int w = 32; w >= 1; w /= 2)
-        if (static_cast<std::size_t>(l.total) * w * sizeof(unsigned) <= budget) {
-            p.ways = w;
-            break;
-        }
-    const std::size_t shared =
-        static_cast<std::size_t>(l.total) * std::max(p.ways, 0) * sizeof(unsigned);
-    const KernelFn kernel = pickBlockKernel(format, job.keep.kind);
-    check(
-        cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
-        "cudaFuncSetAttribute");
-    int perSm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, kThreads, shared),
-          "occupancy");
-    const long long needed = (p.n / kBlockValues + kThreads / 32 - 1) / (kThreads / 32);
-    const int blocks = static_cast<int>(
-        std::max<long long>(1, std::min<long long>(needed, std::max(perSm, 1) * sms)));
-    countsBuffer.resize(std::max(l.total, 1));
-    partialsBuffer.resize(blocks);
-    p.counts = countsBuffer.data();
-    p.partials = partialsBuffer.data();
-    const cudaStream_t stream = cudaStreamPerThread;
-    check(cudaMemsetAsync(p.counts, 0, sizeof(unsigned long long) * std::max(l.total, 1), stream),
-          "cudaMemset");
-    if (start) check(cudaEventRecord(start, stream), "cudaEventRecord");
-    kernel<<<blocks, kThreads, shared, stream>>>(p);
-    checkLaunch("block-format pass kernel");
-    if (stop) check(cudaEventRecord(stop, stream), "cudaEventRecord");
-    std::vector<unsigned long long> counts(std::max(l.total, 1));
-    std::vector<Partial> partials(blocks);
-    check(cudaMemcpyAsync(counts.data(), p.counts, sizeof(unsigned long long) * counts.size(),
-                          cudaMemcpyDeviceToHost, stream),
-          "download counts");
-    check(cudaMemcpyAsync(partials.data(), p.partials, sizeof(Partial) * partials.size(),
-                          cudaMemcpyDeviceToHost, stream),
-          "download sums");
-    check(cudaStreamSynchronize(stream), "block-format pass");
-    FusedResult r;
-    for (const Partial& s : partials) {  // block order: the same sums every run
-        r.sumSquares += s.squares;
-        r.sumSquaredError += s.errors;
-        r.maxAbsError = std::max(r.maxAbsError, s.maxAbs);
-        r.zeros += static_cast<std::int64_t>(s.zeros);
-        r.originalZeros += static_cast<std::int64_t>(s.originalZeros);
-    }
+    const DeviceLimits limits = limitsOf(device);
+    p.ways = waysThatFit(l.total, limits.budget, 32);  // none fit: global atomics
+    const LaunchResult launched =
+        launchPass(pickBlockKernel(format, job.keep.kind), p,
+                   (p.n / kBlockValues + kThreads / 32 - 1) / (kThreads / 32), limits, countsBuffer,
+                   partialsBuffer, start, stop);
+    FusedResult r = sumsOf(launched.partials);
     if (!hist) return r;
-    const auto fill = [&](Histogram& h, const HistogramSpec& spec, int offset) {
-        h = Histogram(spec);
-        h.underflow = counts[offset];
-        for (int b = 0; b < spec.bins; ++b) h.counts[b] = counts[offset + 1 + b];
-        h.overflow = counts[offset + spec.bins + 1];
-    };
-    fill(r.original, options.weights, l.original);
-    fill(r.compressed, options.weights, l.compressed);
-    fill(r.error, options.error, l.error);
+    r.original = histogramAt(options.weights, launched.counts, l.original, false);
+    r.compressed = histogramAt(options.weights, launched.counts, l.compressed, false);
+    r.error = histogramAt(options.error, launched.counts, l.error, false);
     return r;
 }
 
@@ -321,23 +262,9 @@ FusedTiming timeBlockPass(int device, long long n, DType format, const FusedJob&
         packed.resize(dtypeStorageBytes(format, static_cast<std::uint64_t>(n)));
         p.blocks = packed.data();
     }
-    cudaEvent_t start, stop;
-    check(cudaEventCreate(&start), "cudaEventCreate");
-    check(cudaEventCreate(&stop), "cudaEventCreate");
-    FusedTiming timing;
-    std::vector<double> ms;
-    for (int r = -2; r < repeats; ++r) {  // two warm-ups
-        timing.result = runBlocks(format, job, options, p, device, counts, partials, start, stop);
-        float elapsed = 0.f;
-        check(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
-        if (r >= 0) ms.push_back(elapsed);
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    std::sort(ms.begin(), ms.end());
-    timing.medianMs = ms.empty() ? 0 : ms[ms.size() / 2];
-    timing.minMs = ms.empty() ? 0 : ms.front();
-    return timing;
+    return timeRepeats(repeats, [&](cudaEvent_t start, cudaEvent_t stop) {
+        return runBlocks(format, job, options, p, device, counts, partials, start, stop);
+    });
 }
 
 }  // namespace cwb::cuda

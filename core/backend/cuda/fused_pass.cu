@@ -14,13 +14,11 @@
 
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
-#include "core/backend/cuda/fused_kernel.cuh"
+#include "core/backend/cuda/fused_launch.cuh"
 #include "core/compress/quant_types.h"
 
 namespace cwb::cuda {
 namespace {
-
-using KernelFn = void (*)(Params);
 
 template <QuantKind Q, bool PerUnit, int C>
 KernelFn pickKeep(KeepRule::Kind k) {
@@ -71,11 +69,6 @@ KernelFn pickKernel(const FusedJob& job, int counting) {
                                      : pickCounting<QuantKind::Affine>(job.keep.kind, counting);
     }
     return nullptr;
-}
-
-Bins binsOf(const HistogramSpec& spec) {
-    return {static_cast<float>(spec.lo), static_cast<float>(spec.hi),
-            static_cast<float>(spec.bins / (spec.hi - spec.lo)), spec.bins};
 }
 
 // fast::rawSlot's conditions: bins of at least unit width in x (no product of a value below
@@ -179,12 +172,8 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
                                                 -job.codeBase, job.codeBase + job.codeSpan - 1)) +
                                                 0.5f);
 
-    int optin = 0, sms = 0;
-    check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
-          "cudaDeviceGetAttribute");
-    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
-          "cudaDeviceGetAttribute");
-    const std::size_t budget = std::min<std::size_t>(optin, 100 * 1024);
+    const DeviceLimits limits = limitsOf(device);
+    const std::size_t budget = limits.budget;
     // The fast modes take 32 copies and one raw slot more per histogram.
     p.ways = 32;
     int counting = literal ? kGeneric : countingOf(job, p, p.step);
@@ -211,60 +200,14 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     p.codeLowMagic = fast::kMagic + static_cast<float>(l.codes);
     p.codeTopMagic = p.codeLowMagic + p.codeTop;
     p.codeShift = p.codeLowMagic - p.codeBase;
-    // The generic rules take the most ways (lane % ways picks the copy; 32 ways: a warp never
-    // hits one bank twice) whose counters fit the shared memory; none fit: global atomics.
-    if (counting == kGeneric) {
-        p.ways = 0;
-        for (int w = ways > 0 ? ways : 32; w >= 1; w /= 2)
-            if (static_cast<std::size_t>(l.total) * w * sizeof(unsigned) <= budget) {
-                p.ways = w;
-                break;
-            }
-    }
-    const std::size_t shared =
-        static_cast<std::size_t>(l.total) * std::max(p.ways, 0) * sizeof(unsigned);
-    const KernelFn kernel = pickKernel(job, counting);
-    check(
-        cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
-        "cudaFuncSetAttribute");
-    int perSm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, kThreads, shared),
-          "occupancy");
-    const long long needed = (p.n / 4 + kThreads - 1) / kThreads;
-    const int blocks = static_cast<int>(
-        std::max<long long>(1, std::min<long long>(needed, std::max(perSm, 1) * sms)));
+    // The generic rules take the most copies that fit the shared memory.
+    if (counting == kGeneric) p.ways = waysThatFit(l.total, budget, ways > 0 ? ways : 32);
+    const LaunchResult launched =
+        launchPass(pickKernel(job, counting), p, (p.n / 4 + kThreads - 1) / kThreads, limits,
+                   ws.counts, ws.partials, start, stop);
+    const std::vector<unsigned long long>& counts = launched.counts;
 
-    ws.counts.resize(std::max(l.total, 1));
-    ws.partials.resize(blocks);
-    p.counts = ws.counts.data();
-    p.partials = ws.partials.data();
-    const cudaStream_t stream = cudaStreamPerThread;
-    check(cudaMemsetAsync(p.counts, 0, sizeof(unsigned long long) * std::max(l.total, 1), stream),
-          "cudaMemset");
-    if (start) check(cudaEventRecord(start, stream), "cudaEventRecord");
-    kernel<<<blocks, kThreads, shared, stream>>>(p);
-    checkLaunch("fused pass kernel");
-    if (stop) check(cudaEventRecord(stop, stream), "cudaEventRecord");
-
-    std::vector<unsigned long long> counts(std::max(l.total, 1));
-    std::vector<Partial> partials(blocks);
-    check(cudaMemcpyAsync(counts.data(), p.counts, sizeof(unsigned long long) * counts.size(),
-                          cudaMemcpyDeviceToHost, stream),
-          "download counts");
-    check(cudaMemcpyAsync(partials.data(), p.partials, sizeof(Partial) * partials.size(),
-                          cudaMemcpyDeviceToHost, stream),
-          "download sums");
-    check(cudaStreamSynchronize(stream), "fused pass");
-
-    FusedResult r;
-    for (const Partial& s : partials) {  // block order: the same sums every run
-        r.sumSquares += s.squares;
-        r.sumSquaredError += s.errors;
-        r.maxAbsError = std::max(r.maxAbsError, s.maxAbs);
-        r.zeros += static_cast<std::int64_t>(s.zeros);
-        r.originalZeros += static_cast<std::int64_t>(s.originalZeros);
-    }
+    FusedResult r = sumsOf(launched.partials);
     // The fast code modes leave zeros to the code-0 counter (a value is 0 exactly when its
     // code is).
     if (counting == kHistCodes || counting == kHistCodesPadded || counting == kCodes)
@@ -275,14 +218,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         for (int c = 0; c < p.codeSpan; ++c) r.codeCounts[c] = counts[l.codes + c];
     if (!hist) return r;
     const bool raw = counting != kGeneric;
-    const auto fill = [&](Histogram& h, const HistogramSpec& spec, int offset) {
-        h = Histogram(spec);
-        h.underflow = counts[offset];
-        for (int b = 0; b < spec.bins; ++b) h.counts[b] = counts[offset + 1 + b];
-        if (raw) h.counts[spec.bins - 1] += counts[offset + spec.bins + 1];
-        h.overflow = counts[offset + spec.bins + 1 + (raw ? 1 : 0)];
-    };
-    fill(r.original, options.weights, l.original);
+    r.original = histogramAt(options.weights, counts, l.original, raw);
     if (raw) {
         // The original weights' zeros were counted apart: they go to the bin of 0.
         const std::uint64_t zeros = counts[l.original + options.weights.bins + 3];
@@ -296,10 +232,10 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         else
             r.original.counts[slot - 1] += zeros;
     }
-    fill(r.error, options.error, l.error + pad);
+    r.error = histogramAt(options.error, counts, l.error + pad, raw);
     for (int i = 0; i < pad; ++i) r.error.underflow += counts[l.error + i];
     if (step == 0.f)
-        fill(r.compressed, options.weights, l.compressed);
+        r.compressed = histogramAt(options.weights, counts, l.compressed, raw);
     else {
         r.compressed = Histogram(options.weights);
         addCodeValues(r.compressed, r.codeCounts, job.codeBase, step);
@@ -400,23 +336,9 @@ FusedTiming timeFusedPass(int device, long long n, const FusedJob& settings, boo
         p.steps = ws.steps.data();
         p.zeroPoints = ws.zeroPoints.data();
     }
-    cudaEvent_t start, stop;
-    check(cudaEventCreate(&start), "cudaEventCreate");
-    check(cudaEventCreate(&stop), "cudaEventCreate");
-    FusedTiming timing;
-    std::vector<double> ms;
-    for (int r = -2; r < repeats; ++r) {  // two warm-ups
-        timing.result = runOnDevice(job, options, p, ws, device, start, stop, literal, ways);
-        float elapsed = 0.f;
-        check(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
-        if (r >= 0) ms.push_back(elapsed);
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    std::sort(ms.begin(), ms.end());
-    timing.medianMs = ms.empty() ? 0 : ms[ms.size() / 2];
-    timing.minMs = ms.empty() ? 0 : ms.front();
-    return timing;
+    return timeRepeats(repeats, [&](cudaEvent_t start, cudaEvent_t stop) {
+        return runOnDevice(job, options, p, ws, device, start, stop, literal, ways);
+    });
 }
 
 }  // namespace cwb::cuda
