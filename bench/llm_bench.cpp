@@ -10,6 +10,9 @@
 // is also written as a GGUF file (cwb quantize's writer) and both programs measure that same
 // file back to back, twice in turn (cwb, llama-bench, cwb, llama-bench; --rounds), the better
 // of each pair kept: the anchor comes from the same machine, the same load and the same weights.
+// On the shared VM run it through bench/quiet.sh (both programs then share one scheduler group
+// at nice -20, which the results file states): under other sessions' builds llama-bench's
+// spinning barriers lose 90 % of their speed and the ratios say nothing about the kernels.
 #include <time.h>
 
 #include <chrono>
@@ -50,6 +53,15 @@ std::string loadAverage() {
     char text[64];
     std::snprintf(text, sizeof text, "%.2f / %.2f / %.2f", one, five, fifteen);
     return text;
+}
+
+// The scheduler group's nice value ("/autogroup-12 nice -20"), or "" where there is none.
+std::string autogroupNice() {
+    std::ifstream f("/proc/self/autogroup");
+    std::string group, word;
+    int nice = 0;
+    if (!(f >> group >> word >> nice) || word != "nice") return "";
+    return std::to_string(nice);
 }
 
 std::string cpuName() {
@@ -240,7 +252,12 @@ int main(int argc, char** argv) {
            << " cores; block kernels: " << quant::isaName(quant::activeIsa()) << "\n"
            << "- Threads: " << threads << "\n"
            << "- Load average (1/5/15 min) before: " << loadBefore << ", after: " << loadAverage()
-           << "\n\n"
+           << "\n"
+           << (autogroupNice() == "-20"
+                   ? "- Run through bench/quiet.sh: this process and llama-bench in one scheduler "
+                     "group at nice -20, other sessions' builds still running beside them\n"
+                   : "")
+           << "\n"
            << "## Perplexity of kjv-llama-6m over eval_revelation.txt\n\n"
            << "llama-perplexity's protocol: 71 chunks of 256 tokens, 9017 scored. Anchor: "
               "llama.cpp's llama-perplexity on the Q8_0 file took 6.3 s at 2 threads on the "
