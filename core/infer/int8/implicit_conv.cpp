@@ -32,6 +32,7 @@ struct alignas(64) ColumnBlock {
     __m512 scaledStep, bias, scale, shift;
     __mmask16 mask;
 };
+static_assert(alignof(ColumnBlock) == 64);
 
 CWB_VNNI std::vector<ColumnBlock> columnBlocks(const PackedB& b, const ImageRequant& q) {
     std::vector<ColumnBlock> blocks(static_cast<std::size_t>(b.nPadded / 16));
