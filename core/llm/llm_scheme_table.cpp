@@ -111,6 +111,16 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
     for (std::size_t k = 0; k < n; ++k)
         if (!schemes[k].format) rules[k] = stepRule(schemes[k].settings);
 
+    // The block formats go together: quantizationErrors shares one pass among the 32-value
+    // ones.
+    std::vector<DType> formats;
+    std::vector<std::size_t> formatAt;
+    for (std::size_t k = 0; k < n; ++k)
+        if (schemes[k].format) {
+            formats.push_back(*schemes[k].format);
+            formatAt.push_back(k);
+        }
+
     const long long chunks = (rows + kChunkRows - 1) / kChunkRows;
     std::vector<ChunkSums> sums(static_cast<std::size_t>(chunks));
     std::atomic<bool> stop{false};
@@ -122,6 +132,7 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
     std::atomic<long long> next{0};
     parallelFor(threads, threads, [&](long long, long long, int worker) {
         std::vector<float> row(static_cast<std::size_t>(cols));
+        std::vector<double> formatError(formats.size());
         const std::size_t rowBytes = dtypeStorageBytes(tensor.dtype(), std::uint64_t(cols));
         for (long long c = next++; c < chunks && !stop; c = next++) {
             ChunkSums& s = sums[static_cast<std::size_t>(c)];
@@ -129,25 +140,23 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
             s.zeros.assign(n, 0);
             const long long last = std::min<long long>(rows, (c + 1) * kChunkRows);
             for (long long r = c * kChunkRows; r < last; ++r) {
-                // The row is decoded once (with its sums) and stays in the first-level cache
-                // while each scheme measures it; nothing is written.
+                // The row is decoded once (with its sums) and stays in the cache while each
+                // scheme measures it; nothing is written.
                 float lo = 0.f, hi = 0.f;  // the step rules' code range needs them
                 s.signal += quant::dequantizeRowSquares(
                     tensor.dtype(), tensor.bytes() + r * rowBytes, row.data(), cols,
                     anyStepRule ? &lo : nullptr, anyStepRule ? &hi : nullptr);
                 s.min = std::min(s.min, lo);
                 s.max = std::max(s.max, hi);
+                quant::quantizationErrors(formats, row.data(), cols, formatError.data());
+                for (std::size_t f = 0; f < formats.size(); ++f)
+                    s.error[formatAt[f]] += formatError[f];
                 for (std::size_t k = 0; k < n; ++k) {
-                    if (!inPass[k]) continue;
-                    if (schemes[k].format) {
-                        s.error[k] +=
-                            quant::quantizationError(*schemes[k].format, row.data(), cols);
-                    } else {
-                        quant::StepErrorSums e;
-                        quant::addStepError(row.data(), cols, rules[k], e);
-                        s.error[k] += e.error;
-                        s.zeros[k] += e.zeros;
-                    }
+                    if (!inPass[k] || schemes[k].format) continue;
+                    quant::StepErrorSums e;
+                    quant::addStepError(row.data(), cols, rules[k], e);
+                    s.error[k] += e.error;
+                    s.zeros[k] += e.zeros;
                 }
             }
             progress.stepFromWorker(worker, ++done, chunks, stop);

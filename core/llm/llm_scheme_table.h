@@ -29,16 +29,17 @@ struct LlmScheme {
 };
 
 // The matrix [out, in] `tensor` under each scheme, compared with its values: one cell per
-// scheme, in order. Each row is decoded once; a block format's error kernel
-// (quant::quantizationError: the reference's codes and scales, no block written) and the
-// uniform step and threshold (quant::addStepError: the fused pass's values) run on it, and
-// their sizes are the format's bytes or compressModel's encoded size. Other workbench
-// settings (k-bit codes, sparsity targets, N:M) go through compressLlmTensor on the whole
-// tensor. Rows go in fixed chunks whose sums merge in order, so the figures do not depend on
-// the thread count. A mapped tensor's pages leave the resident set after it
-// (releaseResident), so a pass over a whole checkpoint holds one tensor. Throws cwb::Error
-// for a format that is not a llama.cpp weight format or rows that are not whole blocks of it;
-// Cancelled when `progress` asks to stop (checked after every chunk of rows).
+// scheme, in order. Each row is decoded once; the block formats' error kernels
+// (quant::quantizationErrors: the reference's codes and scales, no block written; the
+// 32-value formats in one shared pass) and the uniform step and threshold
+// (quant::addStepError: the fused pass's values) run on it, and their sizes are the
+// format's bytes or compressModel's encoded size. Other workbench settings (k-bit codes,
+// sparsity targets, N:M) go through compressLlmTensor on the whole tensor. Rows go in fixed
+// chunks whose sums merge in order, so the figures do not depend on the thread count. A
+// mapped tensor's pages leave the resident set after it (releaseResident), so a pass over a
+// whole checkpoint holds one tensor. Throws cwb::Error for a format that is not a llama.cpp
+// weight format or rows that are not whole blocks of it; Cancelled when `progress` asks to
+// stop (checked after every chunk of rows).
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
                                           const std::vector<LlmScheme>& schemes, int threads,
                                           const Progress& progress = {});

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/model/dtype.h"
+
 namespace cwb::quant::detail {
 
 // ggml's nearest_int: round half to even for |x| < 2^22, through the float mantissa (no
@@ -91,6 +93,11 @@ CWB_QUANT_K_FORMATS(CWB_QUANT_ENCODER, Avx2)
 #define CWB_QUANT_ERROR(T, S) double squaredError##T##S(const float* in, std::int64_t n);
 CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_ERROR, Avx2)
 CWB_QUANT_K_FORMATS(CWB_QUANT_ERROR, Avx2)
+
+// squaredError*Avx2 of several 32-value formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) on the same n
+// values in one pass: errors[k] for types[k], each equal to its own kernel's bit for bit.
+void squaredErrorsLegacyAvx2(const float* in, std::int64_t n, const DType* types, int count,
+                             double* errors);
 
 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max);
 // F16 or BF16 values to float32 (exact).

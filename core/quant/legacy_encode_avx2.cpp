@@ -240,6 +240,48 @@ CWB_QUANT_AVX2 void extremes8(const float* x, const __m256 (&hiV)[8], const __m2
 
 enum class Mode { Bytes, Error };
 
+// Up to eight blocks from x (the group's first `count`): each one's greatest and least value
+// per lane (extremes8 reduces them) and whether it is finite. Returns count.
+CWB_QUANT_AVX2 inline int loadGroup(const float* x, std::int64_t blocksLeft, __m256 (&hiV)[8],
+                                    __m256 (&loV)[8], bool (&finite)[8]) {
+    const int count = static_cast<int>(std::min<std::int64_t>(8, blocksLeft));
+    for (int k = 0; k < 8; ++k) {
+        finite[k] = false;
+        if (k >= count) {
+            hiV[k] = loV[k] = _mm256_setzero_ps();
+            continue;
+        }
+        const float* xb = x + k * kQK;
+        __m256 v[4], bad = _mm256_setzero_ps();
+        for (int j = 0; j < 4; ++j) bad = nonFiniteBits(bad, v[j] = _mm256_loadu_ps(xb + 8 * j));
+        finite[k] = allFinite(bad);
+        hiV[k] = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
+        loV[k] = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
+    }
+    return count;
+}
+
+// The group's scales under rule R.
+template <Rule R>
+CWB_QUANT_AVX2 void groupScales(const float* x, const __m256 (&hiV)[8], const __m256 (&loV)[8],
+                                const bool* finite, int count, Scales& s) {
+    alignas(32) float a[8] = {}, b[8] = {};
+    extremes8<R>(x, hiV, loV, finite, count, a, b);
+    scales<R>(a, b, s);
+}
+
+// Block k's squared error under rule R, its four vectors alternating the accumulator pairs.
+template <Rule R>
+CWB_QUANT_AVX2 inline void addBlockError(const __m256 (&v)[4], const Scales& s, int k,
+                                         SquaredError& error) {
+    Coded c;
+    code<R>(v, s, k, c);
+    for (int j = 0; j < 4; j += 2) {
+        addError<0>(error, c.back[j], v[j]);
+        addError<1>(error, c.back[j + 1], v[j + 1]);
+    }
+}
+
 // Blocks in groups of eight; Bytes writes them to `out`, Error adds to `error` (and the
 // reference's error of a non-finite block to `fallback`).
 template <Rule R, Mode M>
@@ -247,26 +289,11 @@ CWB_QUANT_AVX2 void run(const float* x, std::int64_t n, DType type, std::byte* o
                         SquaredError& error, double& fallback) {
     const std::int64_t blocks = n / kQK;
     for (std::int64_t g = 0; g < blocks; g += 8, x += 8 * kQK) {
-        const int count = static_cast<int>(std::min<std::int64_t>(8, blocks - g));
-        alignas(32) float a[8] = {}, b[8] = {};
-        bool finite[8] = {};
         __m256 hiV[8], loV[8];
-        for (int k = 0; k < 8; ++k) {
-            if (k >= count) {
-                hiV[k] = loV[k] = _mm256_setzero_ps();
-                continue;
-            }
-            const float* xb = x + k * kQK;
-            __m256 v[4], bad = _mm256_setzero_ps();
-            for (int j = 0; j < 4; ++j)
-                bad = nonFiniteBits(bad, v[j] = _mm256_loadu_ps(xb + 8 * j));
-            finite[k] = allFinite(bad);
-            hiV[k] = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
-            loV[k] = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
-        }
-        extremes8<R>(x, hiV, loV, finite, count, a, b);
+        bool finite[8];
+        const int count = loadGroup(x, blocks - g, hiV, loV, finite);
         Scales s;
-        scales<R>(a, b, s);
+        groupScales<R>(x, hiV, loV, finite, count, s);
         for (int k = 0; k < count; ++k) {
             const float* xb = x + k * kQK;
             if (!finite[k]) {
@@ -279,15 +306,13 @@ CWB_QUANT_AVX2 void run(const float* x, std::int64_t n, DType type, std::byte* o
             }
             __m256 v[4];
             for (int j = 0; j < 4; ++j) v[j] = _mm256_loadu_ps(xb + 8 * j);
-            Coded c;
-            code<R>(v, s, k, c);
-            if constexpr (M == Mode::Bytes)
+            if constexpr (M == Mode::Bytes) {
+                Coded c;
+                code<R>(v, s, k, c);
                 store<R>(c, s, k, out + (g + k) * blockBytes(R));
-            else
-                for (int j = 0; j < 4; j += 2) {
-                    addError<0>(error, c.back[j], v[j]);
-                    addError<1>(error, c.back[j + 1], v[j + 1]);
-                }
+            } else {
+                addBlockError<R>(v, s, k, error);
+            }
         }
     }
 }
@@ -305,6 +330,54 @@ CWB_QUANT_AVX2 double squaredError(const float* x, std::int64_t n, DType type) {
     double fallback = 0.0;
     run<R, Mode::Error>(x, n, type, nullptr, s, fallback);
     return total(s) + fallback;
+}
+
+Rule ruleOf(DType type) {
+    switch (type) {
+        case DType::Q4_0:
+            return Rule::Q4_0;
+        case DType::Q4_1:
+            return Rule::Q4_1;
+        case DType::Q5_0:
+            return Rule::Q5_0;
+        case DType::Q5_1:
+            return Rule::Q5_1;
+        default:
+            return Rule::Q8_0;
+    }
+}
+
+// groupScales and addBlockError for a rule known at run time.
+CWB_QUANT_AVX2 void groupScalesOf(Rule r, const float* x, const __m256 (&hiV)[8],
+                                  const __m256 (&loV)[8], const bool* finite, int count,
+                                  Scales& s) {
+    switch (r) {
+        case Rule::Q4_0:
+            return groupScales<Rule::Q4_0>(x, hiV, loV, finite, count, s);
+        case Rule::Q4_1:
+            return groupScales<Rule::Q4_1>(x, hiV, loV, finite, count, s);
+        case Rule::Q5_0:
+            return groupScales<Rule::Q5_0>(x, hiV, loV, finite, count, s);
+        case Rule::Q5_1:
+            return groupScales<Rule::Q5_1>(x, hiV, loV, finite, count, s);
+        case Rule::Q8_0:
+            return groupScales<Rule::Q8_0>(x, hiV, loV, finite, count, s);
+    }
+}
+CWB_QUANT_AVX2 inline void addBlockErrorOf(Rule r, const __m256 (&v)[4], const Scales& s, int k,
+                                           SquaredError& error) {
+    switch (r) {
+        case Rule::Q4_0:
+            return addBlockError<Rule::Q4_0>(v, s, k, error);
+        case Rule::Q4_1:
+            return addBlockError<Rule::Q4_1>(v, s, k, error);
+        case Rule::Q5_0:
+            return addBlockError<Rule::Q5_0>(v, s, k, error);
+        case Rule::Q5_1:
+            return addBlockError<Rule::Q5_1>(v, s, k, error);
+        case Rule::Q8_0:
+            return addBlockError<Rule::Q8_0>(v, s, k, error);
+    }
 }
 
 }  // namespace
@@ -325,6 +398,44 @@ CWB_LEGACY_ENCODER(Q5_1)
 CWB_LEGACY_ERROR(Q8_0)  // its encoder is the activation quantizer (activations_avx2.cpp)
 #undef CWB_LEGACY_ENCODER
 #undef CWB_LEGACY_ERROR
+
+// Several formats' errors in one pass over the groups: the loads and extremes are shared,
+// each block is loaded once for every format, and each format keeps its own accumulators
+// and fallback in squaredError's order, so its figure is squaredError's bit for bit.
+CWB_QUANT_AVX2 void squaredErrorsLegacyAvx2(const float* x, std::int64_t n, const DType* types,
+                                            int count, double* errors) {
+    constexpr int kMost = 5;
+    for (int first = 0; first < count; first += kMost) {  // at most five at a time
+        const int m = std::min(kMost, count - first);
+        Rule rules[kMost];
+        SquaredError acc[kMost];
+        double fallback[kMost] = {};
+        for (int r = 0; r < m; ++r) rules[r] = ruleOf(types[first + r]);
+        const std::int64_t blocks = n / kQK;
+        const float* xg = x;
+        for (std::int64_t g = 0; g < blocks; g += 8, xg += 8 * kQK) {
+            __m256 hiV[8], loV[8];
+            bool finite[8];
+            const int inGroup = loadGroup(xg, blocks - g, hiV, loV, finite);
+            Scales s[kMost];
+            for (int r = 0; r < m; ++r)
+                groupScalesOf(rules[r], xg, hiV, loV, finite, inGroup, s[r]);
+            for (int k = 0; k < inGroup; ++k) {
+                const float* xb = xg + k * kQK;
+                if (!finite[k]) {
+                    for (int r = 0; r < m; ++r)
+                        fallback[r] += blockFormat(types[first + r])
+                                           .squaredError[static_cast<int>(Isa::Scalar)](xb, kQK);
+                    continue;
+                }
+                __m256 v[4];
+                for (int j = 0; j < 4; ++j) v[j] = _mm256_loadu_ps(xb + 8 * j);
+                for (int r = 0; r < m; ++r) addBlockErrorOf(rules[r], v, s[r], k, acc[r]);
+            }
+        }
+        for (int r = 0; r < m; ++r) errors[first + r] = total(acc[r]) + fallback[r];
+    }
+}
 
 // The signal the errors are set against: each square in double, as the error's; and the
 // extremes (min/max ignore NaN as the scalar std::min/std::max chain does).

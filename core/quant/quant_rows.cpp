@@ -226,6 +226,29 @@ double quantizationError(DType type, const float* in, std::int64_t n) {
     return blockFormat(type).squaredError[static_cast<int>(activeIsa())](in, n);
 }
 
+void quantizationErrors(std::span<const DType> types, const float* in, std::int64_t n,
+                        double* errors) {
+    std::vector<DType> shared;
+    std::vector<std::size_t> at;  // where each shared format's error goes
+    for (std::size_t k = 0; k < types.size(); ++k) {
+        const DType t = types[k];
+        const bool legacy = t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q5_0 ||
+                            t == DType::Q5_1 || t == DType::Q8_0;
+        if (legacy && activeIsa() != Isa::Scalar) {
+            checkRow(t, n);
+            shared.push_back(t);
+            at.push_back(k);
+        } else {
+            errors[k] = quantizationError(t, in, n);
+        }
+    }
+    if (shared.empty()) return;
+    std::vector<double> out(shared.size());
+    detail::squaredErrorsLegacyAvx2(in, n, shared.data(), static_cast<int>(shared.size()),
+                                    out.data());
+    for (std::size_t k = 0; k < shared.size(); ++k) errors[at[k]] = out[k];
+}
+
 double sumOfSquares(const float* in, std::int64_t n, float* min, float* max) {
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
     double sum = 0.0;

@@ -31,6 +31,11 @@ void quantizeRow(DType type, const float* in, std::byte* out, std::int64_t n);
 // square in double, with the active Isa's kernel. Throws cwb::Error for a type that is not a
 // block format or n that is not whole blocks of it.
 double quantizationError(DType type, const float* in, std::int64_t n);
+// quantizationError of each of `types` on the same n values, errors[k] for types[k], each
+// equal to quantizationError's bit for bit. On AVX2 the 32-value formats among them share
+// one pass (the loads and each block's extremes); the K formats run one after another.
+void quantizationErrors(std::span<const DType> types, const float* in, std::int64_t n,
+                        double* errors);
 // The sum of x^2 over n values, each square in double (vectorised; the order of additions
 // is fixed for a given n and Isa), and where asked their least and greatest (NaN left out).
 double sumOfSquares(const float* in, std::int64_t n, float* min = nullptr, float* max = nullptr);

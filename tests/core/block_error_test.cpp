@@ -153,6 +153,48 @@ private slots:
         }
     }
 
+    // Several formats at once (what the whole-model table asks for each row): each error is
+    // the plain route's, and the one-format kernel's bit for bit; the 32-value formats share
+    // one pass, more than five of them (a repeat) in two, and a row whose last group of
+    // blocks is short.
+    void severalFormatsInOnePass() {
+        std::mt19937 rng(77);
+        const std::vector<DType> every = {DType::Q8_0, DType::Q4_K, DType::Q4_0, DType::Q4_1,
+                                          DType::Q6_K, DType::Q5_0, DType::Q5_1, DType::Q2_K,
+                                          DType::Q8_0, DType::Q3_K, DType::Q5_K};
+        const std::vector<DType> legacy = {DType::Q5_1, DType::Q4_0, DType::Q8_0};
+        for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+            if (!quant::isaSupported(isa)) continue;
+            const Isa before = quant::activeIsa();
+            quant::setActiveIsa(isa);
+            for (int kind = 0; kind < kKinds; ++kind) {
+                std::vector<float> x = values(kind, rng);
+                for (const auto* types : {&every, &legacy}) {
+                    // The legacy list on 123 blocks: fifteen groups of eight and one of three.
+                    const std::int64_t n = types == &every ? std::int64_t(x.size()) : 123 * 32;
+                    std::vector<double> got(types->size());
+                    quant::quantizationErrors(*types, x.data(), n, got.data());
+                    for (std::size_t k = 0; k < types->size(); ++k) {
+                        const DType t = (*types)[k];
+                        const QString where = QString("%1, kind %2, %3, n %4")
+                                                  .arg(dtypeName(t).c_str())
+                                                  .arg(kind)
+                                                  .arg(quant::isaName(isa).c_str())
+                                                  .arg(n);
+                        const double plain = plainError(t, x.data(), n);
+                        QVERIFY2(
+                            sameSum(got[k], plain, n),
+                            qPrintable(where + QString(": %1 against %2").arg(got[k]).arg(plain)));
+                        const double alone = quant::quantizationError(t, x.data(), n);
+                        QVERIFY2(got[k] == alone || (std::isnan(got[k]) && std::isnan(alone)),
+                                 qPrintable(where));
+                    }
+                }
+            }
+            quant::setActiveIsa(before);
+        }
+    }
+
     // The kjv-llama-6m weights: real rows, every format, bytes and errors.
     void fixtureWeightsMatchReference() {
         const auto rows = fixtureRows();
