@@ -11,8 +11,8 @@
 // whole checkpoint, the anchor would read the disk).
 // CHECKPOINT defaults to /work/scratch/llama7b (`cwb synth --shape llama7b`); threads 0
 // (default) = every core, as the window's table. Columns: each format alone, the
-// workbench's alpha 0.01 and rho 0.01 alone, then the window's seven default formats
-// together.
+// workbench's alpha 0.01 and rho 0.01 alone, the 32-value formats among --formats together
+// (their shared pass), then the window's seven default formats together.
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
     }
 
     // 1. Each kernel on one row in the cache: the largest tensor's row 1, over and over.
-    std::vector<std::string> kernelRows;
+    std::vector<std::string> kernelRows, sharedRows;
     {
         const Tensor* big = matrices.front();
         for (const Tensor* t : matrices)
@@ -223,6 +223,40 @@ int main(int argc, char** argv) {
                                  fmt(" | %.2f | %.1f | %.0fx |", ns, nsRef, nsRef / ns));
             std::printf("kernel %-5s %.2f ns/value (reference %.1f)\n", dtypeName(f).c_str(), ns,
                         nsRef);
+        }
+    }
+
+    // Several formats on the row at once, as measureSchemes asks (the 32-value ones share a
+    // pass), against the sum of their kernels alone.
+    {
+        const Tensor* big = matrices.front();
+        for (const Tensor* t : matrices)
+            if (t->elements() > big->elements()) big = t;
+        const std::int64_t cols = big->shape()[1];
+        std::vector<float> row(static_cast<std::size_t>(cols));
+        tensorRowToFloat(*big, 1, row.data());
+        volatile double sink = 0.0;
+        const std::vector<DType> legacy = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                                           DType::Q5_1};
+        const std::vector<DType> defaults = {DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K,
+                                             DType::Q4_0, DType::Q3_K, DType::Q2_K};
+        for (const auto& [set, name] :
+             {std::pair{legacy, "the five 32-value formats"},
+              std::pair{std::vector<DType>{DType::Q8_0, DType::Q4_0}, "Q8_0 and Q4_0"},
+              std::pair{defaults, "the window's 7 default formats"}}) {
+            double sum = 0.0;
+            for (DType f : set) {
+                const auto& format = quant::blockFormat(f);
+                const auto fast = format.squaredError[static_cast<int>(quant::activeIsa())];
+                sum += nsPerValue(cols, [&] { sink = sink + fast(row.data(), cols); });
+            }
+            std::vector<double> errors(set.size());
+            const double together = nsPerValue(cols, [&] {
+                quant::quantizationErrors(set, row.data(), cols, errors.data());
+                sink = sink + errors[0];
+            });
+            sharedRows.push_back("| " + std::string(name) + fmt(" | %.2f | %.2f |", together, sum));
+            std::printf("%s: %.2f ns/value together, %.2f one by one\n", name, together, sum);
         }
     }
 
@@ -275,6 +309,13 @@ int main(int argc, char** argv) {
         alphaRho.prune.rho = 0.01f;
         column({LlmScheme{std::nullopt, alphaRho}}, "alpha 0.01, rho 0.01");
     }
+    if (formats.size() > 1) {  // the 32-value formats asked for, in their shared pass
+        std::vector<LlmScheme> legacy;
+        for (DType f : formats)
+            if (dtypeBlockSize(f) == 32) legacy.push_back({f, {}});
+        if (legacy.size() > 1)
+            column(legacy, "the " + std::to_string(legacy.size()) + " 32-value formats together");
+    }
     if (!noDefaults) {
         std::vector<LlmScheme> defaults;
         for (DType f : {DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0,
@@ -314,6 +355,12 @@ int main(int argc, char** argv) {
           "speedup |\n"
        << "|---|---|---|---|\n";
     for (const auto& r : kernelRows) md << r << "\n";
+    md << "\n## Several formats on the cached row at once (one thread, CPU time)\n\n"
+       << "quant::quantizationErrors, as measureSchemes calls it for each row (the 32-value "
+          "formats share one pass: loads and block extremes), against their kernels one by "
+          "one.\n\n"
+       << "| formats | together, ns/value | one by one, ns/value |\n|---|---|---|\n";
+    for (const auto& r : sharedRows) md << r << "\n";
     std::ofstream(out) << md.str();
     std::printf("wrote %s\n", out.c_str());
     return 0;

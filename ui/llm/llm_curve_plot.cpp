@@ -8,8 +8,8 @@
 namespace cwb::ui {
 
 LlmCurvePlot::LlmCurvePlot(QWidget* parent)
-    : SweepCurvePlot({tr("Perplexity and KL"), tr("perplexity"), tr("KL divergence (nats)"),
-                      tr("perplexity"), tr("KL from original")},
+    : SweepCurvePlot({tr("Perplexity and KL"), tr("perplexity"), tr("KL (nats)"), tr("perplexity"),
+                      tr("KL from original")},
                      parent) {
     clearData(tr("no language model open"));
 }

@@ -188,8 +188,7 @@ void LlmMeasurePage::buildUi() {
 
     m_curve = new LlmCurvePlot(this);
     m_pareto = new ParetoPlot(this);
-    m_pareto->setValueAxis(tr("Perplexity vs size (everything tried)"),
-                           tr("perplexity (lower is better)"), false);
+    m_pareto->setValueAxis(tr("Perplexity vs size (everything tried)"), tr("perplexity"), false);
     m_pareto->setSizeUnit(1 << 20, tr("MiB"));
     m_pareto->clearData(tr("no language model open"));
     m_generation = new GenerationPanel(this);
@@ -307,6 +306,7 @@ void LlmMeasurePage::showChoices() {
     m_chunks->setValue(m_choices.maxChunks);
     m_sweepKind->setCurrentIndex(int(m_choices.sweepKind));
     m_sweepValues->setText(sweepText());
+    m_sweepValues->setCursorPosition(0);  // the list's start in view, not its end
     m_generation->setPrompt(m_choices.prompt);
     m_generation->setTokens(m_choices.tokens);
     refreshPlots();
