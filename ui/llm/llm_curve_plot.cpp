@@ -27,16 +27,18 @@ void LlmCurvePlot::setCurve(const QVector<LlmCurvePoint>& points, Axis axis) {
             (axis == Axis::Alpha ? tr("quantization step α") : tr("pruning threshold ρ")) +
             tr(", log scale"));
     } else {
-        // Formats of the same size share a tick: "Q4_0/Q4_K" over "4.5".
+        // Formats of the same size share a tick: "4.5" over their names stacked (side by
+        // side they ran into the neighbouring tick's label on a narrow plot), so the sizes
+        // stay on one line.
         QMap<double, QStringList> names;
         for (const LlmCurvePoint& p : m_points) names[p.x] << p.label;
         auto ticker = QSharedPointer<QCPAxisTickerText>::create();
         for (auto it = names.cbegin(); it != names.cend(); ++it)
             ticker->addTick(it.key(), QStringLiteral("%1\n%2")
-                                          .arg(it.value().join(QLatin1Char('/')))
-                                          .arg(it.key(), 0, 'g', 3));
+                                          .arg(it.key(), 0, 'g', 3)
+                                          .arg(it.value().join(QLatin1Char('\n'))));
         xAxis->setTicker(ticker);
-        xAxis->setLabel(tr("block format, bits per weight"));
+        xAxis->setLabel(tr("bits per weight, block format"));
     }
     QVector<double> x, ppl, klx, kl;
     for (const LlmCurvePoint& p : m_points) {
