@@ -258,8 +258,9 @@ int main(int argc, char** argv) {
     qint64 bytes = 0;
     const double read1 = table ? readAll(path, bytes) : 0.0;
     const double read2 = table ? readAll(path, bytes) : 1.0;
-    std::printf("read %.2f GB: %.1f s, then %.1f s (%.2f GB/s)\n", bytes / 1e9, read1, read2,
-                bytes / 1e9 / read2);
+    if (table)
+        std::printf("read %.2f GB: %.1f s, then %.1f s (%.2f GB/s)\n", bytes / 1e9, read1, read2,
+                    bytes / 1e9 / read2);
 
     // 4. The whole-model table: Q8_0 alone in full, then the default formats for a while.
     ModelTablePanel* tablePanel = mode->modelTable();
