@@ -135,9 +135,18 @@ private slots:
         const QString csv = tempPath("sweep.csv"), png = tempPath("sweep.png");
         QFile::remove(csv);
         QFile::remove(png);
-        const CliRun r = runCwb({"sweep", fixturePath("k2_mlp_dropout_percy.h5"), "--param",
-                                 "alpha", "--from", "0", "--to", "0.2", "--steps", "4", "--csv",
-                                 csv, "--png", png, "--limit", "300", "--data", datasetPath()});
+        QStringList args{"sweep",   fixturePath("k2_mlp_dropout_percy.h5"),
+                         "--param", "alpha",
+                         "--from",  "0",
+                         "--to",    "0.2",
+                         "--steps", "4",
+                         "--csv",   csv,
+                         "--limit", "300",
+                         "--data",  datasetPath()};
+#ifdef CWB_PNG_PLOTS
+        args << "--png" << png;  // a build without Qt refuses --png (cwb_plot_test checks that)
+#endif
+        const CliRun r = runCwb(args);
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY2(r.err.isEmpty(),
                  r.err.constData());  // no progress bar when stderr is not a terminal
@@ -150,9 +159,11 @@ private slots:
         QVERIFY(lines[4].startsWith("0.2,"));
         const QStringList last = lines[4].split(',');
         QVERIFY(last[2].toDouble() > 0.5);  // a step of 0.2 zeroes most weights
+#ifdef CWB_PNG_PLOTS
         QFile p(png);
         QVERIFY(p.open(QIODevice::ReadOnly));
         QVERIFY(p.read(8) == QByteArray("\x89PNG\r\n\x1a\n", 8));
+#endif
     }
 };
 
