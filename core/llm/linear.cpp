@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/error.h"
@@ -99,14 +100,25 @@ void tensorRowToFloat(const Tensor& matrix, long long row, float* out) {
     quant::dequantizeRow(matrix.dtype(), matrix.bytes() + row * rowBytesOf(matrix), out, cols);
 }
 
-void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool) {
+void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool,
+            bool interleaved) {
     const Tensor* weights[] = {&weight};
     float* ys[] = {y};
-    linearGroup(weights, x, tokens, ys, pool);
+    linearGroup(weights, x, tokens, ys, pool, interleaved);
+}
+
+Tensor interleavedQ4_0(const Tensor& weight) {
+    if (weight.dtype() != DType::Q4_0 || weight.shape().size() != 2)
+        throw Error("linear: only a 2-D Q4_0 matrix can be interleaved, not " +
+                    dtypeName(weight.dtype()) + " " + shapeToString(weight.shape()));
+    auto storage = std::make_shared<OwnedStorage>(weight.byteSize());
+    quant::interleaveQ4_0(weight.bytes(), weight.shape()[0], weight.shape()[1],
+                          storage->mutableData());
+    return Tensor(weight.shape(), DType::Q4_0, std::move(storage));
 }
 
 void linearGroup(std::span<const Tensor* const> weights, const float* x, int tokens,
-                 std::span<float* const> ys, WorkerPool& pool) {
+                 std::span<float* const> ys, WorkerPool& pool, bool interleaved) {
     if (tokens <= 0 || weights.empty()) return;
     const DType type = weights[0]->dtype();
     const std::int64_t in = weights[0]->shape().at(1);
@@ -116,7 +128,7 @@ void linearGroup(std::span<const Tensor* const> weights, const float* x, int tok
                         " cannot be multiplied; use F32, F16, BF16 or a llama.cpp block format");
         if (w->dtype() != type || w->shape().at(1) != in) {
             for (std::size_t j = 0; j < weights.size(); ++j)
-                linearGroup(weights.subspan(j, 1), x, tokens, ys.subspan(j, 1), pool);
+                linearGroup(weights.subspan(j, 1), x, tokens, ys.subspan(j, 1), pool, interleaved);
             return;
         }
     }
@@ -130,7 +142,8 @@ void linearGroup(std::span<const Tensor* const> weights, const float* x, int tok
             sgemmTiles(w, x, tokens, ys[i], pool);
             continue;
         }
-        products.push_back({{type, w.bytes(), w.shape()[0], in, 0}, ys[i], 0});
+        products.push_back(
+            {{type, w.bytes(), w.shape()[0], in, 0, interleaved && type == DType::Q4_0}, ys[i], 0});
         macs += double(tokens) * double(w.shape()[0]) * double(in);
     }
     if (products.empty()) return;

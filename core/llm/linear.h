@@ -21,14 +21,20 @@ bool linearSupports(DType type);
 
 // y[t * out + o] = sum_i W[o, i] * x[t * in + i] for t < tokens, o < out, where W is a 2-D
 // tensor [out, in]. Each output is computed by the same code whatever the thread count.
-void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool);
+// `interleaved`: Q4_0 weights hold quant::interleaveQ4_0's layout (other dtypes: no effect).
+void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool,
+            bool interleaved = false);
 
 // linear() of several weights [out_i, in] with the same activations, y_i for weights_i:
 // the activations are quantized once and a token's products are one job for the pool where
 // the weights share a dtype (q, k and v; gate and up), otherwise one linear() each. The
 // numbers are linear()'s.
 void linearGroup(std::span<const Tensor* const> weights, const float* x, int tokens,
-                 std::span<float* const> ys, WorkerPool& pool);
+                 std::span<float* const> ys, WorkerPool& pool, bool interleaved = false);
+
+// A copy of a Q4_0 matrix [out, in] in quant::interleaveQ4_0's layout, in owned memory, for
+// generation's product where the active kernels have it (quant::hasInterleavedQ4_0).
+Tensor interleavedQ4_0(const Tensor& weight);
 
 // Row r of a 2-D tensor [rows, cols] of any weight dtype as float32 (an embedding lookup).
 void tensorRowToFloat(const Tensor& matrix, long long row, float* out);

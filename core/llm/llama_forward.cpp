@@ -9,6 +9,7 @@
 #include "core/infer/cpu/gemm.h"
 #include "core/llm/linear.h"
 #include "core/llm/llm_speed.h"
+#include "core/quant/quant_rows.h"
 #include "core/util/mapped_file.h"
 #include "core/util/memory.h"
 
@@ -100,6 +101,19 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
     validateLlama(m_config, m_weights);
     m_release = options.resident == ResidentWeights::Release ||
                 (options.resident == ResidentWeights::Auto && weightsCrowdMemory(m_weights));
+    // Q4_0 block matrices are interleaved by eight rows once, here, for generation's kernel
+    // (one activation load for eight rows; Q4_0 is bound by arithmetic, not memory). The copy
+    // replaces the rows: mapped pages are dropped from the resident set and not read again.
+    // Not where weights crowd memory, which the copy would double.
+    if (!m_release && quant::hasInterleavedQ4_0())
+        for (LlamaBlockWeights& b : m_weights.blocks)
+            for (Tensor* t : {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down})
+                if (t->dtype() == DType::Q4_0) {
+                    Tensor copy = interleavedQ4_0(*t);
+                    releaseResident(*t);
+                    *t = std::move(copy);
+                    m_interleaved = true;
+                }
     m_capacity = options.contextLength > 0  ? options.contextLength
                  : m_config.maxSequence > 0 ? m_config.maxSequence
                                             : kDefaultContext;
@@ -293,21 +307,21 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
         rmsNorm(m_x.data(), m_attnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
         const Tensor* qkv[] = {&b.q, &b.k, &b.v};
         float* qkvOut[] = {m_q.data(), keys, values};
-        linearGroup(qkv, m_xn.data(), n, qkvOut, m_pool);
+        linearGroup(qkv, m_xn.data(), n, qkvOut, m_pool, m_interleaved);
         rope(m_q.data(), n, static_cast<int>(qDim), c.heads);
         rope(keys, n, static_cast<int>(kvDim), c.kvHeads);
         attention(layer, n);
-        linear(b.o, m_attn.data(), n, m_tmp.data(), m_pool);
+        linear(b.o, m_attn.data(), n, m_tmp.data(), m_pool, m_interleaved);
         addInto(m_x.data(), m_tmp.data(), rows * h);
 
         rmsNorm(m_x.data(), m_ffnNorm[static_cast<std::size_t>(layer)], n, m_xn.data());
         const Tensor* gateUp[] = {&b.gate, &b.up};
         float* gateUpOut[] = {m_gate.data(), m_up.data()};
-        linearGroup(gateUp, m_xn.data(), n, gateUpOut, m_pool);
+        linearGroup(gateUp, m_xn.data(), n, gateUpOut, m_pool, m_interleaved);
         elementwise(rows * f, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) m_gate[i] = silu(m_gate[i]) * m_up[i];
         });
-        linear(b.down, m_gate.data(), n, m_tmp.data(), m_pool);
+        linear(b.down, m_gate.data(), n, m_tmp.data(), m_pool, m_interleaved);
         addInto(m_x.data(), m_tmp.data(), rows * h);
         if (m_release) releaseBlock(b);
     }

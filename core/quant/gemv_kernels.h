@@ -19,4 +19,12 @@ bool hasGemvAvx2(DType type);
 void gemvAvx2(DType type, const std::byte* w, std::size_t stride, std::int64_t rowBegin,
               std::int64_t rowEnd, const std::byte* activations, std::int64_t n, float* y);
 
+// Bytes of one block of a group of eight interleaved Q4_0 rows (interleaveQ4_0's layout):
+// the eight fp16 scales, then the codes.
+constexpr std::size_t kQ4_0x8BlockBytes = 8 * 18;
+// y[8 g + k] = dot(row k of group firstGroup + g, activation row) for g < groups, the
+// weights w in interleaveQ4_0's layout with n values a row, the activations in Q8_0.
+void gemvQ4_0x8Avx2(const std::byte* w, std::int64_t firstGroup, std::int64_t groups,
+                    const std::byte* activations, std::int64_t n, float* y);
+
 }  // namespace cwb::quant::detail
