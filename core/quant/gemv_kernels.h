@@ -26,5 +26,8 @@ constexpr std::size_t kQ4_0x8BlockBytes = 8 * 18;
 // weights w in interleaveQ4_0's layout with n values a row, the activations in Q8_0.
 void gemvQ4_0x8Avx2(const std::byte* w, std::int64_t firstGroup, std::int64_t groups,
                     const std::byte* activations, std::int64_t n, float* y);
+// The first `groups` groups of such weights back in plain rows, back to back in out.
+void plainGroupsQ4_0x8Avx2(const std::byte* w, std::int64_t groups, std::int64_t blocks,
+                           std::byte* out);
 
 }  // namespace cwb::quant::detail

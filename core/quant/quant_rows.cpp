@@ -380,6 +380,13 @@ void plainRowsQ4_0(const std::byte* interleaved, std::int64_t rowCount, std::int
                    std::int64_t begin, std::int64_t end, std::byte* out) {
     const std::size_t bytes = rowBytes(DType::Q4_0, cols);
     const std::int64_t blocks = cols / kQK, whole = rowCount / 8 * 8;
+    if (activeIsa() != Isa::Scalar && begin % 8 == 0 && std::min(end, whole) - begin >= 8) {
+        const std::int64_t groups = (std::min(end, whole) - begin) / 8;
+        plainGroupsQ4_0x8Avx2(interleaved + static_cast<std::size_t>(begin) * bytes, groups, blocks,
+                              out);
+        out += static_cast<std::size_t>(8 * groups) * bytes;
+        begin += 8 * groups;
+    }
     for (std::int64_t r = begin; r < end; ++r, out += bytes) {
         if (r >= whole) {
             std::memcpy(out, interleaved + static_cast<std::size_t>(r) * bytes, bytes);
