@@ -15,8 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/error.h"
+#include "core/infer/cpu/gemm.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/linear.h"
 #include "core/llm/llm_compress.h"
@@ -109,6 +112,25 @@ private slots:
         m_fileBytes = syntheticCheckpointBytes(testShape());
         m_ckpt = openLlamaCheckpoint(dir);
         for (int i = 0; i < kContext; ++i) m_tokens.push_back((i * 7919 + 13) % 4096);
+        takeBlasBuffers();
+    }
+
+    // OpenBLAS takes a work buffer (over 100 MB) from a global table for every SGEMM call and
+    // grows the table when all are in use; where that allocation fails it retries forever.
+    // The capped rows below multiply on two pool threads at once (Q8_K tiles), so the table
+    // must hold a buffer for each caller before the cap, or the test hangs by chance.
+    static void takeBlasBuffers() {
+        cwb::cpu::setBlasThreads(1);
+        constexpr int kSize = 384, kCallers = 4;
+        std::vector<std::thread> callers;
+        for (int t = 0; t < kCallers; ++t)
+            callers.emplace_back([] {
+                std::vector<float> a(kSize * kSize, 1.f), c(kSize * kSize);
+                for (int r = 0; r < 20; ++r)
+                    cwb::cpu::sgemmNT(kSize, kSize, kSize, a.data(), kSize, a.data(), kSize,
+                                      c.data(), kSize);
+            });
+        for (auto& t : callers) t.join();
     }
 
     void cleanupTestCase() {
