@@ -392,8 +392,8 @@ int main(int argc, char** argv) {
                << "| formats | run | time | whole table | x cached read |"
                << "|---|---|---|---|---|" << tableRows << "";
     report << QString(
-                  "Memory at the end: %1 (RssFile: mapped checkpoint pages the table "
-                  "touched; the kernel drops them under pressure).")
+                  "Memory at the end: %1 (RssFile: mapped checkpoint pages read so far; "
+                  "the kernel drops them under pressure).")
                   .arg(memTable);
     const QString out = QString(CWB_SOURCE_DIR) + "/bench/results/llm_window.md";
     QFile f(out);
