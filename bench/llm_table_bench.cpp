@@ -240,10 +240,11 @@ int main(int argc, char** argv) {
                                            DType::Q5_1};
         const std::vector<DType> defaults = {DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K,
                                              DType::Q4_0, DType::Q3_K, DType::Q2_K};
-        for (const auto& [set, name] :
+        for (const auto& [formats, name] :
              {std::pair{legacy, "the five 32-value formats"},
               std::pair{std::vector<DType>{DType::Q8_0, DType::Q4_0}, "Q8_0 and Q4_0"},
               std::pair{defaults, "the window's 7 default formats"}}) {
+            const std::vector<DType>& set = formats;  // clang 14 cannot capture a binding
             double sum = 0.0;
             for (DType f : set) {
                 const auto& format = quant::blockFormat(f);
