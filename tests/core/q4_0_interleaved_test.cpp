@@ -12,9 +12,11 @@
 #include "core/quant/block_formats.h"
 #include "core/quant/block_layouts.h"
 #include "core/quant/quant_rows.h"
+#include "tests/support/isa_scope.h"
 
 using namespace cwb;
 using quant::Isa;
+using test::IsaScope;
 
 namespace {
 
@@ -58,15 +60,6 @@ double naiveDot(const std::byte* w, const std::byte* a, double& scale) {
     }
     return sum;
 }
-
-class IsaScope {
-public:
-    explicit IsaScope(Isa isa) : m_before(quant::activeIsa()) { quant::setActiveIsa(isa); }
-    ~IsaScope() { quant::setActiveIsa(m_before); }
-
-private:
-    Isa m_before;
-};
 
 }  // namespace
 

@@ -14,9 +14,11 @@
 #include "core/error.h"
 #include "core/quant/block_formats.h"
 #include "core/util/worker_pool.h"
+#include "tests/support/isa_scope.h"
 
 using namespace cwb;
 using quant::Isa;
+using test::IsaScope;
 
 namespace {
 
@@ -50,15 +52,6 @@ std::vector<float> run(const Problem& p, int threads) {
                         threads);
     return y;
 }
-
-class IsaScope {
-public:
-    explicit IsaScope(Isa isa) : m_before(quant::activeIsa()) { quant::setActiveIsa(isa); }
-    ~IsaScope() { quant::setActiveIsa(m_before); }
-
-private:
-    Isa m_before;
-};
 
 }  // namespace
 
