@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/compress/compress_model.h"
 #include "core/infer/compressed_engine.h"
 #include "core/infer/evaluate.h"
@@ -18,21 +19,9 @@
 #include "core/util/parallel.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 
 namespace {
-
-std::string loadAverage() {
-    std::ifstream f("/proc/loadavg");
-    std::string a, b, c;
-    f >> a >> b >> c;
-    return a + " " + b + " " + c;
-}
-
-double processCpuSeconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + t.tv_nsec / 1e9;
-}
 
 struct Timed {
     double accuracy = 0, msPer1000 = 0, cpuMsPer1000 = 0;

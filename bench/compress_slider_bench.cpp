@@ -14,11 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/compress/compress_model.h"
 #include "core/quant/block_formats.h"
 #include "core/util/parallel.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -110,13 +112,6 @@ double naiveStep(const Model& m, float alpha, float rho, std::vector<std::vector
                     ho.counts[64] + hc.counts[64] + he.counts[64];
     }
     return checksum;
-}
-
-std::string loadAverage() {
-    std::ifstream f("/proc/loadavg");
-    std::string a, b, c;
-    f >> a >> b >> c;
-    return a + " " + b + " " + c;
 }
 
 }  // namespace

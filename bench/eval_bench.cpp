@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/infer/cpu/cpu_engine.h"
 #include "core/infer/cpu/gemm.h"
 #include "core/infer/evaluate.h"
@@ -19,43 +20,14 @@
 #include "core/io/model_loader.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-// CPU seconds used by the whole process (all threads): with other jobs on the machine, wall
-// time measures the share we got, CPU time what the work itself costs.
-double processCpuSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-
 struct Timing {
     double wall = 0, cpu = 0;
 };
-
-std::string loadAverage() {
-    std::ifstream f("/proc/loadavg");
-    double one = 0, five = 0, fifteen = 0;
-    f >> one >> five >> fifteen;
-    char text[64];
-    std::snprintf(text, sizeof text, "%.2f / %.2f / %.2f", one, five, fifteen);
-    return text;
-}
-
-std::string cpuName() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
 
 // Square SGEMM through the same BLAS the engine uses: the machine's practical float32 peak.
 // Returns GFLOP per wall second and per CPU second (medians).
@@ -86,9 +58,14 @@ struct Variant {
 int main(int argc, char** argv) {
     int runs = 5;
     std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/eval.md";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--runs")) runs = std::max(1, std::atoi(argv[i + 1]));
-        if (!std::strcmp(argv[i], "--out")) outPath = argv[i + 1];
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--runs" && i + 1 < argc)
+            runs = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--out" && i + 1 < argc)
+            outPath = argv[++i];
+        else
+            refuseOption(a, "eval_bench [--runs N] [--out FILE]");
     }
     const std::string loadBefore = loadAverage();
     const Dataset data = loadFashionMnist(kDefaultDatasetDir, Split::Test);

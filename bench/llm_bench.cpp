@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/io/gguf_llama_writer.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/checkpoint_tokenizer.h"
@@ -36,41 +37,10 @@
 #include "core/quant/block_formats.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 namespace fs = std::filesystem;
 
 namespace {
-
-double processCpuSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-
-std::string loadAverage() {
-    std::ifstream f("/proc/loadavg");
-    double one = 0, five = 0, fifteen = 0;
-    f >> one >> five >> fifteen;
-    char text[64];
-    std::snprintf(text, sizeof text, "%.2f / %.2f / %.2f", one, five, fifteen);
-    return text;
-}
-
-// The scheduler group's nice value ("/autogroup-12 nice -20"), or "" where there is none.
-std::string autogroupNice() {
-    std::ifstream f("/proc/self/autogroup");
-    std::string group, word;
-    int nice = 0;
-    if (!(f >> group >> word >> nice) || word != "nice") return "";
-    return std::to_string(nice);
-}
-
-std::string cpuName() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
 
 std::string fixture(const std::string& name) {
     return std::string(CWB_SOURCE_DIR) + "/tests/fixtures/llm/" + name;
@@ -134,6 +104,9 @@ LlamaBenchResult runLlamaBench(const std::string& bin, const std::string& model,
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR] [--rounds N]";
+
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come, also into a log
     int threads = 2;
@@ -142,11 +115,20 @@ int main(int argc, char** argv) {
     int rounds = 2;
     std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_bench.md";
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
-        if (!std::strcmp(argv[i], "--out") && i + 1 < argc) outPath = argv[++i];
-        if (!std::strcmp(argv[i], "--no-tinyllama")) tinyllama = false;
-        if (!std::strcmp(argv[i], "--tinyllama-dir") && i + 1 < argc) tinyDir = argv[++i];
-        if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
+        const std::string a = argv[i];
+        const bool valued = i + 1 < argc;
+        if (a == "--threads" && valued)
+            threads = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--out" && valued)
+            outPath = argv[++i];
+        else if (a == "--no-tinyllama")
+            tinyllama = false;
+        else if (a == "--tinyllama-dir" && valued)
+            tinyDir = argv[++i];
+        else if (a == "--rounds" && valued)
+            rounds = std::max(1, std::atoi(argv[++i]));
+        else
+            refuseOption(a, kUsage);
     }
     try {
         const std::string loadBefore = loadAverage();

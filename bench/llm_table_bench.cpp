@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/linear.h"
 #include "core/llm/llama_tensor_roles.h"
@@ -35,6 +36,7 @@
 #include "core/util/parallel.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -68,21 +70,6 @@ double nsPerValue(std::int64_t values, Fn fn) {
         ++reps;
     } while ((now = threadSeconds()) - start < 0.3);
     return (now - start) * 1e9 / double(reps * values);
-}
-
-std::string firstLine(const char* path, const char* key = nullptr) {
-    std::ifstream f(path);
-    std::string line;
-    while (std::getline(f, line))
-        if (!key || line.rfind(key, 0) == 0) return key ? line.substr(line.find(':') + 2) : line;
-    return "?";
-}
-
-std::string loadAverage() {
-    std::istringstream s(firstLine("/proc/loadavg"));
-    std::string a, b, c;
-    s >> a >> b >> c;
-    return a + " " + b + " " + c;
 }
 
 // VmHWM and VmRSS in MiB.
@@ -169,6 +156,11 @@ int main(int argc, char** argv) {
                 }
                 formats.push_back(t);
             }
+        } else if (!a.empty() && a[0] == '-') {
+            refuseOption(a,
+                         "llm_table_bench [CHECKPOINT] [--threads N] [--gigabytes G] "
+                         "[--formats Q8_0,...] [--no-alpha-rho] [--no-defaults] [--kernels-only] "
+                         "[--out FILE]");
         } else {
             path = a;
         }
@@ -197,13 +189,13 @@ int main(int argc, char** argv) {
 
     // 1. Each kernel on one row in the cache: the largest tensor's row 1, over and over.
     std::vector<std::string> kernelRows, sharedRows;
+    const Tensor* big = matrices.front();
+    for (const Tensor* t : matrices)
+        if (t->elements() > big->elements()) big = t;
+    const std::int64_t cols = big->shape()[1];
+    std::vector<float> row(static_cast<std::size_t>(cols));
+    tensorRowToFloat(*big, 1, row.data());
     {
-        const Tensor* big = matrices.front();
-        for (const Tensor* t : matrices)
-            if (t->elements() > big->elements()) big = t;
-        const std::int64_t cols = big->shape()[1];
-        std::vector<float> row(static_cast<std::size_t>(cols));
-        tensorRowToFloat(*big, 1, row.data());
         volatile double sink = 0.0;
         const std::size_t rowBytes = dtypeStorageBytes(big->dtype(), std::uint64_t(cols));
         const double decode = nsPerValue(cols, [&] {
@@ -229,12 +221,6 @@ int main(int argc, char** argv) {
     // Several formats on the row at once, as measureSchemes asks (the 32-value ones share a
     // pass), against the sum of their kernels alone.
     {
-        const Tensor* big = matrices.front();
-        for (const Tensor* t : matrices)
-            if (t->elements() > big->elements()) big = t;
-        const std::int64_t cols = big->shape()[1];
-        std::vector<float> row(static_cast<std::size_t>(cols));
-        tensorRowToFloat(*big, 1, row.data());
         volatile double sink = 0.0;
         const std::vector<DType> legacy = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
                                            DType::Q5_1};
@@ -331,9 +317,9 @@ int main(int argc, char** argv) {
        << "Checkpoint `" << path << "`: " << matrices.size() << " matrices"
        << (gigabytes > 0 ? fmt(" (the first %.1f GB of them)", gigabytes) : std::string()) << ", "
        << fmt("%.2f", double(values) / 1e9) << " G values, " << fmt("%.2f", double(bytes) / 1e9)
-       << " GB. Machine: " << firstLine("/proc/cpuinfo", "model name") << ", " << threads
-       << " threads, kernels " << quant::isaName(quant::activeIsa()) << "; load average " << load0
-       << " at the start, " << load1 << " at the end.\n\n"
+       << " GB. Machine: " << cpuName() << ", " << threads << " threads, kernels "
+       << quant::isaName(quant::activeIsa()) << "; load average " << load0 << " at the start, "
+       << load1 << " at the end.\n\n"
        << "Rerun: `build/bench/llm_table_bench " << path
        << (gigabytes > 0 ? fmt(" --gigabytes %g", gigabytes) : std::string()) << "`\n\n"
        << "## Each column against the page-cache read (goal <= 2x)\n\n"

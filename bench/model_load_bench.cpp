@@ -12,25 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/error.h"
 #include "core/io/model_loader.h"
 #include "core/util/child_process.h"
 
 namespace {
 
-template <typename F>
-double medianMilliseconds(int runs, F&& body) {
-    std::vector<double> times;
-    for (int i = 0; i < runs; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        body();
-        times.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count());
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
-}
+using cwb::bench::medianMilliseconds;
 
 // The anchor's read: the whole file into memory, as plainly as C++ does it.
 std::size_t readWholeFile(const std::string& path) {

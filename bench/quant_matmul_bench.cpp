@@ -21,29 +21,18 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/quant/block_formats.h"
 #include "core/quant/quant_rows.h"
 #include "core/util/worker_pool.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 
 namespace {
 
 constexpr std::int64_t kRows = 5632, kCols = 2048, kPrefillTokens = 64;
 constexpr std::size_t kWeightBytes = 256u << 20;
-
-std::string loadAverage() {
-    std::ifstream f("/proc/loadavg");
-    std::string a, b, c;
-    f >> a >> b >> c;
-    return a + " " + b + " " + c;
-}
-
-double cpuSeconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + t.tv_nsec / 1e9;
-}
 
 struct Timing {
     double wall = 0, cpu = 0;  // seconds, medians
@@ -54,12 +43,12 @@ Timing median(int repeats, F&& body) {
     std::vector<double> wall, cpu;
     body();  // warm-up: pools started, pages touched
     for (int r = 0; r < repeats; ++r) {
-        const double c0 = cpuSeconds();
+        const double c0 = processCpuSeconds();
         const auto t0 = std::chrono::steady_clock::now();
         body();
         wall.push_back(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        cpu.push_back(cpuSeconds() - c0);
+        cpu.push_back(processCpuSeconds() - c0);
     }
     std::sort(wall.begin(), wall.end());
     std::sort(cpu.begin(), cpu.end());

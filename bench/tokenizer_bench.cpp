@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/error.h"
 #include "core/io/llama2c_tokenizer.h"
 #include "core/llm/sentencepiece_tokenizer.h"
@@ -19,19 +20,7 @@
 
 namespace {
 
-template <typename F>
-double medianMilliseconds(int runs, F&& body) {
-    std::vector<double> times;
-    for (int i = 0; i < runs; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        body();
-        times.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count());
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
-}
+using cwb::bench::medianMilliseconds;
 
 void report(const char* name, const cwb::Tokenizer& tokenizer, const std::string& text, int runs) {
     std::size_t tokens = 0;

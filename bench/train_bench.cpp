@@ -14,20 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/io/idx_dataset.h"
 #include "core/train/arch_spec.h"
 #include "core/train/trainer.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // 1024^3 SGEMM at the given thread count, best of a few: the machine's matrix speed now.
 double sgemmGflops(int threads) {
@@ -49,20 +45,19 @@ double sgemmGflops(int threads) {
 int main(int argc, char** argv) {
     int batch = 32, threads = 2, repeats = 5;
     std::string spec = "mlp:128";
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; ++i) {
         const std::string key = argv[i];
-        if (key == "--batch")
-            batch = std::atoi(argv[i + 1]);
-        else if (key == "--threads")
-            threads = std::atoi(argv[i + 1]);
-        else if (key == "--repeats")
-            repeats = std::atoi(argv[i + 1]);
-        else if (key == "--spec")
-            spec = argv[i + 1];
-        else {
-            std::fprintf(stderr, "unknown option %s\n", argv[i]);
-            return 2;
-        }
+        const bool valued = i + 1 < argc;
+        if (key == "--batch" && valued)
+            batch = std::max(1, std::atoi(argv[++i]));
+        else if (key == "--threads" && valued)
+            threads = std::max(1, std::atoi(argv[++i]));
+        else if (key == "--repeats" && valued)
+            repeats = std::max(1, std::atoi(argv[++i]));
+        else if (key == "--spec" && valued)
+            spec = argv[++i];
+        else
+            refuseOption(key, "train_bench [--batch N] [--threads N] [--repeats N] [--spec SPEC]");
     }
     const Dataset train = loadFashionMnist(kDefaultDatasetDir, Split::Train);
     std::printf("train_bench: %s, batch %d, adam, %d threads, %d images per epoch\n", spec.c_str(),

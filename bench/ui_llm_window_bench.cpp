@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/bench_util.h"
 #include "core/util/parallel.h"
 #include "ui/llm/llm_mode.h"
 #include "ui/llm/llm_tensor_page.h"
@@ -33,25 +34,11 @@
 #include "ui/worker/llm_controller.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 using namespace cwb::ui;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double ms(Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-QString loadAverage() {
-    QFile f("/proc/loadavg");
-    if (!f.open(QIODevice::ReadOnly)) return "?";
-    return QString::fromUtf8(f.readAll()).section(' ', 0, 2);
-}
 
 // VmHWM, RssAnon and RssFile of this process, in MiB.
 QString memory() {
@@ -110,11 +97,14 @@ int main(int argc, char** argv) {
             table = false;
         else if (a == "--table-seconds" && i + 1 < argc)
             tableSeconds = QString(argv[++i]).toInt();
+        else if (a.startsWith('-'))
+            refuseOption(a.toStdString(),
+                         "ui_llm_window_bench [CHECKPOINT] [--no-table] [--table-seconds S]");
         else
             path = a;
     }
     QStringList report;
-    const QString load0 = loadAverage();
+    const QString load0 = QString::fromStdString(bench::loadAverage());
     const int threads = resolveThreads(0);
     std::printf("checkpoint %s, threads %d, load %s\n", qPrintable(path), threads,
                 qPrintable(load0));
@@ -314,7 +304,7 @@ int main(int argc, char** argv) {
                   DType::Q2_K},
                  "the 7 default formats", tableSeconds);
     const QString memTable = memory();
-    const QString load1 = loadAverage();
+    const QString load1 = QString::fromStdString(bench::loadAverage());
 
     QFile cpu("/proc/cpuinfo");
     QString model = "?";

@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "bench/support/bench_util.h"
 #include "core/compress/compress_model.h"
 #include "core/io/keras_h5_writer.h"
 #include "ui/panels/controls_panel.h"
@@ -27,18 +28,10 @@
 #include "ui/worker/recompute_controller.h"
 
 using namespace cwb;
+using namespace cwb::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-double ms(Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 // CPU time of the calling thread, ms: unlike wall time it does not grow when other
 // processes take the cores.
@@ -46,15 +39,6 @@ double threadCpuMs() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-double loadAverage() {
-    double load = 0.0;
-    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-        if (std::fscanf(f, "%lf", &load) != 1) load = 0.0;
-        std::fclose(f);
-    }
-    return load;
 }
 
 Layer dense(const std::string& name, int in, int out, ActivationKind act, std::mt19937& rng) {
@@ -160,8 +144,8 @@ int main(int argc, char** argv) {
         coreMs.push_back(ms(t0, Clock::now()));
     }
     std::printf(
-        "ui_slider_bench: %lld weights, %u hardware threads, load average %.1f, medians of %d\n",
-        weights, std::thread::hardware_concurrency(), loadAverage(), repeats);
+        "ui_slider_bench: %lld weights, %u hardware threads, load average %s, medians of %d\n",
+        weights, std::thread::hardware_concurrency(), loadAverage().c_str(), repeats);
     std::printf("  slider move -> histograms delivered to the GUI thread : %8.2f ms\n",
                 median(moveToDisplay));
     std::printf(
