@@ -69,9 +69,11 @@ fuzz-build: deps deps-clang
 	  -DCWB_WITH_CUDA=OFF -DBUILD_TESTING=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
 	cmake --build build-fuzz -j $(JOBS) --target fuzzers
 
+# Each fuzzer is one process on one core, so JOBS of them run side by side; any finding
+# fails the target once every fuzzer has run.
 fuzz: fuzz-build
-	@status=0; for entry in $${FUZZ_ENTRIES:-$$(cat build-fuzz/fuzz-entries.txt)}; do \
-	  fuzz/run.sh build-fuzz $$entry $(FUZZ_SECONDS) || status=1; done; exit $$status
+	@printf '%s\n' $${FUZZ_ENTRIES:-$$(cat build-fuzz/fuzz-entries.txt)} | \
+	  xargs -P $(JOBS) -I ENTRY fuzz/run.sh build-fuzz ENTRY $(FUZZ_SECONDS)
 
 # What CI runs: every fuzzer for 60 s.
 fuzz-ci:
