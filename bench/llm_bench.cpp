@@ -4,6 +4,7 @@
 // and F16, with generation's weight bytes per second against a read bandwidth measured in the
 // same run. Writes bench/results/llm_bench.md.
 //   llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR] [--rounds N]
+//             [--formats Q4_K,F16]   (the tinyllama formats measured; all four unless named)
 // The tinyllama folder (2.2 GB) is written to a temporary folder and removed, or to DIR and
 // kept (and reused when DIR exists).
 // With LLAMA_CPP_BIN naming llama.cpp's bin folder (llama-bench in it), each tinyllama format
@@ -105,7 +106,8 @@ LlamaBenchResult runLlamaBench(const std::string& bin, const std::string& model,
 }  // namespace
 
 constexpr const char* kUsage =
-    "llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR] [--rounds N]";
+    "llm_bench [--threads N] [--out FILE] [--no-tinyllama] [--tinyllama-dir DIR] [--rounds N] "
+    "[--formats Q4_K,F16]";
 
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come, also into a log
@@ -113,6 +115,7 @@ int main(int argc, char** argv) {
     bool tinyllama = true;
     std::string tinyDir;
     int rounds = 2;
+    std::string onlyFormats;
     std::string outPath = std::string(CWB_SOURCE_DIR) + "/bench/results/llm_bench.md";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -127,6 +130,8 @@ int main(int argc, char** argv) {
             tinyDir = argv[++i];
         else if (a == "--rounds" && valued)
             rounds = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--formats" && valued)
+            onlyFormats = argv[++i];
         else
             refuseOption(a, kUsage);
     }
@@ -175,6 +180,10 @@ int main(int argc, char** argv) {
                            {DType::Q4_K, 64, 38.8},
                            {DType::F16, 117, 18.6}};
             for (const auto& f : formats) {
+                if (!onlyFormats.empty() &&
+                    ("," + onlyFormats + ",").find("," + dtypeName(f.type) + ",") ==
+                        std::string::npos)
+                    continue;
                 LlmCompression c;
                 c.format = f.type;
                 c.scope = LlmScope::All;

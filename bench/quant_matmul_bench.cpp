@@ -4,7 +4,8 @@
 //     about 256 MB of weights, far past the caches, reported as GB/s of weights read and as
 //     a share of the anchor;
 //   prefill: 64 tokens through one matrix, as GFLOP/s (2 rows cols tokens per product).
-// Anchor, measured in the same run: reading a 256 MB buffer with the same threads (GB/s).
+// Anchors, measured in the same run: reading a 256 MB buffer with the same threads (GB/s);
+// OpenBLAS's SGEMM of the prefill product on float32 weights, same threads (GFLOP/s).
 // Wall time (median of REPEATS) and the CPU time of all threads are both given; the load
 // average is printed, as the machine is shared.
 //
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "bench/support/bench_util.h"
+#include "core/infer/cpu/gemm.h"
 #include "core/quant/block_formats.h"
 #include "core/quant/quant_rows.h"
 #include "core/util/worker_pool.h"
@@ -106,8 +108,6 @@ int main(int argc, char** argv) {
     }
     anchorBuffer = {};
 
-    std::printf("\n%-5s %3s | %9s %9s %7s %9s | %9s %9s %9s\n", "type", "thr", "gen ms", "gen cpu",
-                "GB/s", "% anchor", "pre ms", "pre cpu", "GFLOP/s");
     std::mt19937 rng(1);
     std::normal_distribution<float> dist(0.f, 0.02f);
     std::vector<float> values(static_cast<std::size_t>(kRows * kCols));
@@ -115,6 +115,22 @@ int main(int argc, char** argv) {
     std::vector<float> x(static_cast<std::size_t>(kPrefillTokens * kCols));
     for (auto& v : x) v = dist(rng) * 50.f;
     std::vector<float> y(static_cast<std::size_t>(kPrefillTokens * kRows));
+    std::vector<double> sgemmGflops;
+    for (int threads : threadCounts) {
+        cpu::setBlasThreads(threads);
+        const Timing t = median(repeats, [&] {
+            cpu::sgemmNT(kPrefillTokens, kRows, kCols, x.data(), kCols, values.data(), kCols,
+                         y.data(), kRows);
+        });
+        sgemmGflops.push_back(2.0 * kRows * kCols * kPrefillTokens / t.wall / 1e9);
+        std::printf("anchor: SGEMM %lld x %lld x %lld, %d thread(s): %.1f GFLOP/s\n",
+                    static_cast<long long>(kPrefillTokens), static_cast<long long>(kRows),
+                    static_cast<long long>(kCols), threads, sgemmGflops.back());
+    }
+    cpu::setBlasThreads(1);
+
+    std::printf("\n%-5s %3s | %9s %9s %7s %9s | %9s %9s %9s %7s\n", "type", "thr", "gen ms",
+                "gen cpu", "GB/s", "% anchor", "pre ms", "pre cpu", "GFLOP/s", "/SGEMM");
 
     for (DType type : types) {
         const std::size_t rowBytes = quant::rowBytes(type, kCols);
@@ -124,24 +140,32 @@ int main(int argc, char** argv) {
         for (std::int64_t r = 0; r < kRows; ++r)
             quant::quantizeRow(type, values.data() + r * kCols, weights.data() + r * rowBytes,
                                kCols);
+        // Q4_0 and Q4_K as the forward pass holds them: interleaved by eight rows.
+        const bool x8 = quant::hasInterleavedRows(type);
+        if (x8) {
+            std::vector<std::byte> plain(weights.begin(), weights.begin() + matrixBytes);
+            quant::interleaveRows(type, plain.data(), kRows, kCols, weights.data());
+        }
         for (std::size_t c = 1; c < copies; ++c)
             std::memcpy(weights.data() + c * matrixBytes, weights.data(), matrixBytes);
         for (std::size_t k = 0; k < threadCounts.size(); ++k) {
             const int threads = threadCounts[k];
             const Timing gen = median(repeats, [&] {
                 for (std::size_t c = 0; c < copies; ++c)
-                    quant::matmulPacked({type, weights.data() + c * matrixBytes, kRows, kCols, 0},
-                                        x.data(), 1, y.data(), threads);
+                    quant::matmulPacked(
+                        {type, weights.data() + c * matrixBytes, kRows, kCols, 0, x8}, x.data(), 1,
+                        y.data(), threads);
             });
             const Timing pre = median(repeats, [&] {
-                quant::matmulPacked({type, weights.data(), kRows, kCols, 0}, x.data(),
+                quant::matmulPacked({type, weights.data(), kRows, kCols, 0, x8}, x.data(),
                                     kPrefillTokens, y.data(), threads);
             });
             const double gbs = static_cast<double>(matrixBytes * copies) / gen.wall / 1e9;
             const double gflops = 2.0 * kRows * kCols * kPrefillTokens / pre.wall / 1e9;
-            std::printf("%-5s %3d | %9.2f %9.2f %7.2f %8.0f%% | %9.2f %9.2f %9.1f\n",
+            std::printf("%-5s %3d | %9.2f %9.2f %7.2f %8.0f%% | %9.2f %9.2f %9.1f %6.2fx\n",
                         dtypeName(type).c_str(), threads, 1e3 * gen.wall, 1e3 * gen.cpu, gbs,
-                        100 * gbs / anchorGBs[k], 1e3 * pre.wall, 1e3 * pre.cpu, gflops);
+                        100 * gbs / anchorGBs[k], 1e3 * pre.wall, 1e3 * pre.cpu, gflops,
+                        gflops / sgemmGflops[k]);
             std::fflush(stdout);
         }
     }

@@ -107,14 +107,15 @@ void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPo
     linearGroup(weights, x, tokens, ys, pool, interleaved);
 }
 
-Tensor interleavedQ4_0(const Tensor& weight) {
-    if (weight.dtype() != DType::Q4_0 || weight.shape().size() != 2)
-        throw Error("linear: only a 2-D Q4_0 matrix can be interleaved, not " +
-                    dtypeName(weight.dtype()) + " " + shapeToString(weight.shape()));
+Tensor interleavedRows(const Tensor& weight) {
+    const DType type = weight.dtype();
+    if ((type != DType::Q4_0 && type != DType::Q4_K) || weight.shape().size() != 2)
+        throw Error("linear: only a 2-D Q4_0 or Q4_K matrix can be interleaved, not " +
+                    dtypeName(type) + " " + shapeToString(weight.shape()));
     auto storage = std::make_shared<OwnedStorage>(weight.byteSize());
-    quant::interleaveQ4_0(weight.bytes(), weight.shape()[0], weight.shape()[1],
+    quant::interleaveRows(type, weight.bytes(), weight.shape()[0], weight.shape()[1],
                           storage->mutableData());
-    return Tensor(weight.shape(), DType::Q4_0, std::move(storage));
+    return Tensor(weight.shape(), type, std::move(storage));
 }
 
 void linearGroup(std::span<const Tensor* const> weights, const float* x, int tokens,
@@ -142,8 +143,8 @@ void linearGroup(std::span<const Tensor* const> weights, const float* x, int tok
             sgemmTiles(w, x, tokens, ys[i], pool);
             continue;
         }
-        products.push_back(
-            {{type, w.bytes(), w.shape()[0], in, 0, interleaved && type == DType::Q4_0}, ys[i], 0});
+        const bool x8 = interleaved && (type == DType::Q4_0 || type == DType::Q4_K);
+        products.push_back({{type, w.bytes(), w.shape()[0], in, 0, x8}, ys[i], 0});
         macs += double(tokens) * double(w.shape()[0]) * double(in);
     }
     if (products.empty()) return;

@@ -21,7 +21,8 @@ bool linearSupports(DType type);
 
 // y[t * out + o] = sum_i W[o, i] * x[t * in + i] for t < tokens, o < out, where W is a 2-D
 // tensor [out, in]. Each output is computed by the same code whatever the thread count.
-// `interleaved`: Q4_0 weights hold quant::interleaveQ4_0's layout (other dtypes: no effect).
+// `interleaved`: Q4_0 and Q4_K weights hold quant::interleaveRows' layout (other dtypes: no
+// effect).
 void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool,
             bool interleaved = false);
 
@@ -32,9 +33,10 @@ void linear(const Tensor& weight, const float* x, int tokens, float* y, WorkerPo
 void linearGroup(std::span<const Tensor* const> weights, const float* x, int tokens,
                  std::span<float* const> ys, WorkerPool& pool, bool interleaved = false);
 
-// A copy of a Q4_0 matrix [out, in] in quant::interleaveQ4_0's layout, in owned memory, for
-// generation's product where the active kernels have it (quant::hasInterleavedQ4_0).
-Tensor interleavedQ4_0(const Tensor& weight);
+// A copy of a Q4_0 or Q4_K matrix [out, in] in quant::interleaveRows' layout, in owned
+// memory, for generation's product where the active kernels have it
+// (quant::hasInterleavedRows).
+Tensor interleavedRows(const Tensor& weight);
 
 // Row r of a 2-D tensor [rows, cols] of any weight dtype as float32 (an embedding lookup).
 void tensorRowToFloat(const Tensor& matrix, long long row, float* out);

@@ -101,19 +101,24 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
     validateLlama(m_config, m_weights);
     m_release = options.resident == ResidentWeights::Release ||
                 (options.resident == ResidentWeights::Auto && weightsCrowdMemory(m_weights));
-    // Q4_0 block matrices are interleaved by eight rows once, here, for generation's kernel
-    // (one activation load for eight rows; Q4_0 is bound by arithmetic, not memory). The copy
-    // replaces the rows: mapped pages are dropped from the resident set and not read again.
-    // Not where weights crowd memory, which the copy would double.
-    if (!m_release && quant::hasInterleavedQ4_0())
+    // Q4_0 and Q4_K matrices (the blocks' and the output) are interleaved by eight rows once,
+    // here, for generation's kernels (one activation load for eight rows; they are bound by
+    // arithmetic, not memory). The copy replaces the rows: mapped pages are dropped from the
+    // resident set and not read again (but a tied output's, which the embedding lookups
+    // read). Not where weights crowd memory, which the copy would double.
+    if (!m_release) {
+        const bool tied = m_weights.output.bytes() == m_weights.embedding.bytes();
+        std::vector<Tensor*> matrices{&m_weights.output};
         for (LlamaBlockWeights& b : m_weights.blocks)
-            for (Tensor* t : {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down})
-                if (t->dtype() == DType::Q4_0) {
-                    Tensor copy = interleavedQ4_0(*t);
-                    releaseResident(*t);
-                    *t = std::move(copy);
-                    m_interleaved = true;
-                }
+            matrices.insert(matrices.end(), {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down});
+        for (Tensor* t : matrices)
+            if (quant::hasInterleavedRows(t->dtype())) {
+                Tensor copy = interleavedRows(*t);
+                if (t != &m_weights.output || !tied) releaseResident(*t);
+                *t = std::move(copy);
+                m_interleaved = true;
+            }
+    }
     m_capacity = options.contextLength > 0  ? options.contextLength
                  : m_config.maxSequence > 0 ? m_config.maxSequence
                                             : kDefaultContext;
@@ -331,7 +336,7 @@ void LlamaForward::forward(std::span<const std::int32_t> tokens, int logitsFrom,
     logits.resize(static_cast<std::size_t>(out) * c.vocabSize);
     if (out == 0) return;
     rmsNorm(m_x.data() + logitsFrom * h, m_finalNorm, out, m_xn.data());
-    linear(m_weights.output, m_xn.data(), out, logits.data(), m_pool);
+    linear(m_weights.output, m_xn.data(), out, logits.data(), m_pool, m_interleaved);
     if (m_release) releaseResident(m_weights.output);
 }
 

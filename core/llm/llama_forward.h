@@ -76,7 +76,7 @@ private:
     int m_capacity = 0;
     int m_position = 0;
     bool m_release = false;      // drop mapped weights from the resident set after use
-    bool m_interleaved = false;  // Q4_0 block matrices in quant::interleaveQ4_0's layout
+    bool m_interleaved = false;  // Q4_0, Q4_K matrices in quant::interleaveRows' layout
     std::vector<std::vector<float>> m_attnNorm, m_ffnNorm;
     std::vector<float> m_finalNorm;
     std::vector<float> m_cos, m_sin;                   // [capacity, headDim / 2]

@@ -18,6 +18,13 @@ CWB_QUANT_AVX2 inline __m256i load32(const void* p) {
     return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
+// Four bytes at p in every 32-bit lane.
+CWB_QUANT_AVX2 inline __m256i broadcast4(const void* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
 CWB_QUANT_AVX2 inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

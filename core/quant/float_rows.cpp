@@ -125,18 +125,20 @@ CWB_QUANT_AVX512 float dotBF16Avx512(const std::byte* w, const std::byte* a, std
 
 // ---- batched products of float rows (prefill): the activations of 16 tokens are laid out
 // column by column once per product (packTokens), 16 tokens' values of a column side by side
-// in two registers; 6 weight rows converted to float32 a block of columns at a time each
-// broadcast their value of a column against both, 12 accumulators in all. Each row's sum runs
-// over the columns in order: the same numbers whatever the split between threads, though in
-// another order than vecDot's.
+// in two registers; 6 weight rows (a tile of a panel converted to float32 a block of columns
+// at a time) each broadcast their value of a column against both, 12 accumulators in all. Each
+// row's sum runs over the columns in order: the same numbers whatever the split between threads,
+// though in another order than vecDot's.
 
 namespace {
 
-constexpr int kGroupTokens = 16;
+constexpr int kGroupTokens = static_cast<int>(kFloatGroupTokens);
 constexpr int kTileRows = 6;
-// Columns per block: a block of a group's packed tokens (16 KB) and of the tile's rows stay in
-// the first-level cache while the tile passes over it.
+// Columns per block: a block of a group's packed tokens (16 KB) and of a tile's rows (6 KB)
+// stay in the first-level cache while the tile passes over it.
 constexpr std::int64_t kBlockColumns = 256;
+// Rows per panel: 8 tiles, 48 KB of float32 for a block of columns.
+constexpr std::int64_t kPanelRows = 8 * kTileRows;
 
 // 8 registers of 8 floats, transposed in place: register j then holds element j of each.
 CWB_QUANT_AVX2 inline void transpose8x8(__m256* r) {
@@ -221,55 +223,65 @@ using RowsFn = void (*)(const float*, std::int64_t, const float* const*, float (
 constexpr RowsFn kRowsFns[kTileRows] = {rowsTimesGroup<1>, rowsTimesGroup<2>, rowsTimesGroup<3>,
                                         rowsTimesGroup<4>, rowsTimesGroup<5>, rowsTimesGroup<6>};
 
+// Rows [r0, r0 + rows) of the job times every token. The rows are widened a block of columns
+// at a time into a panel (second-level cache); then a group's packed tokens (first-level
+// cache) meet every tile of the panel in turn. The other way round, every group against one
+// tile, reads the tokens from the second-level cache, 64 bytes for 12 multiply-adds, and
+// leaves the FMA ports waiting.
 template <int kind>
-CWB_QUANT_AVX2 void floatTiles(const TileJob& job) {
+CWB_QUANT_AVX2 void panelTimesTokens(const TileJob& job, std::int64_t r0, std::int64_t rows) {
     constexpr std::int64_t kValueBytes = kind == 0 ? 4 : 2;
     const std::int64_t n = job.cols;
     const std::int64_t groups = (job.tokens + kGroupTokens - 1) / kGroupTokens;
-    thread_local std::vector<float> rows, sums;
-    rows.resize(static_cast<std::size_t>(kTileRows * kBlockColumns));
-    sums.resize(static_cast<std::size_t>(groups * kTileRows * kGroupTokens));
-    auto* groupSums = reinterpret_cast<float(*)[kGroupTokens]>(sums.data());
-    const float* w[kTileRows];
-    for (int r = 0; r < kTileRows; ++r) w[r] = rows.data() + r * kBlockColumns;
-    for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kTileRows) {
-        const int count = static_cast<int>(std::min<std::int64_t>(kTileRows, job.rowEnd - r0));
-        std::fill(sums.begin(), sums.end(), 0.f);
-        for (std::int64_t i0 = 0; i0 < n; i0 += kBlockColumns) {
-            const std::int64_t columns = std::min(kBlockColumns, n - i0);
-            for (int r = 0; r < count; ++r)
-                toFloat32<kind>(job.weights + (r0 + r) * job.stride + i0 * kValueBytes, columns,
-                                rows.data() + r * kBlockColumns);
-            // The weights are read once, from memory, a short run per row: ask for the next
-            // block (or the next tile's first) while this one is multiplied.
-            const bool last = i0 + kBlockColumns >= n;
-            const std::byte* next =
-                job.weights + (last ? (r0 + kTileRows) * job.stride
-                                    : r0 * job.stride + (i0 + kBlockColumns) * kValueBytes);
-            if (!last || r0 + kTileRows < job.rowEnd)
-                for (int r = 0; r < kTileRows; ++r)
-                    for (std::int64_t b = 0; b < kBlockColumns * kValueBytes; b += 64)
-                        _mm_prefetch(reinterpret_cast<const char*>(next + r * job.stride + b),
-                                     _MM_HINT_T1);
-            for (std::int64_t g = 0; g < groups; ++g)
-                kRowsFns[count - 1](job.packedTokens + (g * n + i0) * kGroupTokens, columns, w,
-                                    groupSums + g * kTileRows);
+    const std::int64_t tiles = (rows + kTileRows - 1) / kTileRows;
+    thread_local std::vector<float> panel, sums;
+    panel.resize(static_cast<std::size_t>(rows * kBlockColumns));
+    sums.assign(static_cast<std::size_t>(groups * tiles * kTileRows * kGroupTokens), 0.f);
+    auto* tileSums = reinterpret_cast<float(*)[kGroupTokens]>(sums.data());
+    for (std::int64_t i0 = 0; i0 < n; i0 += kBlockColumns) {
+        const std::int64_t columns = std::min(kBlockColumns, n - i0);
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const std::byte* row = job.weights + (r0 + r) * job.stride;
+            toFloat32<kind>(row + i0 * kValueBytes, columns, panel.data() + r * kBlockColumns);
+            // Each row is read once, from memory, a short run at a time: ask for its next run
+            // while this block is multiplied.
+            if (i0 + kBlockColumns < n)
+                for (std::int64_t b = 0; b < kBlockColumns * kValueBytes; b += 64)
+                    _mm_prefetch(
+                        reinterpret_cast<const char*>(row + (i0 + kBlockColumns) * kValueBytes + b),
+                        _MM_HINT_T1);
         }
-        for (std::int64_t t = 0; t < job.tokens; ++t)
-            for (int r = 0; r < count; ++r)
-                job.y[t * job.ldy + r0 + r] =
-                    groupSums[(t / kGroupTokens) * kTileRows + r][t % kGroupTokens];
+        for (std::int64_t g = 0; g < groups; ++g)
+            for (std::int64_t t = 0; t < tiles; ++t) {
+                const int count =
+                    static_cast<int>(std::min<std::int64_t>(kTileRows, rows - t * kTileRows));
+                const float* w[kTileRows];
+                for (int r = 0; r < kTileRows; ++r)
+                    w[r] = panel.data() + (t * kTileRows + std::min(r, count - 1)) * kBlockColumns;
+                kRowsFns[count - 1](job.packedTokens + (g * n + i0) * kGroupTokens, columns, w,
+                                    tileSums + (g * tiles + t) * kTileRows);
+            }
     }
+    for (std::int64_t tok = 0; tok < job.tokens; ++tok)
+        for (std::int64_t r = 0; r < rows; ++r)
+            job.y[tok * job.ldy + r0 + r] =
+                tileSums[((tok / kGroupTokens) * tiles + r / kTileRows) * kTileRows + r % kTileRows]
+                        [tok % kGroupTokens];
+}
+
+template <int kind>
+CWB_QUANT_AVX2 void floatTiles(const TileJob& job) {
+    for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kPanelRows)
+        panelTimesTokens<kind>(job, r0, std::min(kPanelRows, job.rowEnd - r0));
 }
 
 }  // namespace
 
-void packTokensAvx2(const TileJob& job, std::vector<float>& packed) {
+void packTokensAvx2(const TileJob& job, std::int64_t groupBegin, std::int64_t groupEnd,
+                    float* packed) {
     const std::int64_t n = job.cols;
-    const std::int64_t groups = (job.tokens + kGroupTokens - 1) / kGroupTokens;
-    packed.resize(static_cast<std::size_t>(groups * n * kGroupTokens));
     std::vector<float> zeros(job.tokens % kGroupTokens ? static_cast<std::size_t>(n) : 0);
-    for (std::int64_t g = 0; g < groups; ++g) {
+    for (std::int64_t g = groupBegin; g < groupEnd; ++g) {
         const float* x[kGroupTokens];
         for (int t = 0; t < kGroupTokens; ++t) {
             const std::int64_t token = g * kGroupTokens + t;
@@ -278,7 +290,7 @@ void packTokensAvx2(const TileJob& job, std::vector<float>& packed) {
                     ? reinterpret_cast<const float*>(job.activations + token * job.activationStride)
                     : zeros.data();
         }
-        packGroup(x, n, packed.data() + g * n * kGroupTokens);
+        packGroup(x, n, packed + g * n * kGroupTokens);
     }
 }
 

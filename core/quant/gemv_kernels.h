@@ -19,15 +19,30 @@ bool hasGemvAvx2(DType type);
 void gemvAvx2(DType type, const std::byte* w, std::size_t stride, std::int64_t rowBegin,
               std::int64_t rowEnd, const std::byte* activations, std::int64_t n, float* y);
 
-// Bytes of one block of a group of eight interleaved Q4_0 rows (interleaveQ4_0's layout):
-// the eight fp16 scales, then the codes.
+// A block format's rows interleaved by eight (quant::interleaveRows): block i of a group of
+// eight rows holds the rows' fp16 fields side by side (`halves` of them at the block's start:
+// d for Q4_0; d, dmin for Q4_K), then the rest of the block in runs of 32 bytes, run j
+// holding bytes 4j..4j+3 of it from each row (row k at 4k). blockBytes 0: no such layout.
+struct RowsX8 {
+    std::size_t blockBytes = 0;  // of one row's block
+    int halves = 0;
+};
+RowsX8 rowsX8(DType type);
+
+// Bytes of one block of a group of eight interleaved Q4_0 rows: the eight fp16 scales, then
+// the codes.
 constexpr std::size_t kQ4_0x8BlockBytes = 8 * 18;
 // y[8 g + k] = dot(row k of group firstGroup + g, activation row) for g < groups, the
-// weights w in interleaveQ4_0's layout with n values a row, the activations in Q8_0.
+// weights w in interleaveRows' layout with n values a row, the activations in Q8_0.
 void gemvQ4_0x8Avx2(const std::byte* w, std::int64_t firstGroup, std::int64_t groups,
                     const std::byte* activations, std::int64_t n, float* y);
-// The first `groups` groups of such weights back in plain rows, back to back in out.
-void plainGroupsQ4_0x8Avx2(const std::byte* w, std::int64_t groups, std::int64_t blocks,
-                           std::byte* out);
+// The same for Q4_K rows (n a multiple of 256) against Q8_K activations.
+constexpr std::size_t kQ4_Kx8BlockBytes = 8 * 144;
+void gemvQ4_Kx8Avx2(const std::byte* w, std::int64_t firstGroup, std::int64_t groups,
+                    const std::byte* activations, std::int64_t n, float* y);
+// The first `groups` groups of such weights (layout l, `blocks` blocks a row) back in plain
+// rows, back to back in out.
+void plainGroupsX8Avx2(RowsX8 l, const std::byte* w, std::int64_t groups, std::int64_t blocks,
+                       std::byte* out);
 
 }  // namespace cwb::quant::detail

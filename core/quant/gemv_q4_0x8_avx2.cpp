@@ -1,4 +1,4 @@
-// Generation's Q4_0 product over rows interleaved by eight (see interleaveQ4_0 in
+// Generation's Q4_0 product over rows interleaved by eight (see interleaveRows in
 // quant_rows.h), AVX2. A group's block i is its eight fp16 scales then four runs of 32 bytes,
 // run c holding bytes 4c..4c+3 of each row's codes, row k at 4k. So one broadcast of four
 // activations meets four codes of all eight rows in one maddubs, and the group's eight sums
@@ -16,12 +16,6 @@ namespace cwb::quant::detail {
 namespace {
 
 using namespace avx2;
-
-CWB_QUANT_AVX2 inline __m256i broadcast4(const std::int8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
 
 // The eight rows of the group at g against the blocks of activations `a` with their scales and
 // offsets.
@@ -72,32 +66,6 @@ CWB_QUANT_AVX2 void gemvQ4_0x8Avx2(const std::byte* w, std::int64_t firstGroup, 
         groupQ4_0x8(reinterpret_cast<const std::uint8_t*>(w) +
                         static_cast<std::size_t>(firstGroup + g) * groupBytes,
                     a, dy.data(), offsets.data(), blocks, y + 8 * g);
-}
-
-CWB_QUANT_AVX2 void plainGroupsQ4_0x8Avx2(const std::byte* w, std::int64_t groups,
-                                          std::int64_t blocks, std::byte* out) {
-    const std::size_t rowBytes = static_cast<std::size_t>(blocks) * sizeof(BlockQ4_0);
-    const auto* g = reinterpret_cast<const std::uint8_t*>(w);
-    for (std::int64_t group = 0; group < groups; ++group, out += 8 * rowBytes)
-        for (std::int64_t i = 0; i < blocks; ++i, g += kQ4_0x8BlockBytes) {
-            // Run c holds dword c of every row's codes (row k in dword k): a transpose of
-            // 4 x 8 dwords gives rows k and k + 4 in the halves of register k.
-            const __m256i r0 = load32(g + 16), r1 = load32(g + 48), r2 = load32(g + 80),
-                          r3 = load32(g + 112);
-            const __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
-            const __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
-            const __m256i rows[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
-                                     _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
-            std::byte* b = out + static_cast<std::size_t>(i) * sizeof(BlockQ4_0);
-            for (int k = 0; k < 4; ++k) {
-                std::memcpy(b + k * rowBytes, g + 2 * k, 2);
-                std::memcpy(b + (k + 4) * rowBytes, g + 2 * (k + 4), 2);
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(b + k * rowBytes + 2),
-                                 _mm256_castsi256_si128(rows[k]));
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(b + (k + 4) * rowBytes + 2),
-                                 _mm256_extracti128_si256(rows[k], 1));
-            }
-        }
 }
 
 }  // namespace cwb::quant::detail

@@ -81,17 +81,36 @@ void splitChunks(std::int64_t count, std::int64_t chunk, int threads,
 
 // Rows [begin, end) of an interleaved matrix in the plain layout, in a buffer of the calling
 // thread's that lasts until its next call.
-const std::byte* plainRows(const PackedMatrix& w, std::int64_t begin, std::int64_t end) {
+const std::byte* plainRowsOf(const PackedMatrix& w, std::int64_t begin, std::int64_t end) {
     thread_local std::vector<std::byte> buffer;
-    buffer.resize(static_cast<std::size_t>(end - begin) * rowBytes(DType::Q4_0, w.cols));
-    plainRowsQ4_0(w.data, w.rows, w.cols, begin, end, buffer.data());
+    buffer.resize(static_cast<std::size_t>(end - begin) * rowBytes(w.type, w.cols));
+    plainRows(w.type, w.data, w.rows, w.cols, begin, end, buffer.data());
     return buffer.data();
 }
 
-// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512), 6 for float rows; false
-// where it has no kernel.
+// Float activations as floatTilesAvx2 takes them, the groups of tokens shared out between
+// the threads, once for every matrix of a product group. Kept from call to call: a fresh
+// buffer of this size is a fresh mapping whose pages fault in on every product.
+const float* packFloatTokens(const ActivationRows& x, int threads) {
+    thread_local std::vector<float> packed;
+    const std::int64_t groups = (x.tokens + kFloatGroupTokens - 1) / kFloatGroupTokens;
+    packed.resize(static_cast<std::size_t>(groups * x.cols * kFloatGroupTokens));
+    detail::TileJob job;
+    job.cols = x.cols;
+    job.activations = x.bytes.data();
+    job.activationStride = x.rowBytes;
+    job.tokens = x.tokens;
+    float* out = packed.data();  // a worker's `packed` would be its own
+    splitChunks(groups, 1, threads, [&](std::int64_t begin, std::int64_t end) {
+        detail::packTokensAvx2(job, begin, end, out);
+    });
+    return out;
+}
+
+// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512), 6 for float rows (their
+// activations from packFloatTokens); false where it has no kernel.
 bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationRows& x, float* y,
-                    int threads, std::int64_t ldy) {
+                    int threads, std::int64_t ldy, const float* packedTokens) {
     const bool floats = isFloatType(w.type);
     const bool wide = activeIsa() == Isa::Avx512 && !floats;
     const long long kTileRows = floats ? 6 : wide ? 16 : 8;
@@ -119,20 +138,14 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
     job.blockSums = sums.empty() ? nullptr : sums.data();
     job.y = y;
     job.ldy = ldy;
-    if (floats) {
-        // Kept from call to call: a fresh buffer of this size is a fresh mapping whose pages
-        // fault in on every product.
-        thread_local std::vector<float> packedTokens;
-        detail::packTokensAvx2(job, packedTokens);
-        job.packedTokens = packedTokens.data();
-    }
+    job.packedTokens = packedTokens;
     // Chunks of whole tiles: 48 float rows, 64 or 128 block rows.
     splitChunks(w.rows, 8 * kTileRows, threads, [&](std::int64_t begin, std::int64_t end) {
         detail::TileJob part = job;
         part.rowBegin = begin;
         part.rowEnd = end;
         if (w.interleaved) {
-            part.weights = plainRows(w, begin, end);
+            part.weights = plainRowsOf(w, begin, end);
             part.rowBegin = 0;
             part.rowEnd = end - begin;
             part.y = y + begin;
@@ -163,17 +176,18 @@ void rowProducts(const GroupPart& p, const ActivationRows& x, std::int64_t begin
     const PackedMatrix& w = p.w;
     if (w.interleaved) {
         const std::int64_t whole = w.rows / 8 * 8;
-        if (hasInterleavedQ4_0() && begin % 8 == 0 && std::min(end, whole) - begin >= 8) {
+        if (hasInterleavedRows(w.type) && begin % 8 == 0 && std::min(end, whole) - begin >= 8) {
             const std::int64_t groupEnd = std::min(end, whole) / 8 * 8;
+            const auto gemv = w.type == DType::Q4_0 ? gemvQ4_0x8Avx2 : gemvQ4_Kx8Avx2;
             for (std::int64_t t = 0; t < x.tokens; ++t)
-                gemvQ4_0x8Avx2(w.data, begin / 8, (groupEnd - begin) / 8, x.row(t), w.cols,
-                               p.y + t * p.ldy + begin);
+                gemv(w.data, begin / 8, (groupEnd - begin) / 8, x.row(t), w.cols,
+                     p.y + t * p.ldy + begin);
             if (groupEnd < end) rowProducts(p, x, groupEnd, end);
             return;
         }
         // Rows outside whole groups, or no interleaved kernel: the plain rows' products.
         GroupPart plain = p;
-        plain.w.data = plainRows(w, begin, end);
+        plain.w.data = plainRowsOf(w, begin, end);
         plain.w.rows = end - begin;
         plain.w.interleaved = false;
         plain.y = p.y + begin;
@@ -356,60 +370,11 @@ ActivationRows quantizeActivations(DType weightType, const float* x, std::int64_
     return rows;
 }
 
-void interleaveQ4_0(const std::byte* rows, std::int64_t rowCount, std::int64_t cols,
-                    std::byte* out) {
-    const std::size_t bytes = rowBytes(DType::Q4_0, cols);
-    const std::int64_t blocks = cols / kQK, whole = rowCount / 8 * 8;
-    for (std::int64_t g = 0; g < whole / 8; ++g)
-        for (std::int64_t i = 0; i < blocks; ++i) {
-            std::byte* o = out + static_cast<std::size_t>(8 * g) * bytes +
-                           static_cast<std::size_t>(i) * kQ4_0x8BlockBytes;
-            for (int k = 0; k < 8; ++k) {
-                const std::byte* b = rows + static_cast<std::size_t>(8 * g + k) * bytes +
-                                     static_cast<std::size_t>(i) * sizeof(BlockQ4_0);
-                std::memcpy(o + 2 * k, b + offsetof(BlockQ4_0, d), 2);
-                for (int c = 0; c < 4; ++c)
-                    std::memcpy(o + 16 + 32 * c + 4 * k, b + offsetof(BlockQ4_0, qs) + 4 * c, 4);
-            }
-        }
-    const auto tail = static_cast<std::size_t>(rowCount - whole) * bytes;
-    if (tail) std::memcpy(out + whole * bytes, rows + whole * bytes, tail);
-}
-
-void plainRowsQ4_0(const std::byte* interleaved, std::int64_t rowCount, std::int64_t cols,
-                   std::int64_t begin, std::int64_t end, std::byte* out) {
-    const std::size_t bytes = rowBytes(DType::Q4_0, cols);
-    const std::int64_t blocks = cols / kQK, whole = rowCount / 8 * 8;
-    if (activeIsa() != Isa::Scalar && begin % 8 == 0 && std::min(end, whole) - begin >= 8) {
-        const std::int64_t groups = (std::min(end, whole) - begin) / 8;
-        plainGroupsQ4_0x8Avx2(interleaved + static_cast<std::size_t>(begin) * bytes, groups, blocks,
-                              out);
-        out += static_cast<std::size_t>(8 * groups) * bytes;
-        begin += 8 * groups;
-    }
-    for (std::int64_t r = begin; r < end; ++r, out += bytes) {
-        if (r >= whole) {
-            std::memcpy(out, interleaved + static_cast<std::size_t>(r) * bytes, bytes);
-            continue;
-        }
-        const int k = static_cast<int>(r % 8);
-        const std::byte* group = interleaved + static_cast<std::size_t>(r - k) * bytes;
-        for (std::int64_t i = 0; i < blocks; ++i) {
-            const std::byte* o = group + static_cast<std::size_t>(i) * kQ4_0x8BlockBytes;
-            std::byte* b = out + static_cast<std::size_t>(i) * sizeof(BlockQ4_0);
-            std::memcpy(b + offsetof(BlockQ4_0, d), o + 2 * k, 2);
-            for (int c = 0; c < 4; ++c)
-                std::memcpy(b + offsetof(BlockQ4_0, qs) + 4 * c, o + 16 + 32 * c + 4 * k, 4);
-        }
-    }
-}
-
-bool hasInterleavedQ4_0() { return activeIsa() == Isa::Avx2; }
-
 void matmulPackedGroup(std::span<const PackedProduct> products, const ActivationRows& x,
                        int threads) {
     std::vector<GroupPart> parts;
     std::int64_t rows = 0;
+    const float* packedTokens = nullptr;
     for (const PackedProduct& p : products) {
         const PackedMatrix& w = p.w;
         if (x.type != activationType(w.type) || x.cols != w.cols)
@@ -418,14 +383,15 @@ void matmulPackedGroup(std::span<const PackedProduct> products, const Activation
                         std::to_string(w.cols) +
                         " columns; quantize them with quantizeActivations for this weight dtype");
         checkRow(w.type, w.cols);
-        if (w.interleaved && (w.type != DType::Q4_0 || w.rowStride != 0))
-            throw Error("interleaved rows must be Q4_0 back to back (" + dtypeName(w.type) +
-                        " given); interleave only Q4_0 matrices with interleaveQ4_0");
+        if (w.interleaved && (!rowsX8(w.type).blockBytes || w.rowStride != 0))
+            throw Error("interleaved rows must be Q4_0 or Q4_K back to back (" + dtypeName(w.type) +
+                        " given); interleave only those with interleaveRows");
         const std::size_t stride = w.rowStride ? w.rowStride : rowBytes(w.type, w.cols);
         const std::int64_t ldy = p.ldy ? p.ldy : w.rows;
-        if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar &&
-            batchedProduct(w, stride, x, p.y, threads, ldy))
-            continue;
+        if (x.tokens >= kBatchTokens && activeIsa() != Isa::Scalar) {
+            if (isFloatType(w.type) && !packedTokens) packedTokens = packFloatTokens(x, threads);
+            if (batchedProduct(w, stride, x, p.y, threads, ldy, packedTokens)) continue;
+        }
         parts.push_back({w, stride, p.y, ldy, rows});
         rows += w.rows;
     }

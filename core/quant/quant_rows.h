@@ -63,23 +63,25 @@ struct PackedMatrix {
     const std::byte* data = nullptr;
     std::int64_t rows = 0, cols = 0;
     std::size_t rowStride = 0;
-    // Q4_0 only: the rows in interleaveQ4_0's layout (rowStride 0).
+    // Q4_0 and Q4_K only: the rows in interleaveRows' layout (rowStride 0).
     bool interleaved = false;
 };
 
-// Q4_0 rows interleaved by eight for generation: each group of eight rows holds, for block i,
-// the eight rows' fp16 scales, then four runs of 32 bytes, run c holding bytes 4c..4c+3 of each
-// row's codes (row k at 4k); rows after the last whole group stay as they are. The same bytes
-// as the plain rows, so one activation load serves eight rows (gemv_q4_0x8_avx2.cpp).
-// `out` holds rows * rowBytes(Q4_0, cols) bytes.
-void interleaveQ4_0(const std::byte* rows, std::int64_t rowCount, std::int64_t cols,
+// Q4_0 and Q4_K rows interleaved by eight for generation: block i of each group of eight
+// rows holds the eight rows' fp16 fields side by side (Q4_0: the scales; Q4_K: the scales,
+// then the minimums' scales), then the rest of the eight blocks in runs of 32 bytes, run j
+// holding bytes 4j..4j+3 of it from each row (row k at 4k); rows after the last whole group
+// stay as they are. The same bytes as the plain rows, so one activation load serves eight
+// rows (gemv_q4_0x8_avx2.cpp, gemv_q4_kx8_avx2.cpp). `out` holds rows * rowBytes(type, cols)
+// bytes; other types are refused (cwb::Error).
+void interleaveRows(DType type, const std::byte* rows, std::int64_t rowCount, std::int64_t cols,
                     std::byte* out);
 // Rows [begin, end) of such a matrix back in the plain layout, back to back in `out`.
-void plainRowsQ4_0(const std::byte* interleaved, std::int64_t rowCount, std::int64_t cols,
-                   std::int64_t begin, std::int64_t end, std::byte* out);
-// Whether the active Isa has the interleaved product (else interleaved rows are turned back
-// a chunk at a time, correct but slower).
-bool hasInterleavedQ4_0();
+void plainRows(DType type, const std::byte* interleaved, std::int64_t rowCount, std::int64_t cols,
+               std::int64_t begin, std::int64_t end, std::byte* out);
+// Whether rows of `type` can be interleaved and the active Isa has their product (else
+// interleaved rows are turned back a chunk at a time, correct but slower).
+bool hasInterleavedRows(DType type);
 
 // A batch of `tokens` activation rows of `cols` values quantized for one weight dtype, to be
 // reused by every matrix of a compatible dtype (q, k, v; gate, up).

@@ -33,8 +33,11 @@ bool tileMatmulAvx512(DType type, const TileJob& job);  // tiles of 16 rows
 // F32, F16 and BF16 rows against float32 activations (AVX2 with FMA and F16C), in tiles of 6
 // rows against groups of 16 tokens; equal to the reference dot products within float
 // rounding, not bit for bit. job.packedTokens holds the activations as packTokensAvx2 lays
-// them out (once per product, for every worker).
+// them out (once per product group, for every worker): groups of kFloatGroupTokens tokens,
+// each n x kFloatGroupTokens floats; a call fills groups [groupBegin, groupEnd).
 bool floatTilesAvx2(DType type, const TileJob& job);
-void packTokensAvx2(const TileJob& job, std::vector<float>& packed);
+constexpr std::int64_t kFloatGroupTokens = 16;
+void packTokensAvx2(const TileJob& job, std::int64_t groupBegin, std::int64_t groupEnd,
+                    float* packed);
 
 }  // namespace cwb::quant::detail

@@ -71,8 +71,8 @@ private slots:
         const std::size_t rowBytes = quant::rowBytes(t, 512);
         // Batches below kBatchTokens use vecDot's kernel; larger ones (rows past a whole tile
         // of 8 or 16) the tiles: the reference kernels' bits for block formats.
-        for (std::int64_t tokens :
-             {std::int64_t(1), quant::kBatchTokens - 1, quant::kBatchTokens, std::int64_t(9)}) {
+        for (std::int64_t tokens : {std::int64_t(1), quant::kBatchTokens - 1, quant::kBatchTokens,
+                                    std::int64_t(9), std::int64_t(37)}) {
             const Problem p = makeProblem(t, 37, 512, tokens, static_cast<unsigned>(type));
             for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
                 if (!quant::isaSupported(isa)) continue;
@@ -144,7 +144,7 @@ private slots:
         QTest::addColumn<int>("type");
         QTest::addColumn<int>("tokens");
         for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::F16})
-            for (int tokens : {1, 5})
+            for (int tokens : {1, 5, 21})
                 QTest::addRow("%s, %d tokens", dtypeName(t).c_str(), tokens)
                     << static_cast<int>(t) << tokens;
     }
