@@ -225,9 +225,8 @@ constexpr RowsFn kRowsFns[kTileRows] = {rowsTimesGroup<1>, rowsTimesGroup<2>, ro
 
 // Rows [r0, r0 + rows) of the job times every token. The rows are widened a block of columns
 // at a time into a panel (second-level cache); then a group's packed tokens (first-level
-// cache) meet every tile of the panel in turn. The other way round, every group against one
-// tile, reads the tokens from the second-level cache, 64 bytes for 12 multiply-adds, and
-// leaves the FMA ports waiting.
+// cache) meet every tile of the panel in turn. (The other way round, every group against one
+// tile, reads the tokens from the second-level cache, 64 bytes for 12 multiply-adds.)
 template <int kind>
 CWB_QUANT_AVX2 void panelTimesTokens(const TileJob& job, std::int64_t r0, std::int64_t rows) {
     constexpr std::int64_t kValueBytes = kind == 0 ? 4 : 2;
