@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "core/error.h"
 #include "core/quant/block_formats.h"
@@ -54,55 +55,59 @@ float half(std::uint16_t h) {
     return f;
 }
 
-// The products written out by hand from the blocks, in double; `scale` gets the sum of the
-// terms' magnitudes for a rounding bound.
-// Q4_0: per block d_w * d_a * sum((q - 8) * a).
-double naiveDotQ4_0(const std::byte* w, const std::byte* a, std::int64_t cols, double& scale) {
+// The products written out by hand from the blocks, in double: `terms(bw, ba)` gives each
+// block's terms, added up here; `scale` gets the sum of their magnitudes for a rounding bound.
+template <typename W, typename A, typename Terms>
+double naiveDot(const std::byte* w, const std::byte* a, std::int64_t blocks, double& scale,
+                Terms terms) {
     double sum = 0;
     scale = 0;
-    for (std::int64_t i = 0; i < cols / 32; ++i) {
-        quant::BlockQ4_0 bw;
-        quant::BlockQ8_0 ba;
+    for (std::int64_t i = 0; i < blocks; ++i) {
+        W bw;
+        A ba;
         std::memcpy(&bw, w + i * sizeof bw, sizeof bw);
         std::memcpy(&ba, a + i * sizeof ba, sizeof ba);
-        long dot = 0;
-        for (int j = 0; j < 16; ++j)
-            dot += ((bw.qs[j] & 15) - 8) * ba.qs[j] + ((bw.qs[j] >> 4) - 8) * ba.qs[j + 16];
-        const double term = double(half(bw.d)) * half(ba.d) * double(dot);
-        sum += term;
-        scale += std::fabs(term);
+        for (const double term : terms(bw, ba)) {
+            sum += term;
+            scale += std::fabs(term);
+        }
     }
     return sum;
+}
+
+// Q4_0: per block d_w * d_a * sum((q - 8) * a).
+double naiveDotQ4_0(const std::byte* w, const std::byte* a, std::int64_t cols, double& scale) {
+    return naiveDot<quant::BlockQ4_0, quant::BlockQ8_0>(
+        w, a, cols / 32, scale, [](const quant::BlockQ4_0& bw, const quant::BlockQ8_0& ba) {
+            long dot = 0;
+            for (int j = 0; j < 16; ++j)
+                dot += ((bw.qs[j] & 15) - 8) * ba.qs[j] + ((bw.qs[j] >> 4) - 8) * ba.qs[j + 16];
+            return std::vector<double>{double(half(bw.d)) * half(ba.d) * double(dot)};
+        });
 }
 
 // Q4_K: per sub-block j of 32, d_a * (d * sc_j * sum(q * a) - dmin * m_j * sum(a)), with
 // sc_j and m_j from llama.cpp's packing of 12 bytes (ggml-common.h's get_scale_min_k4).
 double naiveDotQ4_K(const std::byte* w, const std::byte* a, std::int64_t cols, double& scale) {
-    double sum = 0;
-    scale = 0;
-    for (std::int64_t i = 0; i < cols / 256; ++i) {
-        quant::BlockQ4_K bw;
-        quant::BlockQ8_K ba;
-        std::memcpy(&bw, w + i * sizeof bw, sizeof bw);
-        std::memcpy(&ba, a + i * sizeof ba, sizeof ba);
-        for (int j = 0; j < 8; ++j) {
-            const std::uint8_t* s = bw.scales;
-            const int sc = j < 4 ? s[j] & 63 : (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
-            const int m = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-            long dot = 0, sumA = 0;
-            for (int l = 0; l < 32; ++l) {
-                const int byte = bw.qs[32 * (j / 2) + l];
-                const int q = j % 2 ? byte >> 4 : byte & 15;
-                dot += q * ba.qs[32 * j + l];
-                sumA += ba.qs[32 * j + l];
+    return naiveDot<quant::BlockQ4_K, quant::BlockQ8_K>(
+        w, a, cols / 256, scale, [](const quant::BlockQ4_K& bw, const quant::BlockQ8_K& ba) {
+            std::vector<double> terms;
+            for (int j = 0; j < 8; ++j) {
+                const std::uint8_t* s = bw.scales;
+                const int sc = j < 4 ? s[j] & 63 : (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+                const int m = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+                long dot = 0, sumA = 0;
+                for (int l = 0; l < 32; ++l) {
+                    const int byte = bw.qs[32 * (j / 2) + l];
+                    const int q = j % 2 ? byte >> 4 : byte & 15;
+                    dot += q * ba.qs[32 * j + l];
+                    sumA += ba.qs[32 * j + l];
+                }
+                terms.push_back(double(ba.d) * half(bw.d) * sc * double(dot));
+                terms.push_back(-double(ba.d) * half(bw.dmin) * m * double(sumA));
             }
-            const double main = double(ba.d) * half(bw.d) * sc * double(dot);
-            const double mins = double(ba.d) * half(bw.dmin) * m * double(sumA);
-            sum += main - mins;
-            scale += std::fabs(main) + std::fabs(mins);
-        }
-    }
-    return sum;
+            return terms;
+        });
 }
 
 }  // namespace
@@ -169,7 +174,7 @@ private slots:
         std::vector<float> x(static_cast<std::size_t>(tokens * cols));
         for (auto& v : x) v = extreme ? 1.f : dist(rng);
         const std::size_t rowBytes = quant::rowBytes(type, cols);
-        const auto naiveDot = type == DType::Q4_0 ? naiveDotQ4_0 : naiveDotQ4_K;
+        const auto exactDot = type == DType::Q4_0 ? naiveDotQ4_0 : naiveDotQ4_K;
         for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
             if (!quant::isaSupported(isa)) continue;
             IsaScope scope(isa);
@@ -197,7 +202,7 @@ private slots:
                         const std::size_t at =
                             r < rowsA ? t * rowsA + r : tokens * rowsA + t * rowsB + r - rowsA;
                         double scale;
-                        const double exact = naiveDot(row, act.row(t), cols, scale);
+                        const double exact = exactDot(row, act.row(t), cols, scale);
                         QVERIFY2(std::fabs(inter[at] - exact) <= 1e-6 * scale + 1e-30,
                                  qPrintable(QString("row %1 token %2: %3 against %4")
                                                 .arg(r)
