@@ -10,7 +10,7 @@
 // GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
 // "self" runs the checks with the CPU in the GPU's place (the harness checking itself);
 // "distill" checks and times a distillation epoch instead (it needs the training images);
-// "fused" only the fused pass: its timings, and the block formats' checks and timings.
+// "fused" only the fused pass: its checks and timings, and the block formats' checks and timings.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -76,7 +76,8 @@ void writePlan(const Plan& plan, const std::string& stem) {
         {"ops", ops}}.dump(1);
 }
 
-int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
+// The fused pass's cases (= tests/core/cuda_backend_test's) against the CPU: the failures.
+int checkFusedCases(Backend& gpu) {
     int failures = 0;
     for (const std::string& name : test::fusedCaseNames()) {
         std::string failure;
@@ -89,6 +90,11 @@ int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
         std::printf("%s   : fused pass %s %s\n", failure.empty() ? "PASS" : "FAIL", name.c_str(),
                     failure.c_str());
     }
+    return failures;
+}
+
+int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
+    int failures = checkFusedCases(gpu);
     for (const std::string& model : test::engineCheckModels()) {
         test::EngineCheck r;
         try {
@@ -243,7 +249,7 @@ int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
         if (!same) ++failures;
     }
 
-    md << "\n## Block formats in the fused pass (Q8_0, Q4_0)\n\n";
+    md << "\n## Block formats in the fused pass (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)\n\n";
     for (const std::string& name : test::blockCaseNames()) {
         std::string failure;
         try {
@@ -257,7 +263,7 @@ int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
         md << "- check " << name << ": " << (failure.empty() ? "PASS" : "FAIL " + failure) << "\n";
     }
     md << "\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
-    for (const DType format : {DType::Q8_0, DType::Q4_0})
+    for (const DType format : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1})
         for (const bool writeBlocks : {false, true}) {
             FusedJob job;
             job.keep.kind = KeepRule::Kind::Threshold;
@@ -319,7 +325,10 @@ int main(int argc, char** argv) {
 #ifdef CWB_HAVE_CUDA
         if (argc > 5 && std::string(argv[5]) == "fused") {  // no dataset needed
             std::ostringstream md;
-            const int failures = timeFusedPasses(gpu, weights, md);
+            const int checks = checkFusedCases(gpu);
+            md << "Fused-pass checks against the CPU: " << (checks ? "FAILED" : "all PASS")
+               << "\n\n";
+            const int failures = checks + timeFusedPasses(gpu, weights, md);
             std::ofstream(outDir + "/cuda_bench_fused.md") << md.str();
             std::cout << "\n" << md.str();
             return failures ? 1 : 0;

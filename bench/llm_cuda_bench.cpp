@@ -8,6 +8,11 @@
 //                                 tokens/s on TinyLlama-1.1B's shape with random weights made
 //                                 in memory (F16, Q8_0, Q4_0, Q4_K): prefill of p tokens and
 //                                 generation of n, as llama-bench measures them
+//   llm_cuda_bench gguf DIR [FORMAT ...]
+//                                 the speed mode's random weights (F16, Q8_0, Q4_0, Q4_K by
+//                                 default) as DIR/tinyllama-FORMAT.gguf with kjv-llama-6m's
+//                                 vocabulary (padded to 32 000), so that llama-bench runs the
+//                                 very weights `speed` measures; needs no GPU
 //   llm_cuda_bench batch [-p 512] [-b 8] [FORMAT ...]
 //                                 tokens/s of LlamaRunner::prefillBatch (b independent
 //                                 sequences of p tokens, transformers' batched prefill) and of
@@ -30,6 +35,7 @@
 #include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/io/gguf_llama.h"
+#include "core/io/gguf_llama_writer.h"
 #include "core/io/hf_checkpoint.h"
 #include "core/llm/generate.h"
 #include "core/llm/llama_forward.h"
@@ -304,6 +310,24 @@ int speed(Backend& gpu, int p, int n, const std::vector<std::string>& formats) {
     return 0;
 }
 
+// The weights of `speed` for each format as GGUF files that llama-bench loads.
+int writeGgufs(const std::string& dir, const std::vector<std::string>& formats) {
+    const LlamaConfig config = syntheticShape("tinyllama");
+    const Vocabulary vocabulary = openGgufCheckpoint(fixture("kjv-llama-6m.Q8_0.gguf")).vocabulary;
+    for (const std::string& name : formats) {
+        DType type = DType::F32;
+        if (!parseDType(name, type)) throw Error("gguf: unknown format " + name);
+        const std::string path = dir + "/tinyllama-" + name + ".gguf";
+        GgufLlamaOutput output;
+        output.name = "tinyllama-shape-random";
+        output.fileType = type;
+        writeLlamaGguf(path, config, randomWeights(config, type), vocabulary, output);
+        std::printf("wrote %s\n", path.c_str());
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
 double secondsOf(const std::function<void()>& run) {
     const auto start = std::chrono::steady_clock::now();
     run();
@@ -387,6 +411,11 @@ Backend* gpuBackend() {
 int main(int argc, char** argv) {
     try {
         const std::vector<std::string> args(argv + 1, argv + argc);
+        const std::vector<std::string> speedFormats = {"F16", "Q8_0", "Q4_0", "Q4_K"};
+        if (args.size() > 1 && args[0] == "gguf")
+            return writeGgufs(args[1], args.size() > 2
+                                           ? std::vector<std::string>(args.begin() + 2, args.end())
+                                           : speedFormats);
         Backend* gpu = gpuBackend();
         if (!gpu) return 0;  // no GPU here: nothing to measure
         if (!args.empty() && args[0] == "check") return args.size() > 1 ? check(*gpu, args[1]) : 2;
@@ -409,7 +438,7 @@ int main(int argc, char** argv) {
                          formats.empty()
                              ? std::vector<std::string>{"F16", "BF16", "Q8_0", "Q4_0", "Q4_K"}
                              : formats);
-        if (formats.empty()) formats = {"F16", "Q8_0", "Q4_0", "Q4_K"};
+        if (formats.empty()) formats = speedFormats;
         return speed(*gpu, p, n, formats);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "llm_cuda_bench: %s\n", e.what());

@@ -77,6 +77,8 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
     c->in = weights();
     std::string quant = "uniform", keep = "threshold";
     bool histograms = true, countInPass = true;
+    int bins = 128;
+    float alpha = 0.01f;
     if (name == "statistics only") {
         c->writeOut = false;
     } else if (name == "edges" || name == "edges, huge") {
@@ -85,6 +87,11 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
         histograms = false;
     } else if (name == "values only") {
         countInPass = false;
+    } else if (name == "coarse bins") {  // a bin spans two or three codes of the step
+        c->in = edgeWeights(false);
+        bins = 16;
+    } else if (name == "fine step") {  // a bin spans five codes
+        alpha = 0.0005f;
     } else {
         const auto slash = name.find('/');
         quant = name.substr(0, slash);
@@ -106,7 +113,7 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
     }
     if (quant == "uniform") {
         job.quant = QuantKind::Uniform;
-        job.alpha = 0.01f;
+        job.alpha = alpha;
         float lo = 0.f, hi = 0.f;
         for (float w : c->in) {
             lo = std::min(lo, roundHalfAway(w / job.alpha));
@@ -137,7 +144,7 @@ std::unique_ptr<Case> makeCase(const std::string& name) {
         job.codeSpan = hi - lo + 1;
     }
     c->options.histograms = histograms;
-    c->options.weights = HistogramSpec{128, -0.15, 0.15};
+    c->options.weights = HistogramSpec{bins, -0.15, 0.15};
     c->options.error = HistogramSpec{64, -0.006, 0.006};
     c->options.threads = 2;
     return c;
@@ -157,8 +164,8 @@ std::vector<std::string> fusedCaseNames() {
     std::vector<std::string> names;
     for (const char* q : kQuants)
         for (const char* k : kKeeps) names.push_back(std::string(q) + "/" + k);
-    names.insert(names.end(),
-                 {"statistics only", "no histograms", "values only", "edges", "edges, huge"});
+    names.insert(names.end(), {"statistics only", "no histograms", "values only", "edges",
+                               "edges, huge", "coarse bins", "fine step"});
     return names;
 }
 
@@ -220,6 +227,11 @@ std::vector<float> blockEdgeWeights() {
     block(13, [](int j) { return (j - 16) * 3e-6f; });
     block(17, [](int j) { return j == 0 ? 1.27f : (j - 16) * 0.005f; });  // Q8_0: d = 0.01
     block(18, [](int j) { return j == 0 ? -0.8f : (j - 16) * 0.05f; });   // Q4_0: d = 0.1
+    // Q4_1, Q5_1: the minimum (maximum) a tie of -0 and +0, the first taken; codes on halves.
+    block(21, [](int j) { return j == 0 ? -0.f : j == 1 ? 0.f : 0.01f * j; });
+    block(22, [](int j) { return j == 3 ? 0.f : j == 7 ? -0.f : 0.02f * (j % 4 + 1); });
+    block(23, [](int j) { return j == 2 ? 0.f : j == 5 ? -0.f : -0.03f * (j % 3 + 1); });
+    block(24, [](int j) { return j == 0 ? 0.f : j == 1 ? 1.5f : 0.05f * (j % 30); });
     return w;
 }
 
@@ -231,7 +243,7 @@ bool same(const Histogram& a, const Histogram& b) {
 
 std::vector<std::string> blockCaseNames() {
     std::vector<std::string> names;
-    for (const char* f : {"Q8_0", "Q4_0"}) {
+    for (const char* f : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"}) {
         for (const char* k : kKeeps) names.push_back(std::string(f) + "/" + k);
         names.push_back(std::string(f) + "/edges");
     }

@@ -14,15 +14,16 @@ namespace cwb::test {
 
 // The fused-pass cases: quantizer x keep rule, plus statistics-only, no-histogram and
 // values-only passes, and weights on histogram edges, next to rounding ties and past the code
-// span ("edges", and "edges, huge" with codes past 2^22).
+// span ("edges", and "edges, huge" with codes past 2^22); "coarse bins" (16 bins, each over
+// several codes of the step) and "fine step" (a step of 0.0005: many codes in each bin).
 std::vector<std::string> fusedCaseNames();
 // "" when the GPU gives the CPU's values, masks, codes and histograms exactly and its sums to
 // float32 rounding; else the first difference, in one line.
 std::string checkFusedCase(Backend& gpu, const std::string& name);
 
-// The block-format cases of the GPU's fused pass (cuda::runBlockPass): Q8_0 and Q4_0 x keep
-// rule, and "edges" blocks (all zero, -0, ties of the largest magnitude with either sign,
-// subnormal scales, quotients on half-integers).
+// The block-format cases of the GPU's fused pass (cuda::runBlockPass): Q8_0, Q4_0, Q4_1, Q5_0
+// and Q5_1 x keep rule, and "edges" blocks (all zero, -0, ties of the largest magnitude with
+// either sign, subnormal scales, quotients on half-integers).
 std::vector<std::string> blockCaseNames();
 // "" when GPU `device` gives the bytes of quant::quantizeRow on the masked weights, the values
 // of dequantizeRow, their histograms and zeros exactly and the sums to float32 rounding; else

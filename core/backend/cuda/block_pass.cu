@@ -1,5 +1,5 @@
-// The fused pass for llama.cpp's 32-value block formats Q8_0 and Q4_0 on a GPU (see
-// cuda_jobs.h: runBlockPass): one warp per block of 32 consecutive weights, a lane per weight,
+// The fused pass for llama.cpp's 32-value block formats Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 on a GPU
+// (see cuda_jobs.h: runBlockPass): one warp per block of 32 consecutive weights, a lane per weight,
 // so the block's scale comes from a warp reduction and the weight is read once. Scales and
 // codes follow the reference encoders (core/quant/legacy_blocks.cpp) operation by operation,
 // with IEEE float32 division and no contraction (-fmad=false), so the blocks' bytes are
@@ -9,6 +9,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,9 +52,9 @@ __device__ inline float blockQ8_0(float x, int lane, unsigned char* out) {
                      __half2float(__ushort_as_half(dh)));
 }
 
-// Q4_0: max = the value of largest magnitude (the first on ties; 0 when all are 0 or NaN),
-// d = max / -8, codes min(15, (int)(x / d + 8.5)); lanes j and j + 16 share byte j.
-__device__ inline float blockQ4_0(float x, int lane, unsigned char* out) {
+// The block's value of largest magnitude (the first on ties; 0 when all are 0 or NaN), as the
+// reference's signedAbsMax.
+__device__ inline float signedAbsMax(float x, int lane) {
     float best = fabsf(x);
     best = best == best ? best : -1.f;  // NaN is never the maximum
     int at = lane;
@@ -66,29 +67,121 @@ __device__ inline float blockQ4_0(float x, int lane, unsigned char* out) {
         }
     }
     const float winner = __shfl_sync(0xffffffffu, x, at);
-    const float max = best > 0.f ? winner : 0.f;
-    const float d = __fdiv_rn(max, -8.f);
-    const float id = d != 0.f ? __fdiv_rn(1.f, d) : 0.f;
-    const int code = min(15, truncToInt8Range(__fadd_rn(__fmul_rn(x, id), 8.5f)));
-    const int high = __shfl_down_sync(0xffffffffu, code, 16);
-    const int byte = lane < 16 ? (code | (high << 4)) & 0xff : 0;
-    const int mine = __shfl_sync(0xffffffffu, byte, lane & 15);
-    const unsigned short dh = halfBits(d);
-    if (out) {
-        if (lane == 0) {
-            out[0] = static_cast<unsigned char>(dh & 0xff);
-            out[1] = static_cast<unsigned char>(dh >> 8);
-        }
-        if (lane < 16) out[2 + lane] = static_cast<unsigned char>(byte);
+    return best > 0.f ? winner : 0.f;
+}
+
+// The block's minimum (Max: maximum) as the reference's loop from FLT_MAX (-FLT_MAX) finds it:
+// NaN never taken, and of +0 and -0 the first, the only tie whose bits differ.
+template <bool Max>
+__device__ inline float blockExtreme(float x) {
+    float m = Max ? (x > -FLT_MAX ? x : -FLT_MAX) : (x < FLT_MAX ? x : FLT_MAX);
+    for (int o = 16; o > 0; o >>= 1) {
+        const float other = __shfl_xor_sync(0xffffffffu, m, o);
+        m = Max ? fmaxf(m, other) : fminf(m, other);
     }
-    const int nibble = lane < 16 ? (mine & 0xf) : (mine >> 4);
-    return __fmul_rn(static_cast<float>(nibble - 8), __half2float(__ushort_as_half(dh)));
+    if (m == 0.f) m = __shfl_sync(0xffffffffu, x, __ffs(__ballot_sync(0xffffffffu, x == 0.f)) - 1);
+    return m;
+}
+
+// Lane 0 writes a half's bits at `at`.
+__device__ inline void putHalf(unsigned char* out, int at, unsigned short bits, int lane) {
+    if (lane == 0) {
+        out[at] = static_cast<unsigned char>(bits & 0xff);
+        out[at + 1] = static_cast<unsigned char>(bits >> 8);
+    }
+}
+
+// The codes' low nibbles at `qs` (lanes j and j + 16 share byte j), as the reference packs
+// them: Q4 formats or unmasked (a negative code's high bits spill into the high nibble), Q5
+// formats masked. Returns this lane's nibble as the decoder reads it back.
+template <bool Masked>
+__device__ inline int packNibbles(int code, int lane, unsigned char* out, int qs) {
+    const int high = __shfl_down_sync(0xffffffffu, code, 16);
+    const int byte =
+        lane < 16 ? (Masked ? (code & 0xf) | ((high & 0xf) << 4) : code | (high << 4)) & 0xff : 0;
+    const int mine = __shfl_sync(0xffffffffu, byte, lane & 15);
+    if (out && lane < 16) out[qs + lane] = static_cast<unsigned char>(byte);
+    return lane < 16 ? (mine & 0xf) : (mine >> 4);
+}
+
+// The fifth bits of the Q5 codes (bit j of element j) at `qh`; returns this lane's code as the
+// decoder rebuilds it.
+__device__ inline int packFifthBits(int code, int nibble, int lane, unsigned char* out, int qh) {
+    const unsigned bits = __ballot_sync(0xffffffffu, (code & 0x10) != 0);
+    if (out && lane < 4) out[qh + lane] = static_cast<unsigned char>(bits >> (8 * lane));
+    return nibble | (code & 0x10);
+}
+
+// Q4_0 (Half 8) and Q5_0 (Half 16): max = signedAbsMax, d = max / -Half, codes
+// min(2 Half - 1, (int)(x / d + Half + 0.5)); the value is (code - Half) * half(d).
+template <int Half>
+__device__ inline float blockSymmetric(float x, int lane, unsigned char* out) {
+    const float d = __fdiv_rn(signedAbsMax(x, lane), -static_cast<float>(Half));
+    const float id = d != 0.f ? __fdiv_rn(1.f, d) : 0.f;
+    const int code = min(2 * Half - 1, truncToInt8Range(__fadd_rn(__fmul_rn(x, id), Half + 0.5f)));
+    const unsigned short dh = halfBits(d);
+    if (out) putHalf(out, 0, dh, lane);
+    int q = packNibbles<Half == 16>(code, lane, out, Half == 16 ? 6 : 2);
+    if constexpr (Half == 16) q = packFifthBits(code, q, lane, out, 2);
+    return __fmul_rn(static_cast<float>(q - Half), __half2float(__ushort_as_half(dh)));
+}
+
+// Q4_1 (Top 15) and Q5_1 (Top 31): d = (max - min) / Top, codes (x - min) / d + 0.5 truncated
+// (Q4_1 capped at 15, Q5_1 cast to a byte); the value is code * half(d) + half(min).
+template <int Top>
+__device__ inline float blockWithMin(float x, int lane, unsigned char* out) {
+    const float lo = blockExtreme<false>(x), hi = blockExtreme<true>(x);
+    const float d = __fdiv_rn(__fsub_rn(hi, lo), static_cast<float>(Top));
+    const float id = d != 0.f ? __fdiv_rn(1.f, d) : 0.f;
+    const int q = truncToInt8Range(__fadd_rn(__fmul_rn(__fsub_rn(x, lo), id), 0.5f));
+    const int code = Top == 15 ? min(15, q) : (q & 0xff);
+    const unsigned short dh = halfBits(d), mh = halfBits(lo);
+    if (out) {
+        putHalf(out, 0, dh, lane);
+        putHalf(out, 2, mh, lane);
+    }
+    int c = packNibbles<Top == 31>(code, lane, out, Top == 31 ? 8 : 4);
+    if constexpr (Top == 31) c = packFifthBits(code, c, lane, out, 4);
+    return __fadd_rn(__fmul_rn(static_cast<float>(c), __half2float(__ushort_as_half(dh))),
+                     __half2float(__ushort_as_half(mh)));
+}
+
+// Bytes of a block of format F.
+template <DType F>
+__host__ __device__ constexpr int blockBytes() {
+    switch (F) {
+        case DType::Q8_0:
+            return 34;
+        case DType::Q4_1:
+            return 20;
+        case DType::Q5_0:
+            return 22;
+        case DType::Q5_1:
+            return 24;
+        default:
+            return 18;  // Q4_0
+    }
+}
+
+// One weight of the warp's block through format F's encoder: its decoded value.
+template <DType F>
+__device__ inline float encodeBlock(float x, int lane, unsigned char* out) {
+    if constexpr (F == DType::Q8_0)
+        return blockQ8_0(x, lane, out);
+    else if constexpr (F == DType::Q4_0)
+        return blockSymmetric<8>(x, lane, out);
+    else if constexpr (F == DType::Q5_0)
+        return blockSymmetric<16>(x, lane, out);
+    else if constexpr (F == DType::Q4_1)
+        return blockWithMin<15>(x, lane, out);
+    else
+        return blockWithMin<31>(x, lane, out);  // Q5_1
 }
 
 template <DType F, KeepRule::Kind K>
 __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
     extern __shared__ unsigned sharedCounts[];
-    constexpr int kBytes = F == DType::Q8_0 ? 34 : 18;
+    constexpr int kBytes = blockBytes<F>();
     const Layout l = p.layout;
     const int lane = static_cast<int>(threadIdx.x & 31);
     if (p.ways > 0)
@@ -123,7 +216,7 @@ __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
             if constexpr (K == KeepRule::Kind::Explicit) keep = keepByte[u];
             const float x = keep ? w[u] : 0.f;
             unsigned char* out = p.blocks ? p.blocks + b * kBytes : nullptr;
-            v[u] = F == DType::Q8_0 ? blockQ8_0(x, lane, out) : blockQ4_0(x, lane, out);
+            v[u] = encodeBlock<F>(x, lane, out);
             if (p.out) __stcs(p.out + b * kBlockValues + lane, v[u]);
             if (p.histograms) {
                 counter.add(l.original + slotOf(w[u], p.weights));
@@ -158,11 +251,23 @@ KernelFn pickBlockKeep(KeepRule::Kind k) {
     return nullptr;
 }
 
+const char* const kNoKernel = " blocks; use Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1, or the CPU";
+
 KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
-    if (format == DType::Q8_0) return pickBlockKeep<DType::Q8_0>(k);
-    if (format == DType::Q4_0) return pickBlockKeep<DType::Q4_0>(k);
-    throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) +
-                " blocks; use Q8_0 or Q4_0, or the CPU");
+    switch (format) {
+        case DType::Q8_0:
+            return pickBlockKeep<DType::Q8_0>(k);
+        case DType::Q4_0:
+            return pickBlockKeep<DType::Q4_0>(k);
+        case DType::Q4_1:
+            return pickBlockKeep<DType::Q4_1>(k);
+        case DType::Q5_0:
+            return pickBlockKeep<DType::Q5_0>(k);
+        case DType::Q5_1:
+            return pickBlockKeep<DType::Q5_1>(k);
+        default:
+            throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) + kNoKernel);
+    }
 }
 
 // Runs the pass over p.n device-resident weights (p.in, p.out, p.keep, p.blocks set by the
@@ -194,9 +299,7 @@ FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& opt
 
 void checkBlockJob(DType format, const FusedJob& job, const FusedOptions& options) {
     checkFusedJobs({job}, options);
-    if (format != DType::Q8_0 && format != DType::Q4_0)
-        throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) +
-                    " blocks; use Q8_0 or Q4_0, or the CPU");
+    pickBlockKernel(format, job.keep.kind);  // throws for a format without a kernel
     if (job.quant != QuantKind::None || job.codeSpan > 0)
         throw Error("CUDA: a block-format pass takes no other quantizer and counts no codes");
     if (job.in.cols % kBlockValues != 0)

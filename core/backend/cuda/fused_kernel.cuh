@@ -50,7 +50,8 @@ struct Partial {
 };
 
 // Offsets of the four counter arrays (in slots). The fast modes' raw arrays have one slot
-// more per histogram (fast::Bins), and the original weights one more for exact zeros.
+// more per histogram (fast::Bins), and the original weights one more for exact zeros; their
+// compressed array is the pruned weights' raw slots (as the original's).
 struct Layout {
     int original, compressed, error, codes, total;
 };
@@ -62,7 +63,7 @@ inline Layout layoutOf(bool histograms, int weightBins, int errorBins, bool comp
     const int e = histograms ? errorBins + 2 + extra + errorPad : 0;
     l.original = 0;
     l.compressed = w + (histograms ? extra : 0);
-    l.error = l.compressed + (compressed ? w : 0);
+    l.error = l.compressed + (compressed ? w + extra : 0);
     l.codes = l.error + e;
     l.total = l.codes + codeSpan;
     return l;
@@ -89,7 +90,8 @@ struct Params {
     // zero point, the |w / step| from which codes may leave the counted span (and need the
     // clamp), and the histograms and code shift of fused_fast.cuh.
     float step, recip, zeroPoint, codeLimit;
-    fast::Bins fastWeights, fastCompressed, fastErrors;
+    fast::Bins fastWeights, fastErrors;
+    unsigned prunedShift;  // kHistValues*: from a weight's raw slot to its pruned copy's
     float codeShift, codeLowMagic, codeTopMagic;
     float errorFloor;       // padded modes: every fast error is at least this (and it is < lo)
     unsigned char* blocks;  // block formats (block_pass.cu): the packed blocks, or nullptr
@@ -246,10 +248,15 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
             v[j] = __fmul_rn(code[j], p.step);
         }
         if constexpr (hist) {
-            fast::count(fast::rawSlotOrZero(w[j], p.fastWeights), o);
+            // The values modes count a pruned weight's raw slot in a second array: the
+            // compressed histogram follows (kept values are their weights, pruned ones 0).
+            if constexpr (values)
+                fast::count(fast::rawSlotOrZero(w[j], p.fastWeights) + (keep ? 0u : p.prunedShift),
+                            o);
+            else
+                fast::count(fast::rawSlotOrZero(w[j], p.fastWeights), o);
             error[j] = __fsub_rn(v[j], w[j]);
             if constexpr (!padded) fast::count(fast::rawSlot(error[j], p.fastErrors), o);
-            if constexpr (values) fast::count(fast::rawSlot(v[j], p.fastCompressed), o);
         }
         if constexpr (codes) codeAt[j] = __fadd_rn(code[j], p.codeShift);
     }

@@ -38,8 +38,9 @@ KernelFn pickKeep(KeepRule::Kind k) {
 template <QuantKind Q>
 KernelFn pickCounting(KeepRule::Kind k, int counting) {
     switch (counting) {
-        case kHistValues:
-            return pickKeep<Q, false, kHistValues>(k);
+        case kHistValues:  // compressed values equal to the kept weights: no quantizer
+            if constexpr (Q == QuantKind::None) return pickKeep<Q, false, kHistValues>(k);
+            break;
         case kNothing:
             return pickKeep<Q, false, kNothing>(k);
         case kHistCodes:
@@ -52,7 +53,7 @@ KernelFn pickCounting(KeepRule::Kind k, int counting) {
             if constexpr (Q == QuantKind::Uniform) return pickKeep<Q, false, kHistCodesPadded>(k);
             break;
         case kHistValuesPadded:
-            if constexpr (Q != QuantKind::Affine) return pickKeep<Q, false, kHistValuesPadded>(k);
+            if constexpr (Q == QuantKind::None) return pickKeep<Q, false, kHistValuesPadded>(k);
             break;
     }
     return pickKeep<Q, false, kGeneric>(k);
@@ -88,6 +89,17 @@ fast::Bins fastBinsOf(const Bins& b, int start) {
             fast::kMagic + static_cast<float>(1 + start),
             fast::kMagic + static_cast<float>(start + b.bins + 2),
             fast::kMagic + static_cast<float>(start + b.bins + 3)};
+}
+
+// Adds `n` values of 0 to `h` by the CPU's slot rule.
+void addZeros(Histogram& h, const Bins& b, std::uint64_t n) {
+    const int slot = histogramSlot(0.f, b.lo, b.hi, b.scale, b.bins);
+    if (slot == 0)
+        h.underflow += n;
+    else if (slot == b.bins + 1)
+        h.overflow += n;
+    else
+        h.counts[slot - 1] += n;
 }
 
 // The fast mode for the pass's flags, or kGeneric where fused_fast.cuh's conditions fail.
@@ -195,7 +207,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     }
     p.layout = l;
     p.fastWeights = fastBinsOf(p.weights, l.original);
-    p.fastCompressed = fastBinsOf(p.weights, l.compressed);
+    p.prunedShift = static_cast<unsigned>(l.compressed - l.original);
     p.fastErrors = fastBinsOf(p.errors, l.error + pad);
     p.codeLowMagic = fast::kMagic + static_cast<float>(l.codes);
     p.codeTopMagic = p.codeLowMagic + p.codeTop;
@@ -205,8 +217,7 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
     const LaunchResult launched =
         launchPass(pickKernel(job, counting), p, (p.n / 4 + kThreads - 1) / kThreads, limits,
                    ws.counts, ws.partials, start, stop);
-    const std::vector<unsigned long long>& counts = launched.counts;
-
+    std::vector<unsigned long long> counts = launched.counts;
     FusedResult r = sumsOf(launched.partials);
     // The fast code modes leave zeros to the code-0 counter (a value is 0 exactly when its
     // code is).
@@ -218,25 +229,30 @@ FusedResult runOnDevice(const FusedJob& job, const FusedOptions& options, Params
         for (int c = 0; c < p.codeSpan; ++c) r.codeCounts[c] = counts[l.codes + c];
     if (!hist) return r;
     const bool raw = counting != kGeneric;
+    const int rows = options.weights.bins + 4;  // raw slots of the original weights
+    std::vector<unsigned long long> keptRaw;    // the values modes' kept weights
+    if (raw && p.countCompressed) {
+        keptRaw.assign(counts.begin() + l.original, counts.begin() + l.original + rows);
+        for (int i = 0; i < rows; ++i) counts[l.original + i] += counts[l.compressed + i];
+    }
     r.original = histogramAt(options.weights, counts, l.original, raw);
     if (raw) {
         // The original weights' zeros were counted apart: they go to the bin of 0.
-        const std::uint64_t zeros = counts[l.original + options.weights.bins + 3];
+        const std::uint64_t zeros = counts[l.original + rows - 1];
         r.originalZeros = static_cast<std::int64_t>(zeros);
-        const int slot =
-            histogramSlot(0.f, p.weights.lo, p.weights.hi, p.weights.scale, p.weights.bins);
-        if (slot == 0)
-            r.original.underflow += zeros;
-        else if (slot == p.weights.bins + 1)
-            r.original.overflow += zeros;
-        else
-            r.original.counts[slot - 1] += zeros;
+        addZeros(r.original, p.weights, zeros);
     }
     r.error = histogramAt(options.error, counts, l.error + pad, raw);
     for (int i = 0; i < pad; ++i) r.error.underflow += counts[l.error + i];
-    if (step == 0.f)
+    if (step == 0.f && raw) {
+        // Kept weights keep their values (their zeros at the bin of 0); pruned ones are 0.
+        r.compressed = histogramAt(options.weights, keptRaw, 0, true);
+        std::uint64_t zeros = keptRaw[rows - 1];
+        for (int i = 0; i < rows; ++i) zeros += counts[l.compressed + i];
+        addZeros(r.compressed, p.weights, zeros);
+    } else if (step == 0.f) {
         r.compressed = histogramAt(options.weights, counts, l.compressed, raw);
-    else {
+    } else {
         r.compressed = Histogram(options.weights);
         addCodeValues(r.compressed, r.codeCounts, job.codeBase, step);
     }
