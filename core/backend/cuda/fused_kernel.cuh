@@ -117,6 +117,13 @@ struct Accumulator {
     double squares = 0, errors = 0;
     float maxAbs = 0;
     unsigned zeros = 0, originalZeros = 0;
+    float squaresPart = 0, errorsPart = 0;  // Defer: float sums not yet added to the doubles
+
+    __device__ void flush() {
+        squares += static_cast<double>(squaresPart);
+        errors += static_cast<double>(errorsPart);
+        squaresPart = errorsPart = 0.f;
+    }
 };
 
 struct Counter {
@@ -178,11 +185,12 @@ __device__ inline unsigned zeroMask(float x) {
 }
 
 // The sums of `count` weights; zeros and the original weights' zeros are counted unless the
-// codes or the original histogram's zero counter give them.
-template <bool Zeros, bool OriginalZeros>
+// codes or the caller give them. Defer leaves the float sums in the accumulator's parts (the
+// caller flushes them every few quads: fewer conversions and double additions).
+template <bool Zeros, bool OriginalZeros, bool Defer = false>
 __device__ inline void accumulate(Accumulator& a, const float (&w)[4], const float (&v)[4],
                                   int count) {
-    float sq = 0.f, se = 0.f;
+    float sq = Defer ? a.squaresPart : 0.f, se = Defer ? a.errorsPart : 0.f;
     unsigned zeros = 0, originalZeros = 0;
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
@@ -196,8 +204,13 @@ __device__ inline void accumulate(Accumulator& a, const float (&w)[4], const flo
     }
     a.zeros -= zeros;
     a.originalZeros -= originalZeros;
-    a.squares += static_cast<double>(sq);
-    a.errors += static_cast<double>(se);
+    if constexpr (Defer) {
+        a.squaresPart = sq;
+        a.errorsPart = se;
+    } else {
+        a.squares += static_cast<double>(sq);
+        a.errors += static_cast<double>(se);
+    }
 }
 
 template <KeepRule::Kind K>
@@ -275,7 +288,7 @@ __device__ inline void fastQuad(const Params& p, const float (&w)[4], unsigned k
         if constexpr (padded) fast::count(fast::rawSlotFrom(error[j], p.fastErrors), o);
         if constexpr (codes) fast::count(__float_as_uint(codeAt[j]), o);
     }
-    accumulate<!codes, !hist>(acc, w, v, count);
+    accumulate<!codes, !hist, true>(acc, w, v, count);
 }
 
 // A block's end: its sums (a warp tree, then warp 0 over the warps, in a fixed order) to
@@ -374,6 +387,7 @@ __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
                     __stcs(reinterpret_cast<float4*>(p.out) + k,
                            make_float4(v[0], v[1], v[2], v[3]));
             }
+            acc.flush();
         };
         // Whole iterations without bounds checks, then the last, partial one.
         long long base = first;
@@ -409,6 +423,7 @@ __global__ void __launch_bounds__(kThreads, 4) fusedKernel(Params p) {
 
     // The counts (asm without a memory clobber, so that the compiler keeps the offsets and
     // parameters in registers) are done before the barrier below.
+    acc.flush();
     asm volatile("" ::: "memory");
     finishBlock(acc, p, sharedCounts, ways);
 }
