@@ -28,10 +28,10 @@ const char* const kKeeps[] = {"all", "threshold", "textbook", "explicit"};
 
 // Normal weights with exact zeros, exact ties of the uniform step and values outside the
 // histogram range.
-std::vector<float> weights() {
+std::vector<float> weights(std::size_t n = kRows * kCols) {
     std::mt19937 rng(20261201);
     std::normal_distribution<float> normal(0.f, 0.05f);
-    std::vector<float> w(static_cast<std::size_t>(kRows * kCols));
+    std::vector<float> w(n);
     for (std::size_t i = 0; i < w.size(); ++i) {
         w[i] = normal(rng);
         if (i % 97 == 5) w[i] = 0.f;
@@ -235,6 +235,32 @@ std::vector<float> blockEdgeWeights() {
     return w;
 }
 
+// Q4_K super-blocks (256 values; rows of 512) where its search and stored scales part: all
+// equal (positive: searched; negative: max == min), all zero, one outlier (the other sub-blocks'
+// stored scales round to 0 and keep the search's codes), tiny (d and dmin subnormal or 0 in
+// fp16), huge, negative only, and zero or constant sub-blocks among normal ones.
+std::vector<float> superBlockEdgeWeights(std::size_t n) {
+    std::vector<float> w = weights(n);
+    std::mt19937 rng(20261202);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    const auto super = [&](std::size_t b, auto value) {
+        for (int j = 0; j < 256; ++j) w[b * 256 + j] = value(j, normal(rng));
+    };
+    super(1, [](int, float) { return 0.03f; });
+    super(2, [](int, float) { return 0.f; });
+    super(3, [](int, float) { return -0.02f; });
+    super(4, [](int j, float z) { return j == 77 ? 50.f : 0.05f * z; });
+    super(5, [](int j, float z) { return j == 3 ? -4e3f : 0.05f * z; });
+    super(6, [](int, float z) { return 2e-7f * z; });
+    super(7, [](int, float z) { return 3e-5f * z; });
+    super(8, [](int, float z) { return 2e4f * z; });
+    super(9, [](int, float z) { return -0.01f - 0.05f * std::fabs(z); });
+    super(10, [](int j, float z) { return j / 32 == 3 ? 0.f : j / 32 == 5 ? 0.07f : 0.05f * z; });
+    super(11, [](int j, float z) { return j / 32 == 0 ? -0.f : j / 32 == 6 ? -0.04f : 0.05f * z; });
+    super(12, [](int j, float z) { return 0.05f * z + (j % 32 == 0 ? 0.3f : 0.f); });
+    return w;
+}
+
 bool same(const Histogram& a, const Histogram& b) {
     return a.counts == b.counts && a.underflow == b.underflow && a.overflow == b.overflow;
 }
@@ -243,7 +269,7 @@ bool same(const Histogram& a, const Histogram& b) {
 
 std::vector<std::string> blockCaseNames() {
     std::vector<std::string> names;
-    for (const char* f : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"}) {
+    for (const char* f : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K"}) {
         for (const char* k : kKeeps) names.push_back(std::string(f) + "/" + k);
         names.push_back(std::string(f) + "/edges");
     }
@@ -259,13 +285,19 @@ std::string checkBlockCase([[maybe_unused]] int device, [[maybe_unused]] const s
     if (slash == std::string::npos || !parseDType(name.substr(0, slash), format))
         return "unknown case " + name;
     const std::string rule = name.substr(slash + 1);
-    constexpr long long kBlockRows = 96, kBlockCols = 352;  // 11 blocks a row
-    std::vector<float> in = rule == "edges" ? blockEdgeWeights() : weights();
-    in.resize(static_cast<std::size_t>(kBlockRows * kBlockCols));
+    // 11 blocks of 32 a row, or 2 super-blocks of 256.
+    const bool super = dtypeBlockSize(format) == 256;
+    constexpr long long kBlockRows = 96;
+    const long long blockCols = super ? 512 : 352;
+    const auto n = static_cast<std::size_t>(kBlockRows * blockCols);
+    std::vector<float> in = rule != "edges" ? weights(n)
+                            : super         ? superBlockEdgeWeights(n)
+                                            : blockEdgeWeights();
+    in.resize(n);
     std::vector<std::uint8_t> mask(in.size());
     for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = (i * 7919) % 5 != 0;
     FusedJob job;
-    job.in = MatrixView{in.data(), kBlockRows, kBlockCols};
+    job.in = MatrixView{in.data(), kBlockRows, blockCols};
     job.keep.rho = 0.03f;
     job.keep.kind = rule == "threshold"  ? KeepRule::Kind::Threshold
                     : rule == "textbook" ? KeepRule::Kind::Textbook
@@ -277,7 +309,7 @@ std::string checkBlockCase([[maybe_unused]] int device, [[maybe_unused]] const s
     options.error = HistogramSpec{64, -0.004, 0.004};
 
     // The reference: the masked weights through the CPU's encoder and decoder, then counted.
-    const std::size_t rowBytes = quant::rowBytes(format, kBlockCols);
+    const std::size_t rowBytes = quant::rowBytes(format, blockCols);
     std::vector<std::byte> cpuBlocks(rowBytes * kBlockRows), gpuBlocks(cpuBlocks.size());
     std::vector<float> masked(in.size()), cpuValues(in.size()), gpuValues(in.size(), -2.f);
     for (std::size_t i = 0; i < in.size(); ++i)
@@ -287,10 +319,10 @@ std::string checkBlockCase([[maybe_unused]] int device, [[maybe_unused]] const s
     a.compressed = Histogram(options.weights);
     a.error = Histogram(options.error);
     for (long long r = 0; r < kBlockRows; ++r) {
-        const std::size_t at = static_cast<std::size_t>(r * kBlockCols);
-        quant::quantizeRow(format, masked.data() + at, cpuBlocks.data() + r * rowBytes, kBlockCols);
+        const std::size_t at = static_cast<std::size_t>(r * blockCols);
+        quant::quantizeRow(format, masked.data() + at, cpuBlocks.data() + r * rowBytes, blockCols);
         quant::dequantizeRow(format, cpuBlocks.data() + r * rowBytes, cpuValues.data() + at,
-                             kBlockCols);
+                             blockCols);
     }
     for (std::size_t i = 0; i < in.size(); ++i) {
         const float w = in[i], v = cpuValues[i], d = v - w;

@@ -1,10 +1,12 @@
-// The fused pass for llama.cpp's 32-value block formats Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 on a GPU
-// (see cuda_jobs.h: runBlockPass): one warp per block of 32 consecutive weights, a lane per weight,
-// so the block's scale comes from a warp reduction and the weight is read once. Scales and
-// codes follow the reference encoders (core/quant/legacy_blocks.cpp) operation by operation,
-// with IEEE float32 division and no contraction (-fmad=false), so the blocks' bytes are
-// quant::quantizeRow's; values are decoded from those bytes as dequantizeRow does. Histograms
-// use the literal slot rule and lane-private shared counters of fused_kernel.cuh.
+// The fused pass for llama.cpp's block formats Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K on a GPU
+// (see cuda_jobs.h: runBlockPass). The 32-value formats: one warp per block of 32 consecutive
+// weights, a lane per weight, so the block's scale comes from a warp reduction and the weight is
+// read once. Q4_K: a thread per sub-block of 32, whose scale search runs its sums in the
+// reference's order (q4_k_block.cuh). Scales and codes follow the reference encoders
+// (core/quant/legacy_blocks.cpp, k_blocks_32.cpp) operation by operation, with IEEE float32
+// division and no contraction (-fmad=false), so the blocks' bytes are quant::quantizeRow's;
+// values are decoded from those bytes as dequantizeRow does. Histograms use the literal slot
+// rule and lane-private shared counters of fused_kernel.cuh.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -17,6 +19,7 @@
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
 #include "core/backend/cuda/fused_launch.cuh"
+#include "core/backend/cuda/q4_k_block.cuh"
 
 namespace cwb::cuda {
 namespace {
@@ -236,22 +239,108 @@ __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
     finishBlock(acc, p, sharedCounts, p.ways);
 }
 
+// Q4_K: lane j of each eight searches sub-block j of a super-block (a warp: four super-blocks
+// at a time), the eight share the stored scales, then each codes, counts and writes its 32.
+template <KeepRule::Kind K>
+__global__ void __launch_bounds__(kThreads) q4kKernel(Params p) {
+    extern __shared__ unsigned sharedCounts[];
+    const Layout l = p.layout;
+    const int lane = static_cast<int>(threadIdx.x & 31), j = lane & 7;
+    if (p.ways > 0)
+        for (int s = threadIdx.x; s < l.total * p.ways; s += blockDim.x) sharedCounts[s] = 0;
+    __syncthreads();
+    const Counter counter{sharedCounts, &p, lane};
+    Accumulator acc;
+    const long long supers = p.n / kSuperValues;
+    const long long step = static_cast<long long>(gridDim.x) * (blockDim.x / 8);
+    const long long warpFirst =
+        (static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x - lane) / 8;
+    for (long long base = warpFirst; base < supers; base += step) {  // the same for the warp
+        const long long sb = base + lane / 8;
+        const bool active = sb < supers;
+        const long long at = sb * kSuperValues + j * kSubValues;
+        float x[kSubValues];
+#pragma unroll
+        for (int q = 0; q < kSubValues / 4; ++q) {
+            const float4 f = active ? __ldg(reinterpret_cast<const float4*>(p.in + at) + q)
+                                    : make_float4(0.f, 0.f, 0.f, 0.f);
+            x[4 * q] = f.x;
+            x[4 * q + 1] = f.y;
+            x[4 * q + 2] = f.z;
+            x[4 * q + 3] = f.w;
+        }
+        if constexpr (K != KeepRule::Kind::All) {
+#pragma unroll
+            for (int i = 0; i < kSubValues; ++i) {
+                bool keep = true;
+                if constexpr (K == KeepRule::Kind::Threshold) keep = fabsf(x[i]) >= p.rho;
+                if constexpr (K == KeepRule::Kind::Textbook) keep = x[i] >= p.rho;
+                if constexpr (K == KeepRule::Kind::Explicit) keep = active && p.keep[at + i] != 0;
+                x[i] = keep ? x[i] : 0.f;
+            }
+        }
+        const SubSearch search = searchQ4K(x);
+        const StoredScales stored = storeScales(search, j);
+        unsigned char* out = p.blocks && active ? p.blocks + sb * kQ4KBytes : nullptr;
+        if (out && j == 0)
+            *reinterpret_cast<uint4*>(out) =
+                make_uint4(stored.header[0], stored.header[1], stored.header[2], stored.header[3]);
+        unsigned words[8];
+#pragma unroll
+        for (int q = 0; q < kSubValues / 4; ++q) {
+            float wq[4], vq[4];
+            words[q] = 0;
+#pragma unroll
+            for (int b = 0; b < 4; ++b) {
+                const int code = finalCode(stored, search, x[4 * q + b]);
+                words[q] |= static_cast<unsigned>(code) << (8 * b);
+                vq[b] = __fsub_rn(__fmul_rn(stored.scale, static_cast<float>(code)), stored.min);
+                // A pruned weight's original comes back from memory (x holds it as 0).
+                wq[b] = K == KeepRule::Kind::All || !active ? x[4 * q + b] : p.in[at + 4 * q + b];
+            }
+            if (!active) continue;
+            if (p.out)
+                __stcs(reinterpret_cast<float4*>(p.out + at) + q,
+                       make_float4(vq[0], vq[1], vq[2], vq[3]));
+            if (p.histograms)
+#pragma unroll
+                for (int b = 0; b < 4; ++b) {
+                    counter.add(l.original + slotOf(wq[b], p.weights));
+                    counter.add(l.compressed + slotOf(vq[b], p.weights));
+                    counter.add(l.error + slotOf(__fsub_rn(vq[b], wq[b]), p.errors));
+                }
+            accumulate<true, true>(acc, wq, vq, 4);
+        }
+        packQ4K(words, j, out ? out + 16 : nullptr);
+    }
+    asm volatile("" ::: "memory");
+    finishBlock(acc, p, sharedCounts, p.ways);
+}
+
+template <DType F, KeepRule::Kind K>
+constexpr KernelFn kernelOf() {
+    if constexpr (F == DType::Q4_K)
+        return &q4kKernel<K>;
+    else
+        return &blockKernel<F, K>;
+}
+
 template <DType F>
 KernelFn pickBlockKeep(KeepRule::Kind k) {
     switch (k) {
         case KeepRule::Kind::All:
-            return &blockKernel<F, KeepRule::Kind::All>;
+            return kernelOf<F, KeepRule::Kind::All>();
         case KeepRule::Kind::Threshold:
-            return &blockKernel<F, KeepRule::Kind::Threshold>;
+            return kernelOf<F, KeepRule::Kind::Threshold>();
         case KeepRule::Kind::Textbook:
-            return &blockKernel<F, KeepRule::Kind::Textbook>;
+            return kernelOf<F, KeepRule::Kind::Textbook>();
         case KeepRule::Kind::Explicit:
-            return &blockKernel<F, KeepRule::Kind::Explicit>;
+            return kernelOf<F, KeepRule::Kind::Explicit>();
     }
     return nullptr;
 }
 
-const char* const kNoKernel = " blocks; use Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1, or the CPU";
+const char* const kNoKernel = " blocks; use Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or Q4_K, or the CPU";
 
 KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
     switch (format) {
@@ -265,6 +354,8 @@ KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
             return pickBlockKeep<DType::Q5_0>(k);
         case DType::Q5_1:
             return pickBlockKeep<DType::Q5_1>(k);
+        case DType::Q4_K:
+            return pickBlockKeep<DType::Q4_K>(k);
         default:
             throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) + kNoKernel);
     }
@@ -285,10 +376,11 @@ FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& opt
     p.layout = l;
     const DeviceLimits limits = limitsOf(device);
     p.ways = waysThatFit(l.total, limits.budget, 32);  // none fit: global atomics
+    // Values a block of threads takes at a time: a block of 32 a warp, or 32 a thread (Q4_K).
+    const long long perBlock = format == DType::Q4_K ? kThreads * kSubValues : kThreads;
     const LaunchResult launched =
-        launchPass(pickBlockKernel(format, job.keep.kind), p,
-                   (p.n / kBlockValues + kThreads / 32 - 1) / (kThreads / 32), limits, countsBuffer,
-                   partialsBuffer, start, stop);
+        launchPass(pickBlockKernel(format, job.keep.kind), p, (p.n + perBlock - 1) / perBlock,
+                   limits, countsBuffer, partialsBuffer, start, stop);
     FusedResult r = sumsOf(launched.partials);
     if (!hist) return r;
     r.original = histogramAt(options.weights, launched.counts, l.original, false);
@@ -302,9 +394,11 @@ void checkBlockJob(DType format, const FusedJob& job, const FusedOptions& option
     pickBlockKernel(format, job.keep.kind);  // throws for a format without a kernel
     if (job.quant != QuantKind::None || job.codeSpan > 0)
         throw Error("CUDA: a block-format pass takes no other quantizer and counts no codes");
-    if (job.in.cols % kBlockValues != 0)
+    const auto values = static_cast<long long>(dtypeBlockSize(format));
+    if (job.in.cols % values != 0)
         throw Error("CUDA: rows of " + std::to_string(job.in.cols) +
-                    " weights are not whole blocks of 32 for " + dtypeName(format));
+                    " weights are not whole blocks of " + std::to_string(values) + " for " +
+                    dtypeName(format));
 }
 
 }  // namespace
