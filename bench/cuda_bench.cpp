@@ -249,7 +249,7 @@ int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
         if (!same) ++failures;
     }
 
-    md << "\n## Block formats in the fused pass (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K)\n\n";
+    md << "\n## Block formats in the fused pass (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K)\n\n";
     for (const std::string& name : test::blockCaseNames()) {
         std::string failure;
         try {
@@ -263,8 +263,8 @@ int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
         md << "- check " << name << ": " << (failure.empty() ? "PASS" : "FAIL " + failure) << "\n";
     }
     md << "\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
-    for (const DType format :
-         {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K})
+    for (const DType format : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                               DType::Q4_K, DType::Q6_K})
         for (const bool writeBlocks : {false, true}) {
             FusedJob job;
             job.keep.kind = KeepRule::Kind::Threshold;

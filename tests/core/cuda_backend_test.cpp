@@ -47,8 +47,8 @@ private slots:
         QVERIFY2(failure.empty(), failure.c_str());
     }
 
-    // Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K blocks in the GPU's fused pass: the CPU encoder's bytes
-    // and decoded values.
+    // Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K blocks in the GPU's fused pass: the CPU encoder's
+    // bytes and decoded values.
     void blockPassMatchesTheCpu_data() {
         QTest::addColumn<QString>("name");
         for (const std::string& name : test::blockCaseNames())

@@ -235,7 +235,7 @@ std::vector<float> blockEdgeWeights() {
     return w;
 }
 
-// Q4_K super-blocks (256 values; rows of 512) where its search and stored scales part: all
+// K-format super-blocks (256 values; rows of 512) where the searches and stored scales part: all
 // equal (positive: searched; negative: max == min), all zero, one outlier (the other sub-blocks'
 // stored scales round to 0 and keep the search's codes), tiny (d and dmin subnormal or 0 in
 // fp16), huge, negative only, and zero or constant sub-blocks among normal ones.
@@ -258,6 +258,7 @@ std::vector<float> superBlockEdgeWeights(std::size_t n) {
     super(10, [](int j, float z) { return j / 32 == 3 ? 0.f : j / 32 == 5 ? 0.07f : 0.05f * z; });
     super(11, [](int j, float z) { return j / 32 == 0 ? -0.f : j / 32 == 6 ? -0.04f : 0.05f * z; });
     super(12, [](int j, float z) { return 0.05f * z + (j % 32 == 0 ? 0.3f : 0.f); });
+    super(13, [](int, float z) { return 1e-17f * z; });  // below 1e-15: Q6_K's all-zero search
     return w;
 }
 
@@ -269,7 +270,7 @@ bool same(const Histogram& a, const Histogram& b) {
 
 std::vector<std::string> blockCaseNames() {
     std::vector<std::string> names;
-    for (const char* f : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K"}) {
+    for (const char* f : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"}) {
         for (const char* k : kKeeps) names.push_back(std::string(f) + "/" + k);
         names.push_back(std::string(f) + "/edges");
     }

@@ -22,9 +22,9 @@ std::vector<std::string> fusedCaseNames();
 std::string checkFusedCase(Backend& gpu, const std::string& name);
 
 // The block-format cases of the GPU's fused pass (cuda::runBlockPass): Q8_0, Q4_0, Q4_1, Q5_0,
-// Q5_1 and Q4_K x keep rule, and "edges" blocks (all zero, -0, ties of the largest magnitude with
-// either sign, subnormal scales, quotients on half-integers; Q4_K: super-blocks all equal, zero,
-// negative only, with one outlier, tiny and huge).
+// Q5_1, Q4_K and Q6_K x keep rule, and "edges" blocks (all zero, -0, ties of the largest magnitude
+// with either sign, subnormal scales, quotients on half-integers; K formats: super-blocks all
+// equal, zero, negative only, with one outlier, tiny and huge).
 std::vector<std::string> blockCaseNames();
 // "" when GPU `device` gives the bytes of quant::quantizeRow on the masked weights, the values
 // of dequantizeRow, their histograms and zeros exactly and the sums to float32 rounding; else

@@ -1,12 +1,12 @@
-// The fused pass for llama.cpp's block formats Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K on a GPU
-// (see cuda_jobs.h: runBlockPass). The 32-value formats: one warp per block of 32 consecutive
-// weights, a lane per weight, so the block's scale comes from a warp reduction and the weight is
-// read once. Q4_K: a thread per sub-block of 32, whose scale search runs its sums in the
-// reference's order (q4_k_block.cuh). Scales and codes follow the reference encoders
-// (core/quant/legacy_blocks.cpp, k_blocks_32.cpp) operation by operation, with IEEE float32
-// division and no contraction (-fmad=false), so the blocks' bytes are quant::quantizeRow's;
-// values are decoded from those bytes as dequantizeRow does. Histograms use the literal slot
-// rule and lane-private shared counters of fused_kernel.cuh.
+// The fused pass for llama.cpp's block formats Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K on
+// a GPU (see cuda_jobs.h: runBlockPass). The 32-value formats: one warp per block of 32
+// consecutive weights, a lane per weight, so the block's scale comes from a warp reduction and
+// the weight is read once. Q4_K and Q6_K: a thread per sub-block, whose scale search runs its
+// sums in the reference's order (k_blocks.cuh). Scales and codes follow the reference encoders
+// (core/quant/legacy_blocks.cpp, k_blocks_32.cpp, k_blocks_16.cpp) operation by operation, with
+// IEEE float32 division and no contraction (-fmad=false), so the blocks' bytes are
+// quant::quantizeRow's; values are decoded from those bytes as dequantizeRow does. Histograms
+// use the literal slot rule and lane-private shared counters of fused_kernel.cuh.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -19,7 +19,7 @@
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
 #include "core/backend/cuda/fused_launch.cuh"
-#include "core/backend/cuda/q4_k_block.cuh"
+#include "core/backend/cuda/k_blocks.cuh"
 
 namespace cwb::cuda {
 namespace {
@@ -32,8 +32,6 @@ __device__ inline int truncToInt8Range(float x) {
     if (x >= -128.f && x < 128.f) return static_cast<int>(x);
     return x >= 128.f ? 127 : -128;
 }
-
-__device__ inline unsigned short halfBits(float x) { return __half_as_ushort(__float2half_rn(x)); }
 
 // Q8_0: d = amax / 127, codes round(x / d) saturated; the value is code * half(d). Lane 0 writes
 // the scale, every lane its code byte.
@@ -53,24 +51,6 @@ __device__ inline float blockQ8_0(float x, int lane, unsigned char* out) {
     }
     return __fmul_rn(static_cast<float>(static_cast<signed char>(code)),
                      __half2float(__ushort_as_half(dh)));
-}
-
-// The block's value of largest magnitude (the first on ties; 0 when all are 0 or NaN), as the
-// reference's signedAbsMax.
-__device__ inline float signedAbsMax(float x, int lane) {
-    float best = fabsf(x);
-    best = best == best ? best : -1.f;  // NaN is never the maximum
-    int at = lane;
-    for (int o = 16; o > 0; o >>= 1) {
-        const float b = __shfl_xor_sync(0xffffffffu, best, o);
-        const int a = __shfl_xor_sync(0xffffffffu, at, o);
-        if (b > best || (b == best && a < at)) {
-            best = b;
-            at = a;
-        }
-    }
-    const float winner = __shfl_sync(0xffffffffu, x, at);
-    return best > 0.f ? winner : 0.f;
 }
 
 // The block's minimum (Max: maximum) as the reference's loop from FLT_MAX (-FLT_MAX) finds it:
@@ -119,7 +99,8 @@ __device__ inline int packFifthBits(int code, int nibble, int lane, unsigned cha
 // min(2 Half - 1, (int)(x / d + Half + 0.5)); the value is (code - Half) * half(d).
 template <int Half>
 __device__ inline float blockSymmetric(float x, int lane, unsigned char* out) {
-    const float d = __fdiv_rn(signedAbsMax(x, lane), -static_cast<float>(Half));
+    float amax;
+    const float d = __fdiv_rn(signedAbsMax<32>(x, lane, amax), -static_cast<float>(Half));
     const float id = d != 0.f ? __fdiv_rn(1.f, d) : 0.f;
     const int code = min(2 * Half - 1, truncToInt8Range(__fadd_rn(__fmul_rn(x, id), Half + 0.5f)));
     const unsigned short dh = halfBits(d);
@@ -181,15 +162,26 @@ __device__ inline float encodeBlock(float x, int lane, unsigned char* out) {
         return blockWithMin<31>(x, lane, out);  // Q5_1
 }
 
+// The block's shared counters cleared (p.ways copies of the layout's slots).
+__device__ inline void clearCounters(unsigned* counts, const Params& p) {
+    if (p.ways > 0)
+        for (int s = threadIdx.x; s < p.layout.total * p.ways; s += blockDim.x) counts[s] = 0;
+    __syncthreads();
+}
+
+// A weight w and its value v counted in the original, compressed and error histograms.
+__device__ inline void countValue(const Counter& counter, const Params& p, float w, float v) {
+    counter.add(p.layout.original + slotOf(w, p.weights));
+    counter.add(p.layout.compressed + slotOf(v, p.weights));
+    counter.add(p.layout.error + slotOf(__fsub_rn(v, w), p.errors));
+}
+
 template <DType F, KeepRule::Kind K>
 __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
     extern __shared__ unsigned sharedCounts[];
     constexpr int kBytes = blockBytes<F>();
-    const Layout l = p.layout;
     const int lane = static_cast<int>(threadIdx.x & 31);
-    if (p.ways > 0)
-        for (int s = threadIdx.x; s < l.total * p.ways; s += blockDim.x) sharedCounts[s] = 0;
-    __syncthreads();
+    clearCounters(sharedCounts, p);
     const Counter counter{sharedCounts, &p, lane};
     Accumulator acc;
     const long long blockCount = p.n / kBlockValues;
@@ -221,11 +213,7 @@ __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
             unsigned char* out = p.blocks ? p.blocks + b * kBytes : nullptr;
             v[u] = encodeBlock<F>(x, lane, out);
             if (p.out) __stcs(p.out + b * kBlockValues + lane, v[u]);
-            if (p.histograms) {
-                counter.add(l.original + slotOf(w[u], p.weights));
-                counter.add(l.compressed + slotOf(v[u], p.weights));
-                counter.add(l.error + slotOf(__fsub_rn(v[u], w[u]), p.errors));
-            }
+            if (p.histograms) countValue(counter, p, w[u], v[u]);
         }
         float wc[4], vc[4];
 #pragma unroll
@@ -239,29 +227,28 @@ __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
     finishBlock(acc, p, sharedCounts, p.ways);
 }
 
-// Q4_K: lane j of each eight searches sub-block j of a super-block (a warp: four super-blocks
-// at a time), the eight share the stored scales, then each codes, counts and writes its 32.
-template <KeepRule::Kind K>
-__global__ void __launch_bounds__(kThreads) q4kKernel(Params p) {
+// The K formats (Enc: k_blocks.cuh): lane j of each group of 256 / Enc::kSub lanes searches
+// sub-block j of a super-block, the group shares the stored scales, then each lane codes,
+// counts and writes its values.
+template <typename Enc, KeepRule::Kind K>
+__global__ void __launch_bounds__(kThreads) superBlockKernel(Params p) {
     extern __shared__ unsigned sharedCounts[];
-    const Layout l = p.layout;
-    const int lane = static_cast<int>(threadIdx.x & 31), j = lane & 7;
-    if (p.ways > 0)
-        for (int s = threadIdx.x; s < l.total * p.ways; s += blockDim.x) sharedCounts[s] = 0;
-    __syncthreads();
+    constexpr int kSub = Enc::kSub, kGroup = kSuperValues / kSub;
+    const int lane = static_cast<int>(threadIdx.x & 31), j = lane % kGroup;
+    clearCounters(sharedCounts, p);
     const Counter counter{sharedCounts, &p, lane};
     Accumulator acc;
     const long long supers = p.n / kSuperValues;
-    const long long step = static_cast<long long>(gridDim.x) * (blockDim.x / 8);
+    const long long step = static_cast<long long>(gridDim.x) * (blockDim.x / kGroup);
     const long long warpFirst =
-        (static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x - lane) / 8;
+        (static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x - lane) / kGroup;
     for (long long base = warpFirst; base < supers; base += step) {  // the same for the warp
-        const long long sb = base + lane / 8;
+        const long long sb = base + lane / kGroup;
         const bool active = sb < supers;
-        const long long at = sb * kSuperValues + j * kSubValues;
-        float x[kSubValues];
+        const long long at = sb * kSuperValues + j * kSub;
+        float x[kSub];
 #pragma unroll
-        for (int q = 0; q < kSubValues / 4; ++q) {
+        for (int q = 0; q < kSub / 4; ++q) {
             const float4 f = active ? __ldg(reinterpret_cast<const float4*>(p.in + at) + q)
                                     : make_float4(0.f, 0.f, 0.f, 0.f);
             x[4 * q] = f.x;
@@ -271,7 +258,7 @@ __global__ void __launch_bounds__(kThreads) q4kKernel(Params p) {
         }
         if constexpr (K != KeepRule::Kind::All) {
 #pragma unroll
-            for (int i = 0; i < kSubValues; ++i) {
+            for (int i = 0; i < kSub; ++i) {
                 bool keep = true;
                 if constexpr (K == KeepRule::Kind::Threshold) keep = fabsf(x[i]) >= p.rho;
                 if constexpr (K == KeepRule::Kind::Textbook) keep = x[i] >= p.rho;
@@ -279,22 +266,19 @@ __global__ void __launch_bounds__(kThreads) q4kKernel(Params p) {
                 x[i] = keep ? x[i] : 0.f;
             }
         }
-        const SubSearch search = searchQ4K(x);
-        const StoredScales stored = storeScales(search, j);
-        unsigned char* out = p.blocks && active ? p.blocks + sb * kQ4KBytes : nullptr;
-        if (out && j == 0)
-            *reinterpret_cast<uint4*>(out) =
-                make_uint4(stored.header[0], stored.header[1], stored.header[2], stored.header[3]);
-        unsigned words[8];
+        unsigned char* out = p.blocks && active ? p.blocks + sb * Enc::kBytes : nullptr;
+        Enc enc;
+        enc.scales(x, j, lane, out);
+        unsigned words[kSub / 4];
 #pragma unroll
-        for (int q = 0; q < kSubValues / 4; ++q) {
+        for (int q = 0; q < kSub / 4; ++q) {
             float wq[4], vq[4];
             words[q] = 0;
 #pragma unroll
             for (int b = 0; b < 4; ++b) {
-                const int code = finalCode(stored, search, x[4 * q + b]);
+                const int code = enc.code(x[4 * q + b]);
                 words[q] |= static_cast<unsigned>(code) << (8 * b);
-                vq[b] = __fsub_rn(__fmul_rn(stored.scale, static_cast<float>(code)), stored.min);
+                vq[b] = enc.value(code);
                 // A pruned weight's original comes back from memory (x holds it as 0).
                 wq[b] = K == KeepRule::Kind::All || !active ? x[4 * q + b] : p.in[at + 4 * q + b];
             }
@@ -304,14 +288,10 @@ __global__ void __launch_bounds__(kThreads) q4kKernel(Params p) {
                        make_float4(vq[0], vq[1], vq[2], vq[3]));
             if (p.histograms)
 #pragma unroll
-                for (int b = 0; b < 4; ++b) {
-                    counter.add(l.original + slotOf(wq[b], p.weights));
-                    counter.add(l.compressed + slotOf(vq[b], p.weights));
-                    counter.add(l.error + slotOf(__fsub_rn(vq[b], wq[b]), p.errors));
-                }
+                for (int b = 0; b < 4; ++b) countValue(counter, p, wq[b], vq[b]);
             accumulate<true, true>(acc, wq, vq, 4);
         }
-        packQ4K(words, j, out ? out + 16 : nullptr);
+        enc.pack(words, j, out);
     }
     asm volatile("" ::: "memory");
     finishBlock(acc, p, sharedCounts, p.ways);
@@ -320,7 +300,9 @@ __global__ void __launch_bounds__(kThreads) q4kKernel(Params p) {
 template <DType F, KeepRule::Kind K>
 constexpr KernelFn kernelOf() {
     if constexpr (F == DType::Q4_K)
-        return &q4kKernel<K>;
+        return &superBlockKernel<EncoderQ4K, K>;
+    else if constexpr (F == DType::Q6_K)
+        return &superBlockKernel<EncoderQ6K, K>;
     else
         return &blockKernel<F, K>;
 }
@@ -340,7 +322,7 @@ KernelFn pickBlockKeep(KeepRule::Kind k) {
     return nullptr;
 }
 
-const char* const kNoKernel = " blocks; use Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or Q4_K, or the CPU";
+const char* const kNoKernel = " blocks; use Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K or Q6_K, or the CPU";
 
 KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
     switch (format) {
@@ -356,6 +338,8 @@ KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
             return pickBlockKeep<DType::Q5_1>(k);
         case DType::Q4_K:
             return pickBlockKeep<DType::Q4_K>(k);
+        case DType::Q6_K:
+            return pickBlockKeep<DType::Q6_K>(k);
         default:
             throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) + kNoKernel);
     }
@@ -376,8 +360,10 @@ FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& opt
     p.layout = l;
     const DeviceLimits limits = limitsOf(device);
     p.ways = waysThatFit(l.total, limits.budget, 32);  // none fit: global atomics
-    // Values a block of threads takes at a time: a block of 32 a warp, or 32 a thread (Q4_K).
-    const long long perBlock = format == DType::Q4_K ? kThreads * kSubValues : kThreads;
+    // Values a block of threads takes at a time: a block of 32 a warp, or a sub-block a thread.
+    const long long perBlock = format == DType::Q4_K   ? kThreads * EncoderQ4K::kSub
+                               : format == DType::Q6_K ? kThreads * EncoderQ6K::kSub
+                                                       : kThreads;
     const LaunchResult launched =
         launchPass(pickBlockKernel(format, job.keep.kind), p, (p.n + perBlock - 1) / perBlock,
                    limits, countsBuffer, partialsBuffer, start, stop);
