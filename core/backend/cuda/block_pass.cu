@@ -231,7 +231,7 @@ __global__ void __launch_bounds__(kThreads) blockKernel(Params p) {
 // sub-block j of a super-block, the group shares the stored scales, then each lane codes,
 // counts and writes its values.
 template <typename Enc, KeepRule::Kind K>
-__global__ void __launch_bounds__(kThreads) superBlockKernel(Params p) {
+__global__ void __launch_bounds__(kThreads, Enc::kMinBlocks) superBlockKernel(Params p) {
     extern __shared__ unsigned sharedCounts[];
     constexpr int kSub = Enc::kSub, kGroup = kSuperValues / kSub;
     const int lane = static_cast<int>(threadIdx.x & 31), j = lane % kGroup;
