@@ -20,6 +20,7 @@
 #include "core/backend/cuda/cuda_util.cuh"
 #include "core/backend/cuda/fused_launch.cuh"
 #include "core/backend/cuda/k_blocks.cuh"
+#include "core/quant/block_layouts.h"
 
 namespace cwb::cuda {
 namespace {
@@ -130,21 +131,19 @@ __device__ inline float blockWithMin(float x, int lane, unsigned char* out) {
                      __half2float(__ushort_as_half(mh)));
 }
 
-// Bytes of a block of format F.
+// Bytes of a block of format F: core/quant's layout of it.
 template <DType F>
 __host__ __device__ constexpr int blockBytes() {
-    switch (F) {
-        case DType::Q8_0:
-            return 34;
-        case DType::Q4_1:
-            return 20;
-        case DType::Q5_0:
-            return 22;
-        case DType::Q5_1:
-            return 24;
-        default:
-            return 18;  // Q4_0
-    }
+    if constexpr (F == DType::Q8_0)
+        return sizeof(quant::BlockQ8_0);
+    else if constexpr (F == DType::Q4_1)
+        return sizeof(quant::BlockQ4_1);
+    else if constexpr (F == DType::Q5_0)
+        return sizeof(quant::BlockQ5_0);
+    else if constexpr (F == DType::Q5_1)
+        return sizeof(quant::BlockQ5_1);
+    else
+        return sizeof(quant::BlockQ4_0);
 }
 
 // One weight of the warp's block through format F's encoder: its decoded value.

@@ -11,6 +11,8 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "core/quant/block_layouts.h"
+
 namespace cwb::cuda {
 namespace {
 
@@ -202,7 +204,7 @@ __device__ inline void packQ4K(const unsigned (&words)[8], int j, unsigned char*
 // stores (lane j == 0 writes d, dmin and the packed scales), code() and value() per value,
 // pack() the codes (4 a word, a byte each).
 struct EncoderQ4K {
-    static constexpr int kSub = kQ4KSub, kBytes = 144;
+    static constexpr int kSub = kQ4KSub, kBytes = sizeof(quant::BlockQ4_K);
     // Blocks of 256 threads a multiprocessor the compiler must fit: 1 (128 registers; 3, at 80
     // registers and spills, took 41.0 instead of 32.9 ms over 1e9 weights).
     static constexpr int kMinBlocks = 1;
@@ -283,7 +285,7 @@ __device__ inline Q6Search searchQ6K(const float (&x)[kQ6KSub]) {
 // super-block whose scales are all below 1e-15 is written as zeros. Bytes: ql (128), qh (64),
 // scales (16), d.
 struct EncoderQ6K {
-    static constexpr int kSub = kQ6KSub, kBytes = 210;
+    static constexpr int kSub = kQ6KSub, kBytes = sizeof(quant::BlockQ6_K);
     static constexpr int kMinBlocks = 3;  // 80 registers: 20.85 ms over 1e9 (96: 21.19 ms)
     Q6Search search;
     float dl;  // the sub-block's stored scale d * scale
