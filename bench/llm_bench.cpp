@@ -168,7 +168,10 @@ int main(int argc, char** argv) {
             if (!keep) fs::remove_all(dir);
             if (!fs::exists(dir)) {
                 std::printf("writing the tinyllama shape to %s\n", dir.c_str());
-                writeSyntheticCheckpoint(syntheticShape("tinyllama"), dir.string(), {}, {});
+                // The shipped tokenizer, as `cwb synth` copies it: the GGUF files embed it.
+                SyntheticCheckpointOptions so;
+                so.tokenizerModel = std::string(CWB_SOURCE_DIR) + "/resources/llm/tokenizer.model";
+                writeSyntheticCheckpoint(syntheticShape("tinyllama"), dir.string(), so, {});
             }
             const LlamaCheckpoint tiny = openLlamaCheckpoint(dir.string());
             const char* llamaBin = std::getenv("LLAMA_CPP_BIN");

@@ -16,8 +16,10 @@ using namespace detail;
 // A format whose vector dot products exist for AVX2 and AVX-512.
 #define CWB_DOTS(T) \
     { dot##T##Ref, dot##T##Avx2, dot##T##Avx512 }
-// The K formats: AVX-512 machines run their AVX2 kernels.
-#define CWB_K_DOTS(T) \
+// AVX-512 machines run the AVX2 kernels: the K formats', and Q4_0's and Q8_0's, whose
+// one-row kernels are generation's passes of four rows (gemv_avx2.cpp), which read the
+// weights faster than AVX-512 dot products taken one row at a time.
+#define CWB_AVX2_DOTS(T) \
     { dot##T##Ref, dot##T##Avx2, dot##T##Avx2 }
 #define CWB_NO_DOTS \
     { nullptr, nullptr, nullptr }
@@ -53,23 +55,23 @@ double errorRef(const float* in, std::int64_t n) {
 
 // clang-format off
 const BlockFormat kFormats[] = {
-    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_ENC(Q4_0), CWB_ERR(Q4_0, 32, 18), CWB_DOTS(Q4_0)},
+    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_ENC(Q4_0), CWB_ERR(Q4_0, 32, 18), CWB_AVX2_DOTS(Q4_0)},
     {DType::Q4_1, 32, 20, DType::Q8_1, toFloatQ4_1, fromFloatQ4_1Ref, CWB_ENC(Q4_1), CWB_ERR(Q4_1, 32, 20), CWB_DOTS(Q4_1)},
     {DType::Q5_0, 32, 22, DType::Q8_0, toFloatQ5_0, fromFloatQ5_0Ref, CWB_ENC(Q5_0), CWB_ERR(Q5_0, 32, 22), CWB_DOTS(Q5_0)},
     {DType::Q5_1, 32, 24, DType::Q8_1, toFloatQ5_1, fromFloatQ5_1Ref, CWB_ENC(Q5_1), CWB_ERR(Q5_1, 32, 24), CWB_DOTS(Q5_1)},
-    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_ERR(Q8_0, 32, 34), CWB_DOTS(Q8_0)},
+    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_ERR(Q8_0, 32, 34), CWB_AVX2_DOTS(Q8_0)},
     {DType::Q8_1, 32, 36, DType::Q8_1, toFloatQ8_1, fromFloatQ8_1Ref, CWB_ACT(Q8_1), CWB_ERR_REF(Q8_1, 32, 36), CWB_NO_DOTS},
-    {DType::Q2_K, 256, 84, DType::Q8_K, toFloatQ2_K, fromFloatQ2_KRef, CWB_ENC(Q2_K), CWB_ERR(Q2_K, 256, 84), CWB_K_DOTS(Q2_K)},
-    {DType::Q3_K, 256, 110, DType::Q8_K, toFloatQ3_K, fromFloatQ3_KRef, CWB_ENC(Q3_K), CWB_ERR(Q3_K, 256, 110), CWB_K_DOTS(Q3_K)},
-    {DType::Q4_K, 256, 144, DType::Q8_K, toFloatQ4_K, fromFloatQ4_KRef, CWB_ENC(Q4_K), CWB_ERR(Q4_K, 256, 144), CWB_K_DOTS(Q4_K)},
-    {DType::Q5_K, 256, 176, DType::Q8_K, toFloatQ5_K, fromFloatQ5_KRef, CWB_ENC(Q5_K), CWB_ERR(Q5_K, 256, 176), CWB_K_DOTS(Q5_K)},
-    {DType::Q6_K, 256, 210, DType::Q8_K, toFloatQ6_K, fromFloatQ6_KRef, CWB_ENC(Q6_K), CWB_ERR(Q6_K, 256, 210), CWB_K_DOTS(Q6_K)},
+    {DType::Q2_K, 256, 84, DType::Q8_K, toFloatQ2_K, fromFloatQ2_KRef, CWB_ENC(Q2_K), CWB_ERR(Q2_K, 256, 84), CWB_AVX2_DOTS(Q2_K)},
+    {DType::Q3_K, 256, 110, DType::Q8_K, toFloatQ3_K, fromFloatQ3_KRef, CWB_ENC(Q3_K), CWB_ERR(Q3_K, 256, 110), CWB_AVX2_DOTS(Q3_K)},
+    {DType::Q4_K, 256, 144, DType::Q8_K, toFloatQ4_K, fromFloatQ4_KRef, CWB_ENC(Q4_K), CWB_ERR(Q4_K, 256, 144), CWB_AVX2_DOTS(Q4_K)},
+    {DType::Q5_K, 256, 176, DType::Q8_K, toFloatQ5_K, fromFloatQ5_KRef, CWB_ENC(Q5_K), CWB_ERR(Q5_K, 256, 176), CWB_AVX2_DOTS(Q5_K)},
+    {DType::Q6_K, 256, 210, DType::Q8_K, toFloatQ6_K, fromFloatQ6_KRef, CWB_ENC(Q6_K), CWB_ERR(Q6_K, 256, 210), CWB_AVX2_DOTS(Q6_K)},
     {DType::Q8_K, 256, 292, DType::Q8_K, toFloatQ8_K, fromFloatQ8_KRef, CWB_ACT(Q8_K), CWB_ERR_REF(Q8_K, 256, 292), CWB_NO_DOTS},
 };
 // clang-format on
 
 #undef CWB_DOTS
-#undef CWB_K_DOTS
+#undef CWB_AVX2_DOTS
 #undef CWB_NO_DOTS
 #undef CWB_ACT
 #undef CWB_ENC

@@ -1,7 +1,8 @@
-// AVX-512 VNNI kernels for the 32-value formats: two blocks per 512-bit register and
-// _mm512_dpbusd_epi32 (u8 x s8, four products into each int32 lane). Unsigned codes go in
-// as they are and the offsets of signed codes (8, 16, 128) are taken off with a second
-// dpbusd of the offset against the activations. A last odd block uses the reference.
+// AVX-512 VNNI kernels for Q4_1, Q5_0 and Q5_1 (Q4_0 and Q8_0 run their AVX2 passes, see
+// block_formats.cpp): two blocks per 512-bit register and _mm512_dpbusd_epi32 (u8 x s8, four
+// products into each int32 lane). Unsigned codes go in as they are and Q5_0's offset of 16 is
+// taken off with a second dpbusd of the offset against the activations. A last odd block
+// uses the reference.
 #include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
 #include "core/quant/kernels.h"
@@ -57,11 +58,8 @@ CWB_QUANT_AVX512 inline __m512 dotPlain(__m512i codes, __m512i act) {
     return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, act));
 }
 
-// ---- the codes of two blocks, unsigned: offsets (8, 16) not taken off, Q8_0's codes + 128
+// ---- the codes of two blocks, unsigned: offsets (16) not taken off
 
-CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ4_0& a, const BlockQ4_0& b) {
-    return nibbles2(a.qs, b.qs);
-}
 CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ4_1& a, const BlockQ4_1& b) {
     return nibbles2(a.qs, b.qs);
 }
@@ -71,11 +69,8 @@ CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ5_0& a, const BlockQ5_0& b) {
 CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ5_1& a, const BlockQ5_1& b) {
     return _mm512_or_si512(nibbles2(a.qs, b.qs), fifthBits2(a.qh, b.qh));
 }
-CWB_QUANT_AVX512 inline __m512i codes2(const BlockQ8_0& a, const BlockQ8_0& b) {
-    return _mm512_xor_si512(load2x32(a.qs, b.qs), _mm512_set1_epi8(static_cast<char>(0x80)));
-}
 
-// Two blocks per step; the offset (8, 16, or 128 for Q8_0) taken off with a second dpbusd,
+// Two blocks per step; Q5_0's offset of 16 taken off with a second dpbusd,
 // the minimums of Q4_1 and Q5_1 added per block; a last odd block by the reference `ref`.
 template <typename Block, typename ActBlock, int offset,
           float (*ref)(const std::byte*, const std::byte*, std::int64_t)>
@@ -105,9 +100,6 @@ CWB_QUANT_AVX512 inline float dotLegacyAvx512(const std::byte* w, const std::byt
 
 }  // namespace
 
-CWB_QUANT_AVX512 float dotQ4_0Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotLegacyAvx512<BlockQ4_0, BlockQ8_0, 8, dotQ4_0Ref>(w, a, n);
-}
 CWB_QUANT_AVX512 float dotQ5_0Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
     return dotLegacyAvx512<BlockQ5_0, BlockQ8_0, 16, dotQ5_0Ref>(w, a, n);
 }
@@ -116,10 +108,6 @@ CWB_QUANT_AVX512 float dotQ4_1Avx512(const std::byte* w, const std::byte* a, std
 }
 CWB_QUANT_AVX512 float dotQ5_1Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
     return dotLegacyAvx512<BlockQ5_1, BlockQ8_1, 0, dotQ5_1Ref>(w, a, n);
-}
-// Signed weights become unsigned by w + 128 (w xor 0x80); 128 * sum(a) is taken off again.
-CWB_QUANT_AVX512 float dotQ8_0Avx512(const std::byte* w, const std::byte* a, std::int64_t n) {
-    return dotLegacyAvx512<BlockQ8_0, BlockQ8_0, 128, dotQ8_0Ref>(w, a, n);
 }
 
 }  // namespace cwb::quant::detail

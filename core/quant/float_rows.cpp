@@ -125,20 +125,20 @@ CWB_QUANT_AVX512 float dotBF16Avx512(const std::byte* w, const std::byte* a, std
 
 // ---- batched products of float rows (prefill): the activations of 16 tokens are laid out
 // column by column once per product (packTokens), 16 tokens' values of a column side by side
-// in two registers; 6 weight rows (a tile of a panel converted to float32 a block of columns
-// at a time) each broadcast their value of a column against both, 12 accumulators in all. Each
-// row's sum runs over the columns in order: the same numbers whatever the split between threads,
-// though in another order than vecDot's.
+// (two AVX2 registers, one AVX-512 register). A tile of weight rows, widened to float32 a block
+// of columns at a time into a panel, meets them: each row's value of a column is broadcast
+// against the tokens' registers. Each row's sum runs over the columns in order, one fused
+// multiply-add a column, so the numbers do not depend on the split between threads nor on the
+// tile (AVX2 and AVX-512 give the same bits), though they come in another order than vecDot's.
 
 namespace {
 
 constexpr int kGroupTokens = static_cast<int>(kFloatGroupTokens);
-constexpr int kTileRows = 6;
-// Columns per block: a block of a group's packed tokens (16 KB) and of a tile's rows (6 KB)
-// stay in the first-level cache while the tile passes over it.
+// Columns per block: a block of a group's packed tokens (16 KB) and of a tile's rows stay in
+// the first-level cache while the tile passes over it.
 constexpr std::int64_t kBlockColumns = 256;
-// Rows per panel: 8 tiles, 48 KB of float32 for a block of columns.
-constexpr std::int64_t kPanelRows = 8 * kTileRows;
+// Rows per panel: 48 KB of float32 for a block of columns (second-level cache).
+constexpr std::int64_t kPanelRows = 48;
 
 // 8 registers of 8 floats, transposed in place: register j then holds element j of each.
 CWB_QUANT_AVX2 inline void transpose8x8(__m256* r) {
@@ -159,6 +159,18 @@ CWB_QUANT_AVX2 inline void transpose8x8(__m256* r) {
     }
 }
 
+// Where a tile works: its first row in the panel (rows kBlockColumns apart), its first group
+// of packed tokens (groups `groupStride` floats apart) and its sums (16 floats a row, groups
+// `sumsStride` floats apart), over `n` columns.
+struct TileArgs {
+    const float* rows;
+    const float* tokens;
+    std::int64_t groupStride;
+    float* sums;
+    std::int64_t sumsStride;
+    std::int64_t n;
+};
+
 CWB_QUANT_AVX2 inline void columnStep(__m256 x0, __m256 x1, const float* w, __m256& lo,
                                       __m256& hi) {
     const __m256 b = _mm256_broadcast_ss(w);
@@ -166,36 +178,73 @@ CWB_QUANT_AVX2 inline void columnStep(__m256 x0, __m256 x1, const float* w, __m2
     hi = _mm256_fmadd_ps(x1, b, hi);
 }
 
-// sums[r][0..15] += weight row w[r] against a packed group of 16 tokens, for R rows, column
-// by column. Named accumulators: GCC keeps an array of them in memory and stores each on
-// every column.
-template <int R>
-CWB_QUANT_AVX2 void rowsTimesGroup(const float* group, std::int64_t n, const float* const* w,
-                                   float (*sums)[kGroupTokens]) {
-    const auto at = [&](int r, int half) {
-        return _mm256_loadu_ps(sums[std::min(r, R - 1)] + 8 * half);
-    };
-    __m256 c0 = at(0, 0), c1 = at(0, 1), c2 = at(1, 0), c3 = at(1, 1), c4 = at(2, 0), c5 = at(2, 1),
-           c6 = at(3, 0), c7 = at(3, 1), c8 = at(4, 0), c9 = at(4, 1), c10 = at(5, 0),
-           c11 = at(5, 1);
-    const float *w0 = w[0], *w1 = w[std::min(1, R - 1)], *w2 = w[std::min(2, R - 1)],
-                *w3 = w[std::min(3, R - 1)], *w4 = w[std::min(4, R - 1)],
-                *w5 = w[std::min(5, R - 1)];
-    for (std::int64_t i = 0; i < n; ++i) {
-        const __m256 x0 = _mm256_loadu_ps(group + 16 * i), x1 = _mm256_loadu_ps(group + 16 * i + 8);
-        columnStep(x0, x1, w0 + i, c0, c1);
-        if constexpr (R > 1) columnStep(x0, x1, w1 + i, c2, c3);
-        if constexpr (R > 2) columnStep(x0, x1, w2 + i, c4, c5);
-        if constexpr (R > 3) columnStep(x0, x1, w3 + i, c6, c7);
-        if constexpr (R > 4) columnStep(x0, x1, w4 + i, c8, c9);
-        if constexpr (R > 5) columnStep(x0, x1, w5 + i, c10, c11);
+// AVX2: 6 rows against one group, 12 accumulators. Named accumulators: GCC keeps an array
+// of them in memory and stores each on every column.
+struct Avx2Tile {
+    static constexpr int kRows = 6, kGroups = 1;
+    CWB_QUANT_AVX2 static void run(const TileArgs& a, int /*groups*/) {
+        float* s = a.sums;
+        const auto at = [&](int r, int half) { return _mm256_loadu_ps(s + 16 * r + 8 * half); };
+        __m256 c0 = at(0, 0), c1 = at(0, 1), c2 = at(1, 0), c3 = at(1, 1), c4 = at(2, 0),
+               c5 = at(2, 1), c6 = at(3, 0), c7 = at(3, 1), c8 = at(4, 0), c9 = at(4, 1),
+               c10 = at(5, 0), c11 = at(5, 1);
+        const float* w = a.rows;
+        const float* x = a.tokens;
+        for (std::int64_t i = 0; i < a.n; ++i, ++w, x += kGroupTokens) {
+            const __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
+            columnStep(x0, x1, w, c0, c1);
+            columnStep(x0, x1, w + kBlockColumns, c2, c3);
+            columnStep(x0, x1, w + 2 * kBlockColumns, c4, c5);
+            columnStep(x0, x1, w + 3 * kBlockColumns, c6, c7);
+            columnStep(x0, x1, w + 4 * kBlockColumns, c8, c9);
+            columnStep(x0, x1, w + 5 * kBlockColumns, c10, c11);
+        }
+        const __m256 c[2 * kRows] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11};
+        for (int r = 0; r < kRows; ++r) {
+            _mm256_storeu_ps(s + 16 * r, c[2 * r]);
+            _mm256_storeu_ps(s + 16 * r + 8, c[2 * r + 1]);
+        }
     }
-    const __m256 c[2 * kTileRows] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11};
-    for (int r = 0; r < R; ++r) {
-        _mm256_storeu_ps(sums[r], c[2 * r]);
-        _mm256_storeu_ps(sums[r] + 8, c[2 * r + 1]);
+};
+
+// AVX-512: 12 rows against two groups (one register each), 24 accumulators: twice the
+// multiply-adds of a broadcast and of a load of tokens as the AVX2 tile.
+template <int G>
+CWB_QUANT_AVX512 void avx512Tile(const TileArgs& a) {
+    constexpr int R = 12;
+    __m512 c[R][G];
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; ++g) c[r][g] = _mm512_loadu_ps(a.sums + g * a.sumsStride + 16 * r);
+    const float* w = a.rows;
+    const float* x = a.tokens;
+    for (std::int64_t i = 0; i < a.n; ++i, ++w, x += kGroupTokens) {
+        __m512 xs[G];
+#pragma GCC unroll 2
+        for (int g = 0; g < G; ++g) xs[g] = _mm512_loadu_ps(x + g * a.groupStride);
+#pragma GCC unroll 12
+        for (int r = 0; r < R; ++r) {
+            const __m512 b = _mm512_set1_ps(w[r * kBlockColumns]);
+#pragma GCC unroll 2
+            for (int g = 0; g < G; ++g) c[r][g] = _mm512_fmadd_ps(xs[g], b, c[r][g]);
+        }
     }
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; ++g) _mm512_storeu_ps(a.sums + g * a.sumsStride + 16 * r, c[r][g]);
 }
+
+struct Avx512Tile {
+    static constexpr int kRows = 12, kGroups = 2;
+    static void run(const TileArgs& a, int groups) {
+        if (groups == 2)
+            avx512Tile<2>(a);
+        else
+            avx512Tile<1>(a);
+    }
+};
 
 // packed[i * 16 + t] = value i of token t.
 CWB_QUANT_AVX2 void packGroup(const float* const* x, std::int64_t n, float* packed) {
@@ -219,24 +268,22 @@ CWB_QUANT_AVX2 void toFloat32(const std::byte* w, std::int64_t n, float* out) {
     for (; i < n; ++i) out[i] = kind == 0 ? f32At(w, i) : kind == 1 ? f16At(w, i) : bf16At(w, i);
 }
 
-using RowsFn = void (*)(const float*, std::int64_t, const float* const*, float (*)[kGroupTokens]);
-constexpr RowsFn kRowsFns[kTileRows] = {rowsTimesGroup<1>, rowsTimesGroup<2>, rowsTimesGroup<3>,
-                                        rowsTimesGroup<4>, rowsTimesGroup<5>, rowsTimesGroup<6>};
-
 // Rows [r0, r0 + rows) of the job times every token. The rows are widened a block of columns
-// at a time into a panel (second-level cache); then a group's packed tokens (first-level
-// cache) meet every tile of the panel in turn. (The other way round, every group against one
-// tile, reads the tokens from the second-level cache, 64 bytes for 12 multiply-adds.)
-template <int kind>
+// at a time into a panel (second-level cache), padded with zero rows to whole tiles; then the
+// packed tokens of a tile's groups (first-level cache) meet every tile of the panel in turn.
+// (The other way round, every group against one tile, reads the tokens from the second-level
+// cache, 64 bytes for 12 multiply-adds.) Sums: 16 floats per row and group, groups apart.
+template <int kind, class Tile>
 CWB_QUANT_AVX2 void panelTimesTokens(const TileJob& job, std::int64_t r0, std::int64_t rows) {
     constexpr std::int64_t kValueBytes = kind == 0 ? 4 : 2;
     const std::int64_t n = job.cols;
     const std::int64_t groups = (job.tokens + kGroupTokens - 1) / kGroupTokens;
-    const std::int64_t tiles = (rows + kTileRows - 1) / kTileRows;
+    const std::int64_t tiles = (rows + Tile::kRows - 1) / Tile::kRows;
+    const std::int64_t padded = tiles * Tile::kRows;
     thread_local std::vector<float> panel, sums;
-    panel.resize(static_cast<std::size_t>(rows * kBlockColumns));
-    sums.assign(static_cast<std::size_t>(groups * tiles * kTileRows * kGroupTokens), 0.f);
-    auto* tileSums = reinterpret_cast<float(*)[kGroupTokens]>(sums.data());
+    panel.resize(static_cast<std::size_t>(padded * kBlockColumns));
+    std::fill(panel.begin() + rows * kBlockColumns, panel.end(), 0.f);
+    sums.assign(static_cast<std::size_t>(groups * padded * kGroupTokens), 0.f);
     for (std::int64_t i0 = 0; i0 < n; i0 += kBlockColumns) {
         const std::int64_t columns = std::min(kBlockColumns, n - i0);
         for (std::int64_t r = 0; r < rows; ++r) {
@@ -250,28 +297,46 @@ CWB_QUANT_AVX2 void panelTimesTokens(const TileJob& job, std::int64_t r0, std::i
                         reinterpret_cast<const char*>(row + (i0 + kBlockColumns) * kValueBytes + b),
                         _MM_HINT_T1);
         }
-        for (std::int64_t g = 0; g < groups; ++g)
+        for (std::int64_t g = 0; g < groups; g += Tile::kGroups)
             for (std::int64_t t = 0; t < tiles; ++t) {
-                const int count =
-                    static_cast<int>(std::min<std::int64_t>(kTileRows, rows - t * kTileRows));
-                const float* w[kTileRows];
-                for (int r = 0; r < kTileRows; ++r)
-                    w[r] = panel.data() + (t * kTileRows + std::min(r, count - 1)) * kBlockColumns;
-                kRowsFns[count - 1](job.packedTokens + (g * n + i0) * kGroupTokens, columns, w,
-                                    tileSums + (g * tiles + t) * kTileRows);
+                TileArgs a;
+                a.rows = panel.data() + t * Tile::kRows * kBlockColumns;
+                a.tokens = job.packedTokens + (g * n + i0) * kGroupTokens;
+                a.groupStride = n * kGroupTokens;
+                a.sums = sums.data() + (g * padded + t * Tile::kRows) * kGroupTokens;
+                a.sumsStride = padded * kGroupTokens;
+                a.n = columns;
+                Tile::run(a, static_cast<int>(std::min<std::int64_t>(Tile::kGroups, groups - g)));
             }
     }
     for (std::int64_t tok = 0; tok < job.tokens; ++tok)
         for (std::int64_t r = 0; r < rows; ++r)
             job.y[tok * job.ldy + r0 + r] =
-                tileSums[((tok / kGroupTokens) * tiles + r / kTileRows) * kTileRows + r % kTileRows]
-                        [tok % kGroupTokens];
+                sums[static_cast<std::size_t>(((tok / kGroupTokens) * padded + r) * kGroupTokens +
+                                              tok % kGroupTokens)];
 }
 
-template <int kind>
+template <int kind, class Tile>
 CWB_QUANT_AVX2 void floatTiles(const TileJob& job) {
     for (std::int64_t r0 = job.rowBegin; r0 < job.rowEnd; r0 += kPanelRows)
-        panelTimesTokens<kind>(job, r0, std::min(kPanelRows, job.rowEnd - r0));
+        panelTimesTokens<kind, Tile>(job, r0, std::min(kPanelRows, job.rowEnd - r0));
+}
+
+template <class Tile>
+bool floatTilesOf(DType type, const TileJob& job) {
+    switch (type) {
+        case DType::F32:
+            floatTiles<0, Tile>(job);
+            return true;
+        case DType::F16:
+            floatTiles<1, Tile>(job);
+            return true;
+        case DType::BF16:
+            floatTiles<2, Tile>(job);
+            return true;
+        default:
+            return false;
+    }
 }
 
 }  // namespace
@@ -293,20 +358,10 @@ void packTokensAvx2(const TileJob& job, std::int64_t groupBegin, std::int64_t gr
     }
 }
 
-bool floatTilesAvx2(DType type, const TileJob& job) {
-    switch (type) {
-        case DType::F32:
-            floatTiles<0>(job);
-            return true;
-        case DType::F16:
-            floatTiles<1>(job);
-            return true;
-        case DType::BF16:
-            floatTiles<2>(job);
-            return true;
-        default:
-            return false;
-    }
+bool floatTilesAvx2(DType type, const TileJob& job) { return floatTilesOf<Avx2Tile>(type, job); }
+
+bool floatTilesAvx512(DType type, const TileJob& job) {
+    return floatTilesOf<Avx512Tile>(type, job);
 }
 
 void halfRowToFloatAvx2(bool bf16, const std::byte* row, float* out, std::int64_t n) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/model/dtype.h"
+#include "core/quant/simd_target.h"
 
 namespace cwb::quant::detail {
 
@@ -28,6 +29,15 @@ struct RowsX8 {
     int halves = 0;
 };
 RowsX8 rowsX8(DType type);
+
+// The interleaved kernels read a group's weights once, as one stream: the hardware's prefetch
+// alone left a quarter of the read bandwidth unused on a 2-core Xeon VM. They ask for the
+// bytes this far ahead of those they multiply, a step's `bytes` at a time.
+constexpr std::size_t kPrefetchAhead = 4096;
+inline void prefetchStream(const void* at, std::size_t bytes) {
+    const char* p = static_cast<const char*>(at) + kPrefetchAhead;
+    for (std::size_t b = 0; b < bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+}
 
 // Bytes of one block of a group of eight interleaved Q4_0 rows: the eight fp16 scales, then
 // the codes.

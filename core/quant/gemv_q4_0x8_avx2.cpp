@@ -24,6 +24,7 @@ CWB_QUANT_AVX2 void groupQ4_0x8(const std::uint8_t* g, const BlockQ8_0* a, const
     const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
     for (std::int64_t i = 0; i < blocks; ++i, g += kQ4_0x8BlockBytes) {
+        prefetchStream(g, kQ4_0x8BlockBytes);
         const std::int8_t* qa = a[i].qs;
         __m256i pairs = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {

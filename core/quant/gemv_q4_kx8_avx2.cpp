@@ -53,6 +53,7 @@ CWB_QUANT_AVX2 void groupQ4_Kx8(const std::uint8_t* g, const BlockQ8_K* a,
     const __m256i four = _mm256_set1_epi32(0x0f0f0f0f), two = _mm256_set1_epi32(0x03030303);
     __m256 acc = _mm256_setzero_ps(), accMins = _mm256_setzero_ps();
     for (std::int64_t i = 0; i < blocks; ++i, g += kQ4_Kx8BlockBytes) {
+        prefetchStream(g, kQ4_Kx8BlockBytes);
         // scalesMinsK4's word operations, a row per lane: scales 0-3 and 4-7, minimums 0-3
         // and 4-7, a byte each.
         const __m256i u0 = load32(g + 32), u1 = load32(g + 64), u2 = load32(g + 96);

@@ -58,12 +58,15 @@ CWB_QUANT_FORMAT_FUNCTIONS(Q8_1, )
 CWB_QUANT_FORMAT_FUNCTIONS(Q8_K, )
 
 // Dot products of a weight row with an activation row per ISA suffix (Ref, Avx2, Avx512):
-// the Avx512 set covers the 32-value and float formats, the K formats use their AVX2 kernels
-// there. Float weight rows (F32, F16, BF16) go against float32 activations.
+// the Avx512 set covers Q4_1, Q5_0, Q5_1 and the float formats; the others use their AVX2
+// kernels there (block_formats.cpp says why). Float weight rows (F32, F16, BF16) go against
+// float32 activations.
 #define CWB_QUANT_DOT(T, S) float dot##T##S(const std::byte* w, const std::byte* a, std::int64_t n);
 CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_DOT, Ref)
 CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_DOT, Avx2)
-CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_DOT, Avx512)
+CWB_QUANT_DOT(Q4_1, Avx512)
+CWB_QUANT_DOT(Q5_0, Avx512)
+CWB_QUANT_DOT(Q5_1, Avx512)
 CWB_QUANT_K_FORMATS(CWB_QUANT_DOT, Ref)
 CWB_QUANT_K_FORMATS(CWB_QUANT_DOT, Avx2)
 CWB_QUANT_FLOAT_FORMATS(CWB_QUANT_DOT, Ref)

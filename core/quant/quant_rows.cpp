@@ -150,7 +150,9 @@ bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationR
             part.rowEnd = end - begin;
             part.y = y + begin;
         }
-        if (floats)
+        if (floats && activeIsa() == Isa::Avx512)
+            detail::floatTilesAvx512(w.type, part);
+        else if (floats)
             detail::floatTilesAvx2(w.type, part);
         else if (wide)
             detail::tileMatmulAvx512(w.type, part);
@@ -194,7 +196,7 @@ void rowProducts(const GroupPart& p, const ActivationRows& x, std::int64_t begin
         rowProducts(plain, x, 0, end - begin);
         return;
     }
-    if (activeIsa() == Isa::Avx2 && hasGemvAvx2(w.type)) {
+    if (activeIsa() != Isa::Scalar && hasGemvAvx2(w.type)) {
         for (std::int64_t t = 0; t < x.tokens; ++t)
             gemvAvx2(w.type, w.data, p.stride, begin, end, x.row(t), w.cols,
                      p.y + t * p.ldy + begin);

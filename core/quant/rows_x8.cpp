@@ -150,7 +150,7 @@ void plainRows(DType type, const std::byte* interleaved, std::int64_t rowCount, 
 }
 
 bool hasInterleavedRows(DType type) {
-    return activeIsa() == Isa::Avx2 && detail::rowsX8(type).blockBytes != 0;
+    return activeIsa() != Isa::Scalar && detail::rowsX8(type).blockBytes != 0;
 }
 
 }  // namespace cwb::quant

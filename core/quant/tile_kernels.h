@@ -36,6 +36,8 @@ bool tileMatmulAvx512(DType type, const TileJob& job);  // tiles of 16 rows
 // them out (once per product group, for every worker): groups of kFloatGroupTokens tokens,
 // each n x kFloatGroupTokens floats; a call fills groups [groupBegin, groupEnd).
 bool floatTilesAvx2(DType type, const TileJob& job);
+// The same with AVX-512 (tiles of 12 rows against two groups of tokens): the same bits.
+bool floatTilesAvx512(DType type, const TileJob& job);
 constexpr std::int64_t kFloatGroupTokens = 16;
 void packTokensAvx2(const TileJob& job, std::int64_t groupBegin, std::int64_t groupEnd,
                     float* packed);

@@ -124,7 +124,7 @@ private slots:
         QFETCH(int, typeId);
         const auto type = static_cast<DType>(typeId);
         const std::int64_t cols = colsOf(type);
-        for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
             if (!quant::isaSupported(isa)) continue;
             IsaScope scope(isa);
             for (std::int64_t rows : {1, 7, 8, 13, 37}) {
@@ -175,6 +175,7 @@ private slots:
         for (auto& v : x) v = extreme ? 1.f : dist(rng);
         const std::size_t rowBytes = quant::rowBytes(type, cols);
         const auto exactDot = type == DType::Q4_0 ? naiveDotQ4_0 : naiveDotQ4_K;
+        std::vector<float> byIsa[quant::kIsaCount];  // the interleaved products, 1 thread
         for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
             if (!quant::isaSupported(isa)) continue;
             IsaScope scope(isa);
@@ -191,6 +192,7 @@ private slots:
                 };
                 const auto plain = product(wa.data(), wb.data(), false);
                 const auto inter = product(pa.data(), pb.data(), true);
+                if (threads == 1) byIsa[static_cast<int>(isa)] = inter;
                 if (tokens >= quant::kBatchTokens) {  // the same tiles over the same rows
                     QVERIFY(inter == plain);
                     continue;
@@ -213,6 +215,9 @@ private slots:
                     }
             }
         }
+        // AVX-512 machines run the AVX2 kernels of interleaved rows: the same bits.
+        if (quant::isaSupported(Isa::Avx512))
+            QVERIFY(byIsa[static_cast<int>(Isa::Avx512)] == byIsa[static_cast<int>(Isa::Avx2)]);
     }
 
     void refusesOtherTypes() {

@@ -74,11 +74,13 @@ private slots:
         for (std::int64_t tokens : {std::int64_t(1), quant::kBatchTokens - 1, quant::kBatchTokens,
                                     std::int64_t(9), std::int64_t(37)}) {
             const Problem p = makeProblem(t, 37, 512, tokens, static_cast<unsigned>(type));
+            std::vector<float> byIsa[3];
             for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
                 if (!quant::isaSupported(isa)) continue;
                 IsaScope scope(isa);
                 const bool batched = tokens >= quant::kBatchTokens && isa != Isa::Scalar;
                 const auto y1 = run(p, 1);
+                byIsa[static_cast<int>(isa)] = y1;
                 for (std::int64_t tok = 0; tok < p.tokens; ++tok) {
                     std::vector<std::byte> a(quant::rowBytes(quant::activationType(t), p.cols));
                     quant::quantizeActivationRow(t, p.x.data() + tok * p.cols, a.data(), p.cols);
@@ -103,6 +105,9 @@ private slots:
                 }
                 for (int threads : {2, 3, 8}) QVERIFY(run(p, threads) == y1);
             }
+            // Float rows' AVX2 and AVX-512 tiles run each sum in the same order: the same bits.
+            if (tokens >= quant::kBatchTokens && quant::isaSupported(Isa::Avx512))
+                QVERIFY(byIsa[static_cast<int>(Isa::Avx2)] == byIsa[static_cast<int>(Isa::Avx512)]);
         }
         const Problem p = makeProblem(t, 37, 512, 5, static_cast<unsigned>(type));
         // The scalar path is the naive loop of reference kernels.
