@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
         std::vector<PplRow> ppl;
         ppl.push_back(perplexityRow("kjv-llama-6m (bf16 safetensors)", hf, tokens, threads,
                                     quant::activeIsa() == quant::Isa::Avx512
-                                        ? "bf16 tiles converted to float32, SGEMM"
+                                        ? "bf16 rows converted to float32 a block at a time, "
+                                          "AVX-512 float tiles"
                                         : "bf16 rows converted to float32 a block at a time, "
                                           "AVX2 float tiles"));
         ppl.push_back(perplexityRow("kjv-llama-6m.Q8_0.gguf", q8, tokens, threads,

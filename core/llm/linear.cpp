@@ -25,8 +25,6 @@ constexpr long long kTileFloats = 1 << 18;
 
 std::size_t rowBytesOf(const Tensor& w) { return quant::rowBytes(w.dtype(), w.shape().at(1)); }
 
-bool isPlain(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
-
 // Rows [row, row + rows) of a plain or Q8_K matrix as float32. F16 and BF16 are converted 8 at
 // a time with AVX2 and F16C where the CPU has them: core/quant's row decoder is exact but
 // scalar.
@@ -55,14 +53,11 @@ void rowsToFloat(const Tensor& w, long long row, long long rows, long long cols,
 
 // Tiles of rows converted to float32 times the activations by SGEMM, for any number of
 // tokens: Q8_K has no packed product (llama.cpp uses it for activations only), and the
-// workbench's alpha grids are stored in it (core/llm/compact_matrix.h); plain rows go this way
-// where the AVX-512 family is active, whose SGEMM is twice as wide as core/quant's AVX2 float
-// tiles. A tile is as wide as the float budget allows (SGEMM packs the activations once per
-// call), but there are at least two per thread.
-bool viaSgemm(DType t, int tokens) {
-    return t == DType::Q8_K || (isPlain(t) && tokens >= static_cast<int>(quant::kBatchTokens) &&
-                                quant::activeIsa() == quant::Isa::Avx512);
-}
+// workbench's alpha grids are stored in it (core/llm/compact_matrix.h). (Plain rows take
+// core/quant's float tiles, AVX2 or AVX-512: on an AVX-512 Xeon, Debian's OpenBLAS ran its
+// SGEMM at a fifth of their rate.) A tile is as wide as the float budget allows (SGEMM packs
+// the activations once per call), but there are at least two per thread.
+bool viaSgemm(DType t) { return t == DType::Q8_K; }
 
 void sgemmTiles(const Tensor& weight, const float* x, int tokens, float* y, WorkerPool& pool) {
     const long long out = weight.shape()[0], in = weight.shape()[1];
@@ -138,7 +133,7 @@ void linearGroup(std::span<const Tensor* const> weights, const float* x, int tok
     for (std::size_t i = 0; i < weights.size(); ++i) {
         const Tensor& w = *weights[i];
         if (w.shape().at(0) <= 0) continue;
-        if (viaSgemm(type, tokens)) {
+        if (viaSgemm(type)) {
             cpu::setBlasThreads(1);  // the pool's threads call BLAS concurrently
             sgemmTiles(w, x, tokens, ys[i], pool);
             continue;
