@@ -9,6 +9,7 @@
 
 #include "app/cwb/command.h"
 #include "core/error.h"
+#include "core/infer/cpu/gemm.h"
 
 namespace {
 
@@ -55,6 +56,7 @@ std::string describeExtras(const std::vector<std::string>& extras, bool commandL
 }  // namespace
 
 int main(int argc, char** argv) {
+    cwb::cpu::restartWithFasterBlas();
     std::vector<Command> commands = cwb::cli::commandRegistry();
     std::sort(commands.begin(), commands.end(),
               [](const Command& a, const Command& b) { return a.name < b.name; });

@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <cstdio>
 
+#include "core/infer/cpu/gemm.h"
 #include "ui/window/main_window.h"
 #include "ui/window/screenshot_runner.h"
 
@@ -29,6 +30,7 @@ std::optional<double> numberOption(const QCommandLineParser& parser, const QStri
 }  // namespace
 
 int main(int argc, char** argv) {
+    cwb::cpu::restartWithFasterBlas();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("CompressionWorkbench");
     QApplication::setApplicationName("Compression Workbench");
