@@ -1,5 +1,6 @@
 // The linear seam; see linear.h.
 #include "core/llm/linear.h"
+#include "core/model/huge_page_storage.h"
 
 #include <immintrin.h>
 
@@ -107,7 +108,7 @@ Tensor interleavedRows(const Tensor& weight) {
     if ((type != DType::Q4_0 && type != DType::Q4_K) || weight.shape().size() != 2)
         throw Error("linear: only a 2-D Q4_0 or Q4_K matrix can be interleaved, not " +
                     dtypeName(type) + " " + shapeToString(weight.shape()));
-    auto storage = std::make_shared<OwnedStorage>(weight.byteSize());
+    auto storage = std::make_shared<HugePageStorage>(weight.byteSize());
     quant::interleaveRows(type, weight.bytes(), weight.shape()[0], weight.shape()[1],
                           storage->mutableData());
     return Tensor(weight.shape(), type, std::move(storage));
