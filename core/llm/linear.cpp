@@ -1,16 +1,17 @@
 // The linear seam; see linear.h.
 #include "core/llm/linear.h"
-#include "core/model/huge_page_storage.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "core/error.h"
 #include "core/infer/cpu/gemm.h"
+#include "core/model/huge_page_storage.h"
 #include "core/quant/block_formats.h"
 #include "core/quant/quant_rows.h"
 
@@ -112,6 +113,12 @@ Tensor interleavedRows(const Tensor& weight) {
     quant::interleaveRows(type, weight.bytes(), weight.shape()[0], weight.shape()[1],
                           storage->mutableData());
     return Tensor(weight.shape(), type, std::move(storage));
+}
+
+Tensor hugePageCopy(const Tensor& weight) {
+    auto storage = std::make_shared<HugePageStorage>(weight.byteSize());
+    if (weight.byteSize()) std::memcpy(storage->mutableData(), weight.bytes(), weight.byteSize());
+    return Tensor(weight.shape(), weight.dtype(), std::move(storage));
 }
 
 void linearGroup(std::span<const Tensor* const> weights, const float* x, int tokens,

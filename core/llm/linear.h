@@ -34,9 +34,11 @@ void linearGroup(std::span<const Tensor* const> weights, const float* x, int tok
                  std::span<float* const> ys, WorkerPool& pool, bool interleaved = false);
 
 // A copy of a Q4_0 or Q4_K matrix [out, in] in quant::interleaveRows' layout, in owned
-// memory, for generation's product where the active kernels have it
-// (quant::hasInterleavedRows).
+// memory on 2 MB pages (HugePageStorage), for generation's product where the active kernels
+// have it (quant::hasInterleavedRows).
 Tensor interleavedRows(const Tensor& weight);
+// A copy of any tensor as it is, in owned memory on 2 MB pages.
+Tensor hugePageCopy(const Tensor& weight);
 
 // Row r of a 2-D tensor [rows, cols] of any weight dtype as float32 (an embedding lookup).
 void tensorRowToFloat(const Tensor& matrix, long long row, float* out);

@@ -101,23 +101,27 @@ LlamaForward::LlamaForward(const LlamaConfig& config, const LlamaWeights& weight
     validateLlama(m_config, m_weights);
     m_release = options.resident == ResidentWeights::Release ||
                 (options.resident == ResidentWeights::Auto && weightsCrowdMemory(m_weights));
-    // Q4_0 and Q4_K matrices (the blocks' and the output) are interleaved by eight rows once,
-    // here, for generation's kernels (one activation load for eight rows; they are bound by
-    // arithmetic, not memory). The copy replaces the rows: mapped pages are dropped from the
-    // resident set and not read again (but a tied output's, which the embedding lookups
-    // read). Not where weights crowd memory, which the copy would double.
+    // The block matrices and the output in a block format are copied once, here, into memory
+    // on 2 MB pages: generation streams them once a token, and the mapped file's 4 KB pages
+    // cost a translation miss and a stop of the hardware prefetch every 4 KB (Q4_0 generation
+    // read 10 % faster from the copy). Q4_0 and Q4_K are interleaved by eight rows in the
+    // copy, for generation's kernels (one activation load for eight rows). The copy replaces
+    // the rows: mapped pages are dropped from the resident set and not read again (but a tied
+    // output's, which the embedding lookups read). Not where weights crowd memory, which the
+    // copy would double. Float rows stay mapped (their reads prefetch 4 KB ahead).
     if (!m_release) {
         const bool tied = m_weights.output.bytes() == m_weights.embedding.bytes();
         std::vector<Tensor*> matrices{&m_weights.output};
         for (LlamaBlockWeights& b : m_weights.blocks)
             matrices.insert(matrices.end(), {&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down});
-        for (Tensor* t : matrices)
-            if (quant::hasInterleavedRows(t->dtype())) {
-                Tensor copy = interleavedRows(*t);
-                if (t != &m_weights.output || !tied) releaseResident(*t);
-                *t = std::move(copy);
-                m_interleaved = true;
-            }
+        for (Tensor* t : matrices) {
+            if (!dtypeIsBlock(t->dtype())) continue;  // float rows stay mapped
+            const bool interleave = quant::hasInterleavedRows(t->dtype());
+            Tensor copy = interleave ? interleavedRows(*t) : hugePageCopy(*t);
+            if (t != &m_weights.output || !tied) releaseResident(*t);
+            *t = std::move(copy);
+            m_interleaved = m_interleaved || interleave;
+        }
     }
     m_capacity = options.contextLength > 0  ? options.contextLength
                  : m_config.maxSequence > 0 ? m_config.maxSequence
