@@ -32,6 +32,7 @@
 #include "core/io/model_loader.h"
 #include "core/llm/llm_compress.h"
 #include "core/quant/fp16.h"
+#include "core/quant/quant_rows.h"
 #include "core/train/arch_spec.h"
 #include "core/train/teacher_logits.h"
 #include "core/util/parallel.h"
@@ -175,9 +176,11 @@ int runDistillation(Backend& gpu, const std::string& fixtures, const std::string
 
 #ifdef CWB_HAVE_CUDA
 // The window's statistics of one language-model matrix in a block format (compressLlmTensor:
-// quantize, then the figures and three histograms with automatic edges) on the CPU's route
-// (every core) and with `gpu` as its backend: a bf16 [rows x 4096] matrix (11008 rows: a 7B
-// ffn_up) of N(0, 0.02) weights, seconds, median of 3. A markdown table.
+// quantize, then the figures and three histograms with automatic edges; no distinct levels, as
+// the window for a matrix this size) on the CPU's route (every core) and with `gpu` as its
+// backend, and the backend entry alone (Backend::runBlockPass from float32 in host memory:
+// blocks, values' figures and histograms) on each: a bf16 [rows x 4096] matrix (11008 rows: a
+// 7B ffn_up) of N(0, 0.02) weights, seconds, median of 3. A markdown table.
 std::string timeTensorStatistics(Backend& gpu, long long rows) {
     constexpr long long kCols = 4096;
     std::vector<float> values(static_cast<std::size_t>(rows * kCols));
@@ -187,127 +190,59 @@ std::string timeTensorStatistics(Backend& gpu, long long rows) {
     for (std::size_t i = 0; i < values.size(); ++i) {
         const std::uint16_t h = floatToBf16(normal(rng));
         std::memcpy(storage->mutableData() + 2 * i, &h, 2);
+        values[i] = bf16ToFloat(h);
     }
     const Tensor matrix({rows, kCols}, DType::BF16, storage);
+    const auto median = [](const auto& run) {
+        std::vector<double> runs;
+        for (int r = 0; r < 3; ++r) {
+            const auto start = std::chrono::steady_clock::now();
+            run();
+            runs.push_back(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+        std::sort(runs.begin(), runs.end());
+        return runs[1];
+    };
     std::ostringstream md;
-    md << "| compressLlmTensor, bf16 [" << rows << " x 4096] | CPU (" << resolveThreads(0)
-       << " threads) s | " << gpu.name() << " s | SQNR dB CPU / GPU |\n|---|---|---|---|\n";
+    md << "| bf16 [" << rows << " x 4096] | compressLlmTensor CPU (" << resolveThreads(0)
+       << " threads) s | " << gpu.name() << " s | runBlockPass CPU s | " << gpu.name()
+       << " s | SQNR dB CPU / GPU |\n|---|---|---|---|---|---|\n";
     for (const DType format : {DType::Q8_0, DType::Q4_0, DType::Q2_K, DType::Q4_K, DType::Q6_K}) {
         LlmCompression compression;
         compression.format = format;
-        double seconds[2];
-        double sqnr[2];
+        FusedJob job;
+        job.in = MatrixView{values.data(), rows, kCols};
+        FusedOptions options;
+        options.weights = HistogramSpec{128, -0.1, 0.1};
+        options.error = HistogramSpec{128, -0.01, 0.01};
+        options.threads = resolveThreads(0);
+        std::vector<std::byte> blocks(quant::rowBytes(format, kCols) * rows);
+        double tensorSeconds[2], passSeconds[2], sqnr[2];
         for (int onGpu = 0; onGpu < 2; ++onGpu) {
-            LlmTensorOptions options;
-            options.backend = onGpu ? &gpu : nullptr;
-            std::vector<double> runs;
-            for (int r = 0; r < 3; ++r) {
-                const auto start = std::chrono::steady_clock::now();
-                sqnr[onGpu] = compressLlmTensor("blk.0.ffn_up.weight", matrix, compression, options)
-                                  .stats.sqnrDb;
-                runs.push_back(
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                        .count());
-            }
-            std::sort(runs.begin(), runs.end());
-            seconds[onGpu] = runs[1];
+            Backend& backend = onGpu ? gpu : cpuBackend();
+            LlmTensorOptions tensorOptions;
+            tensorOptions.backend = onGpu ? &gpu : nullptr;
+            tensorOptions.stats.exactLevels = false;
+            tensorSeconds[onGpu] = median([&] {
+                sqnr[onGpu] =
+                    compressLlmTensor("blk.0.ffn_up.weight", matrix, compression, tensorOptions)
+                        .stats.sqnrDb;
+            });
+            passSeconds[onGpu] =
+                median([&] { backend.runBlockPass(format, job, options, blocks.data(), {}); });
         }
-        md << "| " << dtypeName(format) << " | " << seconds[0] << " | " << seconds[1] << " | "
-           << sqnr[0] << " / " << sqnr[1] << " |\n";
-        std::cout << "compressLlmTensor " << dtypeName(format) << ": CPU " << seconds[0]
-                  << " s, GPU " << seconds[1] << " s\n"
+        md << "| " << dtypeName(format) << " | " << tensorSeconds[0] << " | " << tensorSeconds[1]
+           << " | " << passSeconds[0] << " | " << passSeconds[1] << " | " << sqnr[0] << " / "
+           << sqnr[1] << " |\n";
+        std::cout << "compressLlmTensor " << dtypeName(format) << ": CPU " << tensorSeconds[0]
+                  << " s, GPU " << tensorSeconds[1] << " s; runBlockPass CPU " << passSeconds[0]
+                  << " s, GPU " << passSeconds[1] << " s\n"
                   << std::flush;
     }
     return md.str();
 }
 
-int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md);
-
-// The fused pass over `weights` float32 weights drawn on the device (the cases of
-// bench/results/cuda.md), then the block formats: their checks against the CPU and their
-// timings. Appends markdown to `md`; returns the failures.
-int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
-    const int device = 0;
-    int failures = 0;
-    md << "## Fused pass over " << weights << " float32 weights on the GPU (" << gpu.description()
-       << ")\n\n"
-       << "Weights N(0, 0.05) drawn on the device; histograms 128 bins over [-0.15, 0.15] "
-          "and 64 error bins; CUDA events around the kernel, median of 10 after 2 "
-          "warm-ups.\n\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
-    struct FusedCase {
-        const char* name;
-        QuantKind quant;
-        KeepRule::Kind keep;
-        bool histograms, writeOut;
-        bool literal = false;
-        int ways = 0;  // -1: no codes counted
-    };
-    const FusedCase cases[] = {
-        {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
-         KeepRule::Kind::Threshold, true, false},
-        {"threshold + uniform alpha, histograms + codes, values written", QuantKind::Uniform,
-         KeepRule::Kind::Threshold, true, true},
-        {"threshold + uniform alpha, no histograms, statistics only", QuantKind::Uniform,
-         KeepRule::Kind::Threshold, false, false},
-        {"threshold only, histograms, statistics only", QuantKind::None, KeepRule::Kind::Threshold,
-         true, false},
-        {"threshold + uniform alpha, sums only (no counts), statistics only", QuantKind::Uniform,
-         KeepRule::Kind::Threshold, false, false, false, -1},
-        {"as the first, literal rules (the generic kernel)", QuantKind::Uniform,
-         KeepRule::Kind::Threshold, true, false, true},
-        {"as the first, literal rules, 8 counter copies", QuantKind::Uniform,
-         KeepRule::Kind::Threshold, true, false, true, 8},
-        {"as the fourth, literal rules", QuantKind::None, KeepRule::Kind::Threshold, true, false,
-         true},
-    };
-    std::vector<FusedResult> results;
-    for (const FusedCase& c : cases) {
-        FusedJob job;
-        job.keep.kind = c.keep;
-        job.keep.rho = 0.02f;
-        job.quant = c.quant;
-        job.alpha = 0.01f;
-        if (c.quant == QuantKind::Uniform && c.ways >= 0) {
-            job.codeBase = -64;  // |w| < 0.64: beyond 12 sigma
-            job.codeSpan = 129;
-        }
-        FusedOptions options;
-        options.histograms = c.histograms;
-        options.weights = HistogramSpec{128, -0.15, 0.15};
-        options.error = HistogramSpec{64, -0.006, 0.006};
-        const cuda::FusedTiming t = cuda::timeFusedPass(device, weights, job, c.writeOut, options,
-                                                        10, c.literal, std::max(c.ways, 0));
-        results.push_back(t.result);
-        md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
-           << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
-        std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros << ", sum w^2 "
-                  << t.result.sumSquares << ")\n"
-                  << std::flush;
-    }
-
-    // The same weights by the fast and by the literal rules (which the checks above
-    // compare with the CPU): every count must agree, the sums to float32 rounding.
-    for (const auto& [fastRow, literalRow] : {std::pair{0, 5}, std::pair{3, 7}}) {
-        const FusedResult &a = results[fastRow], &b = results[literalRow];
-        const bool same =
-            a.codeCounts == b.codeCounts && a.zeros == b.zeros &&
-            a.originalZeros == b.originalZeros && a.original.counts == b.original.counts &&
-            a.original.overflow == b.original.overflow &&
-            a.original.underflow == b.original.underflow &&
-            a.compressed.counts == b.compressed.counts && a.error.counts == b.error.counts &&
-            a.error.underflow == b.error.underflow && a.error.overflow == b.error.overflow;
-        md << "\nRows " << fastRow + 1 << " and " << literalRow + 1 << " (fast and literal rules, "
-           << weights << " weights): counts " << (same ? "identical" : "DIFFER")
-           << ", sum of squared errors relative difference "
-           << std::fabs(a.sumSquaredError - b.sumSquaredError) / b.sumSquaredError << "\n";
-        if (!same) ++failures;
-    }
-    return failures + checkAndTimeBlocks(gpu, weights, md);
-}
-
-// The block formats in the fused pass: their checks against the CPU (cuda::runBlockPass and
-// Backend::runBlockPass) and their timings over `weights` weights. Appends markdown to `md`;
-// returns the failures.
 int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md) {
     const int device = 0;
     int failures = 0;
