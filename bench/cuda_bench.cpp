@@ -243,6 +243,93 @@ std::string timeTensorStatistics(Backend& gpu, long long rows) {
     return md.str();
 }
 
+int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md);
+
+// The fused pass over `weights` float32 weights drawn on the device (the cases of
+// bench/results/cuda.md), then the block formats: their checks against the CPU and their
+// timings. Appends markdown to `md`; returns the failures.
+int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
+    const int device = 0;
+    int failures = 0;
+    md << "## Fused pass over " << weights << " float32 weights on the GPU (" << gpu.description()
+       << ")\n\n"
+       << "Weights N(0, 0.05) drawn on the device; histograms 128 bins over [-0.15, 0.15] "
+          "and 64 error bins; CUDA events around the kernel, median of 10 after 2 "
+          "warm-ups.\n\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
+    struct FusedCase {
+        const char* name;
+        QuantKind quant;
+        KeepRule::Kind keep;
+        bool histograms, writeOut;
+        bool literal = false;
+        int ways = 0;  // -1: no codes counted
+    };
+    const FusedCase cases[] = {
+        {"threshold + uniform alpha, histograms + codes, statistics only", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, false},
+        {"threshold + uniform alpha, histograms + codes, values written", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, true},
+        {"threshold + uniform alpha, no histograms, statistics only", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, false, false},
+        {"threshold only, histograms, statistics only", QuantKind::None, KeepRule::Kind::Threshold,
+         true, false},
+        {"threshold + uniform alpha, sums only (no counts), statistics only", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, false, false, false, -1},
+        {"as the first, literal rules (the generic kernel)", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, false, true},
+        {"as the first, literal rules, 8 counter copies", QuantKind::Uniform,
+         KeepRule::Kind::Threshold, true, false, true, 8},
+        {"as the fourth, literal rules", QuantKind::None, KeepRule::Kind::Threshold, true, false,
+         true},
+    };
+    std::vector<FusedResult> results;
+    for (const FusedCase& c : cases) {
+        FusedJob job;
+        job.keep.kind = c.keep;
+        job.keep.rho = 0.02f;
+        job.quant = c.quant;
+        job.alpha = 0.01f;
+        if (c.quant == QuantKind::Uniform && c.ways >= 0) {
+            job.codeBase = -64;  // |w| < 0.64: beyond 12 sigma
+            job.codeSpan = 129;
+        }
+        FusedOptions options;
+        options.histograms = c.histograms;
+        options.weights = HistogramSpec{128, -0.15, 0.15};
+        options.error = HistogramSpec{64, -0.006, 0.006};
+        const cuda::FusedTiming t = cuda::timeFusedPass(device, weights, job, c.writeOut, options,
+                                                        10, c.literal, std::max(c.ways, 0));
+        results.push_back(t.result);
+        md << "| " << c.name << " | " << t.medianMs << " | " << t.minMs << " | "
+           << static_cast<double>(weights) * 4 / (t.medianMs * 1e6) << " |\n";
+        std::cout << c.name << ": " << t.medianMs << " ms (zeros " << t.result.zeros << ", sum w^2 "
+                  << t.result.sumSquares << ")\n"
+                  << std::flush;
+    }
+
+    // The same weights by the fast and by the literal rules (which the checks above
+    // compare with the CPU): every count must agree, the sums to float32 rounding.
+    for (const auto& [fastRow, literalRow] : {std::pair{0, 5}, std::pair{3, 7}}) {
+        const FusedResult &a = results[fastRow], &b = results[literalRow];
+        const bool same =
+            a.codeCounts == b.codeCounts && a.zeros == b.zeros &&
+            a.originalZeros == b.originalZeros && a.original.counts == b.original.counts &&
+            a.original.overflow == b.original.overflow &&
+            a.original.underflow == b.original.underflow &&
+            a.compressed.counts == b.compressed.counts && a.error.counts == b.error.counts &&
+            a.error.underflow == b.error.underflow && a.error.overflow == b.error.overflow;
+        md << "\nRows " << fastRow + 1 << " and " << literalRow + 1 << " (fast and literal rules, "
+           << weights << " weights): counts " << (same ? "identical" : "DIFFER")
+           << ", sum of squared errors relative difference "
+           << std::fabs(a.sumSquaredError - b.sumSquaredError) / b.sumSquaredError << "\n";
+        if (!same) ++failures;
+    }
+    return failures + checkAndTimeBlocks(gpu, weights, md);
+}
+
+// The block formats in the fused pass: their checks against the CPU (cuda::runBlockPass and
+// Backend::runBlockPass) and their timings over `weights` weights. Appends markdown to `md`;
+// returns the failures.
 int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md) {
     const int device = 0;
     int failures = 0;
