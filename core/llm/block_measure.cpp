@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -15,6 +16,8 @@
 namespace cwb {
 
 namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
 
 RowDecoder rowsOf(const Tensor& t) {
     return [&t](long long row, float* out) { tensorRowToFloat(t, row, out); };
@@ -53,38 +56,52 @@ BlockMeasure::BlockMeasure(const Tensor& source, DType format, Backend* backend,
       m_backend(backend),
       m_threads(threads),
       m_progress(progress) {
+    const long long rows = source.shape()[0], cols = source.shape()[1];
     if (!backend) {
+        m_range = rowRange(rows, cols, rowsOf(source), threads, progress);
         m_packed = quantizeMatrix(source, format, threads, progress);
         return;
     }
-    const long long rows = source.shape()[0], cols = source.shape()[1];
     m_values.resize(static_cast<std::size_t>(rows * cols));
-    // Extremes per row, merged in row order: the first of tied +0 and -0, NaN never, as
-    // compareRows's chunks find them.
-    std::vector<float> lo(static_cast<std::size_t>(rows)), hi(lo.size());
+    // Per row: the extremes as compareRows finds them (NaN never taken, of tied +0 and -0 the
+    // first) and as rowRange does (finite values only), merged in row order as theirs are.
+    struct Extremes {
+        float lo, hi;
+        RowRange finite;
+    };
+    std::vector<Extremes> extremes(static_cast<std::size_t>(rows));
     std::atomic<bool> stop{false};
     parallelFor(rows, threads, [&](long long begin, long long end, int worker) {
         for (long long r = begin; r < end && !stop; ++r) {
             float* row = m_values.data() + r * cols;
             tensorRowToFloat(source, r, row);
-            float a = std::numeric_limits<float>::infinity(), b = -a;
+            Extremes e{kInf, -kInf, {kInf, -kInf, 0}};
             for (long long c = 0; c < cols; ++c) {
-                a = std::min(a, row[c]);
-                b = std::max(b, row[c]);
+                e.lo = std::min(e.lo, row[c]);
+                e.hi = std::max(e.hi, row[c]);
+                if (!std::isfinite(row[c])) {
+                    ++e.finite.nonFinite;
+                    continue;
+                }
+                e.finite.min = std::min(e.finite.min, row[c]);
+                e.finite.max = std::max(e.finite.max, row[c]);
             }
-            lo[static_cast<std::size_t>(r)] = a;
-            hi[static_cast<std::size_t>(r)] = b;
+            extremes[static_cast<std::size_t>(r)] = e;
             progress.stepFromWorker(worker, r - begin, end - begin, stop);
         }
     });
     if (stop) throw Cancelled();
-    m_min = std::numeric_limits<float>::infinity();
-    m_max = -m_min;
-    for (std::size_t r = 0; r < lo.size(); ++r) {
-        m_min = std::min(m_min, lo[r]);
-        m_max = std::max(m_max, hi[r]);
+    m_min = m_range.min = kInf;
+    m_max = m_range.max = -kInf;
+    for (const Extremes& e : extremes) {
+        m_min = std::min(m_min, e.lo);
+        m_max = std::max(m_max, e.hi);
+        m_range.min = std::min(m_range.min, e.finite.min);
+        m_range.max = std::max(m_range.max, e.finite.max);
+        m_range.nonFinite += e.finite.nonFinite;
     }
     if (rows * cols == 0) m_min = m_max = 0.f;
+    if (m_range.min > m_range.max) m_range.min = m_range.max = 0.f;  // nothing finite
     m_blocks = packedStorage(source, format);
     m_packed = Tensor(source.shape(), format, m_blocks);
 }

@@ -31,6 +31,8 @@ public:
     TensorStats measure(const RowComparisonOptions& options);
     // The packed matrix, once packed.
     const Tensor& packed() const { return m_packed; }
+    // rowRange of `source` (found while packing or copying it).
+    const RowRange& range() const { return m_range; }
 
 private:
     const Tensor& m_source;
@@ -42,6 +44,7 @@ private:
     std::shared_ptr<OwnedStorage> m_blocks;  // m_packed's storage until a backend has packed
     std::vector<float> m_values;             // a backend's float32 copy of `source`
     float m_min = 0.f, m_max = 0.f;          // of m_values, as compareRows finds them
+    RowRange m_range;
 };
 
 }  // namespace cwb

@@ -409,9 +409,8 @@ LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
         if (cols % static_cast<std::int64_t>(dtypeBlockSize(format)) != 0)
             throw Error("compression: " + name + " has rows of " + std::to_string(cols) +
                         " values, not a whole number of " + dtypeName(format) + " blocks");
-        const RowRange range = rowRange(source.shape()[0], cols, rowsOf(source), threads, progress);
-        progress.step(1, 4);
         BlockMeasure measure(source, format, options.backend, threads, progress);
+        const RowRange& range = measure.range();
         progress.step(2, 4);
         RowComparisonOptions compare;
         compare.histograms = options.stats.histograms;

@@ -103,6 +103,7 @@ private slots:
             QCOMPARE(y.stats.minValue, x.stats.minValue);
             QCOMPARE(y.stats.maxValue, x.stats.maxValue);
             QCOMPARE(y.stats.originalZeros, x.stats.originalZeros);
+            QCOMPARE(y.stats.original.spec.hi, x.stats.original.spec.hi);
             QCOMPARE(y.stats.error.spec.hi, x.stats.error.spec.hi);
             QCOMPARE(y.stats.original.counts, x.stats.original.counts);
             QCOMPARE(y.stats.compressed.counts, x.stats.compressed.counts);
