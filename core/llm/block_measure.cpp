@@ -58,7 +58,6 @@ BlockMeasure::BlockMeasure(const Tensor& source, DType format, Backend* backend,
       m_progress(progress) {
     const long long rows = source.shape()[0], cols = source.shape()[1];
     if (!backend) {
-        m_range = rowRange(rows, cols, rowsOf(source), threads, progress);
         m_packed = quantizeMatrix(source, format, threads, progress);
         return;
     }
@@ -102,8 +101,18 @@ BlockMeasure::BlockMeasure(const Tensor& source, DType format, Backend* backend,
     }
     if (rows * cols == 0) m_min = m_max = 0.f;
     if (m_range.min > m_range.max) m_range.min = m_range.max = 0.f;  // nothing finite
+    m_hasRange = true;
     m_blocks = packedStorage(source, format);
     m_packed = Tensor(source.shape(), format, m_blocks);
+}
+
+const RowRange& BlockMeasure::range() {
+    if (!m_hasRange) {  // the CPU's route: a pass over the source when asked
+        m_range = rowRange(m_source.shape()[0], m_source.shape()[1], rowsOf(m_source), m_threads,
+                           m_progress);
+        m_hasRange = true;
+    }
+    return m_range;
 }
 
 TensorStats BlockMeasure::measure(const RowComparisonOptions& options) {

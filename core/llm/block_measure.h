@@ -31,8 +31,8 @@ public:
     TensorStats measure(const RowComparisonOptions& options);
     // The packed matrix, once packed.
     const Tensor& packed() const { return m_packed; }
-    // rowRange of `source` (found while packing or copying it).
-    const RowRange& range() const { return m_range; }
+    // rowRange of `source`: found while copying it on a backend, a pass of its own on the CPU.
+    const RowRange& range();
 
 private:
     const Tensor& m_source;
@@ -45,6 +45,7 @@ private:
     std::vector<float> m_values;             // a backend's float32 copy of `source`
     float m_min = 0.f, m_max = 0.f;          // of m_values, as compareRows finds them
     RowRange m_range;
+    bool m_hasRange = false;
 };
 
 }  // namespace cwb
