@@ -4,13 +4,14 @@
 // Each network's compiled plan is written beside the results so that bench/torch_cuda_anchor.py
 // times the same network in PyTorch in the same run.
 //
-//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self | fused | distill [BATCH=32
-//   [small]]]]
+//   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self | fused | blocks | distill
+//   [BATCH=32 [small]]]]
 // (defaults: the source tree's fixtures, Debian's Fashion-MNIST, /tmp/cwb_cuda_bench; where no
 // GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
 // "self" runs the checks with the CPU in the GPU's place (the harness checking itself);
 // "distill" checks and times a distillation epoch instead (it needs the training images);
-// "fused" only the fused pass: its checks and timings, and the block formats' checks and timings.
+// "fused" only the fused pass: its checks and timings, and the block formats' checks and timings;
+// "blocks" the block formats' alone.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -28,8 +30,12 @@
 #include "core/infer/plan.h"
 #include "core/io/idx_dataset.h"
 #include "core/io/model_loader.h"
+#include "core/llm/llm_compress.h"
+#include "core/quant/fp16.h"
+#include "core/quant/quant_rows.h"
 #include "core/train/arch_spec.h"
 #include "core/train/teacher_logits.h"
+#include "core/util/parallel.h"
 #include "tests/support/gpu_checks.h"
 #ifdef CWB_HAVE_CUDA
 #include "core/backend/cuda/cuda_jobs.h"
@@ -169,6 +175,76 @@ int runDistillation(Backend& gpu, const std::string& fixtures, const std::string
 }  // namespace
 
 #ifdef CWB_HAVE_CUDA
+// The window's statistics of one language-model matrix in a block format (compressLlmTensor:
+// quantize, then the figures and three histograms with automatic edges; no distinct levels, as
+// the window for a matrix this size) on the CPU's route (every core) and with `gpu` as its
+// backend, and the backend entry alone (Backend::runBlockPass from float32 in host memory:
+// blocks, values' figures and histograms) on each: a bf16 [rows x 4096] matrix (11008 rows: a
+// 7B ffn_up) of N(0, 0.02) weights, seconds, median of 3. A markdown table.
+std::string timeTensorStatistics(Backend& gpu, long long rows) {
+    constexpr long long kCols = 4096;
+    std::vector<float> values(static_cast<std::size_t>(rows * kCols));
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.f, 0.02f);
+    auto storage = std::make_shared<OwnedStorage>(values.size() * 2);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const std::uint16_t h = floatToBf16(normal(rng));
+        std::memcpy(storage->mutableData() + 2 * i, &h, 2);
+        values[i] = bf16ToFloat(h);
+    }
+    const Tensor matrix({rows, kCols}, DType::BF16, storage);
+    const auto median = [](const auto& run) {
+        std::vector<double> runs;
+        for (int r = 0; r < 3; ++r) {
+            const auto start = std::chrono::steady_clock::now();
+            run();
+            runs.push_back(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+        std::sort(runs.begin(), runs.end());
+        return runs[1];
+    };
+    std::ostringstream md;
+    md << "| bf16 [" << rows << " x 4096] | compressLlmTensor CPU (" << resolveThreads(0)
+       << " threads) s | " << gpu.name() << " s | runBlockPass CPU s | " << gpu.name()
+       << " s | SQNR dB CPU / GPU |\n|---|---|---|---|---|---|\n";
+    for (const DType format : {DType::Q8_0, DType::Q4_0, DType::Q2_K, DType::Q4_K, DType::Q6_K}) {
+        LlmCompression compression;
+        compression.format = format;
+        FusedJob job;
+        job.in = MatrixView{values.data(), rows, kCols};
+        FusedOptions options;
+        options.weights = HistogramSpec{128, -0.1, 0.1};
+        options.error = HistogramSpec{128, -0.01, 0.01};
+        options.threads = resolveThreads(0);
+        std::vector<std::byte> blocks(quant::rowBytes(format, kCols) * rows);
+        double tensorSeconds[2], passSeconds[2], sqnr[2];
+        for (int onGpu = 0; onGpu < 2; ++onGpu) {
+            Backend& backend = onGpu ? gpu : cpuBackend();
+            LlmTensorOptions tensorOptions;
+            tensorOptions.backend = onGpu ? &gpu : nullptr;
+            tensorOptions.stats.exactLevels = false;
+            tensorSeconds[onGpu] = median([&] {
+                sqnr[onGpu] =
+                    compressLlmTensor("blk.0.ffn_up.weight", matrix, compression, tensorOptions)
+                        .stats.sqnrDb;
+            });
+            passSeconds[onGpu] =
+                median([&] { backend.runBlockPass(format, job, options, blocks.data(), {}); });
+        }
+        md << "| " << dtypeName(format) << " | " << tensorSeconds[0] << " | " << tensorSeconds[1]
+           << " | " << passSeconds[0] << " | " << passSeconds[1] << " | " << sqnr[0] << " / "
+           << sqnr[1] << " |\n";
+        std::cout << "compressLlmTensor " << dtypeName(format) << ": CPU " << tensorSeconds[0]
+                  << " s, GPU " << tensorSeconds[1] << " s; runBlockPass CPU " << passSeconds[0]
+                  << " s, GPU " << passSeconds[1] << " s\n"
+                  << std::flush;
+    }
+    return md.str();
+}
+
+int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md);
+
 // The fused pass over `weights` float32 weights drawn on the device (the cases of
 // bench/results/cuda.md), then the block formats: their checks against the CPU and their
 // timings. Appends markdown to `md`; returns the failures.
@@ -248,23 +324,37 @@ int timeFusedPasses(Backend& gpu, long long weights, std::ostringstream& md) {
            << std::fabs(a.sumSquaredError - b.sumSquaredError) / b.sumSquaredError << "\n";
         if (!same) ++failures;
     }
+    return failures + checkAndTimeBlocks(gpu, weights, md);
+}
 
-    md << "\n## Block formats in the fused pass (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K)\n\n";
-    for (const std::string& name : test::blockCaseNames()) {
+// The block formats in the fused pass: their checks against the CPU (cuda::runBlockPass and
+// Backend::runBlockPass) and their timings over `weights` weights. Appends markdown to `md`;
+// returns the failures.
+int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md) {
+    const int device = 0;
+    int failures = 0;
+    md << "\n## Block formats in the fused pass (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K ... Q6_K)\n\n";
+    // One check: PASS or FAIL with its first difference, on stdout and in `md`.
+    const auto check = [&](const char* kind, const std::string& name, const auto& run) {
         std::string failure;
         try {
-            failure = test::checkBlockCase(device, name);
+            failure = run();
         } catch (const std::exception& e) {
             failure = e.what();
         }
         failures += !failure.empty();
-        std::printf("%s   : block pass %s %s\n", failure.empty() ? "PASS" : "FAIL", name.c_str(),
+        std::printf("%s   : %s %s %s\n", failure.empty() ? "PASS" : "FAIL", kind, name.c_str(),
                     failure.c_str());
         md << "- check " << name << ": " << (failure.empty() ? "PASS" : "FAIL " + failure) << "\n";
-    }
+    };
+    for (const std::string& name : test::blockCaseNames())
+        check("block pass", name, [&] { return test::checkBlockCase(device, name); });
+    for (const std::string& name : test::backendBlockCaseNames())
+        check("backend block pass", name, [&] { return test::checkBackendBlockCase(gpu, name); });
+    md << "\n" << timeTensorStatistics(gpu, std::clamp(weights / 4096, 1ll, 11008ll));
     md << "\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
     for (const DType format : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
-                               DType::Q4_K, DType::Q6_K})
+                               DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K})
         for (const bool writeBlocks : {false, true}) {
             FusedJob job;
             job.keep.kind = KeepRule::Kind::Threshold;
@@ -290,8 +380,8 @@ int main(int argc, char** argv) {
     if (argc != 1 && argc < 4) {
         std::fprintf(
             stderr,
-            "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | fused | distill "
-            "[BATCH [small]]]]\n");
+            "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | fused | "
+            "blocks | distill [BATCH [small]]]]\n");
         return 2;
     }
     const bool defaults = argc == 1;
@@ -331,6 +421,13 @@ int main(int argc, char** argv) {
                << "\n\n";
             const int failures = checks + timeFusedPasses(gpu, weights, md);
             std::ofstream(outDir + "/cuda_bench_fused.md") << md.str();
+            std::cout << "\n" << md.str();
+            return failures ? 1 : 0;
+        }
+        if (argc > 5 && std::string(argv[5]) == "blocks") {  // the block formats alone
+            std::ostringstream md;
+            const int failures = checkAndTimeBlocks(gpu, weights, md);
+            std::ofstream(outDir + "/cuda_bench_blocks.md") << md.str();
             std::cout << "\n" << md.str();
             return failures ? 1 : 0;
         }

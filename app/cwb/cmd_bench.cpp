@@ -25,13 +25,14 @@ struct BenchArgs {
 int runBench(const BenchArgs& a) {
     llmCompression(a.compression);  // usage errors before the checkpoint is opened
     const LlamaCheckpoint checkpoint = openCheckpointVerbose(a.checkpoint);
-    const LlamaWeights weights = compressedWeights(checkpoint, a.compression, a.threads);
+    Backend* backend = deviceBackend(a.device);
+    const LlamaWeights weights = compressedWeights(checkpoint, a.compression, a.threads, backend);
     SpeedOptions options;
     options.promptTokens = a.prompt;
     options.generateTokens = a.generate;
     options.threads = a.threads;
     options.repetitions = a.repetitions;
-    options.backend = deviceBackend(a.device);
+    options.backend = backend;
     const SpeedResult r = measureSpeed(checkpoint.config, weights, options);
     if (a.json) {
         const nlohmann::ordered_json out{{"checkpoint", a.checkpoint},

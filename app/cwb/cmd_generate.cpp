@@ -24,14 +24,15 @@ int runGenerate(const GenerateArgs& a) {
     llmCompression(a.compression);  // usage errors before the checkpoint is opened
     const LlamaCheckpoint checkpoint = openCheckpointVerbose(a.checkpoint);
     const auto tokenizer = loadCheckpointTokenizer(checkpoint);
-    const LlamaWeights weights = compressedWeights(checkpoint, a.compression, a.threads);
+    Backend* backend = deviceBackend(a.device);
+    const LlamaWeights weights = compressedWeights(checkpoint, a.compression, a.threads, backend);
     const std::vector<int> ids = tokenizer->encode(a.prompt, true);
     const std::vector<std::int32_t> prompt(ids.begin(), ids.end());
 
     GenerateOptions options;
     options.maxTokens = a.tokens;
     options.threads = a.threads;
-    options.backend = deviceBackend(a.device);
+    options.backend = backend;
     options.stopTokens = {tokenizer->eos()};
     int previous = prompt.back();
     options.onToken = [&](std::int32_t id) {

@@ -51,11 +51,13 @@ int runPpl(const PplArgs& a) {
     const std::vector<int> ids = tokenizer->encode(readText(textPath), true);
     const std::vector<std::int32_t> tokens(ids.begin(), ids.end());
 
+    Backend* backend = deviceBackend(a.device);
     LlamaWeights weights = checkpoint.weights;
     double bitsPerWeight = 0;
     if (a.compression.any()) {
         LlmCompressOptions options;
         options.threads = a.threads;
+        options.backend = backend;
         options.stats.histograms = false;  // not shown; a pass over every weight less
         options.stats.exactLevels = false;
         const LlmCompressionResult result =
@@ -71,7 +73,7 @@ int runPpl(const PplArgs& a) {
     options.context = a.context;
     options.threads = a.threads;
     options.maxChunks = a.limit;
-    options.backend = deviceBackend(a.device);
+    options.backend = backend;
     options.bos = tokenizer->bos();
     if (a.kl) options.reference = &checkpoint.weights;
     const bool live = isatty(STDERR_FILENO);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/cwb/command.h"
+#include "app/cwb/device_option.h"
 #include "app/cwb/llm_options.h"
 #include "app/cwb/typed_options.h"
 #include "core/error.h"
@@ -29,6 +30,7 @@ bool isFileFormat(const std::string& name) {
 struct QuantizeArgs {
     std::string checkpoint, output, format, scope = "blocks";
     int threads = 0;
+    std::string device = "auto";
     bool force = false;
 };
 
@@ -47,6 +49,7 @@ int runQuantize(const QuantizeArgs& a) {
     compression.scope = a.scope == "all" ? LlmScope::All : LlmScope::Blocks;
     LlmCompressOptions options;
     options.threads = a.threads;
+    options.backend = deviceBackend(a.device);
     options.stats.histograms = false;
     const LlmCompressionResult result =
         compressLlama(checkpoint.config, checkpoint.weights, compression, options);
@@ -79,6 +82,7 @@ const CommandRegistration registration{
             ->required();
         app.add_flag("--force", a->force, "replace the output file if it exists");
         addInteger(app, "--threads", a->threads, 0, kMaxThreads, "worker threads (0 = all cores)");
+        addDeviceOption(app, a->device);
         return [a] { return runQuantize(*a); };
     }};
 

@@ -82,10 +82,11 @@ void addCheckpointArgument(CLI::App& app, std::string& path) {
 }
 
 LlamaWeights compressedWeights(const LlamaCheckpoint& checkpoint, const LlmCompressionArgs& args,
-                               int threads) {
+                               int threads, Backend* backend) {
     if (!args.any()) return checkpoint.weights;
     LlmCompressOptions options;
     options.threads = threads;
+    options.backend = backend;
     options.stats.histograms = false;  // only the weights are used
     options.stats.exactLevels = false;
     return compressLlama(checkpoint.config, checkpoint.weights, llmCompression(args), options)

@@ -30,9 +30,10 @@ std::string describeCompression(const LlmCompressionArgs& args);
 // Declares the positional CHECKPOINT argument (required).
 void addCheckpointArgument(CLI::App& app, std::string& path);
 
-// The checkpoint's weights with the compression applied (the stored ones when none is asked).
+// The checkpoint's weights with the compression applied (the stored ones when none is asked);
+// a block format is quantized on `backend` (null: the CPU).
 LlamaWeights compressedWeights(const LlamaCheckpoint& checkpoint, const LlmCompressionArgs& args,
-                               int threads);
+                               int threads, Backend* backend);
 
 // Opens the checkpoint, printing one line of what it is to stderr.
 LlamaCheckpoint openCheckpointVerbose(const std::string& path);

@@ -7,12 +7,14 @@
 // list in backend_registry.cpp and implements this interface.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/compress/fused_pass.h"
 #include "core/infer/compressed_engine.h"
+#include "core/model/dtype.h"
 #include "core/train/trainer.h"
 #include "core/util/progress.h"
 
@@ -36,6 +38,15 @@ public:
     virtual std::vector<FusedResult> runFusedPass(const std::vector<FusedJob>& jobs,
                                                   const FusedOptions& options,
                                                   const Progress& progress) = 0;
+
+    // A llama.cpp block format (or F16, BF16) as a fused pass over job.in
+    // (core/compress/block_pass.h): the blocks to `blocks` where not null, the decoded values
+    // to job.out where not null, and their figures. Every backend gives the CPU's bytes and
+    // values exactly and its figures to float32 rounding. The default is the CPU's
+    // (runBlockPassOnCpu); a device with its own pass overrides it and hands the formats it
+    // has no kernel for to the default.
+    virtual FusedResult runBlockPass(DType format, const FusedJob& job, const FusedOptions& options,
+                                     std::byte* blocks, const Progress& progress);
 
     // `model` compiled to evaluate batches here (InferenceEngine::forward). Throws cwb::Error
     // if the model is not evaluable.

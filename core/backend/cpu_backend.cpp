@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "core/backend/backend.h"
+#include "core/compress/block_pass.h"
 #include "core/infer/int8/int8_gemm.h"
 #include "core/llm/llama_forward.h"
 #include "core/util/parallel.h"
@@ -35,6 +36,11 @@ std::unique_ptr<LlamaRunner> Backend::makeLlamaRunner(const LlamaConfig& config,
                                                       const LlamaWeights& weights,
                                                       const ForwardOptions& options) {
     return std::make_unique<LlamaForward>(config, weights, options);
+}
+
+FusedResult Backend::runBlockPass(DType format, const FusedJob& job, const FusedOptions& options,
+                                  std::byte* blocks, const Progress& progress) {
+    return runBlockPassOnCpu(format, job, options, blocks, progress);
 }
 
 train::TrainResult Backend::trainModel(Model& model, const Dataset& train, const Dataset* test,

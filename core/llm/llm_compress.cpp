@@ -10,6 +10,7 @@
 
 #include "core/compress/compress_model.h"
 #include "core/error.h"
+#include "core/llm/block_measure.h"
 #include "core/llm/compact_matrix.h"
 #include "core/llm/linear.h"
 #include "core/llm/llama_forward.h"
@@ -236,29 +237,6 @@ LlmCompressionResult compressWithPlan(const LlamaConfig& config, const LlamaWeig
     return result;
 }
 
-// Every row of `source` encoded by the format's reference quantizer into owned storage.
-// `progress` is asked every 16 rows of worker 0 (a few ms of the K formats' search), so a
-// window's stale request stops within milliseconds even on a 7B matrix.
-Tensor quantizeMatrix(const Tensor& source, DType format, int threads,
-                      const Progress& progress = {}) {
-    const std::int64_t rows = source.shape()[0], cols = source.shape()[1];
-    const std::size_t rowBytes = quant::rowBytes(format, cols);
-    auto storage = std::make_shared<OwnedStorage>(rowBytes * static_cast<std::size_t>(rows));
-    std::byte* out = storage->mutableData();
-    std::atomic<bool> stop{false};
-    parallelFor(rows, threads, [&](long long begin, long long end, int worker) {
-        std::vector<float> row(static_cast<std::size_t>(cols));
-        for (long long r = begin; r < end && !stop; ++r) {
-            tensorRowToFloat(source, r, row.data());
-            quant::quantizeRow(format, row.data(), out + r * rowBytes, cols);
-            if ((r - begin) % 16 == 15)
-                progress.stepFromWorker(worker, r - begin, end - begin, stop);
-        }
-    });
-    if (stop) throw Cancelled();
-    return Tensor(source.shape(), format, storage);
-}
-
 EncodedSize blockSize(const TensorStats& s, const Tensor& packed) {
     EncodedSize size;
     size.bytes = static_cast<std::int64_t>(packed.byteSize());
@@ -322,13 +300,12 @@ LlmCompressionResult compressWithFormat(const LlamaConfig& config, const LlamaWe
     std::vector<TensorStats> stats;
     double errorBound = 0.0;
     for (const Target& t : targets) {
-        *t.target = quantizeMatrix(t.source, format, threads);
+        BlockMeasure measure(t.source, format, options.backend, threads, {});
         advance();
         RowComparisonOptions plain;
-        plain.threads = threads;
         plain.histograms = false;
-        stats.push_back(compareRows(t.source.shape()[0], t.source.shape()[1], rowsOf(t.source),
-                                    rowsOf(*t.target), plain));
+        stats.push_back(measure.measure(plain));
+        *t.target = measure.packed();
         errorBound = std::max(errorBound, stats.back().maxAbsError);
         releaseResident(t.source);
         advance();
@@ -432,12 +409,10 @@ LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
         if (cols % static_cast<std::int64_t>(dtypeBlockSize(format)) != 0)
             throw Error("compression: " + name + " has rows of " + std::to_string(cols) +
                         " values, not a whole number of " + dtypeName(format) + " blocks");
-        const RowRange range = rowRange(source.shape()[0], cols, rowsOf(source), threads, progress);
-        progress.step(1, 4);
-        const Tensor packed = quantizeMatrix(source, format, threads, progress);
+        BlockMeasure measure(source, format, options.backend, threads, progress);
+        const RowRange& range = measure.range();
         progress.step(2, 4);
         RowComparisonOptions compare;
-        compare.threads = threads;
         compare.histograms = options.stats.histograms;
         const double bound = std::max(std::fabs(double(range.min)), std::fabs(double(range.max)));
         compare.weights = symmetricSpec(options.stats.weights, bound, 1.0);
@@ -448,17 +423,16 @@ LlmTensorReport compressLlmTensor(const std::string& name, const Tensor& tensor,
         } else {
             RowComparisonOptions plain = compare;
             plain.histograms = false;
-            const TensorStats first = compareRows(source.shape()[0], cols, rowsOf(source),
-                                                  rowsOf(packed), plain, progress);
+            const TensorStats first = measure.measure(plain);
             compare.error =
                 symmetricSpec(options.stats.error, first.maxAbsError, 1e-6 * std::max(bound, 1.0));
         }
         progress.step(3, 4);
-        report.stats =
-            compareRows(source.shape()[0], cols, rowsOf(source), rowsOf(packed), compare, progress);
-        report.stats.size = blockSize(report.stats, packed);
+        report.stats = measure.measure(compare);
+        report.stats.size = blockSize(report.stats, measure.packed());
         report.stored = format;
-        if (options.stats.exactLevels) report.blockLevels = levelsOfLargestBlock(source, packed);
+        if (options.stats.exactLevels)
+            report.blockLevels = levelsOfLargestBlock(source, measure.packed());
         progress.step(4, 4);
     } else {
         Model model;

@@ -32,9 +32,14 @@ struct LlmCompression {
     LlmScope scope = LlmScope::Blocks;  // for `format`; the workbench's schemes use Blocks
 };
 
+class Backend;
+
 struct LlmCompressOptions {
     int threads = 0;  // 0 = all cores
     StatsOptions stats;
+    // Where a block format's quantization and first figures run (Backend::runBlockPass; the
+    // same bytes and figures); null: the CPU, row by row without a float32 copy.
+    Backend* backend = nullptr;
 };
 
 struct LlmTensorReport {
@@ -65,6 +70,8 @@ struct LlmTensorOptions {
     StatsOptions stats;
     // > 0: measure at most this many rows, evenly spaced (a preview while a slider moves).
     std::int64_t sampleRows = 0;
+    // Where a block format's quantization and figures run, as LlmCompressOptions::backend.
+    Backend* backend = nullptr;
 };
 
 // One 2-D tensor [out, in] of a checkpoint under `compression`, with the figures

@@ -47,8 +47,8 @@ private slots:
         QVERIFY2(failure.empty(), failure.c_str());
     }
 
-    // Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K blocks in the GPU's fused pass: the CPU encoder's
-    // bytes and decoded values.
+    // Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q2_K ... Q6_K blocks in the GPU's fused pass: the CPU
+    // encoder's bytes and decoded values.
     void blockPassMatchesTheCpu_data() {
         QTest::addColumn<QString>("name");
         for (const std::string& name : test::blockCaseNames())
@@ -57,6 +57,19 @@ private slots:
     void blockPassMatchesTheCpu() {
         QFETCH(QString, name);
         const std::string failure = test::checkBlockCase(0, name.toStdString());
+        QVERIFY2(failure.empty(), failure.c_str());
+    }
+
+    // The block formats through Backend::runBlockPass and a language-model tensor's
+    // statistics with the GPU as its backend: the CPU's bytes and figures.
+    void backendBlockPassMatchesTheCpu_data() {
+        QTest::addColumn<QString>("name");
+        for (const std::string& name : test::backendBlockCaseNames())
+            QTest::newRow(name.c_str()) << QString::fromStdString(name);
+    }
+    void backendBlockPassMatchesTheCpu() {
+        QFETCH(QString, name);
+        const std::string failure = test::checkBackendBlockCase(*m_gpu, name.toStdString());
         QVERIFY2(failure.empty(), failure.c_str());
     }
 

@@ -3,7 +3,9 @@
 // (llm_block_formats_low_test has the rest), and the statistics per tensor.
 #include <QtTest>
 #include <cmath>
+#include <cstring>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "tests/support/llm_format_rows.h"
 
@@ -59,6 +61,56 @@ private slots:
         QCOMPARE(down.stats.error.underflow + down.stats.error.overflow, std::uint64_t(0));
         QCOMPARE(r.total.elements, 6LL * 753664);
         QCOMPARE(r.bitsPerWeight, 4.5);
+    }
+
+    // The backend route (a float32 copy through Backend::runBlockPass, here the CPU's) gives
+    // the row-by-row route's bytes and figures exactly: the same rows through the same
+    // encoder, summed in the same chunks. compressLlama's packed tensors, and one tensor's
+    // histograms with automatic edges through compressLlmTensor.
+    void theBackendRouteGivesTheSameFigures() {
+        LlmCompression c;
+        c.format = DType::Q3_K;
+        c.scope = LlmScope::All;
+        LlmCompressOptions options{2, {}};
+        const LlmCompressionResult rows = compressLlama(m_ckpt.config, m_ckpt.weights, c, options);
+        options.backend = &cpuBackend();
+        const LlmCompressionResult pass = compressLlama(m_ckpt.config, m_ckpt.weights, c, options);
+        QCOMPARE(pass.tensors.size(), rows.tensors.size());
+        for (std::size_t k = 0; k < rows.tensors.size(); ++k) {
+            const TensorStats &a = rows.tensors[k].stats, &b = pass.tensors[k].stats;
+            QCOMPARE(b.sumSquaredError, a.sumSquaredError);
+            QCOMPARE(b.zeros, a.zeros);
+            QCOMPARE(b.error.counts, a.error.counts);
+        }
+        const Tensor& a = rows.weights.blocks[4].gate;
+        const Tensor& b = pass.weights.blocks[4].gate;
+        QCOMPARE(b.dtype(), DType::Q3_K);
+        QVERIFY(std::memcmp(a.bytes(), b.bytes(), a.byteSize()) == 0);
+        QVERIFY(std::memcmp(rows.weights.embedding.bytes(), pass.weights.embedding.bytes(),
+                            rows.weights.embedding.byteSize()) == 0);
+
+        const Tensor& up = m_ckpt.weights.blocks[1].up;
+        for (const DType format : {DType::Q8_0, DType::Q2_K, DType::Q5_K, DType::F16}) {
+            c.format = format;
+            LlmTensorOptions one;
+            one.threads = 2;
+            const LlmTensorReport x = compressLlmTensor("blk.1.ffn_up.weight", up, c, one);
+            one.backend = &cpuBackend();
+            const LlmTensorReport y = compressLlmTensor("blk.1.ffn_up.weight", up, c, one);
+            QCOMPARE(y.stats.sumSquares, x.stats.sumSquares);
+            QCOMPARE(y.stats.sqnrDb, x.stats.sqnrDb);
+            QCOMPARE(y.stats.maxAbsError, x.stats.maxAbsError);
+            QCOMPARE(y.stats.minValue, x.stats.minValue);
+            QCOMPARE(y.stats.maxValue, x.stats.maxValue);
+            QCOMPARE(y.stats.originalZeros, x.stats.originalZeros);
+            QCOMPARE(y.stats.original.spec.hi, x.stats.original.spec.hi);
+            QCOMPARE(y.stats.error.spec.hi, x.stats.error.spec.hi);
+            QCOMPARE(y.stats.original.counts, x.stats.original.counts);
+            QCOMPARE(y.stats.compressed.counts, x.stats.compressed.counts);
+            QCOMPARE(y.stats.error.counts, x.stats.error.counts);
+            QCOMPARE(y.blockLevels, x.blockLevels);
+            QCOMPARE(y.bitsPerWeight, x.bitsPerWeight);
+        }
     }
 
     void badRequestsGiveOneLine() {

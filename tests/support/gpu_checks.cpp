@@ -12,6 +12,8 @@
 #include "core/compress/unit_quantizers.h"
 #include "core/infer/evaluate.h"
 #include "core/io/model_loader.h"
+#include "core/llm/llm_compress.h"
+#include "core/quant/fp16.h"
 #include "core/quant/quant_rows.h"
 #include "core/train/arch_spec.h"
 #ifdef CWB_HAVE_CUDA
@@ -265,12 +267,54 @@ std::vector<float> superBlockEdgeWeights(std::size_t n) {
 bool same(const Histogram& a, const Histogram& b) {
     return a.counts == b.counts && a.underflow == b.underflow && a.overflow == b.overflow;
 }
+bool sameEdges(const Histogram& a, const Histogram& b) {
+    return a.spec.bins == b.spec.bins && a.spec.lo == b.spec.lo && a.spec.hi == b.spec.hi;
+}
+
+// The first difference of a block pass (blocks b, values gpuValues) from the reference's
+// (blocks a, values cpuValues) on the weights `in`, or "".
+std::string blockDifference(const std::vector<std::byte>& cpuBlocks,
+                            const std::vector<std::byte>& gpuBlocks, std::size_t rowBytes,
+                            const std::vector<float>& in, const std::vector<float>& cpuValues,
+                            const std::vector<float>& gpuValues, const FusedResult& a,
+                            const FusedResult& b) {
+    std::ostringstream out;
+    for (std::size_t i = 0; i < cpuBlocks.size(); ++i)
+        if (cpuBlocks[i] != gpuBlocks[i]) {
+            out << "block byte " << i << " (row " << i / rowBytes << "): CPU " << int(cpuBlocks[i])
+                << ", GPU " << int(gpuBlocks[i]);
+            return out.str();
+        }
+    for (std::size_t i = 0; i < in.size(); ++i)
+        if (std::memcmp(&cpuValues[i], &gpuValues[i], sizeof(float)) != 0) {
+            out << "value " << i << " of w = " << in[i] << ": CPU " << cpuValues[i] << ", GPU "
+                << gpuValues[i];
+            return out.str();
+        }
+    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
+        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
+            << b.originalZeros;
+        return out.str();
+    }
+    if (!same(a.original, b.original)) return "original histogram differs";
+    if (!same(a.compressed, b.compressed)) return "compressed histogram differs";
+    if (!same(a.error, b.error)) return "error histogram differs";
+    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
+        !close(a.maxAbsError, b.maxAbsError)) {
+        out.precision(17);
+        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
+            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
+        return out.str();
+    }
+    return "";
+}
 
 }  // namespace
 
 std::vector<std::string> blockCaseNames() {
     std::vector<std::string> names;
-    for (const char* f : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"}) {
+    for (const char* f :
+         {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) {
         for (const char* k : kKeeps) names.push_back(std::string(f) + "/" + k);
         names.push_back(std::string(f) + "/edges");
     }
@@ -338,36 +382,85 @@ std::string checkBlockCase([[maybe_unused]] int device, [[maybe_unused]] const s
     }
     job.out = gpuValues.data();
     const FusedResult b = cuda::runBlockPass(device, format, job, options, gpuBlocks.data());
-    std::ostringstream out;
-    for (std::size_t i = 0; i < cpuBlocks.size(); ++i)
-        if (cpuBlocks[i] != gpuBlocks[i]) {
-            out << "block byte " << i << " (row " << i / rowBytes << "): CPU " << int(cpuBlocks[i])
-                << ", GPU " << int(gpuBlocks[i]);
-            return out.str();
-        }
-    for (std::size_t i = 0; i < in.size(); ++i)
-        if (std::memcmp(&cpuValues[i], &gpuValues[i], sizeof(float)) != 0) {
-            out << "value " << i << " of w = " << in[i] << ": CPU " << cpuValues[i] << ", GPU "
-                << gpuValues[i];
-            return out.str();
-        }
-    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
-        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
-            << b.originalZeros;
-        return out.str();
-    }
-    if (!same(a.original, b.original)) return "original histogram differs";
-    if (!same(a.compressed, b.compressed)) return "compressed histogram differs";
-    if (!same(a.error, b.error)) return "error histogram differs";
-    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
-        !close(a.maxAbsError, b.maxAbsError)) {
-        out.precision(17);
-        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
-            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
-        return out.str();
-    }
-    return "";
+    return blockDifference(cpuBlocks, gpuBlocks, rowBytes, in, cpuValues, gpuValues, a, b);
 #endif
+}
+
+std::vector<std::string> backendBlockCaseNames() {
+    std::vector<std::string> names;
+    for (const char* f :
+         {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "F16"})
+        for (const char* route : {"backend", "tensor"})
+            names.push_back(std::string(f) + "/" + route);
+    return names;
+}
+
+std::string checkBackendBlockCase(Backend& gpu, const std::string& name) {
+    const std::size_t slash = name.find('/');
+    DType format = DType::F32;
+    if (slash == std::string::npos || !parseDType(name.substr(0, slash), format))
+        return "unknown case " + name;
+    constexpr long long kBlockRows = 96, kBlockCols = 512;
+    std::vector<float> in = superBlockEdgeWeights(kBlockRows * kBlockCols);
+    for (int j = 0; j < 256; ++j) in[8 * 256 + j] *= 1e-3f;  // the huge super-block within F16
+    if (name.substr(slash + 1) == "tensor") {
+        // A bf16 matrix through compressLlmTensor: the CPU's route against the backend's.
+        auto storage = std::make_shared<OwnedStorage>(in.size() * 2);
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            const std::uint16_t h = floatToBf16(in[i]);
+            std::memcpy(storage->mutableData() + 2 * i, &h, 2);
+        }
+        const Tensor matrix({kBlockRows, kBlockCols}, DType::BF16, storage);
+        LlmCompression compression;
+        compression.format = format;
+        LlmTensorOptions options;
+        options.threads = 2;
+        options.stats.exactLevels = true;
+        const LlmTensorReport a =
+            compressLlmTensor("blk.0.ffn_up.weight", matrix, compression, options);
+        options.backend = &gpu;
+        const LlmTensorReport b =
+            compressLlmTensor("blk.0.ffn_up.weight", matrix, compression, options);
+        std::ostringstream out;
+        out.precision(9);
+        const TensorStats &x = a.stats, &y = b.stats;
+        if (x.elements != y.elements || x.zeros != y.zeros || x.originalZeros != y.originalZeros)
+            out << "counts: CPU " << x.elements << "/" << x.zeros << "/" << x.originalZeros << ", "
+                << gpu.name() << " " << y.elements << "/" << y.zeros << "/" << y.originalZeros;
+        else if (x.minValue != y.minValue || x.maxValue != y.maxValue)
+            out << "extremes: CPU " << x.minValue << " " << x.maxValue << ", " << gpu.name() << " "
+                << y.minValue << " " << y.maxValue;
+        else if (!sameEdges(x.original, y.original) || !same(x.original, y.original) ||
+                 !sameEdges(x.compressed, y.compressed) || !same(x.compressed, y.compressed) ||
+                 !sameEdges(x.error, y.error) || !same(x.error, y.error))
+            out << "histograms differ";
+        else if (!close(x.sumSquares, y.sumSquares) ||
+                 !close(x.sumSquaredError, y.sumSquaredError) ||
+                 !close(x.maxAbsError, y.maxAbsError) || !close(x.sqnrDb, y.sqnrDb))
+            out << "sums: CPU " << x.sumSquares << " " << x.sumSquaredError << " " << x.maxAbsError
+                << ", " << gpu.name() << " " << y.sumSquares << " " << y.sumSquaredError << " "
+                << y.maxAbsError;
+        else if (a.blockLevels != b.blockLevels || x.size.bytes != y.size.bytes ||
+                 a.bitsPerWeight != b.bitsPerWeight)
+            out << "levels or size differ";
+        return out.str();
+    }
+    FusedJob job;
+    job.in = MatrixView{in.data(), kBlockRows, kBlockCols};
+    job.keep.kind = KeepRule::Kind::Threshold;
+    job.keep.rho = 0.03f;
+    FusedOptions options;
+    options.weights = HistogramSpec{128, -0.15, 0.15};
+    options.error = HistogramSpec{64, -0.004, 0.004};
+    options.threads = 2;
+    const std::size_t rowBytes = quant::rowBytes(format, kBlockCols);
+    std::vector<std::byte> cpuBlocks(rowBytes * kBlockRows), gpuBlocks(cpuBlocks.size());
+    std::vector<float> cpuValues(in.size(), -1.f), gpuValues(in.size(), -2.f);
+    job.out = cpuValues.data();
+    const FusedResult a = cpuBackend().runBlockPass(format, job, options, cpuBlocks.data(), {});
+    job.out = gpuValues.data();
+    const FusedResult b = gpu.runBlockPass(format, job, options, gpuBlocks.data(), {});
+    return blockDifference(cpuBlocks, gpuBlocks, rowBytes, in, cpuValues, gpuValues, a, b);
 }
 
 std::vector<std::string> engineCheckModels() {

@@ -22,14 +22,24 @@ std::vector<std::string> fusedCaseNames();
 std::string checkFusedCase(Backend& gpu, const std::string& name);
 
 // The block-format cases of the GPU's fused pass (cuda::runBlockPass): Q8_0, Q4_0, Q4_1, Q5_0,
-// Q5_1, Q4_K and Q6_K x keep rule, and "edges" blocks (all zero, -0, ties of the largest magnitude
-// with either sign, subnormal scales, quotients on half-integers; K formats: super-blocks all
-// equal, zero, negative only, with one outlier, tiny and huge).
+// Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K x keep rule, and "edges" blocks (all zero, -0, ties of
+// the largest magnitude with either sign, subnormal scales, quotients on half-integers; K
+// formats: super-blocks all equal, zero, negative only, with one outlier, tiny and huge).
 std::vector<std::string> blockCaseNames();
 // "" when GPU `device` gives the bytes of quant::quantizeRow on the masked weights, the values
 // of dequantizeRow, their histograms and zeros exactly and the sums to float32 rounding; else
 // the first difference, in one line. Without a CUDA backend in the build, says so.
 std::string checkBlockCase(int device, const std::string& name);
+
+// Block formats through the backend entry, one per format (and F16, which a GPU hands to the
+// CPU's pass): "Q4_K/backend" compares Backend::runBlockPass on `gpu` with the CPU backend's
+// (bytes, values, counts and histograms exactly, sums to float32 rounding); "Q4_K/tensor" a
+// bf16 matrix through compressLlmTensor with options.backend = `gpu` against the CPU's route
+// (counts, extremes, histograms and their automatic edges, levels and size exactly, sums
+// and SQNR to float32 rounding). Both on K-format edge super-blocks among normal weights.
+std::vector<std::string> backendBlockCaseNames();
+// "" when they agree; else the first difference, in one line.
+std::string checkBackendBlockCase(Backend& gpu, const std::string& name);
 
 struct EngineCheck {
     double cpuAccuracy = 0, gpuAccuracy = 0;

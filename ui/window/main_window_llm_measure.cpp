@@ -40,10 +40,14 @@ void MainWindow::connectLlmMeasure() {
         if (isLlmMode()) m_llmMeasure->setCompression(llmCompressionFor(settings()));
     });
     // The Device box: perplexity, speed and generation run where the compression jobs do
-    // (a device that cannot run the model falls back to the CPU with a note).
-    m_llmMeasure->controller()->setBackend(m_controller->backend());
-    connect(m_controller, &RecomputeController::deviceChosen, this,
-            [this] { m_llmMeasure->controller()->setBackend(m_controller->backend()); });
+    // (a device that cannot run the model falls back to the CPU with a note), and so do the
+    // tensors' block formats.
+    const auto followDevice = [this] {
+        m_llmMeasure->controller()->setBackend(m_controller->backend());
+        llmController()->setBackend(m_controller->backend());
+    };
+    followDevice();
+    connect(m_controller, &RecomputeController::deviceChosen, this, followDevice);
     connect(m_llmMeasure, &LlmMeasurePage::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/backend/backend.h"
 #include "core/error.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/checkpoint_tokenizer.h"
@@ -62,7 +63,7 @@ std::shared_ptr<const LlmSession> loadLlmSession(const QString& path, const JobC
 
 LlmTensorView computeTensorView(const LlmSession& session, const QList<int>& roles,
                                 const WorkbenchSettings& settings, qint64 sampleElements,
-                                const Progress& progress) {
+                                const Progress& progress, Backend* backend) {
     QElapsedTimer timer;
     timer.start();
     LlmTensorView view;
@@ -87,6 +88,7 @@ LlmTensorView computeTensorView(const LlmSession& session, const QList<int>& rol
         const LlamaTensorRole& role = session.roles[std::size_t(index)];
         Item item{&role, matrixOf(role), compressionApplies(role, full) ? &full : &none, {}};
         item.options.sampleRows = sampleRowsFor(item.matrix, perTensor);
+        item.options.backend = backend;
         // Counting distinct float values sorts them: only where that is quick.
         item.options.stats.exactLevels = item.matrix.elements() <= (qint64(1) << 22);
         view.compressed = view.compressed || item.compression == &full;
@@ -202,6 +204,13 @@ void LlmController::requestSettings(const WorkbenchSettings& settings) {
     if (m_session && (differs || !m_view)) m_coalesce.start();
 }
 
+void LlmController::setBackend(Backend* backend) {
+    if (backend == &cpuBackend()) backend = nullptr;
+    if (backend == m_backend) return;
+    m_backend = backend;
+    if (m_session) m_coalesce.start();
+}
+
 void LlmController::setSelection(const QList<int>& roles, const QString& label) {
     m_selection = roles;
     m_selectionLabel = label;
@@ -220,15 +229,16 @@ void LlmController::submitTensor() {
     const QString label = m_selectionLabel;
     const WorkbenchSettings settings = m_settings;
     const qint64 preview = m_previewElements;
+    Backend* backend = m_backend;
     m_tensor.submit<std::shared_ptr<const LlmTensorView>>(
-        [this, session, roles, label, settings, preview](const JobContext& context) {
+        [this, session, roles, label, settings, preview, backend](const JobContext& context) {
             qint64 elements = 0;
             for (int i : roles)
                 if (i >= 0 && i < int(session->roles.size()))
                     elements += session->roles[std::size_t(i)].tensor->elements();
             if (preview > 0 && elements > preview) {
-                auto sampled = std::make_shared<LlmTensorView>(
-                    computeTensorView(*session, roles, settings, preview, context.progress));
+                auto sampled = std::make_shared<LlmTensorView>(computeTensorView(
+                    *session, roles, settings, preview, context.progress, backend));
                 sampled->label = label;
                 context.post([this, sampled] {
                     m_view = sampled;
@@ -236,7 +246,7 @@ void LlmController::submitTensor() {
                 });
             }
             auto exact = std::make_shared<LlmTensorView>(
-                computeTensorView(*session, roles, settings, 0, context.progress));
+                computeTensorView(*session, roles, settings, 0, context.progress, backend));
             exact->label = label;
             return std::shared_ptr<const LlmTensorView>(exact);
         },
@@ -250,8 +260,9 @@ void LlmController::submitTensor() {
 void LlmController::submitFigures() {
     const auto session = m_session;
     const WorkbenchSettings settings = m_settings;
+    Backend* backend = m_backend;
     m_figures.submit<bool>(
-        [this, session, settings](const JobContext& context) {
+        [this, session, settings, backend](const JobContext& context) {
             const LlmCompression full = llmCompressionFor(settings);
             const LlmCompression none;
             QList<LlmTensorFigures> batch;
@@ -280,6 +291,7 @@ void LlmController::submitFigures() {
                 options.stats.histograms = false;
                 options.stats.exactLevels = false;
                 options.sampleRows = sampleRowsFor(matrix, kFigureElements);
+                options.backend = backend;
                 const LlmTensorReport r =
                     compressLlmTensor(role.llamaName, matrix, full, options, {});
                 context.progress.step(i + 1, count);

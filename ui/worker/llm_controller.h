@@ -76,6 +76,11 @@ public:
     // The newest view that arrived (null before the first).
     std::shared_ptr<const LlmTensorView> view() const { return m_view; }
 
+    // Where block formats are quantized and measured (the Device box's choice; null or the
+    // CPU's: the CPU); a change measures the selection again.
+    void setBackend(Backend* backend);
+    Backend* backend() const { return m_backend; }
+
     // Tensors larger than this many values are previewed on sampled rows first.
     void setPreviewElements(qint64 elements) { m_previewElements = elements; }
     qint64 previewElements() const { return m_previewElements; }
@@ -125,6 +130,7 @@ private:
     // On the project's shared 2-core machine a Q4_K preview of 2^20 values took ~1 s
     // (bench/results/llm_window.md); 2^18 keeps K formats near a quarter of that.
     qint64 m_previewElements = 1 << 18;
+    Backend* m_backend = nullptr;  // null: the CPU
     bool m_busy = false;
 };
 
@@ -134,10 +140,11 @@ std::shared_ptr<const LlmSession> loadLlmSession(const QString& path, const JobC
 
 // The selected tensors under `settings`, as the tensor lane computes them: with
 // `sampleElements` > 0, each tensor on at most about that many values (whole rows, evenly
-// spaced); 0: exactly. Throws cwb::Error for settings the core refuses.
+// spaced); 0: exactly. Block formats run on `backend` (null: the CPU). Throws cwb::Error for
+// settings the core refuses.
 LlmTensorView computeTensorView(const LlmSession& session, const QList<int>& roles,
                                 const WorkbenchSettings& settings, qint64 sampleElements,
-                                const Progress& progress = {});
+                                const Progress& progress = {}, Backend* backend = nullptr);
 
 }  // namespace cwb::ui
 

@@ -258,6 +258,7 @@ void LlmMeasureController::generate(const QString& prompt, int tokens) {
                 LlmCompressOptions quiet;
                 quiet.threads = eval->threads;
                 quiet.stats.histograms = false;
+                quiet.backend = eval->backend;
                 compressed = changesNothing(compression)
                                  ? std::make_shared<const LlamaWeights>(checkpoint.weights)
                                  : std::make_shared<const LlamaWeights>(

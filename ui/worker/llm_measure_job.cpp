@@ -94,6 +94,7 @@ LlmPoint measureLlmPoint(const LlmEvalContext& eval, const LlmCompression& compr
         LlmCompressOptions compressOptions;
         compressOptions.threads = eval.threads;
         compressOptions.stats.histograms = false;  // the histograms are the browser's
+        compressOptions.backend = eval.backend;
         LlmCompressionResult result = compressLlama(checkpoint.config, checkpoint.weights,
                                                     compression, compressOptions, progress);
         point.bitsPerWeight = result.bitsPerWeight;

@@ -1,10 +1,10 @@
-// The fused pass for llama.cpp's block formats Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K on
-// a GPU (see cuda_jobs.h: runBlockPass). The 32-value formats: one warp per block of 32
-// consecutive weights, a lane per weight, so the block's scale comes from a warp reduction and
-// the weight is read once. Q4_K and Q6_K: a thread per sub-block, whose scale search runs its
-// sums in the reference's order (k_blocks.cuh). Scales and codes follow the reference encoders
-// (core/quant/legacy_blocks.cpp, k_blocks_32.cpp, k_blocks_16.cpp) operation by operation, with
-// IEEE float32 division and no contraction (-fmad=false), so the blocks' bytes are
+// The fused pass for llama.cpp's block formats Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K formats
+// Q2_K ... Q6_K on a GPU (see cuda_jobs.h: runBlockPass). The 32-value formats: one warp per block
+// of 32 consecutive weights, a lane per weight, so the block's scale comes from a warp reduction
+// and the weight is read once. The K formats: a thread per sub-block, whose scale search runs its
+// sums in the reference's order (k_blocks.cuh, k_blocks_16.cuh). Scales and codes follow the
+// reference encoders (core/quant/legacy_blocks.cpp, k_blocks_32.cpp, k_blocks_16.cpp) operation by
+// operation, with IEEE float32 division and no contraction (-fmad=false), so the blocks' bytes are
 // quant::quantizeRow's; values are decoded from those bytes as dequantizeRow does. Histograms
 // use the literal slot rule and lane-private shared counters of fused_kernel.cuh.
 #include <cuda_fp16.h>
@@ -14,12 +14,15 @@
 #include <cfloat>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
 #include "core/backend/cuda/fused_launch.cuh"
 #include "core/backend/cuda/k_blocks.cuh"
+#include "core/backend/cuda/k_blocks_16.cuh"
+#include "core/compress/block_pass.h"
 #include "core/quant/block_layouts.h"
 
 namespace cwb::cuda {
@@ -275,7 +278,7 @@ __global__ void __launch_bounds__(kThreads, Enc::kMinBlocks) superBlockKernel(Pa
             words[q] = 0;
 #pragma unroll
             for (int b = 0; b < 4; ++b) {
-                const int code = enc.code(x[4 * q + b]);
+                const int code = enc.code(4 * q + b, x[4 * q + b]);
                 words[q] |= static_cast<unsigned>(code) << (8 * b);
                 vq[b] = enc.value(code);
                 // A pruned weight's original comes back from memory (x holds it as 0).
@@ -296,51 +299,95 @@ __global__ void __launch_bounds__(kThreads, Enc::kMinBlocks) superBlockKernel(Pa
     finishBlock(acc, p, sharedCounts, p.ways);
 }
 
+// The encoder of a K format (void for the 32-value formats).
+template <DType F>
+struct KEncoder {
+    using type = void;
+};
+template <>
+struct KEncoder<DType::Q2_K> {
+    using type = EncoderQ2K;
+};
+template <>
+struct KEncoder<DType::Q3_K> {
+    using type = EncoderQ3K;
+};
+template <>
+struct KEncoder<DType::Q4_K> {
+    using type = EncoderQ4K;
+};
+template <>
+struct KEncoder<DType::Q5_K> {
+    using type = EncoderQ5K;
+};
+template <>
+struct KEncoder<DType::Q6_K> {
+    using type = EncoderQ6K;
+};
+
 template <DType F, KeepRule::Kind K>
 constexpr KernelFn kernelOf() {
-    if constexpr (F == DType::Q4_K)
-        return &superBlockKernel<EncoderQ4K, K>;
-    else if constexpr (F == DType::Q6_K)
-        return &superBlockKernel<EncoderQ6K, K>;
-    else
+    using Enc = typename KEncoder<F>::type;
+    if constexpr (std::is_void_v<Enc>)
         return &blockKernel<F, K>;
+    else
+        return &superBlockKernel<Enc, K>;
 }
+
+// Weights a thread takes: a sub-block of a K format, one of a 32-value format's.
+template <DType F>
+constexpr int valuesPerThread() {
+    using Enc = typename KEncoder<F>::type;
+    if constexpr (std::is_void_v<Enc>)
+        return 1;
+    else
+        return Enc::kSub;
+}
+
+// A kernel and the weights each of its threads takes.
+struct BlockKernel {
+    KernelFn fn;
+    int perThread;
+};
 
 template <DType F>
-KernelFn pickBlockKeep(KeepRule::Kind k) {
+BlockKernel pickBlockKeep(KeepRule::Kind k) {
+    constexpr int per = valuesPerThread<F>();
     switch (k) {
         case KeepRule::Kind::All:
-            return kernelOf<F, KeepRule::Kind::All>();
+            return {kernelOf<F, KeepRule::Kind::All>(), per};
         case KeepRule::Kind::Threshold:
-            return kernelOf<F, KeepRule::Kind::Threshold>();
+            return {kernelOf<F, KeepRule::Kind::Threshold>(), per};
         case KeepRule::Kind::Textbook:
-            return kernelOf<F, KeepRule::Kind::Textbook>();
+            return {kernelOf<F, KeepRule::Kind::Textbook>(), per};
         case KeepRule::Kind::Explicit:
-            return kernelOf<F, KeepRule::Kind::Explicit>();
+            return {kernelOf<F, KeepRule::Kind::Explicit>(), per};
     }
-    return nullptr;
+    return {nullptr, 1};
 }
 
-const char* const kNoKernel = " blocks; use Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K or Q6_K, or the CPU";
+const char* const kNoKernel =
+    " blocks; use Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K, or the CPU";
 
-KernelFn pickBlockKernel(DType format, KeepRule::Kind k) {
+// The kernel for a format and keep rule; fn null for a format without one.
+BlockKernel pickBlockKernel(DType format, KeepRule::Kind k) {
     switch (format) {
-        case DType::Q8_0:
-            return pickBlockKeep<DType::Q8_0>(k);
-        case DType::Q4_0:
-            return pickBlockKeep<DType::Q4_0>(k);
-        case DType::Q4_1:
-            return pickBlockKeep<DType::Q4_1>(k);
-        case DType::Q5_0:
-            return pickBlockKeep<DType::Q5_0>(k);
-        case DType::Q5_1:
-            return pickBlockKeep<DType::Q5_1>(k);
-        case DType::Q4_K:
-            return pickBlockKeep<DType::Q4_K>(k);
-        case DType::Q6_K:
-            return pickBlockKeep<DType::Q6_K>(k);
+#define CWB_BLOCK_KERNEL(F) \
+    case DType::F:          \
+        return pickBlockKeep<DType::F>(k);
+        CWB_BLOCK_KERNEL(Q8_0)
+        CWB_BLOCK_KERNEL(Q4_0)
+        CWB_BLOCK_KERNEL(Q4_1)
+        CWB_BLOCK_KERNEL(Q5_0)
+        CWB_BLOCK_KERNEL(Q5_1)
+        CWB_BLOCK_KERNEL(Q2_K)
+        CWB_BLOCK_KERNEL(Q3_K)
+        CWB_BLOCK_KERNEL(Q4_K)
+        CWB_BLOCK_KERNEL(Q5_K)
+        CWB_BLOCK_KERNEL(Q6_K)
+#undef CWB_BLOCK_KERNEL
         default:
-            throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) + kNoKernel);
+            return {nullptr, 1};
     }
 }
 
@@ -359,13 +406,10 @@ FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& opt
     p.layout = l;
     const DeviceLimits limits = limitsOf(device);
     p.ways = waysThatFit(l.total, limits.budget, 32);  // none fit: global atomics
-    // Values a block of threads takes at a time: a block of 32 a warp, or a sub-block a thread.
-    const long long perBlock = format == DType::Q4_K   ? kThreads * EncoderQ4K::kSub
-                               : format == DType::Q6_K ? kThreads * EncoderQ6K::kSub
-                                                       : kThreads;
-    const LaunchResult launched =
-        launchPass(pickBlockKernel(format, job.keep.kind), p, (p.n + perBlock - 1) / perBlock,
-                   limits, countsBuffer, partialsBuffer, start, stop);
+    const BlockKernel kernel = pickBlockKernel(format, job.keep.kind);
+    const long long perBlock = static_cast<long long>(kThreads) * kernel.perThread;
+    const LaunchResult launched = launchPass(kernel.fn, p, (p.n + perBlock - 1) / perBlock, limits,
+                                             countsBuffer, partialsBuffer, start, stop);
     FusedResult r = sumsOf(launched.partials);
     if (!hist) return r;
     r.original = histogramAt(options.weights, launched.counts, l.original, false);
@@ -374,23 +418,22 @@ FusedResult runBlocks(DType format, const FusedJob& job, const FusedOptions& opt
     return r;
 }
 
-void checkBlockJob(DType format, const FusedJob& job, const FusedOptions& options) {
-    checkFusedJobs({job}, options);
-    pickBlockKernel(format, job.keep.kind);  // throws for a format without a kernel
-    if (job.quant != QuantKind::None || job.codeSpan > 0)
-        throw Error("CUDA: a block-format pass takes no other quantizer and counts no codes");
-    const auto values = static_cast<long long>(dtypeBlockSize(format));
-    if (job.in.cols % values != 0)
-        throw Error("CUDA: rows of " + std::to_string(job.in.cols) +
-                    " weights are not whole blocks of " + std::to_string(values) + " for " +
-                    dtypeName(format));
+// core's rules, and a kernel for the format here.
+void checkGpuBlockJob(DType format, const FusedJob& job, const FusedOptions& options) {
+    checkBlockJob(format, job, options);
+    if (!hasBlockKernel(format))
+        throw Error("CUDA: the fused pass has no kernel for " + dtypeName(format) + kNoKernel);
 }
 
 }  // namespace
 
+bool hasBlockKernel(DType format) {
+    return pickBlockKernel(format, KeepRule::Kind::All).fn != nullptr;
+}
+
 FusedResult runBlockPass(int device, DType format, const FusedJob& job, const FusedOptions& options,
                          std::byte* blocks) {
-    checkBlockJob(format, job, options);
+    checkGpuBlockJob(format, job, options);
     useDevice(device);
     const long long n = job.in.size();
     DeviceBuffer<float> in, out;
@@ -426,7 +469,7 @@ FusedTiming timeBlockPass(int device, long long n, DType format, const FusedJob&
                           bool writeBlocks, const FusedOptions& options, int repeats) {
     FusedJob job = settings;
     job.in = MatrixView{nullptr, 1, n};
-    checkBlockJob(format, job, options);
+    checkGpuBlockJob(format, job, options);
     if (job.keep.kind == KeepRule::Kind::Explicit)
         throw Error("timeBlockPass: explicit masks are not timed");
     useDevice(device);

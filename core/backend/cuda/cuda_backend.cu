@@ -28,6 +28,12 @@ public:
                                           const Progress& progress) override {
         return cuda::runFusedPass(m_index, jobs, options, progress);
     }
+    FusedResult runBlockPass(DType format, const FusedJob& job, const FusedOptions& options,
+                             std::byte* blocks, const Progress& progress) override {
+        if (!cuda::hasBlockKernel(format))  // F16, BF16, F32: the CPU's pass
+            return Backend::runBlockPass(format, job, options, blocks, progress);
+        return cuda::runBlockPass(m_index, format, job, options, blocks);
+    }
     std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
                                                 const CompressedEngineOptions& options,
                                                 KernelReport* report) override {

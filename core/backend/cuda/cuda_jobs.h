@@ -19,15 +19,17 @@ namespace cwb::cuda {
 std::vector<FusedResult> runFusedPass(int device, const std::vector<FusedJob>& jobs,
                                       const FusedOptions& options, const Progress& progress);
 
-// A llama.cpp block format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K or Q6_K) as a fused pass on GPU
-// `device`: job.keep first (a pruned weight enters its block as 0), then every block of 32 (K
-// formats: 256) consecutive weights of a row (rows of whole blocks) quantized by the reference
-// rules. The packed blocks, written to `blocks` where not null (dtypeStorageBytes(format, n)
-// bytes), equal quant::quantizeRow's; job.out takes the decoded values (dequantizeRow's).
-// Histograms of the original, decoded and error values and the sums as runFusedPass's; job.quant
-// must be None and no codes are counted.
+// A llama.cpp block format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K) as a
+// fused pass on GPU `device`: job.keep first (a pruned weight enters its block as 0), then
+// every block of 32 (K formats: 256) consecutive weights of a row (rows of whole blocks)
+// quantized by the reference rules. The packed blocks, written to `blocks` where not null
+// (dtypeStorageBytes(format, n) bytes), equal quant::quantizeRow's; job.out takes the decoded
+// values (dequantizeRow's). Histograms of the original, decoded and error values and the sums
+// as runFusedPass's; job.quant must be None and no codes are counted.
 FusedResult runBlockPass(int device, DType format, const FusedJob& job, const FusedOptions& options,
                          std::byte* blocks);
+// Whether runBlockPass has a kernel for `format`.
+bool hasBlockKernel(DType format);
 
 // `model`'s float32 plan (core/infer/plan.h) on GPU `device`: cuBLAS SGEMM without TF32 for
 // Dense and Conv2D (as patches), own kernels for the rest.

@@ -62,10 +62,12 @@ inline LaunchResult launchPass(KernelFn kernel, Params& p, long long needed,
     const int total = std::max(p.layout.total, 1);
     const std::size_t shared =
         static_cast<std::size_t>(p.layout.total) * std::max(p.ways, 0) * sizeof(unsigned);
-    check(
-        cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
-        "cudaFuncSetAttribute");
+    // The budget, the most any pass takes, rather than this pass's need: passes launched from
+    // several threads at once (the window's lanes) never meet another's smaller limit.
+    check(cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(limits.budget)),
+          "cudaFuncSetAttribute");
     int perSm = 0;
     check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, kThreads, shared),
           "occupancy");
