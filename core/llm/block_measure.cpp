@@ -61,7 +61,9 @@ BlockMeasure::BlockMeasure(const Tensor& source, DType format, Backend* backend,
         m_packed = quantizeMatrix(source, format, threads, progress);
         return;
     }
-    m_values.resize(static_cast<std::size_t>(rows * cols));
+    // Left uninitialized: the workers' first touch of their rows is the only write before use
+    // (zeroing 180 MB of a 7B matrix first would be a serial pass as long as the copy).
+    m_values.reset(new float[static_cast<std::size_t>(rows * cols)]);
     // Per row: the extremes as compareRows finds them (NaN never taken, of tied +0 and -0 the
     // first) and as rowRange does (finite values only), merged in row order as theirs are.
     struct Extremes {
@@ -72,7 +74,7 @@ BlockMeasure::BlockMeasure(const Tensor& source, DType format, Backend* backend,
     std::atomic<bool> stop{false};
     parallelFor(rows, threads, [&](long long begin, long long end, int worker) {
         for (long long r = begin; r < end && !stop; ++r) {
-            float* row = m_values.data() + r * cols;
+            float* row = m_values.get() + r * cols;
             tensorRowToFloat(source, r, row);
             Extremes e{kInf, -kInf, {kInf, -kInf, 0}};
             for (long long c = 0; c < cols; ++c) {
@@ -122,7 +124,7 @@ TensorStats BlockMeasure::measure(const RowComparisonOptions& options) {
     if (!m_backend)
         return compareRows(rows, cols, rowsOf(m_source), rowsOf(m_packed), mine, m_progress);
     FusedJob job;
-    job.in = MatrixView{m_values.data(), rows, cols};
+    job.in = MatrixView{m_values.get(), rows, cols};
     FusedOptions fused;
     fused.histograms = options.histograms;
     fused.weights = options.weights;

@@ -42,7 +42,7 @@ private:
     Progress m_progress;
     Tensor m_packed;
     std::shared_ptr<OwnedStorage> m_blocks;  // m_packed's storage until a backend has packed
-    std::vector<float> m_values;             // a backend's float32 copy of `source`
+    std::unique_ptr<float[]> m_values;       // a backend's float32 copy of `source`
     float m_min = 0.f, m_max = 0.f;          // of m_values, as compareRows finds them
     RowRange m_range;
     bool m_hasRange = false;
