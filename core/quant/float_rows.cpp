@@ -189,11 +189,13 @@ CWB_QUANT_AVX2 inline void columnStep(__m256 x0, __m256 x1, const float* w, __m2
 struct Avx2Tile {
     static constexpr int kRows = 6, kGroups = 1;
     CWB_QUANT_AVX2 static void run(const TileArgs& a, int /*groups*/) {
-        float* s = a.sums;
-        const auto at = [&](int r, int half) { return _mm256_loadu_ps(s + 16 * r + 8 * half); };
-        __m256 c0 = at(0, 0), c1 = at(0, 1), c2 = at(1, 0), c3 = at(1, 1), c4 = at(2, 0),
-               c5 = at(2, 1), c6 = at(3, 0), c7 = at(3, 1), c8 = at(4, 0), c9 = at(4, 1),
-               c10 = at(5, 0), c11 = at(5, 1);
+        float* s = a.sums;  // (a lambda here would lose the function's target attribute)
+        __m256 c0 = _mm256_loadu_ps(s), c1 = _mm256_loadu_ps(s + 8), c2 = _mm256_loadu_ps(s + 16),
+               c3 = _mm256_loadu_ps(s + 24), c4 = _mm256_loadu_ps(s + 32),
+               c5 = _mm256_loadu_ps(s + 40), c6 = _mm256_loadu_ps(s + 48),
+               c7 = _mm256_loadu_ps(s + 56), c8 = _mm256_loadu_ps(s + 64),
+               c9 = _mm256_loadu_ps(s + 72), c10 = _mm256_loadu_ps(s + 80),
+               c11 = _mm256_loadu_ps(s + 88);
         const float* w = a.rows;
         const float* x = a.tokens;
         for (std::int64_t i = 0; i < a.n; ++i, ++w, x += kGroupTokens) {
