@@ -160,6 +160,30 @@ std::string compareHistograms(const char* which, const Histogram& a, const Histo
     return "";
 }
 
+// The first difference of the GPU's counts and sums (b) from the CPU's (a), or "": zeros,
+// code counts and histograms exactly, the sums to float32 rounding.
+std::string statsDifference(const FusedResult& a, const FusedResult& b) {
+    std::ostringstream out;
+    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
+        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
+            << b.originalZeros;
+        return out.str();
+    }
+    if (a.codeCounts != b.codeCounts) return "code counts differ";
+    for (const std::string& s : {compareHistograms("original", a.original, b.original),
+                                 compareHistograms("compressed", a.compressed, b.compressed),
+                                 compareHistograms("error", a.error, b.error)})
+        if (!s.empty()) return s;
+    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
+        !close(a.maxAbsError, b.maxAbsError)) {
+        out.precision(17);
+        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
+            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
+        return out.str();
+    }
+    return "";
+}
+
 }  // namespace
 
 std::vector<std::string> fusedCaseNames() {
@@ -191,24 +215,7 @@ std::string checkFusedCase(Backend& gpu, const std::string& name) {
     } else if (c->outGpu[0] != -2.f) {
         return "the statistics-only pass wrote values";
     }
-    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
-        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
-            << b.originalZeros;
-        return out.str();
-    }
-    if (a.codeCounts != b.codeCounts) return "code counts differ";
-    for (const std::string& s : {compareHistograms("original", a.original, b.original),
-                                 compareHistograms("compressed", a.compressed, b.compressed),
-                                 compareHistograms("error", a.error, b.error)})
-        if (!s.empty()) return s;
-    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
-        !close(a.maxAbsError, b.maxAbsError)) {
-        out.precision(17);
-        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
-            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
-        return out.str();
-    }
-    return "";
+    return statsDifference(a, b);
 }
 
 namespace {
@@ -291,22 +298,7 @@ std::string blockDifference(const std::vector<std::byte>& cpuBlocks,
                 << gpuValues[i];
             return out.str();
         }
-    if (a.zeros != b.zeros || a.originalZeros != b.originalZeros) {
-        out << "zeros: CPU " << a.zeros << "/" << a.originalZeros << ", GPU " << b.zeros << "/"
-            << b.originalZeros;
-        return out.str();
-    }
-    if (!same(a.original, b.original)) return "original histogram differs";
-    if (!same(a.compressed, b.compressed)) return "compressed histogram differs";
-    if (!same(a.error, b.error)) return "error histogram differs";
-    if (!close(a.sumSquares, b.sumSquares) || !close(a.sumSquaredError, b.sumSquaredError) ||
-        !close(a.maxAbsError, b.maxAbsError)) {
-        out.precision(17);
-        out << "sums: CPU " << a.sumSquares << " " << a.sumSquaredError << " " << a.maxAbsError
-            << ", GPU " << b.sumSquares << " " << b.sumSquaredError << " " << b.maxAbsError;
-        return out.str();
-    }
-    return "";
+    return statsDifference(a, b);
 }
 
 }  // namespace
