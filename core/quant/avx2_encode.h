@@ -115,8 +115,10 @@ CWB_QUANT_AVX2 inline void lanesOf(const float* x, int n, __m256* out) {
 // Four accumulators, two per vector of eight (`P` picks the pair): one fused multiply-add's
 // latency per eight values would otherwise bound the kernels, so callers alternate P.
 struct alignas(32) SquaredError {  // alignas: a build without -mavx caps __m256d at 16
-    __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
-                      _mm256_setzero_pd()};
+    // A constructor of its own: default member initializers would lose the target attribute.
+    CWB_QUANT_AVX2 SquaredError()
+        : acc{_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()} {}
+    __m256d acc[4];
 };
 template <int P = 0>
 CWB_QUANT_AVX2 inline void addError(SquaredError& s, __m256 back, __m256 x) {

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "core/quant/simd_target.h"
+
 namespace cwb::quant::detail {
 
 // make_qkx2_quants on 8 G sub-blocks of N values with weights av_x + |x| (Q4_K, Q5_K; N 32)
@@ -14,7 +16,7 @@ namespace cwb::quant::detail {
 // `codes` is not null the search's codes in [0, nmax]. False when a lane's products could
 // leave the range where round-to-even is nearest_int (then use the scalar search).
 template <int G, int N>
-bool searchQkx2Avx2(const float* x, int nmax, float rmin, int nstep, bool absoluteError,
+CWB_QUANT_AVX2 bool searchQkx2Avx2(const float* x, int nmax, float rmin, int nstep, bool absoluteError,
                     float* scales, float* mins, std::uint8_t* codes);
 
 // make_qx_quants (Q6_K: nmax 32) and make_q3_quants (Q3_K: nmax 4) on 16 sub-blocks of 16:
