@@ -86,7 +86,8 @@ CWB_QUANT_AVX512 float dotAvx512(const std::byte* w, const std::byte* a, std::in
         // Generation reads the rows once, back to back: ask for the bytes 4 KB ahead (the next
         // rows), past the page boundaries where the hardware's prefetch stops.
         for (std::int64_t b = 0; b < 64 * kValueBytes; b += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(w + i * kValueBytes + b + 4096), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w + i * kValueBytes + b + 4096),
+                         _MM_HINT_T0);
         for (int k = 0; k < 4; ++k)
             acc[k] = _mm512_fmadd_ps(loadW16<kind>(w, i + 16 * k), _mm512_loadu_ps(x + i + 16 * k),
                                      acc[k]);
@@ -319,9 +320,8 @@ CWB_QUANT_AVX2 void panelTimesTokens(const TileJob& job, std::int64_t r0, std::i
     }
     for (std::int64_t tok = 0; tok < job.tokens; ++tok)
         for (std::int64_t r = 0; r < rows; ++r)
-            job.y[tok * job.ldy + r0 + r] =
-                sums[static_cast<std::size_t>(((tok / kGroupTokens) * padded + r) * kGroupTokens +
-                                              tok % kGroupTokens)];
+            job.y[tok * job.ldy + r0 + r] = sums[static_cast<std::size_t>(
+                ((tok / kGroupTokens) * padded + r) * kGroupTokens + tok % kGroupTokens)];
 }
 
 template <int kind, class Tile>

@@ -16,8 +16,9 @@ namespace cwb::quant::detail {
 // `codes` is not null the search's codes in [0, nmax]. False when a lane's products could
 // leave the range where round-to-even is nearest_int (then use the scalar search).
 template <int G, int N>
-CWB_QUANT_AVX2 bool searchQkx2Avx2(const float* x, int nmax, float rmin, int nstep, bool absoluteError,
-                    float* scales, float* mins, std::uint8_t* codes);
+CWB_QUANT_AVX2 bool searchQkx2Avx2(const float* x, int nmax, float rmin, int nstep,
+                                   bool absoluteError, float* scales, float* mins,
+                                   std::uint8_t* codes);
 
 // make_qx_quants (Q6_K: nmax 32) and make_q3_quants (Q3_K: nmax 4) on 16 sub-blocks of 16:
 // scales[s] and, where `codes` is not null, the codes with nmax added (0 for a sub-block of
