@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/quant/fp16.h"
+#include "core/quant/gemv_kernels.h"
 #include "core/quant/kernels.h"
 #include "core/quant/simd_target.h"
 #include "core/quant/tile_kernels.h"
@@ -83,11 +84,9 @@ CWB_QUANT_AVX512 float dotAvx512(const std::byte* w, const std::byte* a, std::in
     constexpr std::int64_t kValueBytes = kind == 0 ? 4 : 2;
     std::int64_t i = 0;
     for (; i + 64 <= n; i += 64) {
-        // Generation reads the rows once, back to back: ask for the bytes 4 KB ahead (the next
-        // rows), past the page boundaries where the hardware's prefetch stops.
-        for (std::int64_t b = 0; b < 64 * kValueBytes; b += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(w + i * kValueBytes + b + 4096),
-                         _MM_HINT_T0);
+        // Generation reads the rows once, back to back: the next rows' bytes are asked for
+        // ahead, past the mapped file's page boundaries where the hardware's prefetch stops.
+        prefetchStream(w + i * kValueBytes, 64 * kValueBytes);
         for (int k = 0; k < 4; ++k)
             acc[k] = _mm512_fmadd_ps(loadW16<kind>(w, i + 16 * k), _mm512_loadu_ps(x + i + 16 * k),
                                      acc[k]);

@@ -30,9 +30,9 @@ struct RowsX8 {
 };
 RowsX8 rowsX8(DType type);
 
-// The interleaved kernels read a group's weights once, as one stream: the hardware's prefetch
-// alone left a quarter of the read bandwidth unused on a 2-core Xeon VM. They ask for the
-// bytes this far ahead of those they multiply, a step's `bytes` at a time.
+// The interleaved kernels and the float rows' dot products read weights once, as one stream:
+// the hardware's prefetch alone left a quarter of the read bandwidth unused on a 2-core Xeon
+// VM. They ask for the bytes this far ahead of those they multiply, a step's `bytes` at a time.
 constexpr std::size_t kPrefetchAhead = 4096;
 inline void prefetchStream(const void* at, std::size_t bytes) {
     const char* p = static_cast<const char*>(at) + kPrefetchAhead;

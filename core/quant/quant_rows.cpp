@@ -107,8 +107,9 @@ const float* packFloatTokens(const ActivationRows& x, int threads) {
     return out;
 }
 
-// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512), 6 for float rows (their
-// activations from packFloatTokens); false where it has no kernel.
+// The batched path over tiles of 8 (AVX2) or 16 rows (AVX-512), for float rows 6 (AVX2) or
+// 12 (AVX-512) against their activations from packFloatTokens, in chunks of 48 rows either
+// way; false where it has no kernel.
 bool batchedProduct(const PackedMatrix& w, std::size_t stride, const ActivationRows& x, float* y,
                     int threads, std::int64_t ldy, const float* packedTokens) {
     const bool floats = isFloatType(w.type);

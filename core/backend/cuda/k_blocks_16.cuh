@@ -82,16 +82,25 @@ struct EncoderQ2K {
 
 // ---- Q3_K
 
-// make_q3_quants(16, 4, x, do_rmse): codes (0..7, or 0 for an all-small sub-block) and the
-// scale, sums and coordinate descent in the reference's order.
-__device__ inline float searchQ3K(const float (&x)[kSub16], int (&codes)[kSub16]) {
-    float amax = 0.f, top = 0.f;
+// The value of largest magnitude (the first of ties) of a sub-block, its magnitude in `amax`,
+// as make_q3_quants and make_qx_quants find them.
+__device__ inline float signedAbsMax(const float (&x)[kSub16], float& amax) {
+    float top = 0.f;
+    amax = 0.f;
 #pragma unroll
     for (int i = 0; i < kSub16; ++i)
         if (amax < fabsf(x[i])) {
             amax = fabsf(x[i]);
             top = x[i];
         }
+    return top;
+}
+
+// make_q3_quants(16, 4, x, do_rmse): codes (0..7, or 0 for an all-small sub-block) and the
+// scale, sums and coordinate descent in the reference's order.
+__device__ inline float searchQ3K(const float (&x)[kSub16], int (&codes)[kSub16]) {
+    float amax;
+    const float top = signedAbsMax(x, amax);
     if (amax < 1e-15f) {
 #pragma unroll
         for (int i = 0; i < kSub16; ++i) codes[i] = 0;
@@ -217,13 +226,8 @@ struct Q6Search {
     float scale, iscale;
 };
 __device__ inline Q6Search searchQ6K(const float (&x)[kSub16]) {
-    float amax = 0.f, top = 0.f;
-#pragma unroll
-    for (int i = 0; i < kSub16; ++i)
-        if (amax < fabsf(x[i])) {
-            amax = fabsf(x[i]);
-            top = x[i];
-        }
+    float amax;
+    const float top = signedAbsMax(x, amax);
     if (amax < 1e-15f) return {0.f, 0.f};
     float sumlx, suml2;
     Q6Search s{0.f, __fdiv_rn(-32.f, top)};
