@@ -133,18 +133,24 @@ std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
     parallelFor(threads, threads, [&](long long, long long, int worker) {
         std::vector<float> row(static_cast<std::size_t>(cols));
         std::vector<double> formatError(formats.size());
+        std::vector<std::byte> scratch;
         const std::size_t rowBytes = dtypeStorageBytes(tensor.dtype(), std::uint64_t(cols));
         for (long long c = next++; c < chunks && !stop; c = next++) {
             ChunkSums& s = sums[static_cast<std::size_t>(c)];
             s.error.assign(n, 0.0);
             s.zeros.assign(n, 0);
-            const long long last = std::min<long long>(rows, (c + 1) * kChunkRows);
-            for (long long r = c * kChunkRows; r < last; ++r) {
+            const long long first = c * kChunkRows;
+            const long long last = std::min<long long>(rows, first + kChunkRows);
+            // The chunk's bytes come into a buffer that stays in the cache (pread where the
+            // tensor is mapped; see tensorBytes).
+            const std::byte* bytes = tensorBytes(tensor, std::size_t(first) * rowBytes,
+                                                 std::size_t(last - first) * rowBytes, scratch);
+            for (long long r = first; r < last; ++r) {
                 // The row is decoded once (with its sums) and stays in the cache while each
                 // scheme measures it; nothing is written.
                 float lo = 0.f, hi = 0.f;  // the step rules' code range needs them
                 s.signal += quant::dequantizeRowSquares(
-                    tensor.dtype(), tensor.bytes() + r * rowBytes, row.data(), cols,
+                    tensor.dtype(), bytes + std::size_t(r - first) * rowBytes, row.data(), cols,
                     anyStepRule ? &lo : nullptr, anyStepRule ? &hi : nullptr);
                 s.min = std::min(s.min, lo);
                 s.max = std::max(s.max, hi);

@@ -36,8 +36,9 @@ struct LlmScheme {
 // format's bytes or compressModel's encoded size. Other workbench settings (k-bit codes,
 // sparsity targets, N:M) go through compressLlmTensor on the whole tensor. Rows go in fixed
 // chunks whose sums merge in order, so the figures do not depend on the thread count. A
-// mapped tensor's pages leave the resident set after it (releaseResident), so a pass over a
-// whole checkpoint holds one tensor. Throws cwb::Error for a format that is not a llama.cpp
+// mapped tensor's rows are read with pread a chunk at a time (tensorBytes), and what other
+// settings map leaves the resident set after it (releaseResident), so a pass over a whole
+// checkpoint holds one tensor at most. Throws cwb::Error for a format that is not a llama.cpp
 // weight format or rows that are not whole blocks of it; Cancelled when `progress` asks to
 // stop (checked after every chunk of rows).
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,

@@ -35,6 +35,11 @@ using namespace detail;
     }
 #define CWB_ERR(T, S, B) \
     { errorRef<S, B, fromFloat##T##Ref, toFloat##T>, squaredError##T##Avx2, squaredError##T##Avx2 }
+#define CWB_ERR_LEGACY(T, B)                                                   \
+    {                                                                          \
+        errorRef<32, B, fromFloat##T##Ref, toFloat##T>, squaredError##T##Avx2, \
+            squaredError##T##Avx512                                            \
+    }
 
 // The reference error: each block encoded and decoded, the differences summed in order.
 template <int kSize, int BlockBytes, FromFloatFn Encode, ToFloatFn Decode>
@@ -55,11 +60,11 @@ double errorRef(const float* in, std::int64_t n) {
 
 // clang-format off
 const BlockFormat kFormats[] = {
-    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_ENC(Q4_0), CWB_ERR(Q4_0, 32, 18), CWB_AVX2_DOTS(Q4_0)},
-    {DType::Q4_1, 32, 20, DType::Q8_1, toFloatQ4_1, fromFloatQ4_1Ref, CWB_ENC(Q4_1), CWB_ERR(Q4_1, 32, 20), CWB_DOTS(Q4_1)},
-    {DType::Q5_0, 32, 22, DType::Q8_0, toFloatQ5_0, fromFloatQ5_0Ref, CWB_ENC(Q5_0), CWB_ERR(Q5_0, 32, 22), CWB_DOTS(Q5_0)},
-    {DType::Q5_1, 32, 24, DType::Q8_1, toFloatQ5_1, fromFloatQ5_1Ref, CWB_ENC(Q5_1), CWB_ERR(Q5_1, 32, 24), CWB_DOTS(Q5_1)},
-    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_ERR(Q8_0, 32, 34), CWB_AVX2_DOTS(Q8_0)},
+    {DType::Q4_0, 32, 18, DType::Q8_0, toFloatQ4_0, fromFloatQ4_0Ref, CWB_ENC(Q4_0), CWB_ERR_LEGACY(Q4_0, 18), CWB_AVX2_DOTS(Q4_0)},
+    {DType::Q4_1, 32, 20, DType::Q8_1, toFloatQ4_1, fromFloatQ4_1Ref, CWB_ENC(Q4_1), CWB_ERR_LEGACY(Q4_1, 20), CWB_DOTS(Q4_1)},
+    {DType::Q5_0, 32, 22, DType::Q8_0, toFloatQ5_0, fromFloatQ5_0Ref, CWB_ENC(Q5_0), CWB_ERR_LEGACY(Q5_0, 22), CWB_DOTS(Q5_0)},
+    {DType::Q5_1, 32, 24, DType::Q8_1, toFloatQ5_1, fromFloatQ5_1Ref, CWB_ENC(Q5_1), CWB_ERR_LEGACY(Q5_1, 24), CWB_DOTS(Q5_1)},
+    {DType::Q8_0, 32, 34, DType::Q8_0, toFloatQ8_0, fromFloatQ8_0Ref, CWB_ACT(Q8_0), CWB_ERR_LEGACY(Q8_0, 34), CWB_AVX2_DOTS(Q8_0)},
     {DType::Q8_1, 32, 36, DType::Q8_1, toFloatQ8_1, fromFloatQ8_1Ref, CWB_ACT(Q8_1), CWB_ERR_REF(Q8_1, 32, 36), CWB_NO_DOTS},
     {DType::Q2_K, 256, 84, DType::Q8_K, toFloatQ2_K, fromFloatQ2_KRef, CWB_ENC(Q2_K), CWB_ERR(Q2_K, 256, 84), CWB_AVX2_DOTS(Q2_K)},
     {DType::Q3_K, 256, 110, DType::Q8_K, toFloatQ3_K, fromFloatQ3_KRef, CWB_ENC(Q3_K), CWB_ERR(Q3_K, 256, 110), CWB_AVX2_DOTS(Q3_K)},
@@ -77,6 +82,7 @@ const BlockFormat kFormats[] = {
 #undef CWB_ENC
 #undef CWB_ERR_REF
 #undef CWB_ERR
+#undef CWB_ERR_LEGACY
 
 // CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports has no "f16c").
 bool hasF16c() {

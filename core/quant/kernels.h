@@ -101,6 +101,10 @@ CWB_QUANT_K_FORMATS(CWB_QUANT_ERROR, Avx2)
 // values in one pass: errors[k] for types[k], each equal to its own kernel's bit for bit.
 void squaredErrorsLegacyAvx2(const float* in, std::int64_t n, const DType* types, int count,
                              double* errors);
+// The same figures with AVX-512, bit for bit (legacy_error_avx512.cpp).
+CWB_QUANT_LEGACY_FORMATS(CWB_QUANT_ERROR, Avx512)
+void squaredErrorsLegacyAvx512(const float* in, std::int64_t n, const DType* types, int count,
+                               double* errors);
 
 double sumOfSquaresAvx2(const float* in, std::int64_t n, float& min, float& max);
 // F16 or BF16 values to float32 (exact).

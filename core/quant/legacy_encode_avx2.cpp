@@ -3,91 +3,23 @@
 // and the squared error they give, from the codes and scales in registers, without writing
 // a block. Blocks go eight at a time: first each block's extremes, then the eight scales with
 // vector divisions and fp16 conversions (the same IEEE operations as the scalar ones), then
-// the codes. A block holding a NaN or an infinity goes through the reference quantizer.
-#include <algorithm>
-#include <cfloat>
-#include <cmath>
-
-#include "core/quant/avx2_encode.h"
+// the codes (the first two steps: legacy_groups_avx2.h). A block holding a NaN or an
+// infinity goes through the reference quantizer.
 #include "core/quant/block_formats.h"
-#include "core/quant/block_layouts.h"
 #include "core/quant/fp16.h"
 #include "core/quant/kernels.h"
+#include "core/quant/legacy_groups_avx2.h"
 
 namespace cwb::quant::detail {
 namespace {
 
-using namespace avx2;
-
-enum class Rule { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 };
+using namespace legacy;
 
 // One block's codes (unsigned, as stored) and the values they decode to.
 struct Coded {
     __m256 q[4];
     __m256 back[4];
 };
-
-// The scales of up to eight blocks: lane k for block k.
-struct Scales {
-    alignas(32) float id[8], dv[8], mv[8], lo[8];
-    alignas(16) std::uint16_t d[8], m[8];
-};
-
-// The value of largest magnitude, signed, the first one on ties (kernels.h's signedAbsMax),
-// where the block's greatest value `hi` and least `lo` have the same magnitude: 0 (the
-// reference never takes a zero: +0), or the first of +hi and -hi in the block.
-inline float signedMax(const float* x, float hi, float lo) {
-    if (hi == 0.f && lo == 0.f) return 0.f;
-    for (int j = 0; j < kQK; ++j)
-        if (std::fabs(x[j]) == hi) return x[j];
-    return hi;
-}
-
-// The block's minimum and maximum by the reference's sequential scan.
-inline void scanMinMax(const float* x, float& lo, float& hi) {
-    lo = FLT_MAX, hi = -FLT_MAX;
-    for (int j = 0; j < kQK; ++j) {
-        if (x[j] < lo) lo = x[j];
-        if (x[j] > hi) hi = x[j];
-    }
-}
-
-CWB_QUANT_AVX2 inline __m256 inverse(__m256 d) {
-    const __m256 zero = _mm256_setzero_ps();
-    return _mm256_blendv_ps(_mm256_div_ps(_mm256_set1_ps(1.0f), d), zero,
-                            _mm256_cmp_ps(d, zero, _CMP_EQ_OQ));
-}
-
-CWB_QUANT_AVX2 inline __m128i toHalves(__m256 v) {
-    return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-
-// Eight blocks' scales: d = amax / 127, max / -half or (max - min) / top, id = 1 / d (0 for
-// d = 0), d (and the minimum) rounded to fp16 as stored.
-template <Rule R>
-CWB_QUANT_AVX2 void scales(const float* a, const float* b, Scales& s) {
-    const __m256 va = _mm256_loadu_ps(a);
-    __m256 d;
-    if constexpr (R == Rule::Q8_0)
-        d = _mm256_div_ps(va, _mm256_set1_ps(127.f));
-    else if constexpr (R == Rule::Q4_0)
-        d = _mm256_div_ps(va, _mm256_set1_ps(-8.f));
-    else if constexpr (R == Rule::Q5_0)
-        d = _mm256_div_ps(va, _mm256_set1_ps(-16.f));
-    else
-        d = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(b), va),
-                          _mm256_set1_ps(R == Rule::Q4_1 ? 15.f : 31.f));
-    _mm256_store_ps(s.id, inverse(d));
-    const __m128i dh = toHalves(d);
-    _mm_store_si128(reinterpret_cast<__m128i*>(s.d), dh);
-    _mm256_store_ps(s.dv, _mm256_cvtph_ps(dh));
-    if constexpr (R == Rule::Q4_1 || R == Rule::Q5_1) {
-        const __m128i mh = toHalves(va);
-        _mm_store_si128(reinterpret_cast<__m128i*>(s.m), mh);
-        _mm256_store_ps(s.mv, _mm256_cvtph_ps(mh));
-        _mm256_store_ps(s.lo, va);
-    }
-}
 
 CWB_QUANT_AVX2 inline __m256 trunc(__m256 v) {
     return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
@@ -185,90 +117,7 @@ constexpr int blockBytes(Rule r) {
                              : 34;
 }
 
-// Eight vectors to one: lane k holds the max (min) of vector k's lanes. 21 operations for
-// eight blocks, where eight horizontal reductions take 48.
-template <bool Max>
-CWB_QUANT_AVX2 inline __m256 pick(__m256 a, __m256 b) {
-    return Max ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b);
-}
-template <bool Max>
-CWB_QUANT_AVX2 inline __m256 reduce8(const __m256 (&v)[8]) {
-    __m256 t[4], u[2];
-    for (int k = 0; k < 4; ++k)
-        t[k] = pick<Max>(_mm256_unpacklo_ps(v[2 * k], v[2 * k + 1]),
-                         _mm256_unpackhi_ps(v[2 * k], v[2 * k + 1]));
-    // t[k]: lanes (2k, 2k+1, 2k, 2k+1 | the same for the high half), each a pair's extreme
-    for (int k = 0; k < 2; ++k)
-        u[k] = pick<Max>(_mm256_shuffle_ps(t[2 * k], t[2 * k + 1], 0x44),
-                         _mm256_shuffle_ps(t[2 * k], t[2 * k + 1], 0xee));
-    // u[k]: lanes (4k .. 4k+3 | 4k .. 4k+3) over each 128-bit half
-    return pick<Max>(_mm256_permute2f128_ps(u[0], u[1], 0x20),
-                     _mm256_permute2f128_ps(u[0], u[1], 0x31));
-}
-
-// What up to eight finite blocks' scales come from: |max| (Q8_0), the signed max (Q4_0,
-// Q5_0), or the minimum in `a` and maximum in `b` (Q4_1, Q5_1), from the greatest and least
-// values of each block reduced together.
-template <Rule R>
-CWB_QUANT_AVX2 void extremes8(const float* x, const __m256 (&hiV)[8], const __m256 (&loV)[8],
-                              const bool* finite, int count, float* a, float* b) {
-    alignas(32) float hi[8], lo[8];
-    _mm256_store_ps(hi, reduce8<true>(hiV));
-    _mm256_store_ps(lo, reduce8<false>(loV));
-    for (int k = 0; k < count; ++k) {
-        if (!finite[k]) continue;
-        const float* xb = x + k * kQK;
-        if constexpr (R == Rule::Q8_0) {
-            a[k] = std::fabs(std::max(hi[k], -lo[k]));  // +0 for a block of zeros
-        } else if constexpr (R == Rule::Q4_0 || R == Rule::Q5_0) {
-            // The value of largest magnitude, signed, the first one on ties (signedMax).
-            if (hi[k] > -lo[k])
-                a[k] = hi[k];
-            else if (-lo[k] > hi[k])
-                a[k] = lo[k];
-            else
-                a[k] = signedMax(xb, hi[k], lo[k]);
-        } else {
-            // -0 and +0 tie and the reference's scan keeps the first: look them up in order.
-            if (lo[k] == 0.f || hi[k] == 0.f)
-                scanMinMax(xb, a[k], b[k]);
-            else
-                a[k] = lo[k], b[k] = hi[k];
-        }
-    }
-}
-
 enum class Mode { Bytes, Error };
-
-// Up to eight blocks from x (the group's first `count`): each one's greatest and least value
-// per lane (extremes8 reduces them) and whether it is finite. Returns count.
-CWB_QUANT_AVX2 inline int loadGroup(const float* x, std::int64_t blocksLeft, __m256 (&hiV)[8],
-                                    __m256 (&loV)[8], bool (&finite)[8]) {
-    const int count = static_cast<int>(std::min<std::int64_t>(8, blocksLeft));
-    for (int k = 0; k < 8; ++k) {
-        finite[k] = false;
-        if (k >= count) {
-            hiV[k] = loV[k] = _mm256_setzero_ps();
-            continue;
-        }
-        const float* xb = x + k * kQK;
-        __m256 v[4], bad = _mm256_setzero_ps();
-        for (int j = 0; j < 4; ++j) bad = nonFiniteBits(bad, v[j] = _mm256_loadu_ps(xb + 8 * j));
-        finite[k] = allFinite(bad);
-        hiV[k] = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
-        loV[k] = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
-    }
-    return count;
-}
-
-// The group's scales under rule R.
-template <Rule R>
-CWB_QUANT_AVX2 void groupScales(const float* x, const __m256 (&hiV)[8], const __m256 (&loV)[8],
-                                const bool* finite, int count, Scales& s) {
-    alignas(32) float a[8] = {}, b[8] = {};
-    extremes8<R>(x, hiV, loV, finite, count, a, b);
-    scales<R>(a, b, s);
-}
 
 // Block k's squared error under rule R, its four vectors alternating the accumulator pairs.
 template <Rule R>
@@ -332,38 +181,6 @@ CWB_QUANT_AVX2 double squaredError(const float* x, std::int64_t n, DType type) {
     return total(s) + fallback;
 }
 
-Rule ruleOf(DType type) {
-    switch (type) {
-        case DType::Q4_0:
-            return Rule::Q4_0;
-        case DType::Q4_1:
-            return Rule::Q4_1;
-        case DType::Q5_0:
-            return Rule::Q5_0;
-        case DType::Q5_1:
-            return Rule::Q5_1;
-        default:
-            return Rule::Q8_0;
-    }
-}
-
-// groupScales and addBlockError for a rule known at run time.
-CWB_QUANT_AVX2 void groupScalesOf(Rule r, const float* x, const __m256 (&hiV)[8],
-                                  const __m256 (&loV)[8], const bool* finite, int count,
-                                  Scales& s) {
-    switch (r) {
-        case Rule::Q4_0:
-            return groupScales<Rule::Q4_0>(x, hiV, loV, finite, count, s);
-        case Rule::Q4_1:
-            return groupScales<Rule::Q4_1>(x, hiV, loV, finite, count, s);
-        case Rule::Q5_0:
-            return groupScales<Rule::Q5_0>(x, hiV, loV, finite, count, s);
-        case Rule::Q5_1:
-            return groupScales<Rule::Q5_1>(x, hiV, loV, finite, count, s);
-        case Rule::Q8_0:
-            return groupScales<Rule::Q8_0>(x, hiV, loV, finite, count, s);
-    }
-}
 CWB_QUANT_AVX2 inline void addBlockErrorOf(Rule r, const __m256 (&v)[4], const Scales& s, int k,
                                            SquaredError& error) {
     switch (r) {

@@ -295,8 +295,9 @@ void quantizationErrors(std::span<const DType> types, const float* in, std::int6
     }
     if (shared.empty()) return;
     std::vector<double> out(shared.size());
-    detail::squaredErrorsLegacyAvx2(in, n, shared.data(), static_cast<int>(shared.size()),
-                                    out.data());
+    (activeIsa() == Isa::Avx512 ? detail::squaredErrorsLegacyAvx512
+                                : detail::squaredErrorsLegacyAvx2)(
+        in, n, shared.data(), static_cast<int>(shared.size()), out.data());
     for (std::size_t k = 0; k < shared.size(); ++k) errors[at[k]] = out[k];
 }
 

@@ -82,12 +82,26 @@ MappedFile::MappedFile(const std::string& path) : m_path(path) {
         m_data = static_cast<std::byte*>(p);
         registerMapping(this, true);
     }
-    ::close(fd);  // the mapping keeps the file open
+    m_fd = fd;
 }
 
 MappedFile::~MappedFile() {
     registerMapping(this, false);
     if (m_data) ::munmap(m_data, m_size);
+    ::close(m_fd);
+}
+
+void MappedFile::read(std::size_t offset, std::size_t bytes, std::byte* out) const {
+    for (std::size_t done = 0; done < bytes;) {
+        const ssize_t n =
+            ::pread(m_fd, out + done, bytes - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            throw Error(m_path +
+                        (n == 0 ? ": the file is shorter than when it was opened; open it again"
+                                : ": cannot read (" + std::string(std::strerror(errno)) + ")"));
+        done += static_cast<std::size_t>(n);
+    }
 }
 
 void MappedFile::willNeed(std::size_t offset, std::size_t bytes) const {
@@ -111,6 +125,16 @@ std::size_t mappedBytes(const Tensor& tensor) {
 }
 
 const MappedFile* mappedFileOf(const Tensor& tensor) { return mappingOf(tensor.bytes()); }
+
+const std::byte* tensorBytes(const Tensor& tensor, std::size_t offset, std::size_t bytes,
+                             std::vector<std::byte>& scratch) {
+    const MappedFile* file = mappingOf(tensor.bytes());
+    if (!file) return tensor.bytes() + offset;
+    if (scratch.size() < bytes) scratch.resize(bytes);
+    file->read(static_cast<std::size_t>(tensor.bytes() - file->data()) + offset, bytes,
+               scratch.data());
+    return scratch.data();
+}
 
 void releaseResident(const Tensor& tensor) {
     // Only a read-only file mapping may be dropped: the same call on owned memory would
