@@ -185,9 +185,11 @@ bool takesSchemeRows(const SchemeRowsJob& job) {
                        [](DType f) { return hasBlockKernel(f); });
 }
 
-SchemeRowSums measureSchemeRows(int device, const SchemeRowsJob& job, int threads,
-                                const Progress& progress) {
-    if (!takesSchemeRows(job)) throw Error("CUDA: the table's row pass takes F32/F16/BF16 rows");
+namespace {
+
+// The pass with `st` held: the stored rows up in chunks, then the formats and rules.
+SchemeRowSums measureHeld(Staging& st, int device, const SchemeRowsJob& job, int threads,
+                          const Progress& progress) {
     const Tensor& tensor = *job.tensor;
     const long long rows = tensor.shape()[0], cols = tensor.shape()[1];
     const long long n = rows * cols;
@@ -204,9 +206,6 @@ SchemeRowSums measureSchemeRows(int device, const SchemeRowsJob& job, int thread
     const long long steps = chunks + static_cast<long long>(job.formats.size() + job.rules.size());
     threads = std::max(1, resolveThreads(threads));
 
-    useDevice(device);
-    Staging& st = stagingFor(device);
-    const std::lock_guard<std::mutex> lock(st.mutex);
     const cudaStream_t stream = cudaStreamPerThread;
     st.values.resize(static_cast<std::size_t>(std::max<long long>(n, 1)));
     const int decodeBlocks = kReduceBlocks;
@@ -282,6 +281,24 @@ SchemeRowSums measureSchemeRows(int device, const SchemeRowsJob& job, int thread
         progress.step(++done, steps);
     }
     return sums;
+}
+
+}  // namespace
+
+SchemeRowSums measureSchemeRows(int device, const SchemeRowsJob& job, int threads,
+                                const Progress& progress) {
+    if (!takesSchemeRows(job)) throw Error("CUDA: the table's row pass takes F32/F16/BF16 rows");
+    useDevice(device);
+    Staging& st = stagingFor(device);
+    const std::lock_guard<std::mutex> lock(st.mutex);
+    try {
+        return measureHeld(st, device, job, threads, progress);
+    } catch (...) {
+        // Cancelled or failed with copies and kernels in flight: they end before the buffers
+        // pass to the next call (which may come from another thread, on another stream).
+        cudaStreamSynchronize(cudaStreamPerThread);
+        throw;
+    }
 }
 
 }  // namespace cwb::cuda
