@@ -461,7 +461,7 @@ std::string checkBackendBlockCase(Backend& gpu, const std::string& name) {
 
 std::vector<std::string> schemeTableCaseNames() {
     return {"Q8_0", "Q4_0", "Q4_1", "Q5_0",  "Q5_1", "Q2_K", "Q3_K",
-            "Q4_K", "Q5_K", "Q6_K", "rules", "F16",  "F32"};
+            "Q4_K", "Q5_K", "Q6_K", "rules", "F16",  "F32",  "cancel"};
 }
 
 namespace {
@@ -513,6 +513,20 @@ std::string checkSchemeTableCase(Backend& gpu, const std::string& shard, const s
     } else if (name == "rules") {
         job.rules = rules;
         job.extremes = true;
+    } else if (name == "cancel") {
+        // Every format and two rules, after a pass cancelled on `gpu` midway (after its
+        // first format): the next pass must not meet the cancelled one's work in flight.
+        job.formats = all;
+        job.rules = {rules[0], rules[2]};
+        job.extremes = true;
+        job.tensor = &matrices.front();
+        Progress stopEarly;
+        stopEarly.callback = [](long long done, long long) { return done < 2; };
+        try {
+            gpu.measureSchemeRows(job, 2, stopEarly);
+            return "the pass was not cancelled";
+        } catch (const Cancelled&) {
+        }
     } else if (name == "F16" || name == "F32") {
         job.formats = all;
         job.rules = {rules[0], rules[2]};
