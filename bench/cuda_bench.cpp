@@ -12,7 +12,8 @@
 // "distill" checks and times a distillation epoch instead (it needs the training images);
 // "fused" only the fused pass: its checks and timings, and the block formats' checks and timings;
 // "blocks" the block formats' alone; "with MODEL..." the default run with these models (Keras
-// files anywhere) beside the fixtures' in the engine checks, the plans and the evaluation table.
+// files anywhere) beside the fixtures' in the engine checks, the plans and the evaluation table;
+// "eval MODEL..." the evaluation table alone (no checks), the models beside the fixtures'.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -413,7 +414,7 @@ int main(int argc, char** argv) {
         std::fprintf(
             stderr,
             "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | fused | "
-            "blocks | distill [BATCH [small]] | with MODEL...]]\n");
+            "blocks | distill [BATCH [small]] | with MODEL... | eval MODEL...]]\n");
         return 2;
     }
     const bool defaults = argc == 1;
@@ -430,7 +431,8 @@ int main(int argc, char** argv) {
                         d.available ? "" : (" (" + d.unavailableReason + ")").c_str());
         llmShard() = fixtures + "/../llm/kjv-llama-6m/model-00001-of-00002.safetensors";
         std::vector<std::string> extra;
-        if (argc > 5 && std::string(argv[5]) == "with") extra.assign(argv + 6, argv + argc);
+        const std::string mode = argc > 5 ? argv[5] : "";
+        if (mode == "with" || mode == "eval") extra.assign(argv + 6, argv + argc);
         const std::vector<std::string> models = modelPaths(fixtures, extra);
         // The plans for bench/torch_cuda_anchor.py (they need no GPU).
         for (const std::string& path : models)
@@ -469,10 +471,10 @@ int main(int argc, char** argv) {
         }
 #endif
         const Dataset data = loadFashionMnist(datasetDir, Split::Test);
-        int failures = runChecks(gpu, models, data);
+        int failures = mode == "eval" ? 0 : runChecks(gpu, models, data);
 #ifdef CWB_HAVE_CUDA
         std::ostringstream md;
-        failures += timeFusedPasses(gpu, weights, md);
+        if (mode != "eval") failures += timeFusedPasses(gpu, weights, md);
         md << "\n## Evaluation of the 10 000 test images, data on the GPU\n\n"
               "| model | MFLOP/img | accuracy (GPU) | batch 10 000 ms | batch 1 000 x 10 ms |\n"
               "|---|---|---|---|---|\n";
