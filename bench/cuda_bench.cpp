@@ -5,13 +5,15 @@
 // times the same network in PyTorch in the same run.
 //
 //   cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS=1e9] [self | fused | blocks | distill
-//   [BATCH=32 [small]]]]
+//   [BATCH=32 [small]] | with MODEL...]]
 // (defaults: the source tree's fixtures, Debian's Fashion-MNIST, /tmp/cwb_cuda_bench; where no
 // GPU runs it says so and exits 0, so bench/run_all.sh passes on CPU machines).
 // "self" runs the checks with the CPU in the GPU's place (the harness checking itself);
 // "distill" checks and times a distillation epoch instead (it needs the training images);
 // "fused" only the fused pass: its checks and timings, and the block formats' checks and timings;
-// "blocks" the block formats' alone.
+// "blocks" the block formats' alone; "with MODEL..." the default run with these models (Keras
+// files anywhere) beside the fixtures' in the engine checks, the plans and the evaluation table;
+// "eval MODEL..." the evaluation table alone (no checks), the models beside the fixtures'.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -82,6 +84,13 @@ void writePlan(const Plan& plan, const std::string& stem) {
         {"ops", ops}}.dump(1);
 }
 
+// kjv-llama-6m's first shard (bf16 matrices), beside the model fixtures: the whole-model
+// table's checks. Set by main from FIXTURES_DIR.
+std::string& llmShard() {
+    static std::string path;
+    return path;
+}
+
 // The fused pass's cases (= tests/core/cuda_backend_test's) against the CPU: the failures.
 int checkFusedCases(Backend& gpu) {
     int failures = 0;
@@ -99,12 +108,27 @@ int checkFusedCases(Backend& gpu) {
     return failures;
 }
 
-int runChecks(Backend& gpu, const std::string& fixtures, const Dataset& data) {
+// The networks the engine checks and the evaluation table take: the fixtures', then `extra`.
+std::vector<std::string> modelPaths(const std::string& fixtures,
+                                    const std::vector<std::string>& extra) {
+    std::vector<std::string> paths;
+    for (const std::string& name : test::engineCheckModels())
+        paths.push_back(fixtures + "/" + name);
+    paths.insert(paths.end(), extra.begin(), extra.end());
+    return paths;
+}
+
+std::string fileName(const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+}
+
+int runChecks(Backend& gpu, const std::vector<std::string>& models, const Dataset& data) {
     int failures = checkFusedCases(gpu);
-    for (const std::string& model : test::engineCheckModels()) {
+    for (const std::string& path : models) {
+        const std::string model = fileName(path);
         test::EngineCheck r;
         try {
-            r = test::checkEngine(gpu, fixtures + "/" + model, data);
+            r = test::checkEngine(gpu, path, data);
         } catch (const std::exception& e) {
             r.failure = e.what();
         }
@@ -351,6 +375,15 @@ int checkAndTimeBlocks(Backend& gpu, long long weights, std::ostringstream& md) 
         check("block pass", name, [&] { return test::checkBlockCase(device, name); });
     for (const std::string& name : test::backendBlockCaseNames())
         check("backend block pass", name, [&] { return test::checkBackendBlockCase(gpu, name); });
+    for (const std::string& name : test::schemeTableCaseNames()) {
+        double worst = 0.0;
+        check("whole-model table rows", name, [&] {
+            const std::string failure = test::checkSchemeTableCase(gpu, llmShard(), name, &worst);
+            std::printf("        (%s: largest relative difference of the sums %.2e)\n",
+                        name.c_str(), worst);
+            return failure;
+        });
+    }
     md << "\n" << timeTensorStatistics(gpu, std::clamp(weights / 4096, 1ll, 11008ll));
     md << "\n| case | median ms | min ms | read GB/s |\n|---|---|---|---|\n";
     for (const DType format : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
@@ -381,7 +414,7 @@ int main(int argc, char** argv) {
         std::fprintf(
             stderr,
             "usage: cuda_bench [FIXTURES_DIR DATASET_DIR OUT_DIR [WEIGHTS] [self | fused | "
-            "blocks | distill [BATCH [small]]]]\n");
+            "blocks | distill [BATCH [small]] | with MODEL... | eval MODEL...]]\n");
         return 2;
     }
     const bool defaults = argc == 1;
@@ -396,12 +429,17 @@ int main(int argc, char** argv) {
         for (const DeviceInfo& d : listDevices())
             std::printf("device %s: %s%s\n", d.name.c_str(), d.description.c_str(),
                         d.available ? "" : (" (" + d.unavailableReason + ")").c_str());
+        llmShard() = fixtures + "/../llm/kjv-llama-6m/model-00001-of-00002.safetensors";
+        std::vector<std::string> extra;
+        const std::string mode = argc > 5 ? argv[5] : "";
+        if (mode == "with" || mode == "eval") extra.assign(argv + 6, argv + argc);
+        const std::vector<std::string> models = modelPaths(fixtures, extra);
         // The plans for bench/torch_cuda_anchor.py (they need no GPU).
-        for (const std::string& name : test::engineCheckModels())
-            writePlan(compilePlan(loadModel(fixtures + "/" + name)), outDir + "/plan_" + name);
+        for (const std::string& path : models)
+            writePlan(compilePlan(loadModel(path)), outDir + "/plan_" + fileName(path));
         if (argc > 5 && std::string(argv[5]) == "self") {
             const Dataset data = loadFashionMnist(datasetDir, Split::Test);
-            return runChecks(cpuBackend(), fixtures, data) ? 1 : 0;
+            return runChecks(cpuBackend(), models, data) ? 1 : 0;
         }
         const BackendChoice choice = chooseBackend("cuda");
         if (choice.backend == &cpuBackend()) {
@@ -433,15 +471,16 @@ int main(int argc, char** argv) {
         }
 #endif
         const Dataset data = loadFashionMnist(datasetDir, Split::Test);
-        int failures = runChecks(gpu, fixtures, data);
+        int failures = mode == "eval" ? 0 : runChecks(gpu, models, data);
 #ifdef CWB_HAVE_CUDA
         std::ostringstream md;
-        failures += timeFusedPasses(gpu, weights, md);
+        if (mode != "eval") failures += timeFusedPasses(gpu, weights, md);
         md << "\n## Evaluation of the 10 000 test images, data on the GPU\n\n"
               "| model | MFLOP/img | accuracy (GPU) | batch 10 000 ms | batch 1 000 x 10 ms |\n"
               "|---|---|---|---|---|\n";
-        for (const std::string& name : test::engineCheckModels()) {
-            const Model model = loadModel(fixtures + "/" + name);
+        for (const std::string& path : models) {
+            const std::string name = fileName(path);
+            const Model model = loadModel(path);
             CompressedEngineOptions options;
             options.kernel = KernelChoice::Float;
             auto engine = gpu.makeEngine(model, options, nullptr);

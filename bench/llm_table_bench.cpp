@@ -7,6 +7,9 @@
 //
 //     llm_table_bench [CHECKPOINT] [--threads N] [--formats Q8_0,Q4_K,...] [--out FILE]
 //                     [--kernels-only] [--gigabytes G] [--no-alpha-rho] [--no-defaults]
+//                     [--device cpu|cuda|cuda:N]
+// --device: the backend that runs measureSchemes' row pass (Backend::measureSchemeRows; cpu
+// by default; a GPU uploads each matrix's stored rows once), as the window's Device box.
 // --gigabytes G: only the first matrices, up to G GB (where the page cache cannot hold the
 // whole checkpoint, the anchor would read the disk).
 // CHECKPOINT defaults to /work/scratch/llama7b (`cwb synth --shape llama7b`); threads 0
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "bench/support/bench_util.h"
+#include "core/backend/backend.h"
 #include "core/io/llama_checkpoint.h"
 #include "core/llm/linear.h"
 #include "core/llm/llama_tensor_roles.h"
@@ -129,6 +133,7 @@ int main(int argc, char** argv) {
     int threads = 0;
     bool kernelsOnly = false, noAlphaRho = false, noDefaults = false;
     double gigabytes = 0.0;  // 0: every matrix
+    std::string device = "cpu";
     std::vector<DType> formats = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
                                   DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q3_K, DType::Q2_K};
     for (int i = 1; i < argc; ++i) {
@@ -137,6 +142,8 @@ int main(int argc, char** argv) {
             threads = std::stoi(argv[++i]);
         } else if (a == "--gigabytes" && i + 1 < argc) {
             gigabytes = std::stod(argv[++i]);
+        } else if (a == "--device" && i + 1 < argc) {
+            device = argv[++i];
         } else if (a == "--no-alpha-rho") {
             noAlphaRho = true;
         } else if (a == "--no-defaults") {
@@ -160,14 +167,18 @@ int main(int argc, char** argv) {
             refuseOption(a,
                          "llm_table_bench [CHECKPOINT] [--threads N] [--gigabytes G] "
                          "[--formats Q8_0,...] [--no-alpha-rho] [--no-defaults] [--kernels-only] "
-                         "[--out FILE]");
+                         "[--device D] [--out FILE]");
         } else {
             path = a;
         }
     }
     threads = resolveThreads(threads);
+    const BackendChoice choice = chooseBackend(device);
+    if (!choice.note.empty()) std::printf("%s\n", choice.note.c_str());
+    Backend* backend = choice.backend;
     const std::string load0 = loadAverage();
-    std::printf("checkpoint %s, %d threads, load %s\n", path.c_str(), threads, load0.c_str());
+    std::printf("checkpoint %s, %d threads, load %s, row pass on %s (%s)\n", path.c_str(), threads,
+                load0.c_str(), backend->name().c_str(), backend->description().c_str());
 
     const LlamaCheckpoint checkpoint = openLlamaCheckpoint(path);
     const std::vector<LlamaTensorRole> roles = llamaTensorRoles(checkpoint);
@@ -267,7 +278,7 @@ int main(int argc, char** argv) {
                 if (!f.format ||
                     t->shape()[1] % static_cast<std::int64_t>(dtypeBlockSize(*f.format)) == 0)
                     fitting.push_back(f);
-            measureSchemes(*t, fitting, threads);
+            measureSchemes(*t, fitting, threads, {}, backend);
         }
         const double s = seconds(start, Clock::now());
         const double cpu = processSeconds() - cpuStart;
@@ -319,9 +330,11 @@ int main(int argc, char** argv) {
        << fmt("%.2f", double(values) / 1e9) << " G values, " << fmt("%.2f", double(bytes) / 1e9)
        << " GB. Machine: " << cpuName() << ", " << threads << " threads, kernels "
        << quant::isaName(quant::activeIsa()) << "; load average " << load0 << " at the start, "
-       << load1 << " at the end.\n\n"
+       << load1 << " at the end. Row pass (Backend::measureSchemeRows) on " << backend->name()
+       << ": " << backend->description() << ".\n\n"
        << "Rerun: `build/bench/llm_table_bench " << path
-       << (gigabytes > 0 ? fmt(" --gigabytes %g", gigabytes) : std::string()) << "`\n\n"
+       << (gigabytes > 0 ? fmt(" --gigabytes %g", gigabytes) : std::string())
+       << (device != "cpu" ? " --device " + device : std::string()) << "`\n\n"
        << "## Each column against the page-cache read (goal <= 2x)\n\n"
        << "The anchor: the same matrices' bytes read with pread() in 16 MiB pieces, from the "
           "page cache (first read of the run "

@@ -21,6 +21,8 @@
 namespace cwb {
 
 class LlamaRunner;
+struct SchemeRowsJob;
+struct SchemeRowSums;
 struct LlamaConfig;
 struct LlamaWeights;
 struct ForwardOptions;
@@ -47,6 +49,13 @@ public:
     // has no kernel for to the default.
     virtual FusedResult runBlockPass(DType format, const FusedJob& job, const FusedOptions& options,
                                      std::byte* blocks, const Progress& progress);
+
+    // The whole-model table's row pass over one matrix (core/llm/scheme_rows.h): its signal,
+    // extremes, each block format's and alpha/rho rule's error. Every backend gives the CPU's
+    // zeros and extremes exactly and its sums to the summation order. The default is the CPU's
+    // (measureSchemeRowsOnCpu); a device overrides it and hands what it cannot run to it.
+    virtual SchemeRowSums measureSchemeRows(const SchemeRowsJob& job, int threads,
+                                            const Progress& progress);
 
     // `model` compiled to evaluate batches here (InferenceEngine::forward). Throws cwb::Error
     // if the model is not evaluable.

@@ -5,6 +5,7 @@
 #include "core/compress/block_pass.h"
 #include "core/infer/int8/int8_gemm.h"
 #include "core/llm/llama_forward.h"
+#include "core/llm/scheme_rows.h"
 #include "core/util/parallel.h"
 
 namespace cwb {
@@ -41,6 +42,11 @@ std::unique_ptr<LlamaRunner> Backend::makeLlamaRunner(const LlamaConfig& config,
 FusedResult Backend::runBlockPass(DType format, const FusedJob& job, const FusedOptions& options,
                                   std::byte* blocks, const Progress& progress) {
     return runBlockPassOnCpu(format, job, options, blocks, progress);
+}
+
+SchemeRowSums Backend::measureSchemeRows(const SchemeRowsJob& job, int threads,
+                                         const Progress& progress) {
+    return measureSchemeRowsOnCpu(job, threads, progress);
 }
 
 train::TrainResult Backend::trainModel(Model& model, const Dataset& train, const Dataset* test,

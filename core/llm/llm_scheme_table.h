@@ -15,6 +15,8 @@
 
 namespace cwb {
 
+class Backend;
+
 struct LlmSchemeCell {
     double sqnrDb = 0.0;  // 10 log10(sum W^2 / sum (W' - W)^2); +inf when exact
     double bitsPerWeight = 0.0;
@@ -41,11 +43,16 @@ struct LlmScheme {
 // checkpoint holds one tensor at most. Throws cwb::Error for a format that is not a llama.cpp
 // weight format or rows that are not whole blocks of it; Cancelled when `progress` asks to
 // stop (checked after every chunk of rows).
+// The row pass is `backend`'s job (Backend::measureSchemeRows; null: the CPU's, above): a GPU
+// uploads the stored rows once and gives the same block codes, so the same figures to the
+// summation order (relative 1e-6).
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor,
                                           const std::vector<LlmScheme>& schemes, int threads,
-                                          const Progress& progress = {});
+                                          const Progress& progress = {},
+                                          Backend* backend = nullptr);
 // Block formats only.
 std::vector<LlmSchemeCell> measureSchemes(const Tensor& tensor, const std::vector<DType>& formats,
-                                          int threads, const Progress& progress = {});
+                                          int threads, const Progress& progress = {},
+                                          Backend* backend = nullptr);
 
 }  // namespace cwb

@@ -73,6 +73,20 @@ private slots:
         QVERIFY2(failure.empty(), failure.c_str());
     }
 
+    // The whole-model table's row pass on kjv-llama-6m's matrices: the CPU's figures.
+    void schemeTableRowsMatchTheCpu_data() {
+        QTest::addColumn<QString>("name");
+        for (const std::string& name : test::schemeTableCaseNames())
+            QTest::newRow(name.c_str()) << QString::fromStdString(name);
+    }
+    void schemeTableRowsMatchTheCpu() {
+        QFETCH(QString, name);
+        const std::string failure = test::checkSchemeTableCase(
+            *m_gpu, test::llmFixture("kjv-llama-6m/model-00001-of-00002.safetensors"),
+            name.toStdString());
+        QVERIFY2(failure.empty(), failure.c_str());
+    }
+
     void engineMatchesTheCpu_data() {
         QTest::addColumn<QString>("model");
         for (const std::string& model : test::engineCheckModels())

@@ -12,10 +12,14 @@
 #include "core/compress/unit_quantizers.h"
 #include "core/infer/evaluate.h"
 #include "core/io/model_loader.h"
+#include "core/io/safetensors.h"
 #include "core/llm/llm_compress.h"
+#include "core/llm/llm_scheme_table.h"
+#include "core/llm/scheme_rows.h"
 #include "core/quant/fp16.h"
 #include "core/quant/quant_rows.h"
 #include "core/train/arch_spec.h"
+#include "core/util/mapped_file.h"
 #ifdef CWB_HAVE_CUDA
 #include "core/backend/cuda/cuda_jobs.h"
 #endif
@@ -453,6 +457,135 @@ std::string checkBackendBlockCase(Backend& gpu, const std::string& name) {
     job.out = gpuValues.data();
     const FusedResult b = gpu.runBlockPass(format, job, options, gpuBlocks.data(), {});
     return blockDifference(cpuBlocks, gpuBlocks, rowBytes, in, cpuValues, gpuValues, a, b);
+}
+
+std::vector<std::string> schemeTableCaseNames() {
+    return {"Q8_0", "Q4_0", "Q4_1", "Q5_0",  "Q5_1", "Q2_K", "Q3_K",
+            "Q4_K", "Q5_K", "Q6_K", "rules", "F16",  "F32",  "cancel"};
+}
+
+namespace {
+
+// A copy of `matrix` (bf16) stored as F16 or F32.
+Tensor restored(const Tensor& matrix, DType type) {
+    const std::size_t n = static_cast<std::size_t>(matrix.elements());
+    auto storage = std::make_shared<OwnedStorage>(dtypeStorageBytes(type, n));
+    const std::int64_t cols = matrix.shape()[1];
+    std::vector<float> row(static_cast<std::size_t>(cols));
+    for (std::int64_t r = 0; r < matrix.shape()[0]; ++r) {
+        quant::dequantizeRowSquares(matrix.dtype(),
+                                    matrix.bytes() + r * dtypeStorageBytes(matrix.dtype(), cols),
+                                    row.data(), cols);
+        for (std::int64_t c = 0; c < cols; ++c) {
+            std::byte* at = storage->mutableData() + dtypeStorageBytes(type, r * cols + c);
+            if (type == DType::F16) {
+                const std::uint16_t h = floatToHalf(row[static_cast<std::size_t>(c)]);
+                std::memcpy(at, &h, 2);
+            } else {
+                std::memcpy(at, &row[static_cast<std::size_t>(c)], 4);
+            }
+        }
+    }
+    return Tensor(matrix.shape(), type, storage);
+}
+
+double relative(double a, double b) {
+    return a == b ? 0.0 : std::fabs(a - b) / std::max(std::fabs(a), std::fabs(b));
+}
+
+}  // namespace
+
+std::string checkSchemeTableCase(Backend& gpu, const std::string& shard, const std::string& name,
+                                 double* worst) {
+    const std::vector<NamedTensor> tensors = parseSafetensors(mapFile(shard), shard);
+    std::vector<Tensor> matrices;
+    for (const NamedTensor& t : tensors)
+        if (t.tensor.shape().size() == 2) matrices.push_back(t.tensor);
+    const std::vector<DType> all = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                                    DType::Q5_1, DType::Q2_K, DType::Q3_K, DType::Q4_K,
+                                    DType::Q5_K, DType::Q6_K};
+    const std::vector<quant::StepRule> rules = {
+        {0.01f, 0.01f, false}, {0.005f, 0.f, false}, {0.f, 0.02f, true}, {0.003f, 0.01f, true}};
+    SchemeRowsJob job;
+    DType format{};
+    if (parseDType(name, format) && dtypeIsBlock(format)) {
+        job.formats = {format};
+    } else if (name == "rules") {
+        job.rules = rules;
+        job.extremes = true;
+    } else if (name == "cancel") {
+        // Every format and two rules, after a pass cancelled on `gpu` midway (after its
+        // first format): the next pass must not meet the cancelled one's work in flight.
+        job.formats = all;
+        job.rules = {rules[0], rules[2]};
+        job.extremes = true;
+        job.tensor = &matrices.front();
+        Progress stopEarly;
+        stopEarly.callback = [](long long done, long long) { return done < 2; };
+        try {
+            gpu.measureSchemeRows(job, 2, stopEarly);
+            return "the pass was not cancelled";
+        } catch (const Cancelled&) {
+        }
+    } else if (name == "F16" || name == "F32") {
+        job.formats = all;
+        job.rules = {rules[0], rules[2]};
+        job.extremes = true;
+        matrices = {restored(matrices.front(), name == "F16" ? DType::F16 : DType::F32)};
+    } else {
+        return "unknown case " + name;
+    }
+    if (matrices.empty()) return "no matrices in " + shard;
+    double largest = 0.0;
+    std::ostringstream out;
+    out.precision(9);
+    for (const Tensor& m : matrices) {
+        job.tensor = &m;
+        const SchemeRowSums a = cpuBackend().measureSchemeRows(job, 2, {});
+        const SchemeRowSums b = gpu.measureSchemeRows(job, 2, {});
+        const auto worse = [&](double x, double y) {
+            const double d = relative(x, y);
+            largest = std::max(largest, d);
+            return !(d <= 1e-5);
+        };
+        if (worse(a.signal, b.signal)) {
+            out << "signal: CPU " << a.signal << ", " << gpu.name() << " " << b.signal;
+            break;
+        }
+        if (job.extremes && (a.min != b.min || a.max != b.max)) {
+            out << "extremes: CPU " << a.min << " " << a.max << ", " << gpu.name() << " " << b.min
+                << " " << b.max;
+            break;
+        }
+        for (std::size_t f = 0; f < job.formats.size() && out.str().empty(); ++f)
+            if (worse(a.formatError[f], b.formatError[f]))
+                out << dtypeName(job.formats[f]) << " error: CPU " << a.formatError[f] << ", "
+                    << gpu.name() << " " << b.formatError[f];
+        for (std::size_t k = 0; k < job.rules.size() && out.str().empty(); ++k)
+            if (a.ruleSums[k].zeros != b.ruleSums[k].zeros ||
+                worse(a.ruleSums[k].error, b.ruleSums[k].error))
+                out << "rule " << k << ": CPU " << a.ruleSums[k].error << "/" << a.ruleSums[k].zeros
+                    << ", " << gpu.name() << " " << b.ruleSums[k].error << "/"
+                    << b.ruleSums[k].zeros;
+        if (!out.str().empty()) break;
+    }
+    // The cells as the table shows them, on the first matrix.
+    if (out.str().empty()) {
+        std::vector<LlmScheme> schemes;
+        for (DType f : job.formats) schemes.push_back({f, {}});
+        LayerSettings alphaRho;
+        alphaRho.quant.alpha = 0.01f;
+        alphaRho.prune.rho = 0.01f;
+        if (!job.rules.empty()) schemes.push_back({std::nullopt, alphaRho});
+        const auto x = measureSchemes(matrices.front(), schemes, 2, {});
+        const auto y = measureSchemes(matrices.front(), schemes, 2, {}, &gpu);
+        for (std::size_t k = 0; k < x.size() && out.str().empty(); ++k)
+            if (x[k].bytes != y[k].bytes || !(std::fabs(x[k].sqnrDb - y[k].sqnrDb) <= 1e-4))
+                out << "cell " << k << ": CPU " << x[k].bytes << " B " << x[k].sqnrDb << " dB, "
+                    << gpu.name() << " " << y[k].bytes << " B " << y[k].sqnrDb << " dB";
+    }
+    if (worst) *worst = largest;
+    return out.str();
 }
 
 std::vector<std::string> engineCheckModels() {

@@ -41,6 +41,18 @@ std::vector<std::string> backendBlockCaseNames();
 // "" when they agree; else the first difference, in one line.
 std::string checkBackendBlockCase(Backend& gpu, const std::string& name);
 
+// The whole-model table's row pass (Backend::measureSchemeRows) on `gpu` against the CPU's, on
+// the matrices of the safetensors file `shard` (bf16, e.g. kjv-llama-6m's first shard): "Q4_K"
+// one block format per case, "rules" four alpha/rho rules, "F16" and "F32" the embedding
+// stored in that type under every format and two rules, "cancel" every format and two rules
+// after a pass cancelled midway on `gpu`. Zeros and extremes exactly, the
+// signal and every error within 1e-5 relative (the summation order), and measureSchemes'
+// cells: bytes exactly, SQNR within 1e-4 dB. `worst`, where given, takes the largest
+// relative difference of the sums seen.
+std::vector<std::string> schemeTableCaseNames();
+std::string checkSchemeTableCase(Backend& gpu, const std::string& shard, const std::string& name,
+                                 double* worst = nullptr);
+
 struct EngineCheck {
     double cpuAccuracy = 0, gpuAccuracy = 0;
     double maxOutputDifference = 0;  // largest |GPU - CPU| over the first outputs

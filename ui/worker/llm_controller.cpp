@@ -312,8 +312,9 @@ void LlmController::startTable(const std::vector<DType>& formats,
                                const std::optional<LayerSettings>& settings) {
     if (!m_session) return;
     const auto session = m_session;
+    Backend* backend = m_backend;  // the Device box's: the GPU uploads each matrix once
     m_table.submit<double>(
-        [this, session, formats, settings](const JobContext& context) {
+        [this, session, formats, settings, backend](const JobContext& context) {
             QElapsedTimer timer;
             timer.start();
             // Progress counts values, so the bar moves with the bytes read.
@@ -341,7 +342,7 @@ void LlmController::startTable(const std::vector<DType>& formats,
                     column.push_back(int(formats.size()));
                 }
                 const std::vector<LlmSchemeCell> measured =
-                    measureSchemes(*role.tensor, fitting, 0, inner);
+                    measureSchemes(*role.tensor, fitting, 0, inner, backend);
                 LlmTableRow row;
                 row.role = static_cast<int>(i);
                 LlmSchemeCell empty;

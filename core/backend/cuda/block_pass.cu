@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -463,6 +465,38 @@ FusedResult runBlockPass(int device, DType format, const FusedJob& job, const Fu
     if (job.out) out.download(job.out, static_cast<std::size_t>(n));
     if (blocks) packed.download(reinterpret_cast<unsigned char*>(blocks), bytes);
     return r;
+}
+
+FusedResult blockErrorOnDevice(int device, DType format, const float* in, long long n,
+                               long long cols) {
+    FusedJob job;
+    job.in = MatrixView{nullptr, n / std::max<long long>(cols, 1), cols};
+    FusedOptions options;
+    options.histograms = false;
+    checkGpuBlockJob(format, job, options);
+    useDevice(device);
+    // The counters and sums of one device, reused: the table calls this per matrix and format,
+    // and cudaFree would synchronise the device each time. Held for the process's life.
+    struct Buffers {
+        std::mutex mutex;
+        DeviceBuffer<unsigned long long> counts;
+        DeviceBuffer<Partial> partials;
+    };
+    static std::mutex mapMutex;
+    static std::map<int, Buffers*> all;
+    Buffers* b = nullptr;
+    {
+        const std::lock_guard<std::mutex> lock(mapMutex);
+        Buffers*& slot = all[device];
+        if (!slot) slot = new Buffers;
+        b = slot;
+    }
+    const std::lock_guard<std::mutex> lock(b->mutex);
+    Params p{};
+    p.n = n;
+    p.cols = std::max<long long>(cols, 1);
+    p.in = in;
+    return runBlocks(format, job, options, p, device, b->counts, b->partials);
 }
 
 FusedTiming timeBlockPass(int device, long long n, DType format, const FusedJob& settings,

@@ -9,6 +9,7 @@
 #include "core/backend/cuda/cuda_jobs.h"
 #include "core/backend/cuda/cuda_util.cuh"
 #include "core/llm/cuda/llama_cuda.h"
+#include "core/llm/scheme_rows.h"
 
 namespace cwb::cuda {
 namespace {
@@ -33,6 +34,12 @@ public:
         if (!cuda::hasBlockKernel(format))  // F16, BF16, F32: the CPU's pass
             return Backend::runBlockPass(format, job, options, blocks, progress);
         return cuda::runBlockPass(m_index, format, job, options, blocks);
+    }
+    SchemeRowSums measureSchemeRows(const SchemeRowsJob& job, int threads,
+                                    const Progress& progress) override {
+        if (!cuda::takesSchemeRows(job))  // rows stored in block formats: the CPU's pass
+            return Backend::measureSchemeRows(job, threads, progress);
+        return cuda::measureSchemeRows(m_index, job, threads, progress);
     }
     std::unique_ptr<InferenceEngine> makeEngine(const Model& model,
                                                 const CompressedEngineOptions& options,

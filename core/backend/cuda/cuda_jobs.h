@@ -12,6 +12,11 @@
 #include "core/model/dtype.h"
 #include "core/train/trainer.h"
 
+namespace cwb {
+struct SchemeRowsJob;
+struct SchemeRowSums;
+}  // namespace cwb
+
 namespace cwb::cuda {
 
 // The fused pass of core/compress/fused_pass.h on GPU `device`: the same masks, values, codes
@@ -30,6 +35,19 @@ FusedResult runBlockPass(int device, DType format, const FusedJob& job, const Fu
                          std::byte* blocks);
 // Whether runBlockPass has a kernel for `format`.
 bool hasBlockKernel(DType format);
+// runBlockPass's sums over n float32 weights already on GPU `device` (rows of `cols`, whole
+// blocks of `format`): every weight kept, no histograms, nothing written.
+FusedResult blockErrorOnDevice(int device, DType format, const float* in, long long n,
+                               long long cols);
+
+// Backend::measureSchemeRows (core/llm/scheme_rows.h) on GPU `device`: the stored rows
+// uploaded once through pinned buffers (`threads` host threads fill them), decoded there, each
+// block format by runBlockPass's kernels and each step rule by quant::addStepError's rule.
+// The CPU's zeros and extremes exactly, its sums to the summation order. Only for jobs that
+// takesSchemeRows: F32, F16 or BF16 matrices and formats with a kernel.
+SchemeRowSums measureSchemeRows(int device, const SchemeRowsJob& job, int threads,
+                                const Progress& progress);
+bool takesSchemeRows(const SchemeRowsJob& job);
 
 // `model`'s float32 plan (core/infer/plan.h) on GPU `device`: cuBLAS SGEMM without TF32 for
 // Dense and Conv2D (as patches), own kernels for the rest.
