@@ -1,13 +1,16 @@
 // The float32 inference engine on a GPU: the compiled Plan of core/infer/plan.h with its
-// arrays uploaded once. Dense and Conv2D are cuBLAS SGEMMs in plain float32 (no TF32, so
-// results stay within float32 rounding of the CPU's); a convolution unrolls its patches
-// (im2col) for a slice of the batch at a time. Bias, activations, pooling and channel affines
-// are small kernels of this file, written with the CPU kernels' formulas.
+// arrays uploaded once. Dense and Conv2D are cuBLAS SGEMMs, in plain float32 by default
+// (results within float32 rounding of the CPU's) or on the TF32 tensor cores (GpuMath::Tf32); a
+// convolution unrolls its patches (im2col) for a slice of the batch at a time. Bias, activations,
+// pooling and channel affines are small kernels of this file, written with the CPU kernels'
+// formulas.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/backend/cuda/cuda_jobs.h"
@@ -203,13 +206,16 @@ struct DeviceOp {
 
 class CudaEngine final : public InferenceEngine {
 public:
-    CudaEngine(int device, Plan plan) : m_device(device), m_plan(std::move(plan)) {
+    CudaEngine(int device, Plan plan, GpuMath math)
+        : m_device(device), m_plan(std::move(plan)), m_math(math) {
         useDevice(m_device);
         check(cublasCreate(&m_blas), "cublasCreate");
         check(cublasSetStream(m_blas, cudaStreamPerThread), "cublasSetStream");
-        // Plain float32 (the default; TF32 only where asked): TF32 would move accuracy by more
-        // than the CPU's rounding.
-        check(cublasSetMathMode(m_blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        // Plain float32 unless TF32 is asked for: TF32 moves outputs by more than the CPU's
+        // rounding (accuracy by an image or two in 10 000 on the fixtures).
+        check(cublasSetMathMode(
+                  m_blas, math == GpuMath::Tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+              "cublasSetMathMode");
         m_ops.resize(m_plan.ops.size());
         for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
             const PlanOp& op = m_plan.ops[i];
@@ -223,7 +229,9 @@ public:
         cublasDestroy(m_blas);
     }
 
-    std::string name() const override { return "cuda float32 (cuBLAS)"; }
+    std::string name() const override {
+        return m_math == GpuMath::Tf32 ? "cuda tf32 (cuBLAS)" : "cuda float32 (cuBLAS)";
+    }
     int inputSize() const override { return static_cast<int>(m_plan.inputSize); }
     int outputSize() const override { return static_cast<int>(m_plan.outputSize); }
 
@@ -251,6 +259,7 @@ public:
         m_third.resize(static_cast<std::size_t>(most * batch));
         const float* in = input;
         float* out = m_ping.data();
+        mark("start", -1);
         for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
             if (fusesWithPool(i)) {
                 // The convolution's bias and activation run inside the pooling that follows.
@@ -261,6 +270,7 @@ public:
                 float* pooled = in == m_third.data() ? m_ping.data() : m_third.data();
                 if (pooled == out) pooled = m_pong.data();
                 runOp(i + 1, out, batch, pooled);
+                mark("pooling + conv epilogue", i + 1);
                 m_tapEpilogue = {};
                 in = pooled;
                 out = pooled == m_ping.data() ? m_pong.data() : m_ping.data();
@@ -268,13 +278,31 @@ public:
                 continue;
             }
             runOp(i, in, batch, out);
+            mark(m_plan.ops[i].kind == OpKind::Conv2D ? "epilogue" : "the op", i);
             in = out;
             out = out == m_ping.data() ? m_pong.data() : m_ping.data();
         }
         return in;
     }
 
+    // Where forwardDevice records an event after each step (bench profiles), or nullptr.
+    struct Mark {
+        std::string what;
+        cudaEvent_t event;
+    };
+    std::vector<Mark>* marks = nullptr;
+
 private:
+    void mark(const char* what, std::ptrdiff_t op) {
+        if (!marks) return;
+        Mark m{op < 0 ? std::string(what)
+                      : m_plan.ops[static_cast<std::size_t>(op)].layerName + ": " + what,
+               nullptr};
+        check(cudaEventCreate(&m.event), "cudaEventCreate");
+        check(cudaEventRecord(m.event, cudaStreamPerThread), "cudaEventRecord");
+        marks->push_back(std::move(m));
+    }
+
     // C (rows x cols) = A (rows x k) B (k x cols), all row-major.
     void gemm(const float* a, long long rows, int k, const float* b, int cols, float* c) {
         gemmRowMajor(m_blas, false, false, static_cast<int>(rows), cols, k, a, k, b, cols, 0.f, c,
@@ -379,6 +407,7 @@ private:
                             w.padTop == 0 && w.padLeft == 0;
         if (direct) {  // a 1x1 convolution is a Dense over the pixels
             gemm(in, n * pixels, k, d.weights.data(), op.outFeatures, out);
+            mark("gemm", &op - m_plan.ops.data());
         } else {
             const int slice = static_cast<int>(
                 std::clamp<long long>(kPatchFloats / std::max<long long>(pixels * k, 1), 1, n));
@@ -396,8 +425,10 @@ private:
                     im2col<<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0,
                              cudaStreamPerThread>>>(from, m_patches.data(), w, total);
                 checkLaunch("im2col");
+                mark("im2col", &op - m_plan.ops.data());
                 gemm(m_patches.data(), images * pixels, k, d.weights.data(), op.outFeatures,
                      out + first * pixels * op.outFeatures);
+                mark("gemm", &op - m_plan.ops.data());
             }
         }
         if (withEpilogue) epilogue(op, d, out, n * pixels, op.outFeatures);
@@ -405,6 +436,7 @@ private:
 
     int m_device;
     Plan m_plan;
+    GpuMath m_math;
     cublasHandle_t m_blas = nullptr;
     std::vector<DeviceOp> m_ops;
     DeviceBuffer<float> m_input, m_ping, m_pong, m_third, m_patches;
@@ -423,16 +455,19 @@ std::unique_ptr<InferenceEngine> makeEngine(int device, const Model& model,
                                             KernelReport* report) {
     PlanOptions planOptions;
     planOptions.logits = options.engine.logits;
-    auto engine = std::make_unique<CudaEngine>(device, compilePlan(model, planOptions));
+    const GpuMath math = options.engine.gpuMath;
+    auto engine = std::make_unique<CudaEngine>(device, compilePlan(model, planOptions), math);
     if (report) {
+        const bool tf32 = math == GpuMath::Tf32;
         report->engine = engine->name();
         report->layers.clear();
         for (const auto& layer : model.layers)
             if (layer.hasKernel())
-                report->layers.push_back({layer.name, layer.className, "cuda float32",
-                                          "the GPU runs float32 kernels (cuBLAS, no TF32)",
-                                          sparsityOf(layer.kernel.toFloatVector()), 0, -1, -1, -1,
-                                          false});
+                report->layers.push_back(
+                    {layer.name, layer.className, tf32 ? "cuda tf32" : "cuda float32",
+                     tf32 ? "the GPU multiplies in TF32 (cuBLAS tensor cores)"
+                          : "the GPU runs float32 kernels (cuBLAS, no TF32)",
+                     sparsityOf(layer.kernel.toFloatVector()), 0, -1, -1, -1, false});
     }
     return engine;
 }
@@ -462,6 +497,33 @@ ForwardTiming timeForward(InferenceEngine& engine, const float* hostInput, int b
     t.medianMs = ms.empty() ? 0 : ms[ms.size() / 2];
     t.minMs = ms.empty() ? 0 : ms.front();
     return t;
+}
+
+std::vector<std::pair<std::string, double>> profileForward(InferenceEngine& engine,
+                                                           const float* hostInput, int batch) {
+    auto* gpu = dynamic_cast<CudaEngine*>(&engine);
+    if (!gpu) throw Error("profileForward: not a CUDA engine");
+    DeviceBuffer<float> input;
+    input.upload(hostInput, static_cast<std::size_t>(batch) * engine.inputSize());
+    gpu->forwardDevice(input.data(), batch);  // warm-up: buffers sized, cuBLAS's choices made
+    std::vector<CudaEngine::Mark> marks;
+    gpu->marks = &marks;
+    gpu->forwardDevice(input.data(), batch);
+    gpu->marks = nullptr;
+    check(cudaStreamSynchronize(cudaStreamPerThread), "forward");
+    std::vector<std::pair<std::string, double>> steps;  // summed over a convolution's slices
+    for (std::size_t i = 1; i < marks.size(); ++i) {
+        float ms = 0.f;
+        check(cudaEventElapsedTime(&ms, marks[i - 1].event, marks[i].event), "elapsed");
+        auto same = [&](const auto& s) { return s.first == marks[i].what; };
+        auto it = std::find_if(steps.begin(), steps.end(), same);
+        if (it == steps.end())
+            steps.emplace_back(marks[i].what, ms);
+        else
+            it->second += ms;
+    }
+    for (const auto& m : marks) cudaEventDestroy(m.event);
+    return steps;
 }
 
 }  // namespace cwb::cuda
