@@ -1,7 +1,8 @@
 // The float32 inference engine on a GPU: the compiled Plan of core/infer/plan.h with its
 // arrays uploaded once. Dense and Conv2D are cuBLAS SGEMMs, in plain float32 by default
 // (results within float32 rounding of the CPU's) or on the TF32 tensor cores (GpuMath::Tf32); a
-// convolution unrolls its patches (im2col) for a slice of the batch at a time. Bias, activations,
+// convolution unrolls its patches (im2col) for a slice of the batch at a time, except one of
+// few taps (a first layer), which runs straight from the images in float32. Bias, activations,
 // pooling and channel affines are small kernels of this file, written with the CPU kernels'
 // formulas.
 #include <cublas_v2.h>
@@ -23,6 +24,7 @@ namespace {
 constexpr long long kPatchFloats = 1ll << 28;  // 1 GiB of unrolled patches per slice at most
 constexpr int kThreads = 256;
 constexpr int kMaxBlocks = 1 << 20;  // of the element kernels, which loop over the grid
+constexpr int kDirectTaps = 32;      // convolutions of at most this many taps skip the patches
 
 // ---- element kernels -----------------------------------------------------------------
 
@@ -128,8 +130,6 @@ __global__ void im2col(const float* in, float* patches, Window2D w, unsigned tot
 }
 
 // Max or average pooling; only taps inside the image take part (as the CPU's pooling.cpp),
-// combined row by row from the first one.
-// Max or average pooling; only taps inside the image take part (as the CPU's pooling.cpp),
 // combined row by row from the first one. With `bias` or an activation given, each tap first
 // gets the preceding convolution's epilogue (bias[c], then the activation): the same values
 // as running that epilogue as its own pass, without writing and re-reading the full map.
@@ -139,11 +139,21 @@ struct TapEpilogue {
     float alpha = 0.f;
 };
 
-template <bool Max>
+// W neighbouring channels, loaded and stored as one access (W = 4: a 16-byte load).
+template <int W>
+struct alignas(4 * W) Lanes {
+    float v[W];
+};
+
+// One thread pools W neighbouring channels (W = 4 where channels are a multiple of 4: fewer,
+// wider loads; the same arithmetic lane by lane). `total` counts groups of W outputs.
+template <bool Max, int W>
 __global__ void pool(const float* in, float* out, Window2D w, unsigned total, TapEpilogue e) {
+    using L = Lanes<W>;
+    const unsigned groups = w.channels / W;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        const unsigned pixel = i / w.channels, c = i - pixel * w.channels;
+        const unsigned pixel = i / groups, c = (i - pixel * groups) * W;
         const unsigned rowIndex = pixel / w.outW, image = rowIndex / w.outH;
         const int ox = static_cast<int>(pixel - rowIndex * w.outW);
         const int oy = static_cast<int>(rowIndex - image * w.outH);
@@ -151,22 +161,33 @@ __global__ void pool(const float* in, float* out, Window2D w, unsigned total, Ta
         const int ky0 = max(0, -y0), ky1 = min(w.kernelH, w.inH - y0);
         const int kx0 = max(0, -x0), kx1 = min(w.kernelW, w.inW - x0);
         const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels + c;
-        const float b = e.bias ? e.bias[c] : 0.f;
+        L b{};
+        if (e.bias) b = *reinterpret_cast<const L*>(e.bias + c);
         const auto tap = [&](int y, int x) {
-            const float v = base[(y * w.inW + x) * w.channels];
-            return activate(e.kind, e.alpha, e.bias ? v + b : v);
+            L t = *reinterpret_cast<const L*>(base + (y * w.inW + x) * w.channels);
+#pragma unroll
+            for (int j = 0; j < W; ++j)
+                t.v[j] = activate(e.kind, e.alpha, e.bias ? t.v[j] + b.v[j] : t.v[j]);
+            return t;
         };
-        float acc = tap(y0 + ky0, x0 + kx0);
+        L acc = tap(y0 + ky0, x0 + kx0);
         for (int ky = ky0; ky < ky1; ++ky)
             for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; ++kx) {
-                const float v = tap(y0 + ky, x0 + kx);
-                if constexpr (Max)
-                    acc = acc > v ? acc : v;
-                else
-                    acc += v;
+                const L t = tap(y0 + ky, x0 + kx);
+#pragma unroll
+                for (int j = 0; j < W; ++j) {
+                    if constexpr (Max)
+                        acc.v[j] = acc.v[j] > t.v[j] ? acc.v[j] : t.v[j];
+                    else
+                        acc.v[j] += t.v[j];
+                }
             }
-        if constexpr (!Max) acc *= 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
-        out[i] = acc;
+        if constexpr (!Max) {
+            const float inv = 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
+#pragma unroll
+            for (int j = 0; j < W; ++j) acc.v[j] *= inv;
+        }
+        *reinterpret_cast<L*>(out + static_cast<std::size_t>(i) * W) = acc;
     }
 }
 
@@ -186,6 +207,43 @@ __global__ void im2col4(const float4* in, float4* patches, Window2D w, unsigned 
         patches[i] = y < 0 || y >= w.inH || x < 0 || x >= w.inW
                          ? make_float4(0.f, 0.f, 0.f, 0.f)
                          : in[((image * w.inH + y) * w.inW + x) * c4 + c];
+    }
+}
+
+// A convolution with few taps per output (kernelH * kernelW * channels <= kDirectTaps: an image
+// network's first layer) straight from the images: a thread sums one pixel's taps for four
+// output channels, in the patch's (ky, kx, c) order. Its patches would be a K of 9 or so, a
+// GEMM too thin for the cost of writing them out and reading them back.
+__global__ void convFewTaps(const float* in, const float4* weights, float4* out, Window2D w,
+                            unsigned outGroups, unsigned total) {
+    const unsigned stride = gridDim.x * blockDim.x;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        const unsigned pixel = i / outGroups, g = i - pixel * outGroups;
+        const unsigned rowIndex = pixel / w.outW, image = rowIndex / w.outH;
+        const int ox = static_cast<int>(pixel - rowIndex * w.outW);
+        const int oy = static_cast<int>(rowIndex - image * w.outH);
+        const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
+        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int ky = 0; ky < w.kernelH; ++ky) {
+            const int y = y0 + ky;
+            if (y < 0 || y >= w.inH) continue;  // padding taps add 0
+            for (int kx = 0; kx < w.kernelW; ++kx) {
+                const int x = x0 + kx;
+                if (x < 0 || x >= w.inW) continue;
+                const float* tapIn = base + (y * w.inW + x) * w.channels;
+                const float4* tapW = weights + (ky * w.kernelW + kx) * w.channels * outGroups + g;
+                for (int c = 0; c < w.channels; ++c) {
+                    const float v = tapIn[c];
+                    const float4 k = tapW[c * outGroups];
+                    acc.x = fmaf(v, k.x, acc.x);
+                    acc.y = fmaf(v, k.y, acc.y);
+                    acc.z = fmaf(v, k.z, acc.z);
+                    acc.w = fmaf(v, k.w, acc.w);
+                }
+            }
+        }
+        out[i] = acc;
     }
 }
 
@@ -353,15 +411,20 @@ private:
             case OpKind::MaxPool2D:
             case OpKind::AvgPool2D:
                 forSlices(n, op.outputSize, [&](long long first, long long images) {
-                    const auto total = static_cast<unsigned>(images * op.outputSize);
+                    const auto count = static_cast<unsigned>(images * op.outputSize);
                     const float* from = in + first * op.inputSize;
                     float* to = out + first * op.outputSize;
-                    if (op.kind == OpKind::MaxPool2D)
-                        pool<true><<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
+                    const bool isMax = op.kind == OpKind::MaxPool2D;
+                    if (op.window.channels % 4 == 0) {
+                        const unsigned total = count / 4;
+                        const int grid = gridFor(total, kThreads, kMaxBlocks);
+                        (isMax ? pool<true, 4> : pool<false, 4>)<<<grid, kThreads, 0, stream>>>(
                             from, to, op.window, total, m_tapEpilogue);
-                    else
-                        pool<false><<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
-                            from, to, op.window, total, m_tapEpilogue);
+                    } else {
+                        const int grid = gridFor(count, kThreads, kMaxBlocks);
+                        (isMax ? pool<true, 1> : pool<false, 1>)<<<grid, kThreads, 0, stream>>>(
+                            from, to, op.window, count, m_tapEpilogue);
+                    }
                     checkLaunch("pooling");
                 });
                 return;
@@ -408,6 +471,18 @@ private:
         if (direct) {  // a 1x1 convolution is a Dense over the pixels
             gemm(in, n * pixels, k, d.weights.data(), op.outFeatures, out);
             mark("gemm", &op - m_plan.ops.data());
+        } else if (k <= kDirectTaps && op.outFeatures % 4 == 0) {
+            const unsigned groups = op.outFeatures / 4;
+            forSlices(n, pixels * op.outFeatures, [&](long long first, long long images) {
+                const auto total = static_cast<unsigned>(images * pixels * groups);
+                convFewTaps<<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0,
+                              cudaStreamPerThread>>>(
+                    in + first * w.inputSize(), reinterpret_cast<const float4*>(d.weights.data()),
+                    reinterpret_cast<float4*>(out + first * pixels * op.outFeatures), w, groups,
+                    total);
+                checkLaunch("convolution of few taps");
+            });
+            mark("few-tap convolution", &op - m_plan.ops.data());
         } else {
             const int slice = static_cast<int>(
                 std::clamp<long long>(kPatchFloats / std::max<long long>(pixels * k, 1), 1, n));
