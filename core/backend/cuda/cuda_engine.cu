@@ -2,7 +2,8 @@
 // arrays uploaded once. Dense and Conv2D are cuBLAS SGEMMs, in plain float32 by default
 // (results within float32 rounding of the CPU's) or on the TF32 tensor cores (GpuMath::Tf32); a
 // convolution unrolls its patches (im2col) for a slice of the batch at a time, except one of
-// few taps (a first layer), which runs straight from the images in float32. Bias, activations,
+// few taps (a first layer) followed by pooling, which the pooling computes at its taps straight
+// from the images, in float32. Bias, activations,
 // pooling and channel affines are small kernels of this file, written with the CPU kernels'
 // formulas.
 #include <cublas_v2.h>
@@ -145,10 +146,57 @@ struct alignas(4 * W) Lanes {
     float v[W];
 };
 
+// Where pooling reads its taps: a map in memory (W channels at a time)...
+template <int W>
+struct MapSource {
+    const float* in;
+    __device__ Lanes<W> at(const Window2D& w, unsigned image, int y, int x, unsigned c) const {
+        const std::size_t pixel = (static_cast<std::size_t>(image) * w.inH + y) * w.inW + x;
+        return *reinterpret_cast<const Lanes<W>*>(in + pixel * w.channels + c);
+    }
+};
+
+// ... or a convolution of few taps (kernelH * kernelW * channels <= kDirectTaps: an image
+// network's first layer) computed from the images at the tap, four output channels at a time,
+// in the patch's (ky, kx, c) order. Its patches would be a K of 9 or so, a GEMM too thin for
+// the cost of writing them and its output map out and reading them back.
+struct FewTapSource {
+    const float* in;
+    const float4* weights;  // (taps, outFeatures) row-major
+    Window2D conv;
+    unsigned groups;  // outFeatures / 4
+    __device__ Lanes<4> at(const Window2D&, unsigned image, int oy, int ox, unsigned c) const {
+        const Window2D& w = conv;
+        const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
+        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int ky = 0; ky < w.kernelH; ++ky) {
+            const int y = y0 + ky;
+            if (y < 0 || y >= w.inH) continue;  // padding taps add 0
+            for (int kx = 0; kx < w.kernelW; ++kx) {
+                const int x = x0 + kx;
+                if (x < 0 || x >= w.inW) continue;
+                const float* tapIn = base + (y * w.inW + x) * w.channels;
+                const float4* tapW = weights + (ky * w.kernelW + kx) * w.channels * groups + c / 4;
+                for (int ch = 0; ch < w.channels; ++ch) {
+                    const float v = tapIn[ch];
+                    const float4 k = tapW[ch * groups];
+                    acc.x = fmaf(v, k.x, acc.x);
+                    acc.y = fmaf(v, k.y, acc.y);
+                    acc.z = fmaf(v, k.z, acc.z);
+                    acc.w = fmaf(v, k.w, acc.w);
+                }
+            }
+        }
+        return {{acc.x, acc.y, acc.z, acc.w}};
+    }
+};
+
 // One thread pools W neighbouring channels (W = 4 where channels are a multiple of 4: fewer,
-// wider loads; the same arithmetic lane by lane). `total` counts groups of W outputs.
-template <bool Max, int W>
-__global__ void pool(const float* in, float* out, Window2D w, unsigned total, TapEpilogue e) {
+// wider loads; the same arithmetic lane by lane). `total` counts groups of W outputs; `w` is
+// the pooling's window over the map that `src` gives.
+template <bool Max, int W, class Source>
+__global__ void pool(Source src, float* out, Window2D w, unsigned total, TapEpilogue e) {
     using L = Lanes<W>;
     const unsigned groups = w.channels / W;
     const unsigned stride = gridDim.x * blockDim.x;
@@ -160,11 +208,10 @@ __global__ void pool(const float* in, float* out, Window2D w, unsigned total, Ta
         const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
         const int ky0 = max(0, -y0), ky1 = min(w.kernelH, w.inH - y0);
         const int kx0 = max(0, -x0), kx1 = min(w.kernelW, w.inW - x0);
-        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels + c;
         L b{};
         if (e.bias) b = *reinterpret_cast<const L*>(e.bias + c);
         const auto tap = [&](int y, int x) {
-            L t = *reinterpret_cast<const L*>(base + (y * w.inW + x) * w.channels);
+            L t = src.at(w, image, y, x, c);
 #pragma unroll
             for (int j = 0; j < W; ++j)
                 t.v[j] = activate(e.kind, e.alpha, e.bias ? t.v[j] + b.v[j] : t.v[j]);
@@ -207,43 +254,6 @@ __global__ void im2col4(const float4* in, float4* patches, Window2D w, unsigned 
         patches[i] = y < 0 || y >= w.inH || x < 0 || x >= w.inW
                          ? make_float4(0.f, 0.f, 0.f, 0.f)
                          : in[((image * w.inH + y) * w.inW + x) * c4 + c];
-    }
-}
-
-// A convolution with few taps per output (kernelH * kernelW * channels <= kDirectTaps: an image
-// network's first layer) straight from the images: a thread sums one pixel's taps for four
-// output channels, in the patch's (ky, kx, c) order. Its patches would be a K of 9 or so, a
-// GEMM too thin for the cost of writing them out and reading them back.
-__global__ void convFewTaps(const float* in, const float4* weights, float4* out, Window2D w,
-                            unsigned outGroups, unsigned total) {
-    const unsigned stride = gridDim.x * blockDim.x;
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        const unsigned pixel = i / outGroups, g = i - pixel * outGroups;
-        const unsigned rowIndex = pixel / w.outW, image = rowIndex / w.outH;
-        const int ox = static_cast<int>(pixel - rowIndex * w.outW);
-        const int oy = static_cast<int>(rowIndex - image * w.outH);
-        const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
-        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels;
-        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-        for (int ky = 0; ky < w.kernelH; ++ky) {
-            const int y = y0 + ky;
-            if (y < 0 || y >= w.inH) continue;  // padding taps add 0
-            for (int kx = 0; kx < w.kernelW; ++kx) {
-                const int x = x0 + kx;
-                if (x < 0 || x >= w.inW) continue;
-                const float* tapIn = base + (y * w.inW + x) * w.channels;
-                const float4* tapW = weights + (ky * w.kernelW + kx) * w.channels * outGroups + g;
-                for (int c = 0; c < w.channels; ++c) {
-                    const float v = tapIn[c];
-                    const float4 k = tapW[c * outGroups];
-                    acc.x = fmaf(v, k.x, acc.x);
-                    acc.y = fmaf(v, k.y, acc.y);
-                    acc.z = fmaf(v, k.z, acc.z);
-                    acc.w = fmaf(v, k.w, acc.w);
-                }
-            }
-        }
-        out[i] = acc;
     }
 }
 
@@ -322,13 +332,21 @@ public:
             if (fusesWithPool(i)) {
                 // The convolution's bias and activation run inside the pooling that follows.
                 const PlanOp& op = m_plan.ops[i];
-                conv(op, m_ops[i], in, batch, out, false);
+                const bool fewTaps = hasFewTaps(op);
+                if (fewTaps) {  // the pooling computes the convolution at its taps
+                    m_fewTapConv = &op;
+                    m_fewTapWeights = m_ops[i].weights.data();
+                } else {
+                    conv(op, m_ops[i], in, batch, out, false);
+                }
                 m_tapEpilogue = {op.bias.empty() ? nullptr : m_ops[i].bias.data(),
                                  op.activation.kind, op.activation.alpha};
                 float* pooled = in == m_third.data() ? m_ping.data() : m_third.data();
                 if (pooled == out) pooled = m_pong.data();
-                runOp(i + 1, out, batch, pooled);
-                mark("pooling + conv epilogue", i + 1);
+                runOp(i + 1, fewTaps ? in : out, batch, pooled);
+                mark(fewTaps ? "few-tap conv + epilogue + pooling" : "pooling + conv epilogue",
+                     i + 1);
+                m_fewTapConv = nullptr;
                 m_tapEpilogue = {};
                 in = pooled;
                 out = pooled == m_ping.data() ? m_pong.data() : m_ping.data();
@@ -412,20 +430,22 @@ private:
             case OpKind::AvgPool2D:
                 forSlices(n, op.outputSize, [&](long long first, long long images) {
                     const auto count = static_cast<unsigned>(images * op.outputSize);
-                    const float* from = in + first * op.inputSize;
                     float* to = out + first * op.outputSize;
                     const bool isMax = op.kind == OpKind::MaxPool2D;
-                    if (op.window.channels % 4 == 0) {
-                        const unsigned total = count / 4;
-                        const int grid = gridFor(total, kThreads, kMaxBlocks);
-                        (isMax ? pool<true, 4> : pool<false, 4>)<<<grid, kThreads, 0, stream>>>(
-                            from, to, op.window, total, m_tapEpilogue);
+                    if (m_fewTapConv) {
+                        const Window2D& cw = m_fewTapConv->window;
+                        const FewTapSource src{
+                            in + first * cw.inputSize(),
+                            reinterpret_cast<const float4*>(m_fewTapWeights), cw,
+                            static_cast<unsigned>(m_fewTapConv->outFeatures / 4)};
+                        launchPool<4>(isMax, src, to, op.window, count);
+                    } else if (op.window.channels % 4 == 0) {
+                        launchPool<4>(isMax, MapSource<4>{in + first * op.inputSize}, to, op.window,
+                                      count);
                     } else {
-                        const int grid = gridFor(count, kThreads, kMaxBlocks);
-                        (isMax ? pool<true, 1> : pool<false, 1>)<<<grid, kThreads, 0, stream>>>(
-                            from, to, op.window, count, m_tapEpilogue);
+                        launchPool<1>(isMax, MapSource<1>{in + first * op.inputSize}, to, op.window,
+                                      count);
                     }
-                    checkLaunch("pooling");
                 });
                 return;
             case OpKind::ChannelAffine: {
@@ -453,6 +473,22 @@ private:
         }
     }
 
+    template <int W, class Source>
+    void launchPool(bool isMax, const Source& src, float* to, const Window2D& w, unsigned count) {
+        const unsigned total = count / W;
+        const int grid = gridFor(total, kThreads, kMaxBlocks);
+        (isMax ? pool<true, W, Source>
+               : pool<false, W, Source>)<<<grid, kThreads, 0, cudaStreamPerThread>>>(
+            src, to, w, total, m_tapEpilogue);
+        checkLaunch("pooling");
+    }
+
+    // A convolution the pooling after it computes at its taps (FewTapSource).
+    static bool hasFewTaps(const PlanOp& op) {
+        const Window2D& w = op.window;
+        return w.kernelH * w.kernelW * w.channels <= kDirectTaps && op.outFeatures % 4 == 0;
+    }
+
     // A Conv2D whose activation works element by element, followed by pooling.
     bool fusesWithPool(std::size_t i) const {
         if (i + 1 >= m_plan.ops.size() || m_plan.ops[i].kind != OpKind::Conv2D) return false;
@@ -471,18 +507,6 @@ private:
         if (direct) {  // a 1x1 convolution is a Dense over the pixels
             gemm(in, n * pixels, k, d.weights.data(), op.outFeatures, out);
             mark("gemm", &op - m_plan.ops.data());
-        } else if (k <= kDirectTaps && op.outFeatures % 4 == 0) {
-            const unsigned groups = op.outFeatures / 4;
-            forSlices(n, pixels * op.outFeatures, [&](long long first, long long images) {
-                const auto total = static_cast<unsigned>(images * pixels * groups);
-                convFewTaps<<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0,
-                              cudaStreamPerThread>>>(
-                    in + first * w.inputSize(), reinterpret_cast<const float4*>(d.weights.data()),
-                    reinterpret_cast<float4*>(out + first * pixels * op.outFeatures), w, groups,
-                    total);
-                checkLaunch("convolution of few taps");
-            });
-            mark("few-tap convolution", &op - m_plan.ops.data());
         } else {
             const int slice = static_cast<int>(
                 std::clamp<long long>(kPatchFloats / std::max<long long>(pixels * k, 1), 1, n));
@@ -515,7 +539,9 @@ private:
     cublasHandle_t m_blas = nullptr;
     std::vector<DeviceOp> m_ops;
     DeviceBuffer<float> m_input, m_ping, m_pong, m_third, m_patches;
-    TapEpilogue m_tapEpilogue;  // set while a pooling runs its convolution's epilogue
+    TapEpilogue m_tapEpilogue;             // set while a pooling runs its convolution's epilogue
+    const PlanOp* m_fewTapConv = nullptr;  // set while a pooling computes its convolution
+    const float* m_fewTapWeights = nullptr;
 };
 
 double sparsityOf(const std::vector<float>& w) {
