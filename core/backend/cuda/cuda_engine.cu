@@ -3,9 +3,8 @@
 // (results within float32 rounding of the CPU's) or on the TF32 tensor cores (GpuMath::Tf32); a
 // convolution unrolls its patches (im2col) for a slice of the batch at a time, except one of
 // few taps (a first layer) followed by pooling, which the pooling computes at its taps straight
-// from the images, in float32. Bias, activations,
-// pooling and channel affines are small kernels of this file, written with the CPU kernels'
-// formulas.
+// from the images, in float32. Bias, activations, pooling and channel affines are small kernels
+// of this file, written with the CPU kernels' formulas.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -25,7 +24,7 @@ namespace {
 constexpr long long kPatchFloats = 1ll << 28;  // 1 GiB of unrolled patches per slice at most
 constexpr int kThreads = 256;
 constexpr int kMaxBlocks = 1 << 20;  // of the element kernels, which loop over the grid
-constexpr int kDirectTaps = 32;      // convolutions of at most this many taps skip the patches
+constexpr int kDirectTaps = 32;      // a pooled convolution of at most this many taps skips GEMM
 
 // ---- element kernels -----------------------------------------------------------------
 
