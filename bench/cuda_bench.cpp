@@ -124,19 +124,22 @@ std::string fileName(const std::string& path) {
 
 int runChecks(Backend& gpu, const std::vector<std::string>& models, const Dataset& data) {
     int failures = checkFusedCases(gpu);
-    for (const std::string& path : models) {
-        const std::string model = fileName(path);
-        test::EngineCheck r;
-        try {
-            r = test::checkEngine(gpu, path, data);
-        } catch (const std::exception& e) {
-            r.failure = e.what();
+    for (const GpuMath math : {GpuMath::Float32, GpuMath::Tf32})
+        for (const std::string& path : models) {
+            const std::string model = fileName(path);
+            test::EngineCheck r;
+            try {
+                r = test::checkEngine(gpu, path, data, math);
+            } catch (const std::exception& e) {
+                r.failure = e.what();
+            }
+            failures += !r.failure.empty();
+            std::printf(
+                "%s   : engine%s %s accuracy CPU %.4f GPU %.4f, max |output diff| %.2e %s\n",
+                r.failure.empty() ? "PASS" : "FAIL", math == GpuMath::Tf32 ? " (tf32)" : "",
+                model.c_str(), r.cpuAccuracy, r.gpuAccuracy, r.maxOutputDifference,
+                r.failure.c_str());
         }
-        failures += !r.failure.empty();
-        std::printf("%s   : engine %s accuracy CPU %.4f GPU %.4f, max |output diff| %.2e %s\n",
-                    r.failure.empty() ? "PASS" : "FAIL", model.c_str(), r.cpuAccuracy,
-                    r.gpuAccuracy, r.maxOutputDifference, r.failure.c_str());
-    }
     std::printf("Totals: %d failed\n", failures);
     return failures;
 }
@@ -476,24 +479,33 @@ int main(int argc, char** argv) {
         std::ostringstream md;
         if (mode != "eval") failures += timeFusedPasses(gpu, weights, md);
         md << "\n## Evaluation of the 10 000 test images, data on the GPU\n\n"
-              "| model | MFLOP/img | accuracy (GPU) | batch 10 000 ms | batch 1 000 x 10 ms |\n"
-              "|---|---|---|---|---|\n";
+              "| model | MFLOP/img | GPU math | accuracy (GPU) | batch 10 000 ms "
+              "| batch 1 000 x 10 ms |\n|---|---|---|---|---|---|\n";
         for (const std::string& path : models) {
             const std::string name = fileName(path);
             const Model model = loadModel(path);
-            CompressedEngineOptions options;
-            options.kernel = KernelChoice::Float;
-            auto engine = gpu.makeEngine(model, options, nullptr);
-            EvalOptions eval;
-            eval.batchSize = 10000;
-            const double accuracy = evaluate(*engine, data, eval).accuracy;
-            const auto whole = cuda::timeForward(*engine, data.images.data(), 10000, 10);
-            const auto slices = cuda::timeForward(*engine, data.images.data(), 1000, 10);
-            md << "| " << name << " | " << model.flopsPerSample() / 1e6 << " | " << accuracy
-               << " | " << whole.medianMs << " | " << slices.medianMs * 10 << " |\n";
-            std::cout << name << ": " << whole.medianMs << " ms at 10000, " << slices.medianMs * 10
-                      << " ms at 1000 x 10\n"
-                      << std::flush;
+            for (const GpuMath math : {GpuMath::Float32, GpuMath::Tf32}) {
+                CompressedEngineOptions options;
+                options.kernel = KernelChoice::Float;
+                options.engine.gpuMath = math;
+                auto engine = gpu.makeEngine(model, options, nullptr);
+                EvalOptions eval;
+                eval.batchSize = 10000;
+                const double accuracy = evaluate(*engine, data, eval).accuracy;
+                const auto whole = cuda::timeForward(*engine, data.images.data(), 10000, 10);
+                const auto slices = cuda::timeForward(*engine, data.images.data(), 1000, 10);
+                const char* mathName = math == GpuMath::Tf32 ? "tf32" : "float32";
+                md << "| " << name << " | " << model.flopsPerSample() / 1e6 << " | " << mathName
+                   << " | " << accuracy << " | " << whole.medianMs << " | " << slices.medianMs * 10
+                   << " |\n";
+                std::cout << name << " (" << mathName << "): " << whole.medianMs << " ms at 10000, "
+                          << slices.medianMs * 10 << " ms at 1000 x 10\n";
+                // Where the time goes at batch 10 000 (one pass, an event after each step).
+                for (const auto& [step, ms] :
+                     cuda::profileForward(*engine, data.images.data(), 10000))
+                    std::printf("    %-40s %8.3f ms\n", step.c_str(), ms);
+                std::fflush(stdout);
+            }
         }
         std::ofstream(outDir + "/cuda_bench.md") << md.str();
         std::cout << "\n" << md.str();

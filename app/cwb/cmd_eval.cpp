@@ -32,6 +32,7 @@ struct EvalArgs {
     std::optional<std::string> kernel;
     std::string device = "auto";
     bool json = false;
+    bool tf32 = false;
     CompressionArgs compression;
 };
 
@@ -63,6 +64,7 @@ int runEval(const EvalArgs& o) {
 
     CompressedEngineOptions engineOptions;
     engineOptions.engine.threads = threads;
+    engineOptions.engine.gpuMath = o.tf32 ? GpuMath::Tf32 : GpuMath::Float32;
     engineOptions.backend = backend;
     engineOptions.kernel = kernel;
     engineOptions.grids = &compressed.grids;
@@ -147,6 +149,9 @@ void declareEval(CLI::App& app, EvalArgs& o) {
     kernel->description(kernel->get_description() +
                         "; default float, or auto with compression options");
     app.add_flag("--json", o.json, "print JSON instead of text");
+    app.add_flag("--tf32", o.tf32,
+                 "on a GPU, multiply on the TF32 tensor cores (faster; results no longer equal "
+                 "the CPU's)");
     addCompressionOptions(app, o.compression);
 }
 

@@ -9,9 +9,15 @@
 
 namespace cwb {
 
+// How a GPU engine multiplies (the CPU ignores it). Float32: exact float32 products, results
+// within float32 rounding of the CPU's. Tf32: the tensor cores' TF32 (10-bit mantissas in the
+// products, float32 sums), several times the throughput, outputs no longer equal to the CPU's.
+enum class GpuMath { Float32, Tf32 };
+
 struct EngineOptions {
     int threads = 0;      // 0 = all cores
     bool logits = false;  // stop before a final softmax (distillation wants logits)
+    GpuMath gpuMath = GpuMath::Float32;
 };
 
 class InferenceEngine {

@@ -89,14 +89,20 @@ private slots:
 
     void engineMatchesTheCpu_data() {
         QTest::addColumn<QString>("model");
+        QTest::addColumn<bool>("tf32");
         for (const std::string& model : test::engineCheckModels())
-            QTest::newRow(model.c_str()) << QString::fromStdString(model);
+            for (const bool tf32 : {false, true})
+                QTest::newRow((model + (tf32 ? " tf32" : "")).c_str())
+                    << QString::fromStdString(model) << tf32;
     }
+    // TF32: accuracy within 0.0005 of the CPU's, outputs within 2e-2 (checkEngine).
     void engineMatchesTheCpu() {
         QFETCH(QString, model);
+        QFETCH(bool, tf32);
         static const Dataset data = loadFashionMnist(test::datasetDir(), Split::Test);
         const test::EngineCheck r =
-            test::checkEngine(*m_gpu, test::fixture(model.toStdString()), data);
+            test::checkEngine(*m_gpu, test::fixture(model.toStdString()), data,
+                              tf32 ? GpuMath::Tf32 : GpuMath::Float32);
         QVERIFY2(r.failure.empty(), r.failure.c_str());
     }
 

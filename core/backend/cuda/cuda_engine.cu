@@ -1,13 +1,17 @@
 // The float32 inference engine on a GPU: the compiled Plan of core/infer/plan.h with its
-// arrays uploaded once. Dense and Conv2D are cuBLAS SGEMMs in plain float32 (no TF32, so
-// results stay within float32 rounding of the CPU's); a convolution unrolls its patches
-// (im2col) for a slice of the batch at a time. Bias, activations, pooling and channel affines
-// are small kernels of this file, written with the CPU kernels' formulas.
+// arrays uploaded once. Dense and Conv2D are cuBLAS SGEMMs, in plain float32 by default
+// (results within float32 rounding of the CPU's) or on the TF32 tensor cores (GpuMath::Tf32); a
+// convolution unrolls its patches (im2col) for a slice of the batch at a time, except one of
+// few taps (a first layer) followed by pooling, which the pooling computes at its taps straight
+// from the images, in float32. Bias, activations, pooling and channel affines are small kernels
+// of this file, written with the CPU kernels' formulas.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/backend/cuda/cuda_jobs.h"
@@ -20,6 +24,7 @@ namespace {
 constexpr long long kPatchFloats = 1ll << 28;  // 1 GiB of unrolled patches per slice at most
 constexpr int kThreads = 256;
 constexpr int kMaxBlocks = 1 << 20;  // of the element kernels, which loop over the grid
+constexpr int kDirectTaps = 32;      // a pooled convolution of at most this many taps skips GEMM
 
 // ---- element kernels -----------------------------------------------------------------
 
@@ -125,8 +130,6 @@ __global__ void im2col(const float* in, float* patches, Window2D w, unsigned tot
 }
 
 // Max or average pooling; only taps inside the image take part (as the CPU's pooling.cpp),
-// combined row by row from the first one.
-// Max or average pooling; only taps inside the image take part (as the CPU's pooling.cpp),
 // combined row by row from the first one. With `bias` or an activation given, each tap first
 // gets the preceding convolution's epilogue (bias[c], then the activation): the same values
 // as running that epilogue as its own pass, without writing and re-reading the full map.
@@ -136,34 +139,101 @@ struct TapEpilogue {
     float alpha = 0.f;
 };
 
-template <bool Max>
-__global__ void pool(const float* in, float* out, Window2D w, unsigned total, TapEpilogue e) {
+// W neighbouring channels, loaded and stored as one access (W = 4: a 16-byte load).
+template <int W>
+struct alignas(4 * W) Lanes {
+    float v[W];
+};
+
+// Where pooling reads its taps: a map in memory (W channels at a time)...
+template <int W>
+struct MapSource {
+    const float* in;
+    __device__ Lanes<W> at(const Window2D& w, unsigned image, int y, int x, unsigned c) const {
+        const std::size_t pixel = (static_cast<std::size_t>(image) * w.inH + y) * w.inW + x;
+        return *reinterpret_cast<const Lanes<W>*>(in + pixel * w.channels + c);
+    }
+};
+
+// ... or a convolution of few taps (kernelH * kernelW * channels <= kDirectTaps: an image
+// network's first layer) computed from the images at the tap, four output channels at a time,
+// in the patch's (ky, kx, c) order. Its patches would be a K of 9 or so, a GEMM too thin for
+// the cost of writing them and its output map out and reading them back.
+struct FewTapSource {
+    const float* in;
+    const float4* weights;  // (taps, outFeatures) row-major
+    Window2D conv;
+    unsigned groups;  // outFeatures / 4
+    __device__ Lanes<4> at(const Window2D&, unsigned image, int oy, int ox, unsigned c) const {
+        const Window2D& w = conv;
+        const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
+        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int ky = 0; ky < w.kernelH; ++ky) {
+            const int y = y0 + ky;
+            if (y < 0 || y >= w.inH) continue;  // padding taps add 0
+            for (int kx = 0; kx < w.kernelW; ++kx) {
+                const int x = x0 + kx;
+                if (x < 0 || x >= w.inW) continue;
+                const float* tapIn = base + (y * w.inW + x) * w.channels;
+                const float4* tapW = weights + (ky * w.kernelW + kx) * w.channels * groups + c / 4;
+                for (int ch = 0; ch < w.channels; ++ch) {
+                    const float v = tapIn[ch];
+                    const float4 k = tapW[ch * groups];
+                    acc.x = fmaf(v, k.x, acc.x);
+                    acc.y = fmaf(v, k.y, acc.y);
+                    acc.z = fmaf(v, k.z, acc.z);
+                    acc.w = fmaf(v, k.w, acc.w);
+                }
+            }
+        }
+        return {{acc.x, acc.y, acc.z, acc.w}};
+    }
+};
+
+// One thread pools W neighbouring channels (W = 4 where channels are a multiple of 4: fewer,
+// wider loads; the same arithmetic lane by lane). `total` counts groups of W outputs; `w` is
+// the pooling's window over the map that `src` gives.
+template <bool Max, int W, class Source>
+__global__ void pool(Source src, float* out, Window2D w, unsigned total, TapEpilogue e) {
+    using L = Lanes<W>;
+    const unsigned groups = w.channels / W;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        const unsigned pixel = i / w.channels, c = i - pixel * w.channels;
+        const unsigned pixel = i / groups, c = (i - pixel * groups) * W;
         const unsigned rowIndex = pixel / w.outW, image = rowIndex / w.outH;
         const int ox = static_cast<int>(pixel - rowIndex * w.outW);
         const int oy = static_cast<int>(rowIndex - image * w.outH);
         const int y0 = oy * w.strideH - w.padTop, x0 = ox * w.strideW - w.padLeft;
         const int ky0 = max(0, -y0), ky1 = min(w.kernelH, w.inH - y0);
         const int kx0 = max(0, -x0), kx1 = min(w.kernelW, w.inW - x0);
-        const float* base = in + static_cast<std::size_t>(image) * w.inH * w.inW * w.channels + c;
-        const float b = e.bias ? e.bias[c] : 0.f;
+        L b{};
+        if (e.bias) b = *reinterpret_cast<const L*>(e.bias + c);
         const auto tap = [&](int y, int x) {
-            const float v = base[(y * w.inW + x) * w.channels];
-            return activate(e.kind, e.alpha, e.bias ? v + b : v);
+            L t = src.at(w, image, y, x, c);
+#pragma unroll
+            for (int j = 0; j < W; ++j)
+                t.v[j] = activate(e.kind, e.alpha, e.bias ? t.v[j] + b.v[j] : t.v[j]);
+            return t;
         };
-        float acc = tap(y0 + ky0, x0 + kx0);
+        L acc = tap(y0 + ky0, x0 + kx0);
         for (int ky = ky0; ky < ky1; ++ky)
             for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; ++kx) {
-                const float v = tap(y0 + ky, x0 + kx);
-                if constexpr (Max)
-                    acc = acc > v ? acc : v;
-                else
-                    acc += v;
+                const L t = tap(y0 + ky, x0 + kx);
+#pragma unroll
+                for (int j = 0; j < W; ++j) {
+                    if constexpr (Max)
+                        acc.v[j] = acc.v[j] > t.v[j] ? acc.v[j] : t.v[j];
+                    else
+                        acc.v[j] += t.v[j];
+                }
             }
-        if constexpr (!Max) acc *= 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
-        out[i] = acc;
+        if constexpr (!Max) {
+            const float inv = 1.f / static_cast<float>((ky1 - ky0) * (kx1 - kx0));
+#pragma unroll
+            for (int j = 0; j < W; ++j) acc.v[j] *= inv;
+        }
+        *reinterpret_cast<L*>(out + static_cast<std::size_t>(i) * W) = acc;
     }
 }
 
@@ -203,13 +273,16 @@ struct DeviceOp {
 
 class CudaEngine final : public InferenceEngine {
 public:
-    CudaEngine(int device, Plan plan) : m_device(device), m_plan(std::move(plan)) {
+    CudaEngine(int device, Plan plan, GpuMath math)
+        : m_device(device), m_plan(std::move(plan)), m_math(math) {
         useDevice(m_device);
         check(cublasCreate(&m_blas), "cublasCreate");
         check(cublasSetStream(m_blas, cudaStreamPerThread), "cublasSetStream");
-        // Plain float32 (the default; TF32 only where asked): TF32 would move accuracy by more
-        // than the CPU's rounding.
-        check(cublasSetMathMode(m_blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        // Plain float32 unless TF32 is asked for: TF32 moves outputs by more than the CPU's
+        // rounding (accuracy by an image or two in 10 000 on the fixtures).
+        check(cublasSetMathMode(
+                  m_blas, math == GpuMath::Tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+              "cublasSetMathMode");
         m_ops.resize(m_plan.ops.size());
         for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
             const PlanOp& op = m_plan.ops[i];
@@ -223,7 +296,9 @@ public:
         cublasDestroy(m_blas);
     }
 
-    std::string name() const override { return "cuda float32 (cuBLAS)"; }
+    std::string name() const override {
+        return m_math == GpuMath::Tf32 ? "cuda tf32 (cuBLAS)" : "cuda float32 (cuBLAS)";
+    }
     int inputSize() const override { return static_cast<int>(m_plan.inputSize); }
     int outputSize() const override { return static_cast<int>(m_plan.outputSize); }
 
@@ -251,16 +326,26 @@ public:
         m_third.resize(static_cast<std::size_t>(most * batch));
         const float* in = input;
         float* out = m_ping.data();
+        mark("start", -1);
         for (std::size_t i = 0; i < m_plan.ops.size(); ++i) {
             if (fusesWithPool(i)) {
                 // The convolution's bias and activation run inside the pooling that follows.
                 const PlanOp& op = m_plan.ops[i];
-                conv(op, m_ops[i], in, batch, out, false);
+                const bool fewTaps = hasFewTaps(op);
+                if (fewTaps) {  // the pooling computes the convolution at its taps
+                    m_fewTapConv = &op;
+                    m_fewTapWeights = m_ops[i].weights.data();
+                } else {
+                    conv(op, m_ops[i], in, batch, out, false);
+                }
                 m_tapEpilogue = {op.bias.empty() ? nullptr : m_ops[i].bias.data(),
                                  op.activation.kind, op.activation.alpha};
                 float* pooled = in == m_third.data() ? m_ping.data() : m_third.data();
                 if (pooled == out) pooled = m_pong.data();
-                runOp(i + 1, out, batch, pooled);
+                runOp(i + 1, fewTaps ? in : out, batch, pooled);
+                mark(fewTaps ? "few-tap conv + epilogue + pooling" : "pooling + conv epilogue",
+                     i + 1);
+                m_fewTapConv = nullptr;
                 m_tapEpilogue = {};
                 in = pooled;
                 out = pooled == m_ping.data() ? m_pong.data() : m_ping.data();
@@ -268,13 +353,31 @@ public:
                 continue;
             }
             runOp(i, in, batch, out);
+            mark(m_plan.ops[i].kind == OpKind::Conv2D ? "epilogue" : "the op", i);
             in = out;
             out = out == m_ping.data() ? m_pong.data() : m_ping.data();
         }
         return in;
     }
 
+    // Where forwardDevice records an event after each step (bench profiles), or nullptr.
+    struct Mark {
+        std::string what;
+        cudaEvent_t event;
+    };
+    std::vector<Mark>* marks = nullptr;
+
 private:
+    void mark(const char* what, std::ptrdiff_t op) {
+        if (!marks) return;
+        Mark m{op < 0 ? std::string(what)
+                      : m_plan.ops[static_cast<std::size_t>(op)].layerName + ": " + what,
+               nullptr};
+        check(cudaEventCreate(&m.event), "cudaEventCreate");
+        check(cudaEventRecord(m.event, cudaStreamPerThread), "cudaEventRecord");
+        marks->push_back(std::move(m));
+    }
+
     // C (rows x cols) = A (rows x k) B (k x cols), all row-major.
     void gemm(const float* a, long long rows, int k, const float* b, int cols, float* c) {
         gemmRowMajor(m_blas, false, false, static_cast<int>(rows), cols, k, a, k, b, cols, 0.f, c,
@@ -325,16 +428,23 @@ private:
             case OpKind::MaxPool2D:
             case OpKind::AvgPool2D:
                 forSlices(n, op.outputSize, [&](long long first, long long images) {
-                    const auto total = static_cast<unsigned>(images * op.outputSize);
-                    const float* from = in + first * op.inputSize;
+                    const auto count = static_cast<unsigned>(images * op.outputSize);
                     float* to = out + first * op.outputSize;
-                    if (op.kind == OpKind::MaxPool2D)
-                        pool<true><<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
-                            from, to, op.window, total, m_tapEpilogue);
-                    else
-                        pool<false><<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0, stream>>>(
-                            from, to, op.window, total, m_tapEpilogue);
-                    checkLaunch("pooling");
+                    const bool isMax = op.kind == OpKind::MaxPool2D;
+                    if (m_fewTapConv) {
+                        const Window2D& cw = m_fewTapConv->window;
+                        const FewTapSource src{
+                            in + first * cw.inputSize(),
+                            reinterpret_cast<const float4*>(m_fewTapWeights), cw,
+                            static_cast<unsigned>(m_fewTapConv->outFeatures / 4)};
+                        launchPool<4>(isMax, src, to, op.window, count);
+                    } else if (op.window.channels % 4 == 0) {
+                        launchPool<4>(isMax, MapSource<4>{in + first * op.inputSize}, to, op.window,
+                                      count);
+                    } else {
+                        launchPool<1>(isMax, MapSource<1>{in + first * op.inputSize}, to, op.window,
+                                      count);
+                    }
                 });
                 return;
             case OpKind::ChannelAffine: {
@@ -362,6 +472,22 @@ private:
         }
     }
 
+    template <int W, class Source>
+    void launchPool(bool isMax, const Source& src, float* to, const Window2D& w, unsigned count) {
+        const unsigned total = count / W;
+        const int grid = gridFor(total, kThreads, kMaxBlocks);
+        (isMax ? pool<true, W, Source>
+               : pool<false, W, Source>)<<<grid, kThreads, 0, cudaStreamPerThread>>>(
+            src, to, w, total, m_tapEpilogue);
+        checkLaunch("pooling");
+    }
+
+    // A convolution the pooling after it computes at its taps (FewTapSource).
+    static bool hasFewTaps(const PlanOp& op) {
+        const Window2D& w = op.window;
+        return w.kernelH * w.kernelW * w.channels <= kDirectTaps && op.outFeatures % 4 == 0;
+    }
+
     // A Conv2D whose activation works element by element, followed by pooling.
     bool fusesWithPool(std::size_t i) const {
         if (i + 1 >= m_plan.ops.size() || m_plan.ops[i].kind != OpKind::Conv2D) return false;
@@ -379,6 +505,7 @@ private:
                             w.padTop == 0 && w.padLeft == 0;
         if (direct) {  // a 1x1 convolution is a Dense over the pixels
             gemm(in, n * pixels, k, d.weights.data(), op.outFeatures, out);
+            mark("gemm", &op - m_plan.ops.data());
         } else {
             const int slice = static_cast<int>(
                 std::clamp<long long>(kPatchFloats / std::max<long long>(pixels * k, 1), 1, n));
@@ -396,8 +523,10 @@ private:
                     im2col<<<gridFor(total, kThreads, kMaxBlocks), kThreads, 0,
                              cudaStreamPerThread>>>(from, m_patches.data(), w, total);
                 checkLaunch("im2col");
+                mark("im2col", &op - m_plan.ops.data());
                 gemm(m_patches.data(), images * pixels, k, d.weights.data(), op.outFeatures,
                      out + first * pixels * op.outFeatures);
+                mark("gemm", &op - m_plan.ops.data());
             }
         }
         if (withEpilogue) epilogue(op, d, out, n * pixels, op.outFeatures);
@@ -405,10 +534,13 @@ private:
 
     int m_device;
     Plan m_plan;
+    GpuMath m_math;
     cublasHandle_t m_blas = nullptr;
     std::vector<DeviceOp> m_ops;
     DeviceBuffer<float> m_input, m_ping, m_pong, m_third, m_patches;
-    TapEpilogue m_tapEpilogue;  // set while a pooling runs its convolution's epilogue
+    TapEpilogue m_tapEpilogue;             // set while a pooling runs its convolution's epilogue
+    const PlanOp* m_fewTapConv = nullptr;  // set while a pooling computes its convolution
+    const float* m_fewTapWeights = nullptr;
 };
 
 double sparsityOf(const std::vector<float>& w) {
@@ -423,16 +555,19 @@ std::unique_ptr<InferenceEngine> makeEngine(int device, const Model& model,
                                             KernelReport* report) {
     PlanOptions planOptions;
     planOptions.logits = options.engine.logits;
-    auto engine = std::make_unique<CudaEngine>(device, compilePlan(model, planOptions));
+    const GpuMath math = options.engine.gpuMath;
+    auto engine = std::make_unique<CudaEngine>(device, compilePlan(model, planOptions), math);
     if (report) {
+        const bool tf32 = math == GpuMath::Tf32;
         report->engine = engine->name();
         report->layers.clear();
         for (const auto& layer : model.layers)
             if (layer.hasKernel())
-                report->layers.push_back({layer.name, layer.className, "cuda float32",
-                                          "the GPU runs float32 kernels (cuBLAS, no TF32)",
-                                          sparsityOf(layer.kernel.toFloatVector()), 0, -1, -1, -1,
-                                          false});
+                report->layers.push_back(
+                    {layer.name, layer.className, tf32 ? "cuda tf32" : "cuda float32",
+                     tf32 ? "the GPU multiplies in TF32 (cuBLAS tensor cores)"
+                          : "the GPU runs float32 kernels (cuBLAS, no TF32)",
+                     sparsityOf(layer.kernel.toFloatVector()), 0, -1, -1, -1, false});
     }
     return engine;
 }
@@ -462,6 +597,33 @@ ForwardTiming timeForward(InferenceEngine& engine, const float* hostInput, int b
     t.medianMs = ms.empty() ? 0 : ms[ms.size() / 2];
     t.minMs = ms.empty() ? 0 : ms.front();
     return t;
+}
+
+std::vector<std::pair<std::string, double>> profileForward(InferenceEngine& engine,
+                                                           const float* hostInput, int batch) {
+    auto* gpu = dynamic_cast<CudaEngine*>(&engine);
+    if (!gpu) throw Error("profileForward: not a CUDA engine");
+    DeviceBuffer<float> input;
+    input.upload(hostInput, static_cast<std::size_t>(batch) * engine.inputSize());
+    gpu->forwardDevice(input.data(), batch);  // warm-up: buffers sized, cuBLAS's choices made
+    std::vector<CudaEngine::Mark> marks;
+    gpu->marks = &marks;
+    gpu->forwardDevice(input.data(), batch);
+    gpu->marks = nullptr;
+    check(cudaStreamSynchronize(cudaStreamPerThread), "forward");
+    std::vector<std::pair<std::string, double>> steps;  // summed over a convolution's slices
+    for (std::size_t i = 1; i < marks.size(); ++i) {
+        float ms = 0.f;
+        check(cudaEventElapsedTime(&ms, marks[i - 1].event, marks[i].event), "elapsed");
+        auto same = [&](const auto& s) { return s.first == marks[i].what; };
+        auto it = std::find_if(steps.begin(), steps.end(), same);
+        if (it == steps.end())
+            steps.emplace_back(marks[i].what, ms);
+        else
+            it->second += ms;
+    }
+    for (const auto& m : marks) cudaEventDestroy(m.event);
+    return steps;
 }
 
 }  // namespace cwb::cuda

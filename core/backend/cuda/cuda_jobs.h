@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/compress/fused_pass.h"
@@ -49,8 +50,8 @@ SchemeRowSums measureSchemeRows(int device, const SchemeRowsJob& job, int thread
                                 const Progress& progress);
 bool takesSchemeRows(const SchemeRowsJob& job);
 
-// `model`'s float32 plan (core/infer/plan.h) on GPU `device`: cuBLAS SGEMM without TF32 for
-// Dense and Conv2D (as patches), own kernels for the rest.
+// `model`'s float32 plan (core/infer/plan.h) on GPU `device`: cuBLAS SGEMM for Dense and
+// Conv2D (as patches), without TF32 unless options.engine.gpuMath asks; own kernels for the rest.
 std::unique_ptr<InferenceEngine> makeEngine(int device, const Model& model,
                                             const CompressedEngineOptions& options,
                                             KernelReport* report);
@@ -92,5 +93,10 @@ struct ForwardTiming {
     double medianMs = 0, minMs = 0;
 };
 ForwardTiming timeForward(InferenceEngine& engine, const float* hostInput, int batch, int repeats);
+
+// One forward pass of `batch` samples (after a warm-up) with an event after each step: the
+// milliseconds of each step by name ("conv2d_1: im2col", ": gemm", ": epilogue", ...), in order.
+std::vector<std::pair<std::string, double>> profileForward(InferenceEngine& engine,
+                                                           const float* hostInput, int batch);
 
 }  // namespace cwb::cuda
