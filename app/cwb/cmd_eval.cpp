@@ -52,6 +52,8 @@ int runEval(const EvalArgs& o) {
                     "; 'cwb info' can still inspect its tensors");
     const Dataset data = loadFashionMnist(o.data, Split::Test, limit);
     Backend* backend = deviceBackend(o.device);
+    if (o.tf32 && backend->name() == "cpu")
+        std::fprintf(stderr, "note: --tf32 applies on a GPU; the CPU multiplies in float32\n");
 
     // The compressed copy and its statistics (an empty plan compresses nothing).
     CompressOptions compressOptions;

@@ -45,6 +45,25 @@ private slots:
         QVERIFY(r.out.contains("100 samples"));
     }
 
+    // --tf32 is a GPU's mode: on the CPU the run says so and computes in float32 as always
+    // (the same accuracy as without it: 0.8721 on the full set, EXPECTED.md).
+    void tf32OnTheCpuSaysItDoesNotApply() {
+        const QStringList base = {"eval",      fixturePath("k3legacy_mlp_ntu113.h5"),
+                                  "--limit",   "300",
+                                  "--repeats", "1",
+                                  "--device",  "cpu",
+                                  "--json"};
+        const CliRun plain = runCwb(base);
+        const CliRun tf32 = runCwb(base + QStringList{"--tf32"});
+        QVERIFY2(tf32.exitCode == 0, tf32.err.constData());
+        QCOMPARE(tf32.err.trimmed(),
+                 QByteArray("note: --tf32 applies on a GPU; the CPU multiplies in float32"));
+        const double a = QJsonDocument::fromJson(plain.out).object()["accuracy"].toDouble();
+        const double b = QJsonDocument::fromJson(tf32.out).object()["accuracy"].toDouble();
+        QVERIFY(a > 0.8);
+        QCOMPARE(b, a);
+    }
+
     // A device this build cannot run falls back to the CPU with core's one-line note. The
     // reason depends on the build and machine (no CUDA backend, no driver, fewer GPUs).
     void unavailableDeviceFallsBackToTheCpu() {
