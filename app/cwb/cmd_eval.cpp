@@ -12,6 +12,7 @@
 #include "app/cwb/compression_report.h"
 #include "app/cwb/device_option.h"
 #include "app/cwb/typed_options.h"
+#include "core/backend/backend.h"
 #include "core/compress/compress_model.h"
 #include "core/error.h"
 #include "core/infer/compressed_engine.h"
