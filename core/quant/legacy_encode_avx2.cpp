@@ -221,36 +221,28 @@ CWB_LEGACY_ERROR(Q8_0)  // its encoder is the activation quantizer (activations_
 // and fallback in squaredError's order, so its figure is squaredError's bit for bit.
 CWB_QUANT_AVX2 void squaredErrorsLegacyAvx2(const float* x, std::int64_t n, const DType* types,
                                             int count, double* errors) {
-    constexpr int kMost = 5;
-    for (int first = 0; first < count; first += kMost) {  // at most five at a time
-        const int m = std::min(kMost, count - first);
-        Rule rules[kMost];
-        SquaredError acc[kMost];
-        double fallback[kMost] = {};
-        for (int r = 0; r < m; ++r) rules[r] = ruleOf(types[first + r]);
+    for (int first = 0; first < count; first += kMostFormats) {
+        const FormatSet f = formatSet(types + first, count - first);
+        SquaredError acc[kMostFormats];
+        double fallback[kMostFormats] = {};
         const std::int64_t blocks = n / kQK;
         const float* xg = x;
         for (std::int64_t g = 0; g < blocks; g += 8, xg += 8 * kQK) {
-            __m256 hiV[8], loV[8];
             bool finite[8];
-            const int inGroup = loadGroup(xg, blocks - g, hiV, loV, finite);
-            Scales s[kMost];
-            for (int r = 0; r < m; ++r)
-                groupScalesOf(rules[r], xg, hiV, loV, finite, inGroup, s[r]);
+            Scales s[kMostFormats];
+            const int inGroup = groupScalesFor(f, xg, blocks - g, finite, s);
             for (int k = 0; k < inGroup; ++k) {
                 const float* xb = xg + k * kQK;
                 if (!finite[k]) {
-                    for (int r = 0; r < m; ++r)
-                        fallback[r] += blockFormat(types[first + r])
-                                           .squaredError[static_cast<int>(Isa::Scalar)](xb, kQK);
+                    addReferenceErrors(f, xb, fallback);
                     continue;
                 }
                 __m256 v[4];
                 for (int j = 0; j < 4; ++j) v[j] = _mm256_loadu_ps(xb + 8 * j);
-                for (int r = 0; r < m; ++r) addBlockErrorOf(rules[r], v, s[r], k, acc[r]);
+                for (int r = 0; r < f.count; ++r) addBlockErrorOf(f.rules[r], v, s[r], k, acc[r]);
             }
         }
-        for (int r = 0; r < m; ++r) errors[first + r] = total(acc[r]) + fallback[r];
+        for (int r = 0; r < f.count; ++r) errors[first + r] = total(acc[r]) + fallback[r];
     }
 }
 

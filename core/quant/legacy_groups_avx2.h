@@ -12,6 +12,7 @@
 
 #include "core/model/dtype.h"
 #include "core/quant/avx2_encode.h"
+#include "core/quant/block_formats.h"
 #include "core/quant/block_layouts.h"
 
 namespace cwb::quant::detail::legacy {
@@ -194,7 +195,7 @@ inline Rule ruleOf(DType type) {
     }
 }
 
-// groupScales and addBlockError for a rule known at run time.
+// groupScales for a rule known at run time.
 CWB_QUANT_AVX2 inline void groupScalesOf(Rule r, const float* x, const __m256 (&hiV)[8],
                                          const __m256 (&loV)[8], const bool* finite, int count,
                                          Scales& s) {
@@ -210,6 +211,42 @@ CWB_QUANT_AVX2 inline void groupScalesOf(Rule r, const float* x, const __m256 (&
         case Rule::Q8_0:
             return groupScales<Rule::Q8_0>(x, hiV, loV, finite, count, s);
     }
+}
+
+// What the multi-format error passes (AVX2 and AVX-512) share: up to five formats at a time,
+// each group's loads and extremes once for all of them, and the reference's error for a
+// block holding a NaN or an infinity.
+constexpr int kMostFormats = 5;
+struct FormatSet {
+    const DType* types = nullptr;
+    int count = 0;
+    Rule rules[kMostFormats];
+};
+
+inline FormatSet formatSet(const DType* types, int count) {
+    FormatSet f;
+    f.types = types;
+    f.count = std::min(kMostFormats, count);
+    for (int r = 0; r < f.count; ++r) f.rules[r] = ruleOf(types[r]);
+    return f;
+}
+
+// The group of up to eight blocks at x: which are finite, and each format's scales. Returns
+// the blocks in the group.
+CWB_QUANT_AVX2 inline int groupScalesFor(const FormatSet& f, const float* x,
+                                         std::int64_t blocksLeft, bool (&finite)[8],
+                                         Scales* scales) {
+    __m256 hiV[8], loV[8];
+    const int count = loadGroup(x, blocksLeft, hiV, loV, finite);
+    for (int r = 0; r < f.count; ++r)
+        groupScalesOf(f.rules[r], x, hiV, loV, finite, count, scales[r]);
+    return count;
+}
+
+inline void addReferenceErrors(const FormatSet& f, const float* block, double* fallback) {
+    for (int r = 0; r < f.count; ++r)
+        fallback[r] +=
+            blockFormat(f.types[r]).squaredError[static_cast<int>(Isa::Scalar)](block, kQK);
 }
 
 }  // namespace cwb::quant::detail::legacy
